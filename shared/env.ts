@@ -1,0 +1,8 @@
+/** The Worker's bindings and variables: the one hand-kept place where they are typed. */
+import type { LockObject } from "../durable-objects/lock.ts";
+
+export interface Env {
+  /** Comma-separated bearer tokens. Unset: only the documented dev token, and only on loopback. */
+  API_TOKENS?: string;
+  LOCKS: DurableObjectNamespace<LockObject>;
+}

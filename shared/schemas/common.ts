@@ -1,0 +1,66 @@
+/**
+ * Schemas shared by every route group: names, the error body, JSON size limits.
+ * They validate requests, type handlers and generate the OpenAPI document.
+ */
+import { z } from "@hono/zod-openapi";
+
+/** Name of a lock, namespace, queue or topic, as the contract allows. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** Largest value, payload or event, in bytes of its JSON text. */
+export const MAX_VALUE_BYTES = 256 * 1024;
+
+/** Largest request body, in bytes. */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
+
+/** A path parameter holding a resource name. */
+export const NameParam = (description: string) =>
+  z
+    .string()
+    .regex(NAME_PATTERN, "must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+    .openapi({ param: { name: "name", in: "path" }, description, example: "orders-42" });
+
+/** An integer within bounds, for `...Ms` durations and counts. */
+export const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/** The contract's error body. */
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "invalid_request" }),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .openapi("Error");
+
+/** OpenAPI response entries for an error status. */
+export const errorResponse = (description: string) => ({
+  content: { "application/json": { schema: ErrorSchema } },
+  description,
+});
+
+/** The responses every authenticated route can give besides its own. */
+export const commonErrors = {
+  400: errorResponse("Invalid request: `details.field` names the offending field"),
+  401: errorResponse("Missing or unknown bearer token"),
+  413: errorResponse("Body over 1 MiB, or a value over 256 KiB"),
+  415: errorResponse("Body that is not JSON"),
+} as const;
+
+/** Wraps a response schema as an OpenAPI JSON response. */
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});
+
+/** Wraps a request schema as a required OpenAPI JSON body. */
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  content: { "application/json": { schema } },
+  required: true,
+});
+
+/** Size in bytes of a value's JSON text (UTF-8). */
+export function jsonBytes(value: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(value) ?? "").byteLength;
+}

@@ -1,0 +1,21 @@
+/** The router every route group starts from: typed bindings and the contract's validation errors. */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Env } from "../../shared/env.ts";
+import { invalidRequest } from "./validation.ts";
+
+/** Hono's environment for every route group. */
+export interface AppEnv {
+  Bindings: Env;
+}
+
+/** The OpenAPI security requirement every `/v1` route carries. */
+export const bearerSecurity = [{ bearer: [] }];
+
+/** A route group whose schema failures become `400 invalid_request` naming the field. */
+export function createRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw invalidRequest(result.error, result.target);
+    },
+  });
+}

@@ -1,0 +1,34 @@
+/** Turns schema failures into the contract's 400 `invalid_request`, naming the field. */
+import type { z } from "@hono/zod-openapi";
+import { ApiError, fail, ok, type Result } from "../../shared/errors.ts";
+
+type Issue = z.core.$ZodIssue;
+
+function details(issues: readonly Issue[], target: string) {
+  const fields = issues.map((i) => ({
+    field: i.path.length > 0 ? i.path.join(".") : target,
+    message: i.message,
+  }));
+  return { field: fields[0]?.field ?? target, issues: fields };
+}
+
+/** The error for a schema failure in the request part `target` (json, param, query, header). */
+export function invalidRequest(error: z.ZodError, target: string): ApiError {
+  const d = details(error.issues, target);
+  return new ApiError("invalid_request", `${d.field}: ${error.issues[0]?.message ?? "invalid"}`, d);
+}
+
+/**
+ * Validates a value against a schema outside Hono (RPC calls), with the same error as HTTP.
+ * @example const input = parseInput(AcquireRequest, raw, "json");
+ */
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  target: string,
+): Result<z.output<S>> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return ok(parsed.data);
+  const err = invalidRequest(parsed.error, target);
+  return fail(err.code, err.message, err.details);
+}

@@ -1,0 +1,8 @@
+/** The Worker's entry: the HTTP app as the default export, plus every class the runtime needs. */
+import type { Env } from "../shared/env.ts";
+import { app } from "./app.ts";
+
+export { LockObject } from "../durable-objects/lock.ts";
+export { SwitchyardRpc } from "./rpc.ts";
+
+export default { fetch: app.fetch } satisfies ExportedHandler<Env>;

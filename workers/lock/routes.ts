@@ -1,0 +1,97 @@
+/** `/v1/locks/{name}`: thin HTTP over the lock object. */
+import { createRoute, z } from "@hono/zod-openapi";
+import { unwrap } from "../../shared/errors.ts";
+import {
+  commonErrors,
+  errorResponse,
+  jsonBody,
+  jsonResponse,
+  NameParam,
+} from "../../shared/schemas/common.ts";
+import {
+  AcquireRequest,
+  Extended,
+  ExtendRequest,
+  Grant,
+  LockInfo,
+  Released,
+  ReleaseRequest,
+} from "../../shared/schemas/lock.ts";
+import { bearerSecurity, createRouter } from "../http/router.ts";
+import { lockObject } from "./service.ts";
+
+const params = z.object({ name: NameParam("Lock name") });
+const tags = ["Locks"];
+
+const acquire = createRoute({
+  method: "post",
+  path: "/{name}/acquire",
+  tags,
+  summary: "Acquire a lock or a semaphore permit",
+  description:
+    "Grants at once, renews the caller's own grant (same token), or waits up to `waitMs` for a permit, first come first served.",
+  security: bearerSecurity,
+  request: { params, body: jsonBody(AcquireRequest) },
+  responses: {
+    200: jsonResponse(Grant, "Granted"),
+    409: errorResponse("`lock_held` (with `details.retryAfterMs`) or `conflict` (different `permits`)"),
+    ...commonErrors,
+  },
+});
+
+const release = createRoute({
+  method: "post",
+  path: "/{name}/release",
+  tags,
+  summary: "Release a grant",
+  security: bearerSecurity,
+  request: { params, body: jsonBody(ReleaseRequest) },
+  responses: {
+    200: jsonResponse(Released, "Released"),
+    409: errorResponse("`not_holder`: not the live grant"),
+    ...commonErrors,
+  },
+});
+
+const extend = createRoute({
+  method: "post",
+  path: "/{name}/extend",
+  tags,
+  summary: "Extend a grant's expiry to now + ttlMs",
+  security: bearerSecurity,
+  request: { params, body: jsonBody(ExtendRequest) },
+  responses: {
+    200: jsonResponse(Extended, "Extended"),
+    409: errorResponse("`not_holder`: not the live grant"),
+    ...commonErrors,
+  },
+});
+
+const info = createRoute({
+  method: "get",
+  path: "/{name}",
+  tags,
+  summary: "Holders and waiters of a lock",
+  security: bearerSecurity,
+  request: { params },
+  responses: { 200: jsonResponse(LockInfo, "The lock"), ...commonErrors },
+});
+
+/** The lock routes, mounted at `/v1/locks`. */
+export const lockRoutes = createRouter()
+  .openapi(acquire, async (c) => {
+    const { name } = c.req.valid("param");
+    return c.json(unwrap(await lockObject(c.env, name).acquire(name, c.req.valid("json"))), 200);
+  })
+  .openapi(release, async (c) => {
+    const { name } = c.req.valid("param");
+    return c.json(unwrap(await lockObject(c.env, name).release(name, c.req.valid("json"))), 200);
+  })
+  .openapi(extend, async (c) => {
+    const { name } = c.req.valid("param");
+    return c.json(unwrap(await lockObject(c.env, name).extend(name, c.req.valid("json"))), 200);
+  })
+  .openapi(info, async (c) => {
+    const { name } = c.req.valid("param");
+    return c.json(await lockObject(c.env, name).info(name), 200);
+  });
