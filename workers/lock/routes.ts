@@ -1,5 +1,6 @@
 /** `/v1/locks/{name}`: thin HTTP over the lock object. */
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Env } from "../../shared/env.ts";
 import { unwrap } from "../../shared/errors.ts";
 import {
   commonErrors,
@@ -18,10 +19,10 @@ import {
   ReleaseRequest,
 } from "../../shared/schemas/lock.ts";
 import { bearerSecurity, createRouter } from "../http/router.ts";
-import { lockObject } from "./service.ts";
 
 const params = z.object({ name: NameParam("Lock name") });
 const tags = ["Locks"];
+const lockObject = (env: Env, name: string) => env.LOCKS.getByName(name);
 
 const acquire = createRoute({
   method: "post",

@@ -1,0 +1,40 @@
+/** Calls the Worker's own `fetch` as an HTTP client would, with the dev token unless told otherwise. */
+import { exports } from "cloudflare:workers";
+
+export const TOKEN = "switchyard-dev-token";
+
+export interface CallOptions {
+  token?: string | null;
+  headers?: Record<string, string>;
+  /** A raw body, sent as is (no content-type added). */
+  raw?: BodyInit;
+}
+
+/** Sends a request to the Worker; JSON bodies are serialised with `content-type: application/json`. */
+export async function call(method: string, path: string, body?: unknown, opts: CallOptions = {}) {
+  const headers = new Headers(opts.headers);
+  const token = opts.token === undefined ? TOKEN : opts.token;
+  if (token !== null) headers.set("authorization", `Bearer ${token}`);
+  let payload: BodyInit | undefined = opts.raw;
+  if (body !== undefined) {
+    payload = JSON.stringify(body);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+  }
+  const res = await exports.default.fetch(
+    new Request(`http://localhost${path}`, { method, headers, body: payload }),
+  );
+  const text = await res.text();
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response fields freely and expect() checks them
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, body: json, text };
+}
+
+/** A name no other test uses, so every test gets fresh objects. */
+export function unique(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+}

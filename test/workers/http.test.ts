@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { call } from "./helpers.ts";
+
+describe("common HTTP rules", () => {
+  it("answers /health without auth", async () => {
+    const res = await call("GET", "/health", undefined, { token: null });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ ok: true, version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+  });
+
+  it("serves an OpenAPI 3.1 document with every lock route", async () => {
+    const res = await call("GET", "/openapi.json", undefined, { token: null });
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe("3.1.0");
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining([
+        "/v1/locks/{name}/acquire",
+        "/v1/locks/{name}/release",
+        "/v1/locks/{name}/extend",
+        "/v1/locks/{name}",
+      ]),
+    );
+  });
+
+  it("renders the API reference at /docs", async () => {
+    const res = await call("GET", "/docs", undefined, { token: null });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/html");
+  });
+
+  it.each([
+    ["no token", null, {}],
+    ["an unknown token", "nope", {}],
+    ["a malformed header", null, { authorization: "Basic abc" }],
+  ])("refuses %s with 401", async (_label, token, headers) => {
+    const res = await call("GET", "/v1/locks/x", undefined, { token, headers });
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe("unauthorized");
+  });
+
+  it("answers unknown routes 404 and wrong methods 405, in the error shape", async () => {
+    const missing = await call("GET", "/v1/nothing-here");
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe("not_found");
+    const wrong = await call("PUT", "/v1/locks/x/acquire", {});
+    expect(wrong.status).toBe(405);
+    expect(wrong.body.error.code).toBe("method_not_allowed");
+    expect(wrong.headers.get("allow")).toBe("POST");
+  });
+
+  it("answers a non-JSON body 415 and malformed JSON 400", async () => {
+    const text = await call("POST", "/v1/locks/x/acquire", undefined, {
+      raw: "owner=a",
+      headers: { "content-type": "text/plain" },
+    });
+    expect(text.status).toBe(415);
+    expect(text.body.error.code).toBe("unsupported_media_type");
+    const broken = await call("POST", "/v1/locks/x/acquire", undefined, {
+      raw: "{",
+      headers: { "content-type": "application/json" },
+    });
+    expect(broken.status).toBe(400);
+    expect(broken.body.error.code).toBe("invalid_request");
+  });
+
+  it("answers a body over 1 MiB with 413", async () => {
+    const res = await call("POST", "/v1/locks/x/acquire", { owner: "a", pad: "x".repeat(1024 * 1024) });
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe("payload_too_large");
+  });
+});
