@@ -11,7 +11,10 @@ import type { HttpTransport } from "./http.ts";
 export interface LockApi {
   acquire(name: string, input: Partial<AcquireInput> & { owner: string }): Promise<Result<LockGrant>>;
   release(name: string, input: { owner: string; token: number }): Promise<Result<{ released: true }>>;
-  extend(name: string, input: { owner: string; token: number; ttlMs: number }): Promise<Result<{ expiresAt: number }>>;
+  extend(
+    name: string,
+    input: { owner: string; token: number; ttlMs: number },
+  ): Promise<Result<{ expiresAt: number }>>;
   info(name: string): Promise<Result<LockInfo>>;
 }
 
@@ -89,7 +92,11 @@ export class LockClient {
    *   await db.query("UPDATE invoices SET ... WHERE id = 42 AND fence < $1", [token]);
    * });
    */
-  async withLock<T>(name: string, fn: (lock: HeldLock) => Promise<T>, opts: WithLockOptions = {}): Promise<T> {
+  async withLock<T>(
+    name: string,
+    fn: (lock: HeldLock) => Promise<T>,
+    opts: WithLockOptions = {},
+  ): Promise<T> {
     const ttlMs = opts.ttlMs ?? 30_000;
     const grant = await this.acquire(name, {
       owner: opts.owner ?? crypto.randomUUID(),
@@ -99,7 +106,9 @@ export class LockClient {
     });
     const lost = new AbortController();
     const renew = async () => {
-      const r = await this.api.extend(name, { owner: grant.owner, token: grant.token, ttlMs }).catch(() => undefined);
+      const r = await this.api
+        .extend(name, { owner: grant.owner, token: grant.token, ttlMs })
+        .catch(() => undefined);
       if (r?.ok) opts.onRenew?.(r.value.expiresAt);
       else if (r && r.error.code === "not_holder") lost.abort(ApiError.from(r.error));
     };

@@ -57,7 +57,8 @@ describe("Semaphore", () => {
             case "acquire": {
               const d = sem.acquire(s.owner, s.ttlMs, permits, now);
               if (d.kind === "granted") onGrant(d.holder.owner, d.holder.token);
-              else if (d.kind === "held" && s.wait) sem.enqueue({ id: ++waiterId, owner: s.owner, ttlMs: s.ttlMs });
+              else if (d.kind === "held" && s.wait)
+                sem.enqueue({ id: ++waiterId, owner: s.owner, ttlMs: s.ttlMs });
               expect(d.kind).not.toBe("conflict");
               break;
             }
@@ -79,7 +80,8 @@ describe("Semaphore", () => {
                 expect(sem.extend(d.owner, d.token, s.ttlMs, now)).toBeUndefined();
               }
               const live = sem.list().find((h) => h.owner === s.owner);
-              if (live) expect(sem.extend(live.owner, live.token, s.ttlMs, now)?.expiresAt).toBe(now + s.ttlMs);
+              if (live)
+                expect(sem.extend(live.owner, live.token, s.ttlMs, now)?.expiresAt).toBe(now + s.ttlMs);
               break;
             }
             case "tick":

@@ -1,8 +1,8 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../../shared/errors.ts";
 import { HttpTransport } from "../../../shared/client/http.ts";
-import { type LockApi, LockClient, LockManager, httpLocks, rpcLocks } from "../../../shared/client/locks.ts";
+import { httpLocks, type LockApi, LockClient, LockManager, rpcLocks } from "../../../shared/client/locks.ts";
+import { ApiError } from "../../../shared/errors.ts";
 import { TOKEN, unique } from "../helpers.ts";
 
 const http = new HttpTransport({

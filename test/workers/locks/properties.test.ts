@@ -14,7 +14,10 @@ type Command =
   | { op: "restart" };
 
 const command: fc.Arbitrary<Command> = fc.oneof(
-  { arbitrary: fc.record({ op: fc.constant("acquire" as const), owner: fc.constantFrom(...OWNERS) }), weight: 3 },
+  {
+    arbitrary: fc.record({ op: fc.constant("acquire" as const), owner: fc.constantFrom(...OWNERS) }),
+    weight: 3,
+  },
   fc.record({
     op: fc.constant("release" as const),
     owner: fc.constantFrom(...OWNERS),
@@ -39,62 +42,70 @@ interface Grant {
 describe("locks under random interleavings (real object, storage and alarms)", () => {
   it("never more holders than permits; tokens only grow, across restarts; dead tokens are refused", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.array(command, { maxLength: 25 }), async (permits, cmds) => {
-        const name = unique("prop");
-        const stub = env.LOCKS.getByName(name);
-        const dead: Grant[] = [];
-        let maxToken = 0;
-        const holders = async (): Promise<Grant[]> => (await call("GET", `/v1/locks/${name}`)).body.holders;
-        for (const c of cmds) {
-          const before = await holders();
-          switch (c.op) {
-            case "acquire": {
-              const res = await call("POST", `/v1/locks/${name}/acquire`, { owner: c.owner, permits, ttlMs: 60_000 });
-              const mine = before.find((h) => h.owner === c.owner);
-              if (mine) {
-                expect(res.body.token).toBe(mine.token);
-              } else if (before.length < permits) {
-                expect(res.status).toBe(200);
-                expect(res.body.token).toBeGreaterThan(maxToken);
-                maxToken = res.body.token;
-              } else {
-                expect(res.body.error.code).toBe("lock_held");
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(command, { maxLength: 25 }),
+        async (permits, cmds) => {
+          const name = unique("prop");
+          const stub = env.LOCKS.getByName(name);
+          const dead: Grant[] = [];
+          let maxToken = 0;
+          const holders = async (): Promise<Grant[]> => (await call("GET", `/v1/locks/${name}`)).body.holders;
+          for (const c of cmds) {
+            const before = await holders();
+            switch (c.op) {
+              case "acquire": {
+                const res = await call("POST", `/v1/locks/${name}/acquire`, {
+                  owner: c.owner,
+                  permits,
+                  ttlMs: 60_000,
+                });
+                const mine = before.find((h) => h.owner === c.owner);
+                if (mine) {
+                  expect(res.body.token).toBe(mine.token);
+                } else if (before.length < permits) {
+                  expect(res.status).toBe(200);
+                  expect(res.body.token).toBeGreaterThan(maxToken);
+                  maxToken = res.body.token;
+                } else {
+                  expect(res.body.error.code).toBe("lock_held");
+                }
+                break;
               }
-              break;
-            }
-            case "release":
-            case "extend": {
-              const pool = c.stale ? dead : before.filter((h) => h.owner === c.owner);
-              const target = pool[c.pick % Math.max(1, pool.length)];
-              if (!target) break;
-              const body =
-                c.op === "release"
-                  ? { owner: target.owner, token: target.token }
-                  : { owner: target.owner, token: target.token, ttlMs: 60_000 };
-              const res = await call("POST", `/v1/locks/${name}/${c.op}`, body);
-              if (c.stale) {
-                expect(res.status).toBe(409);
-                expect(res.body.error.code).toBe("not_holder");
-              } else {
-                expect(res.status).toBe(200);
-                if (c.op === "release") dead.push(target);
+              case "release":
+              case "extend": {
+                const pool = c.stale ? dead : before.filter((h) => h.owner === c.owner);
+                const target = pool[c.pick % Math.max(1, pool.length)];
+                if (!target) break;
+                const body =
+                  c.op === "release"
+                    ? { owner: target.owner, token: target.token }
+                    : { owner: target.owner, token: target.token, ttlMs: 60_000 };
+                const res = await call("POST", `/v1/locks/${name}/${c.op}`, body);
+                if (c.stale) {
+                  expect(res.status).toBe(409);
+                  expect(res.body.error.code).toBe("not_holder");
+                } else {
+                  expect(res.status).toBe(200);
+                  if (c.op === "release") dead.push(target);
+                }
+                break;
               }
-              break;
+              case "expire": {
+                await runDurableObjectAlarm(stub);
+                const after = await holders();
+                for (const h of before) if (!after.some((a) => a.token === h.token)) dead.push(h);
+                break;
+              }
+              case "restart":
+                await evictDurableObject(stub);
+                expect(await holders()).toEqual(before);
+                break;
             }
-            case "expire": {
-              await runDurableObjectAlarm(stub);
-              const after = await holders();
-              for (const h of before) if (!after.some((a) => a.token === h.token)) dead.push(h);
-              break;
-            }
-            case "restart":
-              await evictDurableObject(stub);
-              expect(await holders()).toEqual(before);
-              break;
+            expect((await holders()).length).toBeLessThanOrEqual(permits);
           }
-          expect((await holders()).length).toBeLessThanOrEqual(permits);
-        }
-      }),
+        },
+      ),
       { numRuns: 25 },
     );
   });

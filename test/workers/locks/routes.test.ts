@@ -59,11 +59,14 @@ describe("POST /v1/locks/{name}/acquire", () => {
     expect(res.body.error.details.field).toBe(field);
   });
 
-  it.each(["-lead", "a b", "x".repeat(129), "semi;colon", "é"])("answers 400 for the name %j", async (name) => {
-    const res = await acquire(encodeURIComponent(name), { owner: "a" });
-    expect(res.status).toBe(400);
-    expect(res.body.error.details.field).toBe("name");
-  });
+  it.each(["-lead", "a b", "x".repeat(129), "semi;colon", "é"])(
+    "answers 400 for the name %j",
+    async (name) => {
+      const res = await acquire(encodeURIComponent(name), { owner: "a" });
+      expect(res.status).toBe(400);
+      expect(res.body.error.details.field).toBe("name");
+    },
+  );
 
   it("accepts every character the name pattern allows", async () => {
     const res = await acquire("A.b_c:d-9", { owner: "a" });

@@ -1,0 +1,103 @@
+/**
+ * Locks: acquire+release pairs on 100 distinct locks and on one hot lock, against the no-op
+ * route of the same server, and the same pairs with redlock on the local Redis.
+ */
+import Redis from "ioredis";
+import Redlock from "redlock";
+import { client, percentOf } from "./lib/api.ts";
+import { runLoad } from "./lib/load.ts";
+import type { BenchRow, BenchSuite } from "./lib/types.ts";
+
+const CONCURRENCY = 16;
+
+async function redisAnswers(): Promise<Redis | undefined> {
+  const redis = new Redis({ host: "127.0.0.1", port: 6379, lazyConnect: true, maxRetriesPerRequest: 0 });
+  redis.on("error", () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch {
+    redis.disconnect();
+    return undefined;
+  }
+}
+
+const locksSuite: BenchSuite = async (ctx) => {
+  const send = client(ctx);
+  const durationMs = ctx.quick ? 1_500 : 8_000;
+  const run = `bench-${Date.now()}`;
+  const rows: BenchRow[] = [];
+
+  const health = await runLoad({
+    concurrency: CONCURRENCY,
+    durationMs,
+    op: async () => {
+      await fetch(`${ctx.baseUrl}/health`).then((r) => r.arrayBuffer());
+    },
+  });
+  rows.push({ suite: "locks", name: "GET /health (no-op ceiling)", ...health, note: "requests/s" });
+
+  const pair = (lockName: (i: number) => string) => async (i: number) => {
+    const name = lockName(i);
+    const owner = `o${i}`;
+    const grant = await send("POST", `/v1/locks/${name}/acquire`, { owner, waitMs: 10_000, ttlMs: 10_000 });
+    if (grant.status !== 200) throw new Error(`acquire ${grant.status}`);
+    await send("POST", `/v1/locks/${name}/release`, { owner, token: grant.body.token });
+  };
+
+  const distinct = await runLoad({
+    concurrency: CONCURRENCY,
+    durationMs,
+    op: pair((i) => `${run}-${i % 100}`),
+  });
+  rows.push({
+    suite: "locks",
+    name: "acquire+release, 100 locks",
+    ...distinct,
+    note: `pairs/s; ${percentOf(distinct.opsPerSec * 2, health.opsPerSec)} (requests)`,
+  });
+
+  const hot = await runLoad({ concurrency: CONCURRENCY, durationMs, op: pair(() => `${run}-hot`) });
+  rows.push({
+    suite: "locks",
+    name: "acquire+release, 1 hot lock",
+    ...hot,
+    note: `pairs/s; ${percentOf(hot.opsPerSec * 2, health.opsPerSec)} (requests)`,
+  });
+
+  const redis = await redisAnswers();
+  if (!redis) {
+    rows.push({
+      suite: "locks",
+      name: "redlock (skipped)",
+      ops: 0,
+      opsPerSec: 0,
+      note: "no Redis on 127.0.0.1:6379",
+    });
+    return rows;
+  }
+  // A hot lock under redlock is a spin: retry until acquired, as its users do.
+  const redlock = new Redlock([redis], { retryCount: 1000, retryDelay: 2, retryJitter: 2 });
+  const redlockPair = (resource: (i: number) => string) => async (i: number) => {
+    const lock = await redlock.lock(resource(i), 10_000);
+    await lock.unlock();
+  };
+  const rlDistinct = await runLoad({
+    concurrency: CONCURRENCY,
+    durationMs,
+    op: redlockPair((i) => `${run}-${i % 100}`),
+  });
+  rows.push({
+    suite: "locks",
+    name: "redlock lock+unlock, 100 locks",
+    ...rlDistinct,
+    note: "peer, local Redis",
+  });
+  const rlHot = await runLoad({ concurrency: CONCURRENCY, durationMs, op: redlockPair(() => `${run}-hot`) });
+  rows.push({ suite: "locks", name: "redlock lock+unlock, 1 hot lock", ...rlHot, note: "peer, local Redis" });
+  redis.disconnect();
+  return rows;
+};
+
+export default locksSuite;

@@ -1,0 +1,103 @@
+/**
+ * `npm run bench [-- --quick] [-- --only=locks,queue]`: starts the Worker with `wrangler dev` on a
+ * free port with fresh local state, drives it from this process, and prints one table.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BenchContext, BenchRow, BenchSuite } from "./lib/types.ts";
+
+/** Every suite, by name; each module's default export is a BenchSuite. */
+const SUITES: Record<string, () => Promise<{ default: BenchSuite }>> = {
+  locks: () => import("./locks.ts"),
+};
+
+const TOKEN = "bench-token";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+async function startWorker(port: number, stateDir: string): Promise<ChildProcess> {
+  const child = spawn(
+    "node_modules/.bin/wrangler",
+    [
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--persist-to",
+      stateDir,
+      "--var",
+      `API_TOKENS:${TOKEN}`,
+    ],
+    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (d) => {
+    stderr += d;
+  });
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited: ${stderr}`);
+    const up = await fetch(`http://127.0.0.1:${port}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) return child;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  child.kill();
+  throw new Error(`wrangler dev did not answer within 90 s: ${stderr}`);
+}
+
+function table(rows: BenchRow[]): string {
+  const fmt = (n: number | undefined, digits = 1) => (n === undefined ? "" : n.toFixed(digits));
+  const lines = [
+    "| suite | measurement | ops | ops/s | p50 ms | p99 ms | note |",
+    "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ...rows.map(
+      (r) =>
+        `| ${r.suite} | ${r.name} | ${r.ops} | ${fmt(r.opsPerSec, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${r.note ?? ""} |`,
+    ),
+  ];
+  return lines.join("\n");
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const quick = args.includes("--quick");
+  const only = args
+    .find((a) => a.startsWith("--only="))
+    ?.slice("--only=".length)
+    .split(",");
+  const names = Object.keys(SUITES).filter((n) => !only || only.includes(n));
+  const stateDir = mkdtempSync(join(tmpdir(), "switchyard-bench-"));
+  const port = await freePort();
+  const worker = await startWorker(port, stateDir);
+  const ctx: BenchContext = { baseUrl: `http://127.0.0.1:${port}`, token: TOKEN, quick };
+  const rows: BenchRow[] = [];
+  try {
+    for (const name of names) {
+      const suite = (await (SUITES[name] as () => Promise<{ default: BenchSuite }>)()).default;
+      process.stderr.write(`running ${name}...\n`);
+      rows.push(...(await suite(ctx)));
+    }
+  } finally {
+    worker.kill();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+  console.log(`Switchyard benchmark, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}`);
+  console.log(table(rows));
+}
+
+await main();
