@@ -37,6 +37,9 @@ async function startWorker(port: number, stateDir: string): Promise<ChildProcess
       String(port),
       "--persist-to",
       stateDir,
+      // Request logging costs the dev server a third of its no-op throughput.
+      "--log-level",
+      "error",
       "--var",
       `API_TOKENS:${TOKEN}`,
     ],
