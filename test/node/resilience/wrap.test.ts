@@ -31,7 +31,11 @@ describe("wrap", () => {
   it("runs the first policy outermost", async () => {
     const log: string[] = [];
     const policy = wrap(tracer("a", log), tracer("b", log), tracer("c", log));
-    expect(await policy.execute(() => (log.push("fn"), 1))).toBe(1);
+    const result = await policy.execute(() => {
+      log.push("fn");
+      return 1;
+    });
+    expect(result).toBe(1);
     expect(log).toEqual(["a>", "b>", "c>", "fn", "<c", "<b", "<a"]);
   });
 
