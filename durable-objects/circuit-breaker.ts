@@ -91,7 +91,8 @@ export class CircuitBreakerObject extends DurableObject<Env> {
     const now = Date.now();
     for (const o of outcomes) this.breaker.record(o.ok, o.latencyMs, now);
     this.commit(now);
-    return { state: this.breaker.state(now).state };
+    const c = this.breaker.state(now);
+    return c.state === "open" ? { state: c.state, retryAfterMs: c.halfOpenAt - now } : { state: c.state };
   }
 
   /** The state, the settings in force and the lifetime counters. */

@@ -23,6 +23,12 @@ export {
   type StateChange,
   type TransitionReason,
 } from "./breaker.ts";
+export {
+  BreakerClient,
+  type BreakerDecision,
+  type BreakerEndpoint,
+  type ReportedOutcome,
+} from "./breaker-client.ts";
 export { BulkheadPolicy, bulkhead } from "./bulkhead.ts";
 export { type CircuitBreakerOptions, CircuitBreakerPolicy, circuitBreaker } from "./circuit-breaker.ts";
 export {
@@ -46,6 +52,7 @@ export {
   RetryPolicy,
   retry,
 } from "./retry.ts";
+export { type SharedBreakerOptions, SharedBreakerPolicy, sharedBreaker } from "./shared-breaker.ts";
 export {
   type PartialContext,
   type PartialOutcome,

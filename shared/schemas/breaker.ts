@@ -55,7 +55,16 @@ export const OutcomeBatch = z
   .object({ outcomes: z.array(Outcome).min(1).max(1_000) })
   .openapi("BreakerOutcomeBatch");
 
-export const Recorded = z.object({ state: StateName }).openapi("BreakerRecorded");
+export const Recorded = z
+  .object({
+    state: StateName,
+    retryAfterMs: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: "An addition to the contract: when open, how long until half-open" }),
+  })
+  .openapi("BreakerRecorded");
 
 export const Counters = z
   .object({

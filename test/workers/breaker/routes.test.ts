@@ -125,7 +125,8 @@ describe("POST /v1/breakers/{name}/record", () => {
     expect((await record(path, false)).body).toEqual({ state: "closed" });
     await record(path, true);
     await record(path, false);
-    expect((await record(path, false)).body).toEqual({ state: "open" });
+    const opened = await record(path, false);
+    expect(opened.body).toEqual({ state: "open", retryAfterMs: 30_000 });
   });
 
   it("takes a batch of outcomes in order", async () => {
@@ -136,6 +137,7 @@ describe("POST /v1/breakers/{name}/record", () => {
     expect(res.body).toEqual({ state: "closed" });
     expect((await call("POST", `${path}/record-batch`, { outcomes: [{ ok: false }] })).body).toEqual({
       state: "open",
+      retryAfterMs: 30_000,
     });
     expect((await call("GET", path)).body.counters).toEqual({
       calls: 4,
