@@ -17,6 +17,7 @@ import {
   type BreakerRecorded,
   type BreakerSettings,
 } from "../shared/schemas/breaker.ts";
+import { pointAlarm } from "./lib/alarm.ts";
 import { migrate, Sql, startUp } from "./lib/sql.ts";
 
 const SCHEMA = [
@@ -129,12 +130,7 @@ export class CircuitBreakerObject extends DurableObject<Env> {
   /** Stores the settings and the breaker, and points the alarm at its next deadline. */
   private commit(now: number): void {
     this.breaker.tick(now);
-    const due = this.breaker.nextDeadline() ?? null;
-    if (due !== this.alarmAt) {
-      if (due === null) void this.ctx.storage.deleteAlarm();
-      else void this.ctx.storage.setAlarm(due);
-      this.alarmAt = due;
-    }
+    this.alarmAt = pointAlarm(this.ctx.storage, this.alarmAt, this.breaker.nextDeadline() ?? null);
     this.sql.run(
       "UPDATE breaker SET config = ?, snapshot = ?, alarm_at = ?",
       this.settings === DEFAULTS ? null : JSON.stringify(this.settings),
