@@ -4,11 +4,17 @@
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { Env } from "../shared/env.ts";
+import { BreakerRpc } from "./breaker/rpc.ts";
 import { LockRpc } from "./lock/rpc.ts";
 
 export class SwitchyardRpc extends WorkerEntrypoint<Env> {
   /** Lock operations: acquire, release, extend, info. */
   locks(): LockRpc {
     return new LockRpc(this.env);
+  }
+
+  /** Shared circuit breakers: configure, acquire, record, recordBatch, info. */
+  breakers(): BreakerRpc {
+    return new BreakerRpc(this.env);
   }
 }

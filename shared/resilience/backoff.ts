@@ -27,10 +27,11 @@ export interface BackoffPolicy {
 /** A number in [0, 1), like `Math.random`. */
 export type RandomSource = () => number;
 
-function fibonacci(n: number): number {
+/** The n-th Fibonacci number (1, 1, 2, 3, 5, ...), or the first one reaching `limit` if earlier. */
+function fibonacci(n: number, limit: number): number {
   let a = 1;
   let b = 1;
-  for (let i = 1; i < n; i++) [a, b] = [b, a + b];
+  for (let i = 1; i < n && a < limit; i++) [a, b] = [b, a + b];
   return a;
 }
 
@@ -38,6 +39,8 @@ function fibonacci(n: number): number {
 export function baseDelay(policy: BackoffPolicy, attempt: number): number {
   const n = Math.max(1, Math.floor(attempt));
   const unit = policy.initialDelayMs;
+  // Also keeps 0 × Infinity (a huge attempt number) from turning into NaN.
+  if (!(unit > 0)) return 0;
   let raw: number;
   switch (policy.kind) {
     case "constant":
@@ -50,7 +53,8 @@ export function baseDelay(policy: BackoffPolicy, attempt: number): number {
       raw = unit * (policy.factor ?? 2) ** (n - 1);
       break;
     case "fibonacci":
-      raw = unit * fibonacci(n);
+      // Stops counting once past the cap, so attempt 10⁹ costs no more than attempt 50.
+      raw = unit * fibonacci(n, policy.maxDelayMs / unit);
       break;
   }
   return Math.min(policy.maxDelayMs, raw);
