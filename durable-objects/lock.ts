@@ -7,6 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../shared/env.ts";
 import { fail, ok, type Result } from "../shared/errors.ts";
 import type { AcquireInput, ExtendInput, LockGrant, LockInfo, ReleaseInput } from "../shared/schemas/lock.ts";
+import { pointAlarm } from "./lib/alarm.ts";
 import { migrate, Sql, startUp } from "./lib/sql.ts";
 import { type Holder, Semaphore } from "./logic/semaphore.ts";
 
@@ -196,12 +197,7 @@ export class LockObject extends DurableObject<Env> {
 
   /** Writes the counters and points the alarm at the earliest expiry (or clears it). */
   private commit(): void {
-    const due = this.semaphore.nextExpiry() ?? null;
-    if (due !== this.alarmAt) {
-      if (due === null) void this.ctx.storage.deleteAlarm();
-      else void this.ctx.storage.setAlarm(due);
-      this.alarmAt = due;
-    }
+    this.alarmAt = pointAlarm(this.ctx.storage, this.alarmAt, this.semaphore.nextExpiry() ?? null);
     this.sql.run(
       "UPDATE lock_meta SET permits = ?, next_token = ?, alarm_at = ?",
       this.semaphore.permits,
