@@ -4,11 +4,17 @@
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { Env } from "../shared/env.ts";
+import { BusRpc } from "./bus/rpc.ts";
 import { LockRpc } from "./lock/rpc.ts";
 
 export class SwitchyardRpc extends WorkerEntrypoint<Env> {
   /** Lock operations: acquire, release, extend, info. */
   locks(): LockRpc {
     return new LockRpc(this.env);
+  }
+
+  /** Event bus operations: publish, subscriptions, events, stats, config. */
+  topics(): BusRpc {
+    return new BusRpc(this.env);
   }
 }

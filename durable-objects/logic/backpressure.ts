@@ -3,9 +3,6 @@
  * critical events get in; the others are refused with a hint of when to try again.
  */
 
-/** Default limit on a topic's undelivered webhook deliveries. */
-export const DEFAULT_MAX_UNDELIVERED = 10_000;
-
 /** Longest `Retry-After` the topic suggests, in seconds. */
 export const MAX_RETRY_AFTER_SECONDS = 60;
 
