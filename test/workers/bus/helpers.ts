@@ -1,7 +1,38 @@
 /** Shared steps of the event bus tests: publishing, subscribing, and WebSocket subscribers. */
 import { exports } from "cloudflare:workers";
-import { expect } from "vitest";
+import { expect, vi } from "vitest";
 import { call, TOKEN } from "../helpers.ts";
+
+export interface Received {
+  url: string;
+  headers: Headers;
+  body: string;
+  event: { seq: number; type: string; priority: string; critical: boolean };
+  status: number;
+}
+
+/**
+ * Stands in for webhook receivers, which a test inside workerd cannot run (the node-side
+ * integration tests use a real `node:http` one): records each request the topic sends and
+ * answers with `status()`.
+ */
+export function receiver(status: () => number = () => 200) {
+  const received: Received[] = [];
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const request = new Request(input, init);
+    const body = await request.text();
+    const answer = status();
+    received.push({
+      url: request.url,
+      headers: request.headers,
+      body,
+      event: JSON.parse(body),
+      status: answer,
+    });
+    return new Response(null, { status: answer });
+  });
+  return received;
+}
 
 /** A receiver address: allowed with ALLOW_INSECURE_WEBHOOKS, and nothing listens there. */
 export const LOOPBACK_HOOK = "http://127.0.0.1:9/hook";

@@ -1,8 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { call, unique } from "../helpers.ts";
-import { LOOPBACK_HOOK, publish, subscribeWebhook } from "./helpers.ts";
+import { LOOPBACK_HOOK, publish, receiver, subscribeWebhook } from "./helpers.ts";
 
 const base = (topic: string) => `/v1/topics/${topic}`;
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe("POST /v1/topics/{topic}/events", () => {
   it("accepts one event with 202, ids and increasing seqs", async () => {
@@ -167,6 +171,7 @@ describe("GET /v1/topics/{topic}/events", () => {
 
 describe("stats and config", () => {
   it("reports the contract's counters", async () => {
+    receiver(() => 503);
     const topic = unique("t");
     const sub = await subscribeWebhook(topic, { retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 } });
     await call("PUT", `${base(topic)}/config`, { maxInFlight: 1 });
