@@ -87,6 +87,7 @@ const SCHEMA = [
      critical INTEGER NOT NULL,
      attempts INTEGER NOT NULL DEFAULT 0,
      due_at INTEGER NOT NULL,
+     in_flight INTEGER NOT NULL DEFAULT 0,
      last_error TEXT,
      PRIMARY KEY (sub_id, seq)
    );
@@ -242,6 +243,7 @@ export class TopicObject extends DurableObject<Env> {
     this.ready = startUp(ctx, () => {
       migrate(this.sql, SCHEMA);
       this.load();
+      this.commit();
     });
     // Keep-alives are answered by the runtime without waking a hibernating object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
@@ -560,6 +562,8 @@ export class TopicObject extends DurableObject<Env> {
         .all<SubscriptionRow>("SELECT * FROM subscriptions ORDER BY created_at, id")
         .map((r) => [r.id, toSubscriber(r)]),
     );
+    // Attempts cut short by a restart are made again at once rather than when their lease ends.
+    this.sql.run("UPDATE deliveries SET in_flight = 0, due_at = ? WHERE in_flight = 1", Date.now());
     this.undelivered = this.count("deliveries");
     this.retained = this.count("events");
   }
@@ -732,9 +736,14 @@ export class TopicObject extends DurableObject<Env> {
     const sub = this.subscribers.get(d.subscriptionId) as Subscriber;
     const event = this.sql.one<EventRow>("SELECT * FROM events WHERE seq = ?", d.seq) as EventRow;
     const key = deliveryKey(d);
-    // A lease: should this attempt never report (the object restarted), the row comes due again.
+    // A lease: should this attempt never report, the row comes due again (at once after a restart).
     const leaseEnd = now + sub.timeoutMs + LEASE_SLACK_MS;
-    this.sql.run("UPDATE deliveries SET due_at = ? WHERE sub_id = ? AND seq = ?", leaseEnd, sub.id, d.seq);
+    this.sql.run(
+      "UPDATE deliveries SET due_at = ?, in_flight = 1 WHERE sub_id = ? AND seq = ?",
+      leaseEnd,
+      sub.id,
+      d.seq,
+    );
     this.inFlight.set(key, leaseEnd);
     return this.attempt(sub, event, d.row)
       .catch((err) => console.error("topic: recording a webhook attempt failed", err))
@@ -788,7 +797,7 @@ export class TopicObject extends DurableObject<Env> {
     });
     if (decision.kind === "retry") {
       this.sql.run(
-        "UPDATE deliveries SET attempts = ?, due_at = ?, last_error = ? WHERE sub_id = ? AND seq = ?",
+        "UPDATE deliveries SET attempts = ?, due_at = ?, in_flight = 0, last_error = ? WHERE sub_id = ? AND seq = ?",
         attempts,
         decision.dueAt,
         outcome.error,

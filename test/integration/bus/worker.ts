@@ -1,0 +1,69 @@
+/**
+ * Starts the Worker the way `wrangler dev` does, through wrangler's programmatic API, with its
+ * Durable Object state in a directory of the test's choosing so that a restart finds it again.
+ */
+import { once } from "node:events";
+import { createServer } from "node:net";
+import { type Unstable_DevWorker, unstable_dev } from "wrangler";
+
+export const TOKEN = "switchyard-dev-token";
+
+/** A port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address();
+  server.close();
+  if (!address || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+export interface RunningWorker {
+  baseUrl: string;
+  stop(): Promise<void>;
+  /** Calls the Worker with the dev token; JSON in, status and JSON out. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response fields freely and expect() checks them
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+}
+
+/** Starts the Worker on 127.0.0.1 with state persisted under `stateDir`. */
+export async function startWorker(stateDir: string): Promise<RunningWorker> {
+  const worker: Unstable_DevWorker = await unstable_dev("workers/index.ts", {
+    config: "wrangler.toml",
+    ip: "127.0.0.1",
+    port: await freePort(),
+    inspectorPort: await freePort(),
+    persistTo: stateDir,
+    logLevel: "warn",
+    experimental: { disableExperimentalWarning: true, watch: false },
+  });
+  const baseUrl = `http://127.0.0.1:${worker.port}`;
+  return {
+    baseUrl,
+    stop: () => worker.stop(),
+    async call(method, path, body) {
+      const res = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    },
+  };
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function until<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+  what = "condition",
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
