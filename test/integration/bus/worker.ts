@@ -20,18 +20,19 @@ export async function freePort(): Promise<number> {
 
 export interface RunningWorker {
   baseUrl: string;
+  port: number;
   stop(): Promise<void>;
   /** Calls the Worker with the dev token; JSON in, status and JSON out. */
   // biome-ignore lint/suspicious/noExplicitAny: tests read response fields freely and expect() checks them
   call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
 }
 
-/** Starts the Worker on 127.0.0.1 with state persisted under `stateDir`. */
-export async function startWorker(stateDir: string): Promise<RunningWorker> {
+/** Starts the Worker on 127.0.0.1 (on `port` if given) with state persisted under `stateDir`. */
+export async function startWorker(stateDir: string, port?: number): Promise<RunningWorker> {
   const worker: Unstable_DevWorker = await unstable_dev("workers/index.ts", {
     config: "wrangler.toml",
     ip: "127.0.0.1",
-    port: await freePort(),
+    port: port ?? (await freePort()),
     inspectorPort: await freePort(),
     persistTo: stateDir,
     logLevel: "warn",
@@ -40,6 +41,7 @@ export async function startWorker(stateDir: string): Promise<RunningWorker> {
   const baseUrl = `http://127.0.0.1:${worker.port}`;
   return {
     baseUrl,
+    port: worker.port,
     stop: () => worker.stop(),
     async call(method, path, body) {
       const res = await fetch(`${baseUrl}${path}`, {
