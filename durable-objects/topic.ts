@@ -907,7 +907,10 @@ export class TopicObject extends DurableObject<Env> {
       "SELECT MIN(due_at) AS due FROM socket_unacked",
     )?.due;
     if (unacked != null) times.push(unacked);
-    const oldest = this.sql.one<{ at: number | null }>("SELECT MIN(published_at) AS at FROM events")?.at;
+    // Events are stored in publish order, so the lowest seq is the oldest (an index lookup, not a scan).
+    const oldest = this.sql.one<{ at: number }>(
+      "SELECT published_at AS at FROM events ORDER BY seq LIMIT 1",
+    )?.at;
     if (oldest != null) {
       times.push(Math.max(oldest + this.config.retentionMs, this.meta().pruned_at + PRUNE_INTERVAL_MS));
     }
