@@ -335,8 +335,15 @@ export class BusClient {
         // One at a time, in arrival order.
         chain = chain.then(() => onEvent(ws, event));
       });
-      ws.addEventListener("close", () => retry());
-      ws.addEventListener("error", () => ws.close());
+      // An error is followed by a close (WHATWG WebSocket); whichever comes first reconnects, once.
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        retry();
+      };
+      ws.addEventListener("close", end);
+      ws.addEventListener("error", end);
     };
 
     let reconnecting = false;

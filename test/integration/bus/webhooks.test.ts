@@ -1,24 +1,10 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { Receiver } from "./receiver.ts";
-import { type RunningWorker, startWorker, until } from "./worker.ts";
+import { until, workerForFile } from "./worker.ts";
 
-let stateDir: string;
-let worker: RunningWorker;
+const worker = workerForFile();
 const receivers: Receiver[] = [];
-
-beforeAll(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), "switchyard-bus-"));
-  worker = await startWorker(stateDir);
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await rm(stateDir, { recursive: true, force: true });
-});
 
 afterEach(async () => {
   await Promise.all(receivers.splice(0).map((r) => r.stop()));
@@ -35,18 +21,18 @@ let topics = 0;
 const topicName = () => `it-${process.pid}-${++topics}-${Date.now()}`;
 
 async function subscribe(topic: string, body: Record<string, unknown>) {
-  const res = await worker.call("POST", `/v1/topics/${topic}/subscriptions`, body);
+  const res = await worker.current.call("POST", `/v1/topics/${topic}/subscriptions`, body);
   expect(res.status).toBe(201);
   return res.body as { id: string; secret: string };
 }
 
 async function publish(topic: string, body: unknown): Promise<number[]> {
-  const res = await worker.call("POST", `/v1/topics/${topic}/events`, body);
+  const res = await worker.current.call("POST", `/v1/topics/${topic}/events`, body);
   expect(res.status).toBe(202);
   return res.body.seqs;
 }
 
-const stats = async (topic: string) => (await worker.call("GET", `/v1/topics/${topic}/stats`)).body;
+const stats = async (topic: string) => (await worker.current.call("GET", `/v1/topics/${topic}/stats`)).body;
 
 describe("webhooks to a real receiver", () => {
   it("sign every request so that the standardwebhooks package verifies it", async () => {
@@ -95,7 +81,7 @@ describe("webhooks to a real receiver", () => {
       15_000,
       "the dead letter",
     );
-    const dead = await worker.call("GET", `/v1/topics/${topic}/subscriptions/${sub.id}/dead-letters`);
+    const dead = await worker.current.call("GET", `/v1/topics/${topic}/subscriptions/${sub.id}/dead-letters`);
     expect(dead.body.deadLetters).toEqual([
       expect.objectContaining({
         attempts: 2,
@@ -120,13 +106,12 @@ describe("webhooks to a real receiver", () => {
     const seqs = await publish(topic, {
       events: Array.from({ length: 20 }, (_, i) => ({ type: "job.done", data: i, critical: i % 5 === 0 })),
     });
-    await worker.stop();
-    worker = await startWorker(stateDir);
+    await worker.restart();
     expect((await stats(topic)).published).toBe(20);
     await hook.start();
     await until(async () => (new Set(hook.delivered.map((a) => a.event.seq)).size === 20 ? true : undefined));
     expect([...new Set(hook.delivered.map((a) => a.event.seq))].sort((a, b) => a - b)).toEqual(seqs);
-    const page = await worker.call("GET", `/v1/topics/${topic}/events?limit=100`);
+    const page = await worker.current.call("GET", `/v1/topics/${topic}/events?limit=100`);
     expect(page.body.events.map((e: { data: number }) => e.data)).toEqual(
       Array.from({ length: 20 }, (_, i) => i),
     );

@@ -3,7 +3,11 @@
  * Durable Object state in a directory of the test's choosing so that a restart finds it again.
  */
 import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { type Unstable_DevWorker, unstable_dev } from "wrangler";
 
 export const TOKEN = "switchyard-dev-token";
@@ -51,6 +55,38 @@ export async function startWorker(stateDir: string, port?: number): Promise<Runn
       });
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    },
+  };
+}
+
+/** The Worker of one test file: started before its tests with fresh state, stopped after. */
+export interface FileWorker {
+  readonly current: RunningWorker;
+  /** Stops the Worker and starts it again on the same port with the same state. */
+  restart(): Promise<void>;
+}
+
+/** Registers `beforeAll` / `afterAll` hooks that run a Worker for the calling test file. */
+export function workerForFile(): FileWorker {
+  let stateDir = "";
+  let worker: RunningWorker | undefined;
+  beforeAll(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), "switchyard-bus-"));
+    worker = await startWorker(stateDir);
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  });
+  return {
+    get current() {
+      if (!worker) throw new Error("the Worker is not running");
+      return worker;
+    },
+    async restart() {
+      const port = this.current.port;
+      await this.current.stop();
+      worker = await startWorker(stateDir, port);
     },
   };
 }
