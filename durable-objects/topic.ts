@@ -424,7 +424,9 @@ export class TopicObject extends DurableObject<Env> {
         if (events.length === query.limit) break;
       }
     }
-    return { events, nextSeq: Math.max(next, Math.min(query.fromSeq, this.meta().next_seq)) };
+    // Nothing at or after fromSeq: the next event published (or fromSeq, if that is later).
+    const nextSeq = next === query.fromSeq ? Math.max(next, this.meta().next_seq) : next;
+    return { events, nextSeq };
   }
 
   /** The counters of the contract's stats. */
@@ -871,7 +873,7 @@ export class TopicObject extends DurableObject<Env> {
     const unpinned = `NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.seq = e.seq)
        AND NOT EXISTS (SELECT 1 FROM socket_unacked u WHERE u.seq = e.seq)`;
     this.retained -= this.sql.run(
-      `DELETE FROM events WHERE seq IN (SELECT seq FROM events e WHERE published_at < ? AND ${unpinned})`,
+      `DELETE FROM events WHERE seq IN (SELECT seq FROM events e WHERE published_at <= ? AND ${unpinned})`,
       now - this.config.retentionMs,
     );
     const excess = this.retained - this.config.maxRetained;

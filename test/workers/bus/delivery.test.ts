@@ -190,3 +190,32 @@ describe("WebSocket subscribers", () => {
     sub.ws.close();
   });
 });
+
+describe("retention", () => {
+  const seqsOf = async (topic: string) =>
+    (await call("GET", `/v1/topics/${topic}/events?limit=1000`)).body.events.map(
+      (e: { seq: number }) => e.seq,
+    );
+
+  it("keeps at most maxRetained events, dropping the oldest", async () => {
+    const topic = unique("keep");
+    await call("PUT", `/v1/topics/${topic}/config`, { maxRetained: 3 });
+    await publish(topic, { events: Array.from({ length: 5 }, () => ({ type: "a" })) });
+    expect(await seqsOf(topic)).toEqual([3, 4, 5]);
+  });
+
+  it("drops events older than retentionMs on the alarm, except those still to be delivered", async () => {
+    receiver(() => 503);
+    const topic = unique("age");
+    await call("PUT", `/v1/topics/${topic}/config`, { retentionMs: 60_000 });
+    await subscribeWebhook(topic, {
+      filter: ["pending"],
+      retry: { initialDelayMs: 3_600_000, maxDelayMs: 3_600_000 },
+    });
+    await publish(topic, { events: [{ type: "old" }, { type: "pending" }] });
+    await vi.waitFor(async () => expect((await stats(topic)).subscriptions[0].pending).toBe(1));
+    // The alarm is due when the oldest event expires; it runs as if at that time.
+    expect(await runDurableObjectAlarm(stub(topic))).toBe(true);
+    expect(await seqsOf(topic)).toEqual([2]);
+  });
+});

@@ -147,6 +147,11 @@ describe("GET /v1/topics/{topic}/events", () => {
     expect(empty.body).toEqual({ events: [], nextSeq: 6 });
   });
 
+  it("answers an empty topic with the seq the first event will get", async () => {
+    const res = await call("GET", `${base(unique("t"))}/events`);
+    expect(res.body).toEqual({ events: [], nextSeq: 1 });
+  });
+
   it("applies a filter", async () => {
     const topic = unique("t");
     await publish(topic, {
