@@ -13,6 +13,17 @@ export default defineConfig({
       {
         test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node" },
       },
+      {
+        // Starts the Worker with wrangler's programmatic API and talks to it over real sockets.
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          environment: "node",
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });

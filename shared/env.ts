@@ -1,10 +1,14 @@
 /** The Worker's bindings and variables: the one hand-kept place where they are typed. */
 import type { CircuitBreakerObject } from "../durable-objects/circuit-breaker.ts";
 import type { LockObject } from "../durable-objects/lock.ts";
+import type { TopicObject } from "../durable-objects/topic.ts";
 
 export interface Env {
   /** Comma-separated bearer tokens. Unset: only the documented dev token, and only on loopback. */
   API_TOKENS?: string;
   LOCKS: DurableObjectNamespace<LockObject>;
   BREAKERS: DurableObjectNamespace<CircuitBreakerObject>;
+  TOPICS: DurableObjectNamespace<TopicObject>;
+  /** "true" also allows webhooks to loopback addresses over http: local development and tests only. */
+  ALLOW_INSECURE_WEBHOOKS?: string;
 }

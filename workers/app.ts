@@ -2,6 +2,7 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import pkg from "../package.json" with { type: "json" };
 import { breakerRoutes } from "./breaker/routes.ts";
+import { busRoutes } from "./bus/routes.ts";
 import { bearerAuth } from "./http/auth.ts";
 import { notFound, onError } from "./http/errors.ts";
 import { jsonBody } from "./http/json-body.ts";
@@ -21,6 +22,7 @@ export function createApp() {
   app.use("/v1/*", bearerAuth(), jsonBody());
   app.route("/v1/locks", lockRoutes);
   app.route("/v1/breakers", breakerRoutes);
+  app.route("/v1/topics", busRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

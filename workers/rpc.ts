@@ -5,6 +5,7 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { Env } from "../shared/env.ts";
 import { BreakerRpc } from "./breaker/rpc.ts";
+import { BusRpc } from "./bus/rpc.ts";
 import { LockRpc } from "./lock/rpc.ts";
 
 export class SwitchyardRpc extends WorkerEntrypoint<Env> {
@@ -16,5 +17,10 @@ export class SwitchyardRpc extends WorkerEntrypoint<Env> {
   /** Shared circuit breakers: configure, acquire, record, recordBatch, info. */
   breakers(): BreakerRpc {
     return new BreakerRpc(this.env);
+  }
+
+  /** Event bus operations: publish, subscriptions, events, stats, config. */
+  topics(): BusRpc {
+    return new BusRpc(this.env);
   }
 }

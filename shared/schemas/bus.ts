@@ -1,0 +1,241 @@
+/** Request and response schemas of `/v1/topics/{topic}`. */
+import { z } from "@hono/zod-openapi";
+import { PRIORITIES } from "../../durable-objects/logic/dispatch-order.ts";
+import { patternProblem } from "../../durable-objects/logic/filter.ts";
+import { int } from "./common.ts";
+
+/** Most events in one publish. */
+export const MAX_BATCH = 500;
+
+/** Most patterns in one filter. */
+export const MAX_FILTER_PATTERNS = 32;
+
+const EventType = z.string().min(1).max(128).openapi({ example: "order.created" });
+
+const Priority = z.enum(PRIORITIES).default("normal").openapi({
+  description: "Dispatch order: critical, high, normal, low. `critical` implies `critical: true`.",
+});
+
+const eventFields = {
+  type: EventType,
+  data: z
+    .unknown()
+    .optional()
+    .openapi({ description: "Any JSON value (null when absent)", example: { id: 42 } }),
+  priority: Priority,
+  critical: z.boolean().default(false).openapi({
+    description: "Never dropped: retried past maxAttempts and re-sent to WebSockets until acked",
+  }),
+};
+
+/** One event to publish. */
+export const EventInput = z.object(eventFields).openapi("EventInput");
+
+/**
+ * One event, or `{"events": [...]}` with 1 to 500 of them. One flat object rather than a union,
+ * so that a mistake is reported against the field that caused it.
+ */
+export const PublishRequest = z
+  .object({
+    ...eventFields,
+    type: EventType.optional(),
+    events: z.array(EventInput).min(1).max(MAX_BATCH).optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.events === undefined && v.type === undefined) {
+      ctx.addIssue({ code: "custom", path: ["type"], message: "required (or send {events: [...]})" });
+    }
+    if (v.events !== undefined && v.type !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["events"], message: "send one event or {events}, not both" });
+    }
+  })
+  .openapi("PublishRequest");
+
+/** A filter pattern: `*` matches one dot-separated segment, a trailing `>` the rest. */
+export const FilterPattern = z
+  .string()
+  .superRefine((p, ctx) => {
+    const problem = patternProblem(p);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .openapi({ example: "order.*" });
+
+const Filter = z.array(FilterPattern).max(MAX_FILTER_PATTERNS);
+
+export const RetryOptions = z
+  .object({
+    initialDelayMs: int(10, 3_600_000).default(5_000),
+    maxDelayMs: int(10, 86_400_000).default(3_600_000),
+  })
+  .openapi("RetryOptions", {
+    description: "Exponential backoff (doubling, equal jitter) between attempts. Defaults: 5 s up to 1 h.",
+  });
+
+export const SubscriptionRequest = z
+  .object({
+    url: z.string().min(1).max(2048).openapi({ example: "https://example.com/hooks/orders" }),
+    filter: Filter.optional().openapi({ description: "Event types to deliver; absent or empty: all" }),
+    maxAttempts: int(1, 50).default(10),
+    retry: RetryOptions.optional(),
+    timeoutMs: int(100, 30_000)
+      .default(10_000)
+      .openapi({ description: "A slower answer counts as a failure" }),
+  })
+  .openapi("SubscriptionRequest");
+
+export const SubscriptionCreated = z
+  .object({
+    id: z.string(),
+    secret: z.string().openapi({
+      description: "whsec_… — shown only once",
+      example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    }),
+  })
+  .openapi("SubscriptionCreated");
+
+export const Subscription = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    filter: z.array(z.string()),
+    maxAttempts: z.number().int(),
+    retry: z.object({ initialDelayMs: z.number().int(), maxDelayMs: z.number().int() }),
+    timeoutMs: z.number().int(),
+    paused: z
+      .boolean()
+      .openapi({ description: "Paused after 5 dead letters in a row; resumes on a delivery" }),
+    createdAt: z.number().int(),
+  })
+  .openapi("Subscription");
+
+export const SubscriptionList = z
+  .object({ subscriptions: z.array(Subscription) })
+  .openapi("SubscriptionList");
+
+export const Deleted = z.object({ deleted: z.literal(true) }).openapi("SubscriptionDeleted");
+
+/** An event as webhooks, WebSockets and the pull API carry it. */
+export const BusEvent = z
+  .object({
+    id: z.string(),
+    topic: z.string(),
+    type: z.string(),
+    data: z.unknown(),
+    seq: z.number().int(),
+    priority: z.enum(PRIORITIES),
+    critical: z.boolean(),
+    publishedAt: z.number().int(),
+  })
+  .openapi("BusEvent");
+
+export const Published = z
+  .object({ ids: z.array(z.string()), seqs: z.array(z.number().int()) })
+  .openapi("Published");
+
+/** A comma-separated filter in a query string. */
+const FilterQuery = z
+  .string()
+  .max(4096)
+  .superRefine((raw, ctx) => {
+    for (const p of splitFilter(raw)) {
+      const problem = patternProblem(p);
+      if (problem) ctx.addIssue({ code: "custom", message: `${p}: ${problem}` });
+    }
+  })
+  .optional()
+  .openapi({ description: "Comma-separated patterns, e.g. `order.*,invoice.>`", example: "order.*" });
+
+const SeqQuery = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const EventsQuery = z.object({
+  fromSeq: SeqQuery.default(0).openapi({ description: "First seq to return (default: the oldest retained)" }),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  filter: FilterQuery,
+});
+
+export const EventsPage = z
+  .object({ events: z.array(BusEvent), nextSeq: z.number().int() })
+  .openapi("EventsPage");
+
+export const SubscribeQuery = z.object({
+  filter: FilterQuery,
+  fromSeq: SeqQuery.optional().openapi({ description: "Replay retained events from this seq first" }),
+  token: z
+    .string()
+    .optional()
+    .openapi({ description: "The bearer token, for clients that cannot set headers" }),
+});
+
+export const TopicStats = z
+  .object({
+    published: z.number().int(),
+    delivered: z.number().int(),
+    failed: z.number().int(),
+    rejected: z.number().int(),
+    pending: z.number().int(),
+    subscriptions: z.array(
+      z.object({
+        id: z.string(),
+        pending: z.number().int(),
+        lastSeqDelivered: z.number().int(),
+        deadLetters: z.number().int(),
+      }),
+    ),
+  })
+  .openapi("TopicStats");
+
+const configFields = {
+  maxUndelivered: int(1, 1_000_000).openapi({
+    description: "Backpressure limit on pending deliveries (10000)",
+  }),
+  retentionMs: int(60_000, 7 * 86_400_000).openapi({ description: "How long events stay for replay (24 h)" }),
+  maxRetained: int(1, 1_000_000).openapi({ description: "Most events kept for replay (100000)" }),
+  maxInFlight: int(1, 64).openapi({ description: "Most webhook requests in flight for the topic (8)" }),
+};
+
+/** A topic's settings, all with defaults. */
+export const TopicConfig = z.object(configFields).openapi("TopicConfig");
+
+/** A change to a topic's settings: the fields given replace the current ones. */
+export const TopicConfigPatch = z.object(configFields).partial().openapi("TopicConfigPatch");
+
+/** The settings of a topic nobody configured. */
+export const DEFAULT_TOPIC_CONFIG: TopicConfigValue = {
+  maxUndelivered: 10_000,
+  retentionMs: 86_400_000,
+  maxRetained: 100_000,
+  maxInFlight: 8,
+};
+
+export const DeadLetter = z
+  .object({ event: BusEvent, attempts: z.number().int(), lastError: z.string(), deadAt: z.number().int() })
+  .openapi("DeadLetter");
+
+export const DeadLetterList = z.object({ deadLetters: z.array(DeadLetter) }).openapi("DeadLetterList");
+
+/** The patterns of a comma-separated filter, blanks dropped. */
+export function splitFilter(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
+}
+
+/** The events of a publish request, whichever form it took. */
+export function eventsOf(req: PublishInput): EventInputValue[] {
+  if (req.events) return req.events;
+  return [{ type: req.type as string, data: req.data, priority: req.priority, critical: req.critical }];
+}
+
+export type EventInputValue = z.infer<typeof EventInput>;
+export type PublishInput = z.infer<typeof PublishRequest>;
+export type SubscriptionInput = z.infer<typeof SubscriptionRequest>;
+export type SubscriptionInfo = z.infer<typeof Subscription>;
+export type BusEventValue = z.infer<typeof BusEvent>;
+export type PublishResult = z.infer<typeof Published>;
+export type EventsQueryInput = z.infer<typeof EventsQuery>;
+export type EventsPageValue = z.infer<typeof EventsPage>;
+export type TopicStatsValue = z.infer<typeof TopicStats>;
+export type TopicConfigValue = z.infer<typeof TopicConfig>;
+export type TopicConfigPatchValue = z.infer<typeof TopicConfigPatch>;
+export type DeadLetterValue = z.infer<typeof DeadLetter>;

@@ -1,0 +1,119 @@
+import { Webhook } from "standardwebhooks";
+import { afterEach, describe, expect, it } from "vitest";
+import { Receiver } from "./receiver.ts";
+import { until, workerForFile } from "./worker.ts";
+
+const worker = workerForFile();
+const receivers: Receiver[] = [];
+
+afterEach(async () => {
+  await Promise.all(receivers.splice(0).map((r) => r.stop()));
+});
+
+async function receiver(): Promise<Receiver> {
+  const r = new Receiver();
+  await r.start();
+  receivers.push(r);
+  return r;
+}
+
+let topics = 0;
+const topicName = () => `it-${process.pid}-${++topics}-${Date.now()}`;
+
+async function subscribe(topic: string, body: Record<string, unknown>) {
+  const res = await worker.current.call("POST", `/v1/topics/${topic}/subscriptions`, body);
+  expect(res.status).toBe(201);
+  return res.body as { id: string; secret: string };
+}
+
+async function publish(topic: string, body: unknown): Promise<number[]> {
+  const res = await worker.current.call("POST", `/v1/topics/${topic}/events`, body);
+  expect(res.status).toBe(202);
+  return res.body.seqs;
+}
+
+const stats = async (topic: string) => (await worker.current.call("GET", `/v1/topics/${topic}/stats`)).body;
+
+describe("webhooks to a real receiver", () => {
+  it("sign every request so that the standardwebhooks package verifies it", async () => {
+    const hook = await receiver();
+    const topic = topicName();
+    const { secret } = await subscribe(topic, { url: hook.url });
+    const [seq] = await publish(topic, { type: "order.created", data: { total: 42, note: "é✓" } });
+    const arrival = await until(async () => hook.delivered[0], 15_000, "the webhook");
+    const verified = new Webhook(secret).verify(arrival.body, arrival.headers);
+    expect(verified).toMatchObject({ topic, seq, type: "order.created", data: { total: 42, note: "é✓" } });
+    expect(arrival.headers["webhook-id"]).toBe(arrival.event.id);
+    expect(() => new Webhook(secret).verify(`${arrival.body} `, arrival.headers)).toThrow();
+  });
+
+  it("deliver to a receiver that fails the first 3 times on the 4th attempt, after growing delays", async () => {
+    const hook = await receiver();
+    hook.answer = (n) => (n < 3 ? 500 : 204);
+    const topic = topicName();
+    await subscribe(topic, { url: hook.url, retry: { initialDelayMs: 200, maxDelayMs: 5_000 } });
+    await publish(topic, { type: "payment.settled" });
+    await until(async () => hook.delivered[0], 15_000, "the fourth attempt");
+    expect(hook.arrivals.map((a) => a.status)).toEqual([500, 500, 500, 204]);
+    expect(new Set(hook.arrivals.map((a) => a.headers["webhook-id"])).size).toBe(1);
+    const gaps = hook.arrivals.slice(1).map((a, i) => a.at - (hook.arrivals[i] as { at: number }).at);
+    // Equal jitter: retry n waits between 100·2^(n-1) and 200·2^(n-1) ms.
+    expect(gaps[0]).toBeGreaterThanOrEqual(90);
+    expect(gaps[1]).toBeGreaterThan(gaps[0] as number);
+    expect(gaps[2]).toBeGreaterThan(gaps[1] as number);
+    await until(async () => ((await stats(topic)).delivered === 1 ? true : undefined));
+  });
+
+  it("dead-letter normal events past maxAttempts while the receiver is down, and deliver critical ones once it is back", async () => {
+    const hook = await receiver();
+    const url = hook.url;
+    await hook.stop();
+    const topic = topicName();
+    const sub = await subscribe(topic, {
+      url,
+      maxAttempts: 2,
+      retry: { initialDelayMs: 100, maxDelayMs: 300 },
+    });
+    await publish(topic, { type: "report.ready" });
+    await publish(topic, { type: "payment.failed", critical: true });
+    await until(
+      async () => ((await stats(topic)).subscriptions[0].deadLetters === 1 ? true : undefined),
+      15_000,
+      "the dead letter",
+    );
+    const dead = await worker.current.call("GET", `/v1/topics/${topic}/subscriptions/${sub.id}/dead-letters`);
+    expect(dead.body.deadLetters).toEqual([
+      expect.objectContaining({
+        attempts: 2,
+        event: expect.objectContaining({ type: "report.ready", seq: 1 }),
+      }),
+    ]);
+    // Still retried past maxAttempts while down.
+    expect((await stats(topic)).subscriptions[0].pending).toBe(1);
+    await hook.start();
+    const arrival = await until(async () => hook.delivered[0], 15_000, "the critical event");
+    expect(arrival.event).toMatchObject({ type: "payment.failed", critical: true, seq: 2 });
+    expect(hook.delivered.map((a) => a.event.type)).not.toContain("report.ready");
+    await until(async () => ((await stats(topic)).pending === 0 ? true : undefined));
+  });
+
+  it("lose nothing across a restart of the Worker", async () => {
+    const hook = await receiver();
+    const url = hook.url;
+    await hook.stop();
+    const topic = topicName();
+    await subscribe(topic, { url, retry: { initialDelayMs: 100, maxDelayMs: 500 } });
+    const seqs = await publish(topic, {
+      events: Array.from({ length: 20 }, (_, i) => ({ type: "job.done", data: i, critical: i % 5 === 0 })),
+    });
+    await worker.restart();
+    expect((await stats(topic)).published).toBe(20);
+    await hook.start();
+    await until(async () => (new Set(hook.delivered.map((a) => a.event.seq)).size === 20 ? true : undefined));
+    expect([...new Set(hook.delivered.map((a) => a.event.seq))].sort((a, b) => a - b)).toEqual(seqs);
+    const page = await worker.current.call("GET", `/v1/topics/${topic}/events?limit=100`);
+    expect(page.body.events.map((e: { data: number }) => e.data)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i),
+    );
+  });
+});

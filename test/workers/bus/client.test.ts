@@ -1,0 +1,91 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { BusClient } from "../../../shared/client/bus.ts";
+import { ApiError } from "../../../shared/errors.ts";
+import type { BusEventValue } from "../../../shared/schemas/bus.ts";
+import { TOKEN, unique } from "../helpers.ts";
+import { receiver } from "./helpers.ts";
+
+// The dev token is only accepted on a loopback host (API_TOKENS is unset in tests).
+const bus = () =>
+  BusClient.binding(exports.SwitchyardRpc, {
+    http: {
+      fetch: (input, init) =>
+        exports.default.fetch(new Request(input.replace("https://switchyard", "http://localhost"), init)),
+    },
+    token: TOKEN,
+  });
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("the typed client over the service binding", () => {
+  it("publishes, pulls, reads stats and manages subscriptions", async () => {
+    const topic = unique("client");
+    const client = bus();
+    const one = await client.publish(topic, { type: "a", data: 1 });
+    const batch = await client.publish(topic, [{ type: "b" }, { type: "c", priority: "high" }]);
+    expect([...one.seqs, ...batch.seqs]).toEqual([1, 2, 3]);
+    const page = await client.events(topic, { fromSeq: 2, filter: ["c"] });
+    expect(page.events.map((e) => e.type)).toEqual(["c"]);
+    const sub = await client.createSubscription(topic, { url: "http://127.0.0.1:9/hook", filter: ["z.*"] });
+    expect((await client.listSubscriptions(topic)).map((s) => s.id)).toEqual([sub.id]);
+    expect(await client.deleteSubscription(topic, sub.id)).toEqual({ deleted: true });
+    expect((await client.stats(topic)).published).toBe(3);
+  });
+
+  it("throws the contract's errors as ApiError, backpressure with Retry-After", async () => {
+    receiver(() => 503);
+    const topic = unique("client");
+    const client = bus();
+    await expect(client.publish(topic, { type: "" })).rejects.toMatchObject({ code: "invalid_request" });
+    await client.configure(topic, { maxUndelivered: 1 });
+    await client.createSubscription(topic, {
+      url: "http://127.0.0.1:9/hook",
+      retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 },
+    });
+    await client.publish(topic, { type: "a" });
+    const err = await client.publish(topic, { type: "b" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ code: "backpressure", status: 429 });
+    expect(Number((err as ApiError).headers["Retry-After"])).toBeGreaterThanOrEqual(1);
+  });
+
+  it("subscribes over a WebSocket, replays from fromSeq and acks critical events", async () => {
+    const topic = unique("client");
+    const client = bus();
+    await client.publish(topic, [{ type: "old" }, { type: "kept" }]);
+    const seen: BusEventValue[] = [];
+    let notify = () => {};
+    const sub = client.subscribe(
+      topic,
+      (e) => {
+        seen.push(e);
+        notify();
+      },
+      { fromSeq: 2 },
+    );
+    const count = (n: number) =>
+      new Promise<void>((resolve) => {
+        notify = () => seen.length >= n && resolve();
+        notify();
+      });
+    await count(1);
+    await client.publish(topic, { type: "vital", critical: true });
+    await count(2);
+    expect(seen.map((e) => [e.seq, e.type])).toEqual([
+      [2, "kept"],
+      [3, "vital"],
+    ]);
+    expect(sub.lastSeq).toBe(3);
+    await vi.waitFor(async () => {
+      const unacked = await runInDurableObject(env.TOPICS.getByName(topic), (_o, state) =>
+        state.storage.sql.exec("SELECT COUNT(*) AS n FROM socket_unacked").one(),
+      );
+      expect(unacked.n).toBe(0);
+    });
+    sub.close();
+  });
+});

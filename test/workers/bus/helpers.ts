@@ -1,0 +1,102 @@
+/** Shared steps of the event bus tests: publishing, subscribing, and WebSocket subscribers. */
+import { exports } from "cloudflare:workers";
+import { expect, vi } from "vitest";
+import { call, TOKEN } from "../helpers.ts";
+
+export interface Received {
+  url: string;
+  headers: Headers;
+  body: string;
+  event: { seq: number; type: string; priority: string; critical: boolean };
+  status: number;
+}
+
+/**
+ * Stands in for webhook receivers, which a test inside workerd cannot run (the node-side
+ * integration tests use a real `node:http` one): records each request the topic sends and
+ * answers with `status()`.
+ */
+export function receiver(status: () => number = () => 200) {
+  const received: Received[] = [];
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const request = new Request(input, init);
+    const body = await request.text();
+    const answer = status();
+    received.push({
+      url: request.url,
+      headers: request.headers,
+      body,
+      event: JSON.parse(body),
+      status: answer,
+    });
+    return new Response(null, { status: answer });
+  });
+  return received;
+}
+
+/** A receiver address: allowed with ALLOW_INSECURE_WEBHOOKS, and nothing listens there. */
+export const LOOPBACK_HOOK = "http://127.0.0.1:9/hook";
+
+/** Publishes and expects 202; returns the seqs. */
+export async function publish(topic: string, body: unknown): Promise<number[]> {
+  const res = await call("POST", `/v1/topics/${topic}/events`, body);
+  expect(res.status, res.text).toBe(202);
+  return res.body.seqs;
+}
+
+/** Creates a webhook subscription and expects 201. */
+export async function subscribeWebhook(topic: string, body: Record<string, unknown> = {}) {
+  const res = await call("POST", `/v1/topics/${topic}/subscriptions`, { url: LOOPBACK_HOOK, ...body });
+  expect(res.status, res.text).toBe(201);
+  return res.body as { id: string; secret: string };
+}
+
+/** A received WebSocket message. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read message fields freely and expect() checks them
+export type Message = any;
+
+/** A WebSocket subscriber whose messages can be awaited one by one. */
+export interface Subscriber {
+  ws: WebSocket;
+  /** The next message, failing after `timeoutMs`. */
+  next(timeoutMs?: number): Promise<Message>;
+  /** Messages received and not yet taken by `next`. */
+  buffered(): Message[];
+  send(value: unknown): void;
+}
+
+/** Opens `GET /v1/topics/{topic}/subscribe?...` through the Worker's fetch. */
+export async function connect(topic: string, query = ""): Promise<Subscriber> {
+  const res = await exports.default.fetch(
+    new Request(`http://localhost/v1/topics/${topic}/subscribe?${query}`, {
+      headers: { upgrade: "websocket", authorization: `Bearer ${TOKEN}` },
+    }),
+  );
+  expect(res.status).toBe(101);
+  const ws = res.webSocket as WebSocket;
+  ws.accept();
+  const queue: Message[] = [];
+  const waiters: Array<(m: Message) => void> = [];
+  ws.addEventListener("message", (e) => {
+    const m = JSON.parse(e.data as string);
+    const waiter = waiters.shift();
+    if (waiter) waiter(m);
+    else queue.push(m);
+  });
+  return {
+    ws,
+    next(timeoutMs = 2_000) {
+      const queued = queue.shift();
+      if (queued) return Promise.resolve(queued);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("no WebSocket message in time")), timeoutMs);
+        waiters.push((m) => {
+          clearTimeout(timer);
+          resolve(m);
+        });
+      });
+    },
+    buffered: () => queue.splice(0),
+    send: (value) => ws.send(JSON.stringify(value)),
+  };
+}

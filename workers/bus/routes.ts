@@ -1,0 +1,251 @@
+/** `/v1/topics/{topic}`: thin HTTP over the topic object. */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Env } from "../../shared/env.ts";
+import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
+import {
+  DeadLetterList,
+  type DeadLetterValue,
+  Deleted,
+  EventsPage,
+  EventsQuery,
+  Published,
+  PublishRequest,
+  SubscribeQuery,
+  Subscription,
+  SubscriptionCreated,
+  SubscriptionList,
+  SubscriptionRequest,
+  TopicConfig,
+  TopicConfigPatch,
+  TopicStats,
+} from "../../shared/schemas/bus.ts";
+import {
+  commonErrors,
+  errorResponse,
+  jsonBody,
+  jsonResponse,
+  NameParam,
+} from "../../shared/schemas/common.ts";
+import { bearerSecurity, createRouter } from "../http/router.ts";
+
+const TopicParam = NameParam("Topic name").openapi({ param: { name: "topic", in: "path" } });
+const params = z.object({ topic: TopicParam });
+const subscriptionParams = z.object({
+  topic: TopicParam,
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" }, example: "sub_3f1c0e5b9a7d4c2e8f6a1b0c9d8e7f6a" }),
+});
+const tags = ["Event bus"];
+const topicObject = (env: Env, topic: string) => env.TOPICS.getByName(topic);
+const notFound = { 404: errorResponse("No such subscription") };
+
+/**
+ * Like {@link unwrap}, but a `backpressure` failure carries its `Retry-After` header, as the
+ * contract asks.
+ */
+export function unwrapPublish<T>(result: Result<T>): T {
+  if (!result.ok && result.error.code === "backpressure") {
+    const seconds = Number(result.error.details?.retryAfterSeconds ?? 1);
+    throw new ApiError(result.error.code, result.error.message, result.error.details, {
+      "Retry-After": String(seconds),
+    });
+  }
+  return unwrap(result);
+}
+
+const publish = createRoute({
+  method: "post",
+  path: "/{topic}/events",
+  tags,
+  summary: "Publish one event or a batch of up to 500",
+  description:
+    "Each event gets the next `seq` of the topic. When the topic's undelivered deliveries reach its limit, non-critical publishes get 429 with `Retry-After`; critical events are always accepted. A batch is accepted or refused whole.",
+  security: bearerSecurity,
+  request: { params, body: jsonBody(PublishRequest) },
+  responses: {
+    202: jsonResponse(Published, "Accepted: ids and seqs in the order given"),
+    429: errorResponse("`backpressure`, with a `Retry-After` header in seconds"),
+    ...commonErrors,
+  },
+});
+
+const createSubscription = createRoute({
+  method: "post",
+  path: "/{topic}/subscriptions",
+  tags,
+  summary: "Add a webhook subscription",
+  description:
+    "Webhooks follow the Standard Webhooks specification; the secret is returned once. URLs must be https and public (with `ALLOW_INSECURE_WEBHOOKS=true`, loopback over http too). Receives events published from now on.",
+  security: bearerSecurity,
+  request: { params, body: jsonBody(SubscriptionRequest) },
+  responses: {
+    201: jsonResponse(SubscriptionCreated, "Created"),
+    409: errorResponse("`conflict`: the topic has 100 subscriptions"),
+    ...commonErrors,
+  },
+});
+
+const listSubscriptions = createRoute({
+  method: "get",
+  path: "/{topic}/subscriptions",
+  tags,
+  summary: "List webhook subscriptions (without secrets)",
+  security: bearerSecurity,
+  request: { params },
+  responses: { 200: jsonResponse(SubscriptionList, "The subscriptions"), ...commonErrors },
+});
+
+const deleteSubscription = createRoute({
+  method: "delete",
+  path: "/{topic}/subscriptions/{id}",
+  tags,
+  summary: "Remove a subscription, its pending deliveries and dead letters",
+  security: bearerSecurity,
+  request: { params: subscriptionParams },
+  responses: { 200: jsonResponse(Deleted, "Deleted"), ...notFound, ...commonErrors },
+});
+
+const resumeSubscription = createRoute({
+  method: "post",
+  path: "/{topic}/subscriptions/{id}/resume",
+  tags,
+  summary: "Resume a paused subscription",
+  description:
+    "A subscription is paused after 5 dead letters in a row; a successful delivery also resumes it.",
+  security: bearerSecurity,
+  request: { params: subscriptionParams },
+  responses: { 200: jsonResponse(Subscription, "Resumed"), ...notFound, ...commonErrors },
+});
+
+const deadLetters = createRoute({
+  method: "get",
+  path: "/{topic}/subscriptions/{id}/dead-letters",
+  tags,
+  summary: "Events a subscription gave up on, oldest first",
+  security: bearerSecurity,
+  request: {
+    params: subscriptionParams,
+    query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+  },
+  responses: { 200: jsonResponse(DeadLetterList, "Dead letters"), ...notFound, ...commonErrors },
+});
+
+const subscribe = createRoute({
+  method: "get",
+  path: "/{topic}/subscribe",
+  tags,
+  summary: "Subscribe over a WebSocket",
+  description:
+    'Send `Upgrade: websocket`. Messages: `{"type": "event", "event": {...}}`; answer `{"type": "ack", "seq"}` for critical events, which are re-sent every 10 s until acked. `fromSeq` replays retained events first. `{"type": "ping"}` gets `{"type": "pong"}`.',
+  security: bearerSecurity,
+  request: { params, query: SubscribeQuery },
+  responses: {
+    101: { description: "Switching protocols to a WebSocket" },
+    400: errorResponse("Not a WebSocket upgrade, or a bad filter or fromSeq"),
+    401: commonErrors[401],
+  },
+});
+
+const events = createRoute({
+  method: "get",
+  path: "/{topic}/events",
+  tags,
+  summary: "Read retained events from a seq on (pull consumers)",
+  security: bearerSecurity,
+  request: { params, query: EventsQuery },
+  responses: { 200: jsonResponse(EventsPage, "Events and the seq to read from next"), ...commonErrors },
+});
+
+const stats = createRoute({
+  method: "get",
+  path: "/{topic}/stats",
+  tags,
+  summary: "Counters of the topic and of each subscription",
+  description:
+    "`delivered` and `failed` count webhook deliveries (one per event and subscription) that succeeded or went to dead letters; `pending` counts those still to be made; `rejected` counts events refused by backpressure.",
+  security: bearerSecurity,
+  request: { params },
+  responses: { 200: jsonResponse(TopicStats, "Stats"), ...commonErrors },
+});
+
+const getConfig = createRoute({
+  method: "get",
+  path: "/{topic}/config",
+  tags,
+  summary: "The topic's limits",
+  security: bearerSecurity,
+  request: { params },
+  responses: { 200: jsonResponse(TopicConfig, "Settings"), ...commonErrors },
+});
+
+const putConfig = createRoute({
+  method: "put",
+  path: "/{topic}/config",
+  tags,
+  summary: "Change the topic's limits (fields left out keep their value)",
+  security: bearerSecurity,
+  request: { params, body: jsonBody(TopicConfigPatch) },
+  responses: { 200: jsonResponse(TopicConfig, "Settings now in force"), ...commonErrors },
+});
+
+/** The event bus routes, mounted at `/v1/topics`. */
+export const busRoutes = createRouter()
+  .openapi(publish, async (c) => {
+    const { topic } = c.req.valid("param");
+    return c.json(unwrapPublish(await topicObject(c.env, topic).publish(topic, c.req.valid("json"))), 202);
+  })
+  .openapi(createSubscription, async (c) => {
+    const { topic } = c.req.valid("param");
+    const created = await topicObject(c.env, topic).createSubscription(topic, c.req.valid("json"));
+    return c.json(unwrap(created), 201);
+  })
+  .openapi(listSubscriptions, async (c) => {
+    const { topic } = c.req.valid("param");
+    return c.json({ subscriptions: await topicObject(c.env, topic).listSubscriptions() }, 200);
+  })
+  .openapi(deleteSubscription, async (c) => {
+    const { topic, id } = c.req.valid("param");
+    return c.json(unwrap(await topicObject(c.env, topic).deleteSubscription(id)), 200);
+  })
+  .openapi(resumeSubscription, async (c) => {
+    const { topic, id } = c.req.valid("param");
+    return c.json(unwrap(await topicObject(c.env, topic).resumeSubscription(id)), 200);
+  })
+  .openapi(deadLetters, async (c) => {
+    const { topic, id } = c.req.valid("param");
+    const list = await topicObject(c.env, topic).deadLetters(id, c.req.valid("query").limit);
+    return c.json(unwrap<{ deadLetters: DeadLetterValue[] }>(list), 200);
+  })
+  .openapi(subscribe, async (c) => {
+    const { topic } = c.req.valid("param");
+    const query = c.req.valid("query");
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      throw new ApiError("invalid_request", "this route needs a WebSocket upgrade (Upgrade: websocket)", {
+        field: "upgrade",
+      });
+    }
+    const target = new URL("https://topic.internal/subscribe");
+    target.searchParams.set("topic", topic);
+    if (query.filter) target.searchParams.set("filter", query.filter);
+    if (query.fromSeq !== undefined) target.searchParams.set("fromSeq", String(query.fromSeq));
+    return topicObject(c.env, topic).fetch(new Request(target, { headers: { upgrade: "websocket" } }));
+  })
+  .openapi(events, async (c) => {
+    const { topic } = c.req.valid("param");
+    return c.json(await topicObject(c.env, topic).events(topic, c.req.valid("query")), 200);
+  })
+  .openapi(stats, async (c) => {
+    const { topic } = c.req.valid("param");
+    return c.json(await topicObject(c.env, topic).stats(), 200);
+  })
+  .openapi(getConfig, async (c) => {
+    const { topic } = c.req.valid("param");
+    return c.json(await topicObject(c.env, topic).getConfig(), 200);
+  })
+  .openapi(putConfig, async (c) => {
+    const { topic } = c.req.valid("param");
+    return c.json(await topicObject(c.env, topic).setConfig(topic, c.req.valid("json")), 200);
+  });
