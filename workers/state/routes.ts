@@ -175,4 +175,8 @@ export const stateRoutes = createRouter()
     const h = c.req.valid("header");
     const pre = { ifMatch: h["if-match"], ifNoneMatch: h["if-none-match"] };
     return c.json(unwrap(await stateObject(c.env, namespace).delete(key, pre)), 200);
+  })
+  // `/{namespace}/` is a key route with an empty key: the contract's 400, not a missing route.
+  .on(["GET", "PUT", "DELETE"], "/:namespace/", () => {
+    throw new ApiError("invalid_request", "key: must not be empty", { field: "key" });
   });

@@ -87,6 +87,15 @@ describe("get, put and versions", () => {
     expect((await get(ns, over)).status).toBe(400);
   });
 
+  it("refuses an empty key with 400", async () => {
+    const ns = unique("st");
+    for (const method of ["GET", "PUT", "DELETE"]) {
+      const res = await call(method, `/v1/state/${ns}/`, method === "PUT" ? { value: 1 } : undefined);
+      expect(res.status).toBe(400);
+      expect(res.body.error.details.field).toBe("key");
+    }
+  });
+
   it("refuses keys with control characters", async () => {
     const ns = unique("st");
     for (const key of ["line\nbreak", "tab\there", "nul\u0000", "del\u007f"]) {
