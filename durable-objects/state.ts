@@ -22,6 +22,7 @@ import {
   type TxnInput,
   type TxnResult,
 } from "../shared/schemas/state.ts";
+import { pointAlarm } from "./lib/alarm.ts";
 import { migrate, Sql, startUp } from "./lib/sql.ts";
 import { entriesToDrop, LOG_BOUNDS, resumePlan } from "./logic/change-log.ts";
 import { utf8Bytes } from "./logic/state-limits.ts";
@@ -102,8 +103,8 @@ export class StateObject extends DurableObject<Env> {
   private readonly log = { floor: 0, entries: 0, bytes: 0 };
   /** Set when the meta row needs writing at the end of the operation. */
   private dirty = false;
-  /** Set when `alarmAt` moved and the alarm itself must follow once the operation commits. */
-  private alarmChanged = false;
+  /** Where the running operation wants the alarm, pointed there once it has committed. */
+  private alarmDue: number | null = null;
   /** Changes of the running operation, sent once it has committed. */
   private outbox: Outgoing[] = [];
   private readonly prefixes = new WeakMap<WebSocket, string>();
@@ -279,6 +280,7 @@ export class StateObject extends DurableObject<Env> {
    */
   private run<T>(now: number, op: () => Result<T>): Result<T> {
     this.outbox = [];
+    this.alarmDue = this.alarmAt;
     let result: Result<T>;
     try {
       result = this.ctx.storage.transactionSync(() => {
@@ -289,16 +291,11 @@ export class StateObject extends DurableObject<Env> {
       });
     } catch (err) {
       this.dirty = false;
-      this.alarmChanged = false;
       this.load();
       throw err;
     }
-    if (this.alarmChanged) {
-      // Set outside the SQL transaction, once the time it records has committed.
-      if (this.alarmAt === null) void this.ctx.storage.deleteAlarm();
-      else void this.ctx.storage.setAlarm(this.alarmAt);
-      this.alarmChanged = false;
-    }
+    // Outside the SQL transaction, once the time it records has committed.
+    this.alarmAt = pointAlarm(this.ctx.storage, this.alarmAt, this.alarmDue);
     this.broadcast(this.outbox);
     this.outbox = [];
     return result;
@@ -374,18 +371,14 @@ export class StateObject extends DurableObject<Env> {
       this.log.entries -= drop;
       this.log.bytes -= oldest.slice(0, drop).reduce((sum, r) => sum + r.bytes, 0);
     }
-    const due =
+    this.alarmDue =
       this.sql.one<{ due: number | null }>(
         "SELECT MIN(expires_at) AS due FROM state_keys WHERE expires_at IS NOT NULL",
       )?.due ?? null;
-    if (due !== this.alarmAt) {
-      this.alarmAt = due;
-      this.alarmChanged = true;
-    }
     this.sql.run(
       "UPDATE state_meta SET version = ?, alarm_at = ?, log_floor = ?, log_entries = ?, log_bytes = ?",
       this.version,
-      this.alarmAt,
+      this.alarmDue,
       this.log.floor,
       this.log.entries,
       this.log.bytes,
