@@ -3,7 +3,7 @@
  * into results, and retries with backoff for network failures and 502/503/504 answers.
  * Web-standard APIs only: it runs in Workers, Node 22 and browsers.
  */
-import { type ErrorInfo, type Result, fail, isErrorCode } from "../errors.ts";
+import { type ErrorInfo, fail, isErrorCode, type Result } from "../errors.ts";
 import { type BackoffPolicy, backoffDelay } from "../resilience/backoff.ts";
 
 export interface HttpClientOptions {
@@ -19,7 +19,12 @@ export interface HttpClientOptions {
   backoff?: BackoffPolicy;
 }
 
-const DEFAULT_BACKOFF: BackoffPolicy = { kind: "exponential", initialDelayMs: 50, maxDelayMs: 2000, jitter: "full" };
+const DEFAULT_BACKOFF: BackoffPolicy = {
+  kind: "exponential",
+  initialDelayMs: 50,
+  maxDelayMs: 2000,
+  jitter: "full",
+};
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 
 function errorInfo(status: number, body: unknown): ErrorInfo {
@@ -51,13 +56,19 @@ export class HttpTransport {
    * Sends one request; a 2xx JSON body becomes `{ ok: true, value }`, an error body `{ ok: false, error }`.
    * `headers` adds request headers such as `If-Match`.
    */
-  async request<T>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Result<T>> {
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Result<T>> {
     const attempts = this.#options.maxAttempts ?? 3;
     const backoff = this.#options.backoff ?? DEFAULT_BACKOFF;
     const send = this.#options.fetch ?? ((r: Request) => fetch(r));
     let last: Result<T> = fail("unavailable", "no attempt made");
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1) await new Promise((r) => setTimeout(r, backoffDelay(backoff, attempt - 1, Math.random)));
+      if (attempt > 1)
+        await new Promise((r) => setTimeout(r, backoffDelay(backoff, attempt - 1, Math.random)));
       let res: Response;
       try {
         res = await send(this.#build(method, path, body, headers));
