@@ -294,7 +294,12 @@ class ResumingWatcher implements Watcher {
   close(): void {
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#socket?.close();
+    try {
+      // Over RPC `close()` is a call that returns a promise; a session that already ended rejects it.
+      void Promise.resolve(this.#socket?.close()).catch(() => undefined);
+    } catch {
+      // A socket that is already closed.
+    }
   }
 
   #deliver(message: StateMessage): void {

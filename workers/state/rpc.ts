@@ -48,7 +48,11 @@ class StateWatchTarget extends RpcTarget implements StateWatch {
   }
 
   close(): void {
-    this.#socket.close(1000, "closed by the client");
+    try {
+      this.#socket.close(1000, "closed by the client");
+    } catch {
+      // Already closed by the other side.
+    }
   }
 }
 
