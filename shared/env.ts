@@ -1,6 +1,7 @@
 /** The Worker's bindings and variables: the one hand-kept place where they are typed. */
 import type { CircuitBreakerObject } from "../durable-objects/circuit-breaker.ts";
 import type { LockObject } from "../durable-objects/lock.ts";
+import type { StateObject } from "../durable-objects/state.ts";
 import type { TopicObject } from "../durable-objects/topic.ts";
 
 export interface Env {
@@ -11,4 +12,5 @@ export interface Env {
   TOPICS: DurableObjectNamespace<TopicObject>;
   /** "true" also allows webhooks to loopback addresses over http: local development and tests only. */
   ALLOW_INSECURE_WEBHOOKS?: string;
+  STATE: DurableObjectNamespace<StateObject>;
 }

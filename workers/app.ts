@@ -8,6 +8,7 @@ import { notFound, onError } from "./http/errors.ts";
 import { jsonBody } from "./http/json-body.ts";
 import { createRouter } from "./http/router.ts";
 import { lockRoutes } from "./lock/routes.ts";
+import { stateRoutes } from "./state/routes.ts";
 
 /** The version `/health` and the OpenAPI document report. */
 export const VERSION = pkg.version;
@@ -23,6 +24,7 @@ export function createApp() {
   app.route("/v1/locks", lockRoutes);
   app.route("/v1/breakers", breakerRoutes);
   app.route("/v1/topics", busRoutes);
+  app.route("/v1/state", stateRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -4,6 +4,7 @@ import { app } from "./app.ts";
 
 export { CircuitBreakerObject } from "../durable-objects/circuit-breaker.ts";
 export { LockObject } from "../durable-objects/lock.ts";
+export { StateObject } from "../durable-objects/state.ts";
 export { TopicObject } from "../durable-objects/topic.ts";
 export { SwitchyardRpc } from "./rpc.ts";
 

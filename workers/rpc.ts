@@ -7,6 +7,7 @@ import type { Env } from "../shared/env.ts";
 import { BreakerRpc } from "./breaker/rpc.ts";
 import { BusRpc } from "./bus/rpc.ts";
 import { LockRpc } from "./lock/rpc.ts";
+import { StateRpc } from "./state/rpc.ts";
 
 export class SwitchyardRpc extends WorkerEntrypoint<Env> {
   /** Lock operations: acquire, release, extend, info. */
@@ -22,5 +23,10 @@ export class SwitchyardRpc extends WorkerEntrypoint<Env> {
   /** Event bus operations: publish, subscriptions, events, stats, config. */
   topics(): BusRpc {
     return new BusRpc(this.env);
+  }
+
+  /** State operations: get, put, delete, increment, list, txn, watch. */
+  state(): StateRpc {
+    return new StateRpc(this.env);
   }
 }

@@ -52,8 +52,16 @@ export class HttpTransport {
     this.#options = options;
   }
 
-  /** Sends one request; a 2xx JSON body becomes `{ ok: true, value }`, an error body `{ ok: false, error }`. */
-  async request<T>(method: string, path: string, body?: unknown): Promise<Result<T>> {
+  /**
+   * Sends one request; a 2xx JSON body becomes `{ ok: true, value }`, an error body `{ ok: false, error }`.
+   * `headers` adds request headers such as `If-Match`.
+   */
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Result<T>> {
     const attempts = this.#options.maxAttempts ?? 3;
     const backoff = this.#options.backoff ?? DEFAULT_BACKOFF;
     const send = this.#options.fetch ?? ((r: Request) => fetch(r));
@@ -63,7 +71,7 @@ export class HttpTransport {
         await new Promise((r) => setTimeout(r, backoffDelay(backoff, attempt - 1, Math.random)));
       let res: Response;
       try {
-        res = await send(this.#build(method, path, body));
+        res = await send(this.#build(method, path, body, headers));
       } catch (err) {
         last = fail("unavailable", `network error: ${err instanceof Error ? err.message : String(err)}`);
         continue;
@@ -76,8 +84,8 @@ export class HttpTransport {
     return last;
   }
 
-  #build(method: string, path: string, body: unknown): Request {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.#options.token}` };
+  #build(method: string, path: string, body: unknown, extra: Record<string, string> = {}): Request {
+    const headers: Record<string, string> = { ...extra, authorization: `Bearer ${this.#options.token}` };
     if (body !== undefined) headers["content-type"] = "application/json";
     const url = new URL(path, this.#options.baseUrl);
     return new Request(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });

@@ -1,0 +1,55 @@
+/**
+ * What a state namespace may hold: the contract's key rule (1–512 bytes of UTF-8, no control
+ * characters) and the 256 KiB value limit, as pure checks shared by the schemas and the object.
+ */
+import { fail, ok, type Result } from "../../shared/errors.ts";
+import { MAX_VALUE_BYTES } from "../../shared/schemas/common.ts";
+
+/** Longest key, in bytes of UTF-8. */
+export const MAX_KEY_BYTES = 512;
+
+const encoder = new TextEncoder();
+const CONTROL = /\p{Cc}/u;
+// With the `u` flag a well-formed surrogate pair is one code point, so this finds only lone halves,
+// which have no UTF-8 encoding.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Bytes of a string's UTF-8 encoding. */
+export function utf8Bytes(text: string): number {
+  return encoder.encode(text).byteLength;
+}
+
+/** Why `key` is not a valid state key, or undefined when it is. */
+export function keyProblem(key: string): string | undefined {
+  if (key.length === 0) return "must not be empty";
+  if (LONE_SURROGATE.test(key)) return "must be valid Unicode";
+  if (CONTROL.test(key)) return "must not contain control characters";
+  if (utf8Bytes(key) > MAX_KEY_BYTES) return `must be at most ${MAX_KEY_BYTES} bytes of UTF-8`;
+  return undefined;
+}
+
+/**
+ * Size of a value as the limit counts it. A string counts its own bytes rather than its JSON
+ * text, so that a 256 KiB string is "at the limit" the way its writer thinks of it.
+ */
+export function valueBytes(value: unknown, json: string): number {
+  return typeof value === "string" ? utf8Bytes(value) : utf8Bytes(json);
+}
+
+/**
+ * The JSON text a value is stored as: `invalid_request` when it has none (a function, `undefined`
+ * over RPC), `payload_too_large` over {@link MAX_VALUE_BYTES}.
+ */
+export function encodeValue(value: unknown, field = "value"): Result<string> {
+  const json = value === undefined ? undefined : JSON.stringify(value);
+  if (json === undefined) return fail("invalid_request", `${field} must be a JSON value`, { field });
+  const bytes = valueBytes(value, json);
+  if (bytes > MAX_VALUE_BYTES) {
+    return fail("payload_too_large", `${field} is ${bytes} bytes, over the ${MAX_VALUE_BYTES}-byte limit`, {
+      field,
+      limit: MAX_VALUE_BYTES,
+      bytes,
+    });
+  }
+  return ok(json);
+}

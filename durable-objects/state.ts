@@ -1,0 +1,411 @@
+/**
+ * One object per state namespace: versioned keys (one counter per namespace, like etcd's
+ * revision), TTL expiry on the alarm, a bounded change log, and subscribers on hibernatable
+ * WebSockets that receive every change in version order. The rules live in
+ * `logic/state-writes.ts`; this class loads entries, applies planned writes and fans them out.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../shared/env.ts";
+import { fail, ok, type Result } from "../shared/errors.ts";
+import {
+  type Deleted,
+  decodeCursor,
+  encodeCursor,
+  type IncrementInput,
+  type IncrementResult,
+  type ListInput,
+  type ListPage,
+  type PreconditionInput,
+  type PutInput,
+  type PutResult,
+  type StateEntry,
+  type TxnInput,
+  type TxnResult,
+} from "../shared/schemas/state.ts";
+import { pointAlarm } from "./lib/alarm.ts";
+import { migrate, Sql, startUp } from "./lib/sql.ts";
+import { entriesToDrop, LOG_BOUNDS, resumePlan } from "./logic/change-log.ts";
+import { utf8Bytes } from "./logic/state-limits.ts";
+import {
+  type PlannedWrite,
+  planDelete,
+  planIncrement,
+  planPut,
+  planTxn,
+  type StoredEntry,
+} from "./logic/state-writes.ts";
+
+const SCHEMA = [
+  `CREATE TABLE state_meta (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     version INTEGER NOT NULL,
+     alarm_at INTEGER,
+     log_floor INTEGER NOT NULL,
+     log_entries INTEGER NOT NULL,
+     log_bytes INTEGER NOT NULL
+   );
+   INSERT INTO state_meta (id, version, alarm_at, log_floor, log_entries, log_bytes) VALUES (1, 0, NULL, 0, 0, 0);
+   CREATE TABLE state_keys (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     expires_at INTEGER
+   );
+   CREATE INDEX state_keys_expiry ON state_keys (expires_at) WHERE expires_at IS NOT NULL;
+   CREATE TABLE state_log (
+     version INTEGER PRIMARY KEY,
+     op TEXT NOT NULL,
+     key TEXT NOT NULL,
+     value TEXT,
+     bytes INTEGER NOT NULL
+   );`,
+] as const;
+
+/** Rows of the change log read per trimming step. */
+const TRIM_BATCH = 64;
+
+/** What a socket keeps across hibernation. */
+interface SocketAttachment {
+  prefix: string;
+}
+
+/** A change ready to send: its key (for prefix filters) and the message text. */
+interface Outgoing {
+  key: string;
+  text: string;
+}
+
+type KeyRow = { value: string; version: number; updated_at: number; expires_at: number | null };
+type LogRow = { version: number; op: string; key: string; value: string | null };
+
+/** The subscription message for a change, with the stored JSON spliced in unparsed. */
+function changeMessage(op: string, key: string, version: number, json: string | null): string {
+  const value = json === null ? "" : `,"value":${json}`;
+  return `{"type":"change","op":"${op}","key":${JSON.stringify(key)}${value},"version":${version}}`;
+}
+
+function toEntry(key: string, e: StoredEntry): StateEntry {
+  const entry: StateEntry = { key, value: JSON.parse(e.json), version: e.version, updatedAt: e.updatedAt };
+  if (e.expiresAt !== null) entry.expiresAt = e.expiresAt;
+  return entry;
+}
+
+const notFound = <T>(key: string): Result<T> => fail("not_found", `no key ${JSON.stringify(key)}`);
+
+export class StateObject extends DurableObject<Env> {
+  private readonly sql: Sql;
+  private readonly ready: Promise<void>;
+  /** The namespace's latest version. */
+  private version = 0;
+  /** When the alarm is set for, as last written; the alarm treats that instant as "now". */
+  private alarmAt: number | null = null;
+  private readonly log = { floor: 0, entries: 0, bytes: 0 };
+  /** Set when the meta row needs writing at the end of the operation. */
+  private dirty = false;
+  /** Where the running operation wants the alarm, pointed there once it has committed. */
+  private alarmDue: number | null = null;
+  /** Changes of the running operation, sent once it has committed. */
+  private outbox: Outgoing[] = [];
+  private readonly prefixes = new WeakMap<WebSocket, string>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = new Sql(ctx.storage.sql);
+    this.ready = startUp(ctx, () => {
+      migrate(this.sql, SCHEMA);
+      this.load();
+    });
+  }
+
+  /** The live entry of `key`, or `not_found`. */
+  async get(key: string): Promise<Result<StateEntry>> {
+    await this.ready;
+    return this.run(Date.now(), () => {
+      const entry = this.read(key);
+      return entry ? ok(toEntry(key, entry)) : notFound(key);
+    });
+  }
+
+  /** Sets `key`; the precondition makes it compare-and-set or create-only. */
+  async put(key: string, input: PutInput, pre: PreconditionInput = {}): Promise<Result<PutResult>> {
+    await this.ready;
+    const now = Date.now();
+    return this.run(now, () => {
+      const write = planPut(key, input, pre, this.read(key), this.version, now);
+      if (!write.ok) return write;
+      this.apply(write.value);
+      return ok({ key, version: write.value.version });
+    });
+  }
+
+  /** Deletes `key`: `not_found` when absent, `version_mismatch` when the precondition fails. */
+  async delete(key: string, pre: PreconditionInput = {}): Promise<Result<Deleted>> {
+    await this.ready;
+    return this.run(Date.now(), () => {
+      const write = planDelete(key, pre, this.read(key), this.version);
+      if (!write.ok) return write;
+      this.apply(write.value);
+      return ok({ deleted: true as const });
+    });
+  }
+
+  /** Adds `by` to the number at `key` (an absent key counts from 0). */
+  async increment(key: string, input: IncrementInput): Promise<Result<IncrementResult>> {
+    await this.ready;
+    const now = Date.now();
+    return this.run(now, () => {
+      const planned = planIncrement(key, input, this.read(key), this.version, now);
+      if (!planned.ok) return planned;
+      this.apply(planned.value.write);
+      return ok({ key, value: planned.value.value, version: planned.value.write.version });
+    });
+  }
+
+  /** Live keys starting with `prefix`, in key order (UTF-8 byte order), a page at a time. */
+  async list(input: ListInput): Promise<Result<ListPage>> {
+    await this.ready;
+    return this.run(Date.now(), () => {
+      const after = input.cursor === undefined ? "" : (decodeCursor(input.cursor) ?? "");
+      // Keys with a prefix are one contiguous run in key order, starting at the prefix itself.
+      const rows = this.sql.all<{ key: string; version: number; updated_at: number }>(
+        "SELECT key, version, updated_at FROM state_keys WHERE key >= ? AND key > ? ORDER BY key LIMIT ?",
+        input.prefix,
+        after,
+        input.limit + 1,
+      );
+      const matching = rows.filter((r) => r.key.startsWith(input.prefix));
+      const page = matching.slice(0, input.limit);
+      const last = page.at(-1);
+      return ok({
+        items: page.map((r) => ({ key: r.key, version: r.version, updatedAt: r.updated_at })),
+        cursor: matching.length > input.limit && last ? encodeCursor(last.key) : null,
+      });
+    });
+  }
+
+  /** Runs an etcd-style transaction atomically (see {@link planTxn}). */
+  async txn(input: TxnInput): Promise<Result<TxnResult>> {
+    await this.ready;
+    const now = Date.now();
+    return this.run(now, () => {
+      const plan = planTxn(input, (key) => this.read(key), this.version, now);
+      if (!plan.ok) return plan;
+      for (const write of plan.value.writes) this.apply(write);
+      return ok({ succeeded: plan.value.succeeded, version: this.version, results: plan.value.results });
+    });
+  }
+
+  /**
+   * Subscribes a WebSocket (the Worker forwards the upgrade with `prefix` and `fromVersion` already
+   * validated): replays or resets first, then every change in version order. Nothing else runs
+   * between accepting the socket and the replay, so no change falls in between.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    await this.ready;
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("expected a WebSocket upgrade", { status: 426 });
+    }
+    const url = new URL(request.url);
+    const prefix = url.searchParams.get("prefix") ?? "";
+    const from = url.searchParams.get("fromVersion");
+    this.run(Date.now(), () => ok(undefined));
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server);
+    server.serializeAttachment({ prefix } satisfies SocketAttachment);
+    this.prefixes.set(server, prefix);
+    const plan = resumePlan(from === null ? undefined : Number(from), this.log.floor, this.version);
+    if (plan.kind === "reset") server.send(JSON.stringify({ type: "reset", version: plan.version }));
+    if (plan.kind === "replay") {
+      const rows = this.sql.all<LogRow>(
+        "SELECT version, op, key, value FROM state_log WHERE version > ? ORDER BY version",
+        plan.after,
+      );
+      for (const r of rows) {
+        if (r.key.startsWith(prefix)) server.send(changeMessage(r.op, r.key, r.version, r.value));
+      }
+    }
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** Subscriptions are one-way: what a client sends is ignored. */
+  override async webSocketMessage(): Promise<void> {}
+
+  /** Answers the client's close so the socket ends cleanly. */
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    try {
+      // 1005 and 1006 are reserved for "no code" and "abnormal" and cannot be sent.
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // Already closed: the runtime may have answered the close itself.
+    }
+  }
+
+  override async webSocketError(_ws: WebSocket, error: unknown): Promise<void> {
+    console.warn("state subscriber socket failed", error);
+  }
+
+  /**
+   * Expires keys due by the time the alarm was set for (not the wall clock: an alarm may run late,
+   * never early, and `runDurableObjectAlarm` runs it ahead of time in tests), emitting `expire`,
+   * then points the alarm at the next expiry. Idempotent: a repeated run finds nothing due.
+   */
+  override async alarm(): Promise<void> {
+    await this.ready;
+    const now = Math.max(Date.now(), this.alarmAt ?? 0);
+    this.alarmAt = null;
+    this.dirty = true;
+    this.run(now, () => ok(undefined));
+  }
+
+  private load(): void {
+    const meta = this.sql.one<{
+      version: number;
+      alarm_at: number | null;
+      log_floor: number;
+      log_entries: number;
+      log_bytes: number;
+    }>("SELECT version, alarm_at, log_floor, log_entries, log_bytes FROM state_meta");
+    this.version = meta?.version ?? 0;
+    this.alarmAt = meta?.alarm_at ?? null;
+    this.log.floor = meta?.log_floor ?? 0;
+    this.log.entries = meta?.log_entries ?? 0;
+    this.log.bytes = meta?.log_bytes ?? 0;
+  }
+
+  /**
+   * Runs one operation as a single SQLite transaction: expire what is due at `now` (so an expired
+   * key reads as absent and its `expire` precedes any later change), run `op`, trim the log, set
+   * the alarm; then send the changes. A failure rolls back storage and reloads the counters.
+   */
+  private run<T>(now: number, op: () => Result<T>): Result<T> {
+    this.outbox = [];
+    this.alarmDue = this.alarmAt;
+    let result: Result<T>;
+    try {
+      result = this.ctx.storage.transactionSync(() => {
+        this.expireDue(now);
+        const r = op();
+        if (this.dirty) this.commit();
+        return r;
+      });
+    } catch (err) {
+      this.dirty = false;
+      this.load();
+      throw err;
+    }
+    // Outside the SQL transaction, once the time it records has committed.
+    this.alarmAt = pointAlarm(this.ctx.storage, this.alarmAt, this.alarmDue);
+    this.broadcast(this.outbox);
+    this.outbox = [];
+    return result;
+  }
+
+  private read(key: string): StoredEntry | undefined {
+    const row = this.sql.one<KeyRow>(
+      "SELECT value, version, updated_at, expires_at FROM state_keys WHERE key = ?",
+      key,
+    );
+    return (
+      row && { json: row.value, version: row.version, updatedAt: row.updated_at, expiresAt: row.expires_at }
+    );
+  }
+
+  private expireDue(now: number): void {
+    const due = this.sql.all<{ key: string }>(
+      "SELECT key FROM state_keys WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at, key",
+      now,
+    );
+    for (const { key } of due) this.apply({ op: "expire", key, version: this.version + 1 });
+  }
+
+  /** Writes one change: the key row, the log entry, the next message. */
+  private apply(write: PlannedWrite): void {
+    const json = write.op === "set" ? write.json : null;
+    if (write.op === "set") {
+      this.sql.run(
+        `INSERT INTO state_keys (key, value, version, updated_at, expires_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version,
+           updated_at = excluded.updated_at, expires_at = excluded.expires_at`,
+        write.key,
+        write.json,
+        write.version,
+        write.updatedAt,
+        write.expiresAt,
+      );
+    } else {
+      this.sql.run("DELETE FROM state_keys WHERE key = ?", write.key);
+    }
+    const bytes = utf8Bytes(write.key) + (json === null ? 0 : utf8Bytes(json));
+    this.sql.run(
+      "INSERT INTO state_log (version, op, key, value, bytes) VALUES (?, ?, ?, ?, ?)",
+      write.version,
+      write.op,
+      write.key,
+      json,
+      bytes,
+    );
+    this.version = write.version;
+    this.log.entries += 1;
+    this.log.bytes += bytes;
+    this.dirty = true;
+    this.outbox.push({ key: write.key, text: changeMessage(write.op, write.key, write.version, json) });
+  }
+
+  /** Trims the log to its bounds, finds the earliest expiry for the alarm, saves the counters. */
+  private commit(): void {
+    for (;;) {
+      const oldest = this.sql.all<{ version: number; bytes: number }>(
+        "SELECT version, bytes FROM state_log ORDER BY version LIMIT ?",
+        TRIM_BATCH,
+      );
+      const drop = entriesToDrop(
+        this.log,
+        oldest.map((r) => r.bytes),
+        LOG_BOUNDS,
+      );
+      const last = oldest[drop - 1];
+      if (!last) break;
+      this.sql.run("DELETE FROM state_log WHERE version <= ?", last.version);
+      this.log.floor = last.version;
+      this.log.entries -= drop;
+      this.log.bytes -= oldest.slice(0, drop).reduce((sum, r) => sum + r.bytes, 0);
+    }
+    this.alarmDue =
+      this.sql.one<{ due: number | null }>(
+        "SELECT MIN(expires_at) AS due FROM state_keys WHERE expires_at IS NOT NULL",
+      )?.due ?? null;
+    this.sql.run(
+      "UPDATE state_meta SET version = ?, alarm_at = ?, log_floor = ?, log_entries = ?, log_bytes = ?",
+      this.version,
+      this.alarmDue,
+      this.log.floor,
+      this.log.entries,
+      this.log.bytes,
+    );
+    this.dirty = false;
+  }
+
+  /** Sends each change to every subscriber whose prefix it matches, in version order. */
+  private broadcast(changes: readonly Outgoing[]): void {
+    if (changes.length === 0) return;
+    for (const ws of this.ctx.getWebSockets()) {
+      const prefix = this.prefixOf(ws);
+      try {
+        for (const c of changes) if (c.key.startsWith(prefix)) ws.send(c.text);
+      } catch {
+        // A socket that is closing: its close handler cleans up.
+      }
+    }
+  }
+
+  /** A socket's prefix, from memory or, after hibernation, from its attachment. */
+  private prefixOf(ws: WebSocket): string {
+    let prefix = this.prefixes.get(ws);
+    if (prefix === undefined) {
+      prefix = (ws.deserializeAttachment() as SocketAttachment | null)?.prefix ?? "";
+      this.prefixes.set(ws, prefix);
+    }
+    return prefix;
+  }
+}

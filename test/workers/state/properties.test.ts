@@ -1,0 +1,179 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { StateMessage } from "../../../shared/schemas/state.ts";
+import { call, unique } from "../helpers.ts";
+import { subscribe } from "./subscriber.ts";
+
+const KEYS = ["a", "a/b", "b", "b c"];
+const TTLS = [60_000, 120_000, 180_000];
+
+type Command =
+  | { op: "put"; key: string; value: number | string; ttlMs?: number; createOnly: boolean }
+  | { op: "cas"; key: string; value: number; stale: boolean }
+  | { op: "delete"; key: string }
+  | { op: "increment"; key: string; by: number; ttlMs?: number }
+  | { op: "expire" };
+
+const key = fc.constantFrom(...KEYS);
+const ttl = fc.option(fc.constantFrom(...TTLS), { nil: undefined });
+const command: fc.Arbitrary<Command> = fc.oneof(
+  {
+    arbitrary: fc.record(
+      {
+        op: fc.constant("put" as const),
+        key,
+        value: fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constantFrom("s", "t")),
+        ttlMs: ttl,
+        createOnly: fc.boolean(),
+      },
+      { requiredKeys: ["op", "key", "value", "createOnly"] },
+    ),
+    weight: 3,
+  },
+  fc.record({ op: fc.constant("cas" as const), key, value: fc.integer(), stale: fc.boolean() }),
+  fc.record({ op: fc.constant("delete" as const), key }),
+  {
+    arbitrary: fc.record(
+      { op: fc.constant("increment" as const), key, by: fc.integer({ min: -3, max: 3 }), ttlMs: ttl },
+      { requiredKeys: ["op", "key", "by"] },
+    ),
+    weight: 2,
+  },
+  fc.record({ op: fc.constant("expire" as const) }),
+);
+
+interface ModelEntry {
+  value: number | string;
+  version: number;
+  expiresAt?: number;
+}
+
+/** The simplest thing that could be right: a map, a counter and the list of changes. */
+class Model {
+  readonly keys = new Map<string, ModelEntry>();
+  readonly changes: StateMessage[] = [];
+  version = 0;
+
+  set(key: string, value: number | string, expiresAt?: number): number {
+    this.version += 1;
+    this.keys.set(key, { value, version: this.version, ...(expiresAt === undefined ? {} : { expiresAt }) });
+    this.changes.push({ type: "change", op: "set", key, value, version: this.version });
+    return this.version;
+  }
+
+  remove(key: string, op: "delete" | "expire"): void {
+    this.version += 1;
+    this.keys.delete(key);
+    this.changes.push({ type: "change", op, key, version: this.version });
+  }
+
+  /** What an alarm at `at` removes: keys due by then, earliest first, ties in key order. */
+  expireUntil(at: number): void {
+    const due = [...this.keys.entries()]
+      .filter(([, e]) => e.expiresAt !== undefined && e.expiresAt <= at)
+      .sort(([ka, a], [kb, b]) => (a.expiresAt as number) - (b.expiresAt as number) || (ka < kb ? -1 : 1));
+    for (const [k] of due) this.remove(k, "expire");
+  }
+}
+
+const path = (ns: string, k: string) => `/v1/state/${ns}/${encodeURIComponent(k)}`;
+
+async function expiresAt(ns: string, k: string): Promise<number | undefined> {
+  return (await call("GET", path(ns, k))).body.expiresAt;
+}
+
+describe("state under random operation sequences (real object, storage, alarms and a subscriber)", () => {
+  it("matches a simple model: values, versions, errors, listing and the change stream", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 30 }), async (cmds) => {
+        const ns = unique("prop");
+        const stub = env.STATE.getByName(ns);
+        const model = new Model();
+        const watcher = await subscribe(ns);
+        for (const c of cmds) {
+          const current = c.op === "expire" ? undefined : model.keys.get(c.key);
+          switch (c.op) {
+            case "put": {
+              const headers: Record<string, string> = c.createOnly ? { "If-None-Match": "*" } : {};
+              const body = c.ttlMs === undefined ? { value: c.value } : { value: c.value, ttlMs: c.ttlMs };
+              const res = await call("PUT", path(ns, c.key), body, { headers });
+              if (c.createOnly && current) {
+                expect(res.status).toBe(412);
+                expect(res.body.error.details.currentVersion).toBe(current.version);
+                break;
+              }
+              expect(res.body).toEqual({ key: c.key, version: model.version + 1 });
+              model.set(c.key, c.value, c.ttlMs === undefined ? undefined : await expiresAt(ns, c.key));
+              break;
+            }
+            case "cas": {
+              const expected = (current?.version ?? 0) + (c.stale ? 1 : 0);
+              const res = await call(
+                "PUT",
+                path(ns, c.key),
+                { value: c.value },
+                { headers: { "If-Match": `"${expected}"` } },
+              );
+              if (c.stale) {
+                expect(res.status).toBe(412);
+                expect(res.body.error.details.currentVersion).toBe(current?.version ?? 0);
+              } else {
+                expect(res.body.version).toBe(model.set(c.key, c.value));
+              }
+              break;
+            }
+            case "delete": {
+              const res = await call("DELETE", path(ns, c.key));
+              if (current) {
+                expect(res.body).toEqual({ deleted: true });
+                model.remove(c.key, "delete");
+              } else {
+                expect(res.status).toBe(404);
+              }
+              break;
+            }
+            case "increment": {
+              const body = c.ttlMs === undefined ? { by: c.by } : { by: c.by, ttlMs: c.ttlMs };
+              const res = await call("POST", `${path(ns, c.key)}/increment`, body);
+              if (current && typeof current.value !== "number") {
+                expect(res.status).toBe(409);
+                expect(res.body.error.code).toBe("not_a_number");
+                break;
+              }
+              const value = ((current?.value as number | undefined) ?? 0) + c.by;
+              expect(res.body).toEqual({ key: c.key, value, version: model.version + 1 });
+              const expiry = c.ttlMs === undefined ? current?.expiresAt : await expiresAt(ns, c.key);
+              model.set(c.key, value, expiry);
+              break;
+            }
+            case "expire": {
+              const alarm = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
+              const due = [...model.keys.values()].map((e) => e.expiresAt).filter((t) => t !== undefined);
+              expect(alarm).toBe(due.length > 0 ? Math.min(...due) : null);
+              if (alarm !== null) {
+                expect(await runDurableObjectAlarm(stub)).toBe(true);
+                model.expireUntil(alarm);
+              }
+              break;
+            }
+          }
+        }
+        const listed = (await call("GET", `/v1/state/${ns}?limit=1000`)).body.items;
+        expect(listed.map((i: { key: string; version: number }) => [i.key, i.version])).toEqual(
+          [...model.keys.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, e]) => [k, e.version]),
+        );
+        for (const [k, e] of model.keys) {
+          expect((await call("GET", path(ns, k))).body).toMatchObject({ value: e.value, version: e.version });
+        }
+        // A last write marks the end of the stream, so an extra message would show as a mismatch.
+        await call("PUT", path(ns, "end"), { value: "end" });
+        model.set("end", "end");
+        expect(await watcher.received(model.changes.length)).toEqual(model.changes);
+        watcher.close();
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
