@@ -1,10 +1,12 @@
 /**
  * The HTTP transport of the typed client: bearer auth, JSON, the contract's error bodies turned
- * into results, and retries with backoff for network failures and 502/503/504 answers.
+ * into results, and retries (the resilience library's `retry`) for network failures and 502/503/504
+ * answers of idempotent requests.
  * Web-standard APIs only: it runs in Workers, Node 22 and browsers.
  */
-import { type ErrorInfo, fail, isErrorCode, type Result } from "../errors.ts";
-import { type BackoffPolicy, backoffDelay } from "../resilience/backoff.ts";
+import { type ErrorInfo, isErrorCode, type Result } from "../errors.ts";
+import type { BackoffPolicy } from "../resilience/backoff.ts";
+import { retry } from "../resilience/retry.ts";
 
 export interface HttpClientOptions {
   /** Where Switchyard answers, e.g. `https://switchyard.example.workers.dev`. */
@@ -13,19 +15,34 @@ export interface HttpClientOptions {
   token: string;
   /** Defaults to the global `fetch`; a Worker may pass a service binding's `fetch`. */
   fetch?: (request: Request) => Promise<Response>;
-  /** Tries per request for network errors and 502/503/504 (default 3). */
+  /** Tries per idempotent request for network errors and 502/503/504 (default 3). */
   maxAttempts?: number;
   /** Waits between tries (default exponential from 50 ms, full jitter, at most 2 s). */
-  backoff?: BackoffPolicy;
+  backoff?: Omit<BackoffPolicy, "kind"> & { kind?: BackoffPolicy["kind"] };
 }
 
-const DEFAULT_BACKOFF: BackoffPolicy = {
-  kind: "exponential",
-  initialDelayMs: 50,
-  maxDelayMs: 2000,
-  jitter: "full",
-};
+/** Per-request options. */
+export interface RequestOptions {
+  /** Extra headers such as `If-Match`. */
+  headers?: Record<string, string>;
+  /**
+   * Safe to send twice. Defaults to true for GET, PUT and DELETE and false for POST, so a lost
+   * answer never applies an increment or a publish twice; operations that are idempotent by
+   * design (a lock acquire by the same owner, an enqueue with a dedup key) pass true.
+   */
+  idempotent?: boolean;
+}
+
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
+
+/** A failure worth another try; carried through `retry` as a thrown error. */
+class RetryableAnswer extends Error {
+  readonly error: ErrorInfo;
+  constructor(error: ErrorInfo) {
+    super(error.message);
+    this.error = error;
+  }
+}
 
 function errorInfo(status: number, body: unknown): ErrorInfo {
   const error = (body as { error?: Partial<ErrorInfo> } | undefined)?.error;
@@ -54,34 +71,46 @@ export class HttpTransport {
 
   /**
    * Sends one request; a 2xx JSON body becomes `{ ok: true, value }`, an error body `{ ok: false, error }`.
-   * `headers` adds request headers such as `If-Match`.
+   * Network failures and 502/503/504 are retried with backoff when the request is idempotent.
    */
   async request<T>(
     method: string,
     path: string,
     body?: unknown,
-    headers?: Record<string, string>,
+    options: RequestOptions = {},
   ): Promise<Result<T>> {
-    const attempts = this.#options.maxAttempts ?? 3;
-    const backoff = this.#options.backoff ?? DEFAULT_BACKOFF;
     const send = this.#options.fetch ?? ((r: Request) => fetch(r));
-    let last: Result<T> = fail("unavailable", "no attempt made");
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1)
-        await new Promise((r) => setTimeout(r, backoffDelay(backoff, attempt - 1, Math.random)));
+    const once = async (): Promise<Result<T>> => {
       let res: Response;
       try {
-        res = await send(this.#build(method, path, body, headers));
+        res = await send(this.#build(method, path, body, options.headers));
       } catch (err) {
-        last = fail("unavailable", `network error: ${err instanceof Error ? err.message : String(err)}`);
-        continue;
+        throw new RetryableAnswer({
+          code: "unavailable",
+          message: `network error: ${err instanceof Error ? err.message : String(err)}`,
+        });
       }
       const parsed = parseJson(await res.text());
       if (res.ok) return { ok: true, value: parsed as T };
-      last = { ok: false, error: errorInfo(res.status, parsed) };
-      if (!RETRYABLE_STATUS.has(res.status)) return last;
+      const error = errorInfo(res.status, parsed);
+      if (RETRYABLE_STATUS.has(res.status)) throw new RetryableAnswer(error);
+      return { ok: false, error };
+    };
+    const idempotent = options.idempotent ?? method !== "POST";
+    const backoff = this.#options.backoff;
+    try {
+      return await retry(once, {
+        maxAttempts: idempotent ? (this.#options.maxAttempts ?? 3) : 1,
+        backoff: backoff?.kind ?? "exponential",
+        initialDelayMs: backoff?.initialDelayMs ?? 50,
+        maxDelayMs: backoff?.maxDelayMs ?? 2000,
+        jitter: backoff?.jitter ?? "full",
+        retryOn: RetryableAnswer,
+      });
+    } catch (err) {
+      if (err instanceof RetryableAnswer) return { ok: false, error: err.error };
+      throw err;
     }
-    return last;
   }
 
   #build(method: string, path: string, body: unknown, extra: Record<string, string> = {}): Request {

@@ -23,9 +23,11 @@ const path = (name: string, op = "") => `/v1/locks/${encodeURIComponent(name)}${
 /** Lock operations over HTTP. */
 export function httpLocks(http: HttpTransport): LockApi {
   return {
-    acquire: (name, input) => http.request("POST", path(name, "acquire"), input),
-    release: (name, input) => http.request("POST", path(name, "release"), input),
-    extend: (name, input) => http.request("POST", path(name, "extend"), input),
+    // Idempotent by design: the same owner acquiring again gets the same grant, a second release
+    // answers not_holder (which the client treats as released), extending twice sets the same expiry.
+    acquire: (name, input) => http.request("POST", path(name, "acquire"), input, { idempotent: true }),
+    release: (name, input) => http.request("POST", path(name, "release"), input, { idempotent: true }),
+    extend: (name, input) => http.request("POST", path(name, "extend"), input, { idempotent: true }),
     info: (name) => http.request("GET", path(name)),
   };
 }

@@ -157,8 +157,10 @@ function conditionHeaders(pre: PreconditionInput = {}): Record<string, string> {
 export function httpState(http: HttpTransport, connect: SocketConnector): StateApi {
   return {
     get: (ns, key) => http.request("GET", keyPath(ns, key)),
-    put: (ns, key, input, pre) => http.request("PUT", keyPath(ns, key), input, conditionHeaders(pre)),
-    delete: (ns, key, pre) => http.request("DELETE", keyPath(ns, key), undefined, conditionHeaders(pre)),
+    put: (ns, key, input, pre) =>
+      http.request("PUT", keyPath(ns, key), input, { headers: conditionHeaders(pre) }),
+    delete: (ns, key, pre) =>
+      http.request("DELETE", keyPath(ns, key), undefined, { headers: conditionHeaders(pre) }),
     increment: (ns, key, input = {}) => http.request("POST", `${keyPath(ns, key)}/increment`, input),
     list: (ns, query = {}) => {
       const params = new URLSearchParams();

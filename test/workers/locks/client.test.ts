@@ -108,6 +108,24 @@ describe("HttpTransport", () => {
     expect(calls).toBe(3);
   });
 
+  it("does not resend a POST unless the caller marks it idempotent", async () => {
+    let calls = 0;
+    const once = new HttpTransport({
+      baseUrl: "http://localhost",
+      token: TOKEN,
+      backoff: { kind: "constant", initialDelayMs: 1, maxDelayMs: 1, jitter: "none" },
+      fetch: async () => {
+        calls++;
+        throw new TypeError("connection reset after the request was sent");
+      },
+    });
+    const result = await once.request("POST", "/v1/state/ns/counter/increment", { by: 1 });
+    expect(!result.ok && result.error.code).toBe("unavailable");
+    expect(calls).toBe(1);
+    await once.request("POST", "/v1/locks/x/acquire", { owner: "a" }, { idempotent: true });
+    expect(calls).toBe(4);
+  });
+
   it("gives up after maxAttempts with unavailable", async () => {
     const down = new HttpTransport({
       baseUrl: "http://localhost",
