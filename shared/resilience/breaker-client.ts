@@ -1,8 +1,9 @@
 /**
- * The few calls the client-side shared breaker makes to `/v1/breakers/{name}`, over `fetch`.
- * Answers are checked field by field; error bodies come back as {@link ApiError}.
+ * The few calls the client-side shared breaker makes to `/v1/breakers/{name}`, over the typed
+ * client's HTTP transport. Answers are checked field by field; error bodies throw `ApiError`.
  */
-import { ApiError, isErrorCode } from "../errors.ts";
+import { HttpTransport } from "../client/http.ts";
+import { unwrap } from "../errors.ts";
 import type { CircuitStateName } from "./breaker.ts";
 
 /** The state the object reports; when open, how long until half-open. */
@@ -49,49 +50,27 @@ function decisionOf(body: unknown): BreakerDecision {
   return { ...statusOf(body), allowed };
 }
 
-async function errorOf(res: Response): Promise<ApiError> {
-  const body = (await res.json().catch(() => null)) as {
-    error?: { code?: unknown; message?: unknown };
-  } | null;
-  const code = body?.error?.code;
-  const message = typeof body?.error?.message === "string" ? body.error.message : `HTTP ${res.status}`;
-  return new ApiError(
-    isErrorCode(code) ? code : res.status >= 500 ? "unavailable" : "invalid_request",
-    message,
-    {
-      status: res.status,
-    },
-  );
-}
-
 /** The breaker routes of one breaker. */
 export class BreakerClient {
-  private readonly url: string;
-  private readonly headers: Record<string, string>;
-  private readonly send: (request: Request) => Promise<Response>;
+  readonly #http: HttpTransport;
+  readonly #path: string;
 
   constructor(name: string, endpoint: BreakerEndpoint) {
-    this.url = `${endpoint.baseUrl.replace(/\/+$/, "")}/v1/breakers/${encodeURIComponent(name)}`;
-    this.headers = { authorization: `Bearer ${endpoint.token}`, "content-type": "application/json" };
-    this.send = endpoint.fetch ?? ((request) => fetch(request));
+    // One try: acquire hands out probes and record counts outcomes, neither is safe to repeat;
+    // the shared breaker decides itself what an unreachable Switchyard means.
+    this.#http = new HttpTransport({ ...endpoint, maxAttempts: 1 });
+    this.#path = `/v1/breakers/${encodeURIComponent(name)}`;
   }
 
   /** `POST .../acquire`: may a call go? */
   async acquire(): Promise<BreakerDecision> {
-    return decisionOf(await this.post("/acquire", {}));
+    return decisionOf(unwrap(await this.#http.request("POST", `${this.#path}/acquire`, {})));
   }
 
   /** `POST .../record` or `.../record-batch`: reports outcomes, oldest first; answers the state after them. */
   async record(outcomes: readonly ReportedOutcome[]): Promise<BreakerStatus> {
     const body = outcomes.length === 1 ? outcomes[0] : { outcomes };
-    return statusOf(await this.post(outcomes.length === 1 ? "/record" : "/record-batch", body));
-  }
-
-  private async post(path: string, body: unknown): Promise<unknown> {
-    const res = await this.send(
-      new Request(this.url + path, { method: "POST", headers: this.headers, body: JSON.stringify(body) }),
-    );
-    if (!res.ok) throw await errorOf(res);
-    return res.json();
+    const op = outcomes.length === 1 ? "record" : "record-batch";
+    return statusOf(unwrap(await this.#http.request("POST", `${this.#path}/${op}`, body)));
   }
 }
