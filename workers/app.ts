@@ -1,6 +1,7 @@
 /** The HTTP app: health, OpenAPI, docs, auth, body handling, errors, and the route groups. */
 import { Scalar } from "@scalar/hono-api-reference";
 import pkg from "../package.json" with { type: "json" };
+import { dbRoutes } from "./db/routes.ts";
 import { bearerAuth } from "./http/auth.ts";
 import { notFound, onError } from "./http/errors.ts";
 import { jsonBody } from "./http/json-body.ts";
@@ -19,6 +20,7 @@ export function createApp() {
 
   app.use("/v1/*", bearerAuth(), jsonBody());
   app.route("/v1/locks", lockRoutes);
+  app.route("/v1/db", dbRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

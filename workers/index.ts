@@ -2,6 +2,7 @@
 import type { Env } from "../shared/env.ts";
 import { app } from "./app.ts";
 
+export { DbClusterObject } from "../durable-objects/db-cluster.ts";
 export { LockObject } from "../durable-objects/lock.ts";
 export { SwitchyardRpc } from "./rpc.ts";
 
