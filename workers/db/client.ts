@@ -7,6 +7,7 @@ import { type DbConfig, loadDbConfig } from "../../shared/db/config.ts";
 import { Db, DbUnavailableError, type TopologySource } from "../../shared/db/ha.ts";
 import { PoolManager, type PoolOptions } from "../../shared/db/pool.ts";
 import { isConnectionError, type PgConnection, pgConnector } from "../../shared/db/postgres.ts";
+import { openPgSocket } from "../../shared/db/socket.ts";
 import type { Topology } from "../../shared/db/topology.ts";
 import type { Env } from "../../shared/env.ts";
 import type { Result } from "../../shared/errors.ts";
@@ -52,10 +53,14 @@ export function createDb(env: Env, options: { afterLsn?: string; pool?: PoolOpti
   const config = configOf(env);
   const pools = new PoolManager<PgConnection>();
   for (const node of config.nodes) {
-    pools.add(node.name, pgConnector(config.connectionStrings[node.name] as string), {
-      isBroken: isConnectionError,
-      ...options.pool,
-    });
+    pools.add(
+      node.name,
+      pgConnector(config.connectionStrings[node.name] as string, { socket: openPgSocket }),
+      {
+        isBroken: isConnectionError,
+        ...options.pool,
+      },
+    );
   }
   return new Db({
     topology: clusterTopology(env, config.ha.topologyCacheMs),
