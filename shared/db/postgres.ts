@@ -32,7 +32,8 @@ export function pgConnector(url: string, options: PgConnectorOptions = {}): Conn
         // Hyperdrive terminates TLS towards the database; the hop from the Worker needs none.
         ...(options.socket && { socket: options.socket, ssl: false }),
       } as postgres.Options<Record<string, never>>),
-    close: (sql) => sql.end(),
+    // No grace period: the pool only closes connections nobody is using (a broken one never ends otherwise).
+    close: (sql) => sql.end({ timeout: 0 }),
   };
 }
 
