@@ -5,7 +5,7 @@
  * class runs the checks and promotions and stores the outcome.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type DbConfig, loadDbConfig } from "../shared/db/config.ts";
+import { connectionStringOf, type DbConfig, loadDbConfig } from "../shared/db/config.ts";
 import { PoolManager } from "../shared/db/pool.ts";
 import { hasReplayed, isConnectionError, type PgConnection, pgConnector } from "../shared/db/postgres.ts";
 import { openPgSocket } from "../shared/db/socket.ts";
@@ -97,7 +97,7 @@ export class DbClusterObject extends DurableObject<Env> {
     const config = this.config;
     if (config) {
       for (const node of config.nodes) {
-        const url = config.connectionStrings[node.name] as string;
+        const url = connectionStringOf(env, node);
         this.pools.add(
           node.name,
           pgConnector(url, { connectTimeoutMs: config.ha.checkTimeoutMs, socket: openPgSocket }),

@@ -64,8 +64,6 @@ export type HaSettings = z.infer<typeof HaSettingsSchema>;
 export interface DbConfig {
   nodes: NodeConfig[];
   ha: HaSettings;
-  /** The Hyperdrive connection string of each node, by node name. */
-  connectionStrings: Record<string, string>;
 }
 
 /** `DB_NODES` or `DB_HA` is malformed, or names a binding that does not exist. */
@@ -89,14 +87,18 @@ function parseVar<S extends z.ZodType>(variable: string, value: unknown, schema:
   throw new DbConfigError(`invalid ${variable}: ${issues.join("; ")}`);
 }
 
-function connectionString(env: Record<string, unknown>, binding: string): string {
-  const value = env[binding] as { connectionString?: unknown } | undefined;
-  if (typeof value?.connectionString !== "string") {
-    throw new DbConfigError(
-      `DB_NODES names binding ${binding}, which is not a Hyperdrive binding of this Worker`,
-    );
-  }
-  return value.connectionString;
+/**
+ * Whether `binding` looks like a Hyperdrive binding. Checks that `connectionString` exists without
+ * reading it: workerd forbids reading it in the global scope, where the configuration is loaded.
+ */
+function isHyperdrive(env: Record<string, unknown>, binding: string): boolean {
+  const value = env[binding];
+  return typeof value === "object" && value !== null && "connectionString" in value;
+}
+
+/** The connection string of a node's Hyperdrive binding (call it within a handler). */
+export function connectionStringOf(env: object, node: NodeConfig): string {
+  return String((env as Record<string, { connectionString: string }>)[node.binding]?.connectionString);
 }
 
 /**
@@ -108,7 +110,12 @@ export function loadDbConfig(env: object): DbConfig | undefined {
   if (vars.DB_NODES === undefined || vars.DB_NODES === "") return undefined;
   const nodes = parseVar("DB_NODES", vars.DB_NODES, DbNodesSchema);
   const ha = parseVar("DB_HA", vars.DB_HA || {}, HaSettingsSchema);
-  const connectionStrings: Record<string, string> = {};
-  for (const n of nodes) connectionStrings[n.name] = connectionString(vars, n.binding);
-  return { nodes, ha, connectionStrings };
+  for (const n of nodes) {
+    if (!isHyperdrive(vars, n.binding)) {
+      throw new DbConfigError(
+        `DB_NODES names binding ${n.binding}, which is not a Hyperdrive binding of this Worker`,
+      );
+    }
+  }
+  return { nodes, ha };
 }

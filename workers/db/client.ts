@@ -3,7 +3,7 @@
  * Hyperdrive bindings, with the topology from the cluster object cached per isolate.
  */
 import { CLUSTER_OBJECT } from "../../durable-objects/db-cluster.ts";
-import { type DbConfig, loadDbConfig } from "../../shared/db/config.ts";
+import { connectionStringOf, type DbConfig, loadDbConfig } from "../../shared/db/config.ts";
 import { Db, DbUnavailableError, type TopologySource } from "../../shared/db/ha.ts";
 import { PoolManager, type PoolOptions } from "../../shared/db/pool.ts";
 import { isConnectionError, type PgConnection, pgConnector } from "../../shared/db/postgres.ts";
@@ -53,14 +53,10 @@ export function createDb(env: Env, options: { afterLsn?: string; pool?: PoolOpti
   const config = configOf(env);
   const pools = new PoolManager<PgConnection>();
   for (const node of config.nodes) {
-    pools.add(
-      node.name,
-      pgConnector(config.connectionStrings[node.name] as string, { socket: openPgSocket }),
-      {
-        isBroken: isConnectionError,
-        ...options.pool,
-      },
-    );
+    pools.add(node.name, pgConnector(connectionStringOf(env, node), { socket: openPgSocket }), {
+      isBroken: isConnectionError,
+      ...options.pool,
+    });
   }
   return new Db({
     topology: clusterTopology(env, config.ha.topologyCacheMs),

@@ -1,6 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DbConfigError, loadDbConfig } from "../../../shared/db/config.ts";
+import {
+  connectionStringOf,
+  DbConfigError,
+  loadDbConfig,
+  type NodeConfig,
+} from "../../../shared/db/config.ts";
 import { lsnDiff, lsnReached, parseLsn } from "../../../shared/db/lsn.ts";
 import { type NodeView, readCandidates, type Topology } from "../../../shared/db/topology.ts";
 
@@ -90,10 +95,9 @@ describe("loadDbConfig", () => {
       checkIntervalMs: 5_000,
       maximumLagOnFailover: 1_048_576,
     });
-    expect(config?.connectionStrings).toEqual({
-      "pg-1": hyperdrive.connectionString,
-      "pg-2": hyperdrive.connectionString,
-    });
+    expect(config && connectionStringOf({ PG1: hyperdrive }, config.nodes[0] as NodeConfig)).toBe(
+      hyperdrive.connectionString,
+    );
     expect(loadDbConfig({ DB_NODES: nodes, PG1: hyperdrive, PG2: hyperdrive })?.nodes).toHaveLength(2);
     expect(loadDbConfig({})).toBeUndefined();
   });
