@@ -209,14 +209,7 @@ export class ClusterMonitor {
       old.healthy = false;
     }
     const next = this.node(to);
-    if (next) {
-      next.role = "primary";
-      next.healthy = true;
-      next.streaming = undefined;
-      next.lagMs = undefined;
-      next.lagBytes = undefined;
-      next.replayLsn = undefined;
-    }
+    if (next) asPrimary(next, true);
   }
 
   #record(node: NodeView, probe: Probe | undefined, now: number): void {
@@ -241,12 +234,7 @@ export class ClusterMonitor {
       node.stale = false;
     } else {
       // Healthy only once it is known to be the primary (see observe).
-      node.role = "primary";
-      node.healthy = false;
-      node.streaming = undefined;
-      node.lagMs = undefined;
-      node.lagBytes = undefined;
-      node.replayLsn = undefined;
+      asPrimary(node, false);
     }
   }
 
@@ -313,6 +301,16 @@ export class ClusterMonitor {
     if (typeof choice === "string") decision.blocked = choice;
     else decision.failover = { from: primary.name, to: choice.node.name, lagBytes: choice.lagBytes };
   }
+}
+
+/** Marks a node as accepting writes: replica-only measures no longer apply. */
+function asPrimary(node: NodeView, healthy: boolean): void {
+  node.role = "primary";
+  node.healthy = healthy;
+  node.streaming = undefined;
+  node.lagMs = undefined;
+  node.lagBytes = undefined;
+  node.replayLsn = undefined;
 }
 
 function furthest(a: string | null, b: string | null): string | null {
