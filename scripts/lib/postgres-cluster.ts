@@ -196,7 +196,12 @@ export class PgNode {
     child.once("exit", () => {
       if (this.#process === child) this.#process = undefined;
     });
-    await waitReady(child, this.name, 30_000);
+    try {
+      await waitReady(child, this.name, 30_000);
+    } catch (err) {
+      child.kill("SIGQUIT");
+      throw err;
+    }
   }
 
   /**
@@ -291,24 +296,28 @@ export async function startCluster(names: readonly string[]): Promise<PgCluster>
   if (!primaryName) throw new Error("a cluster needs at least one node");
   const root = await mkdtemp(join(tmpdir(), "switchyard-pg-"));
   await chmod(root, 0o755);
-  const primary = await startPrimary(root, primaryName, await freePort());
-  const nodes = [primary];
-  if (replicaNames.length > 0) {
-    await primary.stop("fast");
-    for (const name of replicaNames) {
-      const replica = new PgNode(name, await freePort(), join(root, name));
-      await copyAsReplica(primary, replica);
-      nodes.push(replica);
-    }
-    await primary.start();
-    await Promise.all(nodes.slice(1).map((n) => n.start()));
-  }
-  return {
-    root,
-    nodes,
-    async destroy() {
-      await Promise.all(nodes.map((n) => n.stop("immediate")));
-      await rm(root, { recursive: true, force: true });
-    },
+  const nodes: PgNode[] = [];
+  const destroy = async () => {
+    await Promise.all(nodes.map((n) => n.stop("immediate")));
+    await rm(root, { recursive: true, force: true });
   };
+  try {
+    const primary = await startPrimary(root, primaryName, await freePort());
+    nodes.push(primary);
+    if (replicaNames.length > 0) {
+      await primary.stop("fast");
+      for (const name of replicaNames) {
+        const replica = new PgNode(name, await freePort(), join(root, name));
+        await copyAsReplica(primary, replica);
+        nodes.push(replica);
+      }
+      await primary.start();
+      await Promise.all(nodes.slice(1).map((n) => n.start()));
+    }
+  } catch (err) {
+    // Nothing may outlive a failed start: the caller has no handle to stop it.
+    await destroy();
+    throw err;
+  }
+  return { root, nodes, destroy };
 }
