@@ -1,5 +1,6 @@
 /** The Worker's bindings and variables: the one hand-kept place where they are typed. */
 import type { CircuitBreakerObject } from "../durable-objects/circuit-breaker.ts";
+import type { DbClusterObject } from "../durable-objects/db-cluster.ts";
 import type { LockObject } from "../durable-objects/lock.ts";
 import type { StateObject } from "../durable-objects/state.ts";
 import type { TopicObject } from "../durable-objects/topic.ts";
@@ -13,4 +14,9 @@ export interface Env {
   /** "true" also allows webhooks to loopback addresses over http: local development and tests only. */
   ALLOW_INSECURE_WEBHOOKS?: string;
   STATE: DurableObjectNamespace<StateObject>;
+  DB_CLUSTER: DurableObjectNamespace<DbClusterObject>;
+  /** JSON: the Postgres nodes (name, region, Hyperdrive binding, initial role); see docs/db.md. */
+  DB_NODES?: string;
+  /** JSON: health-check and failover settings; see docs/db.md. */
+  DB_HA?: string;
 }

@@ -3,6 +3,7 @@ import { Scalar } from "@scalar/hono-api-reference";
 import pkg from "../package.json" with { type: "json" };
 import { breakerRoutes } from "./breaker/routes.ts";
 import { busRoutes } from "./bus/routes.ts";
+import { dbRoutes } from "./db/routes.ts";
 import { bearerAuth } from "./http/auth.ts";
 import { notFound, onError } from "./http/errors.ts";
 import { jsonBody } from "./http/json-body.ts";
@@ -25,6 +26,7 @@ export function createApp() {
   app.route("/v1/breakers", breakerRoutes);
   app.route("/v1/topics", busRoutes);
   app.route("/v1/state", stateRoutes);
+  app.route("/v1/db", dbRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

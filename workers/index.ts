@@ -3,6 +3,7 @@ import type { Env } from "../shared/env.ts";
 import { app } from "./app.ts";
 
 export { CircuitBreakerObject } from "../durable-objects/circuit-breaker.ts";
+export { DbClusterObject } from "../durable-objects/db-cluster.ts";
 export { LockObject } from "../durable-objects/lock.ts";
 export { StateObject } from "../durable-objects/state.ts";
 export { TopicObject } from "../durable-objects/topic.ts";

@@ -6,6 +6,7 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import type { Env } from "../shared/env.ts";
 import { BreakerRpc } from "./breaker/rpc.ts";
 import { BusRpc } from "./bus/rpc.ts";
+import { DbRpc } from "./db/rpc.ts";
 import { LockRpc } from "./lock/rpc.ts";
 import { StateRpc } from "./state/rpc.ts";
 
@@ -28,5 +29,10 @@ export class SwitchyardRpc extends WorkerEntrypoint<Env> {
   /** State operations: get, put, delete, increment, list, txn, watch. */
   state(): StateRpc {
     return new StateRpc(this.env);
+  }
+
+  /** Postgres cluster operations: status, failover, failovers, restore points. */
+  db(): DbRpc {
+    return new DbRpc(this.env);
   }
 }

@@ -1,0 +1,425 @@
+/**
+ * The cluster monitor: one object (named {@link CLUSTER_OBJECT}) checks every Postgres node on its
+ * alarm, fails over when the primary stays down, keeps the failover history and the restore
+ * points, and hands the topology to the routers. The rules live in {@link ClusterMonitor}; this
+ * class runs the checks and promotions and stores the outcome.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { connectionStringOf, type DbConfig, loadDbConfig } from "../shared/db/config.ts";
+import { PoolManager } from "../shared/db/pool.ts";
+import { hasReplayed, isConnectionError, type PgConnection, pgConnector } from "../shared/db/postgres.ts";
+import { openPgSocket } from "../shared/db/socket.ts";
+import type { Topology } from "../shared/db/topology.ts";
+import type { Env } from "../shared/env.ts";
+import { fail, ok, type Result } from "../shared/errors.ts";
+import type {
+  ClusterStatus,
+  FailoverInput,
+  FailoverRecord,
+  FailoverResult,
+  RestorePoint,
+} from "../shared/schemas/db.ts";
+import {
+  CheckTimeout,
+  checkNode,
+  createRestorePoint,
+  currentLsn,
+  describeFailure,
+  fence,
+  promote,
+  unfence,
+  withTimeout,
+} from "./lib/pg-probe.ts";
+import { migrate, Sql, startUp } from "./lib/sql.ts";
+import { ClusterMonitor, initialState, type MonitorState, type Probe } from "./logic/cluster-monitor.ts";
+
+/** The one object instance that watches the cluster. */
+export const CLUSTER_OBJECT = "cluster";
+
+const SCHEMA = [
+  `CREATE TABLE db_meta (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     state TEXT,
+     alarm_at INTEGER
+   );
+   INSERT INTO db_meta (id, state, alarm_at) VALUES (1, NULL, NULL);
+   CREATE TABLE db_failovers (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     from_node TEXT NOT NULL,
+     to_node TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     reason TEXT NOT NULL,
+     automatic INTEGER NOT NULL
+   );
+   CREATE TABLE db_restore_points (
+     name TEXT PRIMARY KEY,
+     lsn TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     node TEXT NOT NULL
+   );`,
+] as const;
+
+/** Longest a promotion may take (pg_promote waits up to 60 s itself). */
+const PROMOTE_TIMEOUT_MS = 65_000;
+/** How often a switchover looks at the target's replay position. */
+const CATCH_UP_POLL_MS = 25;
+
+const notConfigured = <T>(): Result<T> =>
+  fail("unavailable", "no database cluster is configured (DB_NODES is unset)");
+
+/** Keeps the stored state of nodes still configured, adds new ones, drops removed ones. */
+function reconcile(stored: MonitorState | null, config: DbConfig): MonitorState {
+  const fresh = initialState(config.nodes);
+  if (!stored) return fresh;
+  const byName = new Map(stored.nodes.map((n) => [n.name, n]));
+  const nodes = fresh.nodes.map((n) => {
+    const old = byName.get(n.name);
+    return old ? { ...old, region: n.region, binding: n.binding } : n;
+  });
+  const primary = nodes.some((n) => n.name === stored.primary) ? stored.primary : fresh.primary;
+  return { ...stored, primary, nodes };
+}
+
+export class DbClusterObject extends DurableObject<Env> {
+  private readonly sql: Sql;
+  private readonly ready: Promise<void>;
+  private readonly config: DbConfig | undefined;
+  private readonly pools = new PoolManager<PgConnection>();
+  private monitor: ClusterMonitor | undefined;
+  private alarmAt: number | null = null;
+  /** Checks, failovers and restore points run one at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = new Sql(ctx.storage.sql);
+    this.config = loadDbConfig(env);
+    const config = this.config;
+    if (config) {
+      for (const node of config.nodes) {
+        const url = connectionStringOf(env, node);
+        this.pools.add(
+          node.name,
+          pgConnector(url, { connectTimeoutMs: config.ha.checkTimeoutMs, socket: openPgSocket }),
+          {
+            min: 1,
+            max: 1,
+            acquireTimeoutMs: PROMOTE_TIMEOUT_MS,
+            isBroken: (err) => err instanceof CheckTimeout || isConnectionError(err),
+          },
+        );
+      }
+    }
+    this.ready = startUp(ctx, () => {
+      migrate(this.sql, SCHEMA);
+      const meta = this.sql.one<{ state: string | null; alarm_at: number | null }>(
+        "SELECT state, alarm_at FROM db_meta",
+      );
+      this.alarmAt = meta?.alarm_at ?? null;
+      if (config) {
+        const stored = meta?.state ? (JSON.parse(meta.state) as MonitorState) : null;
+        this.monitor = new ClusterMonitor(reconcile(stored, config), config.ha);
+      }
+    });
+  }
+
+  /** The cluster as `GET /v1/db/status` reports it; checks once first if nothing was checked yet. */
+  async status(): Promise<Result<ClusterStatus>> {
+    const monitor = await this.started();
+    if (!monitor) return notConfigured();
+    const { state } = monitor;
+    return ok({
+      primary: state.primary,
+      epoch: state.epoch,
+      backup: state.backup,
+      nodes: state.nodes.map((n) => ({
+        name: n.name,
+        region: n.region,
+        role: n.role,
+        healthy: n.healthy,
+        ...(n.lagMs !== undefined && { lagMs: n.lagMs }),
+        ...(n.lagBytes !== undefined && { lagBytes: n.lagBytes }),
+        checkedAt: n.checkedAt,
+        ...(n.streaming !== undefined && { streaming: n.streaming }),
+        fenced: n.fenced,
+        stale: n.stale,
+        failures: n.failures,
+        ...(n.error !== undefined && { error: n.error }),
+      })),
+    });
+  }
+
+  /** What the routers need: the primary and every node's health and lag. */
+  async topology(): Promise<Result<Topology>> {
+    const monitor = await this.started();
+    return monitor ? ok(monitor.topology()) : notConfigured();
+  }
+
+  /** Runs one round of checks now (the alarm does this every `checkIntervalMs`). */
+  async check(): Promise<Result<Topology>> {
+    await this.ready;
+    const monitor = this.monitor;
+    if (!monitor) return notConfigured();
+    await this.exclusive(() => this.round(Date.now()));
+    return ok(monitor.topology());
+  }
+
+  /**
+   * Manual switchover to `target` or the best replica. With the primary up it is fenced first
+   * (read-only), the target waits until it has replayed the primary's last position, then it is
+   * promoted: nothing committed is lost. With the primary down this is a manual failover.
+   */
+  async failover(input: FailoverInput): Promise<Result<FailoverResult>> {
+    const monitor = await this.started();
+    if (!monitor) return notConfigured();
+    if (input.target !== undefined && !monitor.node(input.target)) {
+      return fail("not_found", `no node named ${input.target}`, { field: "target" });
+    }
+    if (input.target === monitor.state.primary) {
+      return fail("conflict", `${input.target} is the primary already`, { field: "target" });
+    }
+    return this.exclusive(() => this.switchover(monitor, input));
+  }
+
+  /** The failover history, oldest first. */
+  async failovers(): Promise<Result<{ failovers: FailoverRecord[] }>> {
+    await this.ready;
+    if (!this.config) return notConfigured();
+    const rows = this.sql.all<{
+      from_node: string;
+      to_node: string;
+      at: number;
+      reason: string;
+      automatic: number;
+    }>("SELECT from_node, to_node, at, reason, automatic FROM db_failovers ORDER BY id");
+    return ok({
+      failovers: rows.map((r) => ({
+        from: r.from_node,
+        to: r.to_node,
+        at: r.at,
+        reason: r.reason,
+        automatic: r.automatic === 1,
+      })),
+    });
+  }
+
+  /** Creates a named restore point on the primary (`pg_create_restore_point`). */
+  async createRestorePoint(name: string): Promise<Result<RestorePoint>> {
+    const monitor = await this.started();
+    if (!monitor) return notConfigured();
+    if (this.sql.one("SELECT name FROM db_restore_points WHERE name = ?", name)) {
+      return fail("conflict", `restore point ${name} exists already`, { field: "name" });
+    }
+    return this.exclusive(async () => {
+      const primary = monitor.state.primary;
+      try {
+        const lsn = await this.onNode(primary, (sql) => createRestorePoint(sql, name));
+        const point = { name, lsn, createdAt: Date.now(), node: primary };
+        this.sql.run(
+          "INSERT INTO db_restore_points (name, lsn, created_at, node) VALUES (?, ?, ?, ?)",
+          name,
+          lsn,
+          point.createdAt,
+          primary,
+        );
+        return ok(point);
+      } catch (err) {
+        return this.unavailable<RestorePoint>(primary, err);
+      }
+    });
+  }
+
+  /** Restore points, oldest first. */
+  async restorePoints(): Promise<Result<{ restorePoints: RestorePoint[] }>> {
+    await this.ready;
+    if (!this.config) return notConfigured();
+    const rows = this.sql.all<{ name: string; lsn: string; created_at: number; node: string }>(
+      "SELECT name, lsn, created_at, node FROM db_restore_points ORDER BY created_at, name",
+    );
+    return ok({
+      restorePoints: rows.map((r) => ({ name: r.name, lsn: r.lsn, createdAt: r.created_at, node: r.node })),
+    });
+  }
+
+  /**
+   * One round of checks at the time the alarm was set for (an alarm may run late, never early, and
+   * `runDurableObjectAlarm` runs it ahead of time in tests), then the next alarm.
+   */
+  override async alarm(): Promise<void> {
+    await this.ready;
+    const now = Math.max(Date.now(), this.alarmAt ?? 0);
+    this.alarmAt = null;
+    if (!this.monitor) return;
+    await this.exclusive(() => this.round(now));
+  }
+
+  /** Waits for start-up, runs a first round if none ran, and keeps the alarm going. */
+  private async started(): Promise<ClusterMonitor | undefined> {
+    await this.ready;
+    const monitor = this.monitor;
+    if (!monitor) return undefined;
+    if (monitor.state.nodes.every((n) => n.checkedAt === 0)) {
+      await this.exclusive(async () => {
+        if (monitor.state.nodes.every((n) => n.checkedAt === 0)) await this.round(Date.now());
+      });
+    } else if (this.alarmAt === null) {
+      this.schedule(Date.now());
+    }
+    return monitor;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Checks every node, applies the rules, carries out failover and fencing, stores, re-arms. */
+  private async round(now: number): Promise<void> {
+    const monitor = this.monitor as ClusterMonitor;
+    const probes = await this.probeAll(monitor.state);
+    const decision = monitor.observe(probes, now);
+    if (decision.adopted) {
+      const { from, to } = decision.adopted;
+      this.recordFailover(from, to, now, `observed ${to} promoted on a newer timeline`, true);
+    }
+    for (const name of decision.fence) {
+      await this.onNode(name, fence).catch((err) => console.warn(`fencing ${name} failed`, err));
+    }
+    if (decision.failover) {
+      const { from, to } = decision.failover;
+      const failures = monitor.node(from)?.failures ?? 0;
+      await this.promoteAndRecord(
+        monitor,
+        from,
+        to,
+        now,
+        `primary ${from} failed ${failures} consecutive checks`,
+        true,
+      );
+    } else if (decision.blocked) {
+      console.warn(`primary ${monitor.state.primary} is down and cannot fail over: ${decision.blocked}`);
+    }
+    this.save();
+    this.schedule(now);
+  }
+
+  private async probeAll(state: MonitorState): Promise<Record<string, Probe>> {
+    const timeoutMs = this.config?.ha.checkTimeoutMs ?? 2_000;
+    const entries = await Promise.all(
+      state.nodes.map(async (n): Promise<[string, Probe]> => {
+        try {
+          return [n.name, await this.pools.get(n.name).use((sql) => withTimeout(timeoutMs, checkNode(sql)))];
+        } catch (err) {
+          return [n.name, { ok: false, error: describeFailure(err) }];
+        }
+      }),
+    );
+    return Object.fromEntries(entries);
+  }
+
+  private async switchover(monitor: ClusterMonitor, input: FailoverInput): Promise<Result<FailoverResult>> {
+    const now = Date.now();
+    const probes = await this.probeAll(monitor.state);
+    monitor.observe(probes, now);
+    const from = monitor.state.primary;
+    const choice = monitor.candidate(probes, input.target);
+    if (typeof choice === "string") {
+      this.save();
+      return fail("conflict", choice, input.target ? { field: "target" } : undefined);
+    }
+    const to = choice.node.name;
+    const primaryProbe = probes[from];
+    if (primaryProbe?.ok && !primaryProbe.inRecovery) {
+      const caughtUp = await this.drain(from, to);
+      if (!caughtUp.ok) {
+        this.save();
+        return caughtUp;
+      }
+    }
+    const promoted = await this.promoteAndRecord(monitor, from, to, Date.now(), input.reason, false);
+    this.save();
+    this.schedule(Date.now());
+    return promoted;
+  }
+
+  /**
+   * Fences the primary, then waits until `to` has replayed its final position; on timeout or
+   * error the primary is unfenced and the switchover abandoned.
+   */
+  private async drain(from: string, to: string): Promise<Result<true>> {
+    const deadline = Date.now() + (this.config?.ha.switchoverTimeoutMs ?? 10_000);
+    try {
+      const lsn = await this.onNode(from, async (sql) => {
+        await fence(sql);
+        return currentLsn(sql);
+      });
+      while (!(await this.onNode(to, (sql) => hasReplayed(sql, lsn)))) {
+        if (Date.now() > deadline) {
+          await this.onNode(from, unfence);
+          return fail("unavailable", `${to} did not catch up with ${from} in time; switchover abandoned`);
+        }
+        await new Promise((r) => setTimeout(r, CATCH_UP_POLL_MS));
+      }
+      return ok(true);
+    } catch (err) {
+      await this.onNode(from, unfence).catch(() => undefined);
+      return this.unavailable(from, err);
+    }
+  }
+
+  private async promoteAndRecord(
+    monitor: ClusterMonitor,
+    from: string,
+    to: string,
+    at: number,
+    reason: string,
+    automatic: boolean,
+  ): Promise<Result<FailoverResult>> {
+    try {
+      const done = await this.onNode(to, promote, PROMOTE_TIMEOUT_MS);
+      if (!done) return fail("unavailable", `${to} did not finish promotion in time`);
+    } catch (err) {
+      console.error(`promoting ${to} failed`, err);
+      return this.unavailable(to, err);
+    }
+    monitor.promoted(from, to);
+    this.recordFailover(from, to, at, reason, automatic);
+    return ok({ from, to, at });
+  }
+
+  private recordFailover(from: string, to: string, at: number, reason: string, automatic: boolean): void {
+    this.sql.run(
+      "INSERT INTO db_failovers (from_node, to_node, at, reason, automatic) VALUES (?, ?, ?, ?, ?)",
+      from,
+      to,
+      at,
+      reason,
+      automatic ? 1 : 0,
+    );
+  }
+
+  /** Runs `fn` on a node's connection within the check timeout (or `timeoutMs`). */
+  private onNode<T>(
+    name: string,
+    fn: (sql: PgConnection) => Promise<T>,
+    timeoutMs = this.config?.ha.checkTimeoutMs ?? 2_000,
+  ): Promise<T> {
+    return this.pools.get(name).use((sql) => withTimeout(timeoutMs, fn(sql)));
+  }
+
+  private unavailable<T>(node: string, err: unknown): Result<T> {
+    return fail("unavailable", `database ${node} is unavailable: ${describeFailure(err)}`);
+  }
+
+  private save(): void {
+    this.sql.run("UPDATE db_meta SET state = ?", JSON.stringify(this.monitor?.state ?? null));
+  }
+
+  private schedule(now: number): void {
+    const due = now + (this.config?.ha.checkIntervalMs ?? 5_000);
+    void this.ctx.storage.setAlarm(due);
+    this.alarmAt = due;
+    this.sql.run("UPDATE db_meta SET alarm_at = ?", due);
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * The cluster end to end against real Postgres: a primary (pg-1) and a streaming replica (pg-2).
+ * The tests run in order and change the cluster: a switchover to pg-2, pg-1 rebuilt as its replica,
+ * then pg-2 crashed and failed over automatically, then everything down.
+ */
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Db } from "../../shared/db/ha.ts";
+import { createDb } from "../../workers/db/client.ts";
+import { call } from "../workers/helpers.ts";
+import {
+  CHECK_INTERVAL_MS,
+  control,
+  FAILURE_THRESHOLD,
+  onNode,
+  onReplica,
+  replicaCaughtUp,
+  runChecks,
+  until,
+} from "./helpers.ts";
+
+type Row = { id: number; note: string };
+
+const status = async () => {
+  const res = await call("GET", "/v1/db/status");
+  expect(res.status).toBe(200);
+  return res.body;
+};
+const nodeOf = (body: { nodes: Array<{ name: string }> }, name: string) =>
+  body.nodes.find((n) => n.name === name) as Record<string, unknown>;
+
+/** Runs `fn` with a fresh router and closes it. */
+async function withDb<T>(fn: (db: Db) => Promise<T>, afterLsn?: string): Promise<T> {
+  const db = createDb(env, afterLsn ? { afterLsn } : {});
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+const insert = (db: Db, note: string) =>
+  db.write(async (sql) => {
+    await sql`insert into items (note) values (${note})`;
+    return onReplica(sql);
+  });
+
+const pauseReplay = () => onNode("pg-2", (sql) => sql`select pg_wal_replay_pause()`);
+const resumeReplay = () => onNode("pg-2", (sql) => sql`select pg_wal_replay_resume()`);
+
+describe("Postgres HA against a real primary and replica", () => {
+  beforeAll(async () => {
+    await withDb((db) =>
+      db.write((sql) => sql`create table items (id serial primary key, note text not null)`),
+    );
+    await replicaCaughtUp("pg-1", "pg-2");
+    await runChecks();
+  });
+
+  it("reports the primary, a streaming replica with measured lag, and the backup check", async () => {
+    const body = await status();
+    expect(body.primary).toBe("pg-1");
+    expect(nodeOf(body, "pg-1")).toMatchObject({ role: "primary", healthy: true, stale: false });
+    expect(nodeOf(body, "pg-2")).toMatchObject({
+      role: "replica",
+      healthy: true,
+      streaming: true,
+      lagBytes: 0,
+    });
+    expect(body.backup).toMatchObject({ archiving: true, healthy: true, failuresSinceLastArchive: 0 });
+
+    // Hold replay back on the replica: it still receives WAL, so it lags in bytes and in time.
+    await pauseReplay();
+    try {
+      await withDb((db) =>
+        db.write((sql) => sql`insert into items (note) select 'bulk' from generate_series(1, 500)`),
+      );
+      await until("the replica to receive the bulk insert", async () => {
+        await runChecks();
+        const lagging = nodeOf(await status(), "pg-2");
+        return (lagging.lagBytes as number) > 0 && (lagging.lagMs as number) > 0;
+      });
+
+      const counts = await withDb(async (db) => {
+        const count = (sql: Parameters<Parameters<Db["read"]>[0]>[0]) =>
+          sql<
+            { n: number; replica: boolean }[]
+          >`select count(*)::int as n, pg_is_in_recovery() as replica from items`;
+        const [bounded] = await db.read(count, { maxLagMs: 0 });
+        const [unbounded] = await db.read(count);
+        return { bounded, unbounded };
+      });
+      // A read bounded tighter than the lag goes to the primary and sees the rows; an unbounded one
+      // goes to the replica, which has not replayed them yet.
+      expect(counts.bounded).toEqual({ n: 500, replica: false });
+      expect(counts.unbounded).toEqual({ n: 0, replica: true });
+    } finally {
+      await resumeReplay();
+    }
+    await replicaCaughtUp("pg-1", "pg-2");
+    await until("the lag to clear", async () => {
+      await runChecks();
+      const caughtUp = nodeOf(await status(), "pg-2");
+      return caughtUp.lagMs === 0 && caughtUp.lagBytes === 0;
+    });
+  });
+
+  it("sends writes to the primary and reads to the nearest replica", async () => {
+    await withDb(async (db) => {
+      expect(await insert(db, "routed")).toBe(false);
+      expect(db.lastWriteLsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+    });
+    await replicaCaughtUp("pg-1", "pg-2");
+    await withDb(async (db) => {
+      expect(await db.read(onReplica, { region: "enam" })).toBe(true);
+      expect(await db.read(onReplica, { region: ["weur", "enam"], maxLagMs: 60_000 })).toBe(true);
+    });
+  });
+
+  it("reads its own writes: a replica serves them only once it has replayed them", async () => {
+    const find = (sql: Parameters<Parameters<Db["read"]>[0]>[0]) =>
+      sql<(Row & { replica: boolean })[]>`
+        select id, note, pg_is_in_recovery() as replica from items where note = 'mine'`;
+    await pauseReplay();
+    let lsn: string | undefined;
+    try {
+      await withDb(async (db) => {
+        await insert(db, "mine");
+        lsn = db.lastWriteLsn;
+        const rows = await db.read(find);
+        expect(rows).toHaveLength(1);
+        expect(rows[0]?.replica).toBe(false);
+      });
+      // Across requests: the position travels as afterLsn. Without it the paused replica answers
+      // and does not have the row.
+      await withDb(async (db) => expect((await db.read(find))[0]?.replica).toBe(false), lsn);
+      await withDb(async (db) => expect(await db.read(find)).toEqual([]));
+    } finally {
+      await resumeReplay();
+    }
+    await replicaCaughtUp("pg-1", "pg-2");
+    await withDb(async (db) => {
+      const rows = await db.read(find);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.replica).toBe(true);
+    }, lsn);
+  });
+
+  it("creates and lists restore points; refuses duplicates and bad names", async () => {
+    const created = await call("POST", "/v1/db/restore-points", { name: "before-migration-1" });
+    expect(created.status).toBe(201);
+    expect(created.body).toEqual({
+      name: "before-migration-1",
+      lsn: expect.stringMatching(/^[0-9A-F]+\/[0-9A-F]+$/),
+      createdAt: expect.any(Number),
+      node: "pg-1",
+    });
+    const listed = await call("GET", "/v1/db/restore-points");
+    expect(listed.status).toBe(200);
+    expect(listed.body.restorePoints).toContainEqual(created.body);
+    const again = await call("POST", "/v1/db/restore-points", { name: "before-migration-1" });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe("conflict");
+    const bad = await call("POST", "/v1/db/restore-points", { name: "x".repeat(64) });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.field).toBe("name");
+  });
+
+  it("validates switchover requests", async () => {
+    const noReason = await call("POST", "/v1/db/failover", {});
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.error.details.field).toBe("reason");
+    const unknown = await call("POST", "/v1/db/failover", { target: "pg-9", reason: "test" });
+    expect(unknown.status).toBe(404);
+    const toPrimary = await call("POST", "/v1/db/failover", { target: "pg-1", reason: "test" });
+    expect(toPrimary.status).toBe(409);
+    expect((await status()).primary).toBe("pg-1");
+  });
+
+  it("switches over to the replica on request, losing nothing, and fences the old primary", async () => {
+    await withDb((db) => insert(db, "before-switchover"));
+    const res = await call("POST", "/v1/db/failover", { target: "pg-2", reason: "maintenance of pg-1" });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ from: "pg-1", to: "pg-2", at: expect.any(Number) });
+
+    await withDb(async (db) => {
+      expect(await insert(db, "after-switchover")).toBe(false);
+      const notes = await db.write(
+        (sql) => sql<Row[]>`select note from items where note like '%-switchover'`,
+      );
+      expect(notes.map((r) => r.note).sort()).toEqual(["after-switchover", "before-switchover"]);
+    });
+    await runChecks();
+    const body = await status();
+    expect(body.primary).toBe("pg-2");
+    expect(body.epoch).toBe(1);
+    expect(nodeOf(body, "pg-1")).toMatchObject({ healthy: false, fenced: true, stale: true });
+    // Fenced: stray writes to the old primary are refused.
+    await expect(
+      onNode("pg-1", (sql) => sql`insert into items (note) values ('stray')`),
+    ).rejects.toMatchObject({
+      code: "25006",
+    });
+    const history = await call("GET", "/v1/db/failovers");
+    expect(history.body.failovers).toEqual([
+      { from: "pg-1", to: "pg-2", at: res.body.at, reason: "maintenance of pg-1", automatic: false },
+    ]);
+  });
+
+  it("takes a fenced node back once it is rebuilt as a replica", async () => {
+    await control("pg-1", "rejoin", "pg-2");
+    await until("pg-1 to stream from pg-2", async () => {
+      await runChecks();
+      return nodeOf(await status(), "pg-1").streaming === true;
+    });
+    expect(nodeOf(await status(), "pg-1")).toMatchObject({
+      role: "replica",
+      healthy: true,
+      fenced: false,
+      stale: false,
+    });
+    await replicaCaughtUp("pg-2", "pg-1");
+    await withDb(async (db) => expect(await db.read(onReplica)).toBe(true));
+  });
+
+  it(`fails over automatically after ${FAILURE_THRESHOLD} failed checks of a crashed primary`, async () => {
+    await control("pg-2", "crash");
+    await runChecks();
+    const firstFailure = nodeOf(await status(), "pg-2").checkedAt as number;
+    await runChecks(FAILURE_THRESHOLD - 2);
+    let body = await status();
+    expect(body.primary).toBe("pg-2");
+    expect(nodeOf(body, "pg-2")).toMatchObject({ healthy: false, failures: FAILURE_THRESHOLD - 1 });
+    await expect(withDb((db) => insert(db, "while-down"))).rejects.toMatchObject({
+      name: "DbUnavailableError",
+    });
+
+    await runChecks();
+    body = await status();
+    expect(body.primary).toBe("pg-1");
+    expect(body.epoch).toBe(2);
+    const history = (await call("GET", "/v1/db/failovers")).body.failovers;
+    const last = history.at(-1);
+    expect(last).toMatchObject({ from: "pg-2", to: "pg-1", automatic: true });
+    // Detected within the configured time: K checks, one interval apart.
+    expect(last.at - firstFailure).toBeLessThanOrEqual((FAILURE_THRESHOLD - 1) * CHECK_INTERVAL_MS);
+    await withDb(async (db) => expect(await insert(db, "after-failover")).toBe(false));
+  });
+
+  it("reports the restarted old primary as stale and routes no writes to it", async () => {
+    await control("pg-2", "start");
+    await runChecks();
+    const body = await status();
+    expect(body.primary).toBe("pg-1");
+    expect(nodeOf(body, "pg-2")).toMatchObject({
+      role: "primary",
+      healthy: false,
+      fenced: true,
+      stale: true,
+    });
+    await withDb(async (db) => expect(await insert(db, "after-restart")).toBe(false));
+    const onOld = await onNode("pg-2", (sql) => sql<Row[]>`select note from items where note like 'after-%'`);
+    expect(onOld.map((r) => r.note)).not.toContain("after-failover");
+    expect(onOld.map((r) => r.note)).not.toContain("after-restart");
+    await expect(
+      onNode("pg-2", (sql) => sql`insert into items (note) values ('stray')`),
+    ).rejects.toMatchObject({
+      code: "25006",
+    });
+  });
+
+  it("answers 503 unavailable, never another 5xx, when the primary is down", async () => {
+    await control("pg-1", "crash");
+    await runChecks();
+    const point = await call("POST", "/v1/db/restore-points", { name: "while-down" });
+    expect(point.status).toBe(503);
+    expect(point.body.error.code).toBe("unavailable");
+    expect(point.text).not.toMatch(/ECONN|stack|at .*\.ts/);
+    const body = await status();
+    expect(nodeOf(body, "pg-1")).toMatchObject({ healthy: false, error: "unreachable" });
+    const switchover = await call("POST", "/v1/db/failover", { reason: "no candidates" });
+    expect(switchover.status).toBe(409);
+  });
+});

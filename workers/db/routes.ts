@@ -1,0 +1,92 @@
+/** `/v1/db`: thin HTTP over the cluster object. A database that is down answers 503 `unavailable`. */
+import { createRoute } from "@hono/zod-openapi";
+import { CLUSTER_OBJECT } from "../../durable-objects/db-cluster.ts";
+import type { Env } from "../../shared/env.ts";
+import { unwrap } from "../../shared/errors.ts";
+import { commonErrors, errorResponse, jsonBody, jsonResponse } from "../../shared/schemas/common.ts";
+import {
+  ClusterStatus,
+  FailoverList,
+  FailoverRequest,
+  FailoverResult,
+  RestorePoint,
+  RestorePointList,
+  RestorePointRequest,
+} from "../../shared/schemas/db.ts";
+import { bearerSecurity, createRouter } from "../http/router.ts";
+import { dbConfig } from "./config.ts";
+
+const tags = ["Postgres HA"];
+const unavailable = { 503: errorResponse("`unavailable`: no cluster configured, or the database is down") };
+const cluster = (env: Env) => env.DB_CLUSTER.getByName(CLUSTER_OBJECT);
+
+const status = createRoute({
+  method: "get",
+  path: "/status",
+  tags,
+  summary: "Every node's role, health and lag, and the backup check",
+  description: `Checked every \`checkIntervalMs\` (${dbConfig?.ha.checkIntervalMs ?? 5000} ms here) by the cluster object.`,
+  security: bearerSecurity,
+  responses: { 200: jsonResponse(ClusterStatus, "The cluster"), ...commonErrors, ...unavailable },
+});
+
+const failover = createRoute({
+  method: "post",
+  path: "/failover",
+  tags,
+  summary: "Switch over to the best or the named replica",
+  description:
+    "With the primary up: fences it (read-only), waits until the target has replayed its last WAL, promotes the target. With the primary down: promotes the target at once. The old primary is fenced either way.",
+  security: bearerSecurity,
+  request: { body: jsonBody(FailoverRequest) },
+  responses: {
+    200: jsonResponse(FailoverResult, "Switched over"),
+    404: errorResponse("`not_found`: no node named `target`"),
+    409: errorResponse("`conflict`: the target is the primary, or no replica qualifies"),
+    ...commonErrors,
+    ...unavailable,
+  },
+});
+
+const failovers = createRoute({
+  method: "get",
+  path: "/failovers",
+  tags,
+  summary: "Failover history, oldest first",
+  security: bearerSecurity,
+  responses: { 200: jsonResponse(FailoverList, "The history"), ...commonErrors, ...unavailable },
+});
+
+const createPoint = createRoute({
+  method: "post",
+  path: "/restore-points",
+  tags,
+  summary: "Create a named restore point on the primary",
+  security: bearerSecurity,
+  request: { body: jsonBody(RestorePointRequest) },
+  responses: {
+    201: jsonResponse(RestorePoint, "Created"),
+    409: errorResponse("`conflict`: a restore point has this name already"),
+    ...commonErrors,
+    ...unavailable,
+  },
+});
+
+const listPoints = createRoute({
+  method: "get",
+  path: "/restore-points",
+  tags,
+  summary: "Restore points, oldest first",
+  security: bearerSecurity,
+  responses: { 200: jsonResponse(RestorePointList, "The restore points"), ...commonErrors, ...unavailable },
+});
+
+/** The database routes, mounted at `/v1/db`. */
+export const dbRoutes = createRouter()
+  .openapi(status, async (c) => c.json(unwrap(await cluster(c.env).status()), 200))
+  .openapi(failover, async (c) => c.json(unwrap(await cluster(c.env).failover(c.req.valid("json"))), 200))
+  .openapi(failovers, async (c) => c.json(unwrap(await cluster(c.env).failovers()), 200))
+  .openapi(createPoint, async (c) =>
+    c.json(unwrap(await cluster(c.env).createRestorePoint(c.req.valid("json").name)), 201),
+  )
+  .openapi(listPoints, async (c) => c.json(unwrap(await cluster(c.env).restorePoints()), 200));
