@@ -6,6 +6,7 @@ import { notFound, onError } from "./http/errors.ts";
 import { jsonBody } from "./http/json-body.ts";
 import { createRouter } from "./http/router.ts";
 import { lockRoutes } from "./lock/routes.ts";
+import { queueRoutes } from "./queue/routes.ts";
 
 /** The version `/health` and the OpenAPI document report. */
 export const VERSION = pkg.version;
@@ -19,6 +20,7 @@ export function createApp() {
 
   app.use("/v1/*", bearerAuth(), jsonBody());
   app.route("/v1/locks", lockRoutes);
+  app.route("/v1/queues", queueRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

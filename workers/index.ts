@@ -3,6 +3,7 @@ import type { Env } from "../shared/env.ts";
 import { app } from "./app.ts";
 
 export { LockObject } from "../durable-objects/lock.ts";
+export { QueueObject } from "../durable-objects/queue.ts";
 export { SwitchyardRpc } from "./rpc.ts";
 
 export default { fetch: app.fetch } satisfies ExportedHandler<Env>;

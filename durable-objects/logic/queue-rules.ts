@@ -88,11 +88,17 @@ export function isLegalMove(event: TaskEvent, from: Place, to: Place): boolean {
   return TRANSITIONS[event].some(([f, t]) => f === from && t === to);
 }
 
-/** Where a task goes and from when it is leasable. */
-export type Placement = { state: "ready" | "delayed"; availableAt: number } | { state: "dead" };
+/** A task in the queue and from when it is leasable. */
+export interface Queued {
+  state: "ready" | "delayed";
+  availableAt: number;
+}
+
+/** Where a task goes: back in the queue, or to the dead-letter queue. */
+export type Placement = Queued | { state: "dead" };
 
 /** A new task: ready now, or delayed until `now + delayMs`. */
-export function placeNew(now: number, delayMs: number): Placement {
+export function placeNew(now: number, delayMs: number): Queued {
   return delayMs > 0
     ? { state: "delayed", availableAt: now + delayMs }
     : { state: "ready", availableAt: now };
@@ -140,7 +146,10 @@ export function placeNacked(
  * Where a task whose lease expired goes: ready from the moment of expiry (so recovery by a late
  * alarm does not push it behind tasks that were ready later), or dead when out of attempts.
  */
-export function placeExpired(task: Attempts, leaseExpiresAt: number): Placement {
+export function placeExpired(
+  task: Attempts,
+  leaseExpiresAt: number,
+): { state: "ready"; availableAt: number } | { state: "dead" } {
   if (task.attempt >= task.maxAttempts) return { state: "dead" };
   return { state: "ready", availableAt: leaseExpiresAt };
 }
