@@ -40,14 +40,9 @@ export const TaskInput = z
     priority: Priority.default("normal"),
     delayMs: int(0, MAX_DELAY_MS).default(0),
     maxAttempts: int(1, 100).default(5),
-    dedupKey: z
-      .string()
-      .min(1)
-      .max(512)
-      .optional()
-      .openapi({
-        description: "While a task with this key is live, enqueueing it again returns that task's id",
-      }),
+    dedupKey: z.string().min(1).max(512).optional().openapi({
+      description: "While a task with this key is live, enqueueing it again returns that task's id",
+    }),
   })
   .openapi("TaskInput");
 
