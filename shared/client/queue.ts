@@ -29,7 +29,11 @@ export interface HandlerContext {
 }
 
 /** Runs one task; its return value becomes the ack's `result`, a throw becomes a nack. */
-export type TaskHandler = (task: LeasedTask, ctx: HandlerContext) => Promise<JsonValue | undefined | void>;
+export type TaskHandler = (
+  task: LeasedTask,
+  ctx: HandlerContext,
+  // biome-ignore lint/suspicious/noConfusingVoidType: lets a handler that returns nothing (`async () => {}`) type-check
+) => Promise<JsonValue | undefined | void>;
 
 export interface ConsumeOptions {
   /** Handlers running at once (default 1). */
