@@ -29,6 +29,7 @@ import { migrate, Sql, startUp } from "./lib/sql.ts";
 import { QueueCounters } from "./logic/queue-counters.ts";
 import {
   holdsLease,
+  leaseOrder,
   nextWake,
   placeExpired,
   placeNacked,
@@ -37,7 +38,7 @@ import {
   priorityRank,
 } from "./logic/queue-rules.ts";
 import { type QueueConfig, queueConfig } from "./queue/config.ts";
-import { QUEUE_SCHEMA, type TaskRow, TaskStore } from "./queue/task-store.ts";
+import { type LeasedRow, type LeaseRow, QUEUE_SCHEMA, type TaskRow, TaskStore } from "./queue/task-store.ts";
 
 /** Most rows one settling pass moves per kind; the rest follow on an alarm due at once. */
 const SETTLE_LIMIT = 1000;
@@ -56,6 +57,8 @@ interface Waiter {
 }
 
 type AckFailureCode = NonNullable<AckBatchOutput["results"][number]["code"]>;
+
+const readyKey = (row: LeasedRow) => ({ rank: row.priority, availableAt: row.available_at, seq: row.seq });
 
 const parseId = (id: string): number | undefined => (TASK_ID.test(id) ? Number(id) : undefined);
 
@@ -379,25 +382,28 @@ export class QueueObject extends DurableObject<Env> {
     return deleted;
   }
 
-  /** Leases the first `max` ready tasks, stopping early when their payloads grow too large. */
+  /** Leases the first `max` ready tasks, giving back those past the response's payload budget. */
   private take(max: number, visibilityMs: number, now: number): LeasedTask[] {
+    const leaseExpiresAt = now + visibilityMs;
+    const rows = this.store.leaseNext(max, crypto.randomUUID(), leaseExpiresAt);
+    rows.sort((a, b) => leaseOrder(readyKey(a), readyKey(b)));
     const leased: LeasedTask[] = [];
     let bytes = 0;
-    for (const row of this.store.nextReady(max)) {
+    for (const row of rows) {
       bytes += row.payload.length;
-      if (leased.length > 0 && bytes > MAX_LEASE_PAYLOAD_BYTES) break;
-      const leaseId = crypto.randomUUID();
-      const leaseExpiresAt = now + visibilityMs;
+      if (leased.length > 0 && bytes > MAX_LEASE_PAYLOAD_BYTES) {
+        this.store.unlease(row.seq);
+        continue;
+      }
       const priority = priorityOf(row.priority);
-      this.store.markLeased(row.seq, leaseId, leaseExpiresAt);
       this.counters.move("lease", priority, "ready", "leased");
       leased.push({
         id: String(row.seq),
         payload: JSON.parse(row.payload),
         priority,
-        attempt: row.attempt + 1,
+        attempt: row.attempt,
         maxAttempts: row.max_attempts,
-        leaseId,
+        leaseId: row.lease_id as string,
         leaseExpiresAt,
         enqueuedAt: row.enqueued_at,
       });
@@ -446,8 +452,9 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /** The task when `leaseId` is its live lease; else `not_found` or `lease_mismatch`. */
-  private held(queue: string, id: string, leaseId: string, now: number): Result<TaskRow> {
-    const row = this.find(id);
+  private held(queue: string, id: string, leaseId: string, now: number): Result<LeaseRow> {
+    const seq = parseId(id);
+    const row = seq === undefined ? undefined : this.store.leaseOf(seq);
     if (!row) return this.notFound(queue, id);
     const task = { state: row.state, leaseId: row.lease_id, leaseExpiresAt: row.lease_expires_at };
     if (!holdsLease(task, leaseId, now)) {

@@ -63,6 +63,18 @@ export interface TaskRow extends Record<string, SqlStorageValue> {
   finished_at: number | null;
 }
 
+/** What a lease hands out. */
+export type LeasedRow = Pick<
+  TaskRow,
+  "seq" | "priority" | "payload" | "attempt" | "max_attempts" | "enqueued_at" | "available_at" | "lease_id"
+>;
+
+/** What ack, nack and extend check. */
+export type LeaseRow = Pick<
+  TaskRow,
+  "seq" | "state" | "priority" | "attempt" | "max_attempts" | "lease_id" | "lease_expires_at"
+>;
+
 /** What a new row needs. */
 export interface NewTask {
   state: "ready" | "delayed";
@@ -127,20 +139,37 @@ export class TaskStore {
     return this.sql.one<TaskRow>("SELECT * FROM tasks WHERE seq = ?", seq);
   }
 
-  /** The first `limit` ready tasks in lease order, straight off the ready index. */
-  nextReady(limit: number): TaskRow[] {
-    return this.sql.all<TaskRow>(
-      `SELECT * FROM tasks WHERE state = 'ready' ORDER BY priority DESC, available_at, seq LIMIT ?`,
+  /**
+   * Leases the first `limit` ready tasks in one statement, straight off the ready index. Lease ids
+   * are `leasePrefix` (random per call) and the task's seq. Rows come back in no set order.
+   */
+  leaseNext(limit: number, leasePrefix: string, leaseExpiresAt: number): LeasedRow[] {
+    return this.sql.all<LeasedRow>(
+      `UPDATE tasks SET state = 'leased', attempt = attempt + 1, lease_id = ? || '.' || seq,
+         lease_expires_at = ?
+       WHERE seq IN (
+         SELECT seq FROM tasks WHERE state = 'ready' ORDER BY priority DESC, available_at, seq LIMIT ?
+       )
+       RETURNING seq, priority, payload, attempt, max_attempts, enqueued_at, available_at, lease_id`,
+      leasePrefix,
+      leaseExpiresAt,
       limit,
     );
   }
 
-  markLeased(seq: number, leaseId: string, leaseExpiresAt: number): void {
+  /** Undoes {@link leaseNext} for one task that did not fit in the response. */
+  unlease(seq: number): void {
     this.sql.run(
-      `UPDATE tasks SET state = 'leased', attempt = attempt + 1, lease_id = ?, lease_expires_at = ?
+      `UPDATE tasks SET state = 'ready', attempt = attempt - 1, lease_id = NULL, lease_expires_at = NULL
        WHERE seq = ?`,
-      leaseId,
-      leaseExpiresAt,
+      seq,
+    );
+  }
+
+  /** A task's lease and attempts, without the payload. */
+  leaseOf(seq: number): LeaseRow | undefined {
+    return this.sql.one<LeaseRow>(
+      `SELECT seq, state, priority, attempt, max_attempts, lease_id, lease_expires_at FROM tasks WHERE seq = ?`,
       seq,
     );
   }

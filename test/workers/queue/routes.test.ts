@@ -116,6 +116,19 @@ describe("POST /v1/queues/{queue}/lease", () => {
     expect(rest.map((r) => r.id)).toEqual([low]);
   });
 
+  it("stops adding tasks once their payloads pass 16 MiB, leaving the rest ready", async () => {
+    const q = unique("q");
+    const payload = "p".repeat(250_000);
+    for (let i = 0; i < 18; i++) await enqueue(q, { tasks: Array.from({ length: 4 }, () => ({ payload })) });
+    const first = await lease(q, { max: 100 });
+    expect(first.length).toBe(Math.floor((16 * 1024 * 1024) / (payload.length + 2)));
+    const stats = await call("GET", qpath(q, "/stats"));
+    expect(stats.body).toMatchObject({ leased: first.length, ready: { normal: 72 - first.length } });
+    const rest = await lease(q, { max: 100 });
+    expect(rest.map((t) => t.attempt)).toEqual(rest.map(() => 1));
+    expect(first.length + rest.length).toBe(72);
+  });
+
   it.each([
     ["max 0", { max: 0 }, "max"],
     ["max 1001", { max: 1001 }, "max"],
