@@ -13,6 +13,8 @@ import type { BenchContext, BenchRow, BenchSuite } from "./lib/types.ts";
 
 const REDIS = { host: "127.0.0.1", port: 6379 };
 const BATCH = 100;
+const PRODUCERS = Number(process.env.QP ?? 2);
+const CONSUMERS = Number(process.env.QC ?? 4);
 
 /** A transport whose every request's latency lands in `latencies`. */
 function timedTransport(ctx: BenchContext, latencies: number[]): QueueTransport {
@@ -71,7 +73,7 @@ async function batched(ctx: BenchContext, total: number): Promise<BenchRow> {
       if (acked >= total && finished === 0) finished = performance.now();
     }
   };
-  await Promise.all([...Array.from({ length: 2 }, produce), ...Array.from({ length: 4 }, consume)]);
+  await Promise.all([...Array.from({ length: PRODUCERS }, produce), ...Array.from({ length: CONSUMERS }, consume)]);
   // Until the last ack: the other consumers' open polls ending afterwards do not count.
   const seconds = (finished - started) / 1000;
   return row(

@@ -421,14 +421,17 @@ export class QueueObject extends DurableObject<Env> {
     return served;
   }
 
-  /** Saves changed counters and points the alarm at the earliest pending work (or clears it). */
+  /**
+   * Saves changed counters and keeps the alarm at or before the earliest pending work. It is only
+   * ever brought forward: when work goes away or moves later (an ack, an extension) the alarm
+   * stays, rings early, finds less to do and re-aims. That spares a storage write per operation.
+   */
   private commit(): void {
     const changes = this.counters.takeChanges();
     if (changes) this.store.saveCounters(changes);
     const due = nextWake(this.store.dueTimes(), this.config.retentionMs);
-    if (due === this.alarmAt) return;
-    if (due === null) void this.ctx.storage.deleteAlarm();
-    else void this.ctx.storage.setAlarm(due);
+    if (due === null || (this.alarmAt !== null && this.alarmAt <= due)) return;
+    void this.ctx.storage.setAlarm(due);
     this.alarmAt = due;
     this.store.saveAlarmAt(due);
   }

@@ -92,6 +92,9 @@ describe("stale-task recovery and the alarm", () => {
     const [id] = await enqueue(q, { payload: 1 });
     const [t] = await lease(q);
     await call("POST", qpath(q, `/tasks/${id}/ack`), { leaseId: t?.leaseId });
+    // The alarm still points at the lease's expiry: that run finds nothing due and re-aims.
+    expect(await runDurableObjectAlarm(queueStub(q))).toBe(true);
+    expect((await info(q, id as string)).state).toBe("completed");
     const alarmAt = await runInDurableObject(queueStub(q), (_i, state) => state.storage.getAlarm());
     expect(alarmAt).toBeGreaterThanOrEqual(Date.now() + DEFAULT_RETENTION_MS - 5_000);
     expect(await runDurableObjectAlarm(queueStub(q))).toBe(true);
