@@ -13,8 +13,8 @@ import type { BenchContext, BenchRow, BenchSuite } from "./lib/types.ts";
 
 const REDIS = { host: "127.0.0.1", port: 6379 };
 const BATCH = 100;
-const PRODUCERS = Number(process.env.QP ?? 2);
-const CONSUMERS = Number(process.env.QC ?? 4);
+const PRODUCERS = 2;
+const CONSUMERS = 8;
 
 /** A transport whose every request's latency lands in `latencies`. */
 function timedTransport(ctx: BenchContext, latencies: number[]): QueueTransport {
@@ -73,7 +73,10 @@ async function batched(ctx: BenchContext, total: number): Promise<BenchRow> {
       if (acked >= total && finished === 0) finished = performance.now();
     }
   };
-  await Promise.all([...Array.from({ length: PRODUCERS }, produce), ...Array.from({ length: CONSUMERS }, consume)]);
+  await Promise.all([
+    ...Array.from({ length: PRODUCERS }, produce),
+    ...Array.from({ length: CONSUMERS }, consume),
+  ]);
   // Until the last ack: the other consumers' open polls ending afterwards do not count.
   const seconds = (finished - started) / 1000;
   return row(
@@ -81,7 +84,7 @@ async function batched(ctx: BenchContext, total: number): Promise<BenchRow> {
     total,
     seconds,
     latencies,
-    `${latencies.length} requests; 2 producers, 4 consumers, one queue`,
+    `${latencies.length} requests; ${PRODUCERS} producers, ${CONSUMERS} consumers, one queue`,
   );
 }
 
