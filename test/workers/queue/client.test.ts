@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { httpQueueTransport, QueueClient, type QueueTransport } from "../../../shared/client/queue.ts";
+import { httpQueueTransport, QueueClient } from "../../../shared/client/queue.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import { TOKEN, unique } from "../helpers.ts";
 import { queueStub } from "./queue-helpers.ts";
