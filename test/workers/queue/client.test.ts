@@ -17,8 +17,7 @@ const overHttp = () =>
   );
 
 /** The client over the service binding's RPC target. */
-const overRpc = async () =>
-  new QueueClient((await exports.SwitchyardRpc.queues()) as unknown as QueueTransport);
+const overRpc = async () => new QueueClient(await exports.SwitchyardRpc.queues());
 
 describe.each([
   ["HTTP", async () => overHttp()],
