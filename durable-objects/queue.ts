@@ -314,8 +314,9 @@ export class QueueObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     await this.ready;
     const now = Math.max(Date.now(), this.alarmAt ?? 0);
+    // This alarm is spent: forget it here and in storage, or a restart would trust a stale time.
     this.alarmAt = null;
-    this.mutate(now, () => undefined);
+    this.mutate(now, () => this.store.saveAlarmAt(null));
   }
 
   private load(): void {

@@ -49,5 +49,6 @@ describe("lease order", () => {
       ),
       { numRuns: 15 },
     );
-  });
+    // Property runs make many requests: room for a loaded CI machine.
+  }, 30_000);
 });

@@ -169,5 +169,6 @@ describe("no loss, no double ownership", () => {
       }),
       { numRuns: 12 },
     );
-  });
+    // Property runs make many requests: room for a loaded CI machine.
+  }, 30_000);
 });

@@ -1,4 +1,4 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_RETRY_POLICY } from "../../../durable-objects/logic/queue-rules.ts";
 import { DEFAULT_RETENTION_MS } from "../../../durable-objects/queue/config.ts";
@@ -85,6 +85,16 @@ describe("stale-task recovery and the alarm", () => {
     expect(await lease(q)).toEqual([]);
     expect(await runDurableObjectAlarm(queueStub(q))).toBe(true);
     expect((await lease(q))[0]?.id).toBe(id);
+  });
+
+  it("sets a fresh alarm after a restart that follows a spent one", async () => {
+    const q = unique("restart");
+    await enqueue(q, { payload: 1, delayMs: 1_000 });
+    expect(await runDurableObjectAlarm(queueStub(q))).toBe(true);
+    await evictDurableObject(queueStub(q));
+    const [later] = await enqueue(q, { payload: 2, delayMs: 5_000 });
+    expect(await runDurableObjectAlarm(queueStub(q))).toBe(true);
+    expect(await info(q, later as string)).toMatchObject({ state: "ready" });
   });
 
   it("removes completed tasks after the retention time, and the alarm is idempotent", async () => {
