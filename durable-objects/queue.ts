@@ -253,7 +253,8 @@ export class QueueObject extends DurableObject<Env> {
   /** A page of the dead-letter queue, oldest first. */
   async dead(_queue: string, input: DeadQueryInput): Promise<Result<DeadPage>> {
     await this.ready;
-    const after = input.cursor === undefined ? 0 : parseId(input.cursor);
+    // An empty cursor (`?cursor=`) means the first page, like an absent one.
+    const after = input.cursor === undefined || input.cursor === "" ? 0 : parseId(input.cursor);
     if (after === undefined) {
       return fail("invalid_request", "cursor: not a cursor this queue gave out", { field: "cursor" });
     }
