@@ -2,10 +2,12 @@
 import type { CircuitBreakerObject } from "../durable-objects/circuit-breaker.ts";
 import type { DbClusterObject } from "../durable-objects/db-cluster.ts";
 import type { LockObject } from "../durable-objects/lock.ts";
+import type { QueueVars } from "../durable-objects/queue/config.ts";
+import type { QueueObject } from "../durable-objects/queue.ts";
 import type { StateObject } from "../durable-objects/state.ts";
 import type { TopicObject } from "../durable-objects/topic.ts";
 
-export interface Env {
+export interface Env extends QueueVars {
   /** Comma-separated bearer tokens. Unset: only the documented dev token, and only on loopback. */
   API_TOKENS?: string;
   LOCKS: DurableObjectNamespace<LockObject>;
@@ -19,4 +21,5 @@ export interface Env {
   DB_NODES?: string;
   /** JSON: health-check and failover settings; see docs/db.md. */
   DB_HA?: string;
+  QUEUES: DurableObjectNamespace<QueueObject>;
 }

@@ -9,6 +9,7 @@ import { notFound, onError } from "./http/errors.ts";
 import { jsonBody } from "./http/json-body.ts";
 import { createRouter } from "./http/router.ts";
 import { lockRoutes } from "./lock/routes.ts";
+import { queueRoutes } from "./queue/routes.ts";
 import { stateRoutes } from "./state/routes.ts";
 
 /** The version `/health` and the OpenAPI document report. */
@@ -27,6 +28,7 @@ export function createApp() {
   app.route("/v1/topics", busRoutes);
   app.route("/v1/state", stateRoutes);
   app.route("/v1/db", dbRoutes);
+  app.route("/v1/queues", queueRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

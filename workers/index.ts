@@ -5,6 +5,7 @@ import { app } from "./app.ts";
 export { CircuitBreakerObject } from "../durable-objects/circuit-breaker.ts";
 export { DbClusterObject } from "../durable-objects/db-cluster.ts";
 export { LockObject } from "../durable-objects/lock.ts";
+export { QueueObject } from "../durable-objects/queue.ts";
 export { StateObject } from "../durable-objects/state.ts";
 export { TopicObject } from "../durable-objects/topic.ts";
 export { SwitchyardRpc } from "./rpc.ts";

@@ -8,6 +8,7 @@ import { BreakerRpc } from "./breaker/rpc.ts";
 import { BusRpc } from "./bus/rpc.ts";
 import { DbRpc } from "./db/rpc.ts";
 import { LockRpc } from "./lock/rpc.ts";
+import { QueueRpc } from "./queue/rpc.ts";
 import { StateRpc } from "./state/rpc.ts";
 
 export class SwitchyardRpc extends WorkerEntrypoint<Env> {
@@ -34,5 +35,10 @@ export class SwitchyardRpc extends WorkerEntrypoint<Env> {
   /** Postgres cluster operations: status, failover, failovers, restore points. */
   db(): DbRpc {
     return new DbRpc(this.env);
+  }
+
+  /** Task queue operations: enqueue, lease, ack, nack, extend, stats, dead letters. */
+  queues(): QueueRpc {
+    return new QueueRpc(this.env);
   }
 }

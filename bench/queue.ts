@@ -1,0 +1,182 @@
+/**
+ * Task queue benchmarks: 20,000 tasks end to end in batches of 100 over HTTP, the single-task
+ * path (one request per enqueue, lease and ack), and BullMQ on the local Redis with the same
+ * no-op tasks (`addBulk`, a Worker at concurrency 100) as the peer.
+ */
+import { Queue, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import { httpQueueTransport } from "../shared/client/http-queue-transport.ts";
+import type { QueueTransport } from "../shared/client/queue-transport.ts";
+import { unwrap } from "../shared/errors.ts";
+import { quantile, runLoad } from "./lib/load.ts";
+import type { BenchContext, BenchRow, BenchSuite } from "./lib/types.ts";
+
+const REDIS = { host: "127.0.0.1", port: 6379 };
+const BATCH = 100;
+const PRODUCERS = 2;
+const CONSUMERS = 8;
+
+/** A transport whose every request's latency lands in `latencies`. */
+function timedTransport(ctx: BenchContext, latencies: number[]): QueueTransport {
+  return httpQueueTransport({
+    baseUrl: ctx.baseUrl,
+    token: ctx.token,
+    fetch: async (input, init) => {
+      const started = performance.now();
+      const res = await fetch(input, init);
+      await res.clone().arrayBuffer();
+      latencies.push(performance.now() - started);
+      return res;
+    },
+  });
+}
+
+const queueName = (label: string) => `bench-${label}-${Date.now().toString(36)}`;
+
+function row(name: string, tasks: number, seconds: number, latencies: number[], note: string): BenchRow {
+  latencies.sort((a, b) => a - b);
+  return {
+    suite: "queue",
+    name,
+    ops: tasks,
+    opsPerSec: tasks / seconds,
+    p50Ms: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
+    note,
+  };
+}
+
+/** Producers enqueue batches of 100 while consumers lease 100 and ack them in one request. */
+async function batched(ctx: BenchContext, total: number): Promise<BenchRow> {
+  const latencies: number[] = [];
+  const t = timedTransport(ctx, latencies);
+  const queue = queueName("batched");
+  let enqueued = 0;
+  let acked = 0;
+  let finished = 0;
+  const started = performance.now();
+  const produce = async () => {
+    while (enqueued < total) {
+      const n = Math.min(BATCH, total - enqueued);
+      enqueued += n;
+      const tasks = Array.from({ length: n }, (_, i) => ({ payload: { i } }));
+      unwrap(await t.enqueue(queue, { tasks }));
+    }
+  };
+  const consume = async () => {
+    while (acked < total) {
+      const { tasks } = unwrap(await t.lease(queue, { max: BATCH, waitMs: 200 }));
+      if (tasks.length === 0) continue;
+      const acks = tasks.map((task) => ({ id: task.id, leaseId: task.leaseId }));
+      const { results } = unwrap(await t.ackBatch(queue, { acks }));
+      acked += results.filter((r) => r.ok).length;
+      if (acked >= total && finished === 0) finished = performance.now();
+    }
+  };
+  await Promise.all([
+    ...Array.from({ length: PRODUCERS }, produce),
+    ...Array.from({ length: CONSUMERS }, consume),
+  ]);
+  // Until the last ack: the other consumers' open polls ending afterwards do not count.
+  const seconds = (finished - started) / 1000;
+  return row(
+    `${total} tasks end to end, batches of ${BATCH}`,
+    total,
+    seconds,
+    latencies,
+    `${latencies.length} requests; ${PRODUCERS} producers, ${CONSUMERS} consumers, one queue`,
+  );
+}
+
+/** One request each for enqueue, lease and ack, from 16 loops. */
+async function single(ctx: BenchContext, total: number): Promise<BenchRow> {
+  const latencies: number[] = [];
+  const t = timedTransport(ctx, latencies);
+  const queue = queueName("single");
+  const result = await runLoad({
+    concurrency: 16,
+    total,
+    durationMs: 120_000,
+    op: async (i) => {
+      unwrap(await t.enqueue(queue, { payload: { i } }));
+      const { tasks } = unwrap(await t.lease(queue, { max: 1 }));
+      const task = tasks[0];
+      if (task) unwrap(await t.ack(queue, task.id, { leaseId: task.leaseId }));
+    },
+  });
+  return row(
+    "single-task path (enqueue, lease, ack: 1 request each)",
+    result.ops,
+    result.ops / result.opsPerSec,
+    latencies,
+    "16 loops, one queue; p50/p99 per request",
+  );
+}
+
+async function redisAnswers(): Promise<boolean> {
+  const probe = new Redis({ ...REDIS, lazyConnect: true, connectTimeout: 1_000, retryStrategy: () => null });
+  probe.on("error", () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === "PONG";
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/** BullMQ: `addBulk` in chunks of 1000, a Worker at concurrency 100 running no-op jobs. */
+async function bullmq(total: number): Promise<BenchRow> {
+  const name = `bench-${Date.now().toString(36)}`;
+  const connection = { ...REDIS, maxRetriesPerRequest: null };
+  const queue = new Queue(name, { connection });
+  let completed = 0;
+  let finish: () => void = () => undefined;
+  const allDone = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const started = performance.now();
+  const worker = new Worker(name, async () => undefined, { connection, concurrency: 100 });
+  worker.on("completed", () => {
+    if (++completed === total) finish();
+  });
+  for (let i = 0; i < total; i += 1000) {
+    const n = Math.min(1000, total - i);
+    await queue.addBulk(Array.from({ length: n }, (_, j) => ({ name: "noop", data: { i: i + j } })));
+  }
+  await allDone;
+  const seconds = (performance.now() - started) / 1000;
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  return {
+    suite: "queue",
+    name: `BullMQ ${total} tasks end to end (peer)`,
+    ops: total,
+    opsPerSec: total / seconds,
+    note: "addBulk of 1000, Worker concurrency 100, local Redis",
+  };
+}
+
+const suite: BenchSuite = async (ctx) => {
+  const total = ctx.quick ? 2_000 : 20_000;
+  const rows = [await batched(ctx, total), await single(ctx, ctx.quick ? 300 : 3_000)];
+  if (await redisAnswers()) {
+    const peer = await bullmq(total);
+    const ours = rows[0] as BenchRow;
+    ours.note = `${ours.note}; ${(ours.opsPerSec / peer.opsPerSec).toFixed(2)}× BullMQ`;
+    rows.push(peer);
+  } else {
+    rows.push({
+      suite: "queue",
+      name: "BullMQ (peer)",
+      ops: 0,
+      opsPerSec: 0,
+      note: "skipped: no Redis at 127.0.0.1:6379",
+    });
+  }
+  return rows;
+};
+
+export default suite;

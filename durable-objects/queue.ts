@@ -1,0 +1,482 @@
+/**
+ * One object per queue: tasks in SQLite, leased highest priority first, with visibility timeouts,
+ * retries with backoff, a dead-letter queue, and recovery of expired leases by one alarm. The
+ * rules live in `logic/queue-rules.ts`, the rows in {@link TaskStore}; this class runs each
+ * operation as one transaction, keeps the stats counters and the alarm, and answers long polls.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../shared/env.ts";
+import { fail, ok, type Result } from "../shared/errors.ts";
+import { MAX_VALUE_BYTES } from "../shared/schemas/common.ts";
+import type {
+  AckBatchInput,
+  AckBatchOutput,
+  AckInput,
+  DeadPage,
+  DeadQueryInput,
+  EnqueueInput,
+  ExtendInput,
+  LeasedTask,
+  LeaseInput,
+  NackInput,
+  NackOutput,
+  PurgeInput,
+  QueueStats,
+  RedriveInput,
+  TaskInfo,
+} from "../shared/schemas/queue.ts";
+import { migrate, Sql, startUp } from "./lib/sql.ts";
+import { QueueCounters } from "./logic/queue-counters.ts";
+import {
+  holdsLease,
+  leaseOrder,
+  nextWake,
+  placeExpired,
+  placeNacked,
+  placeNew,
+  priorityOf,
+  priorityRank,
+} from "./logic/queue-rules.ts";
+import { type QueueConfig, queueConfig } from "./queue/config.ts";
+import { type LeasedRow, type LeaseRow, QUEUE_SCHEMA, type TaskRow, TaskStore } from "./queue/task-store.ts";
+
+/** Most rows one settling pass moves per kind; the rest follow on an alarm due at once. */
+const SETTLE_LIMIT = 1000;
+/** A lease stops adding tasks once their payloads reach this many bytes (it always returns one). */
+const MAX_LEASE_PAYLOAD_BYTES = 16 * 1024 * 1024;
+/** `lastError` keeps this many characters. */
+const MAX_ERROR_CHARS = 4096;
+/** Task ids are the row's sequence number in decimal. */
+const TASK_ID = /^[1-9][0-9]{0,15}$/;
+
+interface Waiter {
+  max: number;
+  visibilityMs: number;
+  resolve: (result: Result<{ tasks: LeasedTask[] }>) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+type AckFailureCode = NonNullable<AckBatchOutput["results"][number]["code"]>;
+
+const readyKey = (row: LeasedRow) => ({ rank: row.priority, availableAt: row.available_at, seq: row.seq });
+
+const parseId = (id: string): number | undefined => (TASK_ID.test(id) ? Number(id) : undefined);
+
+const utf8Bytes = (text: string): number =>
+  // Every UTF-16 unit is at most 3 UTF-8 bytes: skip the encoding when that bound already fits.
+  text.length * 3 <= MAX_VALUE_BYTES ? text.length : new TextEncoder().encode(text).byteLength;
+
+/** A value's JSON text, or `payload_too_large` naming `field` when it is over 256 KiB. */
+function jsonText(value: unknown, field: string): Result<string> {
+  const text = JSON.stringify(value) ?? "null";
+  if (utf8Bytes(text) > MAX_VALUE_BYTES) {
+    return fail("payload_too_large", `${field} is over ${MAX_VALUE_BYTES} bytes of JSON`, {
+      field,
+      limit: MAX_VALUE_BYTES,
+    });
+  }
+  return ok(text);
+}
+
+function toInfo(row: TaskRow): TaskInfo {
+  const info: TaskInfo = {
+    id: String(row.seq),
+    state: row.state,
+    priority: priorityOf(row.priority),
+    attempt: row.attempt,
+    maxAttempts: row.max_attempts,
+    enqueuedAt: row.enqueued_at,
+    payload: JSON.parse(row.payload),
+  };
+  if (row.dedup_key !== null) info.dedupKey = row.dedup_key;
+  if (row.last_error !== null) info.lastError = row.last_error;
+  if (row.result !== null) info.result = JSON.parse(row.result);
+  return info;
+}
+
+export class QueueObject extends DurableObject<Env> {
+  private readonly store: TaskStore;
+  private readonly config: QueueConfig;
+  private readonly ready: Promise<void>;
+  private counters = new QueueCounters();
+  /** When the alarm is set for, as last written; the alarm treats that instant as "now". */
+  private alarmAt: number | null = null;
+  /** Long-polling leases, first come first served. */
+  private readonly waiters: Waiter[] = [];
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.config = queueConfig(env);
+    const sql = new Sql(ctx.storage.sql);
+    this.store = new TaskStore(sql);
+    this.ready = startUp(ctx, () => {
+      migrate(sql, QUEUE_SCHEMA);
+      this.load();
+    });
+  }
+
+  /** Adds one task or a batch; a live task with the same dedup key answers with its id. */
+  async enqueue(_queue: string, input: EnqueueInput): Promise<Result<{ ids: string[] }>> {
+    await this.ready;
+    const batch = "tasks" in input;
+    const tasks = batch ? input.tasks : [input];
+    const payloads: string[] = [];
+    for (const [i, task] of tasks.entries()) {
+      const text = jsonText(task.payload, batch ? `tasks.${i}.payload` : "payload");
+      if (!text.ok) return text;
+      payloads.push(text.value);
+    }
+    const now = Date.now();
+    const ids = this.mutate(now, () =>
+      tasks.map((task, i) => {
+        const existing = task.dedupKey === undefined ? undefined : this.store.liveWithKey(task.dedupKey);
+        if (existing !== undefined) return String(existing);
+        const place = placeNew(now, task.delayMs);
+        const seq = this.store.insert({
+          state: place.state,
+          priority: priorityRank(task.priority),
+          payload: payloads[i] as string,
+          maxAttempts: task.maxAttempts,
+          enqueuedAt: now,
+          availableAt: place.availableAt,
+          dedupKey: task.dedupKey ?? null,
+        });
+        this.counters.move("enqueue", task.priority, null, place.state);
+        return String(seq);
+      }),
+    );
+    return ok({ ids });
+  }
+
+  /** Leases up to `max` tasks in priority order; with `waitMs`, waits for the first to be ready. */
+  async lease(_queue: string, input: LeaseInput): Promise<Result<{ tasks: LeasedTask[] }>> {
+    await this.ready;
+    const now = Date.now();
+    const tasks = this.mutate(now, () => this.take(input.max, input.visibilityMs, now));
+    if (tasks.length > 0 || input.waitMs === 0) return ok({ tasks });
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        max: input.max,
+        visibilityMs: input.visibilityMs,
+        resolve,
+        timer: setTimeout(() => {
+          const i = this.waiters.indexOf(waiter);
+          if (i < 0) return;
+          this.waiters.splice(i, 1);
+          resolve(ok({ tasks: [] }));
+        }, input.waitMs),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Completes a task held under `leaseId`. */
+  async ack(queue: string, id: string, input: AckInput): Promise<Result<{ id: string; state: "completed" }>> {
+    await this.ready;
+    const now = Date.now();
+    return this.mutate(now, () => {
+      const outcome = this.completeOne(queue, id, input.leaseId, input.result, now, "result");
+      return outcome.ok ? ok({ id, state: "completed" as const }) : outcome;
+    });
+  }
+
+  /** Completes many tasks in one transaction; each result says whether its ack held. */
+  async ackBatch(queue: string, input: AckBatchInput): Promise<Result<AckBatchOutput>> {
+    await this.ready;
+    const now = Date.now();
+    const results = this.mutate(now, () =>
+      input.acks.map((a, i) => {
+        const outcome = this.completeOne(queue, a.id, a.leaseId, a.result, now, `acks.${i}.result`);
+        if (outcome.ok) return { id: a.id, ok: true };
+        return { id: a.id, ok: false, code: outcome.error.code as AckFailureCode };
+      }),
+    );
+    return ok({ results });
+  }
+
+  /** Gives a task back: retried after a backoff (or `delayMs`), or dead when out of attempts. */
+  async nack(queue: string, id: string, input: NackInput): Promise<Result<NackOutput>> {
+    await this.ready;
+    const now = Date.now();
+    return this.mutate(now, (): Result<NackOutput> => {
+      const held = this.held(queue, id, input.leaseId, now);
+      if (!held.ok) return held;
+      const row = held.value;
+      const priority = priorityOf(row.priority);
+      const error = input.error === undefined ? null : input.error.slice(0, MAX_ERROR_CHARS);
+      const attempts = { attempt: row.attempt, maxAttempts: row.max_attempts };
+      const place = placeNacked(attempts, input, now, this.config.retryPolicy, Math.random);
+      if (place.state === "dead") {
+        this.store.bury(row.seq, error, now);
+        this.counters.move("bury", priority, "leased", "dead");
+        return ok({ id, state: "dead" });
+      }
+      this.store.requeue(row.seq, place.state, place.availableAt, error);
+      this.counters.move("retry", priority, "leased", place.state);
+      return ok({ id, state: place.state, nextAttemptAt: place.availableAt });
+    });
+  }
+
+  /** Moves a held lease's expiry to now + `visibilityMs`. */
+  async extend(queue: string, id: string, input: ExtendInput): Promise<Result<{ leaseExpiresAt: number }>> {
+    await this.ready;
+    const now = Date.now();
+    return this.mutate(now, () => {
+      const held = this.held(queue, id, input.leaseId, now);
+      if (!held.ok) return held;
+      const leaseExpiresAt = now + input.visibilityMs;
+      this.store.extendLease(held.value.seq, leaseExpiresAt);
+      return ok({ leaseExpiresAt });
+    });
+  }
+
+  /** One task as it stands. */
+  async task(queue: string, id: string): Promise<Result<TaskInfo>> {
+    await this.ready;
+    return this.mutate(Date.now(), () => {
+      const row = this.find(id);
+      return row ? ok(toInfo(row)) : this.notFound(queue, id);
+    });
+  }
+
+  /** The counters, kept up to date by every move (never recounted). */
+  async stats(_queue: string): Promise<QueueStats> {
+    await this.ready;
+    const now = Date.now();
+    return this.mutate(now, () => {
+      const { counts, totals } = this.counters.snapshot();
+      const since = this.store.oldestReadySince();
+      return { ...counts, totals, oldestReadyAgeMs: since === undefined ? 0 : Math.max(0, now - since) };
+    });
+  }
+
+  /** A page of the dead-letter queue, oldest first. */
+  async dead(_queue: string, input: DeadQueryInput): Promise<Result<DeadPage>> {
+    await this.ready;
+    // An empty cursor (`?cursor=`) means the first page, like an absent one.
+    const after = input.cursor === undefined || input.cursor === "" ? 0 : parseId(input.cursor);
+    if (after === undefined) {
+      return fail("invalid_request", "cursor: not a cursor this queue gave out", { field: "cursor" });
+    }
+    return this.mutate(Date.now(), () => {
+      const rows = this.store.deadPage(after, input.limit + 1);
+      const page = rows.slice(0, input.limit);
+      const last = page.at(-1);
+      return ok({
+        tasks: page.map(toInfo),
+        cursor: rows.length > input.limit && last ? String(last.seq) : null,
+      });
+    });
+  }
+
+  /** Puts dead tasks (the listed ones, or all) back in the queue with their attempts reset. */
+  async redrive(_queue: string, input: RedriveInput): Promise<Result<{ redriven: number }>> {
+    await this.ready;
+    const now = Date.now();
+    const redriven = this.mutate(now, () => {
+      let count = 0;
+      const revive = (row: TaskRow | undefined) => {
+        if (row?.state !== "dead") return;
+        // A live task may have taken the dedup key meanwhile: the revived one gives it up.
+        const keepKey = row.dedup_key === null || this.store.liveWithKey(row.dedup_key) === undefined;
+        this.store.redrive(row.seq, now, keepKey);
+        this.counters.move("redrive", priorityOf(row.priority), "dead", "ready");
+        count++;
+      };
+      if (input.ids) {
+        for (const id of new Set(input.ids)) revive(this.find(id));
+        return count;
+      }
+      for (let page = this.store.deadPage(0, SETTLE_LIMIT); page.length > 0; ) {
+        for (const row of page) revive(row);
+        page = this.store.deadPage((page.at(-1) as TaskRow).seq, SETTLE_LIMIT);
+      }
+      return count;
+    });
+    return ok({ redriven });
+  }
+
+  /** Deletes completed or dead tasks finished at least `olderThanMs` ago. */
+  async purge(_queue: string, input: PurgeInput): Promise<Result<{ purged: number }>> {
+    await this.ready;
+    const now = Date.now();
+    const purged = this.mutate(now, () =>
+      this.deleteFinished(input.state, now - input.olderThanMs, Infinity),
+    );
+    return ok({ purged });
+  }
+
+  /**
+   * Promotes due delayed tasks, recovers expired leases and drops completed tasks past retention,
+   * all as of the time the alarm was set for (an alarm may run late, never early, and
+   * `runDurableObjectAlarm` runs it ahead of time in tests). Idempotent: a repeated run finds
+   * nothing due.
+   */
+  override async alarm(): Promise<void> {
+    await this.ready;
+    const now = Math.max(Date.now(), this.alarmAt ?? 0);
+    // This alarm is spent: forget it here and in storage, or a restart would trust a stale time.
+    this.alarmAt = null;
+    this.mutate(now, () => this.store.saveAlarmAt(null));
+  }
+
+  private load(): void {
+    const meta = this.store.loadMeta();
+    this.counters = new QueueCounters(meta.counters);
+    this.alarmAt = meta.alarmAt;
+  }
+
+  /**
+   * Runs one operation as one transaction: settle what is due, apply `fn`, hand newly ready
+   * tasks to long-pollers, save the counters and re-aim the alarm. On failure the in-memory
+   * counters are reloaded, so they never drift from storage.
+   */
+  private mutate<T>(now: number, fn: () => T): T {
+    let served: Array<{ waiter: Waiter; tasks: LeasedTask[] }> = [];
+    let out: T;
+    try {
+      out = this.ctx.storage.transactionSync(() => {
+        this.settle(now);
+        const result = fn();
+        served = this.serveWaiters(now);
+        this.commit();
+        return result;
+      });
+    } catch (err) {
+      this.waiters.unshift(...served.map((s) => s.waiter));
+      this.load();
+      throw err;
+    }
+    for (const { waiter, tasks } of served) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(ok({ tasks }));
+    }
+    return out;
+  }
+
+  private settle(now: number): void {
+    for (const { priority } of this.store.promoteDue(now, SETTLE_LIMIT)) {
+      this.counters.move("promote", priorityOf(priority), "delayed", "ready");
+    }
+    for (const row of this.store.expiredLeases(now, SETTLE_LIMIT)) {
+      const priority = priorityOf(row.priority);
+      const attempts = { attempt: row.attempt, maxAttempts: row.max_attempts };
+      const place = placeExpired(attempts, row.lease_expires_at ?? now);
+      if (place.state === "dead") {
+        this.store.bury(row.seq, `lease expired on attempt ${row.attempt} of ${row.max_attempts}`, now);
+      } else {
+        this.store.requeue(row.seq, "ready", place.availableAt, null);
+      }
+      this.counters.move("expire", priority, "leased", place.state);
+    }
+    this.deleteFinished("completed", now - this.config.retentionMs, SETTLE_LIMIT);
+  }
+
+  /** Deletes up to `limit` tasks in `state` finished by `before`, in chunks; returns how many. */
+  private deleteFinished(state: "completed" | "dead", before: number, limit: number): number {
+    let deleted = 0;
+    while (deleted < limit) {
+      const rows = this.store.deleteFinished(state, before, Math.min(SETTLE_LIMIT, limit - deleted));
+      for (const { priority } of rows) this.counters.move("purge", priorityOf(priority), state, null);
+      deleted += rows.length;
+      if (rows.length < SETTLE_LIMIT) break;
+    }
+    return deleted;
+  }
+
+  /** Leases the first `max` ready tasks, giving back those past the response's payload budget. */
+  private take(max: number, visibilityMs: number, now: number): LeasedTask[] {
+    const leaseExpiresAt = now + visibilityMs;
+    const rows = this.store.leaseNext(max, crypto.randomUUID(), leaseExpiresAt);
+    rows.sort((a, b) => leaseOrder(readyKey(a), readyKey(b)));
+    const leased: LeasedTask[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      bytes += row.payload.length;
+      if (leased.length > 0 && bytes > MAX_LEASE_PAYLOAD_BYTES) {
+        this.store.unlease(row.seq);
+        continue;
+      }
+      const priority = priorityOf(row.priority);
+      this.counters.move("lease", priority, "ready", "leased");
+      leased.push({
+        id: String(row.seq),
+        payload: JSON.parse(row.payload),
+        priority,
+        attempt: row.attempt,
+        maxAttempts: row.max_attempts,
+        leaseId: row.lease_id as string,
+        leaseExpiresAt,
+        enqueuedAt: row.enqueued_at,
+      });
+    }
+    return leased;
+  }
+
+  /** Hands ready tasks to waiting long polls, oldest waiter first. */
+  private serveWaiters(now: number): Array<{ waiter: Waiter; tasks: LeasedTask[] }> {
+    const served: Array<{ waiter: Waiter; tasks: LeasedTask[] }> = [];
+    while (this.waiters.length > 0 && this.counters.readyTotal > 0) {
+      const waiter = this.waiters.shift() as Waiter;
+      served.push({ waiter, tasks: this.take(waiter.max, waiter.visibilityMs, now) });
+    }
+    return served;
+  }
+
+  /**
+   * Saves changed counters and keeps the alarm at or before the earliest pending work. It is only
+   * ever brought forward: when work goes away or moves later (an ack, an extension) the alarm
+   * stays, rings early, finds less to do and re-aims. That spares a storage write per operation.
+   */
+  private commit(): void {
+    const changes = this.counters.takeChanges();
+    if (changes) this.store.saveCounters(changes);
+    const due = nextWake(this.store.dueTimes(), this.config.retentionMs);
+    if (due === null || (this.alarmAt !== null && this.alarmAt <= due)) return;
+    void this.ctx.storage.setAlarm(due);
+    this.alarmAt = due;
+    this.store.saveAlarmAt(due);
+  }
+
+  /** Completes a held task; the failure names why when it is not held. */
+  private completeOne(
+    queue: string,
+    id: string,
+    leaseId: string,
+    result: unknown,
+    now: number,
+    field: string,
+  ): Result<true> {
+    const held = this.held(queue, id, leaseId, now);
+    if (!held.ok) return held;
+    const text = result === undefined ? ok(null) : jsonText(result, field);
+    if (!text.ok) return text;
+    this.store.complete(held.value.seq, text.value, now);
+    this.counters.move("ack", priorityOf(held.value.priority), "leased", "completed");
+    return ok(true);
+  }
+
+  /** The task when `leaseId` is its live lease; else `not_found` or `lease_mismatch`. */
+  private held(queue: string, id: string, leaseId: string, now: number): Result<LeaseRow> {
+    const seq = parseId(id);
+    const row = seq === undefined ? undefined : this.store.leaseOf(seq);
+    if (!row) return this.notFound(queue, id);
+    const task = { state: row.state, leaseId: row.lease_id, leaseExpiresAt: row.lease_expires_at };
+    if (!holdsLease(task, leaseId, now)) {
+      return fail("lease_mismatch", `task ${id} is not leased under this lease id (expired or taken over)`, {
+        id,
+        state: row.state,
+      });
+    }
+    return ok(row);
+  }
+
+  private find(id: string): TaskRow | undefined {
+    const seq = parseId(id);
+    return seq === undefined ? undefined : this.store.get(seq);
+  }
+
+  private notFound<T>(queue: string, id: string): Result<T> {
+    return fail("not_found", `queue ${queue} has no task ${id}`, { id });
+  }
+}

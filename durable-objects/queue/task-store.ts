@@ -1,0 +1,300 @@
+/**
+ * The rows of one queue: every statement the queue object runs, each served by an index so that
+ * its cost depends on the rows it touches, not on how many tasks the queue holds.
+ */
+
+import type { Sql } from "../lib/sql.ts";
+import { type CounterSnapshot, emptySnapshot } from "../logic/queue-counters.ts";
+import type { DueTimes, TaskState } from "../logic/queue-rules.ts";
+
+/**
+ * Partial indexes, one per access path: the ready index is the lease order itself, so a lease
+ * reads the first `max` entries; the others serve the alarm's due times, retention, the dead-letter
+ * pages and the dedup check. A row sits only in the index of its state.
+ */
+export const QUEUE_SCHEMA = [
+  `CREATE TABLE tasks (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     state TEXT NOT NULL,
+     priority INTEGER NOT NULL,
+     payload TEXT NOT NULL,
+     attempt INTEGER NOT NULL DEFAULT 0,
+     max_attempts INTEGER NOT NULL,
+     enqueued_at INTEGER NOT NULL,
+     available_at INTEGER NOT NULL,
+     lease_id TEXT,
+     lease_expires_at INTEGER,
+     dedup_key TEXT,
+     last_error TEXT,
+     result TEXT,
+     finished_at INTEGER
+   );
+   CREATE INDEX tasks_ready ON tasks (priority DESC, available_at, seq) WHERE state = 'ready';
+   CREATE INDEX tasks_delayed ON tasks (available_at) WHERE state = 'delayed';
+   CREATE INDEX tasks_leased ON tasks (lease_expires_at) WHERE state = 'leased';
+   CREATE INDEX tasks_completed ON tasks (finished_at) WHERE state = 'completed';
+   CREATE INDEX tasks_dead_finished ON tasks (finished_at) WHERE state = 'dead';
+   CREATE INDEX tasks_dead ON tasks (seq) WHERE state = 'dead';
+   CREATE UNIQUE INDEX tasks_dedup ON tasks (dedup_key)
+     WHERE dedup_key IS NOT NULL AND state IN ('ready', 'delayed', 'leased');
+   CREATE TABLE queue_meta (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     counters TEXT NOT NULL,
+     alarm_at INTEGER
+   );
+   INSERT INTO queue_meta (id, counters, alarm_at) VALUES (1, '${JSON.stringify(emptySnapshot())}', NULL);`,
+] as const;
+
+/** A stored task as SQLite returns it. */
+export interface TaskRow extends Record<string, SqlStorageValue> {
+  seq: number;
+  state: TaskState;
+  priority: number;
+  payload: string;
+  attempt: number;
+  max_attempts: number;
+  enqueued_at: number;
+  available_at: number;
+  lease_id: string | null;
+  lease_expires_at: number | null;
+  dedup_key: string | null;
+  last_error: string | null;
+  result: string | null;
+  finished_at: number | null;
+}
+
+/** What a lease hands out. */
+export type LeasedRow = Pick<
+  TaskRow,
+  "seq" | "priority" | "payload" | "attempt" | "max_attempts" | "enqueued_at" | "available_at" | "lease_id"
+>;
+
+/** What ack, nack and extend check. */
+export type LeaseRow = Pick<
+  TaskRow,
+  "seq" | "state" | "priority" | "attempt" | "max_attempts" | "lease_id" | "lease_expires_at"
+>;
+
+/** What a new row needs. */
+export interface NewTask {
+  state: "ready" | "delayed";
+  priority: number;
+  payload: string;
+  maxAttempts: number;
+  enqueuedAt: number;
+  availableAt: number;
+  dedupKey: string | null;
+}
+
+type PriorityRow = { priority: number };
+
+export class TaskStore {
+  private readonly sql: Sql;
+
+  constructor(sql: Sql) {
+    this.sql = sql;
+  }
+
+  /** The stored counters and the instant the alarm was last set for. */
+  loadMeta(): { counters: CounterSnapshot; alarmAt: number | null } {
+    const row = this.sql.one<{ counters: string; alarm_at: number | null }>(
+      "SELECT counters, alarm_at FROM queue_meta WHERE id = 1",
+    );
+    if (!row) throw new Error("queue_meta has no row: the schema was not set up");
+    return { counters: JSON.parse(row.counters) as CounterSnapshot, alarmAt: row.alarm_at };
+  }
+
+  saveCounters(counters: CounterSnapshot): void {
+    this.sql.run("UPDATE queue_meta SET counters = ? WHERE id = 1", JSON.stringify(counters));
+  }
+
+  saveAlarmAt(alarmAt: number | null): void {
+    this.sql.run("UPDATE queue_meta SET alarm_at = ? WHERE id = 1", alarmAt);
+  }
+
+  insert(t: NewTask): number {
+    const row = this.sql.one<{ seq: number }>(
+      `INSERT INTO tasks (state, priority, payload, max_attempts, enqueued_at, available_at, dedup_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+      t.state,
+      t.priority,
+      t.payload,
+      t.maxAttempts,
+      t.enqueuedAt,
+      t.availableAt,
+      t.dedupKey,
+    );
+    return (row as { seq: number }).seq;
+  }
+
+  /** The live task holding a dedup key. */
+  liveWithKey(dedupKey: string): number | undefined {
+    return this.sql.one<{ seq: number }>(
+      `SELECT seq FROM tasks WHERE dedup_key = ? AND state IN ('ready', 'delayed', 'leased')`,
+      dedupKey,
+    )?.seq;
+  }
+
+  get(seq: number): TaskRow | undefined {
+    return this.sql.one<TaskRow>("SELECT * FROM tasks WHERE seq = ?", seq);
+  }
+
+  /**
+   * Leases the first `limit` ready tasks in one statement, straight off the ready index. Lease ids
+   * are `leasePrefix` (random per call) and the task's seq. Rows come back in no set order.
+   */
+  leaseNext(limit: number, leasePrefix: string, leaseExpiresAt: number): LeasedRow[] {
+    return this.sql.all<LeasedRow>(
+      `UPDATE tasks SET state = 'leased', attempt = attempt + 1, lease_id = ? || '.' || seq,
+         lease_expires_at = ?
+       WHERE seq IN (
+         SELECT seq FROM tasks WHERE state = 'ready' ORDER BY priority DESC, available_at, seq LIMIT ?
+       )
+       RETURNING seq, priority, payload, attempt, max_attempts, enqueued_at, available_at, lease_id`,
+      leasePrefix,
+      leaseExpiresAt,
+      limit,
+    );
+  }
+
+  /** Undoes {@link leaseNext} for one task that did not fit in the response. */
+  unlease(seq: number): void {
+    this.sql.run(
+      `UPDATE tasks SET state = 'ready', attempt = attempt - 1, lease_id = NULL, lease_expires_at = NULL
+       WHERE seq = ?`,
+      seq,
+    );
+  }
+
+  /** A task's lease and attempts, without the payload. */
+  leaseOf(seq: number): LeaseRow | undefined {
+    return this.sql.one<LeaseRow>(
+      `SELECT seq, state, priority, attempt, max_attempts, lease_id, lease_expires_at FROM tasks WHERE seq = ?`,
+      seq,
+    );
+  }
+
+  extendLease(seq: number, leaseExpiresAt: number): void {
+    this.sql.run("UPDATE tasks SET lease_expires_at = ? WHERE seq = ?", leaseExpiresAt, seq);
+  }
+
+  complete(seq: number, result: string | null, now: number): void {
+    this.sql.run(
+      `UPDATE tasks SET state = 'completed', result = ?, finished_at = ?, lease_id = NULL,
+         lease_expires_at = NULL
+       WHERE seq = ?`,
+      result,
+      now,
+      seq,
+    );
+  }
+
+  /** Back to `ready` or `delayed` from a lease, keeping the attempt count. */
+  requeue(seq: number, state: "ready" | "delayed", availableAt: number, lastError: string | null): void {
+    this.sql.run(
+      `UPDATE tasks SET state = ?, available_at = ?, last_error = COALESCE(?, last_error), lease_id = NULL,
+         lease_expires_at = NULL
+       WHERE seq = ?`,
+      state,
+      availableAt,
+      lastError,
+      seq,
+    );
+  }
+
+  bury(seq: number, lastError: string | null, now: number): void {
+    this.sql.run(
+      `UPDATE tasks SET state = 'dead', finished_at = ?, last_error = COALESCE(?, last_error),
+         lease_id = NULL, lease_expires_at = NULL
+       WHERE seq = ?`,
+      now,
+      lastError,
+      seq,
+    );
+  }
+
+  /** Makes up to `limit` delayed tasks due by `now` ready; returns their priorities. */
+  promoteDue(now: number, limit: number): PriorityRow[] {
+    return this.sql.all<PriorityRow>(
+      `UPDATE tasks SET state = 'ready' WHERE seq IN (
+         SELECT seq FROM tasks WHERE state = 'delayed' AND available_at <= ? ORDER BY available_at LIMIT ?
+       ) RETURNING priority`,
+      now,
+      limit,
+    );
+  }
+
+  /** Up to `limit` leases expired by `now`, earliest first. */
+  expiredLeases(now: number, limit: number): TaskRow[] {
+    return this.sql.all<TaskRow>(
+      `SELECT * FROM tasks WHERE state = 'leased' AND lease_expires_at <= ?
+       ORDER BY lease_expires_at LIMIT ?`,
+      now,
+      limit,
+    );
+  }
+
+  /** Deletes up to `limit` tasks in `state` finished at or before `before`; returns their priorities. */
+  deleteFinished(state: "completed" | "dead", before: number, limit: number): PriorityRow[] {
+    // The state is spelled out, not bound: SQLite matches a partial index only against literals.
+    return this.sql.all<PriorityRow>(
+      `DELETE FROM tasks WHERE seq IN (
+         SELECT seq FROM tasks WHERE state = '${state === "dead" ? "dead" : "completed"}' AND finished_at <= ?
+         ORDER BY finished_at LIMIT ?
+       ) RETURNING priority`,
+      before,
+      limit,
+    );
+  }
+
+  /** Dead tasks after `afterSeq`, oldest first. */
+  deadPage(afterSeq: number, limit: number): TaskRow[] {
+    return this.sql.all<TaskRow>(
+      "SELECT * FROM tasks WHERE state = 'dead' AND seq > ? ORDER BY seq LIMIT ?",
+      afterSeq,
+      limit,
+    );
+  }
+
+  /** Back from the dead: ready now with the attempts reset; `keepKey` false drops a taken dedup key. */
+  redrive(seq: number, now: number, keepKey: boolean): void {
+    this.sql.run(
+      `UPDATE tasks SET state = 'ready', attempt = 0, available_at = ?, finished_at = NULL,
+         dedup_key = CASE WHEN ? THEN dedup_key ELSE NULL END
+       WHERE seq = ?`,
+      now,
+      keepKey ? 1 : 0,
+      seq,
+    );
+  }
+
+  /** The earliest lease expiry, delay end and completion: one index seek each. */
+  dueTimes(): DueTimes {
+    const first = (statement: string) => this.sql.one<{ t: number }>(statement)?.t;
+    return {
+      leaseExpiry: first(
+        "SELECT lease_expires_at AS t FROM tasks WHERE state = 'leased' ORDER BY lease_expires_at LIMIT 1",
+      ),
+      delayedDue: first(
+        "SELECT available_at AS t FROM tasks WHERE state = 'delayed' ORDER BY available_at LIMIT 1",
+      ),
+      oldestCompletedAt: first(
+        "SELECT finished_at AS t FROM tasks WHERE state = 'completed' ORDER BY finished_at LIMIT 1",
+      ),
+    };
+  }
+
+  /** When the longest-ready task became ready: the head of each priority in the ready index. */
+  oldestReadySince(): number | undefined {
+    let oldest: number | undefined;
+    for (let rank = 0; rank < 4; rank++) {
+      const row = this.sql.one<{ available_at: number }>(
+        `SELECT available_at FROM tasks WHERE state = 'ready' AND priority = ?
+         ORDER BY available_at, seq LIMIT 1`,
+        rank,
+      );
+      if (row && (oldest === undefined || row.available_at < oldest)) oldest = row.available_at;
+    }
+    return oldest;
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The queue operations as a transport carries them: the same inputs as the HTTP bodies, failures
+ * as results with the contract's codes. The Worker's `QueueRpc` (service binding) implements it
+ * as is; {@link httpQueueTransport} implements it over `fetch`.
+ */
+import type { Result } from "../errors.ts";
+import type {
+  AckBatchInput,
+  AckBatchOutput,
+  AckInput,
+  DeadPage,
+  DeadQueryRequest,
+  EnqueueRequestInput,
+  ExtendInput,
+  LeasedTask,
+  LeaseRequestInput,
+  NackOutput,
+  NackRequestInput,
+  PurgeRequest,
+  QueueStats,
+  RedriveInput,
+  TaskInfo,
+} from "../schemas/queue.ts";
+
+export interface QueueTransport {
+  enqueue(queue: string, input: EnqueueRequestInput): Promise<Result<{ ids: string[] }>>;
+  lease(queue: string, input: LeaseRequestInput): Promise<Result<{ tasks: LeasedTask[] }>>;
+  ack(queue: string, id: string, input: AckInput): Promise<Result<{ id: string; state: "completed" }>>;
+  ackBatch(queue: string, input: AckBatchInput): Promise<Result<AckBatchOutput>>;
+  nack(queue: string, id: string, input: NackRequestInput): Promise<Result<NackOutput>>;
+  extend(queue: string, id: string, input: ExtendInput): Promise<Result<{ leaseExpiresAt: number }>>;
+  task(queue: string, id: string): Promise<Result<TaskInfo>>;
+  stats(queue: string): Promise<Result<QueueStats>>;
+  dead(queue: string, input: DeadQueryRequest): Promise<Result<DeadPage>>;
+  redrive(queue: string, input: RedriveInput): Promise<Result<{ redriven: number }>>;
+  purge(queue: string, input: PurgeRequest): Promise<Result<{ purged: number }>>;
+}

@@ -1,0 +1,221 @@
+/** Request and response schemas of `/v1/queues/{queue}`. */
+import { z } from "@hono/zod-openapi";
+import { PRIORITIES, TASK_STATES } from "../../durable-objects/logic/queue-rules.ts";
+import { int } from "./common.ts";
+
+/** Longest delay a task or a retry may ask for: 30 days. */
+export const MAX_DELAY_MS = 30 * 24 * 3_600_000;
+/** Most tasks per batch enqueue, lease or ack. */
+export const MAX_BATCH = 1000;
+
+/** A value JSON can carry (interfaces keep the recursive type shallow for the type checker). */
+export type JsonValue = string | number | boolean | null | JsonArray | JsonObject;
+export interface JsonArray extends Array<JsonValue> {}
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+/**
+ * Any JSON value; `undefined` (possible over RPC) is refused. Declared as `unknown` refined, since
+ * the OpenAPI generator cannot render zod's recursive `z.json()`; typed as {@link JsonValue}.
+ */
+const Json = z
+  .unknown()
+  .refine((v) => v !== undefined, "required")
+  .openapi({ description: "Any JSON value" }) as unknown as z.ZodType<JsonValue>;
+
+const TaskId = z.string().min(1).max(64).openapi({ example: "42", description: "Task id, unique per queue" });
+const LeaseId = z
+  .string()
+  .min(1)
+  .max(128)
+  .openapi({ example: "8f14e45f-ceea-467f-a0e6-4f2d1e1a1c9b", description: "The lease a consumer holds" });
+const Priority = z.enum(PRIORITIES).openapi({ description: "low < normal < high < critical" });
+const Instant = z.number().int();
+const Visibility = int(1_000, 43_200_000);
+
+export const TaskInput = z
+  .object({
+    payload: Json,
+    priority: Priority.default("normal"),
+    delayMs: int(0, MAX_DELAY_MS).default(0),
+    maxAttempts: int(1, 100).default(5),
+    dedupKey: z.string().min(1).max(512).optional().openapi({
+      description: "While a task with this key is live, enqueueing it again returns that task's id",
+    }),
+  })
+  .openapi("TaskInput");
+
+export const EnqueueBatch = z
+  .object({ tasks: z.array(TaskInput).min(1).max(MAX_BATCH) })
+  .openapi("EnqueueBatch");
+
+/** One task, or `{"tasks": [...]}`; see {@link enqueueSchemaFor} for validation. */
+export const EnqueueRequest = z.union([EnqueueBatch, TaskInput]).openapi("EnqueueRequest");
+
+/**
+ * The branch of {@link EnqueueRequest} a body means: a batch when it has `tasks`. Validating
+ * against that branch alone names the offending field, where the union would only say "invalid".
+ */
+export function enqueueSchemaFor(body: unknown): typeof EnqueueBatch | typeof TaskInput {
+  return typeof body === "object" && body !== null && "tasks" in body ? EnqueueBatch : TaskInput;
+}
+
+export const Enqueued = z.object({ ids: z.array(z.string()) }).openapi("Enqueued");
+
+export const LeaseRequest = z
+  .object({
+    max: int(1, MAX_BATCH).default(1),
+    visibilityMs: Visibility.default(30_000),
+    waitMs: int(0, 20_000).default(0),
+  })
+  .openapi("LeaseRequest");
+
+export const LeasedTask = z
+  .object({
+    id: z.string(),
+    payload: Json,
+    priority: Priority,
+    attempt: z.number().int().openapi({ description: "1 on the first delivery" }),
+    maxAttempts: z.number().int(),
+    leaseId: z.string(),
+    leaseExpiresAt: Instant,
+    enqueuedAt: Instant,
+  })
+  .openapi("LeasedTask");
+
+export const Leased = z.object({ tasks: z.array(LeasedTask) }).openapi("Leased");
+
+export const AckRequest = z.object({ leaseId: LeaseId, result: Json.optional() }).openapi("AckRequest");
+export const Acked = z.object({ id: z.string(), state: z.literal("completed") }).openapi("Acked");
+
+export const NackRequest = z
+  .object({
+    leaseId: LeaseId,
+    error: z.string().optional().openapi({ description: "Kept as `lastError` (first 4096 characters)" }),
+    retry: z.boolean().default(true),
+    delayMs: int(0, MAX_DELAY_MS).optional().openapi({ description: "Overrides the backoff" }),
+  })
+  .openapi("NackRequest");
+
+export const Nacked = z
+  .object({
+    id: z.string(),
+    state: z.enum(["delayed", "ready", "dead"]),
+    nextAttemptAt: Instant.optional(),
+  })
+  .openapi("Nacked");
+
+export const ExtendRequest = z
+  .object({ leaseId: LeaseId, visibilityMs: Visibility })
+  .openapi("ExtendRequest");
+export const Extended = z.object({ leaseExpiresAt: Instant }).openapi("LeaseExtended");
+
+export const AckBatchRequest = z
+  .object({
+    acks: z
+      .array(z.object({ id: TaskId, leaseId: LeaseId, result: Json.optional() }))
+      .min(1)
+      .max(MAX_BATCH),
+  })
+  .openapi("AckBatchRequest");
+
+export const AckBatchResult = z
+  .object({
+    results: z.array(
+      z.object({
+        id: z.string(),
+        ok: z.boolean(),
+        code: z.enum(["not_found", "lease_mismatch", "payload_too_large"]).optional(),
+      }),
+    ),
+  })
+  .openapi("AckBatchResult");
+
+export const TaskInfo = z
+  .object({
+    id: z.string(),
+    state: z.enum(TASK_STATES),
+    priority: Priority,
+    attempt: z.number().int(),
+    maxAttempts: z.number().int(),
+    enqueuedAt: Instant,
+    payload: Json,
+    dedupKey: z.string().optional(),
+    lastError: z.string().optional(),
+    result: Json.optional(),
+  })
+  .openapi("TaskInfo");
+
+const Count = z.number().int();
+
+export const QueueStats = z
+  .object({
+    ready: z.object({ low: Count, normal: Count, high: Count, critical: Count }),
+    delayed: Count,
+    leased: Count,
+    completed: Count,
+    dead: Count,
+    totals: z.object({ enqueued: Count, completed: Count, retried: Count, dead: Count, recovered: Count }),
+    oldestReadyAgeMs: Count.openapi({
+      description: "How long the longest-ready task has waited; 0 when none",
+    }),
+  })
+  .openapi("QueueStats");
+
+export const DeadQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_BATCH).default(100),
+  cursor: z.string().max(64).optional().openapi({ description: "From the previous page" }),
+});
+
+export const DeadPage = z
+  .object({
+    tasks: z.array(TaskInfo),
+    cursor: z.string().nullable().openapi({ description: "Pass it back for the next page; null at the end" }),
+  })
+  .openapi("DeadPage");
+
+export const RedriveRequest = z
+  .object({
+    ids: z
+      .array(TaskId)
+      .min(1)
+      .max(MAX_BATCH)
+      .optional()
+      .openapi({ description: "Dead tasks to redrive; all of them when absent" }),
+  })
+  .openapi("RedriveRequest");
+
+export const Redriven = z.object({ redriven: Count }).openapi("Redriven");
+
+export const PurgeQuery = z.object({
+  state: z.enum(["completed", "dead"]),
+  olderThanMs: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+});
+
+export const Purged = z.object({ purged: Count }).openapi("Purged");
+
+export type TaskInput = z.infer<typeof TaskInput>;
+export type EnqueueInput = z.infer<typeof EnqueueRequest>;
+export type LeaseInput = z.infer<typeof LeaseRequest>;
+export type LeasedTask = z.infer<typeof LeasedTask>;
+export type AckInput = z.infer<typeof AckRequest>;
+export type NackInput = z.infer<typeof NackRequest>;
+export type NackOutput = z.infer<typeof Nacked>;
+export type ExtendInput = z.infer<typeof ExtendRequest>;
+export type AckBatchInput = z.infer<typeof AckBatchRequest>;
+export type AckBatchOutput = z.infer<typeof AckBatchResult>;
+export type TaskInfo = z.infer<typeof TaskInfo>;
+export type QueueStats = z.infer<typeof QueueStats>;
+export type DeadQueryInput = z.infer<typeof DeadQuery>;
+export type DeadPage = z.infer<typeof DeadPage>;
+export type RedriveInput = z.infer<typeof RedriveRequest>;
+export type PurgeInput = z.infer<typeof PurgeQuery>;
+
+/** What callers may send (defaults still optional), for the typed client. */
+export type TaskRequest = z.input<typeof TaskInput>;
+export type EnqueueRequestInput = z.input<typeof EnqueueRequest>;
+export type LeaseRequestInput = z.input<typeof LeaseRequest>;
+export type NackRequestInput = z.input<typeof NackRequest>;
+export type DeadQueryRequest = z.input<typeof DeadQuery>;
+export type PurgeRequest = z.input<typeof PurgeQuery>;

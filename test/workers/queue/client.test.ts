@@ -1,0 +1,120 @@
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { httpQueueTransport, QueueClient } from "../../../shared/client/queue.ts";
+import { ApiError } from "../../../shared/errors.ts";
+import { TOKEN, unique } from "../helpers.ts";
+import { queueStub } from "./queue-helpers.ts";
+
+/** The client over HTTP, through the Worker's own fetch. */
+const overHttp = () =>
+  new QueueClient(
+    httpQueueTransport({
+      baseUrl: "http://localhost/",
+      token: TOKEN,
+      fetch: (input, init) => exports.default.fetch(new Request(input, init)),
+    }),
+  );
+
+/** The client over the service binding's RPC target. */
+const overRpc = async () => new QueueClient(await exports.SwitchyardRpc.queues());
+
+describe.each([
+  ["HTTP", async () => overHttp()],
+  ["RPC", overRpc],
+])("queue client over %s", (_transport, makeClient) => {
+  it("produces, consumes with concurrency and batches, acks results and nacks failures", async () => {
+    const client = await makeClient();
+    const q = unique("client");
+    const ids = await client.enqueueBatch(
+      q,
+      Array.from({ length: 20 }, (_, i) => ({ payload: { n: i }, maxAttempts: 1 })),
+    );
+    const single = await client.enqueue(q, { payload: { n: 20 }, priority: "critical" });
+    const stop = new AbortController();
+    let seen = 0;
+    let running = 0;
+    let peak = 0;
+    const summary = await client.consume(
+      q,
+      async (task) => {
+        running++;
+        peak = Math.max(peak, running);
+        await Promise.resolve();
+        running--;
+        if (++seen === 21) stop.abort();
+        const n = (task.payload as { n: number }).n;
+        if (n % 5 === 0) throw new Error(`bad ${n}`);
+        return { doubled: n * 2 };
+      },
+      { concurrency: 4, batch: 4, waitMs: 100, signal: stop.signal },
+    );
+    expect(summary).toEqual({ completed: 16, failed: 5, lost: 0 });
+    expect(peak).toBeLessThanOrEqual(4);
+    const stats = await client.stats(q);
+    // The single task keeps the default 5 attempts: its failure is retried later, not dead.
+    expect(stats).toMatchObject({ completed: 16, dead: 4, delayed: 1, leased: 0 });
+    expect(await client.task(q, ids[3] as string)).toMatchObject({
+      state: "completed",
+      result: { doubled: 6 },
+    });
+    expect(await client.task(q, ids[5] as string)).toMatchObject({ state: "dead", lastError: "bad 5" });
+    expect(await client.task(q, single)).toMatchObject({ state: "delayed", lastError: "bad 20", attempt: 1 });
+    const page = await client.dead(q, { limit: 10 });
+    expect(page.tasks).toHaveLength(4);
+    expect(await client.redrive(q, [ids[5] as string])).toBe(1);
+    expect(await client.purge(q, { state: "completed" })).toBe(16);
+  });
+
+  it("extends the lease while a slow handler runs", async () => {
+    const client = await makeClient();
+    const q = unique("client");
+    const id = await client.enqueue(q, { payload: "slow" });
+    const stop = new AbortController();
+    const summary = await client.consume(
+      q,
+      async () => {
+        // Outlives the 1 s lease more than once: only the extensions keep it.
+        await scheduler.wait(1_500);
+        stop.abort();
+      },
+      { visibilityMs: 1_000, waitMs: 100, signal: stop.signal },
+    );
+    expect(summary).toEqual({ completed: 1, failed: 0, lost: 0 });
+    expect(await client.task(q, id)).toMatchObject({ state: "completed", attempt: 1 });
+  });
+
+  it("tells the handler when its lease is lost and does not ack", async () => {
+    const client = await makeClient();
+    const q = unique("client");
+    const id = await client.enqueue(q, { payload: "lost" });
+    const stop = new AbortController();
+    const summary = await client.consume(
+      q,
+      async (_task, { signal }) => {
+        stop.abort();
+        // The lease expires (the alarm recovers the task); the next extension is refused.
+        await runDurableObjectAlarm(queueStub(q));
+        await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+      },
+      { visibilityMs: 1_000, waitMs: 100, signal: stop.signal },
+    );
+    expect(summary).toEqual({ completed: 0, failed: 0, lost: 1 });
+    expect(await client.task(q, id)).toMatchObject({ state: "ready", attempt: 1 });
+  });
+
+  it("stops on abort, leaving later tasks in the queue, and surfaces contract errors", async () => {
+    const client = await makeClient();
+    const q = unique("client");
+    const stop = new AbortController();
+    const done = client.consume(q, async () => undefined, { waitMs: 100, signal: stop.signal });
+    stop.abort();
+    expect(await done).toEqual({ completed: 0, failed: 0, lost: 0 });
+    await client.enqueue(q, { payload: 1 });
+    expect((await client.stats(q)).ready.normal).toBe(1);
+    await expect(client.enqueue(q, { payload: 1, maxAttempts: 0 })).rejects.toMatchObject({
+      code: "invalid_request",
+    });
+    await expect(client.task(q, "999")).rejects.toBeInstanceOf(ApiError);
+  });
+});

@@ -1,0 +1,60 @@
+/** Shortcuts for the queue tests: paths, the common calls, and a look at the object's rows. */
+
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+import { call } from "../helpers.ts";
+
+/** `/v1/queues/{queue}{rest}`. */
+export const qpath = (queue: string, rest = "") => `/v1/queues/${queue}${rest}`;
+
+/** Enqueues (one task or `{tasks}`) and returns the ids; fails the test on anything but 201. */
+export async function enqueue(queue: string, body: unknown): Promise<string[]> {
+  const res = await call("POST", qpath(queue, "/tasks"), body);
+  expect(res.status, res.text).toBe(201);
+  return res.body.ids;
+}
+
+export interface Leased {
+  id: string;
+  leaseId: string;
+  attempt: number;
+  priority: string;
+  payload: unknown;
+  leaseExpiresAt: number;
+  enqueuedAt: number;
+}
+
+/** Leases and returns the tasks; fails the test on anything but 200. */
+export async function lease(queue: string, body: unknown = {}): Promise<Leased[]> {
+  const res = await call("POST", qpath(queue, "/lease"), body);
+  expect(res.status, res.text).toBe(200);
+  return res.body.tasks;
+}
+
+/** The queue's object stub, for alarms, eviction and row inspection. */
+export const queueStub = (queue: string) => env.QUEUES.getByName(queue);
+
+/** One stored task, as the object keeps it. */
+export interface StoredTask {
+  seq: number;
+  state: string;
+  priority: number;
+  attempt: number;
+  max_attempts: number;
+  available_at: number;
+  lease_id: string | null;
+  lease_expires_at: number | null;
+}
+
+/** Every stored task, read inside the object. */
+export function storedTasks(queue: string): Promise<StoredTask[]> {
+  return runInDurableObject(queueStub(queue), (_instance, state) =>
+    state.storage.sql
+      .exec<Record<string, SqlStorageValue>>(
+        "SELECT seq, state, priority, attempt, max_attempts, available_at, lease_id, lease_expires_at FROM tasks ORDER BY seq",
+      )
+      .toArray()
+      .map((row) => row as unknown as StoredTask),
+  );
+}

@@ -1,0 +1,247 @@
+/** `/v1/queues/{queue}`: thin HTTP over the queue object. */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Env } from "../../shared/env.ts";
+import { unwrap } from "../../shared/errors.ts";
+import {
+  commonErrors,
+  errorResponse,
+  jsonBody,
+  jsonResponse,
+  NameParam,
+} from "../../shared/schemas/common.ts";
+import {
+  AckBatchRequest,
+  AckBatchResult,
+  Acked,
+  AckRequest,
+  DeadPage,
+  DeadQuery,
+  Enqueued,
+  EnqueueRequest,
+  Extended,
+  ExtendRequest,
+  enqueueSchemaFor,
+  Leased,
+  LeaseRequest,
+  Nacked,
+  NackRequest,
+  Purged,
+  PurgeQuery,
+  QueueStats,
+  Redriven,
+  RedriveRequest,
+  TaskInfo,
+} from "../../shared/schemas/queue.ts";
+import { bearerSecurity, createRouter } from "../http/router.ts";
+import { invalidRequest } from "../http/validation.ts";
+
+const QueueName = NameParam("Queue name").openapi({ param: { name: "queue", in: "path" } });
+const queueParams = z.object({ queue: QueueName });
+const taskParams = z.object({
+  queue: QueueName,
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" }, description: "Task id", example: "42" }),
+});
+const tags = ["Task queue"];
+const queueObject = (env: Env, queue: string) => env.QUEUES.getByName(queue);
+
+const leaseConflict = errorResponse("`lease_mismatch`: the lease expired or another consumer holds the task");
+const unknownTask = errorResponse("`not_found`: no such task");
+
+const enqueue = createRoute({
+  method: "post",
+  path: "/{queue}/tasks",
+  tags,
+  summary: "Enqueue one task or a batch of up to 1000",
+  description:
+    "A live task (ready, delayed or leased) with the same `dedupKey` answers with its id instead of a new task. A batch is one transaction.",
+  security: bearerSecurity,
+  request: { params: queueParams, body: jsonBody(EnqueueRequest) },
+  responses: {
+    201: jsonResponse(Enqueued, "The ids, in the order of the tasks"),
+    ...commonErrors,
+    413: errorResponse("A payload over 256 KiB (`details.field` names it), or a body over 1 MiB"),
+  },
+});
+
+const purge = createRoute({
+  method: "delete",
+  path: "/{queue}/tasks",
+  tags,
+  summary: "Delete completed or dead tasks finished at least olderThanMs ago",
+  security: bearerSecurity,
+  request: { params: queueParams, query: PurgeQuery },
+  responses: { 200: jsonResponse(Purged, "How many were deleted"), ...commonErrors },
+});
+
+const lease = createRoute({
+  method: "post",
+  path: "/{queue}/lease",
+  tags,
+  summary: "Lease up to max tasks, highest priority first, oldest first within a priority",
+  description:
+    "With `waitMs`, a long poll: answered the moment a task becomes ready (enqueue, end of a delay, nack, lease expiry), or with an empty list after `waitMs`.",
+  security: bearerSecurity,
+  request: { params: queueParams, body: jsonBody(LeaseRequest) },
+  responses: { 200: jsonResponse(Leased, "The leased tasks; empty when none"), ...commonErrors },
+});
+
+const ack = createRoute({
+  method: "post",
+  path: "/{queue}/tasks/{id}/ack",
+  tags,
+  summary: "Complete a leased task",
+  security: bearerSecurity,
+  request: { params: taskParams, body: jsonBody(AckRequest) },
+  responses: {
+    200: jsonResponse(Acked, "Completed"),
+    404: unknownTask,
+    409: leaseConflict,
+    ...commonErrors,
+  },
+});
+
+const nack = createRoute({
+  method: "post",
+  path: "/{queue}/tasks/{id}/nack",
+  tags,
+  summary: "Give a leased task back: retry after a backoff, or dead-letter it",
+  description:
+    "Retries wait with exponential backoff and jitter (or `delayMs`). When `attempt` has reached `maxAttempts`, or `retry` is false, the task goes to the dead-letter queue.",
+  security: bearerSecurity,
+  request: { params: taskParams, body: jsonBody(NackRequest) },
+  responses: {
+    200: jsonResponse(Nacked, "Where the task went"),
+    404: unknownTask,
+    409: leaseConflict,
+    ...commonErrors,
+  },
+});
+
+const extend = createRoute({
+  method: "post",
+  path: "/{queue}/tasks/{id}/extend",
+  tags,
+  summary: "Extend a lease to now + visibilityMs",
+  security: bearerSecurity,
+  request: { params: taskParams, body: jsonBody(ExtendRequest) },
+  responses: {
+    200: jsonResponse(Extended, "The new expiry"),
+    404: unknownTask,
+    409: leaseConflict,
+    ...commonErrors,
+  },
+});
+
+const ackBatch = createRoute({
+  method: "post",
+  path: "/{queue}/ack",
+  tags,
+  summary: "Complete up to 1000 leased tasks in one transaction",
+  security: bearerSecurity,
+  request: { params: queueParams, body: jsonBody(AckBatchRequest) },
+  responses: {
+    200: jsonResponse(AckBatchResult, "One result per ack: `ok`, or the `code` of its failure"),
+    ...commonErrors,
+  },
+});
+
+const getTask = createRoute({
+  method: "get",
+  path: "/{queue}/tasks/{id}",
+  tags,
+  summary: "A task's state, attempts, last error and result",
+  security: bearerSecurity,
+  request: { params: taskParams },
+  responses: { 200: jsonResponse(TaskInfo, "The task"), 404: unknownTask, ...commonErrors },
+});
+
+const stats = createRoute({
+  method: "get",
+  path: "/{queue}/stats",
+  tags,
+  summary: "Counts per state, running totals and the age of the oldest ready task",
+  security: bearerSecurity,
+  request: { params: queueParams },
+  responses: { 200: jsonResponse(QueueStats, "The stats"), ...commonErrors },
+});
+
+const dead = createRoute({
+  method: "get",
+  path: "/{queue}/dead",
+  tags,
+  summary: "A page of the dead-letter queue, oldest first",
+  security: bearerSecurity,
+  request: { params: queueParams, query: DeadQuery },
+  responses: { 200: jsonResponse(DeadPage, "Dead tasks and the next cursor"), ...commonErrors },
+});
+
+const redrive = createRoute({
+  method: "post",
+  path: "/{queue}/dead/redrive",
+  tags,
+  summary: "Put dead tasks (the listed ids, or all) back in the queue with their attempts reset",
+  security: bearerSecurity,
+  request: { params: queueParams, body: jsonBody(RedriveRequest) },
+  responses: { 200: jsonResponse(Redriven, "How many were redriven"), ...commonErrors },
+});
+
+/** The queue routes, mounted at `/v1/queues`. */
+export const queueRoutes = createRouter()
+  .openapi(
+    enqueue,
+    async (c) => {
+      const { queue } = c.req.valid("param");
+      return c.json(unwrap(await queueObject(c.env, queue).enqueue(queue, c.req.valid("json"))), 201);
+    },
+    (result) => {
+      if (result.success) return;
+      // The union's own error says only "invalid input": validate the branch the body means.
+      const body = (result as { data?: unknown }).data;
+      const branch = result.target === "json" ? enqueueSchemaFor(body).safeParse(body) : result;
+      throw invalidRequest(branch.success ? result.error : branch.error, result.target);
+    },
+  )
+  .openapi(purge, async (c) => {
+    const { queue } = c.req.valid("param");
+    return c.json(unwrap(await queueObject(c.env, queue).purge(queue, c.req.valid("query"))), 200);
+  })
+  .openapi(lease, async (c) => {
+    const { queue } = c.req.valid("param");
+    return c.json(unwrap(await queueObject(c.env, queue).lease(queue, c.req.valid("json"))), 200);
+  })
+  .openapi(ack, async (c) => {
+    const { queue, id } = c.req.valid("param");
+    return c.json(unwrap(await queueObject(c.env, queue).ack(queue, id, c.req.valid("json"))), 200);
+  })
+  .openapi(nack, async (c) => {
+    const { queue, id } = c.req.valid("param");
+    return c.json(unwrap(await queueObject(c.env, queue).nack(queue, id, c.req.valid("json"))), 200);
+  })
+  .openapi(extend, async (c) => {
+    const { queue, id } = c.req.valid("param");
+    return c.json(unwrap(await queueObject(c.env, queue).extend(queue, id, c.req.valid("json"))), 200);
+  })
+  .openapi(ackBatch, async (c) => {
+    const { queue } = c.req.valid("param");
+    return c.json(unwrap(await queueObject(c.env, queue).ackBatch(queue, c.req.valid("json"))), 200);
+  })
+  .openapi(getTask, async (c) => {
+    const { queue, id } = c.req.valid("param");
+    return c.json(unwrap(await queueObject(c.env, queue).task(queue, id)), 200);
+  })
+  .openapi(stats, async (c) => {
+    const { queue } = c.req.valid("param");
+    return c.json(await queueObject(c.env, queue).stats(queue), 200);
+  })
+  .openapi(dead, async (c) => {
+    const { queue } = c.req.valid("param");
+    return c.json(unwrap(await queueObject(c.env, queue).dead(queue, c.req.valid("query"))), 200);
+  })
+  .openapi(redrive, async (c) => {
+    const { queue } = c.req.valid("param");
+    return c.json(unwrap(await queueObject(c.env, queue).redrive(queue, c.req.valid("json"))), 200);
+  });
