@@ -2,26 +2,13 @@
  * Locks: acquire+release pairs on 100 distinct locks and on one hot lock, against the no-op
  * route of the same server, and the same pairs with redlock on the local Redis.
  */
-import Redis from "ioredis";
 import Redlock from "redlock";
 import { client, percentOf } from "./lib/api.ts";
 import { runLoad } from "./lib/load.ts";
+import { connectRedis } from "./lib/redis.ts";
 import type { BenchRow, BenchSuite } from "./lib/types.ts";
 
 const CONCURRENCY = 16;
-
-async function redisAnswers(): Promise<Redis | undefined> {
-  const redis = new Redis({ host: "127.0.0.1", port: 6379, lazyConnect: true, maxRetriesPerRequest: 0 });
-  redis.on("error", () => undefined);
-  try {
-    await redis.connect();
-    await redis.ping();
-    return redis;
-  } catch {
-    redis.disconnect();
-    return undefined;
-  }
-}
 
 const locksSuite: BenchSuite = async (ctx) => {
   const send = client(ctx);
@@ -66,7 +53,7 @@ const locksSuite: BenchSuite = async (ctx) => {
     note: `pairs/s; ${percentOf(hot.opsPerSec * 2, health.opsPerSec)} (requests)`,
   });
 
-  const redis = await redisAnswers();
+  const redis = await connectRedis();
   if (!redis) {
     rows.push({
       suite: "locks",

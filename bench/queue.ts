@@ -4,14 +4,13 @@
  * no-op tasks (`addBulk`, a Worker at concurrency 100) as the peer.
  */
 import { Queue, Worker } from "bullmq";
-import { Redis } from "ioredis";
 import { httpQueueTransport } from "../shared/client/http-queue-transport.ts";
 import type { QueueTransport } from "../shared/client/queue-transport.ts";
 import { unwrap } from "../shared/errors.ts";
 import { quantile, runLoad } from "./lib/load.ts";
+import { connectRedis, REDIS } from "./lib/redis.ts";
 import type { BenchContext, BenchRow, BenchSuite } from "./lib/types.ts";
 
-const REDIS = { host: "127.0.0.1", port: 6379 };
 const BATCH = 100;
 const PRODUCERS = 2;
 const CONSUMERS = 8;
@@ -113,19 +112,6 @@ async function single(ctx: BenchContext, total: number): Promise<BenchRow> {
   );
 }
 
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis({ ...REDIS, lazyConnect: true, connectTimeout: 1_000, retryStrategy: () => null });
-  probe.on("error", () => undefined);
-  try {
-    await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
 /** BullMQ: `addBulk` in chunks of 1000, a Worker at concurrency 100 running no-op jobs. */
 async function bullmq(total: number): Promise<BenchRow> {
   const name = `bench-${Date.now().toString(36)}`;
@@ -162,7 +148,9 @@ async function bullmq(total: number): Promise<BenchRow> {
 const suite: BenchSuite = async (ctx) => {
   const total = ctx.quick ? 2_000 : 20_000;
   const rows = [await batched(ctx, total), await single(ctx, ctx.quick ? 300 : 3_000)];
-  if (await redisAnswers()) {
+  const redis = await connectRedis();
+  redis?.disconnect();
+  if (redis) {
     const peer = await bullmq(total);
     const ours = rows[0] as BenchRow;
     ours.note = `${ours.note}; ${(ours.opsPerSec / peer.opsPerSec).toFixed(2)}× BullMQ`;

@@ -12,6 +12,11 @@ import type { BenchContext, BenchRow, BenchSuite } from "./lib/types.ts";
 /** Every suite, by name; each module's default export is a BenchSuite. */
 const SUITES: Record<string, () => Promise<{ default: BenchSuite }>> = {
   locks: () => import("./locks.ts"),
+  queue: () => import("./queue.ts"),
+  state: () => import("./state.ts"),
+  bus: () => import("./bus.ts"),
+  resilience: () => import("./resilience.ts"),
+  db: () => import("./db.ts"),
 };
 
 const TOKEN = "bench-token";

@@ -3,10 +3,10 @@
  * 100 WebSocket subscribers, and Redis SET/GET through ioredis as the reference. Everything goes
  * through the typed client, as an app would.
  */
-import Redis from "ioredis";
 import { HttpTransport } from "../shared/client/http.ts";
 import { httpState, StateClient, webSocketConnector } from "../shared/client/state.ts";
 import { quantile, runLoad } from "./lib/load.ts";
+import { connectRedis } from "./lib/redis.ts";
 import type { BenchContext, BenchRow, BenchSuite } from "./lib/types.ts";
 
 const CONCURRENCY = 16;
@@ -103,22 +103,9 @@ async function fanOut(ctx: BenchContext, puts: number): Promise<BenchRow> {
   };
 }
 
-async function redisAnswers(): Promise<Redis | undefined> {
-  const redis = new Redis({ host: "127.0.0.1", port: 6379, lazyConnect: true, maxRetriesPerRequest: 0 });
-  redis.on("error", () => undefined);
-  try {
-    await redis.connect();
-    await redis.ping();
-    return redis;
-  } catch {
-    redis.disconnect();
-    return undefined;
-  }
-}
-
 /** The reference: SET and GET on the local Redis through ioredis. */
 async function redisRows(durationMs: number): Promise<BenchRow[]> {
-  const redis = await redisAnswers();
+  const redis = await connectRedis();
   if (!redis) {
     return [
       {
