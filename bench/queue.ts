@@ -4,6 +4,7 @@
  * no-op tasks (`addBulk`, a Worker at concurrency 100) as the peer.
  */
 import { Queue, Worker } from "bullmq";
+import { HttpTransport } from "../shared/client/http.ts";
 import { httpQueueTransport } from "../shared/client/http-queue-transport.ts";
 import type { QueueTransport } from "../shared/client/queue-transport.ts";
 import { unwrap } from "../shared/errors.ts";
@@ -17,17 +18,19 @@ const CONSUMERS = 8;
 
 /** A transport whose every request's latency lands in `latencies`. */
 function timedTransport(ctx: BenchContext, latencies: number[]): QueueTransport {
-  return httpQueueTransport({
-    baseUrl: ctx.baseUrl,
-    token: ctx.token,
-    fetch: async (input, init) => {
-      const started = performance.now();
-      const res = await fetch(input, init);
-      await res.clone().arrayBuffer();
-      latencies.push(performance.now() - started);
-      return res;
-    },
-  });
+  return httpQueueTransport(
+    new HttpTransport({
+      baseUrl: ctx.baseUrl,
+      token: ctx.token,
+      fetch: async (request) => {
+        const started = performance.now();
+        const res = await fetch(request);
+        await res.clone().arrayBuffer();
+        latencies.push(performance.now() - started);
+        return res;
+      },
+    }),
+  );
 }
 
 const queueName = (label: string) => `bench-${label}-${Date.now().toString(36)}`;

@@ -8,7 +8,7 @@
  * await bus.publish("orders", { type: "order.created", data: { id: 42 } });
  * const sub = bus.subscribe("orders", (e) => console.log(e.seq, e.type), { filter: ["order.*"] });
  */
-import { ApiError, type ErrorBody, type Result } from "../errors.ts";
+import { ApiError, type Result } from "../errors.ts";
 import { backoffDelay } from "../resilience/backoff.ts";
 import type {
   BusEventValue,
@@ -20,6 +20,7 @@ import type {
   TopicStatsValue,
 } from "../schemas/bus.ts";
 import { DEFAULT_TOLERANCE_SECONDS, verifySignature } from "../webhook-signature.ts";
+import { HttpTransport } from "./http.ts";
 
 /** An event to publish; `priority` defaults to normal, `critical` to false. */
 export interface EventToPublish {
@@ -105,32 +106,14 @@ function query(params: Record<string, string | number | undefined>): string {
 
 /** The bus over HTTP: JSON requests with the bearer token; errors come back as results. */
 class HttpOperations implements BusOperations {
-  private readonly baseUrl: string;
-  private readonly token: string;
-  private readonly fetcher: typeof fetch;
+  private readonly http: HttpTransport;
 
-  constructor(baseUrl: string, token: string, fetcher: typeof fetch) {
-    this.baseUrl = baseUrl.replace(/\/$/, "");
-    this.token = token;
-    this.fetcher = fetcher;
+  constructor(http: HttpTransport) {
+    this.http = http;
   }
 
-  async request<T>(method: string, url: string, body?: unknown): Promise<Result<T>> {
-    const res = await this.fetcher(`${this.baseUrl}${url}`, {
-      method,
-      headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    const json = text ? (JSON.parse(text) as unknown) : undefined;
-    if (res.ok) return { ok: true, value: json as T };
-    const error = (json as ErrorBody | undefined)?.error ?? {
-      code: "internal",
-      message: `HTTP ${res.status}`,
-    };
-    const retryAfter = res.headers.get("retry-after");
-    if (retryAfter) error.details = { ...error.details, retryAfterSeconds: Number(retryAfter) };
-    return { ok: false, error };
+  request<T>(method: string, url: string, body?: unknown): Promise<Result<T>> {
+    return this.http.request<T>(method, url, body);
   }
 
   publish(topic: string, input: unknown) {
@@ -188,7 +171,10 @@ export class BusClient {
 
   /** Talks HTTP to `baseUrl`; subscribes with the global `WebSocket` (token in `?token=`). */
   static http(options: { baseUrl: string; token: string; fetch?: typeof fetch }): BusClient {
-    const ops = new HttpOperations(options.baseUrl, options.token, options.fetch ?? fetch);
+    const send = options.fetch;
+    const ops = new HttpOperations(
+      new HttpTransport({ baseUrl: options.baseUrl, token: options.token, fetch: send && ((r) => send(r)) }),
+    );
     const wsBase = options.baseUrl.replace(/^http/, "ws").replace(/\/$/, "");
     const open: SocketFactory = async (p) => {
       const sep = p.includes("?") ? "&" : "?";

@@ -44,14 +44,21 @@ class RetryableAnswer extends Error {
   }
 }
 
-function errorInfo(status: number, body: unknown): ErrorInfo {
+/**
+ * The error a response carries, or one made up from its status when the body is not ours.
+ * A `Retry-After` header (backpressure) lands in `details.retryAfterSeconds`.
+ */
+function errorInfo(res: Response, body: unknown): ErrorInfo {
   const error = (body as { error?: Partial<ErrorInfo> } | undefined)?.error;
-  if (error && isErrorCode(error.code)) {
-    const info: ErrorInfo = { code: error.code, message: String(error.message ?? "") };
-    if (error.details) info.details = error.details;
-    return info;
+  const info: ErrorInfo =
+    error && isErrorCode(error.code)
+      ? { code: error.code, message: String(error.message ?? "") }
+      : { code: res.status >= 500 ? "unavailable" : "invalid_request", message: `HTTP ${res.status}` };
+  const retryAfter = res.headers.get("retry-after");
+  if (error?.details || retryAfter) {
+    info.details = { ...error?.details, ...(retryAfter ? { retryAfterSeconds: Number(retryAfter) } : {}) };
   }
-  return { code: status >= 500 ? "unavailable" : "invalid_request", message: `HTTP ${status}` };
+  return info;
 }
 
 function parseJson(text: string): unknown {
@@ -92,7 +99,7 @@ export class HttpTransport {
       }
       const parsed = parseJson(await res.text());
       if (res.ok) return { ok: true, value: parsed as T };
-      const error = errorInfo(res.status, parsed);
+      const error = errorInfo(res, parsed);
       if (RETRYABLE_STATUS.has(res.status)) throw new RetryableAnswer(error);
       return { ok: false, error };
     };

@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { HttpTransport } from "../../../shared/client/http.ts";
 import { httpQueueTransport, QueueClient } from "../../../shared/client/queue.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import { TOKEN, unique } from "../helpers.ts";
@@ -9,11 +10,13 @@ import { queueStub } from "./queue-helpers.ts";
 /** The client over HTTP, through the Worker's own fetch. */
 const overHttp = () =>
   new QueueClient(
-    httpQueueTransport({
-      baseUrl: "http://localhost/",
-      token: TOKEN,
-      fetch: (input, init) => exports.default.fetch(new Request(input, init)),
-    }),
+    httpQueueTransport(
+      new HttpTransport({
+        baseUrl: "http://localhost/",
+        token: TOKEN,
+        fetch: (r) => exports.default.fetch(r),
+      }),
+    ),
   );
 
 /** The client over the service binding's RPC target. */
