@@ -63,6 +63,21 @@ describe("common HTTP rules", () => {
     expect(broken.body.error.code).toBe("invalid_request");
   });
 
+  it("reads an empty body, with or without a JSON content-type, as {}", async () => {
+    for (const headers of [{}, { "content-type": "application/json" }]) {
+      // An empty byte body carries no content-type of its own, as `curl -XPOST` without `-d`.
+      const res = await call("POST", "/v1/locks/x/acquire", undefined, { raw: new Uint8Array(0), headers });
+      expect(res.status).toBe(400);
+      expect(res.body.error.details.field).toBe("owner");
+    }
+  });
+
+  it("answers a trailing slash 404, not 405", async () => {
+    const res = await call("GET", "/v1/locks/abc/");
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe("not_found");
+  });
+
   it("answers a body over 1 MiB with 413", async () => {
     const res = await call("POST", "/v1/locks/x/acquire", { owner: "a", pad: "x".repeat(1024 * 1024) });
     expect(res.status).toBe(413);

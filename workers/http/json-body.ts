@@ -23,7 +23,9 @@ export function jsonBody(): MiddlewareHandler {
     const bytes = await c.req.raw.arrayBuffer();
     if (bytes.byteLength > MAX_REQUEST_BYTES) throw tooLarge();
     const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
-    let text = "{}";
+    // Empty: "{}" for a JSON request, which the validator then parses; "" for one without a type,
+    // which the validator reads as {} and which must not count as a body of the wrong type.
+    let text = JSON_MEDIA_TYPE.test(mediaType) ? "{}" : "";
     if (bytes.byteLength > 0) {
       if (!JSON_MEDIA_TYPE.test(mediaType)) {
         throw new ApiError(
