@@ -204,8 +204,7 @@ export class Breaker {
     const slow = slowCallMs !== undefined && latencyMs !== undefined && latencyMs >= slowCallMs;
     const flags = (ok ? 0 : FAILED) | (slow ? SLOW : 0);
     this.window.add(flags, now);
-    // Only a bad call can push a rate over its threshold.
-    if (flags === 0) return;
+    // A good call can trip a rate too: the one that brings the window up to `minimumCalls`.
     const t = this.window.totals(now);
     if (t.calls < minimumCalls) return;
     if (failureRate !== undefined && t.bad / t.calls >= failureRate) this.open(now, "failure_rate");

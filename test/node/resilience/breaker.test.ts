@@ -93,6 +93,18 @@ describe("circuit breaker rules", () => {
     expect(changes[0]?.reason).toBe("failure_rate");
   });
 
+  it("opens on the good call that brings the window up to minimumCalls", () => {
+    const { b } = breaker({ consecutiveFailures: 1_000, failureRate: 0.5, minimumCalls: 2 });
+    b.record(false, undefined, 0);
+    expect(b.state(0).state).toBe("closed");
+    b.record(true, undefined, 0);
+    expect(b.state(0).state).toBe("open");
+    const slow = breaker({ consecutiveFailures: 1_000, slowCallMs: 100, slowCallRate: 0.5, minimumCalls: 2 }).b;
+    slow.record(true, 150, 0);
+    slow.record(true, 10, 0);
+    expect(slow.state(0).state).toBe("open");
+  });
+
   it("measures the rate over the last windowSize calls only", () => {
     const { b } = breaker({
       consecutiveFailures: 100,
@@ -114,9 +126,9 @@ describe("circuit breaker rules", () => {
       window: { kind: "time", ms: 1_000 },
     });
     b.record(false, undefined, 0);
-    b.record(true, undefined, 1_000);
-    b.record(true, undefined, 1_050);
     // The failure at t=0 has left the window (bucket 0 is older than 1 000 ms at t=1 050).
+    b.record(true, undefined, 1_050);
+    b.record(true, undefined, 1_050);
     b.record(false, undefined, 1_060);
     expect(b.state(1_060).state).toBe("closed");
     b.record(false, undefined, 1_070);
