@@ -54,6 +54,25 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
   description,
 });
 
+/** A JSON response that also carries `ETag: "<version>"`. */
+export const versionedResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  ...jsonResponse(schema, description),
+  headers: {
+    ETag: { description: 'The version, quoted: `"<version>"`', schema: { type: "string" as const } },
+  },
+});
+
+/** The `429 backpressure` response, with its `Retry-After` header. */
+export const backpressureResponse = (description: string) => ({
+  ...errorResponse(description),
+  headers: {
+    "Retry-After": {
+      description: "Seconds to wait before publishing again",
+      schema: { type: "integer" as const },
+    },
+  },
+});
+
 /** Wraps a request schema as a required OpenAPI JSON body. */
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   content: { "application/json": { schema } },

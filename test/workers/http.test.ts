@@ -8,6 +8,15 @@ describe("common HTTP rules", () => {
     expect(res.body).toEqual({ ok: true, version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
   });
 
+  it("lists the service routes in the OpenAPI document, and ETag / Retry-After headers", async () => {
+    const { body } = await call("GET", "/openapi.json", undefined, { token: null });
+    expect(Object.keys(body.paths)).toEqual(expect.arrayContaining(["/health", "/openapi.json", "/docs"]));
+    expect(body.paths["/v1/state/{namespace}/{key}"].get.responses["200"].headers.ETag).toBeDefined();
+    expect(
+      body.paths["/v1/topics/{topic}/events"].post.responses["429"].headers["Retry-After"],
+    ).toBeDefined();
+  });
+
   it("serves an OpenAPI 3.1 document with every lock route", async () => {
     const res = await call("GET", "/openapi.json", undefined, { token: null });
     expect(res.status).toBe(200);
@@ -64,7 +73,7 @@ describe("common HTTP rules", () => {
   });
 
   it("reads an empty body, with or without a JSON content-type, as {}", async () => {
-    for (const headers of [{}, { "content-type": "application/json" }]) {
+    for (const headers of [{}, { "content-type": "application/json" }] as Array<Record<string, string>>) {
       // An empty byte body carries no content-type of its own, as `curl -XPOST` without `-d`.
       const res = await call("POST", "/v1/locks/x/acquire", undefined, { raw: new Uint8Array(0), headers });
       expect(res.status).toBe(400);

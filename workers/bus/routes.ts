@@ -20,6 +20,7 @@ import {
   TopicStats,
 } from "../../shared/schemas/bus.ts";
 import {
+  backpressureResponse,
   commonErrors,
   errorResponse,
   jsonBody,
@@ -67,7 +68,7 @@ const publish = createRoute({
   request: { params, body: jsonBody(PublishRequest) },
   responses: {
     202: jsonResponse(Published, "Accepted: ids and seqs in the order given"),
-    429: errorResponse("`backpressure`, with a `Retry-After` header in seconds"),
+    429: backpressureResponse("`backpressure`, with a `Retry-After` header in seconds"),
     ...commonErrors,
   },
 });

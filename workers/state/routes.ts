@@ -8,7 +8,13 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ApiError, unwrap } from "../../shared/errors.ts";
-import { commonErrors, errorResponse, jsonBody, jsonResponse } from "../../shared/schemas/common.ts";
+import {
+  commonErrors,
+  errorResponse,
+  jsonBody,
+  jsonResponse,
+  versionedResponse,
+} from "../../shared/schemas/common.ts";
 import {
   ConditionalHeaders,
   Deleted,
@@ -43,7 +49,7 @@ const getKey = createRoute({
   description: 'The value with its version; the version is also the `ETag` (`"<version>"`).',
   security: bearerSecurity,
   request: { params: KeyParams },
-  responses: { 200: jsonResponse(StateEntry, "The entry"), 404: notFoundResponse, ...commonErrors },
+  responses: { 200: versionedResponse(StateEntry, "The entry"), 404: notFoundResponse, ...commonErrors },
 });
 
 const putKey = createRoute({
@@ -56,7 +62,7 @@ const putKey = createRoute({
     "Without `ttlMs` the key does not expire (an earlier TTL is cleared).",
   security: bearerSecurity,
   request: { params: KeyParams, headers: ConditionalHeaders, body: jsonBody(PutRequest) },
-  responses: { 200: jsonResponse(PutResult, "Written"), 412: mismatchResponse, ...commonErrors },
+  responses: { 200: versionedResponse(PutResult, "Written"), 412: mismatchResponse, ...commonErrors },
 });
 
 const deleteKey = createRoute({
@@ -84,7 +90,7 @@ const increment = createRoute({
   security: bearerSecurity,
   request: { params: KeyParams, body: jsonBody(IncrementRequest) },
   responses: {
-    200: jsonResponse(IncrementResult, "The new value"),
+    200: versionedResponse(IncrementResult, "The new value"),
     409: errorResponse("`not_a_number`: the key holds something else, or the sum is not finite"),
     ...commonErrors,
   },

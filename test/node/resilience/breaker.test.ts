@@ -99,7 +99,12 @@ describe("circuit breaker rules", () => {
     expect(b.state(0).state).toBe("closed");
     b.record(true, undefined, 0);
     expect(b.state(0).state).toBe("open");
-    const slow = breaker({ consecutiveFailures: 1_000, slowCallMs: 100, slowCallRate: 0.5, minimumCalls: 2 }).b;
+    const slow = breaker({
+      consecutiveFailures: 1_000,
+      slowCallMs: 100,
+      slowCallRate: 0.5,
+      minimumCalls: 2,
+    }).b;
     slow.record(true, 150, 0);
     slow.record(true, 10, 0);
     expect(slow.state(0).state).toBe("open");
