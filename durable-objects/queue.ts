@@ -7,7 +7,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../shared/env.ts";
 import { fail, ok, type Result } from "../shared/errors.ts";
-import { MAX_VALUE_BYTES } from "../shared/schemas/common.ts";
+import { MAX_VALUE_BYTES, valueBytes } from "../shared/schemas/common.ts";
 import type {
   AckBatchInput,
   AckBatchOutput,
@@ -62,15 +62,11 @@ const readyKey = (row: LeasedRow) => ({ rank: row.priority, availableAt: row.ava
 
 const parseId = (id: string): number | undefined => (TASK_ID.test(id) ? Number(id) : undefined);
 
-const utf8Bytes = (text: string): number =>
-  // Every UTF-16 unit is at most 3 UTF-8 bytes: skip the encoding when that bound already fits.
-  text.length * 3 <= MAX_VALUE_BYTES ? text.length : new TextEncoder().encode(text).byteLength;
-
 /** A value's JSON text, or `payload_too_large` naming `field` when it is over 256 KiB. */
 function jsonText(value: unknown, field: string): Result<string> {
   const text = JSON.stringify(value) ?? "null";
-  if (utf8Bytes(text) > MAX_VALUE_BYTES) {
-    return fail("payload_too_large", `${field} is over ${MAX_VALUE_BYTES} bytes of JSON`, {
+  if (valueBytes(value, text) > MAX_VALUE_BYTES) {
+    return fail("payload_too_large", `${field} is over ${MAX_VALUE_BYTES} bytes`, {
       field,
       limit: MAX_VALUE_BYTES,
     });

@@ -7,6 +7,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../shared/env.ts";
 import { fail, ok, type Result } from "../shared/errors.ts";
+import { utf8Bytes } from "../shared/schemas/common.ts";
 import {
   type Deleted,
   decodeCursor,
@@ -25,7 +26,6 @@ import {
 import { pointAlarm } from "./lib/alarm.ts";
 import { migrate, Sql, startUp } from "./lib/sql.ts";
 import { entriesToDrop, LOG_BOUNDS, resumePlan } from "./logic/change-log.ts";
-import { utf8Bytes } from "./logic/state-limits.ts";
 import {
   type PlannedWrite,
   planDelete,

@@ -26,7 +26,7 @@ import {
   type TopicConfigValue,
   type TopicStatsValue,
 } from "../shared/schemas/bus.ts";
-import { jsonBytes, MAX_VALUE_BYTES } from "../shared/schemas/common.ts";
+import { MAX_VALUE_BYTES, valueBytes } from "../shared/schemas/common.ts";
 import { generateSecret, importSecret } from "../shared/webhook-signature.ts";
 import { migrate, Sql, startUp } from "./lib/sql.ts";
 import { sendWebhook } from "./lib/webhook-sender.ts";
@@ -254,10 +254,10 @@ export class TopicObject extends DurableObject<Env> {
     await this.ready;
     this.name(topic);
     const events = eventsOf(input);
-    const tooLarge = events.findIndex((e) => jsonBytes(e) > MAX_VALUE_BYTES);
+    const tooLarge = events.findIndex((e) => valueBytes(e.data) > MAX_VALUE_BYTES);
     if (tooLarge >= 0) {
-      return fail("payload_too_large", `event ${tooLarge} is over ${MAX_VALUE_BYTES} bytes`, {
-        field: input.events ? `events.${tooLarge}` : "data",
+      return fail("payload_too_large", `the data of event ${tooLarge} is over ${MAX_VALUE_BYTES} bytes`, {
+        field: input.events ? `events.${tooLarge}.data` : "data",
         limit: MAX_VALUE_BYTES,
       });
     }

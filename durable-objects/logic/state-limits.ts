@@ -3,21 +3,15 @@
  * characters) and the 256 KiB value limit, as pure checks shared by the schemas and the object.
  */
 import { fail, ok, type Result } from "../../shared/errors.ts";
-import { MAX_VALUE_BYTES } from "../../shared/schemas/common.ts";
+import { MAX_VALUE_BYTES, utf8Bytes, valueBytes } from "../../shared/schemas/common.ts";
 
 /** Longest key, in bytes of UTF-8. */
 export const MAX_KEY_BYTES = 512;
 
-const encoder = new TextEncoder();
 const CONTROL = /\p{Cc}/u;
 // With the `u` flag a well-formed surrogate pair is one code point, so this finds only lone halves,
 // which have no UTF-8 encoding.
 const LONE_SURROGATE = /\p{Cs}/u;
-
-/** Bytes of a string's UTF-8 encoding. */
-export function utf8Bytes(text: string): number {
-  return encoder.encode(text).byteLength;
-}
 
 /** Why `key` is not a valid state key, or undefined when it is. */
 export function keyProblem(key: string): string | undefined {
@@ -26,14 +20,6 @@ export function keyProblem(key: string): string | undefined {
   if (CONTROL.test(key)) return "must not contain control characters";
   if (utf8Bytes(key) > MAX_KEY_BYTES) return `must be at most ${MAX_KEY_BYTES} bytes of UTF-8`;
   return undefined;
-}
-
-/**
- * Size of a value as the limit counts it. A string counts its own bytes rather than its JSON
- * text, so that a 256 KiB string is "at the limit" the way its writer thinks of it.
- */
-export function valueBytes(value: unknown, json: string): number {
-  return typeof value === "string" ? utf8Bytes(value) : utf8Bytes(json);
 }
 
 /**

@@ -79,7 +79,18 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   required: true,
 });
 
-/** Size in bytes of a value's JSON text (UTF-8). */
-export function jsonBytes(value: unknown): number {
-  return new TextEncoder().encode(JSON.stringify(value) ?? "").byteLength;
+const encoder = new TextEncoder();
+
+/** Bytes of a string's UTF-8 encoding. */
+export function utf8Bytes(text: string): number {
+  return encoder.encode(text).byteLength;
+}
+
+/**
+ * Size of a value (a state value, a task payload or result, an event's data) as the 256 KiB
+ * limit counts it: a string its own UTF-8 bytes, so that a 256 KiB string is "at the limit" the
+ * way its writer thinks of it; anything else the UTF-8 bytes of its JSON text.
+ */
+export function valueBytes(value: unknown, json: string = JSON.stringify(value) ?? ""): number {
+  return typeof value === "string" ? utf8Bytes(value) : utf8Bytes(json);
 }

@@ -1,7 +1,7 @@
 /** Request, response and message schemas of `/v1/state/{namespace}`. */
 import { z } from "@hono/zod-openapi";
-import { keyProblem, MAX_KEY_BYTES, utf8Bytes } from "../../durable-objects/logic/state-limits.ts";
-import { int, NameParam } from "./common.ts";
+import { keyProblem, MAX_KEY_BYTES } from "../../durable-objects/logic/state-limits.ts";
+import { int, NameParam, utf8Bytes } from "./common.ts";
 
 /** Longest TTL: ten years. */
 export const MAX_TTL_MS = 10 * 365 * 24 * 60 * 60 * 1000;

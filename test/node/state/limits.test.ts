@@ -1,10 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  encodeValue,
-  keyProblem,
-  MAX_KEY_BYTES,
-  valueBytes,
-} from "../../../durable-objects/logic/state-limits.ts";
+import { encodeValue, keyProblem, MAX_KEY_BYTES } from "../../../durable-objects/logic/state-limits.ts";
+import { valueBytes } from "../../../shared/schemas/common.ts";
 
 describe("keyProblem", () => {
   it.each([

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { call, unique } from "../helpers.ts";
 import { enqueue, lease, qpath } from "./queue-helpers.ts";
 
-const big = "x".repeat(256 * 1024);
+/** One byte over the 256 KiB a payload may have (a string counts its own bytes). */
+const big = "x".repeat(256 * 1024 + 1);
 
 describe("POST /v1/queues/{queue}/tasks", () => {
   it("enqueues one task with the contract's defaults", async () => {
@@ -88,6 +89,8 @@ describe("POST /v1/queues/{queue}/tasks", () => {
     expect(batch.body.error.details.field).toBe("tasks.1.payload");
     const stats = await call("GET", qpath(q, "/stats"));
     expect(stats.body.totals.enqueued).toBe(0);
+    const atLimit = await call("POST", qpath(q, "/tasks"), { payload: big.slice(1) });
+    expect(atLimit.status).toBe(201);
   });
 });
 
