@@ -290,19 +290,18 @@ export class TaskStore {
     );
   }
 
-  /** The earliest lease expiry, delay end and completion: one index seek each. */
+  /** The earliest lease expiry, delay end and completion: one index seek each, in one statement. */
   dueTimes(): DueTimes {
-    const first = (statement: string) => this.sql.one<{ t: number }>(statement)?.t;
+    const row = this.sql.one<{ lease: number | null; delayed: number | null; completed: number | null }>(
+      `SELECT
+         (SELECT lease_expires_at FROM tasks WHERE state = 'leased' ORDER BY lease_expires_at LIMIT 1) AS lease,
+         (SELECT available_at FROM tasks WHERE state = 'delayed' ORDER BY available_at LIMIT 1) AS delayed,
+         (SELECT finished_at FROM tasks WHERE state = 'completed' ORDER BY finished_at LIMIT 1) AS completed`,
+    );
     return {
-      leaseExpiry: first(
-        "SELECT lease_expires_at AS t FROM tasks WHERE state = 'leased' ORDER BY lease_expires_at LIMIT 1",
-      ),
-      delayedDue: first(
-        "SELECT available_at AS t FROM tasks WHERE state = 'delayed' ORDER BY available_at LIMIT 1",
-      ),
-      oldestCompletedAt: first(
-        "SELECT finished_at AS t FROM tasks WHERE state = 'completed' ORDER BY finished_at LIMIT 1",
-      ),
+      leaseExpiry: row?.lease ?? undefined,
+      delayedDue: row?.delayed ?? undefined,
+      oldestCompletedAt: row?.completed ?? undefined,
     };
   }
 
