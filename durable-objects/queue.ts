@@ -38,7 +38,14 @@ import {
   priorityRank,
 } from "./logic/queue-rules.ts";
 import { type QueueConfig, queueConfig } from "./queue/config.ts";
-import { type LeasedRow, type LeaseRow, QUEUE_SCHEMA, type TaskRow, TaskStore } from "./queue/task-store.ts";
+import {
+  type LeasedRow,
+  type LeaseRow,
+  type NewTask,
+  QUEUE_SCHEMA,
+  type TaskRow,
+  TaskStore,
+} from "./queue/task-store.ts";
 
 /** Most rows one settling pass moves per kind; the rest follow on an alarm due at once. */
 const SETTLE_LIMIT = 1000;
@@ -123,12 +130,20 @@ export class QueueObject extends DurableObject<Env> {
       payloads.push(text.value);
     }
     const now = Date.now();
-    const ids = this.mutate(now, () =>
-      tasks.map((task, i) => {
-        const existing = task.dedupKey === undefined ? undefined : this.store.liveWithKey(task.dedupKey);
-        if (existing !== undefined) return String(existing);
+    const ids = this.mutate(now, () => {
+      const ids: string[] = [];
+      // Tasks without a dedup key go in one statement per run; a keyed one is checked on its own.
+      let run: Array<{ index: number; row: NewTask }> = [];
+      const flush = () => {
+        const seqs = run.length > 0 ? this.store.insertMany(run.map((r) => r.row)) : [];
+        run.forEach((r, k) => {
+          ids[r.index] = String(seqs[k]);
+        });
+        run = [];
+      };
+      for (const [i, task] of tasks.entries()) {
         const place = placeNew(now, task.delayMs);
-        const seq = this.store.insert({
+        const row: NewTask = {
           state: place.state,
           priority: priorityRank(task.priority),
           payload: payloads[i] as string,
@@ -136,11 +151,23 @@ export class QueueObject extends DurableObject<Env> {
           enqueuedAt: now,
           availableAt: place.availableAt,
           dedupKey: task.dedupKey ?? null,
-        });
+        };
+        if (task.dedupKey === undefined) {
+          run.push({ index: i, row });
+        } else {
+          flush();
+          const existing = this.store.liveWithKey(task.dedupKey);
+          if (existing !== undefined) {
+            ids[i] = String(existing);
+            continue;
+          }
+          ids[i] = String(this.store.insert(row));
+        }
         this.counters.move("enqueue", task.priority, null, place.state);
-        return String(seq);
-      }),
-    );
+      }
+      flush();
+      return ids;
+    });
     return ok({ ids });
   }
 
@@ -171,7 +198,7 @@ export class QueueObject extends DurableObject<Env> {
     await this.ready;
     const now = Date.now();
     return this.mutate(now, () => {
-      const outcome = this.completeOne(queue, id, input.leaseId, input.result, now, "result");
+      const outcome = this.completeMany(queue, [{ id, ...input }], now, () => "result")[0] as Result<true>;
       return outcome.ok ? ok({ id, state: "completed" as const }) : outcome;
     });
   }
@@ -181,10 +208,10 @@ export class QueueObject extends DurableObject<Env> {
     await this.ready;
     const now = Date.now();
     const results = this.mutate(now, () =>
-      input.acks.map((a, i) => {
-        const outcome = this.completeOne(queue, a.id, a.leaseId, a.result, now, `acks.${i}.result`);
-        if (outcome.ok) return { id: a.id, ok: true };
-        return { id: a.id, ok: false, code: outcome.error.code as AckFailureCode };
+      this.completeMany(queue, input.acks, now, (i) => `acks.${i}.result`).map((outcome, i) => {
+        const id = (input.acks[i] as AckBatchInput["acks"][number]).id;
+        if (outcome.ok) return { id, ok: true };
+        return { id, ok: false, code: outcome.error.code as AckFailureCode };
       }),
     );
     return ok({ results });
@@ -312,8 +339,11 @@ export class QueueObject extends DurableObject<Env> {
     await this.ready;
     const now = Math.max(Date.now(), this.alarmAt ?? 0);
     // This alarm is spent: forget it here and in storage, or a restart would trust a stale time.
-    this.alarmAt = null;
-    this.mutate(now, () => this.store.saveAlarmAt(null));
+    // (After settling: the settling pass runs only once the alarm's time has come.)
+    this.mutate(now, () => {
+      this.alarmAt = null;
+      this.store.saveAlarmAt(null);
+    });
   }
 
   private load(): void {
@@ -350,7 +380,12 @@ export class QueueObject extends DurableObject<Env> {
     return out;
   }
 
+  /**
+   * Moves what is due by `now`. Skipped before the alarm's time: {@link commit} keeps the alarm at
+   * or before the earliest pending work, so nothing is due yet (this spares three statements).
+   */
   private settle(now: number): void {
+    if (this.alarmAt === null || now < this.alarmAt) return;
     for (const { priority } of this.store.promoteDue(now, SETTLE_LIMIT)) {
       this.counters.move("promote", priorityOf(priority), "delayed", "ready");
     }
@@ -434,28 +469,50 @@ export class QueueObject extends DurableObject<Env> {
     this.store.saveAlarmAt(due);
   }
 
-  /** Completes a held task; the failure names why when it is not held. */
-  private completeOne(
+  /**
+   * Completes the held tasks among `acks` with two statements in all (one read, one write); each
+   * outcome names why its ack did not hold. A repeated ack in the same call finds the task completed.
+   */
+  private completeMany(
     queue: string,
-    id: string,
-    leaseId: string,
-    result: unknown,
+    acks: ReadonlyArray<{ id: string; leaseId: string; result?: unknown }>,
     now: number,
-    field: string,
-  ): Result<true> {
-    const held = this.held(queue, id, leaseId, now);
-    if (!held.ok) return held;
-    const text = result === undefined ? ok(null) : jsonText(result, field);
-    if (!text.ok) return text;
-    this.store.complete(held.value.seq, text.value, now);
-    this.counters.move("ack", priorityOf(held.value.priority), "leased", "completed");
-    return ok(true);
+    field: (index: number) => string,
+  ): Array<Result<true>> {
+    const seqs = acks.map((a) => parseId(a.id));
+    const known = seqs.filter((seq): seq is number => seq !== undefined);
+    const rows = new Map(this.store.leasesOf(known).map((row) => [row.seq, row]));
+    const done: Array<{ seq: number; result: string | null }> = [];
+    const outcomes = acks.map((a, i): Result<true> => {
+      const seq = seqs[i];
+      const held = this.checkHeld(queue, a.id, seq === undefined ? undefined : rows.get(seq), a.leaseId, now);
+      if (!held.ok) return held;
+      const text = a.result === undefined ? ok(null) : jsonText(a.result, field(i));
+      if (!text.ok) return text;
+      const row = held.value;
+      done.push({ seq: row.seq, result: text.value });
+      rows.set(row.seq, { ...row, state: "completed", lease_id: null, lease_expires_at: null });
+      this.counters.move("ack", priorityOf(row.priority), "leased", "completed");
+      return ok(true);
+    });
+    if (done.length > 0) this.store.completeMany(done, now);
+    return outcomes;
   }
 
   /** The task when `leaseId` is its live lease; else `not_found` or `lease_mismatch`. */
   private held(queue: string, id: string, leaseId: string, now: number): Result<LeaseRow> {
     const seq = parseId(id);
-    const row = seq === undefined ? undefined : this.store.leaseOf(seq);
+    return this.checkHeld(queue, id, seq === undefined ? undefined : this.store.leaseOf(seq), leaseId, now);
+  }
+
+  /** `row` when `leaseId` is its live lease; else `not_found` (no row) or `lease_mismatch`. */
+  private checkHeld(
+    queue: string,
+    id: string,
+    row: LeaseRow | undefined,
+    leaseId: string,
+    now: number,
+  ): Result<LeaseRow> {
     if (!row) return this.notFound(queue, id);
     const task = { state: row.state, leaseId: row.lease_id, leaseExpiresAt: row.lease_expires_at };
     if (!holdsLease(task, leaseId, now)) {

@@ -113,9 +113,16 @@ export class TaskStore {
   }
 
   insert(t: NewTask): number {
-    const row = this.sql.one<{ seq: number }>(
-      `INSERT INTO tasks (state, priority, payload, max_attempts, enqueued_at, available_at, dedup_key)
-       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+    return this.insertMany([t])[0] as number;
+  }
+
+  /**
+   * Inserts `tasks` in one statement (a statement costs far more than a row); returns their seqs
+   * in the order of `tasks`. The rows travel as one JSON array, so the bound-parameter limit does
+   * not cap the batch.
+   */
+  insertMany(tasks: readonly NewTask[]): number[] {
+    const rows = tasks.map((t) => [
       t.state,
       t.priority,
       t.payload,
@@ -123,8 +130,16 @@ export class TaskStore {
       t.enqueuedAt,
       t.availableAt,
       t.dedupKey,
+    ]);
+    // `ORDER BY key` inserts in array order, so ascending seqs line up with `tasks`.
+    const inserted = this.sql.all<{ seq: number }>(
+      `INSERT INTO tasks (state, priority, payload, max_attempts, enqueued_at, available_at, dedup_key)
+       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
+       FROM json_each(?) ORDER BY key
+       RETURNING seq`,
+      JSON.stringify(rows),
     );
-    return (row as { seq: number }).seq;
+    return inserted.map((r) => r.seq).sort((a, b) => a - b);
   }
 
   /** The live task holding a dedup key. */
@@ -168,9 +183,15 @@ export class TaskStore {
 
   /** A task's lease and attempts, without the payload. */
   leaseOf(seq: number): LeaseRow | undefined {
-    return this.sql.one<LeaseRow>(
-      `SELECT seq, state, priority, attempt, max_attempts, lease_id, lease_expires_at FROM tasks WHERE seq = ?`,
-      seq,
+    return this.leasesOf([seq])[0];
+  }
+
+  /** The leases and attempts of the tasks among `seqs` that exist, in one statement. */
+  leasesOf(seqs: readonly number[]): LeaseRow[] {
+    return this.sql.all<LeaseRow>(
+      `SELECT seq, state, priority, attempt, max_attempts, lease_id, lease_expires_at FROM tasks
+       WHERE seq IN (SELECT value FROM json_each(?))`,
+      JSON.stringify(seqs),
     );
   }
 
@@ -178,14 +199,15 @@ export class TaskStore {
     this.sql.run("UPDATE tasks SET lease_expires_at = ? WHERE seq = ?", leaseExpiresAt, seq);
   }
 
-  complete(seq: number, result: string | null, now: number): void {
+  /** Completes each `seq` with its result (JSON text or null), in one statement. */
+  completeMany(done: ReadonlyArray<{ seq: number; result: string | null }>, now: number): void {
     this.sql.run(
-      `UPDATE tasks SET state = 'completed', result = ?, finished_at = ?, lease_id = NULL,
+      `UPDATE tasks SET state = 'completed', result = done.value ->> 1, finished_at = ?, lease_id = NULL,
          lease_expires_at = NULL
-       WHERE seq = ?`,
-      result,
+       FROM json_each(?) AS done
+       WHERE tasks.seq = done.value ->> 0`,
       now,
-      seq,
+      JSON.stringify(done.map((d) => [d.seq, d.result])),
     );
   }
 
@@ -268,19 +290,18 @@ export class TaskStore {
     );
   }
 
-  /** The earliest lease expiry, delay end and completion: one index seek each. */
+  /** The earliest lease expiry, delay end and completion: one index seek each, in one statement. */
   dueTimes(): DueTimes {
-    const first = (statement: string) => this.sql.one<{ t: number }>(statement)?.t;
+    const row = this.sql.one<{ lease: number | null; delayed: number | null; completed: number | null }>(
+      `SELECT
+         (SELECT lease_expires_at FROM tasks WHERE state = 'leased' ORDER BY lease_expires_at LIMIT 1) AS lease,
+         (SELECT available_at FROM tasks WHERE state = 'delayed' ORDER BY available_at LIMIT 1) AS delayed,
+         (SELECT finished_at FROM tasks WHERE state = 'completed' ORDER BY finished_at LIMIT 1) AS completed`,
+    );
     return {
-      leaseExpiry: first(
-        "SELECT lease_expires_at AS t FROM tasks WHERE state = 'leased' ORDER BY lease_expires_at LIMIT 1",
-      ),
-      delayedDue: first(
-        "SELECT available_at AS t FROM tasks WHERE state = 'delayed' ORDER BY available_at LIMIT 1",
-      ),
-      oldestCompletedAt: first(
-        "SELECT finished_at AS t FROM tasks WHERE state = 'completed' ORDER BY finished_at LIMIT 1",
-      ),
+      leaseExpiry: row?.lease ?? undefined,
+      delayedDue: row?.delayed ?? undefined,
+      oldestCompletedAt: row?.completed ?? undefined,
     };
   }
 

@@ -1,0 +1,72 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { call, unique } from "../helpers.ts";
+import { enqueue, lease, qpath } from "./queue-helpers.ts";
+
+// Batches go to SQLite as one statement per run of tasks (rows packed in a JSON array): these
+// check that the packing keeps payloads, order, dedup keys and per-ack outcomes exact.
+describe("batched statements", () => {
+  it("keeps every payload exactly and the ids in the order of the tasks", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.jsonValue(), { minLength: 1, maxLength: 30 }), async (payloads) => {
+        const q = unique("q");
+        // JSON has no -0: what goes over HTTP is the parsed text, so compare against that.
+        const sent = JSON.parse(JSON.stringify(payloads)) as unknown[];
+        const ids = await enqueue(q, { tasks: sent.map((payload) => ({ payload })) });
+        expect(ids.map(Number)).toEqual(ids.map((_, i) => Number(ids[0]) + i));
+        const leased = await lease(q, { max: 100 });
+        expect(leased.map((t) => t.id)).toEqual(ids);
+        expect(leased.map((t) => t.payload)).toEqual(sent);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it("answers a key taken earlier in the same batch with that task's id, between unkeyed runs", async () => {
+    const q = unique("q");
+    const ids = await enqueue(q, {
+      tasks: [
+        { payload: "a" },
+        { payload: "b", dedupKey: "k" },
+        { payload: "c" },
+        { payload: "d", dedupKey: "k" },
+        { payload: "e", dedupKey: "other" },
+        { payload: "f" },
+      ],
+    });
+    expect(ids).toEqual(["1", "2", "3", "2", "4", "5"]);
+    const leased = await lease(q, { max: 10 });
+    expect(leased.map((t) => t.payload)).toEqual(["a", "b", "c", "e", "f"]);
+    const stats = await call("GET", qpath(q, "/stats"));
+    expect(stats.body.totals.enqueued).toBe(5);
+  });
+
+  it("acks a task listed twice in one batch once, and keeps each ack's result", async () => {
+    const q = unique("q");
+    await enqueue(q, { tasks: [{ payload: 1 }, { payload: 2 }] });
+    const [a, b] = await lease(q, { max: 2 });
+    const res = await call("POST", qpath(q, "/ack"), {
+      acks: [
+        { id: a?.id, leaseId: a?.leaseId, result: { sent: "a\"'\\ é" } },
+        { id: a?.id, leaseId: a?.leaseId, result: "again" },
+        { id: b?.id, leaseId: b?.leaseId },
+        { id: "not-an-id", leaseId: "x" },
+      ],
+    });
+    expect(res.body.results).toEqual([
+      { id: a?.id, ok: true },
+      { id: a?.id, ok: false, code: "lease_mismatch" },
+      { id: b?.id, ok: true },
+      { id: "not-an-id", ok: false, code: "not_found" },
+    ]);
+    expect((await call("GET", qpath(q, `/tasks/${a?.id}`))).body).toMatchObject({
+      state: "completed",
+      result: { sent: "a\"'\\ é" },
+    });
+    const taskB = (await call("GET", qpath(q, `/tasks/${b?.id}`))).body;
+    expect(taskB.state).toBe("completed");
+    expect(taskB).not.toHaveProperty("result");
+    const stats = await call("GET", qpath(q, "/stats"));
+    expect(stats.body).toMatchObject({ completed: 2, leased: 0, totals: { completed: 2 } });
+  });
+});
