@@ -6,7 +6,7 @@
  * reach the key of that name, so every key stays addressable.
  */
 import { createRoute } from "@hono/zod-openapi";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { ApiError, unwrap } from "../../shared/errors.ts";
 import {
   commonErrors,
@@ -143,8 +143,26 @@ async function readKey(c: Context<AppEnv>, namespace: string, key: string) {
   return c.json(entry, 200, etag(entry.version));
 }
 
+/**
+ * Refuses a key segment that is not valid percent-encoded UTF-8 (`%ZZ`, `%C3%28`): Hono would
+ * otherwise read it as literal text and address a key the client never meant.
+ */
+const wellEncodedKey: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const segment = c.req.path.split("/")[4];
+  try {
+    if (segment !== undefined) decodeURIComponent(segment);
+  } catch {
+    throw new ApiError("invalid_request", "key: not valid percent-encoded UTF-8", { field: "key" });
+  }
+  await next();
+};
+
+const router = createRouter();
+router.use("/:namespace/:key", wellEncodedKey);
+router.use("/:namespace/:key/*", wellEncodedKey);
+
 /** The state routes, mounted at `/v1/state`. */
-export const stateRoutes = createRouter()
+export const stateRoutes = router
   .openapi(list, async (c) => {
     const { namespace } = c.req.valid("param");
     return c.json(unwrap(await stateObject(c.env, namespace).list(c.req.valid("query"))), 200);

@@ -96,6 +96,23 @@ describe("get, put and versions", () => {
     }
   });
 
+  it("refuses a key segment that is not valid percent-encoded UTF-8", async () => {
+    const ns = unique("st");
+    for (const segment of ["%ZZ", "a%C3%28b", "%"]) {
+      for (const method of ["GET", "PUT"]) {
+        const res = await call(
+          method,
+          `/v1/state/${ns}/${segment}`,
+          method === "PUT" ? { value: 1 } : undefined,
+        );
+        expect(res.status).toBe(400);
+        expect(res.body.error.details.field).toBe("key");
+      }
+    }
+    const inc = await call("POST", `/v1/state/${ns}/%ZZ/increment`, { by: 1 });
+    expect(inc.status).toBe(400);
+  });
+
   it("refuses keys with control characters", async () => {
     const ns = unique("st");
     for (const key of ["line\nbreak", "tab\there", "nul\u0000", "del\u007f"]) {
