@@ -1,0 +1,234 @@
+/**
+ * A topic's webhook deliveries: one pending delivery per event and matching subscription, sent in
+ * dispatch order up to the topic's in-flight limit, each attempt leased so that one that never
+ * reports comes due again, and its outcome recorded: delivered, retried later, or dead-lettered
+ * (pausing a subscription whose receiver looks gone). The rules are in `logic/`.
+ */
+import type { BusEventValue } from "../../shared/schemas/bus.ts";
+import { importSecret } from "../../shared/webhook-signature.ts";
+import { sendWebhook } from "../lib/webhook-sender.ts";
+import {
+  type DueDelivery,
+  deliveryKey,
+  dispatchRank,
+  type Priority,
+  planDispatch,
+} from "../logic/dispatch-order.ts";
+import { matchesFilter } from "../logic/filter.ts";
+import { afterFailure, shouldPause } from "../logic/retry-schedule.ts";
+import {
+  type DeliveryRow,
+  type EventRow,
+  type Subscriber,
+  type SubscriptionRow,
+  type TopicStore,
+  toSubscriber,
+} from "./store.ts";
+
+/** Extra time past a webhook's own timeout before an attempt that never reported is retried. */
+const LEASE_SLACK_MS = 5_000;
+
+const PAUSED_ERROR = "subscription paused";
+
+/** What the dispatcher needs from the topic object. */
+export interface DispatcherHost {
+  /** The topic's in-flight limit as configured now. */
+  maxInFlight(): number;
+  /** An event row as receivers see it (it knows the topic's name). */
+  toEvent(row: EventRow): BusEventValue;
+  /** Called once an attempt is recorded and the next due ones are started: commit and re-point the alarm. */
+  settled(): void;
+}
+
+/** The subscriptions of one topic and the delivery of its events to them. */
+export class WebhookDispatcher {
+  private readonly store: TopicStore;
+  private readonly host: DispatcherHost;
+  private subscribers = new Map<string, Subscriber>();
+  /** Pending deliveries (the backpressure measure), kept in step with the `deliveries` table. */
+  private pending = 0;
+  /** Deliveries being attempted, by key, with the time their lease runs out. */
+  private readonly inFlight = new Map<string, number>();
+
+  constructor(store: TopicStore, host: DispatcherHost) {
+    this.store = store;
+    this.host = host;
+  }
+
+  /** Reads the subscriptions and pending deliveries at start-up. */
+  load(now: number): void {
+    this.subscribers = new Map(this.store.subscriptions().map((r) => [r.id, toSubscriber(r)]));
+    // Attempts cut short by a restart are made again at once rather than when their lease ends.
+    this.store.releaseLeases(now);
+    this.pending = this.store.count("deliveries");
+  }
+
+  /** How many deliveries are pending. */
+  get undelivered(): number {
+    return this.pending;
+  }
+
+  /** How many subscriptions the topic has. */
+  get subscriptionCount(): number {
+    return this.subscribers.size;
+  }
+
+  /** Every subscription, oldest first. */
+  subscriptions(): Subscriber[] {
+    return [...this.subscribers.values()];
+  }
+
+  subscription(id: string): Subscriber | undefined {
+    return this.subscribers.get(id);
+  }
+
+  /** Stores a new subscription; it receives events published from now on. */
+  add(row: SubscriptionRow): void {
+    this.store.insertSubscription(row);
+    this.subscribers.set(row.id, toSubscriber(row));
+  }
+
+  /** Removes a subscription with its pending deliveries and dead letters; false if there is none. */
+  remove(id: string): boolean {
+    if (!this.subscribers.delete(id)) return false;
+    this.pending -= this.store.deleteSubscription(id);
+    return true;
+  }
+
+  /** Takes a paused subscription back into service. */
+  resume(sub: Subscriber): void {
+    this.setPaused(sub, false);
+  }
+
+  /**
+   * Queues a new event for every subscription whose filter matches it; a paused subscription
+   * takes only critical events, the others go straight to its dead letters.
+   */
+  enqueue(row: EventRow, now: number): void {
+    const critical = row.critical === 1;
+    const rank = dispatchRank(row.priority as Priority, critical);
+    for (const sub of this.subscribers.values()) {
+      if (!matchesFilter(sub.filter, row.type)) continue;
+      if (sub.paused && !critical) {
+        this.deadLetter(sub, row, 0, PAUSED_ERROR, now);
+        continue;
+      }
+      this.store.insertDelivery(sub.id, row.seq, rank, row.critical, now);
+      this.pending++;
+    }
+  }
+
+  /** Starts due webhook attempts in dispatch order, up to the topic's in-flight limit. */
+  pump(now: number): Promise<void>[] {
+    const slots = this.host.maxInFlight() - this.inFlight.size;
+    if (slots <= 0) return [];
+    const due = this.store
+      .dueDeliveries(now, slots + this.inFlight.size)
+      .map((r) => ({ subscriptionId: r.sub_id, seq: r.seq, rank: r.rank, row: r }));
+    return planDispatch(due, slots, new Set(this.inFlight.keys())).map((d) => this.start(d, now));
+  }
+
+  /**
+   * When the next attempt is due, or null with none pending. While every in-flight slot is taken,
+   * due deliveries wait for a slot (each finished attempt starts the next), so this is only a
+   * watchdog at the earliest lease end.
+   */
+  nextDue(): number | null {
+    const due = this.store.earliestDeliveryDue();
+    if (due !== null && this.inFlight.size >= this.host.maxInFlight()) {
+      return Math.max(due, Math.min(...this.inFlight.values()));
+    }
+    return due;
+  }
+
+  private start(d: DueDelivery & { row: DeliveryRow }, now: number): Promise<void> {
+    const sub = this.subscribers.get(d.subscriptionId) as Subscriber;
+    const event = this.store.event(d.seq) as EventRow;
+    const key = deliveryKey(d);
+    // A lease: should this attempt never report, the row comes due again (at once after a restart).
+    const leaseEnd = now + sub.timeoutMs + LEASE_SLACK_MS;
+    this.store.lease(sub.id, d.seq, leaseEnd);
+    this.inFlight.set(key, leaseEnd);
+    return this.attempt(sub, event, d.row)
+      .catch((err) => console.error("topic: recording a webhook attempt failed", err))
+      .finally(() => {
+        this.inFlight.delete(key);
+        this.pump(Date.now());
+        this.host.settled();
+      });
+  }
+
+  private async attempt(sub: Subscriber, event: EventRow, delivery: DeliveryRow): Promise<void> {
+    sub.key ??= importSecret(sub.secret);
+    const key = await sub.key;
+    const outcome = key
+      ? await sendWebhook({
+          url: sub.url,
+          key,
+          id: event.id,
+          body: JSON.stringify(this.host.toEvent(event)),
+          timeoutMs: sub.timeoutMs,
+        })
+      : { ok: false as const, error: "the subscription's secret is unreadable" };
+    // The subscription may have been deleted while the request ran.
+    if (this.subscribers.get(sub.id) !== sub) return;
+    const now = Date.now();
+    if (outcome.ok) {
+      this.pending -= this.store.deleteDelivery(sub.id, event.seq);
+      this.store.saveDelivered(sub.id, event.seq);
+      this.store.countDelivered();
+      sub.consecutiveDead = 0;
+      if (sub.paused) this.setPaused(sub, false);
+      return;
+    }
+    const attempts = delivery.attempts + 1;
+    const decision = afterFailure({
+      attempts,
+      maxAttempts: sub.maxAttempts,
+      critical: delivery.critical === 1,
+      paused: sub.paused,
+      policy: sub.policy,
+      now,
+      random: Math.random,
+    });
+    if (decision.kind === "retry") {
+      this.store.scheduleRetry(sub.id, event.seq, attempts, decision.dueAt, outcome.error);
+      return;
+    }
+    this.pending -= this.store.deleteDelivery(sub.id, event.seq);
+    this.deadLetter(sub, event, attempts, outcome.error, now);
+    if (!sub.paused && shouldPause(sub.consecutiveDead)) this.setPaused(sub, true);
+  }
+
+  /** Gives up on one event for one subscription: it is kept, with why, in the dead letters. */
+  private deadLetter(sub: Subscriber, event: EventRow, attempts: number, error: string, now: number): void {
+    sub.consecutiveDead++;
+    this.store.insertDeadLetter(
+      sub.id,
+      event.seq,
+      this.host.toEvent(event),
+      attempts,
+      error,
+      now,
+      sub.consecutiveDead,
+    );
+  }
+
+  /**
+   * Pausing moves the subscription's pending non-critical deliveries (those not in flight) to its
+   * dead letters; critical ones stay and keep being retried. Resuming clears the failure count.
+   */
+  private setPaused(sub: Subscriber, paused: boolean): void {
+    sub.paused = paused;
+    if (!paused) sub.consecutiveDead = 0;
+    this.store.savePaused(sub.id, paused, sub.consecutiveDead);
+    if (!paused) return;
+    const now = Date.now();
+    for (const d of this.store.nonCriticalDeliveries(sub.id)) {
+      if (this.inFlight.has(deliveryKey({ subscriptionId: d.sub_id, seq: d.seq, rank: d.rank }))) continue;
+      const event = this.store.event(d.seq) as EventRow;
+      this.pending -= this.store.deleteDelivery(sub.id, d.seq);
+      this.deadLetter(sub, event, d.attempts, d.last_error ?? PAUSED_ERROR, now);
+    }
+  }
+}

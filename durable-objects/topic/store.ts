@@ -1,0 +1,489 @@
+/**
+ * The rows of one topic: the schema and every statement the topic object runs, with the mapping
+ * from rows to the values the rest of the bus works with.
+ */
+import type { BackoffPolicy } from "../../shared/resilience/backoff.ts";
+import type { BusEventValue } from "../../shared/schemas/bus.ts";
+import type { Sql } from "../lib/sql.ts";
+import type { Priority } from "../logic/dispatch-order.ts";
+
+/** The topic's schema, by version (see `migrate`). */
+export const TOPIC_SCHEMA = [
+  `CREATE TABLE topic_meta (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     name TEXT,
+     next_seq INTEGER NOT NULL,
+     published INTEGER NOT NULL,
+     delivered INTEGER NOT NULL,
+     failed INTEGER NOT NULL,
+     rejected INTEGER NOT NULL,
+     alarm_at INTEGER,
+     pruned_at INTEGER NOT NULL,
+     config TEXT NOT NULL
+   );
+   INSERT INTO topic_meta VALUES (1, NULL, 1, 0, 0, 0, 0, NULL, 0, '{}');
+   CREATE TABLE events (
+     seq INTEGER PRIMARY KEY,
+     id TEXT NOT NULL,
+     type TEXT NOT NULL,
+     priority TEXT NOT NULL,
+     critical INTEGER NOT NULL,
+     published_at INTEGER NOT NULL,
+     data TEXT NOT NULL
+   );
+   CREATE TABLE subscriptions (
+     id TEXT PRIMARY KEY,
+     url TEXT NOT NULL,
+     filter TEXT NOT NULL,
+     max_attempts INTEGER NOT NULL,
+     initial_delay_ms INTEGER NOT NULL,
+     max_delay_ms INTEGER NOT NULL,
+     timeout_ms INTEGER NOT NULL,
+     secret TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     paused INTEGER NOT NULL DEFAULT 0,
+     consecutive_dead INTEGER NOT NULL DEFAULT 0,
+     last_seq_delivered INTEGER NOT NULL DEFAULT 0,
+     dead_letters INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE deliveries (
+     sub_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     rank INTEGER NOT NULL,
+     critical INTEGER NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     due_at INTEGER NOT NULL,
+     in_flight INTEGER NOT NULL DEFAULT 0,
+     last_error TEXT,
+     PRIMARY KEY (sub_id, seq)
+   );
+   CREATE INDEX deliveries_due ON deliveries (due_at);
+   CREATE INDEX deliveries_seq ON deliveries (seq);
+   CREATE TABLE dead_letters (
+     sub_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     event TEXT NOT NULL,
+     attempts INTEGER NOT NULL,
+     last_error TEXT NOT NULL,
+     dead_at INTEGER NOT NULL,
+     PRIMARY KEY (sub_id, seq)
+   );
+   CREATE TABLE socket_unacked (
+     seq INTEGER NOT NULL,
+     socket_id TEXT NOT NULL,
+     due_at INTEGER NOT NULL,
+     PRIMARY KEY (seq, socket_id)
+   );`,
+] as const;
+
+/** Rows read per page when replaying or scanning events. */
+export const EVENT_PAGE = 500;
+
+/** A stored event. */
+export interface EventRow extends Record<string, SqlStorageValue> {
+  seq: number;
+  id: string;
+  type: string;
+  priority: string;
+  critical: number;
+  published_at: number;
+  data: string;
+}
+
+/** A stored webhook subscription (without its counters). */
+export interface SubscriptionRow extends Record<string, SqlStorageValue> {
+  id: string;
+  url: string;
+  filter: string;
+  max_attempts: number;
+  initial_delay_ms: number;
+  max_delay_ms: number;
+  timeout_ms: number;
+  secret: string;
+  created_at: number;
+  paused: number;
+  consecutive_dead: number;
+}
+
+/** What dispatching reads of a pending delivery. */
+export interface DeliveryRow extends Record<string, SqlStorageValue> {
+  sub_id: string;
+  seq: number;
+  rank: number;
+  critical: number;
+  attempts: number;
+}
+
+/** The topic's one row of name, counters, settings and alarm. */
+export interface MetaRow extends Record<string, SqlStorageValue> {
+  name: string | null;
+  next_seq: number;
+  published: number;
+  delivered: number;
+  failed: number;
+  rejected: number;
+  alarm_at: number | null;
+  pruned_at: number;
+  config: string;
+}
+
+/** A dead letter as stored. */
+export interface DeadLetterRow extends Record<string, SqlStorageValue> {
+  event: string;
+  attempts: number;
+  last_error: string;
+  dead_at: number;
+}
+
+/** A subscription's counters for the stats. */
+export interface SubscriptionStatsRow extends Record<string, SqlStorageValue> {
+  id: string;
+  last_seq_delivered: number;
+  dead_letters: number;
+  pending: number;
+}
+
+/** A webhook subscription as the dispatcher uses it. */
+export interface Subscriber {
+  id: string;
+  url: string;
+  filter: string[];
+  maxAttempts: number;
+  policy: BackoffPolicy;
+  timeoutMs: number;
+  secret: string;
+  createdAt: number;
+  paused: boolean;
+  consecutiveDead: number;
+  /** The imported signing key, made once per subscriber on its first attempt. */
+  key?: Promise<CryptoKey | undefined>;
+}
+
+/** A subscription row as a {@link Subscriber}. */
+export const toSubscriber = (r: SubscriptionRow): Subscriber => ({
+  id: r.id,
+  url: r.url,
+  filter: JSON.parse(r.filter) as string[],
+  maxAttempts: r.max_attempts,
+  policy: {
+    kind: "exponential",
+    initialDelayMs: r.initial_delay_ms,
+    maxDelayMs: r.max_delay_ms,
+    jitter: "equal",
+  },
+  timeoutMs: r.timeout_ms,
+  secret: r.secret,
+  createdAt: r.created_at,
+  paused: r.paused === 1,
+  consecutiveDead: r.consecutive_dead,
+});
+
+/** An event row as receivers see it; `topic` is the topic's name. */
+export const toEvent = (row: EventRow, topic: string): BusEventValue => ({
+  id: row.id,
+  topic,
+  type: row.type,
+  data: JSON.parse(row.data),
+  seq: row.seq,
+  priority: row.priority as Priority,
+  critical: row.critical === 1,
+  publishedAt: row.published_at,
+});
+
+/** An event no delivery and no unacked socket send still needs (`e` is the events table). */
+const UNPINNED = `NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.seq = e.seq)
+       AND NOT EXISTS (SELECT 1 FROM socket_unacked u WHERE u.seq = e.seq)`;
+
+/** Every statement the topic object runs. */
+export class TopicStore {
+  private readonly sql: Sql;
+
+  constructor(sql: Sql) {
+    this.sql = sql;
+  }
+
+  meta(): MetaRow {
+    return this.sql.one<MetaRow>("SELECT * FROM topic_meta") as MetaRow;
+  }
+
+  saveName(name: string): void {
+    this.sql.run("UPDATE topic_meta SET name = ?", name);
+  }
+
+  saveConfig(config: object): void {
+    this.sql.run("UPDATE topic_meta SET config = ?", JSON.stringify(config));
+  }
+
+  saveAlarmAt(alarmAt: number | null): void {
+    this.sql.run("UPDATE topic_meta SET alarm_at = ?", alarmAt);
+  }
+
+  savePrunedAt(now: number): void {
+    this.sql.run("UPDATE topic_meta SET pruned_at = ?", now);
+  }
+
+  countRejected(events: number): void {
+    this.sql.run("UPDATE topic_meta SET rejected = rejected + ?", events);
+  }
+
+  /** Moves `next_seq` past `events` just appended and counts them as published. */
+  countPublished(events: number): void {
+    this.sql.run("UPDATE topic_meta SET next_seq = next_seq + ?, published = published + ?", events, events);
+  }
+
+  countDelivered(): void {
+    this.sql.run("UPDATE topic_meta SET delivered = delivered + 1");
+  }
+
+  count(table: "deliveries" | "events"): number {
+    return this.sql.one<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`)?.n ?? 0;
+  }
+
+  // Events
+
+  insertEvent(row: EventRow): void {
+    this.sql.run(
+      "INSERT INTO events (seq, id, type, priority, critical, published_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      row.seq,
+      row.id,
+      row.type,
+      row.priority,
+      row.critical,
+      row.published_at,
+      row.data,
+    );
+  }
+
+  event(seq: number): EventRow | undefined {
+    return this.sql.one<EventRow>("SELECT * FROM events WHERE seq = ?", seq);
+  }
+
+  /** Up to `limit` events from `fromSeq` on, in seq order. */
+  eventsFrom(fromSeq: number, limit: number): EventRow[] {
+    return this.sql.all<EventRow>("SELECT * FROM events WHERE seq >= ? ORDER BY seq LIMIT ?", fromSeq, limit);
+  }
+
+  /**
+   * When the oldest retained event was published. Events are stored in publish order, so the
+   * lowest seq is the oldest (an index lookup, not a scan).
+   */
+  oldestPublishedAt(): number | undefined {
+    return this.sql.one<{ at: number }>("SELECT published_at AS at FROM events ORDER BY seq LIMIT 1")?.at;
+  }
+
+  /** Deletes the events published at or before `before` that nobody still has to receive. */
+  deletePublishedBefore(before: number): number {
+    return this.sql.run(
+      `DELETE FROM events WHERE seq IN (SELECT seq FROM events e WHERE published_at <= ? AND ${UNPINNED})`,
+      before,
+    );
+  }
+
+  /** Deletes the `excess` oldest events nobody still has to receive. Returns how many went. */
+  deleteOldest(excess: number): number {
+    return this.sql.run(
+      `DELETE FROM events WHERE seq IN (SELECT seq FROM events e WHERE ${UNPINNED} ORDER BY seq LIMIT ?)`,
+      excess,
+    );
+  }
+
+  // Subscriptions
+
+  /** Every subscription, oldest first. */
+  subscriptions(): SubscriptionRow[] {
+    return this.sql.all<SubscriptionRow>("SELECT * FROM subscriptions ORDER BY created_at, id");
+  }
+
+  insertSubscription(row: SubscriptionRow): void {
+    this.sql.run(
+      `INSERT INTO subscriptions (id, url, filter, max_attempts, initial_delay_ms, max_delay_ms, timeout_ms,
+         secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      row.id,
+      row.url,
+      row.filter,
+      row.max_attempts,
+      row.initial_delay_ms,
+      row.max_delay_ms,
+      row.timeout_ms,
+      row.secret,
+      row.created_at,
+    );
+  }
+
+  /** Deletes a subscription with its deliveries and dead letters; returns how many deliveries went. */
+  deleteSubscription(id: string): number {
+    const deliveries = this.sql.run("DELETE FROM deliveries WHERE sub_id = ?", id);
+    this.sql.run("DELETE FROM dead_letters WHERE sub_id = ?", id);
+    this.sql.run("DELETE FROM subscriptions WHERE id = ?", id);
+    return deliveries;
+  }
+
+  savePaused(id: string, paused: boolean, consecutiveDead: number): void {
+    this.sql.run(
+      "UPDATE subscriptions SET paused = ?, consecutive_dead = ? WHERE id = ?",
+      paused ? 1 : 0,
+      consecutiveDead,
+      id,
+    );
+  }
+
+  /** Records a success: the subscription's high-water mark, and no dead letters in a row. */
+  saveDelivered(id: string, seq: number): void {
+    this.sql.run(
+      `UPDATE subscriptions SET last_seq_delivered = MAX(last_seq_delivered, ?), consecutive_dead = 0 WHERE id = ?`,
+      seq,
+      id,
+    );
+  }
+
+  subscriptionStats(): SubscriptionStatsRow[] {
+    return this.sql.all<SubscriptionStatsRow>(
+      `SELECT s.id, s.last_seq_delivered, s.dead_letters,
+         (SELECT COUNT(*) FROM deliveries d WHERE d.sub_id = s.id) AS pending
+       FROM subscriptions s ORDER BY s.created_at, s.id`,
+    );
+  }
+
+  // Deliveries
+
+  insertDelivery(subId: string, seq: number, rank: number, critical: number, dueAt: number): void {
+    this.sql.run(
+      "INSERT INTO deliveries (sub_id, seq, rank, critical, due_at) VALUES (?, ?, ?, ?, ?)",
+      subId,
+      seq,
+      rank,
+      critical,
+      dueAt,
+    );
+  }
+
+  /** Deletes one delivery; returns 1 if it was there, else 0. */
+  deleteDelivery(subId: string, seq: number): number {
+    return this.sql.run("DELETE FROM deliveries WHERE sub_id = ? AND seq = ?", subId, seq);
+  }
+
+  /** Up to `limit` deliveries due by `now`, in dispatch order. */
+  dueDeliveries(now: number, limit: number): DeliveryRow[] {
+    return this.sql.all<DeliveryRow>(
+      `SELECT sub_id, seq, rank, critical, attempts FROM deliveries WHERE due_at <= ?
+       ORDER BY rank, seq LIMIT ?`,
+      now,
+      limit,
+    );
+  }
+
+  /** A subscription's pending non-critical deliveries. */
+  nonCriticalDeliveries(subId: string): (DeliveryRow & { last_error: string | null })[] {
+    return this.sql.all<DeliveryRow & { last_error: string | null }>(
+      "SELECT sub_id, seq, rank, critical, attempts, last_error FROM deliveries WHERE sub_id = ? AND critical = 0",
+      subId,
+    );
+  }
+
+  /** Marks a delivery in flight until `leaseEnd`, when it comes due again should it never report. */
+  lease(subId: string, seq: number, leaseEnd: number): void {
+    this.sql.run(
+      "UPDATE deliveries SET due_at = ?, in_flight = 1 WHERE sub_id = ? AND seq = ?",
+      leaseEnd,
+      subId,
+      seq,
+    );
+  }
+
+  /** Makes every delivery left in flight (by a restart) due at `now`. */
+  releaseLeases(now: number): void {
+    this.sql.run("UPDATE deliveries SET in_flight = 0, due_at = ? WHERE in_flight = 1", now);
+  }
+
+  /** Records a failed attempt and when the next one is due. */
+  scheduleRetry(subId: string, seq: number, attempts: number, dueAt: number, error: string): void {
+    this.sql.run(
+      "UPDATE deliveries SET attempts = ?, due_at = ?, in_flight = 0, last_error = ? WHERE sub_id = ? AND seq = ?",
+      attempts,
+      dueAt,
+      error,
+      subId,
+      seq,
+    );
+  }
+
+  earliestDeliveryDue(): number | null {
+    return this.sql.one<{ due: number | null }>("SELECT MIN(due_at) AS due FROM deliveries")?.due ?? null;
+  }
+
+  // Dead letters
+
+  /**
+   * Keeps a given-up event in a subscription's dead letters (once per event), counts it on the
+   * subscription with its new run of dead letters, and on the topic.
+   */
+  insertDeadLetter(
+    subId: string,
+    seq: number,
+    event: BusEventValue,
+    attempts: number,
+    error: string,
+    now: number,
+    consecutiveDead: number,
+  ): void {
+    this.sql.run(
+      `INSERT INTO dead_letters (sub_id, seq, event, attempts, last_error, dead_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (sub_id, seq) DO NOTHING`,
+      subId,
+      seq,
+      JSON.stringify(event),
+      attempts,
+      error,
+      now,
+    );
+    this.sql.run(
+      "UPDATE subscriptions SET dead_letters = dead_letters + 1, consecutive_dead = ? WHERE id = ?",
+      consecutiveDead,
+      subId,
+    );
+    this.sql.run("UPDATE topic_meta SET failed = failed + 1");
+  }
+
+  /** A subscription's first `limit` dead letters, oldest first. */
+  deadLetters(subId: string, limit: number): DeadLetterRow[] {
+    return this.sql.all<DeadLetterRow>(
+      "SELECT event, attempts, last_error, dead_at FROM dead_letters WHERE sub_id = ? ORDER BY seq LIMIT ?",
+      subId,
+      limit,
+    );
+  }
+
+  // Critical events sent to sockets and not yet acknowledged
+
+  /** Expects an ack of `seq` from a socket by `dueAt` (pushed back when sent again). */
+  expectAck(seq: number, socketId: string, dueAt: number): void {
+    this.sql.run(
+      `INSERT INTO socket_unacked (seq, socket_id, due_at) VALUES (?, ?, ?)
+       ON CONFLICT (seq, socket_id) DO UPDATE SET due_at = excluded.due_at`,
+      seq,
+      socketId,
+      dueAt,
+    );
+  }
+
+  ack(socketId: string, seq: number): void {
+    this.sql.run("DELETE FROM socket_unacked WHERE socket_id = ? AND seq = ?", socketId, seq);
+  }
+
+  forgetSocket(socketId: string): void {
+    this.sql.run("DELETE FROM socket_unacked WHERE socket_id = ?", socketId);
+  }
+
+  /** Up to `limit` acks overdue by `now`, in seq order. */
+  overdueAcks(now: number, limit: number): { seq: number; socket_id: string }[] {
+    return this.sql.all<{ seq: number; socket_id: string }>(
+      "SELECT seq, socket_id FROM socket_unacked WHERE due_at <= ? ORDER BY seq LIMIT ?",
+      now,
+      limit,
+    );
+  }
+
+  earliestAckDue(): number | null {
+    return this.sql.one<{ due: number | null }>("SELECT MIN(due_at) AS due FROM socket_unacked")?.due ?? null;
+  }
+}
