@@ -18,7 +18,7 @@ import {
   type PgConnection,
   writePosition,
 } from "./postgres.ts";
-import { knownReplayed, type ReadOptions, readCandidates, type Topology } from "./topology.ts";
+import { cachedReadCandidates, knownReplayed, type ReadOptions, type Topology } from "./topology.ts";
 
 /** Where routing learns the cluster's state: the cluster object, usually through a cache. */
 export interface TopologySource {
@@ -90,7 +90,7 @@ export class Db {
     const topology = await this.#topology.get();
     const after = this.#lastWriteLsn;
     if (after !== POSITION_UNKNOWN) {
-      for (const node of readCandidates(topology, options)) {
+      for (const node of cachedReadCandidates(topology, options)) {
         try {
           return await this.#pools.get(node.name).use(async (sql) => {
             if (after !== undefined && !knownReplayed(node, after) && !(await hasReplayed(sql, after))) {
