@@ -100,7 +100,11 @@ export class Db {
       : this.#read(topology, fn, options);
   }
 
-  async #read<T>(topology: Topology, fn: (sql: PgConnection) => Promise<T>, options: ReadOptions): Promise<T> {
+  async #read<T>(
+    topology: Topology,
+    fn: (sql: PgConnection) => Promise<T>,
+    options: ReadOptions,
+  ): Promise<T> {
     const after = this.#lastWriteLsn;
     if (after !== POSITION_UNKNOWN) {
       for (const node of cachedReadCandidates(topology, options)) {
