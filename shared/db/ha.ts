@@ -18,11 +18,12 @@ import {
   type PgConnection,
   writePosition,
 } from "./postgres.ts";
-import { knownReplayed, type ReadOptions, readCandidates, type Topology } from "./topology.ts";
+import { cachedReadCandidates, knownReplayed, type ReadOptions, type Topology } from "./topology.ts";
 
 /** Where routing learns the cluster's state: the cluster object, usually through a cache. */
 export interface TopologySource {
-  get(): Promise<Topology>;
+  /** The topology; a cached one may be returned as is, without a promise. */
+  get(): Topology | Promise<Topology>;
   /** Forgets a cached copy after a node failed, so that the next call asks again. */
   invalidate(): void;
 }
@@ -86,11 +87,27 @@ export class Db {
    * this router's last write, trying the next one when a replica is unreachable, else on the
    * primary.
    */
-  async read<T>(fn: (sql: PgConnection) => Promise<T>, options: ReadOptions = {}): Promise<T> {
-    const topology = await this.#topology.get();
+  read<T>(fn: (sql: PgConnection) => Promise<T>, options: ReadOptions = {}): Promise<T> {
+    let topology: Topology | Promise<Topology>;
+    try {
+      topology = this.#topology.get();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // A cached topology comes back synchronously: then the read starts without waiting a tick.
+    return topology instanceof Promise
+      ? topology.then((t) => this.#read(t, fn, options))
+      : this.#read(topology, fn, options);
+  }
+
+  async #read<T>(
+    topology: Topology,
+    fn: (sql: PgConnection) => Promise<T>,
+    options: ReadOptions,
+  ): Promise<T> {
     const after = this.#lastWriteLsn;
     if (after !== POSITION_UNKNOWN) {
-      for (const node of readCandidates(topology, options)) {
+      for (const node of cachedReadCandidates(topology, options)) {
         try {
           return await this.#pools.get(node.name).use(async (sql) => {
             if (after !== undefined && !knownReplayed(node, after) && !(await hasReplayed(sql, after))) {

@@ -193,12 +193,9 @@ export class Pool<C> {
    */
   acquire(): Promise<Lease<C>> {
     if (this.#closed) return Promise.reject(new PoolClosedError(this.name));
-    this.#rescale();
-    if (this.#waiters.length === 0) {
-      const idle = this.#idle.pop();
-      if (idle !== undefined) return Promise.resolve(this.#lend(idle));
-      if (this.#open < this.#limit) return this.#openAndLend();
-    }
+    const idle = this.#takeIdle();
+    if (idle !== undefined) return Promise.resolve(this.#lease(idle));
+    if (this.#waiters.length === 0 && this.#open < this.#limit) return this.#openAndLend();
     return new Promise((resolve, reject) => {
       const waiter: Waiter<C> = { since: this.#clock.now(), timer: undefined, resolve, reject };
       waiter.timer = this.#clock.setTimeout(() => {
@@ -216,16 +213,12 @@ export class Pool<C> {
   }
 
   /** Runs `fn` with a connection and releases it, as broken when `isBroken(err)` says so. */
-  async use<T>(fn: (connection: C) => Promise<T>): Promise<T> {
-    const lease = await this.acquire();
-    try {
-      const value = await fn(lease.connection);
-      lease.release();
-      return value;
-    } catch (err) {
-      lease.release(this.#isBroken(err));
-      throw err;
-    }
+  use<T>(fn: (connection: C) => Promise<T>): Promise<T> {
+    // The common case, an idle connection and nobody queued, lends it without a lease object
+    // or a wait for `acquire`'s promise: this is every routed query's path.
+    const idle = this.#closed ? undefined : this.#takeIdle();
+    if (idle !== undefined) return this.#run(idle, fn);
+    return this.acquire().then((lease) => this.#run(lease.connection, fn));
   }
 
   stats(): PoolStats {
@@ -263,10 +256,28 @@ export class Pool<C> {
     return this.#idle.length + this.#inUse.size + this.#opening;
   }
 
-  #lend(connection: C): Lease<C> {
+  /** Rescales, then pops an idle connection and lends it, unless callers are queued first. */
+  #takeIdle(): C | undefined {
+    this.#rescale();
+    if (this.#waiters.length > 0) return undefined;
+    const idle = this.#idle.pop();
+    if (idle !== undefined) this.#lend(idle);
+    return idle;
+  }
+
+  #lend(connection: C): void {
     this.#inUse.add(connection);
     this.#counters.acquired++;
-    this.#window.peakInUse = Math.max(this.#window.peakInUse, this.#inUse.size);
+    if (this.#inUse.size > this.#window.peakInUse) this.#window.peakInUse = this.#inUse.size;
+  }
+
+  #lendLease(connection: C): Lease<C> {
+    this.#lend(connection);
+    return this.#lease(connection);
+  }
+
+  /** A lent connection wrapped so that it is released exactly once. */
+  #lease(connection: C): Lease<C> {
     let released = false;
     return {
       connection,
@@ -276,6 +287,18 @@ export class Pool<C> {
         this.#release(connection, broken);
       },
     };
+  }
+
+  /** Runs `fn` on a lent connection and releases it, as broken when `isBroken(err)` says so. */
+  async #run<T>(connection: C, fn: (connection: C) => Promise<T>): Promise<T> {
+    try {
+      const value = await fn(connection);
+      this.#release(connection, false);
+      return value;
+    } catch (err) {
+      this.#release(connection, this.#isBroken(err));
+      throw err;
+    }
   }
 
   async #openAndLend(): Promise<Lease<C>> {
@@ -295,7 +318,7 @@ export class Pool<C> {
       this.#destroy(connection);
       throw new PoolClosedError(this.name);
     }
-    return this.#lend(connection);
+    return this.#lendLease(connection);
   }
 
   #release(connection: C, broken: boolean): void {
@@ -305,7 +328,7 @@ export class Pool<C> {
       this.#destroy(connection);
     } else {
       const waiter = this.#waiters.shift();
-      if (waiter) this.#handOver(waiter, () => Promise.resolve(this.#lend(connection)));
+      if (waiter) this.#handOver(waiter, () => Promise.resolve(this.#lendLease(connection)));
       else this.#idle.push(connection);
     }
     this.#rescale();
@@ -317,7 +340,7 @@ export class Pool<C> {
     while (this.#waiters.length > 0 && !this.#closed) {
       const idle = this.#idle.pop();
       if (idle !== undefined) {
-        this.#handOver(this.#waiters.shift() as Waiter<C>, () => Promise.resolve(this.#lend(idle)));
+        this.#handOver(this.#waiters.shift() as Waiter<C>, () => Promise.resolve(this.#lendLease(idle)));
       } else if (this.#open < this.#limit) {
         this.#handOver(this.#waiters.shift() as Waiter<C>, () => this.#openAndLend());
       } else {

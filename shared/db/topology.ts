@@ -71,6 +71,31 @@ export function readCandidates(topology: Topology, options: ReadOptions = {}): N
     .sort((a, b) => rank(a) - rank(b) || (a.lagMs ?? 0) - (b.lagMs ?? 0) || a.name.localeCompare(b.name));
 }
 
+/** Most bounds remembered per topology: callers use a handful, but nothing stops one varying them. */
+const MAX_CACHED_BOUNDS = 32;
+const candidatesByTopology = new WeakMap<Topology, Map<string, readonly NodeView[]>>();
+
+/**
+ * {@link readCandidates}, remembered per topology object and bounds: a topology is a snapshot
+ * (routing replaces it, never changes it), so every read between two refreshes reuses one list.
+ */
+export function cachedReadCandidates(topology: Topology, options: ReadOptions): readonly NodeView[] {
+  const region = options.region;
+  const key = `${options.maxLagMs}|${typeof region === "string" ? `s${region}` : `a${JSON.stringify(region ?? [])}`}`;
+  let byBounds = candidatesByTopology.get(topology);
+  if (byBounds === undefined) {
+    byBounds = new Map();
+    candidatesByTopology.set(topology, byBounds);
+  }
+  let candidates = byBounds.get(key);
+  if (candidates === undefined) {
+    if (byBounds.size >= MAX_CACHED_BOUNDS) byBounds.clear();
+    candidates = readCandidates(topology, options);
+    byBounds.set(key, candidates);
+  }
+  return candidates;
+}
+
 /** True when the node is known to have replayed `lsn` (false when unknown). */
 export function knownReplayed(node: NodeView, lsn: string): boolean {
   return node.replayLsn !== undefined && lsnReached(node.replayLsn, lsn);

@@ -25,14 +25,17 @@ function configOf(env: Env): DbConfig {
 
 /** The cluster object's topology, reused for `topologyCacheMs` by every request of the isolate. */
 export function clusterTopology(env: Env, ttlMs: number): TopologySource {
+  const fetchTopology = async (): Promise<Topology> => {
+    // The stub's type drops the failure branch (its `details` is not serialisable as typed).
+    const result = (await env.DB_CLUSTER.getByName(CLUSTER_OBJECT).topology()) as Result<Topology>;
+    if (!result.ok) throw new DbUnavailableError(result.error.message);
+    cached = { topology: result.value, at: Date.now() };
+    return result.value;
+  };
   return {
-    async get() {
+    get() {
       if (cached && Date.now() - cached.at < ttlMs) return cached.topology;
-      // The stub's type drops the failure branch (its `details` is not serialisable as typed).
-      const result = (await env.DB_CLUSTER.getByName(CLUSTER_OBJECT).topology()) as Result<Topology>;
-      if (!result.ok) throw new DbUnavailableError(result.error.message);
-      cached = { topology: result.value, at: Date.now() };
-      return result.value;
+      return fetchTopology();
     },
     invalidate() {
       cached = undefined;
