@@ -48,16 +48,22 @@ function row(name: string, tasks: number, seconds: number, latencies: number[], 
   };
 }
 
-/** Producers enqueue batches of 100 while consumers lease 100 and ack them in one request. */
-async function batched(ctx: BenchContext, total: number): Promise<BenchRow> {
+/**
+ * Producers enqueue batches of 100 while consumers lease 100 and ack them in one request; with
+ * `queues` > 1 the same tasks are spread over that many queues (objects), producer and consumer
+ * `k` working on queue `k % queues`.
+ */
+async function batched(ctx: BenchContext, total: number, queues = 1): Promise<BenchRow> {
   const latencies: number[] = [];
   const t = timedTransport(ctx, latencies);
-  const queue = queueName("batched");
+  const names = Array.from({ length: queues }, (_, k) => queueName(`batched${k}`));
+  const producers = Math.max(PRODUCERS, queues);
   let enqueued = 0;
   let acked = 0;
   let finished = 0;
   const started = performance.now();
-  const produce = async () => {
+  const produce = async (_: unknown, k: number) => {
+    const queue = names[k % queues] as string;
     while (enqueued < total) {
       const n = Math.min(BATCH, total - enqueued);
       enqueued += n;
@@ -65,7 +71,8 @@ async function batched(ctx: BenchContext, total: number): Promise<BenchRow> {
       unwrap(await t.enqueue(queue, { tasks }));
     }
   };
-  const consume = async () => {
+  const consume = async (_: unknown, k: number) => {
+    const queue = names[k % queues] as string;
     while (acked < total) {
       const { tasks } = unwrap(await t.lease(queue, { max: BATCH, waitMs: 200 }));
       if (tasks.length === 0) continue;
@@ -76,17 +83,17 @@ async function batched(ctx: BenchContext, total: number): Promise<BenchRow> {
     }
   };
   await Promise.all([
-    ...Array.from({ length: PRODUCERS }, produce),
+    ...Array.from({ length: producers }, produce),
     ...Array.from({ length: CONSUMERS }, consume),
   ]);
   // Until the last ack: the other consumers' open polls ending afterwards do not count.
   const seconds = (finished - started) / 1000;
   return row(
-    `${total} tasks end to end, batches of ${BATCH}`,
+    `${total} tasks end to end, batches of ${BATCH}${queues > 1 ? `, spread over ${queues} queues` : ""}`,
     total,
     seconds,
     latencies,
-    `${latencies.length} requests; ${PRODUCERS} producers, ${CONSUMERS} consumers, one queue`,
+    `${latencies.length} requests; ${producers} producers, ${CONSUMERS} consumers, ${queues === 1 ? "one queue" : `${queues} queues`}`,
   );
 }
 
@@ -150,7 +157,12 @@ async function bullmq(total: number): Promise<BenchRow> {
 
 const suite: BenchSuite = async (ctx) => {
   const total = ctx.quick ? 2_000 : 20_000;
-  const rows = [await batched(ctx, total), await single(ctx, ctx.quick ? 300 : 3_000)];
+  const rows = [
+    await batched(ctx, total),
+    await single(ctx, ctx.quick ? 300 : 3_000),
+    // How throughput grows with objects; locally they share the machine's two cores.
+    await batched(ctx, total, 4),
+  ];
   const redis = await connectRedis();
   redis?.disconnect();
   if (redis) {
