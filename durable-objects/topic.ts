@@ -223,6 +223,22 @@ export class TopicObject extends DurableObject<Env> {
     });
   }
 
+  /**
+   * Moves a subscription's dead letters (those with `seqs`, or all) back to pending deliveries
+   * with their attempts reset, for the alarm to dispatch at once. Seqs that are not dead letters of
+   * the subscription are skipped. Never refused for backpressure: the events were accepted once,
+   * and refusing would only leave them where they are; they count as pending from now on.
+   */
+  async redriveDeadLetters(id: string, seqs: number[] | undefined): Promise<Result<{ redriven: number }>> {
+    await this.ready;
+    const sub = this.dispatcher.subscription(id);
+    if (!sub) return this.unknownSubscription(id);
+    const { redriven, restored } = this.dispatcher.redrive(sub, seqs, Date.now());
+    this.retained += restored;
+    this.commit();
+    return ok({ redriven });
+  }
+
   /** Retained events from `fromSeq` on, for pull consumers. */
   async events(topic: string, query: EventsQueryInput): Promise<EventsPageValue> {
     await this.ready;

@@ -19,6 +19,7 @@ import { afterFailure, shouldPause } from "../logic/retry-schedule.ts";
 import {
   type DeliveryRow,
   type EventRow,
+  type Redrive,
   type Subscriber,
   type SubscriptionRow,
   type TopicStore,
@@ -98,6 +99,18 @@ export class WebhookDispatcher {
   /** Takes a paused subscription back into service. */
   resume(sub: Subscriber): void {
     this.setPaused(sub, false);
+  }
+
+  /**
+   * Puts a subscription's dead letters (those with `seqs`, or all) back among its pending
+   * deliveries, due at `now` with their attempts reset; they then go out in dispatch order like
+   * any delivery. A paused subscription stays paused: each redriven event gets one attempt, whose
+   * success resumes the subscription and whose failure dead-letters the event again.
+   */
+  redrive(sub: Subscriber, seqs: number[] | undefined, now: number): Redrive {
+    const done = this.store.redriveDeadLetters(sub.id, seqs, now);
+    this.pending += done.redriven;
+    return done;
   }
 
   /**

@@ -5,7 +5,7 @@
 import type { BackoffPolicy } from "../../shared/resilience/backoff.ts";
 import type { BusEventValue } from "../../shared/schemas/bus.ts";
 import type { Sql } from "../lib/sql.ts";
-import type { Priority } from "../logic/dispatch-order.ts";
+import { dispatchRank, PRIORITIES, type Priority } from "../logic/dispatch-order.ts";
 
 /** The topic's schema, by version (see `migrate`). */
 export const TOPIC_SCHEMA = [
@@ -193,6 +193,23 @@ export const toEvent = (row: EventRow, topic: string): BusEventValue => ({
 /** An event no delivery and no unacked socket send still needs (`e` is the events table). */
 const UNPINNED = `NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.seq = e.seq)
        AND NOT EXISTS (SELECT 1 FROM socket_unacked u WHERE u.seq = e.seq)`;
+
+/**
+ * The dead letters of subscription `?` a redrive takes: those whose seq is in the JSON array `?`
+ * (given twice), or all of them when it is null. `t` names the dead letters table in the statement.
+ */
+const chosen = (t: string) => `${t}.sub_id = ? AND (? IS NULL OR ${t}.seq IN (SELECT value FROM json_each(?)))`;
+
+/** The dispatch rank of each priority for a non-critical event, as a JSON object for SQL to look up. */
+const RANK_OF_PRIORITY = JSON.stringify(Object.fromEntries(PRIORITIES.map((p) => [p, dispatchRank(p, false)])));
+
+/** What a redrive did. */
+export interface Redrive {
+  /** Dead letters that became pending deliveries. */
+  redriven: number;
+  /** Events put back into the log from their dead letters' copies, having been pruned meanwhile. */
+  restored: number;
+}
 
 /** Every statement the topic object runs. */
 export class TopicStore {
@@ -451,6 +468,48 @@ export class TopicStore {
       subId,
       limit,
     );
+  }
+
+  /**
+   * Moves a subscription's dead letters (those with `seqs`, or all) back to pending deliveries due
+   * at `dueAt`, with no attempts made, and takes them off the subscription's and the topic's
+   * dead-letter counts. An event pruned since is put back from the dead letter's copy, so that
+   * dispatch finds it. In SQL, so that no event body passes through memory.
+   */
+  redriveDeadLetters(subId: string, seqs: number[] | undefined, dueAt: number): Redrive {
+    const list = seqs === undefined ? null : JSON.stringify(seqs);
+    const selection = [subId, list, list] as const;
+    // `changes()`, not rows written: those count index entries too.
+    const restored = this.changes(
+      `INSERT INTO events (seq, id, type, priority, critical, published_at, data)
+       SELECT seq, event ->> '$.id', event ->> '$.type', event ->> '$.priority',
+         iif(event ->> '$.critical', 1, 0), event ->> '$.publishedAt', event -> '$.data'
+       FROM dead_letters WHERE ${chosen("dead_letters")}
+         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.seq = dead_letters.seq)`,
+      ...selection,
+    );
+    const redriven = this.changes(
+      `INSERT INTO deliveries (sub_id, seq, rank, critical, due_at)
+       SELECT d.sub_id, d.seq, iif(e.critical = 1, ?, ? ->> e.priority), e.critical, ?
+       FROM dead_letters d JOIN events e ON e.seq = d.seq WHERE ${chosen("d")}
+       ON CONFLICT (sub_id, seq) DO NOTHING`,
+      dispatchRank("normal", true),
+      RANK_OF_PRIORITY,
+      dueAt,
+      ...selection,
+    );
+    const removed = this.changes(`DELETE FROM dead_letters WHERE ${chosen("dead_letters")}`, ...selection);
+    if (removed > 0) {
+      this.sql.run("UPDATE subscriptions SET dead_letters = dead_letters - ? WHERE id = ?", removed, subId);
+      this.sql.run("UPDATE topic_meta SET failed = failed - ?", removed);
+    }
+    return { redriven, restored };
+  }
+
+  /** Runs a statement; returns how many rows it inserted, updated or deleted. */
+  private changes(statement: string, ...bindings: (string | number | null)[]): number {
+    this.sql.run(statement, ...bindings);
+    return this.sql.one<{ n: number }>("SELECT changes() AS n")?.n ?? 0;
   }
 
   // Critical events sent to sockets and not yet acknowledged

@@ -58,6 +58,7 @@ export interface BusOperations {
     id: string,
     options?: unknown,
   ): Promise<Result<{ deadLetters: DeadLetterValue[] }>>;
+  redriveDeadLetters(topic: string, id: string, input?: unknown): Promise<Result<{ redriven: number }>>;
   events(topic: string, query?: unknown): Promise<Result<EventsPageValue>>;
   stats(topic: string): Promise<Result<TopicStatsValue>>;
   configure(topic: string, patch: unknown): Promise<Result<TopicConfigValue>>;
@@ -138,6 +139,10 @@ class HttpOperations implements BusOperations {
   deadLetters(topic: string, id: string, options: { limit?: number } = {}) {
     const url = path(topic, `/subscriptions/${encodeURIComponent(id)}/dead-letters${query(options)}`);
     return this.request<{ deadLetters: DeadLetterValue[] }>("GET", url);
+  }
+  redriveDeadLetters(topic: string, id: string, input: unknown = {}) {
+    const url = path(topic, `/subscriptions/${encodeURIComponent(id)}/dead-letters/redrive`);
+    return this.request<{ redriven: number }>("POST", url, input);
   }
   events(topic: string, q: { fromSeq?: number; limit?: number; filter?: string } = {}) {
     return this.request<EventsPageValue>("GET", path(topic, `/events${query(q)}`));
@@ -243,6 +248,15 @@ export class BusClient {
     return this.run((o) => o.deadLetters(topic, id, limit === undefined ? {} : { limit })).then(
       (r) => r.deadLetters,
     );
+  }
+
+  /**
+   * Delivers a subscription's dead letters again (those with `seqs`, or all), attempts reset;
+   * returns how many are pending again (seqs that are not dead letters are skipped).
+   */
+  redriveDeadLetters(topic: string, id: string, seqs?: number[]): Promise<number> {
+    const input = seqs === undefined ? {} : { seqs };
+    return this.run((o) => o.redriveDeadLetters(topic, id, input)).then((r) => r.redriven);
   }
 
   /** Pulls retained events from `fromSeq` on; continue from the returned `nextSeq`. */

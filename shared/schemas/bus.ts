@@ -213,6 +213,28 @@ export const DeadLetter = z
 
 export const DeadLetterList = z.object({ deadLetters: z.array(DeadLetter) }).openapi("DeadLetterList");
 
+/** Most dead letters one redrive names. */
+export const MAX_REDRIVE_SEQS = 1000;
+
+export const DeadLetterRedriveRequest = z
+  .object({
+    seqs: z
+      .array(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER))
+      .min(1)
+      .max(MAX_REDRIVE_SEQS)
+      .optional()
+      .openapi({
+        description:
+          "Seqs of the dead letters to redrive; all of them when absent. Seqs that are not dead letters of the subscription are skipped.",
+        example: [3, 7],
+      }),
+  })
+  .openapi("DeadLetterRedriveRequest");
+
+export const DeadLettersRedriven = z
+  .object({ redriven: z.number().int().openapi({ description: "Dead letters now pending again" }) })
+  .openapi("DeadLettersRedriven");
+
 /** The patterns of a comma-separated filter, blanks dropped. */
 export function splitFilter(raw: string | undefined): string[] {
   return (raw ?? "")
@@ -239,3 +261,4 @@ export type TopicStatsValue = z.infer<typeof TopicStats>;
 export type TopicConfigValue = z.infer<typeof TopicConfig>;
 export type TopicConfigPatchValue = z.infer<typeof TopicConfigPatch>;
 export type DeadLetterValue = z.infer<typeof DeadLetter>;
+export type DeadLetterRedriveInput = z.infer<typeof DeadLetterRedriveRequest>;

@@ -4,6 +4,8 @@ import type { Env } from "../../shared/env.ts";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
 import {
   DeadLetterList,
+  DeadLetterRedriveRequest,
+  DeadLettersRedriven,
   type DeadLetterValue,
   Deleted,
   EventsPage,
@@ -134,6 +136,22 @@ const deadLetters = createRoute({
   responses: { 200: jsonResponse(DeadLetterList, "Dead letters"), ...notFound, ...commonErrors },
 });
 
+const redriveDeadLetters = createRoute({
+  method: "post",
+  path: "/{topic}/subscriptions/{id}/dead-letters/redrive",
+  tags,
+  summary: "Deliver dead letters again (the listed seqs, or all), with their attempts reset",
+  description:
+    "Moves the dead letters back to the subscription's pending deliveries, due at once and sent in priority order like any delivery, with `maxAttempts` attempts again. Seqs that are not dead letters of the subscription are skipped (not counted). Never refused for backpressure: redriven deliveries count as pending, so publishes may get 429 until they drain. A paused subscription stays paused: each redriven event gets one attempt; a success resumes the subscription, a failure dead-letters the event again (resume first to give them every attempt).",
+  security: bearerSecurity,
+  request: { params: subscriptionParams, body: { ...jsonBody(DeadLetterRedriveRequest), required: false } },
+  responses: {
+    200: jsonResponse(DeadLettersRedriven, "How many dead letters are pending again"),
+    ...notFound,
+    ...commonErrors,
+  },
+});
+
 const subscribe = createRoute({
   method: "get",
   path: "/{topic}/subscribe",
@@ -219,6 +237,11 @@ export const busRoutes = createRouter()
     const { topic, id } = c.req.valid("param");
     const list = await topicObject(c.env, topic).deadLetters(id, c.req.valid("query").limit);
     return c.json(unwrap<{ deadLetters: DeadLetterValue[] }>(list), 200);
+  })
+  .openapi(redriveDeadLetters, async (c) => {
+    const { topic, id } = c.req.valid("param");
+    const redriven = await topicObject(c.env, topic).redriveDeadLetters(id, c.req.valid("json").seqs);
+    return c.json(unwrap(redriven), 200);
   })
   .openapi(subscribe, async (c) => {
     const { topic } = c.req.valid("param");

@@ -5,6 +5,7 @@ import { z } from "@hono/zod-openapi";
 import type { Env } from "../../shared/env.ts";
 import { ok, type Result } from "../../shared/errors.ts";
 import {
+  DeadLetterRedriveRequest,
   type DeadLetterValue,
   type EventsPageValue,
   EventsQuery,
@@ -72,6 +73,13 @@ export class BusRpc extends RpcTarget {
     const parsed = parseInput(Limit, options, "query");
     if (!parsed.ok) return parsed;
     return validName(topic) ?? this.#object(topic).deadLetters(String(id), parsed.value.limit);
+  }
+
+  /** As `POST /v1/topics/{topic}/subscriptions/{id}/dead-letters/redrive`. */
+  async redriveDeadLetters(topic: string, id: string, input: unknown = {}): Promise<Result<{ redriven: number }>> {
+    const parsed = parseInput(DeadLetterRedriveRequest, input, "json");
+    if (!parsed.ok) return parsed;
+    return validName(topic) ?? this.#object(topic).redriveDeadLetters(String(id), parsed.value.seqs);
   }
 
   /** As `GET /v1/topics/{topic}/events` (numbers may be given as numbers). */
