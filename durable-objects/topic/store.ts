@@ -198,10 +198,13 @@ const UNPINNED = `NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.seq = e.seq)
  * The dead letters of subscription `?` a redrive takes: those whose seq is in the JSON array `?`
  * (given twice), or all of them when it is null. `t` names the dead letters table in the statement.
  */
-const chosen = (t: string) => `${t}.sub_id = ? AND (? IS NULL OR ${t}.seq IN (SELECT value FROM json_each(?)))`;
+const chosen = (t: string) =>
+  `${t}.sub_id = ? AND (? IS NULL OR ${t}.seq IN (SELECT value FROM json_each(?)))`;
 
 /** The dispatch rank of each priority for a non-critical event, as a JSON object for SQL to look up. */
-const RANK_OF_PRIORITY = JSON.stringify(Object.fromEntries(PRIORITIES.map((p) => [p, dispatchRank(p, false)])));
+const RANK_OF_PRIORITY = JSON.stringify(
+  Object.fromEntries(PRIORITIES.map((p) => [p, dispatchRank(p, false)])),
+);
 
 /** What a redrive did. */
 export interface Redrive {

@@ -76,7 +76,11 @@ export class BusRpc extends RpcTarget {
   }
 
   /** As `POST /v1/topics/{topic}/subscriptions/{id}/dead-letters/redrive`. */
-  async redriveDeadLetters(topic: string, id: string, input: unknown = {}): Promise<Result<{ redriven: number }>> {
+  async redriveDeadLetters(
+    topic: string,
+    id: string,
+    input: unknown = {},
+  ): Promise<Result<{ redriven: number }>> {
     const parsed = parseInput(DeadLetterRedriveRequest, input, "json");
     if (!parsed.ok) return parsed;
     return validName(topic) ?? this.#object(topic).redriveDeadLetters(String(id), parsed.value.seqs);

@@ -1,4 +1,4 @@
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { BusClient } from "../../../shared/client/bus.ts";
@@ -51,6 +51,42 @@ describe("the typed client over the service binding", () => {
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({ code: "backpressure", status: 429 });
     expect(Number((err as ApiError).headers["Retry-After"])).toBeGreaterThanOrEqual(1);
+  });
+
+  it("redrives dead letters over the binding and over HTTP, with the contract's errors", async () => {
+    let up = false;
+    receiver(() => (up ? 200 : 503));
+    const topic = unique("client");
+    const overBinding = bus();
+    const overHttp = BusClient.http({
+      baseUrl: "http://localhost",
+      token: TOKEN,
+      fetch: (request) => exports.default.fetch(request),
+    });
+    const { id } = await overBinding.createSubscription(topic, {
+      url: "http://127.0.0.1:9/hook",
+      maxAttempts: 1,
+    });
+    await overBinding.publish(topic, [{ type: "a" }, { type: "b" }]);
+    await vi.waitFor(async () => expect((await overBinding.stats(topic)).failed).toBe(2));
+    up = true;
+
+    expect(await overBinding.redriveDeadLetters(topic, id, [1, 99])).toBe(1);
+    expect(await overHttp.redriveDeadLetters(topic, id, [2])).toBe(1);
+    for (const client of [overBinding, overHttp]) {
+      await expect(client.redriveDeadLetters(topic, "sub_nope")).rejects.toMatchObject({
+        code: "not_found",
+        status: 404,
+      });
+      await expect(client.redriveDeadLetters(topic, id, [])).rejects.toMatchObject({
+        code: "invalid_request",
+        details: { field: "seqs" },
+      });
+    }
+    await vi.waitFor(async () => {
+      await runDurableObjectAlarm(env.TOPICS.getByName(topic));
+      expect(await overHttp.stats(topic)).toMatchObject({ delivered: 2, failed: 0, pending: 0 });
+    });
   });
 
   it("subscribes over a WebSocket, replays from fromSeq and acks critical events", async () => {

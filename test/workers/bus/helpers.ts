@@ -14,14 +14,14 @@ export interface Received {
 /**
  * Stands in for webhook receivers, which a test inside workerd cannot run (the node-side
  * integration tests use a real `node:http` one): records each request the topic sends and
- * answers with `status()`.
+ * answers with `status()` (a promise holds the request in flight until it settles).
  */
-export function receiver(status: () => number = () => 200) {
+export function receiver(status: () => number | Promise<number> = () => 200) {
   const received: Received[] = [];
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const request = new Request(input, init);
     const body = await request.text();
-    const answer = status();
+    const answer = await status();
     received.push({
       url: request.url,
       headers: request.headers,
