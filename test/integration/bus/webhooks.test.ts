@@ -97,6 +97,43 @@ describe("webhooks to a real receiver", () => {
     await until(async () => ((await stats(topic)).pending === 0 ? true : undefined));
   });
 
+  it("deliver a dead letter, signed, when it is redriven after the receiver came back", async () => {
+    const hook = await receiver();
+    const url = hook.url;
+    await hook.stop();
+    const topic = topicName();
+    const sub = await subscribe(topic, {
+      url,
+      maxAttempts: 2,
+      retry: { initialDelayMs: 100, maxDelayMs: 200 },
+    });
+    const [seq] = await publish(topic, { type: "invoice.overdue", data: { id: 7 } });
+    await until(
+      async () => ((await stats(topic)).subscriptions[0].deadLetters === 1 ? true : undefined),
+      15_000,
+      "the dead letter",
+    );
+    await hook.start();
+    const redrive = `/v1/topics/${topic}/subscriptions/${sub.id}/dead-letters/redrive`;
+    expect(await worker.current.call("POST", redrive, { seqs: [seq] })).toEqual({
+      status: 200,
+      body: { redriven: 1 },
+    });
+    const arrival = await until(async () => hook.delivered[0], 15_000, "the redriven event");
+    expect(new Webhook(sub.secret).verify(arrival.body, arrival.headers)).toMatchObject({
+      topic,
+      seq,
+      type: "invoice.overdue",
+      data: { id: 7 },
+    });
+    await until(async () => {
+      const s = await stats(topic);
+      return s.delivered === 1 && s.failed === 0 && s.pending === 0 && s.subscriptions[0].deadLetters === 0
+        ? true
+        : undefined;
+    });
+  });
+
   it("lose nothing across a restart of the Worker", async () => {
     const hook = await receiver();
     const url = hook.url;
