@@ -184,7 +184,7 @@ const stats = createRoute({
   tags,
   summary: "Counters of the topic and of each subscription",
   description:
-    "`delivered` and `failed` count webhook deliveries (one per event and subscription) that succeeded or went to dead letters; `pending` counts those still to be made; `rejected` counts events refused by backpressure.",
+    "`delivered` and `failed` count webhook deliveries (one per event and subscription) that succeeded or went to dead letters (less those redriven since); `pending` counts those still to be made; `rejected` counts events refused by backpressure.",
   security: bearerSecurity,
   request: { params },
   responses: { 200: jsonResponse(TopicStats, "Stats"), ...commonErrors },
