@@ -34,6 +34,29 @@ async function publish(topic: string, body: unknown): Promise<number[]> {
 
 const stats = async (topic: string) => (await worker.current.call("GET", `/v1/topics/${topic}/stats`)).body;
 
+/**
+ * A receiver that is down (started once for a port, then stopped) and a subscription of a new
+ * topic to it that gives up on a normal event after 2 quick attempts.
+ */
+async function subscriptionToDownReceiver() {
+  const hook = await receiver();
+  await hook.stop();
+  const topic = topicName();
+  const sub = await subscribe(topic, {
+    url: hook.url,
+    maxAttempts: 2,
+    retry: { initialDelayMs: 100, maxDelayMs: 300 },
+  });
+  return { hook, topic, sub };
+}
+
+const oneDeadLetter = (topic: string) =>
+  until(
+    async () => ((await stats(topic)).subscriptions[0].deadLetters === 1 ? true : undefined),
+    15_000,
+    "the dead letter",
+  );
+
 describe("webhooks to a real receiver", () => {
   it("sign every request so that the standardwebhooks package verifies it", async () => {
     const hook = await receiver();
@@ -65,22 +88,10 @@ describe("webhooks to a real receiver", () => {
   });
 
   it("dead-letter normal events past maxAttempts while the receiver is down, and deliver critical ones once it is back", async () => {
-    const hook = await receiver();
-    const url = hook.url;
-    await hook.stop();
-    const topic = topicName();
-    const sub = await subscribe(topic, {
-      url,
-      maxAttempts: 2,
-      retry: { initialDelayMs: 100, maxDelayMs: 300 },
-    });
+    const { hook, topic, sub } = await subscriptionToDownReceiver();
     await publish(topic, { type: "report.ready" });
     await publish(topic, { type: "payment.failed", critical: true });
-    await until(
-      async () => ((await stats(topic)).subscriptions[0].deadLetters === 1 ? true : undefined),
-      15_000,
-      "the dead letter",
-    );
+    await oneDeadLetter(topic);
     const dead = await worker.current.call("GET", `/v1/topics/${topic}/subscriptions/${sub.id}/dead-letters`);
     expect(dead.body.deadLetters).toEqual([
       expect.objectContaining({
@@ -98,21 +109,9 @@ describe("webhooks to a real receiver", () => {
   });
 
   it("deliver a dead letter, signed, when it is redriven after the receiver came back", async () => {
-    const hook = await receiver();
-    const url = hook.url;
-    await hook.stop();
-    const topic = topicName();
-    const sub = await subscribe(topic, {
-      url,
-      maxAttempts: 2,
-      retry: { initialDelayMs: 100, maxDelayMs: 200 },
-    });
+    const { hook, topic, sub } = await subscriptionToDownReceiver();
     const [seq] = await publish(topic, { type: "invoice.overdue", data: { id: 7 } });
-    await until(
-      async () => ((await stats(topic)).subscriptions[0].deadLetters === 1 ? true : undefined),
-      15_000,
-      "the dead letter",
-    );
+    await oneDeadLetter(topic);
     await hook.start();
     const redrive = `/v1/topics/${topic}/subscriptions/${sub.id}/dead-letters/redrive`;
     expect(await worker.current.call("POST", redrive, { seqs: [seq] })).toEqual({
