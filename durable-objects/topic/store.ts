@@ -491,6 +491,7 @@ export class TopicStore {
          AND NOT EXISTS (SELECT 1 FROM events e WHERE e.seq = dead_letters.seq)`,
       ...selection,
     );
+    // `json ->> label` reads that key of the JSON object: the rank of the event's priority.
     const redriven = this.changes(
       `INSERT INTO deliveries (sub_id, seq, rank, critical, due_at)
        SELECT d.sub_id, d.seq, iif(e.critical = 1, ?, ? ->> e.priority), e.critical, ?
