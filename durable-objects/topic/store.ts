@@ -293,7 +293,7 @@ export class TopicStore {
 
   /** Deletes the events published at or before `before` that nobody still has to receive. */
   deletePublishedBefore(before: number): number {
-    return this.sql.run(
+    return this.sql.count(
       `DELETE FROM events WHERE seq IN (SELECT seq FROM events e WHERE published_at <= ? AND ${UNPINNED})`,
       before,
     );
@@ -301,7 +301,7 @@ export class TopicStore {
 
   /** Deletes the `excess` oldest events nobody still has to receive. Returns how many went. */
   deleteOldest(excess: number): number {
-    return this.sql.run(
+    return this.sql.count(
       `DELETE FROM events WHERE seq IN (SELECT seq FROM events e WHERE ${UNPINNED} ORDER BY seq LIMIT ?)`,
       excess,
     );
@@ -332,7 +332,7 @@ export class TopicStore {
 
   /** Deletes a subscription with its deliveries and dead letters; returns how many deliveries went. */
   deleteSubscription(id: string): number {
-    const deliveries = this.sql.run("DELETE FROM deliveries WHERE sub_id = ?", id);
+    const deliveries = this.sql.count("DELETE FROM deliveries WHERE sub_id = ?", id);
     this.sql.run("DELETE FROM dead_letters WHERE sub_id = ?", id);
     this.sql.run("DELETE FROM subscriptions WHERE id = ?", id);
     return deliveries;
@@ -379,7 +379,7 @@ export class TopicStore {
 
   /** Deletes one delivery; returns 1 if it was there, else 0. */
   deleteDelivery(subId: string, seq: number): number {
-    return this.sql.run("DELETE FROM deliveries WHERE sub_id = ? AND seq = ?", subId, seq);
+    return this.sql.count("DELETE FROM deliveries WHERE sub_id = ? AND seq = ?", subId, seq);
   }
 
   /** Up to `limit` deliveries due by `now`, in dispatch order. */
@@ -482,8 +482,7 @@ export class TopicStore {
   redriveDeadLetters(subId: string, seqs: number[] | undefined, dueAt: number): Redrive {
     const list = seqs === undefined ? null : JSON.stringify(seqs);
     const selection = [subId, list, list] as const;
-    // `changes()`, not rows written: those count index entries too.
-    const restored = this.changes(
+    const restored = this.sql.count(
       `INSERT INTO events (seq, id, type, priority, critical, published_at, data)
        SELECT seq, event ->> '$.id', event ->> '$.type', event ->> '$.priority',
          iif(event ->> '$.critical', 1, 0), event ->> '$.publishedAt', event -> '$.data'
@@ -492,7 +491,7 @@ export class TopicStore {
       ...selection,
     );
     // `json ->> label` reads that key of the JSON object: the rank of the event's priority.
-    const redriven = this.changes(
+    const redriven = this.sql.count(
       `INSERT INTO deliveries (sub_id, seq, rank, critical, due_at)
        SELECT d.sub_id, d.seq, iif(e.critical = 1, ?, ? ->> e.priority), e.critical, ?
        FROM dead_letters d JOIN events e ON e.seq = d.seq WHERE ${chosen("d")}
@@ -502,18 +501,12 @@ export class TopicStore {
       dueAt,
       ...selection,
     );
-    const removed = this.changes(`DELETE FROM dead_letters WHERE ${chosen("dead_letters")}`, ...selection);
+    const removed = this.sql.count(`DELETE FROM dead_letters WHERE ${chosen("dead_letters")}`, ...selection);
     if (removed > 0) {
       this.sql.run("UPDATE subscriptions SET dead_letters = dead_letters - ? WHERE id = ?", removed, subId);
       this.sql.run("UPDATE topic_meta SET failed = failed - ?", removed);
     }
     return { redriven, restored };
-  }
-
-  /** Runs a statement; returns how many rows it inserted, updated or deleted. */
-  private changes(statement: string, ...bindings: (string | number | null)[]): number {
-    this.sql.run(statement, ...bindings);
-    return this.sql.one<{ n: number }>("SELECT changes() AS n")?.n ?? 0;
   }
 
   // Critical events sent to sockets and not yet acknowledged
