@@ -207,25 +207,29 @@ export class DbClusterObject extends DurableObject<Env> {
   async createRestorePoint(name: string): Promise<Result<RestorePoint>> {
     const monitor = await this.started();
     if (!monitor) return notConfigured();
-    if (this.sql.one("SELECT name FROM db_restore_points WHERE name = ?", name)) {
-      return fail("conflict", `restore point ${name} exists already`, { field: "name" });
-    }
+    const taken = () => this.sql.one("SELECT name FROM db_restore_points WHERE name = ?", name) !== undefined;
+    const exists = () =>
+      fail<RestorePoint>("conflict", `restore point ${name} exists already`, { field: "name" });
+    if (taken()) return exists();
     return this.exclusive(async () => {
+      // Checked again under the lock: a concurrent call with the same name may have won meanwhile.
+      if (taken()) return exists();
       const primary = monitor.state.primary;
+      let lsn: string;
       try {
-        const lsn = await this.onNode(primary, (sql) => createRestorePoint(sql, name));
-        const point = { name, lsn, createdAt: Date.now(), node: primary };
-        this.sql.run(
-          "INSERT INTO db_restore_points (name, lsn, created_at, node) VALUES (?, ?, ?, ?)",
-          name,
-          lsn,
-          point.createdAt,
-          primary,
-        );
-        return ok(point);
+        lsn = await this.onNode(primary, (sql) => createRestorePoint(sql, name));
       } catch (err) {
         return this.unavailable<RestorePoint>(primary, err);
       }
+      const point = { name, lsn, createdAt: Date.now(), node: primary };
+      this.sql.run(
+        "INSERT INTO db_restore_points (name, lsn, created_at, node) VALUES (?, ?, ?, ?)",
+        name,
+        lsn,
+        point.createdAt,
+        primary,
+      );
+      return ok(point);
     });
   }
 
@@ -330,7 +334,8 @@ export class DbClusterObject extends DurableObject<Env> {
     }
     const to = choice.node.name;
     const primaryProbe = probes[from];
-    if (primaryProbe?.ok && !primaryProbe.inRecovery) {
+    const drained = primaryProbe?.ok === true && !primaryProbe.inRecovery;
+    if (drained) {
       const caughtUp = await this.drain(from, to);
       if (!caughtUp.ok) {
         this.save();
@@ -338,6 +343,7 @@ export class DbClusterObject extends DurableObject<Env> {
       }
     }
     const promoted = await this.promoteAndRecord(monitor, from, to, Date.now(), input.reason, false);
+    if (!promoted.ok && drained) await this.unfenceUnlessPromoted(from, to);
     this.save();
     this.schedule(Date.now());
     return promoted;
@@ -365,6 +371,20 @@ export class DbClusterObject extends DurableObject<Env> {
     } catch (err) {
       await this.onNode(from, unfence).catch(() => undefined);
       return this.unavailable(from, err);
+    }
+  }
+
+  /**
+   * After a switchover's promotion failed: gives the fenced primary its writes back, but only
+   * once `to` is seen still in recovery. If `to` cannot be checked, or did become a primary after
+   * all, `from` stays fenced: no writes until someone looks beats two writable primaries.
+   */
+  private async unfenceUnlessPromoted(from: string, to: string): Promise<void> {
+    try {
+      const target = await this.onNode(to, checkNode);
+      if (target.ok && target.inRecovery) await this.onNode(from, unfence);
+    } catch (err) {
+      console.error(`switchover to ${to} failed and ${to} cannot be checked: ${from} stays fenced`, err);
     }
   }
 

@@ -166,6 +166,15 @@ describe("Postgres HA against a real primary and replica", () => {
     expect(bad.body.error.details.field).toBe("name");
   });
 
+  it("creates one restore point for concurrent requests with the same name; the others get 409", async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => call("POST", "/v1/db/restore-points", { name: "raced" })),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409, 409]);
+    const listed = await call("GET", "/v1/db/restore-points");
+    expect(listed.body.restorePoints.filter((p: { name: string }) => p.name === "raced")).toHaveLength(1);
+  });
+
   it("validates switchover requests", async () => {
     const noReason = await call("POST", "/v1/db/failover", {});
     expect(noReason.status).toBe(400);
