@@ -85,6 +85,7 @@ export class TopicObject extends DurableObject<Env> {
       maxInFlight: () => this.config.maxInFlight,
       toEvent: eventOf,
       settled: () => this.commit(),
+      keepAlive: (work) => this.ctx.waitUntil(work),
     });
     this.ready = startUp(ctx, () => {
       migrate(sql, TOPIC_SCHEMA);
@@ -343,7 +344,7 @@ export class TopicObject extends DurableObject<Env> {
   /**
    * Processes what is due by the time the alarm was set for (see the lock object): prunes old
    * events, re-sends unacknowledged critical events to sockets, starts due webhook attempts and
-   * waits for them, so the runtime keeps the object alive while they run. Idempotent.
+   * waits for them (every attempt, wherever started, is also under `ctx.waitUntil`). Idempotent.
    */
   override async alarm(): Promise<void> {
     await this.ready;

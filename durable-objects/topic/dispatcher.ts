@@ -39,6 +39,8 @@ export interface DispatcherHost {
   toEvent(row: EventRow): BusEventValue;
   /** Called once an attempt is recorded and the next due ones are started: commit and re-point the alarm. */
   settled(): void;
+  /** Keeps the object alive until `work` settles (`ctx.waitUntil`), whoever started it. */
+  keepAlive(work: Promise<void>): void;
 }
 
 /** The subscriptions of one topic and the delivery of its events to them. */
@@ -162,13 +164,20 @@ export class WebhookDispatcher {
     const leaseEnd = now + sub.timeoutMs + LEASE_SLACK_MS;
     this.store.lease(sub.id, d.seq, leaseEnd);
     this.inFlight.set(key, leaseEnd);
-    return this.attempt(sub, event, d.row)
+    const work = this.attempt(sub, event, d.row)
       .catch((err) => console.error("topic: recording a webhook attempt failed", err))
-      .finally(() => {
+      .then(() => {
         this.inFlight.delete(key);
-        this.pump(Date.now());
-        this.host.settled();
+        try {
+          this.pump(Date.now());
+          this.host.settled();
+        } catch (err) {
+          // The lease brings the rest back due; nothing may escape as an unhandled rejection.
+          console.error("topic: starting the next webhook attempts failed", err);
+        }
       });
+    this.host.keepAlive(work);
+    return work;
   }
 
   private async attempt(sub: Subscriber, event: EventRow, delivery: DeliveryRow): Promise<void> {
