@@ -32,6 +32,7 @@ import { pointAlarm } from "./lib/alarm.ts";
 import { migrate, Sql, startUp } from "./lib/sql.ts";
 import { admit } from "./logic/backpressure.ts";
 import { matchesFilter } from "./logic/filter.ts";
+import { DEFAULT_WEBHOOK_BACKOFF } from "./logic/retry-schedule.ts";
 import { webhookUrlProblem } from "./logic/webhook-url.ts";
 import { WebhookDispatcher } from "./topic/dispatcher.ts";
 import { answerClose, TopicSockets } from "./topic/sockets.ts";
@@ -159,7 +160,7 @@ export class TopicObject extends DurableObject<Env> {
     const allowInsecure = this.env.ALLOW_INSECURE_WEBHOOKS === "true";
     const problem = webhookUrlProblem(input.url, { allowInsecure });
     if (problem) return fail("invalid_request", `url: ${problem}`, { field: "url" });
-    const retry = input.retry ?? { initialDelayMs: 5_000, maxDelayMs: 3_600_000 };
+    const retry = input.retry ?? DEFAULT_WEBHOOK_BACKOFF;
     if (retry.maxDelayMs < retry.initialDelayMs) {
       return fail("invalid_request", "retry.maxDelayMs: must be at least retry.initialDelayMs", {
         field: "retry.maxDelayMs",

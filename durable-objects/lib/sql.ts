@@ -77,7 +77,7 @@ export function migrate(sql: Sql, steps: readonly string[]): void {
 
 /**
  * Runs `setup` under `blockConcurrencyWhile` without letting an exception escape it (which would
- * reset the object); the error is rethrown to the first caller instead.
+ * reset the object); the error is rethrown instead to every caller that awaits the result.
  */
 export function startUp(ctx: DurableObjectState, setup: () => void): Promise<void> {
   let failure: unknown;

@@ -13,9 +13,6 @@ export type Priority = (typeof PRIORITIES)[number];
 export const TASK_STATES = ["ready", "delayed", "leased", "completed", "dead"] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
-/** The states in which a task counts as live (its dedup key is taken). */
-export const LIVE_STATES: readonly TaskState[] = ["ready", "delayed", "leased"];
-
 /** A priority's rank: `low` 0 … `critical` 3. Stored instead of the name so the index sorts by it. */
 export const priorityRank = (p: Priority): number => PRIORITIES.indexOf(p);
 

@@ -6,6 +6,7 @@ import type { BackoffPolicy } from "../../shared/resilience/backoff.ts";
 import type { BusEventValue } from "../../shared/schemas/bus.ts";
 import type { Sql } from "../lib/sql.ts";
 import { dispatchRank, PRIORITIES, type Priority } from "../logic/dispatch-order.ts";
+import { DEFAULT_WEBHOOK_BACKOFF } from "../logic/retry-schedule.ts";
 
 /** The topic's schema, by version (see `migrate`). */
 export const TOPIC_SCHEMA = [
@@ -165,12 +166,8 @@ export const toSubscriber = (r: SubscriptionRow): Subscriber => ({
   url: r.url,
   filter: JSON.parse(r.filter) as string[],
   maxAttempts: r.max_attempts,
-  policy: {
-    kind: "exponential",
-    initialDelayMs: r.initial_delay_ms,
-    maxDelayMs: r.max_delay_ms,
-    jitter: "equal",
-  },
+  // Only the delays are stored per subscription; the shape of the schedule is the default's.
+  policy: { ...DEFAULT_WEBHOOK_BACKOFF, initialDelayMs: r.initial_delay_ms, maxDelayMs: r.max_delay_ms },
   timeoutMs: r.timeout_ms,
   secret: r.secret,
   createdAt: r.created_at,

@@ -5,11 +5,6 @@
 
 const LSN_PATTERN = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/;
 
-/** True when `text` is a `pg_lsn` such as `0/16B3748`. */
-export function isLsn(text: string): boolean {
-  return LSN_PATTERN.test(text);
-}
-
 /** The byte position of an LSN; throws RangeError on anything else. */
 export function parseLsn(text: string): bigint {
   const m = LSN_PATTERN.exec(text);

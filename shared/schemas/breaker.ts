@@ -79,7 +79,6 @@ export const BreakerInfo = z
   .object({ state: StateName, config: BreakerConfig, counters: Counters })
   .openapi("BreakerInfo");
 
-export type BreakerConfigInput = z.input<typeof BreakerConfig>;
 export type BreakerSettings = z.infer<typeof BreakerConfig>;
 export type BreakerAcquired = z.infer<typeof Acquired>;
 export type BreakerOutcome = z.infer<typeof Outcome>;

@@ -261,4 +261,3 @@ export type TopicStatsValue = z.infer<typeof TopicStats>;
 export type TopicConfigValue = z.infer<typeof TopicConfig>;
 export type TopicConfigPatchValue = z.infer<typeof TopicConfigPatch>;
 export type DeadLetterValue = z.infer<typeof DeadLetter>;
-export type DeadLetterRedriveInput = z.infer<typeof DeadLetterRedriveRequest>;

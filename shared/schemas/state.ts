@@ -254,7 +254,6 @@ export type SubscribeInput = z.output<typeof SubscribeQuery>;
 export type PreconditionInput = z.infer<typeof Precondition>;
 export type TxnInput = z.output<typeof TxnRequest>;
 export type TxnCompareInput = TxnInput["compare"][number];
-export type TxnOpInput = TxnInput["success"][number];
 export type StateEntry = z.infer<typeof StateEntry>;
 export type PutResult = z.infer<typeof PutResult>;
 export type Deleted = z.infer<typeof Deleted>;
