@@ -358,13 +358,13 @@ export class QueueObject extends DurableObject<Env> {
    * counters are reloaded, so they never drift from storage.
    */
   private mutate<T>(now: number, fn: () => T): T {
-    let served: Array<{ waiter: Waiter; tasks: LeasedTask[] }> = [];
+    const served: Array<{ waiter: Waiter; tasks: LeasedTask[] }> = [];
     let out: T;
     try {
       out = this.ctx.storage.transactionSync(() => {
         this.settle(now);
         const result = fn();
-        served = this.serveWaiters(now);
+        this.serveWaiters(now, served);
         this.commit();
         return result;
       });
@@ -444,14 +444,17 @@ export class QueueObject extends DurableObject<Env> {
     return leased;
   }
 
-  /** Hands ready tasks to waiting long polls, oldest waiter first. */
-  private serveWaiters(now: number): Array<{ waiter: Waiter; tasks: LeasedTask[] }> {
-    const served: Array<{ waiter: Waiter; tasks: LeasedTask[] }> = [];
+  /**
+   * Hands ready tasks to waiting long polls, oldest waiter first, recording each in `served` as
+   * soon as it is off the list, so that a failure midway loses no waiter (see {@link mutate}).
+   */
+  private serveWaiters(now: number, served: Array<{ waiter: Waiter; tasks: LeasedTask[] }>): void {
     while (this.waiters.length > 0 && this.counters.readyTotal > 0) {
-      const waiter = this.waiters.shift() as Waiter;
-      served.push({ waiter, tasks: this.take(waiter.max, waiter.visibilityMs, now) });
+      const waiter = this.waiters[0] as Waiter;
+      const tasks = this.take(waiter.max, waiter.visibilityMs, now);
+      this.waiters.shift();
+      served.push({ waiter, tasks });
     }
-    return served;
   }
 
   /**
