@@ -21,8 +21,11 @@ const BLOCKED_V4: ReadonlyArray<readonly [number, number]> = [
   [0xa9fe0000, 16], // link-local
   [0xac100000, 12], // private
   [0xc0000000, 24], // IETF protocol assignments
+  [0xc0000200, 24], // documentation (TEST-NET-1)
   [0xc0a80000, 16], // private
   [0xc6120000, 15], // benchmarking
+  [0xc6336400, 24], // documentation (TEST-NET-2)
+  [0xcb007100, 24], // documentation (TEST-NET-3)
   [0xe0000000, 4], // multicast
   [0xf0000000, 4], // reserved, broadcast
 ];
@@ -69,6 +72,11 @@ function classifyV6(g: number[]): Verdict {
   const embedded = (x << 16) | y;
   if (zeroTo(5) && f === 0xffff) return classifyV4(embedded >>> 0);
   if (a === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((v) => v === 0)) return classifyV4(embedded >>> 0);
+  // IPv4-compatible (::a.b.c.d, deprecated) and 6to4 (2002:a.b.c.d::/48) too.
+  if (zeroTo(6)) return classifyV4(embedded >>> 0);
+  if (a === 0x2002) return classifyV4((((g[1] ?? 0) << 16) | (g[2] ?? 0)) >>> 0);
+  if (a === 0x2001 && g[1] === 0) return "blocked"; // Teredo: tunnels to any IPv4 address
+  if (a === 0x2001 && g[1] === 0x0db8) return "blocked"; // documentation
   if ((a & 0xfe00) === 0xfc00) return "blocked"; // unique local
   if ((a & 0xffc0) === 0xfe80) return "blocked"; // link-local
   if ((a & 0xff00) === 0xff00) return "blocked"; // multicast

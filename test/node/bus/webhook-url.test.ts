@@ -9,6 +9,7 @@ describe("webhook URL rules", () => {
     "https://example.com/hook",
     "https://8.8.8.8/hook",
     "https://[2001:4860:4860::8888]/hook",
+    "https://[2002:808:808::1]/hook",
     "https://hooks.example.com:8443/a?b=c",
   ])("accepts %s", (url) => {
     expect(webhookUrlProblem(url, strict)).toBeUndefined();
@@ -38,6 +39,15 @@ describe("webhook URL rules", () => {
     "https://[::ffff:127.0.0.1]/",
     "https://[::ffff:10.1.2.3]/",
     "https://[64:ff9b::a9fe:a9fe]/",
+    "https://[::7f00:1]/",
+    "https://[::a00:1]/",
+    "https://[2002:a00:1::]/",
+    "https://[2002:7f00:1::1]/",
+    "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+    "https://[2001:db8::1]/",
+    "https://192.0.2.10/",
+    "https://198.51.100.7/",
+    "https://203.0.113.99/",
   ])("refuses %s", (url) => {
     expect(webhookUrlProblem(url, strict)).toBeDefined();
   });
