@@ -350,7 +350,9 @@ export class TopicObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     await this.ready;
     const now = Math.max(Date.now(), this.alarmAt ?? 0);
+    // The alarm that rang is gone: forget it in storage too, so a restart does not read it back.
     this.alarmAt = null;
+    this.store.saveAlarmAt(null);
     if (now >= this.store.meta().pruned_at + PRUNE_INTERVAL_MS) this.prune(now);
     this.sockets.resendOverdue(now);
     const started = this.dispatcher.pump(now);
