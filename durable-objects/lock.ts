@@ -166,15 +166,10 @@ export class LockObject extends DurableObject<Env> {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         // A waiter that gives up leaves the queue.
-        if (this.semaphore.dequeue(id)) resolve(this.held(name, this.retryAfter(Date.now())));
+        if (this.semaphore.dequeue(id)) resolve(this.held(name, this.semaphore.retryAfterMs(Date.now())));
       }, input.waitMs);
       this.pending.set(id, { name, resolve, timer });
     });
-  }
-
-  private retryAfter(now: number): number {
-    const next = this.semaphore.nextExpiry();
-    return next === undefined ? 0 : Math.max(0, next - now);
   }
 
   private held(name: string, retryAfterMs: number): Result<LockGrant> {

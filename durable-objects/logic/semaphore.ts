@@ -151,7 +151,8 @@ export class Semaphore {
     return { ...holder };
   }
 
-  private retryAfterMs(now: number): number {
+  /** How long until the earliest grant expires (0 when none is held). */
+  retryAfterMs(now: number): number {
     const next = this.nextExpiry();
     return next === undefined ? 0 : Math.max(0, next - now);
   }
