@@ -289,16 +289,29 @@ export class Pool<C> {
     };
   }
 
-  /** Runs `fn` on a lent connection and releases it, as broken when `isBroken(err)` says so. */
-  async #run<T>(connection: C, fn: (connection: C) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` on a lent connection and releases it, as broken when `isBroken(err)` says so.
+   * Chains on the result's own `then` rather than awaiting it: a driver's query is a thenable
+   * (postgres.js's is lazy), and `await` would wrap it in one more promise and job per query.
+   */
+  #run<T>(connection: C, fn: (connection: C) => Promise<T>): Promise<T> {
+    let result: Promise<T>;
     try {
-      const value = await fn(connection);
-      this.#release(connection, false);
-      return value;
+      result = fn(connection);
     } catch (err) {
       this.#release(connection, this.#isBroken(err));
-      throw err;
+      return Promise.reject(err);
     }
+    return result.then(
+      (value) => {
+        this.#release(connection, false);
+        return value;
+      },
+      (err: unknown) => {
+        this.#release(connection, this.#isBroken(err));
+        throw err;
+      },
+    );
   }
 
   async #openAndLend(): Promise<Lease<C>> {

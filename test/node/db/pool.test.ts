@@ -111,6 +111,36 @@ describe("Pool", () => {
     expect(connector.closed).toEqual([1]);
   });
 
+  it("use() releases when the callback throws before returning a promise, and rejects", async () => {
+    const { pool } = setup({ isBroken: (e) => e instanceof Error && e.message === "gone" });
+    const throwing = (): Promise<number> => {
+      throw new Error("gone");
+    };
+    await expect(pool.use(throwing)).rejects.toThrow("gone");
+    expect(pool.stats()).toMatchObject({ inUse: 0, errors: 1 });
+  });
+
+  it("use() runs a lazy query (a promise that starts on then(), as postgres.js's does) once", async () => {
+    const { pool } = setup();
+    let runs = 0;
+    class LazyQuery extends Promise<number> {
+      static override get [Symbol.species]() {
+        return Promise;
+      }
+      // biome-ignore lint/suspicious/noThenProperty: the point is a promise whose then() starts work
+      override then<A = number, B = never>(
+        onFulfilled?: ((value: number) => A | PromiseLike<A>) | null,
+        onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+      ): Promise<A | B> {
+        runs++;
+        return Promise.resolve(42).then(onFulfilled, onRejected);
+      }
+    }
+    await expect(pool.use(() => new LazyQuery(() => {}))).resolves.toBe(42);
+    expect(runs).toBe(1);
+    expect(pool.stats()).toMatchObject({ inUse: 0, idle: 1 });
+  });
+
   it("counts a failed open as an error and passes the failure to the caller", async () => {
     const { pool, connector } = setup();
     connector.failNext = true;
