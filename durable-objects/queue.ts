@@ -106,6 +106,10 @@ export class QueueObject extends DurableObject<Env> {
   private alarmAt: number | null = null;
   /** Long-polling leases, first come first served. */
   private readonly waiters: Waiter[] = [];
+  /** The earliest time at which work made by the running operation falls due (see {@link commit}). */
+  private wakeBy: number | null = null;
+  /** The running operation settled due work or spent the alarm: the alarm's time is recomputed. */
+  private rescan = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -164,6 +168,7 @@ export class QueueObject extends DurableObject<Env> {
           ids[i] = String(this.store.insert(row));
         }
         this.counters.move("enqueue", task.priority, null, place.state);
+        if (place.state === "delayed") this.wakeAt(place.availableAt);
       }
       flush();
       return ids;
@@ -236,6 +241,7 @@ export class QueueObject extends DurableObject<Env> {
       }
       this.store.requeue(row.seq, place.state, place.availableAt, error);
       this.counters.move("retry", priority, "leased", place.state);
+      if (place.state === "delayed") this.wakeAt(place.availableAt);
       return ok({ id, state: place.state, nextAttemptAt: place.availableAt });
     });
   }
@@ -343,6 +349,7 @@ export class QueueObject extends DurableObject<Env> {
     this.mutate(now, () => {
       this.alarmAt = null;
       this.store.saveAlarmAt(null);
+      this.rescan = true;
     });
   }
 
@@ -359,6 +366,8 @@ export class QueueObject extends DurableObject<Env> {
    */
   private mutate<T>(now: number, fn: () => T): T {
     const served: Array<{ waiter: Waiter; tasks: LeasedTask[] }> = [];
+    this.wakeBy = null;
+    this.rescan = false;
     let out: T;
     try {
       out = this.ctx.storage.transactionSync(() => {
@@ -386,6 +395,7 @@ export class QueueObject extends DurableObject<Env> {
    */
   private settle(now: number): void {
     if (this.alarmAt === null || now < this.alarmAt) return;
+    this.rescan = true;
     for (const { priority } of this.store.promoteDue(now, SETTLE_LIMIT)) {
       this.counters.move("promote", priorityOf(priority), "delayed", "ready");
     }
@@ -430,6 +440,7 @@ export class QueueObject extends DurableObject<Env> {
       }
       const priority = priorityOf(row.priority);
       this.counters.move("lease", priority, "ready", "leased");
+      this.wakeAt(leaseExpiresAt);
       leased.push({
         id: String(row.seq),
         payload: JSON.parse(row.payload),
@@ -457,15 +468,23 @@ export class QueueObject extends DurableObject<Env> {
     }
   }
 
+  /** Notes that the running operation made work that falls due at `time`. */
+  private wakeAt(time: number): void {
+    if (this.wakeBy === null || time < this.wakeBy) this.wakeBy = time;
+  }
+
   /**
    * Saves changed counters and keeps the alarm at or before the earliest pending work. It is only
    * ever brought forward: when work goes away or moves later (an ack, an extension) the alarm
    * stays, rings early, finds less to do and re-aims. That spares a storage write per operation.
+   * Between rings the alarm already covers the work that existed before, so only the work this
+   * operation made ({@link wakeAt}) can bring it forward, and no statement looks for due times;
+   * they are read from storage only after settling or when the alarm is spent.
    */
   private commit(): void {
     const changes = this.counters.takeChanges();
     if (changes) this.store.saveCounters(changes);
-    const due = nextWake(this.store.dueTimes(), this.config.retentionMs);
+    const due = this.rescan ? nextWake(this.store.dueTimes(), this.config.retentionMs) : this.wakeBy;
     if (due === null || (this.alarmAt !== null && this.alarmAt <= due)) return;
     void this.ctx.storage.setAlarm(due);
     this.alarmAt = due;
@@ -498,7 +517,10 @@ export class QueueObject extends DurableObject<Env> {
       this.counters.move("ack", priorityOf(row.priority), "leased", "completed");
       return ok(true);
     });
-    if (done.length > 0) this.store.completeMany(done, now);
+    if (done.length > 0) {
+      this.store.completeMany(done, now);
+      this.wakeAt(now + this.config.retentionMs);
+    }
     return outcomes;
   }
 

@@ -116,4 +116,16 @@ describe("stale-task recovery and the alarm", () => {
     expect(await stats(q)).toEqual(after);
     expect(await runInDurableObject(queueStub(q), (_i, state) => state.storage.getAlarm())).toBeNull();
   });
+
+  it("brings the alarm forward to the retention time when a long lease is acked early", async () => {
+    const q = unique("retain-long-lease");
+    const [id] = await enqueue(q, { payload: 1 });
+    const [t] = await lease(q, { visibilityMs: 43_200_000 });
+    await call("POST", qpath(q, `/tasks/${id}/ack`), { leaseId: t?.leaseId });
+    // Not the lease's expiry 12 hours away: the completed task is removed after one hour.
+    const alarmAt = await runInDurableObject(queueStub(q), (_i, state) => state.storage.getAlarm());
+    expect(alarmAt).toBeLessThanOrEqual(Date.now() + DEFAULT_RETENTION_MS);
+    expect(await runDurableObjectAlarm(queueStub(q))).toBe(true);
+    expect((await call("GET", qpath(q, `/tasks/${id}`))).status).toBe(404);
+  });
 });
