@@ -492,8 +492,11 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /**
-   * Completes the held tasks among `acks` with two statements in all (one read, one write); each
-   * outcome names why its ack did not hold. A repeated ack in the same call finds the task completed.
+   * Completes the held tasks among `acks`; each outcome names why its ack did not hold. The usual
+   * batch (distinct tasks, valid results) takes one statement that completes whatever is still
+   * held, and reads back only the tasks it did not complete, to say why. A batch naming a task
+   * twice, or carrying a result that is not valid, is checked ack by ack in order, so that a
+   * repeated ack finds the task completed by the first.
    */
   private completeMany(
     queue: string,
@@ -502,6 +505,49 @@ export class QueueObject extends DurableObject<Env> {
     field: (index: number) => string,
   ): Array<Result<true>> {
     const seqs = acks.map((a) => parseId(a.id));
+    const texts = acks.map((a, i) => (a.result === undefined ? ok(null) : jsonText(a.result, field(i))));
+    const results = texts.flatMap((t) => (t.ok ? [t.value] : []));
+    const outcomes =
+      new Set(seqs).size === seqs.length && results.length === acks.length
+        ? this.completeHeld(queue, acks, seqs, results, now)
+        : this.completeInOrder(queue, acks, seqs, texts, now);
+    if (outcomes.some((o) => o.ok)) this.wakeAt(now + this.config.retentionMs);
+    return outcomes;
+  }
+
+  /** {@link completeMany} for distinct tasks with valid results: one statement when all hold. */
+  private completeHeld(
+    queue: string,
+    acks: ReadonlyArray<{ id: string; leaseId: string }>,
+    seqs: ReadonlyArray<number | undefined>,
+    results: ReadonlyArray<string | null>,
+    now: number,
+  ): Array<Result<true>> {
+    const candidates = acks.flatMap((a, i) => {
+      const seq = seqs[i];
+      return seq === undefined ? [] : [{ seq, leaseId: a.leaseId, result: results[i] as string | null }];
+    });
+    const completed = new Map(this.store.completeHeld(candidates, now).map((r) => [r.seq, r.priority]));
+    const missed = candidates.filter((c) => !completed.has(c.seq)).map((c) => c.seq);
+    const rows = new Map(missed.length > 0 ? this.store.leasesOf(missed).map((r) => [r.seq, r]) : []);
+    return acks.map((a, i): Result<true> => {
+      const seq = seqs[i];
+      const priority = seq === undefined ? undefined : completed.get(seq);
+      if (priority === undefined)
+        return this.notHeld(queue, a.id, seq === undefined ? undefined : rows.get(seq));
+      this.counters.move("ack", priorityOf(priority), "leased", "completed");
+      return ok(true);
+    });
+  }
+
+  /** {@link completeMany} ack by ack, in order: one read and one write in all. */
+  private completeInOrder(
+    queue: string,
+    acks: ReadonlyArray<{ id: string; leaseId: string }>,
+    seqs: ReadonlyArray<number | undefined>,
+    texts: ReadonlyArray<Result<string | null>>,
+    now: number,
+  ): Array<Result<true>> {
     const known = seqs.filter((seq): seq is number => seq !== undefined);
     const rows = new Map(this.store.leasesOf(known).map((row) => [row.seq, row]));
     const done: Array<{ seq: number; result: string | null }> = [];
@@ -509,7 +555,7 @@ export class QueueObject extends DurableObject<Env> {
       const seq = seqs[i];
       const held = this.checkHeld(queue, a.id, seq === undefined ? undefined : rows.get(seq), a.leaseId, now);
       if (!held.ok) return held;
-      const text = a.result === undefined ? ok(null) : jsonText(a.result, field(i));
+      const text = texts[i] as Result<string | null>;
       if (!text.ok) return text;
       const row = held.value;
       done.push({ seq: row.seq, result: text.value });
@@ -517,10 +563,7 @@ export class QueueObject extends DurableObject<Env> {
       this.counters.move("ack", priorityOf(row.priority), "leased", "completed");
       return ok(true);
     });
-    if (done.length > 0) {
-      this.store.completeMany(done, now);
-      this.wakeAt(now + this.config.retentionMs);
-    }
+    if (done.length > 0) this.store.completeMany(done, now);
     return outcomes;
   }
 
@@ -538,15 +581,17 @@ export class QueueObject extends DurableObject<Env> {
     leaseId: string,
     now: number,
   ): Result<LeaseRow> {
+    const task = row && { state: row.state, leaseId: row.lease_id, leaseExpiresAt: row.lease_expires_at };
+    return row && task && holdsLease(task, leaseId, now) ? ok(row) : this.notHeld(queue, id, row);
+  }
+
+  /** Why an ack, nack or extension of task `id` (stored as `row`, if at all) does not hold. */
+  private notHeld<T>(queue: string, id: string, row: LeaseRow | undefined): Result<T> {
     if (!row) return this.notFound(queue, id);
-    const task = { state: row.state, leaseId: row.lease_id, leaseExpiresAt: row.lease_expires_at };
-    if (!holdsLease(task, leaseId, now)) {
-      return fail("lease_mismatch", `task ${id} is not leased under this lease id (expired or taken over)`, {
-        id,
-        state: row.state,
-      });
-    }
-    return ok(row);
+    return fail("lease_mismatch", `task ${id} is not leased under this lease id (expired or taken over)`, {
+      id,
+      state: row.state,
+    });
   }
 
   private find(id: string): TaskRow | undefined {

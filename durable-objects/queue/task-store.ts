@@ -199,6 +199,27 @@ export class TaskStore {
     this.sql.run("UPDATE tasks SET lease_expires_at = ? WHERE seq = ?", leaseExpiresAt, seq);
   }
 
+  /**
+   * Completes each task (distinct seqs) still leased under its `leaseId` at `now` with its result
+   * (JSON text or null), in one statement; returns the ones it completed.
+   */
+  completeHeld(
+    acks: ReadonlyArray<{ seq: number; leaseId: string; result: string | null }>,
+    now: number,
+  ): Array<{ seq: number; priority: number }> {
+    return this.sql.all<{ seq: number; priority: number }>(
+      `UPDATE tasks SET state = 'completed', result = done.value ->> 2, finished_at = ?, lease_id = NULL,
+         lease_expires_at = NULL
+       FROM json_each(?) AS done
+       WHERE tasks.seq = done.value ->> 0 AND tasks.state = 'leased' AND tasks.lease_id = done.value ->> 1
+         AND tasks.lease_expires_at > ?
+       RETURNING seq, priority`,
+      now,
+      JSON.stringify(acks.map((a) => [a.seq, a.leaseId, a.result])),
+      now,
+    );
+  }
+
   /** Completes each `seq` with its result (JSON text or null), in one statement. */
   completeMany(done: ReadonlyArray<{ seq: number; result: string | null }>, now: number): void {
     this.sql.run(

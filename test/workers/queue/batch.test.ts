@@ -1,7 +1,8 @@
+import { runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { call, unique } from "../helpers.ts";
-import { enqueue, lease, qpath } from "./queue-helpers.ts";
+import { enqueue, lease, qpath, queueStub } from "./queue-helpers.ts";
 
 // Batches go to SQLite as one statement per run of tasks (rows packed in a JSON array): these
 // check that the packing keeps payloads, order, dedup keys and per-ack outcomes exact.
@@ -68,5 +69,65 @@ describe("batched statements", () => {
     expect(taskB).not.toHaveProperty("result");
     const stats = await call("GET", qpath(q, "/stats"));
     expect(stats.body).toMatchObject({ completed: 2, leased: 0, totals: { completed: 2 } });
+  });
+
+  it("answers a batch of acks as acking them one by one, in order, would", async () => {
+    const ackArb = fc.record({
+      target: fc.nat({ max: 6 }),
+      rightLease: fc.boolean(),
+      result: fc.option(fc.jsonValue({ maxDepth: 1 }), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(ackArb, { minLength: 1, maxLength: 10 }),
+        fc.array(fc.nat({ max: 4 }), { maxLength: 2 }),
+        async (n, acks, expire) => {
+          const q = unique("q");
+          await enqueue(q, { tasks: Array.from({ length: n }, (_, i) => ({ payload: i })) });
+          const leased = await lease(q, { max: n });
+          // An expired lease the alarm has not yet recovered (the alarm rings at the original expiry).
+          const expired = new Set(expire.filter((i) => i < n));
+          await runInDurableObject(queueStub(q), (_instance, state) => {
+            for (const i of expired) {
+              state.storage.sql.exec(
+                "UPDATE tasks SET lease_expires_at = 1 WHERE seq = ?",
+                Number(leased[i]?.id),
+              );
+            }
+          });
+          // The model: acks applied one at a time, in order. Target n is a task that does not exist.
+          const sent = JSON.parse(JSON.stringify(acks)) as typeof acks;
+          const completed = new Map<number, unknown>();
+          const expected = sent.map(({ target, rightLease, result }) => {
+            const id = target < n ? (leased[target]?.id as string) : "999999";
+            if (target >= n) return { id, ok: false, code: "not_found" };
+            if (!rightLease || expired.has(target) || completed.has(target)) {
+              return { id, ok: false, code: "lease_mismatch" };
+            }
+            completed.set(target, result);
+            return { id, ok: true };
+          });
+          const res = await call("POST", qpath(q, "/ack"), {
+            acks: sent.map(({ target, rightLease, result }) => ({
+              id: target < n ? leased[target]?.id : "999999",
+              leaseId: rightLease && target < n ? leased[target]?.leaseId : "not-the-lease",
+              result,
+            })),
+          });
+          expect(res.body.results).toEqual(expected);
+          for (const [i, task] of leased.entries()) {
+            const info = (await call("GET", qpath(q, `/tasks/${task.id}`))).body;
+            expect(info.state).toBe(completed.has(i) ? "completed" : "leased");
+            const result = completed.get(i);
+            if (result === undefined) expect(info).not.toHaveProperty("result");
+            else expect(info.result).toEqual(result);
+          }
+          const stats = (await call("GET", qpath(q, "/stats"))).body;
+          expect(stats).toMatchObject({ completed: completed.size, leased: n - completed.size });
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 });
