@@ -88,6 +88,14 @@ export interface NewTask {
 
 type PriorityRow = { priority: number };
 
+/** The oldest head among the four priorities' runs in the ready index (aggregate min skips NULLs). */
+const OLDEST_READY = `SELECT min(head) AS oldest FROM (${[0, 1, 2, 3]
+  .map(
+    (rank) =>
+      `SELECT (SELECT available_at FROM tasks WHERE state = 'ready' AND priority = ${rank} ORDER BY available_at, seq LIMIT 1) AS head`,
+  )
+  .join(" UNION ALL ")})`;
+
 export class TaskStore {
   private readonly sql: Sql;
 
@@ -326,17 +334,11 @@ export class TaskStore {
     };
   }
 
-  /** When the longest-ready task became ready: the head of each priority in the ready index. */
+  /**
+   * When the longest-ready task became ready: the head of each priority in the ready index, one
+   * seek each, in one statement.
+   */
   oldestReadySince(): number | undefined {
-    let oldest: number | undefined;
-    for (let rank = 0; rank < 4; rank++) {
-      const row = this.sql.one<{ available_at: number }>(
-        `SELECT available_at FROM tasks WHERE state = 'ready' AND priority = ?
-         ORDER BY available_at, seq LIMIT 1`,
-        rank,
-      );
-      if (row && (oldest === undefined || row.available_at < oldest)) oldest = row.available_at;
-    }
-    return oldest;
+    return this.sql.one<{ oldest: number | null }>(OLDEST_READY)?.oldest ?? undefined;
   }
 }

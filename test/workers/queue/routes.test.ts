@@ -1,6 +1,7 @@
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { call, unique } from "../helpers.ts";
-import { enqueue, lease, qpath } from "./queue-helpers.ts";
+import { enqueue, lease, qpath, queueStub } from "./queue-helpers.ts";
 
 /** One byte over the 256 KiB a payload may have (a string counts its own bytes). */
 const big = "x".repeat(256 * 1024 + 1);
@@ -333,6 +334,36 @@ describe("GET /v1/queues/{queue}/tasks/{id} and /stats", () => {
     });
     expect(res.body.oldestReadyAgeMs).toBeGreaterThanOrEqual(0);
     expect((await call("GET", qpath(unique("q"), "/stats"))).body.oldestReadyAgeMs).toBe(0);
+  });
+
+  it("reports the oldest ready age across priorities, whichever priority holds it", async () => {
+    const q = unique("q");
+    const [low, critical] = await enqueue(q, {
+      tasks: [
+        { payload: 1, priority: "low" },
+        { payload: 2, priority: "critical" },
+      ],
+    });
+    // Ready since 50 s (the low task) and 10 s (the critical one) ago; no normal or high task.
+    await runInDurableObject(queueStub(q), (_instance, state) => {
+      state.storage.sql.exec(
+        "UPDATE tasks SET available_at = ? WHERE seq = ?",
+        Date.now() - 50_000,
+        Number(low),
+      );
+      state.storage.sql.exec(
+        "UPDATE tasks SET available_at = ? WHERE seq = ?",
+        Date.now() - 10_000,
+        Number(critical),
+      );
+    });
+    const age = async () => (await call("GET", qpath(q, "/stats"))).body.oldestReadyAgeMs as number;
+    expect(await age()).toBeGreaterThanOrEqual(50_000);
+    expect(await age()).toBeLessThan(55_000);
+    await lease(q); // the critical task goes first; the low one is still the oldest
+    expect(await age()).toBeGreaterThanOrEqual(50_000);
+    await lease(q);
+    expect(await age()).toBe(0);
   });
 
   it("answers a bad queue name with 400", async () => {
