@@ -13,6 +13,18 @@ async function digest(value: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", encoder.encode(value));
 }
 
+/** Configured tokens' digests, made once per isolate: the list only changes with a deploy. */
+const configuredDigests = new Map<string, Promise<ArrayBuffer>>();
+
+function configuredDigest(token: string): Promise<ArrayBuffer> {
+  let known = configuredDigests.get(token);
+  if (known === undefined) {
+    known = digest(token);
+    configuredDigests.set(token, known);
+  }
+  return known;
+}
+
 /** Tokens in force for a request; empty means nobody gets in. */
 export function configuredTokens(env: Env, url: URL): string[] {
   const listed = (env.API_TOKENS ?? "")
@@ -31,7 +43,7 @@ export async function tokenMatches(candidate: string, tokens: readonly string[])
   const given = await digest(candidate);
   let matched = false;
   for (const token of tokens) {
-    if (crypto.subtle.timingSafeEqual(given, await digest(token))) matched = true;
+    if (crypto.subtle.timingSafeEqual(given, await configuredDigest(token))) matched = true;
   }
   return matched;
 }
