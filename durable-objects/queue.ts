@@ -550,7 +550,7 @@ export class QueueObject extends DurableObject<Env> {
   ): Array<Result<true>> {
     const known = seqs.filter((seq): seq is number => seq !== undefined);
     const rows = new Map(this.store.leasesOf(known).map((row) => [row.seq, row]));
-    const done: Array<{ seq: number; result: string | null }> = [];
+    const done: Array<{ seq: number; leaseId: string; result: string | null }> = [];
     const outcomes = acks.map((a, i): Result<true> => {
       const seq = seqs[i];
       const held = this.checkHeld(queue, a.id, seq === undefined ? undefined : rows.get(seq), a.leaseId, now);
@@ -558,12 +558,13 @@ export class QueueObject extends DurableObject<Env> {
       const text = texts[i] as Result<string | null>;
       if (!text.ok) return text;
       const row = held.value;
-      done.push({ seq: row.seq, result: text.value });
+      done.push({ seq: row.seq, leaseId: a.leaseId, result: text.value });
       rows.set(row.seq, { ...row, state: "completed", lease_id: null, lease_expires_at: null });
       this.counters.move("ack", priorityOf(row.priority), "leased", "completed");
       return ok(true);
     });
-    if (done.length > 0) this.store.completeMany(done, now);
+    // Every one was just seen held, and a task repeated in the batch is in `done` once.
+    if (done.length > 0) this.store.completeHeld(done, now);
     return outcomes;
   }
 
@@ -581,8 +582,17 @@ export class QueueObject extends DurableObject<Env> {
     leaseId: string,
     now: number,
   ): Result<LeaseRow> {
-    const task = row && { state: row.state, leaseId: row.lease_id, leaseExpiresAt: row.lease_expires_at };
-    return row && task && holdsLease(task, leaseId, now) ? ok(row) : this.notHeld(queue, id, row);
+    if (
+      row &&
+      holdsLease(
+        { state: row.state, leaseId: row.lease_id, leaseExpiresAt: row.lease_expires_at },
+        leaseId,
+        now,
+      )
+    ) {
+      return ok(row);
+    }
+    return this.notHeld(queue, id, row);
   }
 
   /** Why an ack, nack or extension of task `id` (stored as `row`, if at all) does not hold. */

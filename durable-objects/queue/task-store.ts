@@ -228,18 +228,6 @@ export class TaskStore {
     );
   }
 
-  /** Completes each `seq` with its result (JSON text or null), in one statement. */
-  completeMany(done: ReadonlyArray<{ seq: number; result: string | null }>, now: number): void {
-    this.sql.run(
-      `UPDATE tasks SET state = 'completed', result = done.value ->> 1, finished_at = ?, lease_id = NULL,
-         lease_expires_at = NULL
-       FROM json_each(?) AS done
-       WHERE tasks.seq = done.value ->> 0`,
-      now,
-      JSON.stringify(done.map((d) => [d.seq, d.result])),
-    );
-  }
-
   /** Back to `ready` or `delayed` from a lease, keeping the attempt count. */
   requeue(seq: number, state: "ready" | "delayed", availableAt: number, lastError: string | null): void {
     this.sql.run(
