@@ -8,8 +8,14 @@ import type { StateObject } from "../durable-objects/state.ts";
 import type { TopicObject } from "../durable-objects/topic.ts";
 
 export interface Env extends QueueVars {
-  /** Comma-separated bearer tokens. Unset: only the documented dev token, and only on loopback. */
+  /** Comma-separated admin bearer tokens. Unset or empty: no admin token (see ALLOW_DEV_TOKEN). */
   API_TOKENS?: string;
+  /** "true" accepts the documented dev token as admin: set by `npm run dev` and the tests only. */
+  ALLOW_DEV_TOKEN?: string;
+  /** Comma-separated origins whose pages may call the API (CORS); others are refused with 403. */
+  ALLOWED_ORIGINS?: string;
+  /** Comma-separated HMAC keys for scoped tokens: the first signs, every one verifies. */
+  TOKEN_SIGNING_KEYS?: string;
   LOCKS: DurableObjectNamespace<LockObject>;
   BREAKERS: DurableObjectNamespace<CircuitBreakerObject>;
   TOPICS: DurableObjectNamespace<TopicObject>;

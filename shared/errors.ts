@@ -5,7 +5,9 @@
  */
 export const ERROR_STATUS = {
   invalid_request: 400,
+  not_configured: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
   lock_held: 409,
@@ -17,6 +19,7 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   backpressure: 429,
+  rate_limited: 429,
   internal: 500,
   unavailable: 503,
 } as const;

@@ -7,7 +7,7 @@ const StateName = z
   .openapi({ description: "closed: calls go; open: refused; half_open: a few probes go", example: "closed" });
 
 export const BreakerConfig = z
-  .object({
+  .strictObject({
     consecutiveFailures: int(1, 1000).default(5).openapi({ description: "Failures in a row that open it" }),
     failureRate: z
       .number()
@@ -42,7 +42,7 @@ export const Acquired = z
   .openapi("BreakerAcquired");
 
 export const Outcome = z
-  .object({
+  .strictObject({
     ok: z.boolean().openapi({ description: "Did the call succeed?" }),
     latencyMs: int(0, 86_400_000)
       .optional()
@@ -52,7 +52,7 @@ export const Outcome = z
 
 /** An addition to the contract: many outcomes in one request, as the client-side shared breaker sends them. */
 export const OutcomeBatch = z
-  .object({ outcomes: z.array(Outcome).min(1).max(1_000) })
+  .strictObject({ outcomes: z.array(Outcome).min(1).max(1_000) })
   .openapi("BreakerOutcomeBatch");
 
 export const Recorded = z

@@ -29,14 +29,14 @@ const eventFields = {
 };
 
 /** One event to publish. */
-export const EventInput = z.object(eventFields).openapi("EventInput");
+export const EventInput = z.strictObject(eventFields).openapi("EventInput");
 
 /**
  * One event, or `{"events": [...]}` with 1 to 500 of them. One flat object rather than a union,
  * so that a mistake is reported against the field that caused it.
  */
 export const PublishRequest = z
-  .object({
+  .strictObject({
     ...eventFields,
     type: EventType.optional(),
     events: z.array(EventInput).min(1).max(MAX_BATCH).optional(),
@@ -63,7 +63,7 @@ export const FilterPattern = z
 const Filter = z.array(FilterPattern).max(MAX_FILTER_PATTERNS);
 
 export const RetryOptions = z
-  .object({
+  .strictObject({
     initialDelayMs: int(10, 3_600_000).default(5_000),
     maxDelayMs: int(10, 86_400_000).default(3_600_000),
   })
@@ -72,7 +72,7 @@ export const RetryOptions = z
   });
 
 export const SubscriptionRequest = z
-  .object({
+  .strictObject({
     url: z.string().min(1).max(2048).openapi({ example: "https://example.com/hooks/orders" }),
     filter: Filter.optional().openapi({ description: "Event types to deliver; absent or empty: all" }),
     maxAttempts: int(1, 50).default(10),
@@ -197,7 +197,7 @@ const configFields = {
 export const TopicConfig = z.object(configFields).openapi("TopicConfig");
 
 /** A change to a topic's settings: the fields given replace the current ones. */
-export const TopicConfigPatch = z.object(configFields).partial().openapi("TopicConfigPatch");
+export const TopicConfigPatch = z.strictObject(configFields).partial().openapi("TopicConfigPatch");
 
 /** The settings of a topic nobody configured. */
 export const DEFAULT_TOPIC_CONFIG: TopicConfigValue = {
@@ -217,7 +217,7 @@ export const DeadLetterList = z.object({ deadLetters: z.array(DeadLetter) }).ope
 export const MAX_REDRIVE_SEQS = 1000;
 
 export const DeadLetterRedriveRequest = z
-  .object({
+  .strictObject({
     seqs: z
       .array(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER))
       .min(1)

@@ -56,7 +56,7 @@ export const ClusterStatus = z
   .openapi("DbStatus");
 
 export const FailoverRequest = z
-  .object({
+  .strictObject({
     target: NodeName.optional().openapi({ description: "Replica to promote; default: the best one" }),
     reason: z.string().min(1).max(512).openapi({ example: "maintenance of pg-1" }),
   })
@@ -79,7 +79,7 @@ export const FailoverRecord = z
 export const FailoverList = z.object({ failovers: z.array(FailoverRecord) }).openapi("DbFailovers");
 
 export const RestorePointRequest = z
-  .object({
+  .strictObject({
     name: z
       .string()
       // Postgres keeps restore point names under 64 bytes.

@@ -10,7 +10,7 @@ const Token = z
   .openapi({ example: 42, description: "Fencing token: strictly increases per lock name" });
 
 export const AcquireRequest = z
-  .object({
+  .strictObject({
     owner: Owner,
     ttlMs: int(100, 3_600_000).default(30_000),
     waitMs: int(0, 60_000).default(0),
@@ -18,10 +18,10 @@ export const AcquireRequest = z
   })
   .openapi("AcquireRequest");
 
-export const ReleaseRequest = z.object({ owner: Owner, token: Token }).openapi("ReleaseRequest");
+export const ReleaseRequest = z.strictObject({ owner: Owner, token: Token }).openapi("ReleaseRequest");
 
 export const ExtendRequest = z
-  .object({ owner: Owner, token: Token, ttlMs: int(100, 3_600_000) })
+  .strictObject({ owner: Owner, token: Token, ttlMs: int(100, 3_600_000) })
   .openapi("ExtendRequest");
 
 export const Grant = z

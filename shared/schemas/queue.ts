@@ -35,7 +35,7 @@ const Instant = z.number().int();
 const Visibility = int(1_000, 43_200_000);
 
 export const TaskInput = z
-  .object({
+  .strictObject({
     payload: Json,
     priority: Priority.default("normal"),
     delayMs: int(0, MAX_DELAY_MS).default(0),
@@ -47,7 +47,7 @@ export const TaskInput = z
   .openapi("TaskInput");
 
 export const EnqueueBatch = z
-  .object({ tasks: z.array(TaskInput).min(1).max(MAX_BATCH) })
+  .strictObject({ tasks: z.array(TaskInput).min(1).max(MAX_BATCH) })
   .openapi("EnqueueBatch");
 
 /** One task, or `{"tasks": [...]}`; see {@link enqueueSchemaFor} for validation. */
@@ -64,7 +64,7 @@ export function enqueueSchemaFor(body: unknown): typeof EnqueueBatch | typeof Ta
 export const Enqueued = z.object({ ids: z.array(z.string()) }).openapi("Enqueued");
 
 export const LeaseRequest = z
-  .object({
+  .strictObject({
     max: int(1, MAX_BATCH).default(1),
     visibilityMs: Visibility.default(30_000),
     waitMs: int(0, 20_000).default(0),
@@ -86,11 +86,11 @@ export const LeasedTask = z
 
 export const Leased = z.object({ tasks: z.array(LeasedTask) }).openapi("Leased");
 
-export const AckRequest = z.object({ leaseId: LeaseId, result: Json.optional() }).openapi("AckRequest");
+export const AckRequest = z.strictObject({ leaseId: LeaseId, result: Json.optional() }).openapi("AckRequest");
 export const Acked = z.object({ id: z.string(), state: z.literal("completed") }).openapi("Acked");
 
 export const NackRequest = z
-  .object({
+  .strictObject({
     leaseId: LeaseId,
     error: z.string().optional().openapi({ description: "Kept as `lastError` (first 4096 characters)" }),
     retry: z.boolean().default(true),
@@ -107,14 +107,14 @@ export const Nacked = z
   .openapi("Nacked");
 
 export const ExtendRequest = z
-  .object({ leaseId: LeaseId, visibilityMs: Visibility })
+  .strictObject({ leaseId: LeaseId, visibilityMs: Visibility })
   .openapi("ExtendRequest");
 export const Extended = z.object({ leaseExpiresAt: Instant }).openapi("LeaseExtended");
 
 export const AckBatchRequest = z
-  .object({
+  .strictObject({
     acks: z
-      .array(z.object({ id: TaskId, leaseId: LeaseId, result: Json.optional() }))
+      .array(z.strictObject({ id: TaskId, leaseId: LeaseId, result: Json.optional() }))
       .min(1)
       .max(MAX_BATCH),
   })
@@ -176,7 +176,7 @@ export const DeadPage = z
   .openapi("DeadPage");
 
 export const RedriveRequest = z
-  .object({
+  .strictObject({
     ids: z
       .array(TaskId)
       .min(1)

@@ -140,10 +140,10 @@ export const ConditionalHeaders = z.object({
   }),
 });
 
-export const PutRequest = z.object({ value: JsonValue, ttlMs: TtlMs }).openapi("StatePutRequest");
+export const PutRequest = z.strictObject({ value: JsonValue, ttlMs: TtlMs }).openapi("StatePutRequest");
 
 export const IncrementRequest = z
-  .object({
+  .strictObject({
     by: z.number().default(1).openapi({ example: 1, description: "Added to the current number (default 1)" }),
     ttlMs: TtlMs,
   })
@@ -176,7 +176,7 @@ export const ListPage = z
   .openapi("StateListPage");
 
 const TxnCompare = z
-  .object({
+  .strictObject({
     key: StateKey,
     op: z.enum(["==", "!=", "<", ">"]).default("=="),
     version: Version.optional().openapi({ description: "Compare the key's version (0 = absent)" }),
@@ -194,14 +194,14 @@ const TxnCompare = z
 
 const TxnOp = z
   .discriminatedUnion("op", [
-    z.object({ op: z.literal("put"), key: StateKey, value: JsonValue, ttlMs: TtlMs }),
-    z.object({ op: z.literal("delete"), key: StateKey }),
-    z.object({ op: z.literal("get"), key: StateKey }),
+    z.strictObject({ op: z.literal("put"), key: StateKey, value: JsonValue, ttlMs: TtlMs }),
+    z.strictObject({ op: z.literal("delete"), key: StateKey }),
+    z.strictObject({ op: z.literal("get"), key: StateKey }),
   ])
   .openapi("StateTxnOp");
 
 export const TxnRequest = z
-  .object({
+  .strictObject({
     compare: z.array(TxnCompare).max(MAX_TXN_OPS).default([]),
     success: z.array(TxnOp).max(MAX_TXN_OPS).default([]),
     failure: z.array(TxnOp).max(MAX_TXN_OPS).default([]),

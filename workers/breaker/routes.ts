@@ -1,5 +1,5 @@
 /** `/v1/breakers/{name}`: thin HTTP over the circuit breaker object. */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Env } from "../../shared/env.ts";
 import {
   Acquired,
@@ -10,65 +10,81 @@ import {
   Recorded,
 } from "../../shared/schemas/breaker.ts";
 import { commonErrors, jsonBody, jsonResponse, NameParam } from "../../shared/schemas/common.ts";
-import { bearerSecurity, createRouter } from "../http/router.ts";
+import { operation } from "../http/operation.ts";
+import { createRouter } from "../http/router.ts";
 
 const params = z.object({ name: NameParam("Circuit breaker name") });
 const tags = ["Circuit breakers"];
 const breakerObject = (env: Env, name: string) => env.BREAKERS.getByName(name);
 
-const configure = createRoute({
-  method: "put",
-  path: "/{name}",
-  tags,
-  summary: "Configure a shared circuit breaker",
-  description:
-    "Fields left out take their defaults. The state, counters and (for the same `windowMs`) the window carry over.",
-  security: bearerSecurity,
-  request: { params, body: jsonBody(BreakerConfig) },
-  responses: { 200: jsonResponse(BreakerConfig, "The configuration in force"), ...commonErrors },
-});
+const configure = operation(
+  { capability: "breakers", action: "admin", catalog: true },
+  {
+    operationId: "configureBreaker",
+    method: "put",
+    path: "/{name}",
+    tags,
+    summary: "Configure a shared circuit breaker",
+    description:
+      "Fields left out take their defaults. The state, counters and (for the same `windowMs`) the window carry over.",
+    request: { params, body: jsonBody(BreakerConfig) },
+    responses: { 200: jsonResponse(BreakerConfig, "The configuration in force"), ...commonErrors },
+  },
+);
 
-const acquire = createRoute({
-  method: "post",
-  path: "/{name}/acquire",
-  tags,
-  summary: "Ask whether a call may go",
-  description:
-    "Closed: allowed. Open: refused with `retryAfterMs` until `openMs` has passed. Half-open: at most `halfOpenProbes` callers at a time are allowed; each must `record` its outcome (a probe that never does frees its slot after `openMs`).",
-  security: bearerSecurity,
-  request: { params },
-  responses: { 200: jsonResponse(Acquired, "The decision"), ...commonErrors },
-});
+const acquire = operation(
+  { capability: "breakers", action: "write", catalog: true },
+  {
+    operationId: "acquireBreaker",
+    method: "post",
+    path: "/{name}/acquire",
+    tags,
+    summary: "Ask whether a call may go",
+    description:
+      "Closed: allowed. Open: refused with `retryAfterMs` until `openMs` has passed. Half-open: at most `halfOpenProbes` callers at a time are allowed; each must `record` its outcome (a probe that never does frees its slot after `openMs`).",
+    request: { params },
+    responses: { 200: jsonResponse(Acquired, "The decision"), ...commonErrors },
+  },
+);
 
-const record = createRoute({
-  method: "post",
-  path: "/{name}/record",
-  tags,
-  summary: "Report a call's outcome",
-  security: bearerSecurity,
-  request: { params, body: jsonBody(Outcome) },
-  responses: { 200: jsonResponse(Recorded, "The state after it"), ...commonErrors },
-});
+const record = operation(
+  { capability: "breakers", action: "write", catalog: true },
+  {
+    operationId: "recordBreakerCall",
+    method: "post",
+    path: "/{name}/record",
+    tags,
+    summary: "Report a call's outcome",
+    request: { params, body: jsonBody(Outcome) },
+    responses: { 200: jsonResponse(Recorded, "The state after it"), ...commonErrors },
+  },
+);
 
-const recordBatch = createRoute({
-  method: "post",
-  path: "/{name}/record-batch",
-  tags,
-  summary: "Report up to 1000 outcomes at once, oldest first",
-  security: bearerSecurity,
-  request: { params, body: jsonBody(OutcomeBatch) },
-  responses: { 200: jsonResponse(Recorded, "The state after them"), ...commonErrors },
-});
+const recordBatch = operation(
+  { capability: "breakers", action: "write", catalog: true },
+  {
+    operationId: "recordBreakerCalls",
+    method: "post",
+    path: "/{name}/record-batch",
+    tags,
+    summary: "Report up to 1000 outcomes at once, oldest first",
+    request: { params, body: jsonBody(OutcomeBatch) },
+    responses: { 200: jsonResponse(Recorded, "The state after them"), ...commonErrors },
+  },
+);
 
-const info = createRoute({
-  method: "get",
-  path: "/{name}",
-  tags,
-  summary: "State, configuration and counters of a breaker",
-  security: bearerSecurity,
-  request: { params },
-  responses: { 200: jsonResponse(BreakerInfo, "The breaker"), ...commonErrors },
-});
+const info = operation(
+  { capability: "breakers", action: "read" },
+  {
+    operationId: "getBreaker",
+    method: "get",
+    path: "/{name}",
+    tags,
+    summary: "State, configuration and counters of a breaker",
+    request: { params },
+    responses: { 200: jsonResponse(BreakerInfo, "The breaker"), ...commonErrors },
+  },
+);
 
 /** The circuit breaker routes, mounted at `/v1/breakers`. */
 export const breakerRoutes = createRouter()

@@ -1,5 +1,5 @@
 /** `/v1/topics/{topic}`: thin HTTP over the topic object. */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Env } from "../../shared/env.ts";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
 import {
@@ -29,7 +29,8 @@ import {
   jsonResponse,
   NameParam,
 } from "../../shared/schemas/common.ts";
-import { bearerSecurity, createRouter } from "../http/router.ts";
+import { operation } from "../http/operation.ts";
+import { createRouter } from "../http/router.ts";
 
 const TopicParam = NameParam("Topic name").openapi({ param: { name: "topic", in: "path" } });
 const params = z.object({ topic: TopicParam });
@@ -59,156 +60,192 @@ export function unwrapPublish<T>(result: Result<T>): T {
   return unwrap(result);
 }
 
-const publish = createRoute({
-  method: "post",
-  path: "/{topic}/events",
-  tags,
-  summary: "Publish one event or a batch of up to 500",
-  description:
-    "Each event gets the next `seq` of the topic. When the topic's undelivered deliveries reach its limit, non-critical publishes get 429 with `Retry-After`; critical events are always accepted. A batch is accepted or refused whole.",
-  security: bearerSecurity,
-  request: { params, body: jsonBody(PublishRequest) },
-  responses: {
-    202: jsonResponse(Published, "Accepted: ids and seqs in the order given"),
-    429: backpressureResponse("`backpressure`, with a `Retry-After` header in seconds"),
-    ...commonErrors,
+const publish = operation(
+  { capability: "topics", action: "write", catalog: true },
+  {
+    operationId: "publishEvents",
+    method: "post",
+    path: "/{topic}/events",
+    tags,
+    summary: "Publish one event or a batch of up to 500",
+    description:
+      "Each event gets the next `seq` of the topic. When the topic's undelivered deliveries reach its limit, non-critical publishes get 429 with `Retry-After`; critical events are always accepted. A batch is accepted or refused whole.",
+    request: { params, body: jsonBody(PublishRequest) },
+    responses: {
+      202: jsonResponse(Published, "Accepted: ids and seqs in the order given"),
+      429: backpressureResponse("`backpressure`, with a `Retry-After` header in seconds"),
+      ...commonErrors,
+    },
   },
-});
+);
 
-const createSubscription = createRoute({
-  method: "post",
-  path: "/{topic}/subscriptions",
-  tags,
-  summary: "Add a webhook subscription",
-  description:
-    "Webhooks follow the Standard Webhooks specification; the secret is returned once. URLs must be https and public (with `ALLOW_INSECURE_WEBHOOKS=true`, loopback over http too). Receives events published from now on.",
-  security: bearerSecurity,
-  request: { params, body: jsonBody(SubscriptionRequest) },
-  responses: {
-    201: jsonResponse(SubscriptionCreated, "Created"),
-    409: errorResponse("`conflict`: the topic has 100 subscriptions"),
-    ...commonErrors,
+const createSubscription = operation(
+  { capability: "topics", action: "admin", catalog: true },
+  {
+    operationId: "createSubscription",
+    method: "post",
+    path: "/{topic}/subscriptions",
+    tags,
+    summary: "Add a webhook subscription",
+    description:
+      "Webhooks follow the Standard Webhooks specification; the secret is returned once. URLs must be https and public (with `ALLOW_INSECURE_WEBHOOKS=true`, loopback over http too). Receives events published from now on.",
+    request: { params, body: jsonBody(SubscriptionRequest) },
+    responses: {
+      201: jsonResponse(SubscriptionCreated, "Created"),
+      409: errorResponse("`conflict`: the topic has 100 subscriptions"),
+      ...commonErrors,
+    },
   },
-});
+);
 
-const listSubscriptions = createRoute({
-  method: "get",
-  path: "/{topic}/subscriptions",
-  tags,
-  summary: "List webhook subscriptions (without secrets)",
-  security: bearerSecurity,
-  request: { params },
-  responses: { 200: jsonResponse(SubscriptionList, "The subscriptions"), ...commonErrors },
-});
-
-const deleteSubscription = createRoute({
-  method: "delete",
-  path: "/{topic}/subscriptions/{id}",
-  tags,
-  summary: "Remove a subscription, its pending deliveries and dead letters",
-  security: bearerSecurity,
-  request: { params: subscriptionParams },
-  responses: { 200: jsonResponse(Deleted, "Deleted"), ...notFound, ...commonErrors },
-});
-
-const resumeSubscription = createRoute({
-  method: "post",
-  path: "/{topic}/subscriptions/{id}/resume",
-  tags,
-  summary: "Resume a paused subscription",
-  description:
-    "A subscription is paused after 5 dead letters in a row; a successful delivery also resumes it.",
-  security: bearerSecurity,
-  request: { params: subscriptionParams },
-  responses: { 200: jsonResponse(Subscription, "Resumed"), ...notFound, ...commonErrors },
-});
-
-const deadLetters = createRoute({
-  method: "get",
-  path: "/{topic}/subscriptions/{id}/dead-letters",
-  tags,
-  summary: "Events a subscription gave up on, oldest first",
-  security: bearerSecurity,
-  request: {
-    params: subscriptionParams,
-    query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+const listSubscriptions = operation(
+  { capability: "topics", action: "read" },
+  {
+    operationId: "listSubscriptions",
+    method: "get",
+    path: "/{topic}/subscriptions",
+    tags,
+    summary: "List webhook subscriptions (without secrets)",
+    request: { params },
+    responses: { 200: jsonResponse(SubscriptionList, "The subscriptions"), ...commonErrors },
   },
-  responses: { 200: jsonResponse(DeadLetterList, "Dead letters"), ...notFound, ...commonErrors },
-});
+);
 
-const redriveDeadLetters = createRoute({
-  method: "post",
-  path: "/{topic}/subscriptions/{id}/dead-letters/redrive",
-  tags,
-  summary: "Deliver dead letters again (the listed seqs, or all), with their attempts reset",
-  description:
-    "Moves the dead letters back to the subscription's pending deliveries, due at once and sent in priority order like any delivery, with `maxAttempts` attempts again. Seqs that are not dead letters of the subscription are skipped (not counted). Never refused for backpressure: redriven deliveries count as pending, so publishes may get 429 until they drain. A paused subscription stays paused: each redriven event gets one attempt; a success resumes the subscription, a failure dead-letters the event again (resume first to give them every attempt).",
-  security: bearerSecurity,
-  request: { params: subscriptionParams, body: { ...jsonBody(DeadLetterRedriveRequest), required: false } },
-  responses: {
-    200: jsonResponse(DeadLettersRedriven, "How many dead letters are pending again"),
-    ...notFound,
-    ...commonErrors,
+const deleteSubscription = operation(
+  { capability: "topics", action: "admin" },
+  {
+    operationId: "deleteSubscription",
+    method: "delete",
+    path: "/{topic}/subscriptions/{id}",
+    tags,
+    summary: "Remove a subscription, its pending deliveries and dead letters",
+    request: { params: subscriptionParams },
+    responses: { 200: jsonResponse(Deleted, "Deleted"), ...notFound, ...commonErrors },
   },
-});
+);
 
-const subscribe = createRoute({
-  method: "get",
-  path: "/{topic}/subscribe",
-  tags,
-  summary: "Subscribe over a WebSocket",
-  description:
-    'Send `Upgrade: websocket`. Messages: `{"type": "event", "event": {...}}`; answer `{"type": "ack", "seq"}` for critical events, which are re-sent every 10 s until acked. `fromSeq` replays retained events first. `{"type": "ping"}` gets `{"type": "pong"}`.',
-  security: bearerSecurity,
-  request: { params, query: SubscribeQuery },
-  responses: {
-    101: { description: "Switching protocols to a WebSocket" },
-    400: errorResponse("Not a WebSocket upgrade, or a bad filter or fromSeq"),
-    401: commonErrors[401],
+const resumeSubscription = operation(
+  { capability: "topics", action: "admin" },
+  {
+    operationId: "resumeSubscription",
+    method: "post",
+    path: "/{topic}/subscriptions/{id}/resume",
+    tags,
+    summary: "Resume a paused subscription",
+    description:
+      "A subscription is paused after 5 dead letters in a row; a successful delivery also resumes it.",
+    request: { params: subscriptionParams },
+    responses: { 200: jsonResponse(Subscription, "Resumed"), ...notFound, ...commonErrors },
   },
-});
+);
 
-const events = createRoute({
-  method: "get",
-  path: "/{topic}/events",
-  tags,
-  summary: "Read retained events from a seq on (pull consumers)",
-  security: bearerSecurity,
-  request: { params, query: EventsQuery },
-  responses: { 200: jsonResponse(EventsPage, "Events and the seq to read from next"), ...commonErrors },
-});
+const deadLetters = operation(
+  { capability: "topics", action: "read" },
+  {
+    operationId: "listDeadLetters",
+    method: "get",
+    path: "/{topic}/subscriptions/{id}/dead-letters",
+    tags,
+    summary: "Events a subscription gave up on, oldest first",
+    request: {
+      params: subscriptionParams,
+      query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+    },
+    responses: { 200: jsonResponse(DeadLetterList, "Dead letters"), ...notFound, ...commonErrors },
+  },
+);
 
-const stats = createRoute({
-  method: "get",
-  path: "/{topic}/stats",
-  tags,
-  summary: "Counters of the topic and of each subscription",
-  description:
-    "`delivered` and `failed` count webhook deliveries (one per event and subscription) that succeeded or went to dead letters (less those redriven since); `pending` counts those still to be made; `rejected` counts events refused by backpressure.",
-  security: bearerSecurity,
-  request: { params },
-  responses: { 200: jsonResponse(TopicStats, "Stats"), ...commonErrors },
-});
+const redriveDeadLetters = operation(
+  { capability: "topics", action: "admin" },
+  {
+    operationId: "redriveDeadLetters",
+    method: "post",
+    path: "/{topic}/subscriptions/{id}/dead-letters/redrive",
+    tags,
+    summary: "Deliver dead letters again (the listed seqs, or all), with their attempts reset",
+    description:
+      "Moves the dead letters back to the subscription's pending deliveries, due at once and sent in priority order like any delivery, with `maxAttempts` attempts again. Seqs that are not dead letters of the subscription are skipped (not counted). Never refused for backpressure: redriven deliveries count as pending, so publishes may get 429 until they drain. A paused subscription stays paused: each redriven event gets one attempt; a success resumes the subscription, a failure dead-letters the event again (resume first to give them every attempt).",
+    request: { params: subscriptionParams, body: { ...jsonBody(DeadLetterRedriveRequest), required: false } },
+    responses: {
+      200: jsonResponse(DeadLettersRedriven, "How many dead letters are pending again"),
+      ...notFound,
+      ...commonErrors,
+    },
+  },
+);
 
-const getConfig = createRoute({
-  method: "get",
-  path: "/{topic}/config",
-  tags,
-  summary: "The topic's limits",
-  security: bearerSecurity,
-  request: { params },
-  responses: { 200: jsonResponse(TopicConfig, "Settings"), ...commonErrors },
-});
+const subscribe = operation(
+  { capability: "topics", action: "read", queryToken: true },
+  {
+    operationId: "subscribeTopic",
+    method: "get",
+    path: "/{topic}/subscribe",
+    tags,
+    summary: "Subscribe over a WebSocket",
+    description:
+      'Send `Upgrade: websocket`. Messages: `{"type": "event", "event": {...}}`; answer `{"type": "ack", "seq"}` for critical events, which are re-sent every 10 s until acked. `fromSeq` replays retained events first. `{"type": "ping"}` gets `{"type": "pong"}`.',
+    request: { params, query: SubscribeQuery },
+    responses: {
+      101: { description: "Switching protocols to a WebSocket" },
+      400: errorResponse("Not a WebSocket upgrade, or a bad filter or fromSeq"),
+      401: commonErrors[401],
+    },
+  },
+);
 
-const putConfig = createRoute({
-  method: "put",
-  path: "/{topic}/config",
-  tags,
-  summary: "Change the topic's limits (fields left out keep their value)",
-  security: bearerSecurity,
-  request: { params, body: jsonBody(TopicConfigPatch) },
-  responses: { 200: jsonResponse(TopicConfig, "Settings now in force"), ...commonErrors },
-});
+const events = operation(
+  { capability: "topics", action: "read" },
+  {
+    operationId: "listEvents",
+    method: "get",
+    path: "/{topic}/events",
+    tags,
+    summary: "Read retained events from a seq on (pull consumers)",
+    request: { params, query: EventsQuery },
+    responses: { 200: jsonResponse(EventsPage, "Events and the seq to read from next"), ...commonErrors },
+  },
+);
+
+const stats = operation(
+  { capability: "topics", action: "read" },
+  {
+    operationId: "getTopicStats",
+    method: "get",
+    path: "/{topic}/stats",
+    tags,
+    summary: "Counters of the topic and of each subscription",
+    description:
+      "`delivered` and `failed` count webhook deliveries (one per event and subscription) that succeeded or went to dead letters (less those redriven since); `pending` counts those still to be made; `rejected` counts events refused by backpressure.",
+    request: { params },
+    responses: { 200: jsonResponse(TopicStats, "Stats"), ...commonErrors },
+  },
+);
+
+const getConfig = operation(
+  { capability: "topics", action: "read" },
+  {
+    operationId: "getTopicConfig",
+    method: "get",
+    path: "/{topic}/config",
+    tags,
+    summary: "The topic's limits",
+    request: { params },
+    responses: { 200: jsonResponse(TopicConfig, "Settings"), ...commonErrors },
+  },
+);
+
+const putConfig = operation(
+  { capability: "topics", action: "admin" },
+  {
+    operationId: "setTopicConfig",
+    method: "put",
+    path: "/{topic}/config",
+    tags,
+    summary: "Change the topic's limits (fields left out keep their value)",
+    request: { params, body: jsonBody(TopicConfigPatch) },
+    responses: { 200: jsonResponse(TopicConfig, "Settings now in force"), ...commonErrors },
+  },
+);
 
 /** The event bus routes, mounted at `/v1/topics`. */
 export const busRoutes = createRouter()

@@ -1,12 +1,17 @@
-/** Bearer-token auth: constant-time comparison against `API_TOKENS`, default deny. */
-import type { MiddlewareHandler } from "hono";
+/**
+ * Who a bearer token stands for: an admin token from `API_TOKENS` (constant-time comparison),
+ * the documented dev token where local development turns it on (`ALLOW_DEV_TOKEN=true`), or a
+ * signed scoped token (`workers/tokens/`). Anything else is `401`. Fails closed: with no
+ * `API_TOKENS` and no dev token allowed, nobody gets in, and the isolate logs why once.
+ */
 import type { Env } from "../../shared/env.ts";
 import { ApiError } from "../../shared/errors.ts";
+import { isScopedTokenText, verifyScopedToken } from "../tokens/verify.ts";
+import { ADMIN, type Background, type Principal } from "./access.ts";
 
-/** Accepted only while `API_TOKENS` is unset and only on a loopback host: local development. */
+/** The token local development accepts as admin (`npm run dev`, the test configuration). */
 export const DEV_TOKEN = "switchyard-dev-token";
 
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 const encoder = new TextEncoder();
 
 async function digest(value: string): Promise<ArrayBuffer> {
@@ -25,14 +30,20 @@ function configuredDigest(token: string): Promise<ArrayBuffer> {
   return known;
 }
 
-/** Tokens in force for a request; empty means nobody gets in. */
-export function configuredTokens(env: Env, url: URL): string[] {
+let loggedNoTokens = false;
+
+/** Admin tokens in force; empty means no admin token is accepted. */
+export function adminTokens(env: Env): string[] {
   const listed = (env.API_TOKENS ?? "")
     .split(",")
     .map((t) => t.trim())
     .filter((t) => t.length > 0);
-  if (listed.length > 0) return listed;
-  return LOOPBACK_HOSTS.has(url.hostname) ? [DEV_TOKEN] : [];
+  if (env.ALLOW_DEV_TOKEN === "true") listed.push(DEV_TOKEN);
+  if (listed.length === 0 && !loggedNoTokens) {
+    loggedNoTokens = true;
+    console.warn("API_TOKENS is unset or empty and ALLOW_DEV_TOKEN is off: every /v1 request is refused");
+  }
+  return listed;
 }
 
 /**
@@ -48,22 +59,33 @@ export async function tokenMatches(candidate: string, tokens: readonly string[])
   return matched;
 }
 
-/**
- * Requires `Authorization: Bearer <token>`; WebSocket upgrades may pass `?token=` instead, since
- * browsers cannot set headers on them.
- */
-export function bearerAuth(): MiddlewareHandler<{ Bindings: Env }> {
-  return async function bearerAuthMiddleware(c, next) {
-    const header = c.req.header("authorization");
-    const bearer = header?.match(/^Bearer\s+(.+)$/i)?.[1];
-    const isUpgrade = c.req.header("upgrade")?.toLowerCase() === "websocket";
-    const candidate = bearer ?? (isUpgrade ? c.req.query("token") : undefined);
-    const url = new URL(c.req.url);
-    if (!candidate || !(await tokenMatches(candidate, configuredTokens(c.env, url)))) {
-      throw new ApiError("unauthorized", "missing or unknown bearer token", undefined, {
-        "WWW-Authenticate": 'Bearer realm="switchyard"',
-      });
-    }
-    await next();
-  };
+/** The `401` every authentication failure answers, the same whatever the reason. */
+export function unauthorized(): ApiError {
+  return new ApiError(
+    "unauthorized",
+    "missing or unknown bearer token: send `Authorization: Bearer <token>`",
+    undefined,
+    { "WWW-Authenticate": 'Bearer realm="switchyard"' },
+  );
+}
+
+/** The principal a presented token stands for; throws `401` for none or an unknown one. */
+export async function authenticate(
+  env: Env,
+  candidate: string | undefined,
+  ctx?: Background,
+): Promise<Principal> {
+  if (!candidate) throw unauthorized();
+  if (isScopedTokenText(candidate)) {
+    const scoped = await verifyScopedToken(env, candidate, ctx);
+    if (scoped) return scoped;
+    throw unauthorized();
+  }
+  if (await tokenMatches(candidate, adminTokens(env))) return ADMIN;
+  throw unauthorized();
+}
+
+/** The bearer token of a request's `Authorization` header, if it has one. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
 }

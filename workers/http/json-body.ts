@@ -1,10 +1,12 @@
 /**
- * Reads a request body once, before validation: over 1 MiB → 413, not JSON → 415, malformed →
- * 400. An empty body reads as `{}`, so routes whose fields all have defaults accept no body.
+ * Reads a request body once, as a stream, before validation: past 1 MiB → 413 the moment the
+ * stream passes it (with or without `Content-Length`, so the Worker never holds more), not JSON
+ * → 415, malformed or nested deeper than 64 → 400. An empty body reads as `{}`, so routes whose
+ * fields all have defaults accept no body.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { ApiError } from "../../shared/errors.ts";
-import { MAX_REQUEST_BYTES } from "../../shared/schemas/common.ts";
+import { MAX_JSON_DEPTH, MAX_REQUEST_BYTES } from "../../shared/schemas/common.ts";
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -15,33 +17,91 @@ function tooLarge(): ApiError {
   });
 }
 
-export function jsonBody(): MiddlewareHandler {
-  return async function jsonBodyMiddleware(c, next) {
-    if (!BODY_METHODS.has(c.req.method)) return next();
-    const declared = Number(c.req.header("content-length") ?? "0");
-    if (declared > MAX_REQUEST_BYTES) throw tooLarge();
-    const bytes = await c.req.raw.arrayBuffer();
-    if (bytes.byteLength > MAX_REQUEST_BYTES) throw tooLarge();
-    const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
-    // Empty: "{}" for a JSON request, which the validator then parses; "" for one without a type,
-    // which the validator reads as {} and which must not count as a body of the wrong type.
-    let text = JSON_MEDIA_TYPE.test(mediaType) ? "{}" : "";
-    if (bytes.byteLength > 0) {
-      if (!JSON_MEDIA_TYPE.test(mediaType)) {
-        throw new ApiError(
-          "unsupported_media_type",
-          "the body must be JSON (content-type: application/json)",
-        );
-      }
-      text = new TextDecoder().decode(bytes);
-      try {
-        JSON.parse(text);
-      } catch {
-        throw new ApiError("invalid_request", "the body is not valid JSON", { field: "body" });
-      }
+/** The body's bytes, refused as soon as they pass `limit`; the rest of the stream is cancelled. */
+export async function readBounded(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+): Promise<Uint8Array> {
+  if (body === null) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
     }
-    // Hono's validators read the body through this cache.
-    (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text);
-    await next();
-  };
+    chunks.push(value);
+  }
+  if (chunks.length === 1 && chunks[0]) return chunks[0];
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/**
+ * The deepest nesting of arrays and objects in a JSON text, counted without parsing (so a
+ * 5,000-deep body cannot overflow the parser's stack or anything downstream). Strings are skipped.
+ */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 92 /* \ */) i++;
+      else if (ch === 34 /* " */) inString = false;
+    } else if (ch === 34) inString = true;
+    else if (ch === 123 /* { */ || ch === 91 /* [ */) {
+      if (++depth > max) return true;
+    } else if (ch === 125 /* } */ || ch === 93 /* ] */) depth--;
+  }
+  return false;
+}
+
+/** Parses JSON text under the depth limit, with the contract's errors. */
+export function parseJsonText(text: string, field = "body"): unknown {
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+    throw new ApiError("invalid_request", `the body is nested deeper than ${MAX_JSON_DEPTH} levels`, {
+      field,
+      limit: MAX_JSON_DEPTH,
+    });
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError("invalid_request", "the body is not valid JSON", { field });
+  }
+}
+
+/** Reads and checks the body of `c`'s request, then hands its text to Hono's validators. */
+export async function readJsonBody(c: Context): Promise<void> {
+  if (!BODY_METHODS.has(c.req.method)) return;
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > MAX_REQUEST_BYTES) throw tooLarge();
+  const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
+  const isJson = JSON_MEDIA_TYPE.test(mediaType);
+  if (!isJson && declared > 0) {
+    throw new ApiError("unsupported_media_type", "the body must be JSON (content-type: application/json)");
+  }
+  const bytes = await readBounded(c.req.raw.body, MAX_REQUEST_BYTES);
+  // Empty: "{}" for a JSON request, which the validator then parses; "" for one without a type,
+  // which the validator reads as {} and which must not count as a body of the wrong type.
+  let text = isJson ? "{}" : "";
+  if (bytes.byteLength > 0) {
+    if (!isJson) {
+      throw new ApiError("unsupported_media_type", "the body must be JSON (content-type: application/json)");
+    }
+    text = new TextDecoder().decode(bytes);
+    parseJsonText(text);
+  }
+  // Hono's validators read the body through this cache.
+  (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text);
 }

@@ -1,15 +1,14 @@
 /** The router every route group starts from: typed bindings and the contract's validation errors. */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Env } from "../../shared/env.ts";
+import type { Principal } from "./access.ts";
 import { invalidRequest } from "./validation.ts";
 
 /** Hono's environment for every route group. */
 export interface AppEnv {
   Bindings: Env;
+  Variables: { principal?: Principal };
 }
-
-/** The OpenAPI security requirement every `/v1` route carries. */
-export const bearerSecurity = [{ bearer: [] }];
 
 /** A route group whose schema failures become `400 invalid_request` naming the field. */
 export function createRouter(): OpenAPIHono<AppEnv> {

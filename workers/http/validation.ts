@@ -4,10 +4,16 @@ import { ApiError, fail, ok, type Result } from "../../shared/errors.ts";
 
 type Issue = z.core.$ZodIssue;
 
+/** The dotted path of the field an issue is about; for unknown fields, the first unknown one. */
+function fieldOf(issue: Issue, target: string): string {
+  const path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0] ?? ""] : issue.path;
+  return path.length > 0 ? path.join(".") : target;
+}
+
 function details(issues: readonly Issue[], target: string) {
   const fields = issues.map((i) => ({
-    field: i.path.length > 0 ? i.path.join(".") : target,
-    message: i.message,
+    field: fieldOf(i, target),
+    message: i.code === "unrecognized_keys" ? "unknown field" : i.message,
   }));
   return { field: fields[0]?.field ?? target, issues: fields };
 }

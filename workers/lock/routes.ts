@@ -1,5 +1,5 @@
 /** `/v1/locks/{name}`: thin HTTP over the lock object. */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Env } from "../../shared/env.ts";
 import { unwrap } from "../../shared/errors.ts";
 import {
@@ -18,65 +18,78 @@ import {
   Released,
   ReleaseRequest,
 } from "../../shared/schemas/lock.ts";
-import { bearerSecurity, createRouter } from "../http/router.ts";
+import { operation } from "../http/operation.ts";
+import { createRouter } from "../http/router.ts";
 
 const params = z.object({ name: NameParam("Lock name") });
 const tags = ["Locks"];
 const lockObject = (env: Env, name: string) => env.LOCKS.getByName(name);
 
-const acquire = createRoute({
-  method: "post",
-  path: "/{name}/acquire",
-  tags,
-  summary: "Acquire a lock or a semaphore permit",
-  description:
-    "Grants at once, renews the caller's own grant (same token), or waits up to `waitMs` for a permit, first come first served.",
-  security: bearerSecurity,
-  request: { params, body: jsonBody(AcquireRequest) },
-  responses: {
-    200: jsonResponse(Grant, "Granted"),
-    409: errorResponse("`lock_held` (with `details.retryAfterMs`) or `conflict` (different `permits`)"),
-    ...commonErrors,
+const acquire = operation(
+  { capability: "locks", action: "write", catalog: true },
+  {
+    operationId: "acquireLock",
+    method: "post",
+    path: "/{name}/acquire",
+    tags,
+    summary: "Acquire a lock or a semaphore permit",
+    description:
+      "Grants at once, renews the caller's own grant (same token), or waits up to `waitMs` for a permit, first come first served.",
+    request: { params, body: jsonBody(AcquireRequest) },
+    responses: {
+      200: jsonResponse(Grant, "Granted"),
+      409: errorResponse("`lock_held` (with `details.retryAfterMs`) or `conflict` (different `permits`)"),
+      ...commonErrors,
+    },
   },
-});
+);
 
-const release = createRoute({
-  method: "post",
-  path: "/{name}/release",
-  tags,
-  summary: "Release a grant",
-  security: bearerSecurity,
-  request: { params, body: jsonBody(ReleaseRequest) },
-  responses: {
-    200: jsonResponse(Released, "Released"),
-    409: errorResponse("`not_holder`: not the live grant"),
-    ...commonErrors,
+const release = operation(
+  { capability: "locks", action: "write" },
+  {
+    operationId: "releaseLock",
+    method: "post",
+    path: "/{name}/release",
+    tags,
+    summary: "Release a grant",
+    request: { params, body: jsonBody(ReleaseRequest) },
+    responses: {
+      200: jsonResponse(Released, "Released"),
+      409: errorResponse("`not_holder`: not the live grant"),
+      ...commonErrors,
+    },
   },
-});
+);
 
-const extend = createRoute({
-  method: "post",
-  path: "/{name}/extend",
-  tags,
-  summary: "Extend a grant's expiry to now + ttlMs",
-  security: bearerSecurity,
-  request: { params, body: jsonBody(ExtendRequest) },
-  responses: {
-    200: jsonResponse(Extended, "Extended"),
-    409: errorResponse("`not_holder`: not the live grant"),
-    ...commonErrors,
+const extend = operation(
+  { capability: "locks", action: "write" },
+  {
+    operationId: "extendLock",
+    method: "post",
+    path: "/{name}/extend",
+    tags,
+    summary: "Extend a grant's expiry to now + ttlMs",
+    request: { params, body: jsonBody(ExtendRequest) },
+    responses: {
+      200: jsonResponse(Extended, "Extended"),
+      409: errorResponse("`not_holder`: not the live grant"),
+      ...commonErrors,
+    },
   },
-});
+);
 
-const info = createRoute({
-  method: "get",
-  path: "/{name}",
-  tags,
-  summary: "Holders and waiters of a lock",
-  security: bearerSecurity,
-  request: { params },
-  responses: { 200: jsonResponse(LockInfo, "The lock"), ...commonErrors },
-});
+const info = operation(
+  { capability: "locks", action: "read" },
+  {
+    operationId: "getLock",
+    method: "get",
+    path: "/{name}",
+    tags,
+    summary: "Holders and waiters of a lock",
+    request: { params },
+    responses: { 200: jsonResponse(LockInfo, "The lock"), ...commonErrors },
+  },
+);
 
 /** The lock routes, mounted at `/v1/locks`. */
 export const lockRoutes = createRouter()

@@ -15,7 +15,9 @@ const Health = z
   .openapi("Health");
 
 const health = createRoute({
+  operationId: "getHealth",
   method: "get",
+  security: [],
   path: "/health",
   tags,
   summary: "Liveness and version (no auth)",
@@ -23,7 +25,9 @@ const health = createRoute({
 });
 
 const openapi = createRoute({
+  operationId: "getOpenApiDocument",
   method: "get",
+  security: [],
   path: "/openapi.json",
   tags,
   summary: "This document: OpenAPI 3.1 (no auth)",
@@ -33,7 +37,9 @@ const openapi = createRoute({
 });
 
 const docs = createRoute({
+  operationId: "getApiReference",
   method: "get",
+  security: [],
   path: "/docs",
   tags,
   summary: "A rendered API reference of this document (no auth)",
@@ -53,16 +59,19 @@ export function addMetaRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",
-    description: "A token from API_TOKENS (local development: switchyard-dev-token)",
+    description:
+      "An admin token from API_TOKENS, a scoped token from POST /v1/tokens, or (local development) switchyard-dev-token",
   });
-  app.doc31("/openapi.json", {
+  app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",
+    // The origin the document was fetched from: generated clients then call the same server.
+    servers: [{ url: new URL(c.req.url).origin, description: "This Switchyard" }],
     info: {
       title: "Switchyard",
       version: VERSION,
       description:
         "Locks, task queues, shared state, an event bus, circuit breakers and Postgres HA on Durable Objects.",
     },
-  });
+  }));
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Switchyard API" }));
 }

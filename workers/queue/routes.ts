@@ -1,5 +1,5 @@
 /** `/v1/queues/{queue}`: thin HTTP over the queue object. */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Env } from "../../shared/env.ts";
 import { unwrap } from "../../shared/errors.ts";
 import {
@@ -32,7 +32,8 @@ import {
   RedriveRequest,
   TaskInfo,
 } from "../../shared/schemas/queue.ts";
-import { bearerSecurity, createRouter } from "../http/router.ts";
+import { operation } from "../http/operation.ts";
+import { createRouter } from "../http/router.ts";
 import { invalidRequest } from "../http/validation.ts";
 
 const QueueName = NameParam("Queue name").openapi({ param: { name: "queue", in: "path" } });
@@ -51,143 +52,176 @@ const queueObject = (env: Env, queue: string) => env.QUEUES.getByName(queue);
 const leaseConflict = errorResponse("`lease_mismatch`: the lease expired or another consumer holds the task");
 const unknownTask = errorResponse("`not_found`: no such task");
 
-const enqueue = createRoute({
-  method: "post",
-  path: "/{queue}/tasks",
-  tags,
-  summary: "Enqueue one task or a batch of up to 1000",
-  description:
-    "A live task (ready, delayed or leased) with the same `dedupKey` answers with its id instead of a new task. A batch is one transaction.",
-  security: bearerSecurity,
-  request: { params: queueParams, body: jsonBody(EnqueueRequest) },
-  responses: {
-    201: jsonResponse(Enqueued, "The ids, in the order of the tasks"),
-    ...commonErrors,
-    413: errorResponse("A payload over 256 KiB (`details.field` names it), or a body over 1 MiB"),
+const enqueue = operation(
+  { capability: "queues", action: "write", catalog: true },
+  {
+    operationId: "enqueueTasks",
+    method: "post",
+    path: "/{queue}/tasks",
+    tags,
+    summary: "Enqueue one task or a batch of up to 1000",
+    description:
+      "A live task (ready, delayed or leased) with the same `dedupKey` answers with its id instead of a new task. A batch is one transaction.",
+    request: { params: queueParams, body: jsonBody(EnqueueRequest) },
+    responses: {
+      201: jsonResponse(Enqueued, "The ids, in the order of the tasks"),
+      ...commonErrors,
+      413: errorResponse("A payload over 256 KiB (`details.field` names it), or a body over 1 MiB"),
+    },
   },
-});
+);
 
-const purge = createRoute({
-  method: "delete",
-  path: "/{queue}/tasks",
-  tags,
-  summary: "Delete completed or dead tasks finished at least olderThanMs ago",
-  security: bearerSecurity,
-  request: { params: queueParams, query: PurgeQuery },
-  responses: { 200: jsonResponse(Purged, "How many were deleted"), ...commonErrors },
-});
-
-const lease = createRoute({
-  method: "post",
-  path: "/{queue}/lease",
-  tags,
-  summary: "Lease up to max tasks, highest priority first, oldest first within a priority",
-  description:
-    "With `waitMs`, a long poll: answered the moment a task becomes ready (enqueue, end of a delay, nack, lease expiry), or with an empty list after `waitMs`.",
-  security: bearerSecurity,
-  request: { params: queueParams, body: jsonBody(LeaseRequest) },
-  responses: { 200: jsonResponse(Leased, "The leased tasks; empty when none"), ...commonErrors },
-});
-
-const ack = createRoute({
-  method: "post",
-  path: "/{queue}/tasks/{id}/ack",
-  tags,
-  summary: "Complete a leased task",
-  security: bearerSecurity,
-  request: { params: taskParams, body: jsonBody(AckRequest) },
-  responses: {
-    200: jsonResponse(Acked, "Completed"),
-    404: unknownTask,
-    409: leaseConflict,
-    ...commonErrors,
+const purge = operation(
+  { capability: "queues", action: "admin" },
+  {
+    operationId: "purgeTasks",
+    method: "delete",
+    path: "/{queue}/tasks",
+    tags,
+    summary: "Delete completed or dead tasks finished at least olderThanMs ago",
+    request: { params: queueParams, query: PurgeQuery },
+    responses: { 200: jsonResponse(Purged, "How many were deleted"), ...commonErrors },
   },
-});
+);
 
-const nack = createRoute({
-  method: "post",
-  path: "/{queue}/tasks/{id}/nack",
-  tags,
-  summary: "Give a leased task back: retry after a backoff, or dead-letter it",
-  description:
-    "Retries wait with exponential backoff and jitter (or `delayMs`). When `attempt` has reached `maxAttempts`, or `retry` is false, the task goes to the dead-letter queue.",
-  security: bearerSecurity,
-  request: { params: taskParams, body: jsonBody(NackRequest) },
-  responses: {
-    200: jsonResponse(Nacked, "Where the task went"),
-    404: unknownTask,
-    409: leaseConflict,
-    ...commonErrors,
+const lease = operation(
+  { capability: "queues", action: "consume" },
+  {
+    operationId: "leaseTasks",
+    method: "post",
+    path: "/{queue}/lease",
+    tags,
+    summary: "Lease up to max tasks, highest priority first, oldest first within a priority",
+    description:
+      "With `waitMs`, a long poll: answered the moment a task becomes ready (enqueue, end of a delay, nack, lease expiry), or with an empty list after `waitMs`.",
+    request: { params: queueParams, body: jsonBody(LeaseRequest) },
+    responses: { 200: jsonResponse(Leased, "The leased tasks; empty when none"), ...commonErrors },
   },
-});
+);
 
-const extend = createRoute({
-  method: "post",
-  path: "/{queue}/tasks/{id}/extend",
-  tags,
-  summary: "Extend a lease to now + visibilityMs",
-  security: bearerSecurity,
-  request: { params: taskParams, body: jsonBody(ExtendRequest) },
-  responses: {
-    200: jsonResponse(Extended, "The new expiry"),
-    404: unknownTask,
-    409: leaseConflict,
-    ...commonErrors,
+const ack = operation(
+  { capability: "queues", action: "consume" },
+  {
+    operationId: "ackTask",
+    method: "post",
+    path: "/{queue}/tasks/{id}/ack",
+    tags,
+    summary: "Complete a leased task",
+    request: { params: taskParams, body: jsonBody(AckRequest) },
+    responses: {
+      200: jsonResponse(Acked, "Completed"),
+      404: unknownTask,
+      409: leaseConflict,
+      ...commonErrors,
+    },
   },
-});
+);
 
-const ackBatch = createRoute({
-  method: "post",
-  path: "/{queue}/ack",
-  tags,
-  summary: "Complete up to 1000 leased tasks in one transaction",
-  security: bearerSecurity,
-  request: { params: queueParams, body: jsonBody(AckBatchRequest) },
-  responses: {
-    200: jsonResponse(AckBatchResult, "One result per ack: `ok`, or the `code` of its failure"),
-    ...commonErrors,
+const nack = operation(
+  { capability: "queues", action: "consume" },
+  {
+    operationId: "nackTask",
+    method: "post",
+    path: "/{queue}/tasks/{id}/nack",
+    tags,
+    summary: "Give a leased task back: retry after a backoff, or dead-letter it",
+    description:
+      "Retries wait with exponential backoff and jitter (or `delayMs`). When `attempt` has reached `maxAttempts`, or `retry` is false, the task goes to the dead-letter queue.",
+    request: { params: taskParams, body: jsonBody(NackRequest) },
+    responses: {
+      200: jsonResponse(Nacked, "Where the task went"),
+      404: unknownTask,
+      409: leaseConflict,
+      ...commonErrors,
+    },
   },
-});
+);
 
-const getTask = createRoute({
-  method: "get",
-  path: "/{queue}/tasks/{id}",
-  tags,
-  summary: "A task's state, attempts, last error and result",
-  security: bearerSecurity,
-  request: { params: taskParams },
-  responses: { 200: jsonResponse(TaskInfo, "The task"), 404: unknownTask, ...commonErrors },
-});
+const extend = operation(
+  { capability: "queues", action: "consume" },
+  {
+    operationId: "extendTaskLease",
+    method: "post",
+    path: "/{queue}/tasks/{id}/extend",
+    tags,
+    summary: "Extend a lease to now + visibilityMs",
+    request: { params: taskParams, body: jsonBody(ExtendRequest) },
+    responses: {
+      200: jsonResponse(Extended, "The new expiry"),
+      404: unknownTask,
+      409: leaseConflict,
+      ...commonErrors,
+    },
+  },
+);
 
-const stats = createRoute({
-  method: "get",
-  path: "/{queue}/stats",
-  tags,
-  summary: "Counts per state, running totals and the age of the oldest ready task",
-  security: bearerSecurity,
-  request: { params: queueParams },
-  responses: { 200: jsonResponse(QueueStats, "The stats"), ...commonErrors },
-});
+const ackBatch = operation(
+  { capability: "queues", action: "consume" },
+  {
+    operationId: "ackTasks",
+    method: "post",
+    path: "/{queue}/ack",
+    tags,
+    summary: "Complete up to 1000 leased tasks in one transaction",
+    request: { params: queueParams, body: jsonBody(AckBatchRequest) },
+    responses: {
+      200: jsonResponse(AckBatchResult, "One result per ack: `ok`, or the `code` of its failure"),
+      ...commonErrors,
+    },
+  },
+);
 
-const dead = createRoute({
-  method: "get",
-  path: "/{queue}/dead",
-  tags,
-  summary: "A page of the dead-letter queue, oldest first",
-  security: bearerSecurity,
-  request: { params: queueParams, query: DeadQuery },
-  responses: { 200: jsonResponse(DeadPage, "Dead tasks and the next cursor"), ...commonErrors },
-});
+const getTask = operation(
+  { capability: "queues", action: "read" },
+  {
+    operationId: "getTask",
+    method: "get",
+    path: "/{queue}/tasks/{id}",
+    tags,
+    summary: "A task's state, attempts, last error and result",
+    request: { params: taskParams },
+    responses: { 200: jsonResponse(TaskInfo, "The task"), 404: unknownTask, ...commonErrors },
+  },
+);
 
-const redrive = createRoute({
-  method: "post",
-  path: "/{queue}/dead/redrive",
-  tags,
-  summary: "Put dead tasks (the listed ids, or all) back in the queue with their attempts reset",
-  security: bearerSecurity,
-  request: { params: queueParams, body: jsonBody(RedriveRequest) },
-  responses: { 200: jsonResponse(Redriven, "How many were redriven"), ...commonErrors },
-});
+const stats = operation(
+  { capability: "queues", action: "read" },
+  {
+    operationId: "getQueueStats",
+    method: "get",
+    path: "/{queue}/stats",
+    tags,
+    summary: "Counts per state, running totals and the age of the oldest ready task",
+    request: { params: queueParams },
+    responses: { 200: jsonResponse(QueueStats, "The stats"), ...commonErrors },
+  },
+);
+
+const dead = operation(
+  { capability: "queues", action: "read" },
+  {
+    operationId: "listDeadTasks",
+    method: "get",
+    path: "/{queue}/dead",
+    tags,
+    summary: "A page of the dead-letter queue, oldest first",
+    request: { params: queueParams, query: DeadQuery },
+    responses: { 200: jsonResponse(DeadPage, "Dead tasks and the next cursor"), ...commonErrors },
+  },
+);
+
+const redrive = operation(
+  { capability: "queues", action: "admin" },
+  {
+    operationId: "redriveDeadTasks",
+    method: "post",
+    path: "/{queue}/dead/redrive",
+    tags,
+    summary: "Put dead tasks (the listed ids, or all) back in the queue with their attempts reset",
+    request: { params: queueParams, body: jsonBody(RedriveRequest) },
+    responses: { 200: jsonResponse(Redriven, "How many were redriven"), ...commonErrors },
+  },
+);
 
 /** The queue routes, mounted at `/v1/queues`. */
 export const queueRoutes = createRouter()

@@ -5,7 +5,6 @@
  * routes; a GET on `subscribe` without `Upgrade: websocket` and any other method on either name
  * reach the key of that name, so every key stays addressable.
  */
-import { createRoute } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { ApiError, unwrap } from "../../shared/errors.ts";
 import {
@@ -31,7 +30,8 @@ import {
   TxnRequest,
   TxnResult,
 } from "../../shared/schemas/state.ts";
-import { type AppEnv, bearerSecurity, createRouter } from "../http/router.ts";
+import { operation } from "../http/operation.ts";
+import { type AppEnv, createRouter } from "../http/router.ts";
 import { openSubscription, stateObject } from "./object.ts";
 
 const tags = ["State"];
@@ -41,102 +41,123 @@ const mismatchResponse = errorResponse(
   "`version_mismatch`: `If-Match` / `If-None-Match` failed; `details.currentVersion` (0 when absent)",
 );
 
-const getKey = createRoute({
-  method: "get",
-  path: "/{namespace}/{key}",
-  tags,
-  summary: "Read a key",
-  description: 'The value with its version; the version is also the `ETag` (`"<version>"`).',
-  security: bearerSecurity,
-  request: { params: KeyParams },
-  responses: { 200: versionedResponse(StateEntry, "The entry"), 404: notFoundResponse, ...commonErrors },
-});
-
-const putKey = createRoute({
-  method: "put",
-  path: "/{namespace}/{key}",
-  tags,
-  summary: "Write a key",
-  description:
-    "Takes the namespace's next version. `If-Match` makes it compare-and-set, `If-None-Match: *` create-only. " +
-    "Without `ttlMs` the key does not expire (an earlier TTL is cleared).",
-  security: bearerSecurity,
-  request: { params: KeyParams, headers: ConditionalHeaders, body: jsonBody(PutRequest) },
-  responses: { 200: versionedResponse(PutResult, "Written"), 412: mismatchResponse, ...commonErrors },
-});
-
-const deleteKey = createRoute({
-  method: "delete",
-  path: "/{namespace}/{key}",
-  tags,
-  summary: "Delete a key",
-  security: bearerSecurity,
-  request: { params: KeyParams, headers: ConditionalHeaders },
-  responses: {
-    200: jsonResponse(Deleted, "Deleted"),
-    404: notFoundResponse,
-    412: mismatchResponse,
-    ...commonErrors,
+const getKey = operation(
+  { capability: "state", action: "read" },
+  {
+    operationId: "getStateKey",
+    method: "get",
+    path: "/{namespace}/{key}",
+    tags,
+    summary: "Read a key",
+    description: 'The value with its version; the version is also the `ETag` (`"<version>"`).',
+    request: { params: KeyParams },
+    responses: { 200: versionedResponse(StateEntry, "The entry"), 404: notFoundResponse, ...commonErrors },
   },
-});
+);
 
-const increment = createRoute({
-  method: "post",
-  path: "/{namespace}/{key}/increment",
-  tags,
-  summary: "Add to a number atomically",
-  description:
-    "An absent key counts from 0. Without `ttlMs` the key keeps its expiry; with it, the expiry moves.",
-  security: bearerSecurity,
-  request: { params: KeyParams, body: jsonBody(IncrementRequest) },
-  responses: {
-    200: versionedResponse(IncrementResult, "The new value"),
-    409: errorResponse("`not_a_number`: the key holds something else, or the sum is not finite"),
-    ...commonErrors,
+const putKey = operation(
+  { capability: "state", action: "write", catalog: true },
+  {
+    operationId: "putStateKey",
+    method: "put",
+    path: "/{namespace}/{key}",
+    tags,
+    summary: "Write a key",
+    description:
+      "Takes the namespace's next version. `If-Match` makes it compare-and-set, `If-None-Match: *` create-only. " +
+      "Without `ttlMs` the key does not expire (an earlier TTL is cleared).",
+    request: { params: KeyParams, headers: ConditionalHeaders, body: jsonBody(PutRequest) },
+    responses: { 200: versionedResponse(PutResult, "Written"), 412: mismatchResponse, ...commonErrors },
   },
-});
+);
 
-const list = createRoute({
-  method: "get",
-  path: "/{namespace}",
-  tags,
-  summary: "List keys by prefix",
-  description:
-    "Live keys in key order (UTF-8 byte order), `limit` per page; `cursor` is null on the last page.",
-  security: bearerSecurity,
-  request: { params: NamespaceParams, query: ListQuery },
-  responses: { 200: jsonResponse(ListPage, "A page of keys"), ...commonErrors },
-});
+const deleteKey = operation(
+  { capability: "state", action: "write", catalog: true },
+  {
+    operationId: "deleteStateKey",
+    method: "delete",
+    path: "/{namespace}/{key}",
+    tags,
+    summary: "Delete a key",
+    request: { params: KeyParams, headers: ConditionalHeaders },
+    responses: {
+      200: jsonResponse(Deleted, "Deleted"),
+      404: notFoundResponse,
+      412: mismatchResponse,
+      ...commonErrors,
+    },
+  },
+);
 
-const subscribe = createRoute({
-  method: "get",
-  path: "/{namespace}/subscribe",
-  tags,
-  summary: "Watch changes over a WebSocket",
-  description:
-    'With `Upgrade: websocket` (auth may be `?token=`): one message per change, `{"type":"change","op":"set"|"delete"|"expire","key","value"?,"version"}`, ' +
-    "in version order with no gaps. `fromVersion` replays the retained changes after that version first; when they are " +
-    'gone the first message is `{"type":"reset","version"}` and the client should re-list. Client messages are ignored. ' +
-    "Without `Upgrade` this path reads the key named `subscribe`.",
-  security: bearerSecurity,
-  request: { params: NamespaceParams, query: SubscribeQuery },
-  responses: { 101: { description: "Switching protocols: the subscription" }, ...commonErrors },
-});
+const increment = operation(
+  { capability: "state", action: "write", catalog: true },
+  {
+    operationId: "incrementStateKey",
+    method: "post",
+    path: "/{namespace}/{key}/increment",
+    tags,
+    summary: "Add to a number atomically",
+    description:
+      "An absent key counts from 0. Without `ttlMs` the key keeps its expiry; with it, the expiry moves.",
+    request: { params: KeyParams, body: jsonBody(IncrementRequest) },
+    responses: {
+      200: versionedResponse(IncrementResult, "The new value"),
+      409: errorResponse("`not_a_number`: the key holds something else, or the sum is not finite"),
+      ...commonErrors,
+    },
+  },
+);
 
-const txn = createRoute({
-  method: "post",
-  path: "/{namespace}/txn",
-  tags,
-  summary: "Multi-key transaction (etcd-style)",
-  description:
-    "If every `compare` holds (a key's `version`, 0 = absent, with `==`, `!=`, `<`, `>`; or its `value` with `==`, `!=`), " +
-    "the `success` operations run, else the `failure` ones: `put`, `delete`, `get`, in order, each seeing the earlier " +
-    "ones, atomically. Every write takes the next version. At most 128 compares and 128 operations per branch. " +
-    "An addition to the contract.",
-  security: bearerSecurity,
-  request: { params: NamespaceParams, body: jsonBody(TxnRequest) },
-  responses: { 200: jsonResponse(TxnResult, "Which branch ran and its results"), ...commonErrors },
-});
+const list = operation(
+  { capability: "state", action: "read" },
+  {
+    operationId: "listStateKeys",
+    method: "get",
+    path: "/{namespace}",
+    tags,
+    summary: "List keys by prefix",
+    description:
+      "Live keys in key order (UTF-8 byte order), `limit` per page; `cursor` is null on the last page.",
+    request: { params: NamespaceParams, query: ListQuery },
+    responses: { 200: jsonResponse(ListPage, "A page of keys"), ...commonErrors },
+  },
+);
+
+const subscribe = operation(
+  { capability: "state", action: "read", queryToken: true },
+  {
+    operationId: "subscribeState",
+    method: "get",
+    path: "/{namespace}/subscribe",
+    tags,
+    summary: "Watch changes over a WebSocket",
+    description:
+      'With `Upgrade: websocket` (auth may be `?token=`): one message per change, `{"type":"change","op":"set"|"delete"|"expire","key","value"?,"version"}`, ' +
+      "in version order with no gaps. `fromVersion` replays the retained changes after that version first; when they are " +
+      'gone the first message is `{"type":"reset","version"}` and the client should re-list. Client messages are ignored. ' +
+      "Without `Upgrade` this path reads the key named `subscribe`.",
+    request: { params: NamespaceParams, query: SubscribeQuery },
+    responses: { 101: { description: "Switching protocols: the subscription" }, ...commonErrors },
+  },
+);
+
+const txn = operation(
+  { capability: "state", action: "write", catalog: true },
+  {
+    operationId: "stateTxn",
+    method: "post",
+    path: "/{namespace}/txn",
+    tags,
+    summary: "Multi-key transaction (etcd-style)",
+    description:
+      "If every `compare` holds (a key's `version`, 0 = absent, with `==`, `!=`, `<`, `>`; or its `value` with `==`, `!=`), " +
+      "the `success` operations run, else the `failure` ones: `put`, `delete`, `get`, in order, each seeing the earlier " +
+      "ones, atomically. Every write takes the next version. At most 128 compares and 128 operations per branch. " +
+      "An addition to the contract.",
+    request: { params: NamespaceParams, body: jsonBody(TxnRequest) },
+    responses: { 200: jsonResponse(TxnResult, "Which branch ran and its results"), ...commonErrors },
+  },
+);
 
 async function readKey(c: Context<AppEnv>, namespace: string, key: string) {
   const entry = unwrap(await stateObject(c.env, namespace).get(key));

@@ -1,0 +1,11 @@
+/** Tells the catalog that a name exists (placeholder until the catalog object lands). */
+import type { Env } from "../../shared/env.ts";
+import type { Background, Capability } from "../http/access.ts";
+
+/** Registers `name` under `capability` in the catalog, in the background. */
+export function noteName(
+  _env: Env,
+  _ctx: Background | undefined,
+  _capability: Capability,
+  _name: string,
+): void {}

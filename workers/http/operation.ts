@@ -1,0 +1,127 @@
+/**
+ * One declaration per operation: its route (method, path, schemas, status codes), its
+ * `operationId`, and the capability and action a token needs for it. `operation()` turns that
+ * into a Hono OpenAPI route whose one middleware (`guard`) checks, in the contract's order:
+ * the origin (403), the token (401), the name in the path (400), the scopes (403), the token's
+ * rate limit (429), then reads the body (415, 413, 400); the route's own validators follow.
+ */
+import { createRoute, type RouteConfig } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { ApiError } from "../../shared/errors.ts";
+import { NAME_PATTERN } from "../../shared/schemas/common.ts";
+import { noteName } from "../catalog/note.ts";
+import { enforceRateLimit } from "../tokens/rate-limit.ts";
+import { type Action, allows, type Background, type Capability, type Principal } from "./access.ts";
+import { authenticate, bearerToken } from "./auth.ts";
+import { readJsonBody } from "./json-body.ts";
+import { checkOrigin } from "./origin.ts";
+import type { AppEnv } from "./router.ts";
+
+/** What a route needs: a scope's capability and action, or an admin token (`/v1/tokens`). */
+export type Access =
+  | {
+      capability: Capability;
+      action: Action;
+      /** The route writes the name into existence: the catalog learns it on success. */
+      catalog?: boolean;
+      /** WebSocket upgrade routes (subscribe, consume) also take the token as `?token=`. */
+      queryToken?: boolean;
+    }
+  | { adminOnly: true };
+
+/** The path parameter that holds the resource name, per capability (`db` has none). */
+export const NAME_PARAM: Record<Capability, string | undefined> = {
+  locks: "name",
+  breakers: "name",
+  queues: "queue",
+  topics: "topic",
+  state: "namespace",
+  db: undefined,
+};
+
+/** The OpenAPI security requirement every `/v1` route carries. */
+export const bearerSecurity = [{ bearer: [] }];
+
+/** The principal the guard found for this request. */
+export function principalOf(c: Context<AppEnv>): Principal {
+  const principal = c.get("principal");
+  if (!principal) throw new Error("principalOf: no guard ran for this route");
+  return principal;
+}
+
+function presentedToken(c: Context<AppEnv>, queryToken: boolean): string | undefined {
+  const header = bearerToken(c.req.header("authorization"));
+  if (header) return header;
+  const isUpgrade = c.req.header("upgrade")?.toLowerCase() === "websocket";
+  return queryToken && isUpgrade ? c.req.query("token") : undefined;
+}
+
+function checkName(c: Context<AppEnv>, capability: Capability): string | undefined {
+  const param = NAME_PARAM[capability];
+  if (param === undefined) return undefined;
+  const name = c.req.param(param);
+  if (name === undefined) return undefined;
+  if (!NAME_PATTERN.test(name)) {
+    throw new ApiError("invalid_request", `${param}: must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`, {
+      field: param,
+    });
+  }
+  return name;
+}
+
+function forbidden(what: string): ApiError {
+  return new ApiError("forbidden", `this token's scopes do not allow ${what}`);
+}
+
+/** The one middleware of every `/v1` route; see the module comment for its order. */
+export function guard(access: Access): MiddlewareHandler<AppEnv> {
+  const queryToken = "adminOnly" in access ? false : (access.queryToken ?? false);
+  return async function guardMiddleware(c, next) {
+    checkOrigin(c.env, c.req.url, c.req.header("origin"));
+    const principal = await authenticate(c.env, presentedToken(c, queryToken), executionCtx(c));
+    c.set("principal", principal);
+    let noted: { capability: Capability; name: string } | undefined;
+    if ("adminOnly" in access) {
+      if (principal.kind !== "admin") throw forbidden("this operation (it needs an admin token)");
+    } else {
+      const name = checkName(c, access.capability);
+      if (!allows(principal, access.capability, access.action, name)) {
+        throw forbidden(`${access.action} on ${access.capability}${name === undefined ? "" : `:${name}`}`);
+      }
+      if (access.catalog && name !== undefined) noted = { capability: access.capability, name };
+    }
+    if (principal.kind === "scoped" && principal.rateLimit) {
+      await enforceRateLimit(c.env, principal.id, principal.rateLimit);
+    }
+    await readJsonBody(c);
+    await next();
+    if (noted && c.res.status < 300) noteName(c.env, executionCtx(c), noted.capability, noted.name);
+  };
+}
+
+/** The execution context, where the runtime gives one (not in some unit tests of the app). */
+function executionCtx(c: Context<AppEnv>): Background | undefined {
+  try {
+    return c.executionCtx;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Declares an operation. The access travels into the OpenAPI document as `x-switchyard-access`
+ * (`"queues:consume"`, or `"admin-token"`), where the table-driven auth test reads it.
+ * @example operation({ capability: "locks", action: "write", catalog: true }, { operationId: "acquireLock", method: "post", path: "/{name}/acquire", ... })
+ */
+export function operation<R extends Omit<RouteConfig, "security" | "middleware"> & { operationId: string }>(
+  access: Access,
+  route: R,
+) {
+  const label = "adminOnly" in access ? "admin-token" : `${access.capability}:${access.action}`;
+  return createRoute({
+    ...route,
+    security: bearerSecurity,
+    middleware: [guard(access)] as const,
+    "x-switchyard-access": label,
+  });
+}
