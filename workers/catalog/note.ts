@@ -9,3 +9,6 @@ export function noteName(
   _capability: Capability,
   _name: string,
 ): void {}
+
+/** Removes `name` from the catalog (a deleted queue); awaited, since the caller answers after it. */
+export async function forgetName(_env: Env, _capability: Capability, _name: string): Promise<void> {}
