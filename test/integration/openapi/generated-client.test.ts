@@ -122,7 +122,12 @@ describe("the OpenAPI document", () => {
         files: ["client.ts"],
       }),
     );
-    await run(join(root, "node_modules", ".bin", "tsc"), ["-p", join(outDir, "tsconfig.json")]);
+    // TypeScript 7, the project's compiler (node_modules/.bin/tsc may be the generator's TypeScript 5).
+    await run(process.execPath, [
+      join(root, "node_modules", "typescript", "bin", "tsc"),
+      "-p",
+      join(outDir, "tsconfig.json"),
+    ]);
     const { stdout } = await run(process.execPath, [join(outDir, "client.ts")], {
       env: { ...process.env, BASE_URL: worker.current.baseUrl, TOKEN },
     });
