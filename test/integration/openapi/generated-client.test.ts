@@ -5,11 +5,12 @@
  * which then runs against the Worker.
  */
 import { execFile } from "node:child_process";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createConfig, lintFromString } from "@redocly/openapi-core";
 import { describe, expect, it } from "vitest";
+import { type OpenApiDocument, renderApiReference } from "../../../scripts/lib/api-reference.ts";
 import { TOKEN, workerForFile } from "../bus/worker.ts";
 
 const run = promisify(execFile);
@@ -133,4 +134,14 @@ describe("the OpenAPI document", () => {
     });
     expect(stdout).toContain("every capability answered");
   }, 120_000);
+});
+
+describe("docs/api.md", () => {
+  it("is the rendering of the live OpenAPI document", async () => {
+    const doc = (await (await fetch(`${worker.current.baseUrl}/openapi.json`)).json()) as OpenApiDocument;
+    const rendered = renderApiReference(doc);
+    const path = join(root, "docs", "api.md");
+    if (process.env.UPDATE_API_DOC === "1") await writeFile(path, rendered);
+    expect(await readFile(path, "utf8").catch(() => "")).toBe(rendered);
+  });
 });
