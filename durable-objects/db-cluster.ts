@@ -132,20 +132,26 @@ export class DbClusterObject extends DurableObject<Env> {
       primary: state.primary,
       epoch: state.epoch,
       backup: state.backup,
-      nodes: state.nodes.map((n) => ({
-        name: n.name,
-        region: n.region,
-        role: n.role,
-        healthy: n.healthy,
-        ...(n.lagMs !== undefined && { lagMs: n.lagMs }),
-        ...(n.lagBytes !== undefined && { lagBytes: n.lagBytes }),
-        checkedAt: n.checkedAt,
-        ...(n.streaming !== undefined && { streaming: n.streaming }),
-        fenced: n.fenced,
-        stale: n.stale,
-        failures: n.failures,
-        ...(n.error !== undefined && { error: n.error }),
-      })),
+      nodes: state.nodes.map((n) => {
+        // A former primary not yet rebuilt as a replica: the contract lists it as a replica that
+        // needs a rebuild, and it is never routed or written to.
+        const needsRebuild = n.fenced && n.name !== state.primary;
+        return {
+          name: n.name,
+          region: n.region,
+          role: needsRebuild ? ("replica" as const) : n.role,
+          healthy: needsRebuild ? false : n.healthy,
+          needsRebuild,
+          ...(n.lagMs !== undefined && { lagMs: n.lagMs }),
+          ...(n.lagBytes !== undefined && { lagBytes: n.lagBytes }),
+          checkedAt: n.checkedAt,
+          ...(n.streaming !== undefined && { streaming: n.streaming }),
+          fenced: n.fenced,
+          stale: n.stale,
+          failures: n.failures,
+          ...(n.error !== undefined && { error: n.error }),
+        };
+      }),
     });
   }
 

@@ -203,7 +203,13 @@ describe("Postgres HA against a real primary and replica", () => {
     const body = await status();
     expect(body.primary).toBe("pg-2");
     expect(body.epoch).toBe(1);
-    expect(nodeOf(body, "pg-1")).toMatchObject({ healthy: false, fenced: true, stale: true });
+    expect(nodeOf(body, "pg-1")).toMatchObject({
+      role: "replica",
+      healthy: false,
+      fenced: true,
+      stale: true,
+      needsRebuild: true,
+    });
     // Fenced: stray writes to the old primary are refused.
     await expect(
       onNode("pg-1", (sql) => sql`insert into items (note) values ('stray')`),
@@ -227,6 +233,7 @@ describe("Postgres HA against a real primary and replica", () => {
       healthy: true,
       fenced: false,
       stale: false,
+      needsRebuild: false,
     });
     await replicaCaughtUp("pg-2", "pg-1");
     await withDb(async (db) => expect(await db.read(onReplica)).toBe(true));
@@ -256,16 +263,17 @@ describe("Postgres HA against a real primary and replica", () => {
     await withDb(async (db) => expect(await insert(db, "after-failover")).toBe(false));
   });
 
-  it("reports the restarted old primary as stale and routes no writes to it", async () => {
+  it("lists the restarted old primary as a replica that needs a rebuild, and routes no writes to it", async () => {
     await control("pg-2", "start");
     await runChecks();
     const body = await status();
     expect(body.primary).toBe("pg-1");
     expect(nodeOf(body, "pg-2")).toMatchObject({
-      role: "primary",
+      role: "replica",
       healthy: false,
       fenced: true,
       stale: true,
+      needsRebuild: true,
     });
     await withDb(async (db) => expect(await insert(db, "after-restart")).toBe(false));
     const onOld = await onNode("pg-2", (sql) => sql<Row[]>`select note from items where note like 'after-%'`);
