@@ -26,6 +26,7 @@ import {
   currentLsn,
   describeFailure,
   fence,
+  followPrimary,
   promote,
   unfence,
   withTimeout,
@@ -411,7 +412,26 @@ export class DbClusterObject extends DurableObject<Env> {
     }
     monitor.promoted(from, to);
     this.recordFailover(from, to, at, reason, automatic);
+    await this.repointReplicas(monitor, from, to);
     return ok({ from, to, at });
+  }
+
+  /**
+   * After `to` was promoted, every other reachable replica streams from it (as Patroni repoints
+   * them). The old primary is left alone: it needs a rebuild. A node that cannot be reached now is
+   * repointed when it is rebuilt; failures are logged, never undo the promotion.
+   */
+  private async repointReplicas(monitor: ClusterMonitor, from: string, to: string): Promise<void> {
+    const source = this.config?.nodes.find((n) => n.name === to)?.replication;
+    if (!source) return;
+    const followers = monitor.state.nodes.filter((n) => n.name !== from && n.name !== to);
+    await Promise.all(
+      followers.map((n) =>
+        this.onNode(n.name, (sql) => followPrimary(sql, `${source} application_name=${n.name}`)).catch(
+          (err) => console.warn(`repointing ${n.name} to ${to} failed: ${describeFailure(err)}`),
+        ),
+      ),
+    );
   }
 
   private recordFailover(from: string, to: string, at: number, reason: string, automatic: boolean): void {
