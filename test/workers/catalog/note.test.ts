@@ -1,12 +1,15 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { CatalogObject } from "../../../durable-objects/catalog.ts";
 import type { Env } from "../../../shared/env.ts";
 import { forgetName, noteName } from "../../../workers/catalog/note.ts";
 import { listCatalog, visibleEntries } from "../../../workers/catalog/routes.ts";
 import type { Action, Background, Principal } from "../../../workers/http/access.ts";
 import { unique } from "../helpers.ts";
+
+// The first test also starts the runtime, which a loaded machine makes slow.
+vi.setConfig({ testTimeout: 15_000 });
 
 /** The real catalog namespace, counting how often the Worker reaches for a catalog object. */
 function countingEnv() {
