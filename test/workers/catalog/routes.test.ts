@@ -206,5 +206,12 @@ describe("GET /v1/<capability>", () => {
     }
     expect(doc.paths["/v1/topics"].get.operationId).toBe("listTopics");
     expect(doc.paths["/v1/breakers"].get.operationId).toBe("listBreakers");
+    const params = Object.fromEntries(
+      doc.paths["/v1/queues"].get.parameters.map((p: { name: string }) => [p.name, p]),
+    );
+    expect(params.limit).toMatchObject({ in: "query", required: false });
+    expect(params.limit.schema).toMatchObject({ type: "integer", minimum: 1, maximum: 1000, default: 100 });
+    expect(params.prefix).toMatchObject({ in: "query", required: false, schema: { default: "" } });
+    expect(params.cursor).toMatchObject({ in: "query", required: false });
   });
 });
