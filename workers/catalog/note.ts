@@ -9,14 +9,20 @@ import type { CatalogCapability } from "../../shared/schemas/catalog.ts";
 import type { Background, Capability } from "../http/access.ts";
 import { SeenNames } from "./seen.ts";
 
-const seen = new SeenNames();
+// One set per capability, keyed by the name itself: building a combined key string would cost
+// more than the lookup.
+const seen: Record<CatalogCapability, SeenNames> = {
+  locks: new SeenNames(),
+  queues: new SeenNames(),
+  state: new SeenNames(),
+  topics: new SeenNames(),
+  breakers: new SeenNames(),
+};
 
 /** The catalog object of one capability. */
 export function catalogObject(env: Env, capability: CatalogCapability) {
   return env.CATALOG.getByName(capability);
 }
-
-const keyOf = (capability: Capability, name: string) => `${capability}\n${name}`;
 
 /**
  * Registers `name` under `capability` in the catalog, in the background (`ctx.waitUntil`), when
@@ -30,13 +36,13 @@ export function noteName(
   now: number = Date.now(),
 ): void {
   if (capability === "db") return;
-  const key = keyOf(capability, name);
-  if (!seen.due(key, now)) return;
+  const names = seen[capability];
+  if (!names.due(name, now)) return;
   const write = catalogObject(env, capability)
     .note(name, now)
     .catch((err: unknown) => {
       // Forgotten so that the next request tries again.
-      seen.forget(key);
+      names.forget(name);
       console.error("catalog: could not note a name", capability, name, err);
     });
   if (ctx) ctx.waitUntil(write);
@@ -63,6 +69,6 @@ export function notesFor(env: Env, ctx: Background | undefined, capability: Capa
  */
 export async function forgetName(env: Env, capability: Capability, name: string): Promise<void> {
   if (capability === "db") return;
-  seen.forget(keyOf(capability, name));
+  seen[capability].forget(name);
   await catalogObject(env, capability).forget(name);
 }

@@ -1,5 +1,5 @@
 /**
- * Which names this isolate has already told the catalog about, and when: the reason the hot path
+ * Which names (of one capability) this isolate has already told the catalog about, and when: the reason the hot path
  * costs one Map lookup per request instead of a write per request. Bounded; the entries least
  * recently written to the catalog go first (a name in use is rewritten every `refreshMs`, which
  * moves it to the back, so the order is close to least recently used at no cost per hit).
