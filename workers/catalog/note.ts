@@ -38,14 +38,17 @@ export function noteName(
   if (capability === "db") return;
   const names = seen[capability];
   if (!names.due(name, now)) return;
-  const write = catalogObject(env, capability)
-    .note(name, now)
-    .catch((err: unknown) => {
-      // Forgotten so that the next request tries again.
-      names.forget(name);
-      console.error("catalog: could not note a name", capability, name, err);
-    });
+  const write = writeNote(env, capability, name, now).catch((err: unknown) => {
+    // Forgotten so that the next request tries again.
+    names.forget(name);
+    console.error("catalog: could not note a name", capability, name, err);
+  });
   if (ctx) ctx.waitUntil(write);
+}
+
+/** The catalog write, async so that even a synchronous failure becomes a rejection. */
+async function writeNote(env: Env, capability: CatalogCapability, name: string, at: number): Promise<void> {
+  await catalogObject(env, capability).note(name, at);
 }
 
 /** Notes a name when an RPC write's result is ok, and hands the result back unchanged. */
@@ -55,7 +58,7 @@ export type NoteIfOk = <T>(name: string, result: Result<T> | Promise<Result<T>>)
  * `noteName` for the RPC write methods of one capability, which answer a `Result`.
  * @example return this.#noted(name, validName(name) ?? this.#object(name).acquire(name, input));
  */
-export function notesFor(env: Env, ctx: Background | undefined, capability: Capability): NoteIfOk {
+export function notesFor(env: Env, ctx: Background | undefined, capability: CatalogCapability): NoteIfOk {
   return async (name, result) => {
     const settled = await result;
     if (settled.ok) noteName(env, ctx, capability, name);

@@ -72,6 +72,29 @@ describe("noteName", () => {
     expect(await entry("locks", name)).toEqual({ name, createdAt: 2_000, lastUsedAt: 2_000 });
   });
 
+  it("survives a failed catalog write and tries again on the next request", async () => {
+    const broken = {
+      ...env,
+      CATALOG: {
+        getByName: () => {
+          throw new Error("catalog unavailable");
+        },
+      },
+    } as unknown as Env;
+    const { ctx, settled } = background();
+    const name = unique("retry");
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    expect(() => noteName(broken, ctx, "queues", name, Date.now())).not.toThrow();
+    await settled();
+    expect(errors).toHaveBeenCalledOnce();
+    errors.mockRestore();
+    const { env: counted, counter } = countingEnv();
+    noteName(counted, ctx, "queues", name, Date.now());
+    await settled();
+    expect(counter.writes).toBe(1);
+    expect(await entry("queues", name)).toBeDefined();
+  });
+
   it("ignores db, which has no names", async () => {
     const { env: counted, counter } = countingEnv();
     noteName(counted, undefined, "db", "cluster");
