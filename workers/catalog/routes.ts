@@ -70,8 +70,8 @@ function listingRoute(capability: CatalogCapability) {
       request: { query: CatalogQuery },
       responses: {
         200: jsonResponse(CatalogPage, `A page of ${what}`),
-        403: errorResponse("The token has no `read` scope on this capability"),
         ...commonErrors,
+        403: errorResponse("The token has no `read` scope on this capability, or a foreign `Origin`"),
       },
     },
   );
