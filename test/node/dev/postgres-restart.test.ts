@@ -46,6 +46,7 @@ describe("starting Postgres for npm run dev after a hard kill", () => {
     const { root, node } = await freshPrimary();
     const pid = Number.parseInt(
       (await readFile(join(node.dataDir, "postmaster.pid"), "utf8")).split("\n")[0] ?? "",
+      10,
     );
     expect(await clearStaleServer(node.dataDir)).toBe("orphan");
     await expect(readFile(`/proc/${pid}/cmdline`)).rejects.toThrow();
