@@ -71,15 +71,18 @@ describe("a scoped token on the RPC entrypoint", () => {
   it("answers unauthorized for a bad token and rate_limited past the token's limit", async () => {
     const name = unique("rpc");
     const { token } = await mint({
-      scopes: [{ resource: `state:${name}`, actions: ["read", "write"] }],
+      scopes: [{ resource: `locks:${name}`, actions: ["read", "write"] }],
       rateLimit: { requests: 2, periodMs: 60_000 },
     });
-    using bad = await exports.SwitchyardRpc.state({ token: `${token}x` });
-    expect(await bad.get(name, "k")).toMatchObject({ ok: false, error: { code: "unauthorized" } });
-    using state = await exports.SwitchyardRpc.state({ token });
-    expect(await state.put(name, "k", { value: 1 })).toMatchObject({ ok: true });
-    expect(await state.get(name, "k")).toMatchObject({ ok: true, value: { value: 1 } });
-    expect(await state.get(name, "k")).toMatchObject({
+    using bad = await exports.SwitchyardRpc.locks({ token: `${token}x` });
+    expect(await bad.info(name)).toMatchObject({ ok: false, error: { code: "unauthorized" } });
+    using locks = await exports.SwitchyardRpc.locks({ token });
+    expect(await locks.acquire(name, { owner: "a" })).toMatchObject({ ok: true });
+    expect(await locks.info(name)).toMatchObject({
+      ok: true,
+      value: { holders: [expect.objectContaining({ owner: "a" })] },
+    });
+    expect(await locks.info(name)).toMatchObject({
       ok: false,
       error: { code: "rate_limited", details: { retryAfterMs: expect.any(Number) } },
     });
