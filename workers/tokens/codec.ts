@@ -34,7 +34,7 @@ export function toBase64Url(bytes: Uint8Array): string {
  * `toBase64Url` gives for the bytes (no padding, no stray trailing bits), so no two texts
  * decode to the same bytes. `null` for anything else.
  */
-export function fromBase64Url(text: string): Uint8Array | null {
+export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
   let binary: string;
   try {
