@@ -80,6 +80,8 @@ export const MintRequest = z
   })
   .openapi("MintTokenRequest");
 export type MintInput = z.infer<typeof MintRequest>;
+/** What a caller sends to mint (fields with a default optional). */
+export type MintTokenInput = z.input<typeof MintRequest>;
 
 /** A minted token: the text is shown once, here. */
 export const MintedToken = z
