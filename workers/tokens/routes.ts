@@ -51,7 +51,9 @@ const revoke = operation(
     path: "/{id}",
     tags,
     summary: "Revoke a scoped token (refused everywhere within 10 s)",
-    request: { params: z.object({ id: z.string().min(1).max(128) }) },
+    request: {
+      params: z.object({ id: z.string().openapi({ description: "The id `POST /v1/tokens` returned" }) }),
+    },
     responses: {
       200: jsonResponse(Revoked, "Revoked (also when it already was, or has expired)"),
       404: errorResponse("No token with this id was minted"),
