@@ -128,10 +128,13 @@ export async function guardRpc<T extends object>(
   target: T,
   token: string | undefined,
 ): Promise<T> {
-  const principal = await rpcPrincipal(env, token);
-  if ("kind" in principal && principal.kind === "admin") return target;
+  const first = await rpcPrincipal(env, token);
+  if ("kind" in first && first.kind === "admin") return target;
+  // Checked again on every call: a target kept past the token's expiry or revocation stops working.
   const check: Check = async (method, args) => {
+    const principal = await rpcPrincipal(env, token);
     if (!("kind" in principal)) return principal;
+    if (principal.kind === "admin") return undefined;
     const action = RPC_ACTIONS[capability][method];
     const name = capability === "db" ? undefined : String(args[0]);
     if (action === undefined || !allows(principal, capability, action, name)) {

@@ -64,6 +64,12 @@ describe("a scoped token on the RPC entrypoint", () => {
       ok: false,
       error: { code: "forbidden" },
     });
+    // Revoked while the caller keeps the target: its next call is refused.
+    const revoked = await mint({ scopes: [{ resource: `locks:${name}`, actions: ["read"] }] });
+    using kept = await exports.SwitchyardRpc.locks({ token: revoked.token });
+    expect(await kept.info(name)).toMatchObject({ ok: true });
+    expect((await call("DELETE", `/v1/tokens/${revoked.id}`)).status).toBe(200);
+    expect(await kept.info(name)).toMatchObject({ ok: false, error: { code: "unauthorized" } });
     using admin = await exports.SwitchyardRpc.locks();
     expect(await admin.info(name)).toMatchObject({ ok: true });
   });
