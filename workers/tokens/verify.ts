@@ -17,7 +17,6 @@ export const SCOPED_TOKEN_PREFIX = `${TOKEN_VERSION}.`;
 export const registryOf = (env: Env) => env.TOKENS.getByName("registry");
 
 let clock: Pick<Clock, "now"> = systemClock;
-let registryEnv: Env | undefined;
 let cache: RevocationCache | undefined;
 
 /** The clock of minting, expiry and revocation checks in this isolate. */
@@ -34,12 +33,9 @@ export function useTokenClock(next: Pick<Clock, "now">): void {
   cache = undefined;
 }
 
-/** The isolate's revocation cache (made on first use). */
+/** The isolate's revocation cache, made on first use (an isolate's bindings do not change). */
 export function revocations(env: Env): RevocationCache {
-  registryEnv = env;
-  cache ??= new RevocationCache((now) => registryOf(registryEnv ?? env).revokedIds(now), {
-    now: () => clock.now(),
-  });
+  cache ??= new RevocationCache((now) => registryOf(env).revokedIds(now), clock);
   return cache;
 }
 
