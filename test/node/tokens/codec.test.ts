@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { fromBase64Url, keyRing, openToken, signToken, toBase64Url } from "../../../workers/tokens/codec.ts";
 
 /** The ring of a setting that lists at least one key. */
@@ -43,5 +43,23 @@ describe("token codec", () => {
     expect(await openToken(ring2, `${v}.${otherKid}.${body}.${sig}`)).toBeNull();
     expect(await openToken(ring, `${v}.${kid}.${body}.${sig}.`)).toBeNull();
     expect(await openToken(ring, `sy2.${kid}.${body}.${sig}`)).toBeNull();
+  });
+
+  it("compares every well-formed signature only through crypto.subtle.verify (constant time), never by hand", async () => {
+    const ring = await ringOf("k1");
+    const token = await signToken(ring, payload);
+    const head = token.slice(0, token.lastIndexOf(".") + 1);
+    const verify = vi.spyOn(crypto.subtle, "verify");
+    try {
+      // The right signature, one differing in its first byte, and one differing in its last.
+      const sig = token.slice(head.length);
+      const firstFlipped = `${sig[0] === "A" ? "B" : "A"}${sig.slice(1)}`;
+      const lastFlipped = `${sig.slice(0, -1)}${sig.at(-1) === "A" ? "E" : "A"}`;
+      for (const candidate of [sig, firstFlipped, lastFlipped]) await openToken(ring, head + candidate);
+      expect(verify).toHaveBeenCalledTimes(3);
+      for (const call of verify.mock.calls) expect((call[2] as Uint8Array).byteLength).toBe(32);
+    } finally {
+      verify.mockRestore();
+    }
   });
 });
