@@ -1,6 +1,7 @@
 /**
  * Locks: acquire+release pairs on 100 distinct locks and on one hot lock, against the no-op
- * route of the same server, and the same pairs with redlock on the local Redis.
+ * route of the same server, the same pairs with a scoped token (its signature checked on every
+ * request) against the admin token in the same run, and the same pairs with redlock on the local Redis.
  */
 import Redlock from "redlock";
 import { client, percentOf } from "./lib/api.ts";
@@ -25,13 +26,15 @@ const locksSuite: BenchSuite = async (ctx) => {
   });
   rows.push({ suite: "locks", name: "GET /health (no-op ceiling)", ...health, note: "requests/s" });
 
-  const pair = (lockName: (i: number) => string) => async (i: number) => {
-    const name = lockName(i);
-    const owner = `o${i}`;
-    const grant = await send("POST", `/v1/locks/${name}/acquire`, { owner, waitMs: 10_000, ttlMs: 10_000 });
-    if (grant.status !== 200) throw new Error(`acquire ${grant.status}`);
-    await send("POST", `/v1/locks/${name}/release`, { owner, token: grant.body.token });
-  };
+  const pair =
+    (lockName: (i: number) => string, call = send) =>
+    async (i: number) => {
+      const name = lockName(i);
+      const owner = `o${i}`;
+      const grant = await call("POST", `/v1/locks/${name}/acquire`, { owner, waitMs: 10_000, ttlMs: 10_000 });
+      if (grant.status !== 200) throw new Error(`acquire ${grant.status}`);
+      await call("POST", `/v1/locks/${name}/release`, { owner, token: grant.body.token });
+    };
 
   const distinct = await runLoad({
     concurrency: CONCURRENCY,
@@ -43,6 +46,32 @@ const locksSuite: BenchSuite = async (ctx) => {
     name: "acquire+release, 100 locks",
     ...distinct,
     note: `pairs/s; ${percentOf(distinct.opsPerSec * 2, health.opsPerSec)} (requests)`,
+  });
+
+  // A scoped token against the admin token, back to back on the same locks: the cost of verifying
+  // an HMAC-signed token (and its scopes) on every request.
+  const minted = await send("POST", "/v1/tokens", {
+    scopes: [{ resource: `locks:${run}-*`, actions: ["write"] }],
+    label: "bench",
+  });
+  if (minted.status !== 201) throw new Error(`mint ${minted.status}`);
+  const scopedSend = client({ ...ctx, token: minted.body.token });
+  const admin = await runLoad({
+    concurrency: CONCURRENCY,
+    durationMs,
+    op: pair((i) => `${run}-s${i % 100}`),
+  });
+  const scoped = await runLoad({
+    concurrency: CONCURRENCY,
+    durationMs,
+    op: pair((i) => `${run}-s${i % 100}`, scopedSend),
+  });
+  rows.push({ suite: "locks", name: "acquire+release, admin token", ...admin, note: "pairs/s" });
+  rows.push({
+    suite: "locks",
+    name: "acquire+release, scoped token",
+    ...scoped,
+    note: `pairs/s; ${Math.round((100 * (admin.opsPerSec - scoped.opsPerSec)) / admin.opsPerSec)} % below the admin token`,
   });
 
   const hot = await runLoad({ concurrency: CONCURRENCY, durationMs, op: pair(() => `${run}-hot`) });

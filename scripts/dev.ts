@@ -47,6 +47,10 @@ const wrangler = spawn(process.execPath, [wranglerEntry, "dev", "--local", ...pr
   env: { ...process.env, CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_DB_PRIMARY: postgres.url },
 });
 
+console.log(
+  `Scoped token: curl -s -XPOST http://127.0.0.1:<port>/v1/tokens -H 'Authorization: Bearer switchyard-dev-token' -H 'content-type: application/json' -d '{"scopes":[{"resource":"state:demo","actions":["read"]}]}'`,
+);
+
 let stopping = false;
 async function stop(code: number): Promise<never> {
   if (!stopping) {

@@ -6,6 +6,8 @@ import type { LockObject } from "../durable-objects/lock.ts";
 import type { QueueVars } from "../durable-objects/queue/config.ts";
 import type { QueueObject } from "../durable-objects/queue.ts";
 import type { StateObject } from "../durable-objects/state.ts";
+import type { TokenRateLimitObject } from "../durable-objects/token-rate-limit.ts";
+import type { TokenRegistryObject } from "../durable-objects/token-registry.ts";
 import type { TopicObject } from "../durable-objects/topic.ts";
 
 export interface Env extends QueueVars {
@@ -31,4 +33,8 @@ export interface Env extends QueueVars {
   QUEUES: DurableObjectNamespace<QueueObject>;
   /** The catalog of names: one object per capability (`getByName("queues")`). */
   CATALOG: DurableObjectNamespace<CatalogObject>;
+  /** The one registry of minted scoped tokens and their revocations. */
+  TOKENS: DurableObjectNamespace<TokenRegistryObject>;
+  /** One rate-limit counter per scoped token that has a `rateLimit`. */
+  TOKEN_RATE_LIMITS: DurableObjectNamespace<TokenRateLimitObject>;
 }

@@ -10,6 +10,7 @@ import { lockRoutes } from "./lock/routes.ts";
 import { addMetaRoutes } from "./meta/routes.ts";
 import { queueRoutes } from "./queue/routes.ts";
 import { stateRoutes } from "./state/routes.ts";
+import { tokenRoutes } from "./tokens/routes.ts";
 
 export function createApp() {
   const app = createRouter();
@@ -24,6 +25,7 @@ export function createApp() {
   app.route("/v1/state", stateRoutes);
   app.route("/v1/db", dbRoutes);
   app.route("/v1/queues", queueRoutes);
+  app.route("/v1/tokens", tokenRoutes);
   // `GET /v1/<capability>` exactly: beside, not inside, the `/v1/<capability>/{name}` groups.
   app.route("/v1", catalogRoutes);
 

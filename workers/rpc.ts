@@ -1,6 +1,8 @@
 /**
  * The service-binding entrypoint: a Worker bound to this one (`entrypoint = "SwitchyardRpc"`)
- * gets one RPC target per capability and skips HTTP entirely.
+ * gets one RPC target per capability and skips HTTP entirely. Without a token the bound Worker is
+ * admin (the binding is the trust boundary); `{ token }` narrows it to what that token allows
+ * (workers/tokens/rpc-access.ts), e.g. `await env.SWITCHYARD.locks({ token })`.
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { Env } from "../shared/env.ts";
@@ -10,35 +12,36 @@ import { DbRpc } from "./db/rpc.ts";
 import { LockRpc } from "./lock/rpc.ts";
 import { QueueRpc } from "./queue/rpc.ts";
 import { StateRpc } from "./state/rpc.ts";
+import { guardRpc, type RpcOptions } from "./tokens/rpc-access.ts";
 
 export class SwitchyardRpc extends WorkerEntrypoint<Env> {
   /** Lock operations: acquire, release, extend, info. */
-  locks(): LockRpc {
-    return new LockRpc(this.env, this.ctx);
+  locks(options?: RpcOptions): Promise<LockRpc> {
+    return guardRpc(this.env, "locks", new LockRpc(this.env, this.ctx), options?.token);
   }
 
   /** Shared circuit breakers: configure, acquire, record, recordBatch, info. */
-  breakers(): BreakerRpc {
-    return new BreakerRpc(this.env, this.ctx);
+  breakers(options?: RpcOptions): Promise<BreakerRpc> {
+    return guardRpc(this.env, "breakers", new BreakerRpc(this.env, this.ctx), options?.token);
   }
 
   /** Event bus operations: publish, subscriptions, events, stats, config. */
-  topics(): BusRpc {
-    return new BusRpc(this.env, this.ctx);
+  topics(options?: RpcOptions): Promise<BusRpc> {
+    return guardRpc(this.env, "topics", new BusRpc(this.env, this.ctx), options?.token);
   }
 
   /** State operations: get, put, delete, increment, list, txn, watch. */
-  state(): StateRpc {
-    return new StateRpc(this.env, this.ctx);
+  state(options?: RpcOptions): Promise<StateRpc> {
+    return guardRpc(this.env, "state", new StateRpc(this.env, this.ctx), options?.token);
   }
 
   /** Postgres cluster operations: status, failover, failovers, restore points. */
-  db(): DbRpc {
-    return new DbRpc(this.env);
+  db(options?: RpcOptions): Promise<DbRpc> {
+    return guardRpc(this.env, "db", new DbRpc(this.env), options?.token);
   }
 
   /** Task queue operations: enqueue, lease, ack, nack, extend, stats, dead letters. */
-  queues(): QueueRpc {
-    return new QueueRpc(this.env, this.ctx);
+  queues(options?: RpcOptions): Promise<QueueRpc> {
+    return guardRpc(this.env, "queues", new QueueRpc(this.env, this.ctx), options?.token);
   }
 }

@@ -11,7 +11,7 @@ import { retry } from "../resilience/retry.ts";
 export interface HttpClientOptions {
   /** Where Switchyard answers, e.g. `https://switchyard.example.workers.dev`. */
   baseUrl: string;
-  /** A token from the server's `API_TOKENS`. */
+  /** An admin token (the server's `API_TOKENS`) or a scoped token minted by `POST /v1/tokens`. */
   token: string;
   /** Defaults to the global `fetch`; a Worker may pass a service binding's `fetch`. */
   fetch?: (request: Request) => Promise<Response>;

@@ -1,0 +1,63 @@
+/**
+ * A reference model of API.md's "Access tokens" table, written from the contract's words and
+ * independent of the code under test: which capability and action a route needs, and whether a
+ * set of scopes grants it for a name.
+ */
+export type ModelAccess = { capability: string; action: string } | "admin-token";
+
+/** The row and column of the contract's table for a route (`path` as in the OpenAPI document). */
+export function modelAccess(method: string, path: string): ModelAccess {
+  const segments = path.split("/").slice(2); // ["locks", "{name}", "acquire"]
+  const [capability = "", , ...rest] = segments;
+  const m = method.toUpperCase();
+  if (capability === "tokens") return "admin-token";
+  const tail = rest.join("/");
+  const is = (action: string) => ({ capability, action });
+  if (segments.length === 1) return is("read"); // the catalog listing GET /v1/<capability>
+  switch (capability) {
+    case "locks":
+      return is(m === "GET" ? "read" : "write");
+    case "breakers":
+      return is(m === "GET" ? "read" : m === "PUT" ? "admin" : "write");
+    case "state":
+      if (tail.includes("mirrors")) return is("admin");
+      return is(m === "GET" ? "read" : "write");
+    case "topics":
+      if (m === "GET") return is("read");
+      return is(tail === "events" && m === "POST" ? "write" : "admin");
+    case "queues": {
+      if (/^(lease|ack|consume)$|^tasks\/\{id\}\/(ack|nack|extend)$/.test(tail)) return is("consume");
+      if (m === "GET") return is("read");
+      if (m === "POST" && tail === "tasks") return is("write");
+      return is("admin");
+    }
+    case "db":
+      return is(m === "GET" ? "read" : "admin");
+    default:
+      throw new Error(`the model has no row for ${method} ${path}`);
+  }
+}
+
+/** A scope as the contract writes it. */
+export interface ModelScope {
+  resource: string;
+  actions: string[];
+}
+
+/** Whether the scopes grant `action` on `capability` for `name` (any name when the route has none). */
+export function modelAllows(
+  scopes: readonly ModelScope[],
+  capability: string,
+  action: string,
+  name?: string,
+): boolean {
+  for (const scope of scopes) {
+    const colon = scope.resource.indexOf(":");
+    const cap = scope.resource.slice(0, colon);
+    const pattern = scope.resource.slice(colon + 1);
+    if (cap !== capability || !scope.actions.includes(action)) continue;
+    if (name === undefined || pattern === "*") return true;
+    if (pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : name === pattern) return true;
+  }
+  return false;
+}

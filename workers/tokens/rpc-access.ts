@@ -1,0 +1,154 @@
+/**
+ * Scoped tokens on the service-binding RPC. A bound Worker that passes no token is admin, as
+ * before: the binding itself is the trust boundary (only Workers the account binds can call).
+ * A token narrows it: each RPC method is checked with the same decision as its HTTP route
+ * (`allows`, capability and action from {@link RPC_ACTIONS}, the name from the first argument).
+ * A method missing from the table is refused to scoped tokens (fail closed).
+ */
+import { RpcTarget } from "cloudflare:workers";
+import type { Env } from "../../shared/env.ts";
+import { ApiError, type ErrorInfo, fail } from "../../shared/errors.ts";
+import { type Action, allows, type Capability, type Principal } from "../http/access.ts";
+import { authenticate } from "../http/auth.ts";
+import { enforceRateLimit } from "./rate-limit.ts";
+
+/** The action of each RPC method, per capability: the API.md table, as the HTTP routes declare it. */
+export const RPC_ACTIONS: Record<Capability, Readonly<Record<string, Action>>> = {
+  locks: { acquire: "write", release: "write", extend: "write", info: "read" },
+  breakers: { configure: "admin", acquire: "write", record: "write", recordBatch: "write", info: "read" },
+  topics: {
+    publish: "write",
+    events: "read",
+    stats: "read",
+    listSubscriptions: "read",
+    deadLetters: "read",
+    createSubscription: "admin",
+    deleteSubscription: "admin",
+    resumeSubscription: "admin",
+    redriveDeadLetters: "admin",
+    configure: "admin",
+  },
+  state: {
+    get: "read",
+    list: "read",
+    watch: "read",
+    put: "write",
+    delete: "write",
+    increment: "write",
+    txn: "write",
+  },
+  queues: {
+    task: "read",
+    stats: "read",
+    dead: "read",
+    enqueue: "write",
+    lease: "consume",
+    ack: "consume",
+    ackBatch: "consume",
+    nack: "consume",
+    extend: "consume",
+    redrive: "admin",
+    purge: "admin",
+  },
+  db: {
+    status: "read",
+    failovers: "read",
+    restorePoints: "read",
+    failover: "admin",
+    createRestorePoint: "admin",
+  },
+};
+
+/** What an RPC caller may pass when it asks for a capability's target. */
+export interface RpcOptions {
+  /** A scoped (or admin) token; without one the bound Worker is admin. */
+  token?: string;
+}
+
+/** The principal of an RPC caller, or the error every call will answer with. */
+async function rpcPrincipal(env: Env, token: string | undefined): Promise<Principal | ErrorInfo> {
+  if (token === undefined) return { kind: "admin" };
+  try {
+    return await authenticate(env, token);
+  } catch (err) {
+    if (err instanceof ApiError) return { code: err.code, message: err.message };
+    throw err;
+  }
+}
+
+const INNER = Symbol("inner");
+const CHECK = Symbol("check");
+
+type Check = (method: string, args: unknown[]) => Promise<ErrorInfo | undefined>;
+
+interface Guarded {
+  [INNER]: Record<string, (...args: unknown[]) => unknown>;
+  [CHECK]: Check;
+}
+
+/** One guarded class per target class: each of its methods checks, then calls through. */
+const guardedClasses = new WeakMap<object, new (inner: object, check: Check) => object>();
+
+function guardedClass(proto: object): new (inner: object, check: Check) => object {
+  const known = guardedClasses.get(proto);
+  if (known) return known;
+  const Guard = class extends RpcTarget {
+    constructor(inner: object, check: Check) {
+      super();
+      Object.assign(this, { [INNER]: inner, [CHECK]: check });
+    }
+  };
+  for (const method of Object.getOwnPropertyNames(proto)) {
+    if (
+      method === "constructor" ||
+      typeof Object.getOwnPropertyDescriptor(proto, method)?.value !== "function"
+    ) {
+      continue;
+    }
+    Object.defineProperty(Guard.prototype, method, {
+      value: async function guarded(this: Guarded, ...args: unknown[]) {
+        const denied = await this[CHECK](method, args);
+        return denied ? fail(denied.code, denied.message, denied.details) : this[INNER][method]?.(...args);
+      },
+    });
+  }
+  guardedClasses.set(proto, Guard);
+  return Guard;
+}
+
+/**
+ * The capability's RPC target as the caller's token allows: the target itself for an admin,
+ * else a guard whose every method answers `{ok: false, error}` (`unauthorized`, `forbidden`,
+ * `rate_limited`) unless the token allows it.
+ * @example return guardRpc(this.env, "locks", new LockRpc(this.env), options?.token);
+ */
+export async function guardRpc<T extends object>(
+  env: Env,
+  capability: Capability,
+  target: T,
+  token: string | undefined,
+): Promise<T> {
+  const first = await rpcPrincipal(env, token);
+  if ("kind" in first && first.kind === "admin") return target;
+  // Checked again on every call: a target kept past the token's expiry or revocation stops working.
+  const check: Check = async (method, args) => {
+    const principal = await rpcPrincipal(env, token);
+    if (!("kind" in principal)) return principal;
+    if (principal.kind === "admin") return undefined;
+    const action = RPC_ACTIONS[capability][method];
+    const name = capability === "db" ? undefined : String(args[0]);
+    if (action === undefined || !allows(principal, capability, action, name)) {
+      return { code: "forbidden", message: `this token's scopes do not allow ${method} on ${capability}` };
+    }
+    if (!principal.rateLimit) return undefined;
+    try {
+      await enforceRateLimit(env, principal.id, principal.rateLimit);
+      return undefined;
+    } catch (err) {
+      if (err instanceof ApiError) return { code: err.code, message: err.message, details: err.details };
+      throw err;
+    }
+  };
+  const Guard = guardedClass(Object.getPrototypeOf(target));
+  return new Guard(target, check) as T;
+}
