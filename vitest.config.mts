@@ -10,7 +10,8 @@ export default defineConfig({
     projects: [
       {
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
-        test: { name: "workers", include: ["test/workers/**/*.test.ts"] },
+        // A file's first test also pays for starting its isolate: 15 s leaves room on a busy machine.
+        test: { name: "workers", include: ["test/workers/**/*.test.ts"], testTimeout: 15_000 },
       },
       {
         test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node" },
