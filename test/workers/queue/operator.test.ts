@@ -201,9 +201,9 @@ describe("operator routes over the service binding", () => {
     });
     expect(await rpc.promote(q, id as string)).toEqual({ ok: true, value: { id, state: "ready" } });
     const again = await rpc.promote(q, id as string);
-    expect(again.ok ? undefined : again.error.code).toBe("conflict");
+    expect(again).toMatchObject({ ok: false, error: { code: "conflict" } });
     const bad = await rpc.tasks(q, { limit: 5 });
-    expect(bad.ok ? undefined : bad.error.details?.field).toBe("state");
+    expect(bad).toMatchObject({ ok: false, error: { details: { field: "state" } } });
     const one = await rpc.task(q, id as string);
     expect(one.ok && one.value.payload).toEqual({ a: 1 });
   });
