@@ -461,9 +461,14 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /** Leases the first `max` ready tasks, or fewer when their payloads would pass the page budget. */
-  private take(max: number, visibilityMs: number, now: number): LeasedText[] {
+  private take(
+    max: number,
+    visibilityMs: number,
+    now: number,
+    leasePrefix = crypto.randomUUID(),
+  ): LeasedText[] {
     const leaseExpiresAt = now + visibilityMs;
-    const rows = this.store.leaseNext(max, MAX_PAGE_BYTES, crypto.randomUUID(), leaseExpiresAt);
+    const rows = this.store.leaseNext(max, MAX_PAGE_BYTES, leasePrefix, leaseExpiresAt);
     rows.sort((a, b) => leaseOrder(readyKey(a), readyKey(b)));
     if (rows.length > 0) this.wakeAt(leaseExpiresAt);
     return rows.map((row) => {

@@ -11,6 +11,8 @@ import type { LeasedRow, ListKey, TaskRow } from "./task-store.ts";
 export interface LeasedText {
   id: string;
   leaseId: string;
+  leaseExpiresAt: number;
+  /** The task as a lease answers it (a {@link LeasedTask}), around the stored payload text. */
   text: string;
 }
 
@@ -40,7 +42,8 @@ export function leasedText(row: LeasedRow, leaseExpiresAt: number): LeasedText {
     leaseExpiresAt,
     enqueuedAt: row.enqueued_at,
   };
-  return { id: fields.id, leaseId: fields.leaseId, text: withRawMembers(fields, { payload: row.payload }) };
+  const text = withRawMembers(fields, { payload: row.payload });
+  return { id: fields.id, leaseId: fields.leaseId, leaseExpiresAt, text };
 }
 
 /** The answer of a lease: `{"tasks": [...]}`. */
