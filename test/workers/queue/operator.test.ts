@@ -189,6 +189,21 @@ describe("GET /v1/queues/{queue}/tasks", () => {
   });
 });
 
+describe("operator routes in the OpenAPI document", () => {
+  it("declares their operationIds, actions and query parameters", async () => {
+    const doc = (await call("GET", "/openapi.json", undefined, { token: null })).body;
+    const list = doc.paths["/v1/queues/{queue}/tasks"].get;
+    expect(list).toMatchObject({ operationId: "listTasks", "x-switchyard-access": "queues:read" });
+    const params = list.parameters
+      .filter((p: { in: string }) => p.in === "query")
+      .map((p: { name: string }) => p.name);
+    expect(params.sort()).toEqual(["cursor", "dedupKey", "limit", "state"]);
+    const promote = doc.paths["/v1/queues/{queue}/tasks/{id}/promote"].post;
+    expect(promote).toMatchObject({ operationId: "promoteTask", "x-switchyard-access": "queues:admin" });
+    expect(Object.keys(promote.responses)).toEqual(expect.arrayContaining(["200", "404", "409"]));
+  });
+});
+
 describe("operator routes over the service binding", () => {
   it("promotes and lists with the HTTP routes' results", async () => {
     const rpc = await exports.SwitchyardRpc.queues();
