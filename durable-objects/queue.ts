@@ -343,7 +343,8 @@ export class QueueObject extends DurableObject<Env> {
         count++;
       };
       if (input.ids) {
-        for (const id of new Set(input.ids)) revive(this.find(id));
+        const seqs = [...new Set(input.ids)].flatMap((id) => parseId(id) ?? []);
+        for (const row of this.store.redriveRows(seqs)) revive(row);
         return count;
       }
       for (let page = this.store.deadPage(0, SETTLE_LIMIT); page.length > 0; ) {

@@ -318,6 +318,14 @@ export class TaskStore {
     );
   }
 
+  /** The tasks among `seqs` that exist, with only what a redrive needs (no payloads). */
+  redriveRows(seqs: readonly number[]): RedriveRow[] {
+    return this.sql.all<RedriveRow>(
+      `SELECT seq, state, priority, dedup_key FROM tasks WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq`,
+      JSON.stringify(seqs),
+    );
+  }
+
   /** Dead tasks after `afterSeq`, oldest first, without what a redrive does not need. */
   deadPage(afterSeq: number, limit: number): RedriveRow[] {
     return this.sql.all<RedriveRow>(
