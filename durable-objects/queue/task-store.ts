@@ -108,6 +108,21 @@ export const LIST_ORDER: Readonly<Record<TaskState, string>> = {
   dead: "seq",
 };
 
+/**
+ * Where each list reads its seqs. `ready` and `dead` have an index in list order. `delayed` and
+ * `leased` (usually few) sort their seqs from their own index, so the work follows the size of the
+ * state, not of the table; `completed` (usually most rows) walks the table in seq order instead,
+ * which stops after a page. No list has a seq index of its own: that would cost every lease and
+ * ack one more index write.
+ */
+const LIST_SOURCE: Readonly<Record<TaskState, string>> = {
+  ready: "tasks",
+  delayed: "tasks INDEXED BY tasks_delayed",
+  leased: "tasks INDEXED BY tasks_leased",
+  completed: "tasks",
+  dead: "tasks",
+};
+
 type PriorityRow = { priority: number };
 
 /** The oldest head among the four priorities' runs in the ready index (aggregate min skips NULLs). */
@@ -360,7 +375,7 @@ export class TaskStore {
         : [after.seq];
     return this.sql.all<TaskRow & { seen: number }>(
       `WITH page AS (
-         SELECT seq FROM tasks WHERE ${where} ORDER BY ${order} LIMIT ?
+         SELECT seq FROM ${LIST_SOURCE[state]} WHERE ${where} ORDER BY ${order} LIMIT ?
        ), sized AS (
          SELECT seq, row_number() OVER w AS n, count(*) OVER () AS seen,
            sum(octet_length(payload) + coalesce(octet_length(result), 0) + coalesce(octet_length(last_error), 0))
