@@ -168,12 +168,16 @@ export const DeadQuery = z.object({
   cursor: z.string().max(64).optional().openapi({ description: "From the previous page" }),
 });
 
-export const DeadPage = z
+/** A page of tasks (task lists, dead letters) and where the next one starts. */
+export const TaskPage = z
   .object({
     tasks: z.array(TaskInfo),
     cursor: z.string().nullable().openapi({ description: "Pass it back for the next page; null at the end" }),
   })
-  .openapi("DeadPage");
+  .openapi("TaskPage");
+
+/** A page of the dead-letter queue. */
+export const DeadPage = TaskPage;
 
 /** `GET /v1/queues/{queue}/tasks`: a state's tasks, or the live task holding a dedup key. */
 export const TaskListQuery = z
@@ -193,13 +197,6 @@ export const TaskListQuery = z
       ctx.addIssue({ code: "custom", path: ["state"], message: "required unless dedupKey is given" });
     }
   });
-
-export const TaskPage = z
-  .object({
-    tasks: z.array(TaskInfo),
-    cursor: z.string().nullable().openapi({ description: "Pass it back for the next page; null at the end" }),
-  })
-  .openapi("TaskPage");
 
 /** A promote takes no fields: no body, or `{}`. */
 export const PromoteRequest = z.strictObject({}).openapi("PromoteRequest");
