@@ -7,7 +7,8 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../shared/env.ts";
 import { fail, ok, type Result } from "../shared/errors.ts";
-import { MAX_VALUE_BYTES, valueBytes } from "../shared/schemas/common.ts";
+import type { JsonText } from "../shared/json-text.ts";
+import { MAX_PAGE_BYTES, MAX_VALUE_BYTES, valueBytes } from "../shared/schemas/common.ts";
 import type {
   AckBatchInput,
   AckBatchOutput,
@@ -24,6 +25,8 @@ import type {
   QueueStats,
   RedriveInput,
   TaskInfo,
+  TaskListInput,
+  TaskPage,
 } from "../shared/schemas/queue.ts";
 import { migrate, Sql, startUp } from "./lib/sql.ts";
 import { QueueCounters } from "./logic/queue-counters.ts";
@@ -36,30 +39,44 @@ import {
   placeNew,
   priorityOf,
   priorityRank,
+  type TaskState,
 } from "./logic/queue-rules.ts";
 import { type QueueConfig, queueConfig } from "./queue/config.ts";
+import {
+  cursorAfter,
+  infoText,
+  type LeasedText,
+  leaseAnswer,
+  leasedText,
+  pageAnswer,
+  parseCursor,
+} from "./queue/task-list.ts";
 import {
   type LeasedRow,
   type LeaseRow,
   type NewTask,
   QUEUE_SCHEMA,
+  type RedriveRow,
   type TaskRow,
   TaskStore,
 } from "./queue/task-store.ts";
 
-/** Most rows one settling pass moves per kind; the rest follow on an alarm due at once. */
+/**
+ * Most tasks one housekeeping step moves, all kinds together (promotions, expired leases,
+ * retention); the rest follow on an alarm due at once, so no request waits for more than a step.
+ */
 const SETTLE_LIMIT = 1000;
-/** A lease stops adding tasks once their payloads reach this many bytes (it always returns one). */
-const MAX_LEASE_PAYLOAD_BYTES = 16 * 1024 * 1024;
 /** `lastError` keeps this many characters. */
 const MAX_ERROR_CHARS = 4096;
 /** Task ids are the row's sequence number in decimal. */
 const TASK_ID = /^[1-9][0-9]{0,15}$/;
 
+type LeaseAnswer = JsonText<{ tasks: LeasedTask[] }>;
+
 interface Waiter {
   max: number;
   visibilityMs: number;
-  resolve: (result: Result<{ tasks: LeasedTask[] }>) => void;
+  resolve: (result: Result<LeaseAnswer>) => void;
   timer: ReturnType<typeof setTimeout>;
 }
 
@@ -81,21 +98,9 @@ function jsonText(value: unknown, field: string): Result<string> {
   return ok(text);
 }
 
-function toInfo(row: TaskRow): TaskInfo {
-  const info: TaskInfo = {
-    id: String(row.seq),
-    state: row.state,
-    priority: priorityOf(row.priority),
-    attempt: row.attempt,
-    maxAttempts: row.max_attempts,
-    enqueuedAt: row.enqueued_at,
-    payload: JSON.parse(row.payload),
-  };
-  if (row.dedup_key !== null) info.dedupKey = row.dedup_key;
-  if (row.last_error !== null) info.lastError = row.last_error;
-  if (row.result !== null) info.result = JSON.parse(row.result);
-  return info;
-}
+/** True when `row` is a task that the lease `leaseId` completed: a retried ack of it holds again. */
+const ackedBy = (row: LeaseRow | undefined, leaseId: string): boolean =>
+  row?.state === "completed" && row.lease_id === leaseId;
 
 export class QueueObject extends DurableObject<Env> {
   private readonly store: TaskStore;
@@ -176,12 +181,15 @@ export class QueueObject extends DurableObject<Env> {
     return ok({ ids });
   }
 
-  /** Leases up to `max` tasks in priority order; with `waitMs`, waits for the first to be ready. */
-  async lease(_queue: string, input: LeaseInput): Promise<Result<{ tasks: LeasedTask[] }>> {
+  /**
+   * Leases up to `max` tasks in priority order (fewer when their payloads pass the page budget);
+   * with `waitMs`, waits for the first to be ready. The answer is JSON text around the stored payloads.
+   */
+  async lease(_queue: string, input: LeaseInput): Promise<Result<LeaseAnswer>> {
     await this.ready;
     const now = Date.now();
     const tasks = this.mutate(now, () => this.take(input.max, input.visibilityMs, now));
-    if (tasks.length > 0 || input.waitMs === 0) return ok({ tasks });
+    if (tasks.length > 0 || input.waitMs === 0) return ok(leaseAnswer(tasks));
     return new Promise((resolve) => {
       const waiter: Waiter = {
         max: input.max,
@@ -191,14 +199,14 @@ export class QueueObject extends DurableObject<Env> {
           const i = this.waiters.indexOf(waiter);
           if (i < 0) return;
           this.waiters.splice(i, 1);
-          resolve(ok({ tasks: [] }));
+          resolve(ok(leaseAnswer([])));
         }, input.waitMs),
       };
       this.waiters.push(waiter);
     });
   }
 
-  /** Completes a task held under `leaseId`. */
+  /** Completes a task held under `leaseId`; repeated with the lease that completed it, answers the same. */
   async ack(queue: string, id: string, input: AckInput): Promise<Result<{ id: string; state: "completed" }>> {
     await this.ready;
     const now = Date.now();
@@ -246,6 +254,26 @@ export class QueueObject extends DurableObject<Env> {
     });
   }
 
+  /** Makes a delayed task ready now; long polls waiting get it at once. */
+  async promote(queue: string, id: string): Promise<Result<{ id: string; state: "ready" }>> {
+    await this.ready;
+    const now = Date.now();
+    return this.mutate(now, () => {
+      const seq = parseId(id);
+      const row = seq === undefined ? undefined : this.store.leaseOf(seq);
+      if (!row) return this.notFound(queue, id);
+      if (row.state !== "delayed") {
+        return fail("conflict", `task ${id} is ${row.state}: only a delayed task can be promoted`, {
+          id,
+          state: row.state,
+        });
+      }
+      this.store.promote(row.seq, now);
+      this.counters.move("promote", priorityOf(row.priority), "delayed", "ready");
+      return ok({ id, state: "ready" as const });
+    });
+  }
+
   /** Moves a held lease's expiry to now + `visibilityMs`. */
   async extend(queue: string, id: string, input: ExtendInput): Promise<Result<{ leaseExpiresAt: number }>> {
     await this.ready;
@@ -259,12 +287,27 @@ export class QueueObject extends DurableObject<Env> {
     });
   }
 
-  /** One task as it stands. */
-  async task(queue: string, id: string): Promise<Result<TaskInfo>> {
+  /** One task as it stands, as JSON text around its stored payload and result. */
+  async task(queue: string, id: string): Promise<Result<JsonText<TaskInfo>>> {
     await this.ready;
     return this.mutate(Date.now(), () => {
       const row = this.find(id);
-      return row ? ok(toInfo(row)) : this.notFound(queue, id);
+      return row ? ok(infoText(row) as JsonText<TaskInfo>) : this.notFound(queue, id);
+    });
+  }
+
+  /**
+   * A page of the tasks in one state (see {@link TaskStore.listPage} for the order and the byte
+   * budget), or the live task holding `dedupKey` (in `state`, when both are given).
+   */
+  async tasks(_queue: string, input: TaskListInput): Promise<Result<JsonText<TaskPage>>> {
+    await this.ready;
+    return this.mutate(Date.now(), (): Result<JsonText<TaskPage>> => {
+      if (input.dedupKey === undefined) return this.page(input.state ?? "ready", input.cursor, input.limit);
+      const seq = this.store.liveWithKey(input.dedupKey);
+      const row = seq === undefined ? undefined : this.store.get(seq);
+      const match = row !== undefined && (input.state === undefined || row.state === input.state);
+      return ok(pageAnswer(match ? [row] : [], null));
     });
   }
 
@@ -280,22 +323,9 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /** A page of the dead-letter queue, oldest first. */
-  async dead(_queue: string, input: DeadQueryInput): Promise<Result<DeadPage>> {
+  async dead(_queue: string, input: DeadQueryInput): Promise<Result<JsonText<DeadPage>>> {
     await this.ready;
-    // An empty cursor (`?cursor=`) means the first page, like an absent one.
-    const after = input.cursor === undefined || input.cursor === "" ? 0 : parseId(input.cursor);
-    if (after === undefined) {
-      return fail("invalid_request", "cursor: not a cursor this queue gave out", { field: "cursor" });
-    }
-    return this.mutate(Date.now(), () => {
-      const rows = this.store.deadPage(after, input.limit + 1);
-      const page = rows.slice(0, input.limit);
-      const last = page.at(-1);
-      return ok({
-        tasks: page.map(toInfo),
-        cursor: rows.length > input.limit && last ? String(last.seq) : null,
-      });
-    });
+    return this.mutate(Date.now(), () => this.page("dead", input.cursor, input.limit));
   }
 
   /** Puts dead tasks (the listed ones, or all) back in the queue with their attempts reset. */
@@ -304,7 +334,7 @@ export class QueueObject extends DurableObject<Env> {
     const now = Date.now();
     const redriven = this.mutate(now, () => {
       let count = 0;
-      const revive = (row: TaskRow | undefined) => {
+      const revive = (row: RedriveRow | undefined) => {
         if (row?.state !== "dead") return;
         // A live task may have taken the dedup key meanwhile: the revived one gives it up.
         const keepKey = row.dedup_key === null || this.store.liveWithKey(row.dedup_key) === undefined;
@@ -313,12 +343,13 @@ export class QueueObject extends DurableObject<Env> {
         count++;
       };
       if (input.ids) {
-        for (const id of new Set(input.ids)) revive(this.find(id));
+        const seqs = [...new Set(input.ids)].flatMap((id) => parseId(id) ?? []);
+        for (const row of this.store.redriveRows(seqs)) revive(row);
         return count;
       }
       for (let page = this.store.deadPage(0, SETTLE_LIMIT); page.length > 0; ) {
         for (const row of page) revive(row);
-        page = this.store.deadPage((page.at(-1) as TaskRow).seq, SETTLE_LIMIT);
+        page = this.store.deadPage((page.at(-1) as RedriveRow).seq, SETTLE_LIMIT);
       }
       return count;
     });
@@ -365,7 +396,7 @@ export class QueueObject extends DurableObject<Env> {
    * counters are reloaded, so they never drift from storage.
    */
   private mutate<T>(now: number, fn: () => T): T {
-    const served: Array<{ waiter: Waiter; tasks: LeasedTask[] }> = [];
+    const served: Array<{ waiter: Waiter; tasks: LeasedText[] }> = [];
     this.wakeBy = null;
     this.rescan = false;
     let out: T;
@@ -384,7 +415,7 @@ export class QueueObject extends DurableObject<Env> {
     }
     for (const { waiter, tasks } of served) {
       clearTimeout(waiter.timer);
-      waiter.resolve(ok({ tasks }));
+      waiter.resolve(ok(leaseAnswer(tasks)));
     }
     return out;
   }
@@ -396,10 +427,15 @@ export class QueueObject extends DurableObject<Env> {
   private settle(now: number): void {
     if (this.alarmAt === null || now < this.alarmAt) return;
     this.rescan = true;
-    for (const { priority } of this.store.promoteDue(now, SETTLE_LIMIT)) {
+    // One step moves at most SETTLE_LIMIT tasks in all; `commit` re-aims the alarm at what is left.
+    let budget = SETTLE_LIMIT;
+    for (const { priority } of this.store.promoteDue(now, budget)) {
       this.counters.move("promote", priorityOf(priority), "delayed", "ready");
+      budget--;
     }
-    for (const row of this.store.expiredLeases(now, SETTLE_LIMIT)) {
+    if (budget === 0) return;
+    for (const row of this.store.expiredLeases(now, budget)) {
+      budget--;
       const priority = priorityOf(row.priority);
       const attempts = { attempt: row.attempt, maxAttempts: row.max_attempts };
       const place = placeExpired(attempts, row.lease_expires_at ?? now);
@@ -410,7 +446,7 @@ export class QueueObject extends DurableObject<Env> {
       }
       this.counters.move("expire", priority, "leased", place.state);
     }
-    this.deleteFinished("completed", now - this.config.retentionMs, SETTLE_LIMIT);
+    if (budget > 0) this.deleteFinished("completed", now - this.config.retentionMs, budget);
   }
 
   /** Deletes up to `limit` tasks in `state` finished by `before`, in chunks; returns how many. */
@@ -425,41 +461,41 @@ export class QueueObject extends DurableObject<Env> {
     return deleted;
   }
 
-  /** Leases the first `max` ready tasks, giving back those past the response's payload budget. */
-  private take(max: number, visibilityMs: number, now: number): LeasedTask[] {
+  /** Leases the first `max` ready tasks, or fewer when their payloads would pass the page budget. */
+  private take(
+    max: number,
+    visibilityMs: number,
+    now: number,
+    leasePrefix = crypto.randomUUID(),
+  ): LeasedText[] {
     const leaseExpiresAt = now + visibilityMs;
-    const rows = this.store.leaseNext(max, crypto.randomUUID(), leaseExpiresAt);
+    const rows = this.store.leaseNext(max, MAX_PAGE_BYTES, leasePrefix, leaseExpiresAt);
     rows.sort((a, b) => leaseOrder(readyKey(a), readyKey(b)));
-    const leased: LeasedTask[] = [];
-    let bytes = 0;
-    for (const row of rows) {
-      bytes += row.payload.length;
-      if (leased.length > 0 && bytes > MAX_LEASE_PAYLOAD_BYTES) {
-        this.store.unlease(row.seq);
-        continue;
-      }
-      const priority = priorityOf(row.priority);
-      this.counters.move("lease", priority, "ready", "leased");
-      this.wakeAt(leaseExpiresAt);
-      leased.push({
-        id: String(row.seq),
-        payload: JSON.parse(row.payload),
-        priority,
-        attempt: row.attempt,
-        maxAttempts: row.max_attempts,
-        leaseId: row.lease_id as string,
-        leaseExpiresAt,
-        enqueuedAt: row.enqueued_at,
-      });
+    if (rows.length > 0) this.wakeAt(leaseExpiresAt);
+    return rows.map((row) => {
+      this.counters.move("lease", priorityOf(row.priority), "ready", "leased");
+      return leasedText(row, leaseExpiresAt);
+    });
+  }
+
+  /** A page of `state`'s list from `cursor`, within the page budget, with the cursor where it stopped. */
+  private page(state: TaskState, cursor: string | undefined, limit: number): Result<JsonText<TaskPage>> {
+    const after = parseCursor(state, cursor);
+    if (after === undefined) {
+      return fail("invalid_request", "cursor: not a cursor this list gave out", { field: "cursor" });
     }
-    return leased;
+    const rows = this.store.listPage(state, after, limit, MAX_PAGE_BYTES);
+    const last = rows.at(-1);
+    return ok(
+      pageAnswer(rows, last !== undefined && rows.length < last.seen ? cursorAfter(state, last) : null),
+    );
   }
 
   /**
    * Hands ready tasks to waiting long polls, oldest waiter first, recording each in `served` as
    * soon as it is off the list, so that a failure midway loses no waiter (see {@link mutate}).
    */
-  private serveWaiters(now: number, served: Array<{ waiter: Waiter; tasks: LeasedTask[] }>): void {
+  private serveWaiters(now: number, served: Array<{ waiter: Waiter; tasks: LeasedText[] }>): void {
     while (this.waiters.length > 0 && this.counters.readyTotal > 0) {
       const waiter = this.waiters[0] as Waiter;
       const tasks = this.take(waiter.max, waiter.visibilityMs, now);
@@ -533,8 +569,10 @@ export class QueueObject extends DurableObject<Env> {
     return acks.map((a, i): Result<true> => {
       const seq = seqs[i];
       const priority = seq === undefined ? undefined : completed.get(seq);
-      if (priority === undefined)
-        return this.notHeld(queue, a.id, seq === undefined ? undefined : rows.get(seq));
+      if (priority === undefined) {
+        const row = seq === undefined ? undefined : rows.get(seq);
+        return ackedBy(row, a.leaseId) ? ok(true) : this.notHeld(queue, a.id, row);
+      }
       this.counters.move("ack", priorityOf(priority), "leased", "completed");
       return ok(true);
     });
@@ -553,14 +591,16 @@ export class QueueObject extends DurableObject<Env> {
     const done: Array<{ seq: number; leaseId: string; result: string | null }> = [];
     const outcomes = acks.map((a, i): Result<true> => {
       const seq = seqs[i];
-      const held = this.checkHeld(queue, a.id, seq === undefined ? undefined : rows.get(seq), a.leaseId, now);
+      const row = seq === undefined ? undefined : rows.get(seq);
+      if (ackedBy(row, a.leaseId)) return ok(true);
+      const held = this.checkHeld(queue, a.id, row, a.leaseId, now);
       if (!held.ok) return held;
       const text = texts[i] as Result<string | null>;
       if (!text.ok) return text;
-      const row = held.value;
-      done.push({ seq: row.seq, leaseId: a.leaseId, result: text.value });
-      rows.set(row.seq, { ...row, state: "completed", lease_id: null, lease_expires_at: null });
-      this.counters.move("ack", priorityOf(row.priority), "leased", "completed");
+      const task = held.value;
+      done.push({ seq: task.seq, leaseId: a.leaseId, result: text.value });
+      rows.set(task.seq, { ...task, state: "completed", lease_expires_at: null });
+      this.counters.move("ack", priorityOf(task.priority), "leased", "completed");
       return ok(true);
     });
     // Every one was just seen held, and a task repeated in the batch is in `done` once.

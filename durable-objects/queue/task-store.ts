@@ -86,6 +86,43 @@ export interface NewTask {
   dedupKey: string | null;
 }
 
+/** What a redrive needs of a dead task. */
+export type RedriveRow = Pick<TaskRow, "seq" | "state" | "priority" | "dedup_key">;
+
+/**
+ * Where a task list stands: `ready` lists go in lease order, so their position is the lease key;
+ * the other states go in enqueue order, by seq alone (`rank` and `availableAt` unused).
+ */
+export interface ListKey {
+  rank: number;
+  availableAt: number;
+  seq: number;
+}
+
+/** The order of each state's list: `ready` in lease order, the others oldest enqueued first. */
+export const LIST_ORDER: Readonly<Record<TaskState, string>> = {
+  ready: "priority DESC, available_at, seq",
+  delayed: "seq",
+  leased: "seq",
+  completed: "seq",
+  dead: "seq",
+};
+
+/**
+ * Where each list reads its seqs. `ready` and `dead` have an index in list order. `delayed` and
+ * `leased` (usually few) sort their seqs from their own index, so the work follows the size of the
+ * state, not of the table; `completed` (usually most rows) walks the table in seq order instead,
+ * which stops after a page. No list has a seq index of its own: that would cost every lease and
+ * ack one more index write.
+ */
+const LIST_SOURCE: Readonly<Record<TaskState, string>> = {
+  ready: "tasks",
+  delayed: "tasks INDEXED BY tasks_delayed",
+  leased: "tasks INDEXED BY tasks_leased",
+  completed: "tasks",
+  dead: "tasks",
+};
+
 type PriorityRow = { priority: number };
 
 /** The oldest head among the four priorities' runs in the ready index (aggregate min skips NULLs). */
@@ -163,29 +200,29 @@ export class TaskStore {
   }
 
   /**
-   * Leases the first `limit` ready tasks in one statement, straight off the ready index. Lease ids
-   * are `leasePrefix` (random per call) and the task's seq. Rows come back in no set order.
+   * Leases the first `limit` ready tasks in one statement, straight off the ready index, stopping
+   * before the task whose payload would take the total past `budget` bytes (the first is always
+   * taken). Only payload lengths are read to choose (`octet_length` reads no overflow pages); the
+   * payloads of the chosen rows alone come back. Lease ids are `leasePrefix` (random per call) and
+   * the task's seq. Rows come back in no set order.
    */
-  leaseNext(limit: number, leasePrefix: string, leaseExpiresAt: number): LeasedRow[] {
+  leaseNext(limit: number, budget: number, leasePrefix: string, leaseExpiresAt: number): LeasedRow[] {
     return this.sql.all<LeasedRow>(
       `UPDATE tasks SET state = 'leased', attempt = attempt + 1, lease_id = ? || '.' || seq,
          lease_expires_at = ?
        WHERE seq IN (
-         SELECT seq FROM tasks WHERE state = 'ready' ORDER BY priority DESC, available_at, seq LIMIT ?
+         SELECT seq FROM (
+           SELECT seq, row_number() OVER w AS n, sum(bytes) OVER w AS upto FROM (
+             SELECT seq, priority, available_at, octet_length(payload) AS bytes FROM tasks
+             WHERE state = 'ready' ORDER BY priority DESC, available_at, seq LIMIT ?
+           ) WINDOW w AS (ORDER BY priority DESC, available_at, seq ROWS UNBOUNDED PRECEDING)
+         ) WHERE n = 1 OR upto <= ?
        )
        RETURNING seq, priority, payload, attempt, max_attempts, enqueued_at, available_at, lease_id`,
       leasePrefix,
       leaseExpiresAt,
       limit,
-    );
-  }
-
-  /** Undoes {@link leaseNext} for one task that did not fit in the response. */
-  unlease(seq: number): void {
-    this.sql.run(
-      `UPDATE tasks SET state = 'ready', attempt = attempt - 1, lease_id = NULL, lease_expires_at = NULL
-       WHERE seq = ?`,
-      seq,
+      budget,
     );
   }
 
@@ -209,14 +246,15 @@ export class TaskStore {
 
   /**
    * Completes each task (distinct seqs) still leased under its `leaseId` at `now` with its result
-   * (JSON text or null), in one statement; returns the ones it completed.
+   * (JSON text or null), in one statement; returns the ones it completed. The completed row keeps
+   * `lease_id`: the lease that completed it, so that a retried ack of that lease is answered again.
    */
   completeHeld(
     acks: ReadonlyArray<{ seq: number; leaseId: string; result: string | null }>,
     now: number,
   ): Array<{ seq: number; priority: number }> {
     return this.sql.all<{ seq: number; priority: number }>(
-      `UPDATE tasks SET state = 'completed', result = done.value ->> 2, finished_at = ?, lease_id = NULL,
+      `UPDATE tasks SET state = 'completed', result = done.value ->> 2, finished_at = ?,
          lease_expires_at = NULL
        FROM json_each(?) AS done
        WHERE tasks.seq = done.value ->> 0 AND tasks.state = 'leased' AND tasks.lease_id = done.value ->> 1
@@ -252,6 +290,15 @@ export class TaskStore {
     );
   }
 
+  /** Makes one delayed task ready from `now` on (an operator's promote). */
+  promote(seq: number, now: number): void {
+    this.sql.run(
+      "UPDATE tasks SET state = 'ready', available_at = ? WHERE seq = ? AND state = 'delayed'",
+      now,
+      seq,
+    );
+  }
+
   /** Makes up to `limit` delayed tasks due by `now` ready; returns their priorities. */
   promoteDue(now: number, limit: number): PriorityRow[] {
     return this.sql.all<PriorityRow>(
@@ -263,10 +310,10 @@ export class TaskStore {
     );
   }
 
-  /** Up to `limit` leases expired by `now`, earliest first. */
-  expiredLeases(now: number, limit: number): TaskRow[] {
-    return this.sql.all<TaskRow>(
-      `SELECT * FROM tasks WHERE state = 'leased' AND lease_expires_at <= ?
+  /** Up to `limit` leases expired by `now`, earliest first (without their payloads). */
+  expiredLeases(now: number, limit: number): LeaseRow[] {
+    return this.sql.all<LeaseRow>(
+      `SELECT seq, state, priority, attempt, max_attempts, lease_id, lease_expires_at FROM tasks WHERE state = 'leased' AND lease_expires_at <= ?
        ORDER BY lease_expires_at LIMIT ?`,
       now,
       limit,
@@ -286,12 +333,62 @@ export class TaskStore {
     );
   }
 
-  /** Dead tasks after `afterSeq`, oldest first. */
-  deadPage(afterSeq: number, limit: number): TaskRow[] {
-    return this.sql.all<TaskRow>(
-      "SELECT * FROM tasks WHERE state = 'dead' AND seq > ? ORDER BY seq LIMIT ?",
+  /** The tasks among `seqs` that exist, with only what a redrive needs (no payloads). */
+  redriveRows(seqs: readonly number[]): RedriveRow[] {
+    return this.sql.all<RedriveRow>(
+      `SELECT seq, state, priority, dedup_key FROM tasks WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq`,
+      JSON.stringify(seqs),
+    );
+  }
+
+  /** Dead tasks after `afterSeq`, oldest first, without what a redrive does not need. */
+  deadPage(afterSeq: number, limit: number): RedriveRow[] {
+    return this.sql.all<RedriveRow>(
+      "SELECT seq, state, priority, dedup_key FROM tasks WHERE state = 'dead' AND seq > ? ORDER BY seq LIMIT ?",
       afterSeq,
       limit,
+    );
+  }
+
+  /**
+   * A page of the tasks in `state` after `after`, in {@link LIST_ORDER}: at most `limit` rows, and
+   * no more than fit in `budget` bytes of payload, result and last error (the first row always).
+   * The rows are chosen by their stored lengths first, so only the returned ones are read whole.
+   * Each row carries `seen`: how many rows (at most `limit + 1`) were candidates, so that fewer
+   * returned than seen means the list goes on.
+   */
+  listPage(
+    state: TaskState,
+    after: ListKey,
+    limit: number,
+    budget: number,
+  ): Array<TaskRow & { seen: number }> {
+    const order = LIST_ORDER[state];
+    // The state is spelled out, not bound: SQLite matches a partial index only against literals.
+    const where =
+      state === "ready"
+        ? "state = 'ready' AND priority <= ? AND (priority < ? OR available_at > ? OR (available_at = ? AND seq > ?))"
+        : `state = '${state}' AND seq > ?`;
+    const bindings =
+      state === "ready"
+        ? [after.rank, after.rank, after.availableAt, after.availableAt, after.seq]
+        : [after.seq];
+    return this.sql.all<TaskRow & { seen: number }>(
+      `WITH page AS (
+         SELECT seq FROM ${LIST_SOURCE[state]} WHERE ${where} ORDER BY ${order} LIMIT ?
+       ), sized AS (
+         SELECT seq, row_number() OVER w AS n, count(*) OVER () AS seen,
+           sum(octet_length(payload) + coalesce(octet_length(result), 0) + coalesce(octet_length(last_error), 0))
+             OVER w AS upto
+         FROM page JOIN tasks USING (seq)
+         WINDOW w AS (ORDER BY ${order} ROWS UNBOUNDED PRECEDING)
+       )
+       SELECT tasks.*, sized.seen FROM sized JOIN tasks USING (seq)
+       WHERE sized.n <= ? AND (sized.n = 1 OR sized.upto <= ?) ORDER BY sized.n`,
+      ...bindings,
+      limit + 1,
+      limit,
+      budget,
     );
   }
 

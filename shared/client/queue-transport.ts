@@ -20,6 +20,8 @@ import type {
   QueueStats,
   RedriveInput,
   TaskInfo,
+  TaskListRequest,
+  TaskPage,
 } from "../schemas/queue.ts";
 
 export interface QueueTransport {
@@ -29,7 +31,9 @@ export interface QueueTransport {
   ackBatch(queue: string, input: AckBatchInput): Promise<Result<AckBatchOutput>>;
   nack(queue: string, id: string, input: NackRequestInput): Promise<Result<NackOutput>>;
   extend(queue: string, id: string, input: ExtendInput): Promise<Result<{ leaseExpiresAt: number }>>;
+  promote(queue: string, id: string): Promise<Result<{ id: string; state: "ready" }>>;
   task(queue: string, id: string): Promise<Result<TaskInfo>>;
+  tasks(queue: string, input: TaskListRequest): Promise<Result<TaskPage>>;
   stats(queue: string): Promise<Result<QueueStats>>;
   dead(queue: string, input: DeadQueryRequest): Promise<Result<DeadPage>>;
   redrive(queue: string, input: RedriveInput): Promise<Result<{ redriven: number }>>;

@@ -15,6 +15,8 @@ import type {
   PurgeRequest,
   QueueStats,
   TaskInfo,
+  TaskListRequest,
+  TaskPage,
   TaskRequest,
 } from "../schemas/queue.ts";
 import type { QueueTransport } from "./queue-transport.ts";
@@ -146,6 +148,20 @@ export class QueueClient {
   /** One task as it stands. */
   async task(queue: string, id: string): Promise<TaskInfo> {
     return unwrap(await this.transport.task(queue, id));
+  }
+
+  /**
+   * A page of the tasks in one state (`ready` in lease order, the others oldest first), or the
+   * live task holding `dedupKey`; pass `cursor` back for the next page.
+   * @example const { tasks, cursor } = await client.tasks("emails", { state: "delayed", limit: 100 });
+   */
+  async tasks(queue: string, query: TaskListRequest): Promise<TaskPage> {
+    return unwrap(await this.transport.tasks(queue, query));
+  }
+
+  /** Makes a delayed task ready now; a task in any other state is a `conflict`. */
+  async promote(queue: string, id: string): Promise<void> {
+    unwrap(await this.transport.promote(queue, id));
   }
 
   /** The queue's counters. */

@@ -168,12 +168,39 @@ export const DeadQuery = z.object({
   cursor: z.string().max(64).optional().openapi({ description: "From the previous page" }),
 });
 
-export const DeadPage = z
+/** A page of tasks (task lists, dead letters) and where the next one starts. */
+export const TaskPage = z
   .object({
     tasks: z.array(TaskInfo),
     cursor: z.string().nullable().openapi({ description: "Pass it back for the next page; null at the end" }),
   })
-  .openapi("DeadPage");
+  .openapi("TaskPage");
+
+/** A page of the dead-letter queue. */
+export const DeadPage = TaskPage;
+
+/** `GET /v1/queues/{queue}/tasks`: a state's tasks, or the live task holding a dedup key. */
+export const TaskListQuery = z
+  .object({
+    state: z.enum(TASK_STATES).optional().openapi({
+      description:
+        "The state to list: `ready` in lease order (highest priority first, oldest first), the others oldest enqueued first. Required unless `dedupKey` is given",
+    }),
+    limit: z.coerce.number().int().min(1).max(MAX_BATCH).default(50),
+    cursor: z.string().max(64).optional().openapi({ description: "From the previous page" }),
+    dedupKey: z.string().min(1).max(512).optional().openapi({
+      description: "Lists the live task (ready, delayed or leased) holding this key, or nothing",
+    }),
+  })
+  .superRefine((query, ctx) => {
+    if (query.state === undefined && query.dedupKey === undefined) {
+      ctx.addIssue({ code: "custom", path: ["state"], message: "required unless dedupKey is given" });
+    }
+  });
+
+/** A promote takes no fields: no body, or `{}`. */
+export const PromoteRequest = z.strictObject({}).openapi("PromoteRequest");
+export const Promoted = z.object({ id: z.string(), state: z.literal("ready") }).openapi("Promoted");
 
 export const RedriveRequest = z
   .strictObject({
@@ -209,6 +236,8 @@ export type TaskInfo = z.infer<typeof TaskInfo>;
 export type QueueStats = z.infer<typeof QueueStats>;
 export type DeadQueryInput = z.infer<typeof DeadQuery>;
 export type DeadPage = z.infer<typeof DeadPage>;
+export type TaskListInput = z.infer<typeof TaskListQuery>;
+export type TaskPage = z.infer<typeof TaskPage>;
 export type RedriveInput = z.infer<typeof RedriveRequest>;
 export type PurgeInput = z.infer<typeof PurgeQuery>;
 
@@ -218,4 +247,5 @@ export type EnqueueRequestInput = z.input<typeof EnqueueRequest>;
 export type LeaseRequestInput = z.input<typeof LeaseRequest>;
 export type NackRequestInput = z.input<typeof NackRequest>;
 export type DeadQueryRequest = z.input<typeof DeadQuery>;
+export type TaskListRequest = z.input<typeof TaskListQuery>;
 export type PurgeRequest = z.input<typeof PurgeQuery>;

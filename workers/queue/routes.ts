@@ -1,7 +1,10 @@
 /** `/v1/queues/{queue}`: thin HTTP over the queue object. */
 import { z } from "@hono/zod-openapi";
+import type { Context, TypedResponse } from "hono";
+import type { JSONParsed } from "hono/utils/types";
 import type { Env } from "../../shared/env.ts";
-import { unwrap } from "../../shared/errors.ts";
+import { type Result, unwrap } from "../../shared/errors.ts";
+import type { JsonText } from "../../shared/json-text.ts";
 import {
   commonErrors,
   errorResponse,
@@ -25,12 +28,16 @@ import {
   LeaseRequest,
   Nacked,
   NackRequest,
+  Promoted,
+  PromoteRequest,
   Purged,
   PurgeQuery,
   QueueStats,
   Redriven,
   RedriveRequest,
   TaskInfo,
+  TaskListQuery,
+  TaskPage,
 } from "../../shared/schemas/queue.ts";
 import { operation } from "../http/operation.ts";
 import { createRouter } from "../http/router.ts";
@@ -48,6 +55,18 @@ const taskParams = z.object({
 });
 const tags = ["Task queue"];
 const queueObject = (env: Env, queue: string) => env.QUEUES.getByName(queue);
+
+/**
+ * Answers 200 with the JSON text the object built around stored payloads: handed on as is, not
+ * parsed and serialised again (the route's response schema still describes it).
+ */
+function jsonText<T>(c: Context, result: Result<JsonText<T>>) {
+  return c.body(unwrap(result), 200, { "content-type": "application/json" }) as unknown as TypedResponse<
+    JSONParsed<T>,
+    200,
+    "json"
+  >;
+}
 
 const leaseConflict = errorResponse("`lease_mismatch`: the lease expired or another consumer holds the task");
 const unknownTask = errorResponse("`not_found`: no such task");
@@ -155,6 +174,44 @@ const extend = operation(
   },
 );
 
+const promote = operation(
+  { capability: "queues", action: "admin" },
+  {
+    operationId: "promoteTask",
+    method: "post",
+    path: "/{queue}/tasks/{id}/promote",
+    tags,
+    summary: "Make a delayed task ready now",
+    description:
+      "The task keeps its priority and goes behind the tasks already ready in it. A waiting long poll gets it at once. The body may be absent or `{}`.",
+    request: { params: taskParams, body: { ...jsonBody(PromoteRequest), required: false } },
+    responses: {
+      200: jsonResponse(Promoted, "The task is ready"),
+      404: unknownTask,
+      409: errorResponse("`conflict`: the task is not delayed (`details.state` says what it is)"),
+      ...commonErrors,
+    },
+  },
+);
+
+const listTasks = operation(
+  { capability: "queues", action: "read" },
+  {
+    operationId: "listTasks",
+    method: "get",
+    path: "/{queue}/tasks",
+    tags,
+    summary: "A page of the tasks in one state, or the live task holding a dedup key",
+    description:
+      "`ready` tasks come in lease order (highest priority first, oldest first within one); the other states in the order the tasks were enqueued, oldest first. A page stops at `limit` tasks or 8 MiB of payload, result and error text, whichever comes first (always at least one task); `cursor` says where to go on.",
+    request: { params: queueParams, query: TaskListQuery },
+    responses: {
+      200: jsonResponse(TaskPage, "Tasks and the next cursor (null at the end)"),
+      ...commonErrors,
+    },
+  },
+);
+
 const ackBatch = operation(
   { capability: "queues", action: "consume" },
   {
@@ -243,9 +300,13 @@ export const queueRoutes = createRouter()
     const { queue } = c.req.valid("param");
     return c.json(unwrap(await queueObject(c.env, queue).purge(queue, c.req.valid("query"))), 200);
   })
+  .openapi(listTasks, async (c) => {
+    const { queue } = c.req.valid("param");
+    return jsonText(c, await queueObject(c.env, queue).tasks(queue, c.req.valid("query")));
+  })
   .openapi(lease, async (c) => {
     const { queue } = c.req.valid("param");
-    return c.json(unwrap(await queueObject(c.env, queue).lease(queue, c.req.valid("json"))), 200);
+    return jsonText(c, await queueObject(c.env, queue).lease(queue, c.req.valid("json")));
   })
   .openapi(ack, async (c) => {
     const { queue, id } = c.req.valid("param");
@@ -259,13 +320,17 @@ export const queueRoutes = createRouter()
     const { queue, id } = c.req.valid("param");
     return c.json(unwrap(await queueObject(c.env, queue).extend(queue, id, c.req.valid("json"))), 200);
   })
+  .openapi(promote, async (c) => {
+    const { queue, id } = c.req.valid("param");
+    return c.json(unwrap(await queueObject(c.env, queue).promote(queue, id)), 200);
+  })
   .openapi(ackBatch, async (c) => {
     const { queue } = c.req.valid("param");
     return c.json(unwrap(await queueObject(c.env, queue).ackBatch(queue, c.req.valid("json"))), 200);
   })
   .openapi(getTask, async (c) => {
     const { queue, id } = c.req.valid("param");
-    return c.json(unwrap(await queueObject(c.env, queue).task(queue, id)), 200);
+    return jsonText(c, await queueObject(c.env, queue).task(queue, id));
   })
   .openapi(stats, async (c) => {
     const { queue } = c.req.valid("param");
@@ -273,7 +338,7 @@ export const queueRoutes = createRouter()
   })
   .openapi(dead, async (c) => {
     const { queue } = c.req.valid("param");
-    return c.json(unwrap(await queueObject(c.env, queue).dead(queue, c.req.valid("query"))), 200);
+    return jsonText(c, await queueObject(c.env, queue).dead(queue, c.req.valid("query")));
   })
   .openapi(redrive, async (c) => {
     const { queue } = c.req.valid("param");

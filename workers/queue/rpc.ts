@@ -4,6 +4,7 @@ import { z } from "@hono/zod-openapi";
 import type { QueueTransport } from "../../shared/client/queue-transport.ts";
 import type { Env } from "../../shared/env.ts";
 import { ok, type Result } from "../../shared/errors.ts";
+import { type JsonText, parseJsonText } from "../../shared/json-text.ts";
 import {
   type AckBatchOutput,
   AckBatchRequest,
@@ -20,6 +21,8 @@ import {
   type QueueStats,
   RedriveRequest,
   type TaskInfo,
+  TaskListQuery,
+  type TaskPage,
 } from "../../shared/schemas/queue.ts";
 import { type NoteIfOk, notesFor } from "../catalog/note.ts";
 import type { Background } from "../http/access.ts";
@@ -42,6 +45,10 @@ function checked<S extends z.ZodType>(
   }
   return parseInput(schema, input, where.target ?? "json");
 }
+
+/** An object's JSON-text answer as the value it encodes: RPC callers get objects. */
+const decoded = <T>(result: Result<JsonText<T>>): Result<T> =>
+  result.ok ? ok(parseJsonText(result.value)) : result;
 
 /**
  * `(await env.SWITCHYARD.queues()).enqueue("emails", { payload: {...} })` from a Worker with a
@@ -68,7 +75,7 @@ export class QueueRpc extends RpcTarget implements QueueTransport {
   /** As `POST /v1/queues/{queue}/lease`. */
   async lease(queue: string, input: unknown = {}): Promise<Result<{ tasks: LeasedTask[] }>> {
     const parsed = checked(LeaseRequest, input, { queue });
-    return parsed.ok ? this.#object(queue).lease(queue, parsed.value) : parsed;
+    return parsed.ok ? decoded(await this.#object(queue).lease(queue, parsed.value)) : parsed;
   }
 
   /** As `POST /v1/queues/{queue}/tasks/{id}/ack`. */
@@ -98,7 +105,19 @@ export class QueueRpc extends RpcTarget implements QueueTransport {
   /** As `GET /v1/queues/{queue}/tasks/{id}`. */
   async task(queue: string, id: string): Promise<Result<TaskInfo>> {
     const parsed = checked(z.unknown(), undefined, { queue, id });
-    return parsed.ok ? this.#object(queue).task(queue, id) : parsed;
+    return parsed.ok ? decoded(await this.#object(queue).task(queue, id)) : parsed;
+  }
+
+  /** As `POST /v1/queues/{queue}/tasks/{id}/promote`. */
+  async promote(queue: string, id: string): Promise<Result<{ id: string; state: "ready" }>> {
+    const parsed = checked(z.unknown(), undefined, { queue, id });
+    return parsed.ok ? this.#object(queue).promote(queue, id) : parsed;
+  }
+
+  /** As `GET /v1/queues/{queue}/tasks`. */
+  async tasks(queue: string, input: unknown): Promise<Result<TaskPage>> {
+    const parsed = checked(TaskListQuery, input, { queue, target: "query" });
+    return parsed.ok ? decoded(await this.#object(queue).tasks(queue, parsed.value)) : parsed;
   }
 
   /** As `GET /v1/queues/{queue}/stats`. */
@@ -109,7 +128,7 @@ export class QueueRpc extends RpcTarget implements QueueTransport {
   /** As `GET /v1/queues/{queue}/dead`. */
   async dead(queue: string, input: unknown = {}): Promise<Result<DeadPage>> {
     const parsed = checked(DeadQuery, input, { queue, target: "query" });
-    return parsed.ok ? this.#object(queue).dead(queue, parsed.value) : parsed;
+    return parsed.ok ? decoded(await this.#object(queue).dead(queue, parsed.value)) : parsed;
   }
 
   /** As `POST /v1/queues/{queue}/dead/redrive`. */

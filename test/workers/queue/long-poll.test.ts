@@ -37,6 +37,17 @@ describe("long-poll lease", () => {
     expect(tookMs).toBeLessThan(5_000);
   });
 
+  it("is answered by a promote of a delayed task", async () => {
+    const q = unique("poll");
+    const [id] = await enqueue(q, { payload: 1, delayMs: 600_000 });
+    const poll = longPoll(q, { waitMs: 20_000 });
+    await waiting(q, 1);
+    expect((await call("POST", qpath(q, `/tasks/${id}/promote`))).status).toBe(200);
+    const { tasks, tookMs } = await poll;
+    expect(tasks.map((t) => t.id)).toEqual([id]);
+    expect(tookMs).toBeLessThan(5_000);
+  });
+
   it("is answered when a delay ends, a nack returns a task, or a lease expires", async () => {
     const q = unique("poll");
     const [id] = await enqueue(q, { payload: 1, delayMs: 600_000 });

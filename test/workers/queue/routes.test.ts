@@ -120,15 +120,15 @@ describe("POST /v1/queues/{queue}/lease", () => {
     expect(rest.map((r) => r.id)).toEqual([low]);
   });
 
-  it("stops adding tasks once their payloads pass 16 MiB, leaving the rest ready", async () => {
+  it("stops adding tasks once their payloads pass 8 MiB, leaving the rest ready", async () => {
     const q = unique("q");
     const payload = "p".repeat(250_000);
     for (let i = 0; i < 18; i++) await enqueue(q, { tasks: Array.from({ length: 4 }, () => ({ payload })) });
     const first = await lease(q, { max: 100 });
-    expect(first.length).toBe(Math.floor((16 * 1024 * 1024) / (payload.length + 2)));
+    expect(first.length).toBe(Math.floor((8 * 1024 * 1024) / (payload.length + 2)));
     const stats = await call("GET", qpath(q, "/stats"));
     expect(stats.body).toMatchObject({ leased: first.length, ready: { normal: 72 - first.length } });
-    const rest = await lease(q, { max: 100 });
+    const rest = [...(await lease(q, { max: 100 })), ...(await lease(q, { max: 100 }))];
     expect(rest.map((t) => t.attempt)).toEqual(rest.map(() => 1));
     expect(first.length + rest.length).toBe(72);
   });
@@ -172,8 +172,10 @@ describe("POST /v1/queues/{queue}/tasks/{id}/ack", () => {
     expect(wrong.status).toBe(409);
     expect(wrong.body.error.code).toBe("lease_mismatch");
     expect((await call("POST", qpath(q, `/tasks/${id}/ack`), { leaseId })).status).toBe(200);
+    // A retried ack of the lease that completed the task holds again (its answer may have been lost).
     const twice = await call("POST", qpath(q, `/tasks/${id}/ack`), { leaseId });
-    expect(twice.status).toBe(409);
+    expect(twice.status).toBe(200);
+    expect((await call("POST", qpath(q, `/tasks/${id}/ack`), { leaseId: "not-mine" })).status).toBe(409);
     for (const unknown of ["999999", "abc", "007"]) {
       const res = await call("POST", qpath(q, `/tasks/${unknown}/ack`), { leaseId });
       expect(res.status).toBe(404);
@@ -481,7 +483,7 @@ describe("queue routes and HTTP rules", () => {
         "/v1/queues/{queue}/dead/redrive",
       ]),
     );
-    expect(Object.keys(doc.body.paths["/v1/queues/{queue}/tasks"])).toEqual(["post", "delete"]);
+    expect(Object.keys(doc.body.paths["/v1/queues/{queue}/tasks"]).sort()).toEqual(["delete", "get", "post"]);
   });
 
   it("requires a token", async () => {
