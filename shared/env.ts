@@ -6,8 +6,9 @@ import type { QueueVars } from "../durable-objects/queue/config.ts";
 import type { QueueObject } from "../durable-objects/queue.ts";
 import type { StateObject } from "../durable-objects/state.ts";
 import type { TopicObject } from "../durable-objects/topic.ts";
+import type { RedisVars } from "./redis/config.ts";
 
-export interface Env extends QueueVars {
+export interface Env extends QueueVars, RedisVars {
   /** Comma-separated admin bearer tokens. Unset or empty: no admin token (see ALLOW_DEV_TOKEN). */
   API_TOKENS?: string;
   /** "true" accepts the documented dev token as admin: set by `npm run dev` and the tests only. */
