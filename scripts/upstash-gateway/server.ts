@@ -19,7 +19,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Redis } from "ioredis";
+// The default export (module.exports, the class) is what both Node and Vite's loader resolve alike.
+import Redis from "ioredis";
 
 /** Where the gateway listens and what it forwards to. */
 export interface GatewayOptions {
@@ -80,8 +81,6 @@ const BLOCKING = new Set([
   "bzpopmin",
   "bzpopmax",
   "bzmpop",
-  "xread",
-  "xreadgroup",
   "wait",
   "waitaof",
 ]);
@@ -105,6 +104,15 @@ const REFUSED = new Set([
   "hello",
   "client",
 ]);
+
+/** Whether a command may block its connection (XREAD and XREADGROUP only with BLOCK). */
+function blocks(command: string[]): boolean {
+  const name = (command[0] as string).toLowerCase();
+  if (name === "xread" || name === "xreadgroup") return command.some((a) => a.toUpperCase() === "BLOCK");
+  return BLOCKING.has(name);
+}
+
+const refused = (command: string[]) => REFUSED.has((command[0] as string).toLowerCase());
 
 class BadRequest extends Error {}
 
@@ -134,6 +142,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/__gateway/faults") return controlFaults(req, res);
+    const sub = /^\/(subscribe|psubscribe)\/(.+)$/.exec(path ?? "");
+    if (sub) return subscribe(sub[1] === "psubscribe", decodeURIComponent(sub[2] as string).split("/"), res);
     if (req.method !== "POST") return send(res, 405, { error: "ERR only POST is supported" });
     const base64 = String(req.headers["upstash-encoding"] ?? "").toLowerCase() === "base64";
     let body: unknown;
@@ -202,11 +212,34 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     send(res, 200, { faults, counters });
   }
 
+  /**
+   * `POST /subscribe/<channel>` (or `/psubscribe/<pattern>`) as the client's `subscribe()` sends it:
+   * a server-sent event stream of `data: subscribe,<channel>,<count>` and then
+   * `data: message,<channel>,<text>` (`pmessage,<pattern>,<channel>,<text>`), unencoded, until the
+   * client goes away.
+   */
+  async function subscribe(pattern: boolean, channels: string[], res: ServerResponse): Promise<void> {
+    const conn = redis.duplicate();
+    conn.on("error", () => undefined);
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+    });
+    const line = (parts: (string | number)[]) => res.write(`data: ${parts.join(",")}\n\n`);
+    conn.on("message", (channel: string, message: string) => line(["message", channel, message]));
+    conn.on("pmessage", (p: string, channel: string, message: string) =>
+      line(["pmessage", p, channel, message]),
+    );
+    res.on("close", () => conn.disconnect());
+    const count = pattern ? await conn.psubscribe(...channels) : await conn.subscribe(...channels);
+    for (const c of channels) line([pattern ? "psubscribe" : "subscribe", c, count as number]);
+  }
+
   async function runOne(command: string[]): Promise<Answer> {
     const [name, ...args] = command as [string, ...string[]];
-    const lower = name.toLowerCase();
-    if (REFUSED.has(lower)) return { error: `ERR ${name} is not supported over REST` };
-    const conn = BLOCKING.has(lower) ? redis.duplicate() : redis;
+    if (refused(command)) return { error: `ERR ${name} is not supported over REST` };
+    const conn = blocks(command) ? redis.duplicate() : redis;
     try {
       return { result: await conn.callBuffer(name, ...args) };
     } catch (err) {
@@ -217,26 +250,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   async function runPipeline(commands: string[][]): Promise<Answer[]> {
-    const refused = commands.find(
-      (c) => REFUSED.has((c[0] as string).toLowerCase()) || BLOCKING.has((c[0] as string).toLowerCase()),
-    );
-    if (refused)
-      return commands.map((c) =>
-        c === refused
-          ? { error: `ERR ${c[0]} is not supported in a pipeline` }
-          : { error: "ERR pipeline not run" },
-      );
-    const pipeline = redis.pipeline();
-    for (const [name, ...args] of commands) pipeline.callBuffer(name as string, ...args);
-    return toAnswers((await pipeline.exec()) ?? []);
+    const bad = commands.find(refused);
+    if (bad) return commands.map(() => ({ error: `ERR ${bad[0]} is not supported in a pipeline` }));
+    // A blocking command would hold up everyone else's commands on the shared connection.
+    const conn = commands.some(blocks) ? redis.duplicate() : redis;
+    try {
+      const pipeline = conn.pipeline();
+      for (const [name, ...args] of commands) pipeline.callBuffer(name as string, ...args);
+      return toAnswers((await pipeline.exec()) ?? []);
+    } finally {
+      if (conn !== redis) conn.disconnect();
+    }
   }
 
   async function runMulti(commands: string[][]): Promise<Answer[] | { error: string }> {
-    for (const c of commands) {
-      const lower = (c[0] as string).toLowerCase();
-      if (REFUSED.has(lower) || BLOCKING.has(lower))
-        return { error: `ERR ${c[0]} is not supported in a transaction` };
-    }
+    const bad = commands.find(refused);
+    if (bad) return { error: `ERR ${bad[0]} is not supported in a transaction` };
     const tx = redis.multi();
     for (const [name, ...args] of commands) tx.callBuffer(name as string, ...args);
     try {

@@ -175,6 +175,20 @@ describe("the Upstash-compatible gateway", () => {
     expect(await redis.get(`${prefix}f`)).toBe(2);
   });
 
+  it("streams pub/sub messages to the client's subscribe()", async () => {
+    const redis = client();
+    const channel = `${prefix}ch`;
+    const subscriber = redis.subscribe<{ n: number }>(channel);
+    const received: { n: number }[] = [];
+    const subscribed = new Promise<void>((resolve) => subscriber.on("subscribe", () => resolve()));
+    subscriber.on("message", ({ message }) => received.push(message));
+    await subscribed;
+    for (let n = 1; n <= 3; n++) expect(await redis.publish(channel, { n })).toBe(1);
+    await expect.poll(() => received.length).toBe(3);
+    expect(received).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    await subscriber.unsubscribe();
+  });
+
   it("switches faults over HTTP", async () => {
     const res = await fetch(`${gateway.url}/__gateway/faults`, {
       method: "POST",
