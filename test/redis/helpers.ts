@@ -2,9 +2,11 @@
 
 import { Redis } from "@upstash/redis/cloudflare";
 import { inject } from "vitest";
+import type { RedisTestGateway } from "../redis-setup/global-setup.ts";
 
 /** The gateway over the real Redis (see test/redis-setup/global-setup.ts). */
-export const gateway = inject("redisGateway");
+// The type import also brings the `redisGateway` key of vitest's ProvidedContext into scope.
+export const gateway: RedisTestGateway = inject("redisGateway");
 
 /** A client of the same Redis, answers as Redis gave them (no JSON parsing). */
 export function redis(): Redis {
