@@ -7,6 +7,7 @@ import { cors } from "./http/origin.ts";
 import { createRouter } from "./http/router.ts";
 import { lockRoutes } from "./lock/routes.ts";
 import { addMetaRoutes } from "./meta/routes.ts";
+import { mirrorRoutes } from "./mirror/routes.ts";
 import { queueRoutes } from "./queue/routes.ts";
 import { stateRoutes } from "./state/routes.ts";
 
@@ -23,6 +24,7 @@ export function createApp() {
   app.route("/v1/state", stateRoutes);
   app.route("/v1/db", dbRoutes);
   app.route("/v1/queues", queueRoutes);
+  app.route("/v1/mirrors", mirrorRoutes);
 
   addMetaRoutes(app);
   return app;

@@ -59,3 +59,13 @@ export async function until<T>(
     await scheduler.wait(5);
   }
 }
+
+/** Sends one raw command to the gateway (for commands the client lacks, such as PEXPIRETIME). */
+export async function command(...args: (string | number)[]): Promise<unknown> {
+  const res = await fetch(gateway.url, {
+    method: "POST",
+    headers: { authorization: `Bearer ${gateway.token}` },
+    body: JSON.stringify(args),
+  });
+  return ((await res.json()) as { result: unknown }).result;
+}
