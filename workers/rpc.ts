@@ -8,6 +8,7 @@ import { BreakerRpc } from "./breaker/rpc.ts";
 import { BusRpc } from "./bus/rpc.ts";
 import { DbRpc } from "./db/rpc.ts";
 import { LockRpc } from "./lock/rpc.ts";
+import { MirrorRpc } from "./mirror/rpc.ts";
 import { QueueRpc } from "./queue/rpc.ts";
 import { StateRpc } from "./state/rpc.ts";
 
@@ -30,6 +31,11 @@ export class SwitchyardRpc extends WorkerEntrypoint<Env> {
   /** State operations: get, put, delete, increment, list, txn, watch. */
   state(): StateRpc {
     return new StateRpc(this.env);
+  }
+
+  /** Mirrors of state namespaces into Redis: put, get, delete. */
+  mirrors(): MirrorRpc {
+    return new MirrorRpc(this.env);
   }
 
   /** Postgres cluster operations: status, failover, failovers, restore points. */
