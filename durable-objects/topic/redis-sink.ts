@@ -13,6 +13,7 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { Env } from "../../shared/env.ts";
 import { redisClient, redisErrorText } from "../../shared/redis/config.ts";
+import { envelope, streamFields } from "../../shared/redis/entries.ts";
 import type { BusEventValue, RedisTargetValue } from "../../shared/schemas/bus.ts";
 import type { Sql } from "../lib/sql.ts";
 import type { WebhookOutcome } from "../lib/webhook-sender.ts";
@@ -42,32 +43,6 @@ return 1
 /** The Redis key recording which events a stream subscription has appended. */
 export const sinkRecordKey = (topic: string, subscriptionId: string) =>
   `switchyard:sink:${topic}:${subscriptionId}`;
-
-/** The stream entry of an event: every field a string. */
-export function streamFields(event: BusEventValue): string[] {
-  return [
-    "id",
-    event.id,
-    "seq",
-    String(event.seq),
-    "type",
-    event.type,
-    "priority",
-    event.priority,
-    "critical",
-    event.critical ? "true" : "false",
-    "publishedAt",
-    String(event.publishedAt),
-    "data",
-    JSON.stringify(event.data ?? null),
-  ];
-}
-
-/** The webhook body of an event: what a channel receives. */
-export function envelope(event: BusEventValue): string {
-  const { id, topic, type, data, seq, priority, publishedAt } = event;
-  return JSON.stringify({ id, topic, type, data: data ?? null, seq, priority, publishedAt });
-}
 
 /** One client (and its script helper) per attempt timeout. */
 interface Connection {
