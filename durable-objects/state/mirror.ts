@@ -25,6 +25,13 @@ export const BATCH = 100;
 /** A Redis call that takes longer fails (and is retried). */
 const TIMEOUT_MS = 10_000;
 
+/**
+ * While changes wait and no retry is scheduled, the alarm stands this far ahead as a watchdog: the
+ * drain started after each write does the work, and the alarm resumes it should the object restart
+ * mid-drain. A fixed instant, so that the writes in between do not move the alarm each time.
+ */
+const WATCHDOG_MS = 2 * TIMEOUT_MS;
+
 /** Retry delays: doubling from the first to the most, with equal jitter. */
 export const MIRROR_BACKOFF = { initialDelayMs: 250, maxDelayMs: 30_000 };
 
@@ -158,6 +165,8 @@ export class StateMirror {
   private readonly host: MirrorHost;
   private config: ConfigRow | undefined;
   private draining: Promise<void> | undefined;
+  /** The watchdog alarm time while changes wait (see {@link WATCHDOG_MS}). */
+  private watchdogAt: number | null = null;
   private connection: { redis: Redis; script: ReturnType<Redis["createScript"]> } | undefined;
 
   constructor(sql: Sql, env: Env, host: MirrorHost) {
@@ -231,10 +240,18 @@ export class StateMirror {
     return ok({ deleted: true as const });
   }
 
-  /** When the alarm should next drain: now while changes wait (later while backing off), else null. */
+  /**
+   * When the alarm should next drain: the retry time while backing off, the watchdog while changes
+   * wait, else null.
+   */
   nextDue(now: number): number | null {
-    if (!this.config || !this.pending()) return null;
-    return Math.max(now, this.config.next_attempt_at ?? now);
+    if (!this.config || !this.pending()) {
+      this.watchdogAt = null;
+      return null;
+    }
+    if (this.config.next_attempt_at !== null) return Math.max(now, this.config.next_attempt_at);
+    if (this.watchdogAt === null || this.watchdogAt <= now) this.watchdogAt = now + WATCHDOG_MS;
+    return this.watchdogAt;
   }
 
   /** Starts a drain after a write unless one runs or a retry waits; the writer does not wait. */
