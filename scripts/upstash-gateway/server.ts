@@ -149,8 +149,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     let body: unknown;
     try {
       body = JSON.parse((await readBody(req)).toString("utf8"));
-    } catch {
-      return send(res, 400, { error: "ERR failed to parse the request body as JSON" });
+    } catch (err) {
+      const tooLarge = err instanceof BadRequest;
+      return send(res, tooLarge ? 413 : 400, {
+        error: tooLarge ? err.message : "ERR failed to parse the request body as JSON",
+      });
     }
     try {
       if (path === "/" || path === "") {
@@ -204,7 +207,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   async function controlFaults(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method === "POST") {
-      const patch = JSON.parse((await readBody(req)).toString("utf8") || "{}") as Partial<Faults>;
+      let patch: Partial<Faults>;
+      try {
+        patch = JSON.parse((await readBody(req)).toString("utf8") || "{}") as Partial<Faults>;
+      } catch {
+        return send(res, 400, { error: "ERR the faults body is not JSON" });
+      }
       if (typeof patch.dropAnswers === "number") faults.dropAnswers = patch.dropAnswers;
       if (patch.dropCommand !== undefined) faults.dropCommand = patch.dropCommand;
       if (typeof patch.down === "boolean") faults.down = patch.down;
