@@ -104,7 +104,8 @@ export default async function redisBench(ctx: BenchContext): Promise<BenchRow[]>
       await p.exec();
     }
     const gatewayRate = events / ((performance.now() - t2) / 1000);
-    await redis.del(stream, direct, viaGateway);
+    const records = await redis.keys(`switchyard:sink:${topic}:*`);
+    await redis.del(stream, direct, viaGateway, ...records);
 
     const pct = (r: number) => `${Math.round((100 * r) / directRate)} % of ioredis XADD`;
     rows.push(

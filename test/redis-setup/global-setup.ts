@@ -4,6 +4,8 @@
  * vitest.config.mts). Tests in workerd read Redis through the same gateway with @upstash/redis and
  * flip its fault switches over HTTP (`/__gateway/faults`).
  */
+
+import Redis from "ioredis";
 import type { TestProject } from "vitest/node";
 import { startGateway } from "../../scripts/upstash-gateway/server.ts";
 
@@ -19,11 +21,22 @@ declare module "vitest" {
   }
 }
 
+/** Every key the tests write starts with this (their names come from `unique("redistest-…")`). */
+const TEST_KEYS = ["redistest-*", "switchyard:sink:redistest-*", "switchyard:mirror:redistest-*"];
+
 export default async function setup(project: TestProject) {
-  const gateway = await startGateway({
-    redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-    token: "redis-test-token",
-  });
+  const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  const gateway = await startGateway({ redisUrl, token: "redis-test-token" });
   project.provide("redisGateway", { url: gateway.url, token: gateway.token });
-  return () => gateway.close();
+  return async () => {
+    await gateway.close();
+    // Leave the shared Redis as it was found.
+    const redis = new Redis(redisUrl);
+    for (const match of TEST_KEYS) {
+      for await (const keys of redis.scanStream({ match, count: 1000 })) {
+        if ((keys as string[]).length > 0) await redis.del(...(keys as string[]));
+      }
+    }
+    redis.disconnect();
+  };
 }

@@ -16,7 +16,7 @@ const mirrorTransports: Array<[string, MirrorApi]> = [
 
 describe.each(mirrorTransports)("mirrors over %s", (_name, api) => {
   it("put, get and delete a mirror; refuse a bad prefix", async () => {
-    const ns = unique("mcl");
+    const ns = unique("redistest-mcl");
     expect((await call("PUT", `/v1/state/${ns}/k`, { value: 1 })).status).toBe(200);
     const put = await api.put(ns, { redis: { prefix: `${ns}:` } });
     expect(put).toMatchObject({
@@ -44,7 +44,7 @@ describe.each([
   ["the service binding", BusClient.binding(exports.SwitchyardRpc)],
 ])("Redis subscriptions over %s", (_name, bus) => {
   it("create a stream subscription without a secret and list it with its target", async () => {
-    const topic = unique("rcl");
+    const topic = unique("redistest-rcl");
     const created = await bus.createRedisSubscription(topic, {
       redis: { stream: `${topic}-s`, maxLen: 1000 },
     });

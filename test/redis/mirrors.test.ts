@@ -56,7 +56,7 @@ afterEach(() => healthy());
 
 describe("state mirrors", () => {
   it("copy the live keys first, then every change: put, increment, txn, delete, expiry", async () => {
-    const ns = unique("m-changes");
+    const ns = unique("redistest-m-changes");
     const prefix = `${ns}:`;
     const v1 = await put(ns, "a", { n: 1 });
     await put(ns, "gone", 1);
@@ -99,7 +99,7 @@ describe("state mirrors", () => {
   });
 
   it("never move a key back: a late retry of an older change is refused by version", async () => {
-    const ns = unique("m-order");
+    const ns = unique("redistest-m-order");
     const prefix = `${ns}:`;
     await mirror(ns, prefix);
     await put(ns, "k", "old");
@@ -122,7 +122,7 @@ describe("state mirrors", () => {
   });
 
   it("catch up after Redis was down, and after answers were lost, without the writer waiting", async () => {
-    const ns = unique("m-outage");
+    const ns = unique("redistest-m-outage");
     const prefix = `${ns}:`;
     await mirror(ns, prefix);
     await caughtUp(ns);
@@ -149,7 +149,7 @@ describe("state mirrors", () => {
   });
 
   it("copy again under a new prefix, keep the old keys, and stop on delete", async () => {
-    const ns = unique("m-prefix");
+    const ns = unique("redistest-m-prefix");
     await put(ns, "x", 1);
     const first = await mirror(ns, `${ns}:one:`);
     expect(await mirror(ns, `${ns}:one:`)).toEqual({ ...first, mirroredVersion: expect.any(Number) });
@@ -168,7 +168,7 @@ describe("state mirrors", () => {
   });
 
   it("refuse bad bodies and names", async () => {
-    const ns = unique("m-bad");
+    const ns = unique("redistest-m-bad");
     for (const [body, field] of [
       [{}, "redis"],
       [{ redis: {} }, "redis.prefix"],
@@ -202,7 +202,7 @@ describe("state mirrors", () => {
         fc.array(op, { minLength: 1, maxLength: 25 }),
         fc.boolean(),
         async (ops, mirrorFirst) => {
-          const ns = unique("m-prop");
+          const ns = unique("redistest-m-prop");
           const prefix = `${ns}:`;
           if (mirrorFirst) await mirror(ns, prefix);
           for (const o of ops) {

@@ -52,8 +52,8 @@ afterEach(() => healthy());
 
 describe("Redis stream sinks", () => {
   it("append every event once in dispatch order, each field a string", async () => {
-    const topic = unique("rs-order");
-    const stream = unique("switchyard-test-stream");
+    const topic = unique("redistest-rs-order");
+    const stream = unique("redistest-stream");
     await call("PUT", `/v1/topics/${topic}/config`, { maxInFlight: 1 });
     const id = await subscribe(topic, { redis: { stream } });
     const { ids, seqs } = await publish(topic, [
@@ -88,8 +88,8 @@ describe("Redis stream sinks", () => {
   });
 
   it("feed a consumer group that reads with XREADGROUP and acknowledges with XACK", async () => {
-    const topic = unique("rs-group");
-    const stream = unique("switchyard-test-stream");
+    const topic = unique("redistest-rs-group");
+    const stream = unique("redistest-stream");
     await subscribe(topic, { redis: { stream } });
     const { ids } = await publish(
       topic,
@@ -115,8 +115,8 @@ describe("Redis stream sinks", () => {
   });
 
   it("never append twice when answers are lost after Redis applied them, nor lose events while Redis is down", async () => {
-    const topic = unique("rs-faults");
-    const stream = unique("switchyard-test-stream");
+    const topic = unique("redistest-rs-faults");
+    const stream = unique("redistest-stream");
     await subscribe(topic, { redis: { stream }, maxAttempts: 50 });
     // Lost answers: the script ran, the client (and then the dispatcher) tries again.
     await faults({ dropAnswers: 15, dropCommand: "evalsha" });
@@ -149,8 +149,8 @@ describe("Redis stream sinks", () => {
   });
 
   it("dead-letter after maxAttempts and append a redriven event once", async () => {
-    const topic = unique("rs-dead");
-    const stream = unique("switchyard-test-stream");
+    const topic = unique("redistest-rs-dead");
+    const stream = unique("redistest-stream");
     const id = await subscribe(topic, { redis: { stream }, maxAttempts: 1 });
     await faults({ down: true });
     await publish(topic, [{ type: "d.event", data: 1 }]);
@@ -169,8 +169,8 @@ describe("Redis stream sinks", () => {
   });
 
   it("trim the stream approximately to maxLen", async () => {
-    const topic = unique("rs-trim");
-    const stream = unique("switchyard-test-stream");
+    const topic = unique("redistest-rs-trim");
+    const stream = unique("redistest-stream");
     await subscribe(topic, { redis: { stream, maxLen: 10 } });
     const { ids } = await publish(
       topic,
@@ -191,8 +191,8 @@ describe("Redis stream sinks", () => {
 
 describe("Redis channel sinks", () => {
   it("publish each event's envelope to a connected subscriber", async () => {
-    const topic = unique("rc");
-    const channel = unique("switchyard-test-channel");
+    const topic = unique("redistest-rc");
+    const channel = unique("redistest-channel");
     await subscribe(topic, { redis: { channel } });
     const received: string[] = [];
     const subscriber = redis().subscribe<string>(channel);

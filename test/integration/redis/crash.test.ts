@@ -83,7 +83,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop();
   await gateway?.close();
-  await redis?.del(stream);
+  const records = (await redis?.keys(`switchyard:sink:${topic}:*`)) ?? [];
+  await redis?.del(stream, ...records);
   redis?.disconnect();
   await rm(stateDir, { recursive: true, force: true });
 });
