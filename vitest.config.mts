@@ -1,10 +1,12 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import type { DbTestCluster } from "./test/db-setup/global-setup.ts";
+import type { RedisTestGateway } from "./test/redis-setup/global-setup.ts";
 
 // `workers` runs inside workerd against the real Worker, Durable Objects, storage and alarms; `node`
 // runs pure logic; `integration` starts the Worker and a real webhook receiver as processes; `db`
-// runs the Worker against a real Postgres primary and streaming replica.
+// runs the Worker against a real Postgres primary and streaming replica; `redis` runs it against a
+// real Redis through the local Upstash-compatible gateway.
 export default defineConfig({
   test: {
     projects: [
@@ -44,6 +46,27 @@ export default defineConfig({
           include: ["test/db/**/*.test.ts"],
           globalSetup: ["test/db-setup/global-setup.ts"],
           // The files share one cluster and some of them fail it over.
+          fileParallelism: false,
+        },
+      },
+      {
+        // A real Redis (REDIS_URL, default 127.0.0.1:6379) behind the gateway the set-up starts.
+        plugins: [
+          cloudflareTest(({ inject }) => {
+            const gateway = inject<RedisTestGateway>("redisGateway");
+            return {
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: { UPSTASH_REDIS_REST_URL: gateway.url, UPSTASH_REDIS_REST_TOKEN: gateway.token },
+              },
+            };
+          }),
+        ],
+        test: {
+          name: "redis",
+          include: ["test/redis/**/*.test.ts"],
+          globalSetup: ["test/redis-setup/global-setup.ts"],
+          // The files share the gateway's fault switches.
           fileParallelism: false,
         },
       },

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startDevRedis } from "../scripts/lib/dev-redis.ts";
 import type { BenchContext, BenchRow, BenchSuite } from "./lib/types.ts";
 
 /** Every suite, by name; each module's default export is a BenchSuite. */
@@ -17,6 +18,7 @@ const SUITES: Record<string, () => Promise<{ default: BenchSuite }>> = {
   bus: () => import("./bus.ts"),
   resilience: () => import("./resilience.ts"),
   db: () => import("./db.ts"),
+  redis: () => import("./redis.ts"),
 };
 
 const TOKEN = "bench-token";
@@ -31,7 +33,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startWorker(port: number, stateDir: string): Promise<ChildProcess> {
+async function startWorker(port: number, stateDir: string, extraArgs: string[]): Promise<ChildProcess> {
   const child = spawn(
     "node_modules/.bin/wrangler",
     [
@@ -47,6 +49,7 @@ async function startWorker(port: number, stateDir: string): Promise<ChildProcess
       "error",
       "--var",
       `API_TOKENS:${TOKEN}`,
+      ...extraArgs,
     ],
     { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
   );
@@ -91,8 +94,11 @@ async function main() {
   const names = Object.keys(SUITES).filter((n) => !only || only.includes(n));
   const stateDir = mkdtempSync(join(tmpdir(), "switchyard-bench-"));
   const port = await freePort();
-  const worker = await startWorker(port, stateDir);
+  // The Redis rows need the Upstash-compatible gateway over the local Redis, as `npm run dev` starts it.
+  const redis = await startDevRedis([]);
+  const worker = await startWorker(port, stateDir, redis.args);
   const ctx: BenchContext = { baseUrl: `http://127.0.0.1:${port}`, token: TOKEN, quick };
+  if (redis.gateway) ctx.redisGateway = { url: redis.gateway.url, token: redis.gateway.token };
   const rows: BenchRow[] = [];
   try {
     for (const name of names) {
@@ -102,6 +108,7 @@ async function main() {
     }
   } finally {
     worker.kill();
+    await redis.gateway?.close();
     rmSync(stateDir, { recursive: true, force: true });
   }
   console.log(`Switchyard benchmark, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}`);

@@ -8,6 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../shared/env.ts";
 import { fail, ok, type Result } from "../shared/errors.ts";
 import { utf8Bytes } from "../shared/schemas/common.ts";
+import type { MirrorStatus } from "../shared/schemas/mirror.ts";
 import {
   type Deleted,
   decodeCursor,
@@ -34,6 +35,7 @@ import {
   planTxn,
   type StoredEntry,
 } from "./logic/state-writes.ts";
+import { StateMirror } from "./state/mirror.ts";
 
 const SCHEMA = [
   `CREATE TABLE state_meta (
@@ -108,13 +110,21 @@ export class StateObject extends DurableObject<Env> {
   /** Changes of the running operation, sent once it has committed. */
   private outbox: Outgoing[] = [];
   private readonly prefixes = new WeakMap<WebSocket, string>();
+  /** The namespace's mirror into Redis, if one is configured. */
+  private readonly mirror: StateMirror;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = new Sql(ctx.storage.sql);
+    this.mirror = new StateMirror(this.sql, env, {
+      version: () => this.version,
+      settled: () => this.touch(),
+      keepAlive: (work) => ctx.waitUntil(work),
+    });
     this.ready = startUp(ctx, () => {
       migrate(this.sql, SCHEMA);
       this.load();
+      this.mirror.load();
     });
   }
 
@@ -196,6 +206,22 @@ export class StateObject extends DurableObject<Env> {
     });
   }
 
+  /** Mirrors the namespace into Redis under `prefix` (see state/mirror.ts). */
+  async putMirror(namespace: string, prefix: string): Promise<Result<MirrorStatus>> {
+    await this.ready;
+    return this.touch(() => this.mirror.configure(namespace, prefix));
+  }
+
+  async getMirror(): Promise<Result<MirrorStatus>> {
+    await this.ready;
+    return this.touch(() => this.mirror.get());
+  }
+
+  async deleteMirror(): Promise<Result<{ deleted: true }>> {
+    await this.ready;
+    return this.touch(() => this.mirror.remove());
+  }
+
   /**
    * Subscribes a WebSocket (the Worker forwards the upgrade with `prefix` and `fromVersion` already
    * validated): replays or resets first, then every change in version order. Nothing else runs
@@ -256,6 +282,15 @@ export class StateObject extends DurableObject<Env> {
     this.alarmAt = null;
     this.dirty = true;
     this.run(now, () => ok(undefined));
+    await this.mirror.drain(now);
+  }
+
+  /** Runs `op` (by default nothing) as an operation that saves the counters and re-points the alarm. */
+  private touch<T>(op: () => Result<T> = () => ok(undefined as T)): Result<T> {
+    return this.run(Date.now(), () => {
+      this.dirty = true;
+      return op();
+    });
   }
 
   private load(): void {
@@ -298,6 +333,7 @@ export class StateObject extends DurableObject<Env> {
     this.alarmAt = pointAlarm(this.ctx.storage, this.alarmAt, this.alarmDue);
     this.broadcast(this.outbox);
     this.outbox = [];
+    this.mirror.kick(now);
     return result;
   }
 
@@ -350,6 +386,7 @@ export class StateObject extends DurableObject<Env> {
     this.log.bytes += bytes;
     this.dirty = true;
     this.outbox.push({ key: write.key, text: changeMessage(write.op, write.key, write.version, json) });
+    this.mirror.record(write);
   }
 
   /** Trims the log to its bounds, finds the earliest expiry for the alarm, saves the counters. */
@@ -371,10 +408,12 @@ export class StateObject extends DurableObject<Env> {
       this.log.entries -= drop;
       this.log.bytes -= oldest.slice(0, drop).reduce((sum, r) => sum + r.bytes, 0);
     }
-    this.alarmDue =
+    const expiry =
       this.sql.one<{ due: number | null }>(
         "SELECT MIN(expires_at) AS due FROM state_keys WHERE expires_at IS NOT NULL",
       )?.due ?? null;
+    const mirror = this.mirror.nextDue(Date.now());
+    this.alarmDue = expiry === null || mirror === null ? (expiry ?? mirror) : Math.min(expiry, mirror);
     this.sql.run(
       "UPDATE state_meta SET version = ?, alarm_at = ?, log_floor = ?, log_entries = ?, log_bytes = ?",
       this.version,

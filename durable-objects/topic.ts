@@ -9,6 +9,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../shared/env.ts";
 import { fail, ok, type Result } from "../shared/errors.ts";
+import { redisConfigProblem } from "../shared/redis/config.ts";
 import {
   type BusEventValue,
   DEFAULT_TOPIC_CONFIG,
@@ -35,6 +36,7 @@ import { matchesFilter } from "./logic/filter.ts";
 import { DEFAULT_WEBHOOK_BACKOFF } from "./logic/retry-schedule.ts";
 import { webhookUrlProblem } from "./logic/webhook-url.ts";
 import { WebhookDispatcher } from "./topic/dispatcher.ts";
+import { RedisSinks } from "./topic/redis-sink.ts";
 import { answerClose, TopicSockets } from "./topic/sockets.ts";
 import {
   EVENT_PAGE,
@@ -54,7 +56,7 @@ const PRUNE_INTERVAL_MS = 60_000;
 
 const subscriptionInfo = (s: Subscriber): SubscriptionInfo => ({
   id: s.id,
-  url: s.url,
+  ...(s.redis ? { redis: s.redis } : { url: s.url }),
   filter: s.filter,
   maxAttempts: s.maxAttempts,
   retry: { initialDelayMs: s.policy.initialDelayMs, maxDelayMs: s.policy.maxDelayMs },
@@ -87,6 +89,7 @@ export class TopicObject extends DurableObject<Env> {
       toEvent: eventOf,
       settled: () => this.commit(),
       keepAlive: (work) => this.ctx.waitUntil(work),
+      redis: new RedisSinks(env, sql),
     });
     this.ready = startUp(ctx, () => {
       migrate(sql, TOPIC_SCHEMA);
@@ -150,16 +153,21 @@ export class TopicObject extends DurableObject<Env> {
     return ok({ ids, seqs });
   }
 
-  /** Registers a webhook; the secret is returned here and never again. */
+  /** Registers a webhook (its secret is returned here and never again) or a Redis target. */
   async createSubscription(
     topic: string,
     input: SubscriptionInput,
-  ): Promise<Result<{ id: string; secret: string }>> {
+  ): Promise<Result<{ id: string; secret?: string }>> {
     await this.ready;
     this.name(topic);
-    const allowInsecure = this.env.ALLOW_INSECURE_WEBHOOKS === "true";
-    const problem = webhookUrlProblem(input.url, { allowInsecure });
-    if (problem) return fail("invalid_request", `url: ${problem}`, { field: "url" });
+    if (input.redis) {
+      const unconfigured = redisConfigProblem(this.env);
+      if (unconfigured) return { ok: false, error: unconfigured };
+    } else {
+      const allowInsecure = this.env.ALLOW_INSECURE_WEBHOOKS === "true";
+      const problem = webhookUrlProblem(input.url ?? "", { allowInsecure });
+      if (problem) return fail("invalid_request", `url: ${problem}`, { field: "url" });
+    }
     const retry = input.retry ?? DEFAULT_WEBHOOK_BACKOFF;
     if (retry.maxDelayMs < retry.initialDelayMs) {
       return fail("invalid_request", "retry.maxDelayMs: must be at least retry.initialDelayMs", {
@@ -173,19 +181,20 @@ export class TopicObject extends DurableObject<Env> {
     }
     const row: SubscriptionRow = {
       id: randomId("sub"),
-      url: input.url,
+      url: input.url ?? "",
       filter: JSON.stringify(input.filter ?? []),
       max_attempts: input.maxAttempts,
       initial_delay_ms: retry.initialDelayMs,
       max_delay_ms: retry.maxDelayMs,
       timeout_ms: input.timeoutMs,
-      secret: generateSecret(),
+      secret: input.redis ? "" : generateSecret(),
       created_at: Date.now(),
       paused: 0,
       consecutive_dead: 0,
+      redis: input.redis ? JSON.stringify(input.redis) : null,
     };
     this.dispatcher.add(row);
-    return ok({ id: row.id, secret: row.secret });
+    return ok(input.redis ? { id: row.id } : { id: row.id, secret: row.secret });
   }
 
   /** Every webhook subscription, oldest first, without secrets. */

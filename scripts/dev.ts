@@ -4,6 +4,8 @@
  * reach the checkout, in a temp directory named for it, so that two checkouts never share one), points the Worker's `DB_PRIMARY` Hyperdrive binding
  * at it, and runs `wrangler dev --local` with any extra arguments. Stops Postgres when wrangler
  * exits. Plain `wrangler dev` still works without it: `/v1/db/status` then reports the node down.
+ * When a Redis answers at `REDIS_URL`, it also starts the Upstash-compatible gateway over it and
+ * passes `UPSTASH_REDIS_REST_URL`/`UPSTASH_REDIS_REST_TOKEN` to the Worker (scripts/lib/dev-redis.ts).
  *
  * Usage: node scripts/dev.ts [-- wrangler dev arguments, e.g. --port 8787]
  */
@@ -13,6 +15,7 @@ import { mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startDevRedis } from "./lib/dev-redis.ts";
 import { freePort, reachableByOthers, startPrimary } from "./lib/postgres-cluster.ts";
 
 /** The port wrangler.toml's `localConnectionString` names; another free one when it is taken. */
@@ -38,10 +41,13 @@ const dataRoot =
     : join(tmpdir(), `switchyard-dev-postgres-${checkoutId}`);
 const postgres = await startPrimary(dataRoot, "pg-1", port);
 console.log(`Postgres ${postgres.url} (data in ${postgres.dataDir})`);
+const userArgs = process.argv.slice(2);
+const redis = await startDevRedis(userArgs);
+console.log(redis.message);
 
 // Runs wrangler's entry with this Node (the one npm scripts put first), not whatever `node` is on PATH.
 const wranglerEntry = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
-const wrangler = spawn(process.execPath, [wranglerEntry, "dev", "--local", ...process.argv.slice(2)], {
+const wrangler = spawn(process.execPath, [wranglerEntry, "dev", "--local", ...redis.args, ...userArgs], {
   cwd: root,
   stdio: "inherit",
   env: { ...process.env, CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_DB_PRIMARY: postgres.url },
@@ -56,7 +62,7 @@ async function stop(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
     wrangler.kill("SIGINT");
-    await postgres.stop("fast");
+    await Promise.all([postgres.stop("fast"), redis.gateway?.close()]);
   }
   process.exit(code);
 }

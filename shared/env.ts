@@ -9,8 +9,9 @@ import type { StateObject } from "../durable-objects/state.ts";
 import type { TokenRateLimitObject } from "../durable-objects/token-rate-limit.ts";
 import type { TokenRegistryObject } from "../durable-objects/token-registry.ts";
 import type { TopicObject } from "../durable-objects/topic.ts";
+import type { RedisVars } from "./redis/config.ts";
 
-export interface Env extends QueueVars {
+export interface Env extends QueueVars, RedisVars {
   /** Comma-separated admin bearer tokens. Unset or empty: no admin token (see ALLOW_DEV_TOKEN). */
   API_TOKENS?: string;
   /** "true" accepts the documented dev token as admin: set by `npm run dev` and the tests only. */

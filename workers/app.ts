@@ -8,6 +8,7 @@ import { cors } from "./http/origin.ts";
 import { createRouter } from "./http/router.ts";
 import { lockRoutes } from "./lock/routes.ts";
 import { addMetaRoutes } from "./meta/routes.ts";
+import { mirrorRoutes } from "./mirror/routes.ts";
 import { queueRoutes } from "./queue/routes.ts";
 import { stateRoutes } from "./state/routes.ts";
 import { tokenRoutes } from "./tokens/routes.ts";
@@ -28,6 +29,7 @@ export function createApp() {
   app.route("/v1/tokens", tokenRoutes);
   // `GET /v1/<capability>` exactly: beside, not inside, the `/v1/<capability>/{name}` groups.
   app.route("/v1", catalogRoutes);
+  app.route("/v1/mirrors", mirrorRoutes);
 
   addMetaRoutes(app);
   return app;

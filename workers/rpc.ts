@@ -10,6 +10,7 @@ import { BreakerRpc } from "./breaker/rpc.ts";
 import { BusRpc } from "./bus/rpc.ts";
 import { DbRpc } from "./db/rpc.ts";
 import { LockRpc } from "./lock/rpc.ts";
+import { MirrorRpc } from "./mirror/rpc.ts";
 import { QueueRpc } from "./queue/rpc.ts";
 import { StateRpc } from "./state/rpc.ts";
 import { guardRpc, type RpcOptions } from "./tokens/rpc-access.ts";
@@ -33,6 +34,11 @@ export class SwitchyardRpc extends WorkerEntrypoint<Env> {
   /** State operations: get, put, delete, increment, list, txn, watch. */
   state(options?: RpcOptions): Promise<StateRpc> {
     return guardRpc(this.env, "state", new StateRpc(this.env, this.ctx), options?.token);
+  }
+
+  /** Mirrors of state namespaces into Redis: put, get, delete. */
+  mirrors(): MirrorRpc {
+    return new MirrorRpc(this.env);
   }
 
   /** Postgres cluster operations: status, failover, failovers, restore points. */

@@ -7,6 +7,8 @@ export interface BenchContext {
   token: string;
   /** Fewer operations, for a smoke run (`npm run bench -- --quick`). */
   quick: boolean;
+  /** The Upstash-compatible gateway the Worker's Redis features use, when a Redis answered. */
+  redisGateway?: { url: string; token: string };
 }
 
 export interface BenchRow {

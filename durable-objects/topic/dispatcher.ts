@@ -6,7 +6,7 @@
  */
 import type { BusEventValue } from "../../shared/schemas/bus.ts";
 import { importSecret } from "../../shared/webhook-signature.ts";
-import { sendWebhook } from "../lib/webhook-sender.ts";
+import { sendWebhook, type WebhookOutcome } from "../lib/webhook-sender.ts";
 import {
   type DueDelivery,
   deliveryKey,
@@ -16,6 +16,7 @@ import {
 } from "../logic/dispatch-order.ts";
 import { matchesFilter } from "../logic/filter.ts";
 import { afterFailure, shouldPause } from "../logic/retry-schedule.ts";
+import type { RedisSinks } from "./redis-sink.ts";
 import {
   type DeliveryRow,
   type EventRow,
@@ -41,6 +42,8 @@ export interface DispatcherHost {
   settled(): void;
   /** Keeps the object alive until `work` settles (`ctx.waitUntil`), whoever started it. */
   keepAlive(work: Promise<void>): void;
+  /** The transport of subscriptions with a Redis target. */
+  redis: RedisSinks;
 }
 
 /** The subscriptions of one topic and the delivery of its events to them. */
@@ -181,17 +184,9 @@ export class WebhookDispatcher {
   }
 
   private async attempt(sub: Subscriber, event: EventRow, delivery: DeliveryRow): Promise<void> {
-    sub.key ??= importSecret(sub.secret);
-    const key = await sub.key;
-    const outcome = key
-      ? await sendWebhook({
-          url: sub.url,
-          key,
-          id: event.id,
-          body: JSON.stringify(this.host.toEvent(event)),
-          timeoutMs: sub.timeoutMs,
-        })
-      : { ok: false as const, error: "the subscription's secret is unreadable" };
+    const outcome = sub.redis
+      ? await this.host.redis.deliver(sub.id, sub.redis, this.host.toEvent(event), sub.timeoutMs)
+      : await this.sendToWebhook(sub, event);
     // The subscription may have been deleted while the request ran.
     if (this.subscribers.get(sub.id) !== sub) return;
     const now = Date.now();
@@ -220,6 +215,19 @@ export class WebhookDispatcher {
     this.pending -= this.store.deleteDelivery(sub.id, event.seq);
     this.deadLetter(sub, event, attempts, outcome.error, now);
     if (!sub.paused && shouldPause(sub.consecutiveDead)) this.setPaused(sub, true);
+  }
+
+  private async sendToWebhook(sub: Subscriber, event: EventRow): Promise<WebhookOutcome> {
+    sub.key ??= importSecret(sub.secret);
+    const key = await sub.key;
+    if (!key) return { ok: false, error: "the subscription's secret is unreadable" };
+    return sendWebhook({
+      url: sub.url,
+      key,
+      id: event.id,
+      body: JSON.stringify(this.host.toEvent(event)),
+      timeoutMs: sub.timeoutMs,
+    });
   }
 
   /** Gives up on one event for one subscription: it is kept, with why, in the dead letters. */

@@ -3,7 +3,7 @@
  * from rows to the values the rest of the bus works with.
  */
 import type { BackoffPolicy } from "../../shared/resilience/backoff.ts";
-import type { BusEventValue } from "../../shared/schemas/bus.ts";
+import type { BusEventValue, RedisTargetValue } from "../../shared/schemas/bus.ts";
 import type { Sql } from "../lib/sql.ts";
 import { dispatchRank, PRIORITIES, type Priority } from "../logic/dispatch-order.ts";
 import { DEFAULT_WEBHOOK_BACKOFF } from "../logic/retry-schedule.ts";
@@ -75,6 +75,9 @@ export const TOPIC_SCHEMA = [
      due_at INTEGER NOT NULL,
      PRIMARY KEY (seq, socket_id)
    );`,
+  // A Redis target (JSON of the subscription's `redis` object) instead of a webhook URL; its
+  // `url` and `secret` are then empty.
+  "ALTER TABLE subscriptions ADD COLUMN redis TEXT",
 ] as const;
 
 /** Rows read per page when replaying or scanning events. */
@@ -104,6 +107,8 @@ export interface SubscriptionRow extends Record<string, SqlStorageValue> {
   created_at: number;
   paused: number;
   consecutive_dead: number;
+  /** JSON of a Redis target; null for a webhook. */
+  redis: string | null;
 }
 
 /** What dispatching reads of a pending delivery. */
@@ -156,6 +161,8 @@ export interface Subscriber {
   createdAt: number;
   paused: boolean;
   consecutiveDead: number;
+  /** A Redis target instead of the webhook `url`. */
+  redis?: RedisTargetValue;
   /** The imported signing key, made once per subscriber on its first attempt. */
   key?: Promise<CryptoKey | undefined>;
 }
@@ -173,6 +180,7 @@ export const toSubscriber = (r: SubscriptionRow): Subscriber => ({
   createdAt: r.created_at,
   paused: r.paused === 1,
   consecutiveDead: r.consecutive_dead,
+  ...(r.redis ? { redis: JSON.parse(r.redis) as RedisTargetValue } : {}),
 });
 
 /** An event row as receivers see it; `topic` is the topic's name. */
@@ -314,7 +322,7 @@ export class TopicStore {
   insertSubscription(row: SubscriptionRow): void {
     this.sql.run(
       `INSERT INTO subscriptions (id, url, filter, max_attempts, initial_delay_ms, max_delay_ms, timeout_ms,
-         secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         secret, created_at, redis) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       row.id,
       row.url,
       row.filter,
@@ -324,6 +332,7 @@ export class TopicStore {
       row.timeout_ms,
       row.secret,
       row.created_at,
+      row.redis,
     );
   }
 

@@ -39,6 +39,15 @@ export interface WebhookOptions {
   timeoutMs?: number;
 }
 
+/** A subscription that writes into Redis: `{stream, maxLen?}` (XADD, exactly once) or `{channel}` (PUBLISH). */
+export interface RedisSinkOptions {
+  redis: { stream: string; maxLen?: number } | { channel: string };
+  filter?: string[];
+  maxAttempts?: number;
+  retry?: { initialDelayMs?: number; maxDelayMs?: number };
+  timeoutMs?: number;
+}
+
 /** Query of the pull API. */
 export interface EventsOptions {
   fromSeq?: number;
@@ -49,7 +58,7 @@ export interface EventsOptions {
 /** The operations both transports carry; the service binding's `topics()` target has this shape. */
 export interface BusOperations {
   publish(topic: string, input: unknown): Promise<Result<PublishResult>>;
-  createSubscription(topic: string, input: unknown): Promise<Result<{ id: string; secret: string }>>;
+  createSubscription(topic: string, input: unknown): Promise<Result<{ id: string; secret?: string }>>;
   listSubscriptions(topic: string): Promise<Result<SubscriptionInfo[]>>;
   deleteSubscription(topic: string, id: string): Promise<Result<{ deleted: true }>>;
   resumeSubscription(topic: string, id: string): Promise<Result<SubscriptionInfo>>;
@@ -121,7 +130,7 @@ class HttpOperations implements BusOperations {
     return this.request<PublishResult>("POST", path(topic, "/events"), input);
   }
   createSubscription(topic: string, input: unknown) {
-    return this.request<{ id: string; secret: string }>("POST", path(topic, "/subscriptions"), input);
+    return this.request<{ id: string; secret?: string }>("POST", path(topic, "/subscriptions"), input);
   }
   async listSubscriptions(topic: string): Promise<Result<SubscriptionInfo[]>> {
     const r = await this.request<{ subscriptions: SubscriptionInfo[] }>("GET", path(topic, "/subscriptions"));
@@ -229,7 +238,13 @@ export class BusClient {
 
   /** Adds a webhook subscription; keep the returned secret to verify deliveries. */
   createSubscription(topic: string, options: WebhookOptions): Promise<{ id: string; secret: string }> {
-    return this.run((o) => o.createSubscription(topic, options));
+    // A webhook subscription always gets its secret.
+    return this.run((o) => o.createSubscription(topic, options)) as Promise<{ id: string; secret: string }>;
+  }
+
+  /** Adds a subscription that appends to a Redis stream or publishes to a Redis channel. */
+  createRedisSubscription(topic: string, options: RedisSinkOptions): Promise<{ id: string }> {
+    return this.run((o) => o.createSubscription(topic, options)).then(({ id }) => ({ id }));
   }
 
   listSubscriptions(topic: string): Promise<SubscriptionInfo[]> {

@@ -71,9 +71,36 @@ export const RetryOptions = z
     description: "Exponential backoff (doubling, equal jitter) between attempts. Defaults: 5 s up to 1 h.",
   });
 
+/** Longest Redis stream or channel name a subscription may name. */
+export const MAX_REDIS_NAME = 256;
+
+/** A Redis target: a stream (`XADD`, exactly once) or a pub/sub channel (`PUBLISH`, at least once). */
+export const RedisTarget = z
+  .strictObject({
+    stream: z.string().min(1).max(MAX_REDIS_NAME).optional().openapi({ example: "orders" }),
+    maxLen: int(1, 10_000_000)
+      .optional()
+      .openapi({ description: "Approximate MAXLEN trim of the stream on each XADD" }),
+    channel: z.string().min(1).max(MAX_REDIS_NAME).optional().openapi({ example: "orders-live" }),
+  })
+  .superRefine((v, ctx) => {
+    if ((v.stream === undefined) === (v.channel === undefined)) {
+      const path = v.stream === undefined ? ["stream"] : ["channel"];
+      ctx.addIssue({ code: "custom", path, message: "give exactly one of stream and channel" });
+    }
+    if (v.maxLen !== undefined && v.stream === undefined) {
+      ctx.addIssue({ code: "custom", path: ["maxLen"], message: "maxLen applies to a stream only" });
+    }
+  })
+  .openapi("RedisTarget", {
+    description:
+      "`{stream, maxLen?}` appends each event with XADD, never twice; `{channel}` PUBLISHes the envelope (at least once).",
+  });
+
 export const SubscriptionRequest = z
   .strictObject({
-    url: z.string().min(1).max(2048).openapi({ example: "https://example.com/hooks/orders" }),
+    url: z.string().min(1).max(2048).optional().openapi({ example: "https://example.com/hooks/orders" }),
+    redis: RedisTarget.optional(),
     filter: Filter.optional().openapi({ description: "Event types to deliver; absent or empty: all" }),
     maxAttempts: int(1, 50).default(10),
     retry: RetryOptions.optional(),
@@ -81,13 +108,23 @@ export const SubscriptionRequest = z
       .default(10_000)
       .openapi({ description: "A slower answer counts as a failure" }),
   })
-  .openapi("SubscriptionRequest");
+  .superRefine((v, ctx) => {
+    // Exactly one target; the issue names the field to add (neither) or to drop (both).
+    if (v.url === undefined && v.redis === undefined) {
+      ctx.addIssue({ code: "custom", path: ["url"], message: "give exactly one of url and redis" });
+    } else if (v.url !== undefined && v.redis !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["redis"], message: "give exactly one of url and redis" });
+    }
+  })
+  .openapi("SubscriptionRequest", {
+    description: "A webhook (`url`) or a Redis target (`redis`), not both.",
+  });
 
 export const SubscriptionCreated = z
   .object({
     id: z.string(),
-    secret: z.string().openapi({
-      description: "whsec_… — shown only once",
+    secret: z.string().optional().openapi({
+      description: "whsec_… — shown only once; webhooks only (a Redis target has none)",
       example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     }),
   })
@@ -96,7 +133,15 @@ export const SubscriptionCreated = z
 export const Subscription = z
   .object({
     id: z.string(),
-    url: z.string(),
+    url: z.string().optional().openapi({ description: "A webhook's URL" }),
+    redis: z
+      .object({
+        stream: z.string().optional(),
+        maxLen: z.number().int().optional(),
+        channel: z.string().optional(),
+      })
+      .optional()
+      .openapi({ description: "A Redis target, as created" }),
     filter: z.array(z.string()),
     maxAttempts: z.number().int(),
     retry: z.object({ initialDelayMs: z.number().int(), maxDelayMs: z.number().int() }),
@@ -252,6 +297,7 @@ export function eventsOf(req: PublishInput): EventInputValue[] {
 export type EventInputValue = z.infer<typeof EventInput>;
 export type PublishInput = z.infer<typeof PublishRequest>;
 export type SubscriptionInput = z.infer<typeof SubscriptionRequest>;
+export type RedisTargetValue = z.infer<typeof RedisTarget>;
 export type SubscriptionInfo = z.infer<typeof Subscription>;
 export type BusEventValue = z.infer<typeof BusEvent>;
 export type PublishResult = z.infer<typeof Published>;

@@ -48,7 +48,7 @@ export class BusRpc extends RpcTarget {
   }
 
   /** As `POST /v1/topics/{topic}/subscriptions`. */
-  async createSubscription(topic: string, input: unknown): Promise<Result<{ id: string; secret: string }>> {
+  async createSubscription(topic: string, input: unknown): Promise<Result<{ id: string; secret?: string }>> {
     const parsed = parseInput(SubscriptionRequest, input, "json");
     if (!parsed.ok) return parsed;
     return this.#noted(

@@ -8,7 +8,19 @@ import type { SubscribeInput } from "../../shared/schemas/state.ts";
  * serialisation types, which cannot follow the recursive JSON type; JSON values cross RPC
  * unchanged, so the methods keep their own signatures.
  */
-type StateStub = Pick<StateObject, "get" | "put" | "delete" | "increment" | "list" | "txn" | "fetch">;
+type StateStub = Pick<
+  StateObject,
+  | "get"
+  | "put"
+  | "delete"
+  | "increment"
+  | "list"
+  | "txn"
+  | "fetch"
+  | "putMirror"
+  | "getMirror"
+  | "deleteMirror"
+>;
 
 /** The object that holds `namespace`. */
 export const stateObject = (env: Env, namespace: string): StateStub =>

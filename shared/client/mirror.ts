@@ -1,0 +1,43 @@
+/**
+ * Mirrors of state namespaces into Redis, over HTTP or a service binding: the same three calls as
+ * `/v1/mirrors/state/{namespace}` (see docs/redis.md), failures as `{ ok: false, error }`.
+ * @example const mirrors = httpMirrors(new HttpTransport({ baseUrl, token }));
+ *          await mirrors.put("sessions", { redis: { prefix: "sessions:" } });
+ */
+import type { Result } from "../errors.ts";
+import type { MirrorStatus } from "../schemas/mirror.ts";
+import type { HttpTransport } from "./http.ts";
+
+/** The mirror operations, as both transports offer them (the RPC target implements it directly). */
+export interface MirrorApi {
+  /** Starts (or re-points) the mirror of `namespace` under `input.redis.prefix`. */
+  put(namespace: string, input: { redis: { prefix: string } }): Promise<Result<MirrorStatus>>;
+  get(namespace: string): Promise<Result<MirrorStatus>>;
+  delete(namespace: string): Promise<Result<{ deleted: true }>>;
+}
+
+const mirrorPath = (namespace: string) => `/v1/mirrors/state/${encodeURIComponent(namespace)}`;
+
+/** The mirror operations over HTTP. */
+export function httpMirrors(http: HttpTransport): MirrorApi {
+  return {
+    put: (ns, input) => http.request("PUT", mirrorPath(ns), input),
+    get: (ns) => http.request("GET", mirrorPath(ns)),
+    delete: (ns) => http.request("DELETE", mirrorPath(ns)),
+  };
+}
+
+/** A service binding to Switchyard's `SwitchyardRpc` entrypoint; its `mirrors()` implements {@link MirrorApi}. */
+export interface MirrorRpcBinding {
+  mirrors(): object;
+}
+
+/** The mirror operations over a service binding. */
+export function rpcMirrors(binding: MirrorRpcBinding): MirrorApi {
+  const mirrors = () => binding.mirrors() as MirrorApi;
+  return {
+    put: (ns, input) => mirrors().put(ns, input),
+    get: (ns) => mirrors().get(ns),
+    delete: (ns) => mirrors().delete(ns),
+  };
+}
