@@ -12,7 +12,8 @@ import { fail, ok, type Result } from "../shared/errors.ts";
 import {
   type BusEventValue,
   DEFAULT_TOPIC_CONFIG,
-  type DeadLetterValue,
+  type DeadLetterPage,
+  type DeadLettersQueryInput,
   type EventsPageValue,
   type EventsQueryInput,
   eventsOf,
@@ -26,18 +27,18 @@ import {
   type TopicConfigValue,
   type TopicStatsValue,
 } from "../shared/schemas/bus.ts";
-import { MAX_VALUE_BYTES, valueBytes } from "../shared/schemas/common.ts";
+import { MAX_VALUE_BYTES, utf8Bytes, valueBytes } from "../shared/schemas/common.ts";
 import { generateSecret } from "../shared/webhook-signature.ts";
 import { pointAlarm } from "./lib/alarm.ts";
 import { migrate, Sql, startUp } from "./lib/sql.ts";
 import { admit } from "./logic/backpressure.ts";
 import { matchesFilter } from "./logic/filter.ts";
+import { fitPage, PAGE_BYTES } from "./logic/page-budget.ts";
 import { DEFAULT_WEBHOOK_BACKOFF } from "./logic/retry-schedule.ts";
 import { webhookUrlProblem } from "./logic/webhook-url.ts";
 import { WebhookDispatcher } from "./topic/dispatcher.ts";
 import { answerClose, TopicSockets } from "./topic/sockets.ts";
 import {
-  EVENT_PAGE,
   type EventRow,
   type Subscriber,
   type SubscriptionRow,
@@ -52,7 +53,7 @@ export const MAX_SUBSCRIPTIONS = 100;
 /** Time-based pruning runs at most this often. */
 const PRUNE_INTERVAL_MS = 60_000;
 
-const subscriptionInfo = (s: Subscriber): SubscriptionInfo => ({
+const subscriptionInfo = (s: Subscriber, now: number): SubscriptionInfo => ({
   id: s.id,
   url: s.url,
   filter: s.filter,
@@ -61,6 +62,7 @@ const subscriptionInfo = (s: Subscriber): SubscriptionInfo => ({
   timeoutMs: s.timeoutMs,
   paused: s.paused,
   createdAt: s.createdAt,
+  ...s.health.view(now),
 });
 
 const randomId = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "")}`;
@@ -81,12 +83,17 @@ export class TopicObject extends DurableObject<Env> {
     const sql = new Sql(ctx.storage.sql);
     this.store = new TopicStore(sql);
     const eventOf = (row: EventRow) => toEvent(row, this.topic);
-    this.sockets = new TopicSockets(ctx, this.store, eventOf);
+    this.sockets = new TopicSockets(ctx, this.store, {
+      toEvent: eventOf,
+      changed: () => this.commit(),
+      keepAlive: (work) => this.ctx.waitUntil(work),
+    });
     this.dispatcher = new WebhookDispatcher(this.store, {
       maxInFlight: () => this.config.maxInFlight,
       toEvent: eventOf,
       settled: () => this.commit(),
       keepAlive: (work) => this.ctx.waitUntil(work),
+      allowInsecure: () => this.env.ALLOW_INSECURE_WEBHOOKS === "true",
     });
     this.ready = startUp(ctx, () => {
       migrate(sql, TOPIC_SCHEMA);
@@ -111,16 +118,36 @@ export class TopicObject extends DurableObject<Env> {
     }
     const now = Date.now();
     const critical = events.map((e) => e.critical || e.priority === "critical");
+    const texts = events.map((e) => JSON.stringify(e.data ?? null));
+    const sizes = texts.map(utf8Bytes);
     const undelivered = this.dispatcher.undelivered;
+    const fanOut = this.dispatcher.subscriptionCount;
     const admission = admit({
       undelivered,
       limit: this.config.maxUndelivered,
       allCritical: critical.every(Boolean),
-      nextDueInMs: (this.store.earliestDeliveryDue() ?? Date.now()) - now,
+      nextDueInMs: (this.dispatcher.nextDue(now) ?? now) - now,
+      undeliveredBytes: this.dispatcher.undeliveredBytes,
+      // At most: each event may become a delivery for every subscription.
+      incomingBytes: sizes.reduce((sum, n) => sum + n, 0) * fanOut,
+      bytesLimit: this.config.maxUndeliveredBytes,
     });
     if (!admission.accept) {
       this.store.countRejected(events.length);
+      if (admission.reason === "storage") {
+        return fail(
+          "backpressure",
+          `topic ${topic} holds ${this.dispatcher.undeliveredBytes} bytes of undelivered events`,
+          {
+            reason: "storage",
+            retryAfterSeconds: admission.retryAfterSeconds,
+            undeliveredBytes: this.dispatcher.undeliveredBytes,
+            limit: this.config.maxUndeliveredBytes,
+          },
+        );
+      }
       return fail("backpressure", `topic ${topic} has ${undelivered} undelivered events`, {
+        reason: "undelivered",
         retryAfterSeconds: admission.retryAfterSeconds,
         undelivered,
         limit: this.config.maxUndelivered,
@@ -137,9 +164,9 @@ export class TopicObject extends DurableObject<Env> {
         priority: e.priority,
         critical: critical[i] ? 1 : 0,
         published_at: now,
-        data: JSON.stringify(e.data ?? null),
+        data: texts[i] as string,
       };
-      this.append(row, now);
+      this.append(row, sizes[i] as number, now);
       ids.push(row.id);
       seqs.push(row.seq);
     });
@@ -183,6 +210,7 @@ export class TopicObject extends DurableObject<Env> {
       created_at: Date.now(),
       paused: 0,
       consecutive_dead: 0,
+      health: null,
     };
     this.dispatcher.add(row);
     return ok({ id: row.id, secret: row.secret });
@@ -191,7 +219,8 @@ export class TopicObject extends DurableObject<Env> {
   /** Every webhook subscription, oldest first, without secrets. */
   async listSubscriptions(): Promise<SubscriptionInfo[]> {
     await this.ready;
-    return this.dispatcher.subscriptions().map(subscriptionInfo);
+    const now = Date.now();
+    return this.dispatcher.subscriptions().map((s) => subscriptionInfo(s, now));
   }
 
   /** Removes a subscription with its pending deliveries and dead letters. */
@@ -208,20 +237,42 @@ export class TopicObject extends DurableObject<Env> {
     const sub = this.dispatcher.subscription(id);
     if (!sub) return this.unknownSubscription(id);
     this.dispatcher.resume(sub);
-    return ok(subscriptionInfo(sub));
+    const now = Date.now();
+    this.dispatcher.pump(now);
+    this.commit();
+    return ok(subscriptionInfo(sub, now));
   }
 
-  /** A subscription's dead letters, oldest first. */
-  async deadLetters(id: string, limit: number): Promise<Result<{ deadLetters: DeadLetterValue[] }>> {
+  /** Pauses a subscription by hand: its pending non-critical deliveries go to its dead letters. */
+  async pauseSubscription(id: string): Promise<Result<SubscriptionInfo>> {
+    await this.ready;
+    const sub = this.dispatcher.subscription(id);
+    if (!sub) return this.unknownSubscription(id);
+    this.dispatcher.pause(sub);
+    this.commit();
+    return ok(subscriptionInfo(sub, Date.now()));
+  }
+
+  /**
+   * A page of a subscription's dead letters, oldest first, after `cursor`: at most `limit` and
+   * {@link PAGE_BYTES} of event text (at least one), with the cursor of the next page.
+   */
+  async deadLetters(id: string, query: DeadLettersQueryInput): Promise<Result<DeadLetterPage>> {
     await this.ready;
     if (!this.dispatcher.subscription(id)) return this.unknownSubscription(id);
+    const heads = this.store.deadLetterHeads(id, Number(query.cursor ?? 0), query.limit + 1);
+    const n = fitPage(heads, query.limit);
+    const first = heads[0];
+    const last = heads[n - 1];
+    if (!first || !last) return ok({ deadLetters: [], cursor: null });
     return ok({
-      deadLetters: this.store.deadLetters(id, limit).map((r) => ({
+      deadLetters: this.store.deadLetters(id, first.seq, last.seq).map((r) => ({
         event: JSON.parse(r.event) as BusEventValue,
         attempts: r.attempts,
         lastError: r.last_error,
         deadAt: r.dead_at,
       })),
+      cursor: n < heads.length ? String(last.seq) : null,
     });
   }
 
@@ -241,25 +292,24 @@ export class TopicObject extends DurableObject<Env> {
     return ok({ redriven });
   }
 
-  /** Retained events from `fromSeq` on, for pull consumers. */
+  /**
+   * Retained events from `fromSeq` on, for pull consumers: at most `limit` and {@link PAGE_BYTES}
+   * of event text (at least one). Sizes are read first and only the events returned are read whole.
+   */
   async events(topic: string, query: EventsQueryInput): Promise<EventsPageValue> {
     await this.ready;
     this.name(topic);
     const filter = splitFilter(query.filter);
-    const events: BusEventValue[] = [];
-    let next = query.fromSeq;
     // With a filter, scan a bounded number of rows so one call stays cheap; `nextSeq` resumes.
-    let budget = query.limit * 10;
-    while (events.length < query.limit && budget > 0) {
-      const rows = this.store.eventsFrom(next, Math.min(EVENT_PAGE, budget));
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        budget--;
-        next = row.seq + 1;
-        if (matchesFilter(filter, row.type)) events.push(toEvent(row, this.topic));
-        if (events.length === query.limit) break;
-      }
-    }
+    const heads = this.store.eventHeads(query.fromSeq, filter.length > 0 ? query.limit * 10 : query.limit);
+    const matching = heads.filter((h) => matchesFilter(filter, h.type));
+    const taken = matching.slice(0, fitPage(matching, query.limit));
+    const lastTaken = taken[taken.length - 1];
+    // On after the last event returned when the page is full or cut by its budget, else after every row scanned.
+    const cut = lastTaken !== undefined && (taken.length < matching.length || taken.length === query.limit);
+    const lastScanned = heads[heads.length - 1];
+    const next = cut ? lastTaken.seq + 1 : lastScanned ? lastScanned.seq + 1 : query.fromSeq;
+    const events = this.store.eventsIn(taken.map((h) => h.seq)).map((row) => toEvent(row, this.topic));
     // Nothing at or after fromSeq: the next event published (or fromSeq, if that is later).
     const nextSeq = next === query.fromSeq ? Math.max(next, this.store.meta().next_seq) : next;
     return { events, nextSeq };
@@ -268,6 +318,7 @@ export class TopicObject extends DurableObject<Env> {
   /** The counters of the contract's stats. */
   async stats(): Promise<TopicStatsValue> {
     await this.ready;
+    const now = Date.now();
     const meta = this.store.meta();
     return {
       published: meta.published,
@@ -280,6 +331,7 @@ export class TopicObject extends DurableObject<Env> {
         pending: s.pending,
         lastSeqDelivered: s.last_seq_delivered,
         deadLetters: s.dead_letters,
+        ...(this.dispatcher.subscription(s.id)?.health.view(now) ?? { receiver: "up" as const }),
       })),
     };
   }
@@ -315,13 +367,12 @@ export class TopicObject extends DurableObject<Env> {
     const client = this.sockets.accept(
       splitFilter(url.searchParams.get("filter") ?? undefined),
       fromSeq === null ? undefined : Number(fromSeq),
-      Date.now(),
     );
     this.commit();
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** `{"type": "ack", "seq"}` settles a critical event; anything else is ignored. */
+  /** `{"type": "ack", "seq"}` settles a critical event; anything else counts as a bad message. */
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     await this.ready;
     if (this.sockets.receive(ws, message)) this.commit();
@@ -377,10 +428,10 @@ export class TopicObject extends DurableObject<Env> {
   }
 
   /** Stores one event, queues its webhook deliveries and sends it to matching sockets. */
-  private append(row: EventRow, now: number): void {
+  private append(row: EventRow, bytes: number, now: number): void {
     this.store.insertEvent(row);
     this.retained++;
-    this.dispatcher.enqueue(row, now);
+    this.dispatcher.enqueue(row, bytes, now);
     this.sockets.broadcast(row, now);
   }
 
