@@ -86,6 +86,13 @@ export const TOPIC_SCHEMA = [
    CREATE INDEX deliveries_sub_due ON deliveries (sub_id, due_at);`,
 ] as const;
 
+/**
+ * A subscription's due deliveries in dispatch order (`sub_id`, `now`, `limit`): the walk of its
+ * `(rank, seq)` index stops at `limit` due rows. Exported for the test that counts its reads.
+ */
+export const DUE_DELIVERIES_SQL = `SELECT sub_id, seq, rank, critical, attempts FROM deliveries
+  INDEXED BY deliveries_order WHERE sub_id = ? AND due_at <= ? ORDER BY rank, seq LIMIT ?`;
+
 /** Rows read per page when replaying or scanning events. */
 export const EVENT_PAGE = 500;
 
@@ -460,13 +467,7 @@ export class TopicStore {
    * returns plus those waiting for a retry ahead of them, never the whole backlog.
    */
   dueDeliveries(subId: string, now: number, limit: number): DeliveryRow[] {
-    return this.sql.all<DeliveryRow>(
-      `SELECT sub_id, seq, rank, critical, attempts FROM deliveries INDEXED BY deliveries_order
-       WHERE sub_id = ? AND due_at <= ? ORDER BY rank, seq LIMIT ?`,
-      subId,
-      now,
-      limit,
-    );
+    return this.sql.all<DeliveryRow>(DUE_DELIVERIES_SQL, subId, now, limit);
   }
 
   /** A subscription's first delivery in dispatch order that is not in flight, due or not (a probe). */
