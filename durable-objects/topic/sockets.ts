@@ -110,10 +110,15 @@ export class TopicSockets {
   receive(ws: WebSocket, message: string | ArrayBuffer): boolean {
     const socket = attachment(ws);
     if (!socket) return false;
-    const seq = ackedSeq(message);
-    if (seq !== undefined) {
-      this.store.ack(socket.id, seq);
+    const parsed = clientMessage(message);
+    if (parsed?.type === "ack") {
+      this.store.ack(socket.id, parsed.seq);
       return true;
+    }
+    // The runtime answers the exact text '{"type":"ping"}'; other spellings of it reach us.
+    if (parsed?.type === "ping") {
+      trySend(ws, PONG);
+      return false;
     }
     socket.bad = (socket.bad ?? 0) + 1;
     if (socket.bad === 1) {
@@ -223,12 +228,19 @@ const BAD_MESSAGE = JSON.stringify({
   },
 });
 
-/** The seq of a well-formed ack, else undefined. */
-function ackedSeq(message: string | ArrayBuffer): number | undefined {
+const PONG = JSON.stringify({ type: "pong" });
+
+/** A well-formed client message (an ack or a ping), else undefined. */
+function clientMessage(
+  message: string | ArrayBuffer,
+): { type: "ack"; seq: number } | { type: "ping" } | undefined {
   if (typeof message !== "string") return undefined;
   try {
     const parsed = JSON.parse(message) as { type?: unknown; seq?: unknown } | null;
-    return parsed?.type === "ack" && Number.isSafeInteger(parsed.seq) ? (parsed.seq as number) : undefined;
+    if (parsed?.type === "ping") return { type: "ping" };
+    if (parsed?.type === "ack" && Number.isSafeInteger(parsed.seq))
+      return { type: "ack", seq: parsed.seq as number };
+    return undefined;
   } catch {
     return undefined;
   }
