@@ -203,8 +203,9 @@ export class WebhookDispatcher {
   nextDue(now: number = Date.now()): number | null {
     let due: number | null = null;
     for (const sub of this.subscribers.values()) {
+      // A probe needs a delivery that is not in flight: stragglers report and re-point the alarm.
       const at = sub.health.down(now)
-        ? this.store.hasDeliveries(sub.id)
+        ? this.store.firstDelivery(sub.id)
           ? sub.health.nextProbeAt(now)
           : null
         : this.store.earliestDue(sub.id);

@@ -479,11 +479,6 @@ export class TopicStore {
     );
   }
 
-  /** Whether a subscription has any pending delivery. */
-  hasDeliveries(subId: string): boolean {
-    return this.sql.one("SELECT 1 AS x FROM deliveries WHERE sub_id = ? LIMIT 1", subId) !== undefined;
-  }
-
   /** A subscription's pending non-critical deliveries. */
   nonCriticalDeliveries(subId: string): (DeliveryRow & { last_error: string | null })[] {
     return this.sql.all<DeliveryRow & { last_error: string | null }>(
