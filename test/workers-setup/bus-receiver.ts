@@ -64,10 +64,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     if (mode.delayMs !== undefined) h.delayMs = mode.delayMs;
     if (mode.resetMax) h.maxInFlight = h.inFlight;
   }
-  const { count, seqs, maxInFlight } = h;
+  const { count, seqs, inFlight, maxInFlight } = h;
   res
     .writeHead(200, { "content-type": "application/json" })
-    .end(JSON.stringify({ count, seqs, maxInFlight }));
+    .end(JSON.stringify({ count, seqs, inFlight, maxInFlight }));
 }
 
 export default async function setup(project: TestProject) {

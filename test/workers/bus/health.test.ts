@@ -40,6 +40,8 @@ describe("a receiver that is down", () => {
       nextProbeAt: expect.any(Number),
       pending: 20,
     });
+    // The attempts that were in flight when it went down come back first.
+    await vi.waitFor(async () => expect((await hook.seen()).inFlight).toBe(0));
     const before = await hook.answer({ resetMax: true });
     expect(before.count).toBeGreaterThanOrEqual(DOWN_AFTER);
     expect(before.count).toBeLessThan(20);

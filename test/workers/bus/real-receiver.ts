@@ -11,6 +11,8 @@ export interface HookStats {
   count: number;
   /** Seqs in arrival order. */
   seqs: number[];
+  /** Requests the receiver holds now. */
+  inFlight: number;
   /** The most requests the receiver held at once (since the last `resetMax`). */
   maxInFlight: number;
 }
