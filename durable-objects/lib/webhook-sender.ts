@@ -25,8 +25,11 @@ export interface WebhookAttempt {
   timeoutMs: number;
 }
 
+/** How a webhook attempt went: the outcome every transport reports. */
+export type WebhookOutcome = AttemptOutcome;
+
 /** Sends one attempt; never throws. */
-export async function sendWebhook(attempt: WebhookAttempt): Promise<AttemptOutcome> {
+export async function sendWebhook(attempt: WebhookAttempt): Promise<WebhookOutcome> {
   try {
     const headers = await signatureHeaders(
       attempt.key,

@@ -25,8 +25,11 @@ export const PROBE_SCHEDULE: BackoffPolicy = {
 /** How an attempt went, as every transport reports it. */
 export type AttemptOutcome =
   | { ok: true }
-  /** `receiverDown`: the failure says the receiver itself is unreachable, not that it refused the event. */
-  | { ok: false; error: string; receiverDown: boolean };
+  /**
+   * `receiverDown`: the failure says the receiver itself is unreachable, not that it refused the
+   * event. A transport that does not tell leaves it out, and its failures count as answers.
+   */
+  | { ok: false; error: string; receiverDown?: boolean };
 
 /** A receiver's health as stored with its subscription (JSON). */
 export interface HealthSnapshot {
@@ -87,7 +90,7 @@ export class ReceiverHealth {
    */
   record(outcome: AttemptOutcome, now: number): boolean {
     const before = JSON.stringify(this.breaker.toJSON().circuit);
-    const down = !outcome.ok && outcome.receiverDown;
+    const down = !outcome.ok && outcome.receiverDown === true;
     const state = this.breaker.state(now).state;
     if (state === "half_open") {
       this.failedProbes = down ? this.failedProbes + 1 : 0;

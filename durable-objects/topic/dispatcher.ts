@@ -242,7 +242,7 @@ export class WebhookDispatcher {
   }
 
   /** One webhook attempt, unless the URL rules as they stand now refuse its target. */
-  private async send(sub: Subscriber, event: EventRow): Promise<AttemptOutcome> {
+  private async sendToWebhook(sub: Subscriber, event: EventRow): Promise<AttemptOutcome> {
     if (webhookUrlProblem(sub.url, { allowInsecure: this.host.allowInsecure() })) {
       return { ok: false, error: TARGET_NOT_ALLOWED, receiverDown: false };
     }
@@ -259,7 +259,7 @@ export class WebhookDispatcher {
   }
 
   private async attempt(sub: Subscriber, event: EventRow, delivery: DeliveryRow): Promise<void> {
-    const outcome = await this.send(sub, event);
+    const outcome = await this.sendToWebhook(sub, event);
     // The subscription may have been deleted while the request ran.
     if (this.subscribers.get(sub.id) !== sub) return;
     const now = Date.now();
