@@ -109,7 +109,8 @@ export class TopicObject extends DurableObject<Env> {
     await this.ready;
     this.name(topic);
     const events = eventsOf(input);
-    const tooLarge = events.findIndex((e) => valueBytes(e.data) > MAX_VALUE_BYTES);
+    const texts = events.map((e) => JSON.stringify(e.data ?? null));
+    const tooLarge = events.findIndex((e, i) => valueBytes(e.data, texts[i]) > MAX_VALUE_BYTES);
     if (tooLarge >= 0) {
       return fail("payload_too_large", `the data of event ${tooLarge} is over ${MAX_VALUE_BYTES} bytes`, {
         field: input.events ? `events.${tooLarge}.data` : "data",
@@ -118,7 +119,6 @@ export class TopicObject extends DurableObject<Env> {
     }
     const now = Date.now();
     const critical = events.map((e) => e.critical || e.priority === "critical");
-    const texts = events.map((e) => JSON.stringify(e.data ?? null));
     const sizes = texts.map(utf8Bytes);
     const undelivered = this.dispatcher.undelivered;
     const fanOut = this.dispatcher.subscriptionCount;
