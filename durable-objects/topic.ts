@@ -53,6 +53,9 @@ export const MAX_SUBSCRIPTIONS = 100;
 /** Time-based pruning runs at most this often. */
 const PRUNE_INTERVAL_MS = 60_000;
 
+/** Most events one pruning step deletes (API 1.2: housekeeping in bounded steps). */
+export const PRUNE_STEP = 1_000;
+
 const subscriptionInfo = (s: Subscriber, now: number): SubscriptionInfo => ({
   id: s.id,
   url: s.url,
@@ -77,6 +80,8 @@ export class TopicObject extends DurableObject<Env> {
   private retained = 0;
   /** When the alarm is set for, as last written; the alarm treats that instant as "now". */
   private alarmAt: number | null = null;
+  /** The last pruning step was full: the next one is due at once. */
+  private pruneBehind = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -404,7 +409,7 @@ export class TopicObject extends DurableObject<Env> {
     // The alarm that rang is gone: forget it in storage too, so a restart does not read it back.
     this.alarmAt = null;
     this.store.saveAlarmAt(null);
-    if (now >= this.store.meta().pruned_at + PRUNE_INTERVAL_MS) this.prune(now);
+    if (this.pruneBehind || now >= this.store.meta().pruned_at + PRUNE_INTERVAL_MS) this.prune(now);
     this.sockets.resendOverdue(now);
     const started = this.dispatcher.pump(now);
     this.commit();
@@ -438,11 +443,16 @@ export class TopicObject extends DurableObject<Env> {
   /**
    * Drops events past the retention time, then the oldest past the retained count, except those a
    * webhook or a socket still has to receive: an accepted event is never lost before delivery.
+   * At most {@link PRUNE_STEP} a call, so that no request waits for a mass expiry.
    */
   private prune(now: number): void {
-    this.retained -= this.store.deletePublishedBefore(now - this.config.retentionMs);
-    const excess = this.retained - this.config.maxRetained;
-    if (excess > 0) this.retained -= this.store.deleteOldest(excess);
+    const expired = this.store.deletePublishedBefore(now - this.config.retentionMs, PRUNE_STEP);
+    this.retained -= expired;
+    const excess = Math.min(this.retained - this.config.maxRetained, PRUNE_STEP - expired);
+    const dropped = excess > 0 ? this.store.deleteOldest(excess) : 0;
+    this.retained -= dropped;
+    // A full step may have left more behind: the next one is due at once, on the alarm.
+    this.pruneBehind = expired + dropped >= PRUNE_STEP;
     this.store.savePrunedAt(now);
   }
 
@@ -451,7 +461,7 @@ export class TopicObject extends DurableObject<Env> {
    * {@link WebhookDispatcher.nextDue}), an unacked socket event, or the next pruning.
    */
   private commit(): void {
-    const times: number[] = [];
+    const times: number[] = this.pruneBehind ? [Date.now()] : [];
     const delivery = this.dispatcher.nextDue();
     if (delivery !== null) times.push(delivery);
     const ack = this.store.earliestAckDue();

@@ -349,11 +349,19 @@ export class TopicStore {
     return this.sql.one<{ at: number }>("SELECT published_at AS at FROM events ORDER BY seq LIMIT 1")?.at;
   }
 
-  /** Deletes the events published at or before `before` that nobody still has to receive. */
-  deletePublishedBefore(before: number): number {
+  /**
+   * Deletes up to `limit` of the oldest events published at or before `before` that nobody still
+   * has to receive. Events are stored in publish order, so the scan stops at the first newer one
+   * instead of reading the whole log.
+   */
+  deletePublishedBefore(before: number, limit: number): number {
     return this.sql.count(
-      `DELETE FROM events WHERE seq IN (SELECT seq FROM events e WHERE published_at <= ? AND ${UNPINNED})`,
+      `DELETE FROM events WHERE seq IN (SELECT seq FROM events e
+         WHERE seq < coalesce((SELECT seq FROM events WHERE published_at > ? ORDER BY seq LIMIT 1), 9007199254740991)
+           AND published_at <= ? AND ${UNPINNED} ORDER BY seq LIMIT ?)`,
       before,
+      before,
+      limit,
     );
   }
 

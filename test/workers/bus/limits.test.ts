@@ -2,12 +2,13 @@
  * The topic's bounded work (API 1.2, issues 17 and 22): pages bounded by bytes, bad WebSocket
  * messages, the storage ceiling, and dispatch that reads only what it sends.
  */
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { PAGE_BYTES } from "../../../durable-objects/logic/page-budget.ts";
 import { MAX_BAD_MESSAGES } from "../../../durable-objects/topic/sockets.ts";
 import { DUE_DELIVERIES_SQL } from "../../../durable-objects/topic/store.ts";
+import { PRUNE_STEP } from "../../../durable-objects/topic.ts";
 import { call, unique } from "../helpers.ts";
 import { connect, publish, subscribeWebhook } from "./helpers.ts";
 import { RealHook } from "./real-receiver.ts";
@@ -184,5 +185,28 @@ describe("dispatch reads only what it sends", () => {
     console.log("rows read for the next batch of 8 (now / before):", JSON.stringify(reads));
     expect(reads[100_000]?.now).toBe(reads[1_000]?.now);
     expect(reads[100_000]?.now).toBeLessThanOrEqual(16);
+  });
+});
+
+describe("retention in bounded steps", () => {
+  it("prunes at most PRUNE_STEP events a step, the alarm taking the rest", async () => {
+    const topic = unique("prune");
+    for (let i = 0; i < 5; i++) {
+      await publish(topic, { events: Array.from({ length: 500 }, () => ({ type: "a" })) });
+    }
+    const count = () =>
+      runInDurableObject(env.TOPICS.getByName(topic), (_o, state) =>
+        Number(state.storage.sql.exec("SELECT COUNT(*) AS n FROM events").one().n),
+      );
+    await call("PUT", `/v1/topics/${topic}/config`, { maxRetained: 10 });
+    expect(await count()).toBe(2_500 - PRUNE_STEP);
+    expect(await runDurableObjectAlarm(env.TOPICS.getByName(topic))).toBe(true);
+    expect(await count()).toBe(2_500 - 2 * PRUNE_STEP);
+    await runDurableObjectAlarm(env.TOPICS.getByName(topic));
+    expect(await count()).toBe(10);
+    const page = await call("GET", `/v1/topics/${topic}/events?limit=100`);
+    expect(page.body.events.map((e: { seq: number }) => e.seq)).toEqual(
+      Array.from({ length: 10 }, (_, i) => 2_491 + i),
+    );
   });
 });
