@@ -22,6 +22,13 @@ export const PROBE_SCHEDULE: BackoffPolicy = {
   jitter: "none",
 };
 
+/**
+ * A probe that has not reported after this long is taken as lost and another may go. Longer than
+ * any attempt can take (a webhook's timeout is at most 30 s), so that a slow probe is never
+ * joined by a second one; the breaker's own lost-probe time is the probe interval, too short.
+ */
+export const PROBE_LOST_MS = 60_000;
+
 /** How an attempt went, as every transport reports it. */
 export type AttemptOutcome =
   | { ok: true }
@@ -56,6 +63,8 @@ const config = (failedProbes: number): BreakerConfig => ({
 export class ReceiverHealth {
   private breaker: Breaker;
   private failedProbes: number;
+  /** When the probe now out was taken; null with none out. */
+  private probeSince: number | null = null;
 
   /** From a stored snapshot; a probe that was out when the object stopped is forgotten (its lease brings the delivery back). */
   constructor(snapshot?: HealthSnapshot | null) {
@@ -75,20 +84,26 @@ export class ReceiverHealth {
    * outcome must then be {@link record}ed (or {@link abandon}ed).
    */
   takeProbe(now: number): boolean {
+    if (this.probeOut(now)) return false;
     const admission = this.breaker.acquire(now);
-    return admission.allowed && admission.probe;
+    if (!admission.allowed || !admission.probe) return false;
+    this.probeSince = now;
+    return true;
   }
 
   /** Gives the probe slot back without an outcome (nothing was sent after all). */
   abandon(now: number): void {
+    this.probeSince = null;
     this.breaker.abandon(now);
   }
 
   /**
-   * Records an attempt's outcome; returns true when the stored health changed. Failures that do not
-   * say the receiver is down are the receiver's answer, so they count as it being up.
+   * Records an attempt's outcome (`probe`: the attempt went out as the probe); returns true when
+   * the stored health changed. Failures that do not say the receiver is down are the receiver's
+   * answer, so they count as it being up.
    */
-  record(outcome: AttemptOutcome, now: number): boolean {
+  record(outcome: AttemptOutcome, now: number, probe = false): boolean {
+    if (probe) this.probeSince = null;
     const before = JSON.stringify(this.breaker.toJSON().circuit);
     const down = !outcome.ok && outcome.receiverDown === true;
     const state = this.breaker.state(now).state;
@@ -108,6 +123,7 @@ export class ReceiverHealth {
   /** Takes the receiver as up again at once (an operator's resume). */
   reset(): void {
     this.failedProbes = 0;
+    this.probeSince = null;
     this.breaker = new Breaker(config(0));
   }
 
@@ -116,6 +132,7 @@ export class ReceiverHealth {
    * may go now.
    */
   nextProbeAt(now: number): number | null {
+    if (this.probeOut(now)) return null;
     const c = this.breaker.state(now);
     if (c.state === "open") return c.halfOpenAt;
     if (c.state === "half_open" && c.probes.length === 0) return now;
@@ -127,6 +144,10 @@ export class ReceiverHealth {
     const c = this.breaker.state(now);
     if (c.state === "closed") return { receiver: "up" };
     return { receiver: "down", nextProbeAt: c.state === "open" ? c.halfOpenAt : (c.probes[0] ?? now) };
+  }
+
+  private probeOut(now: number): boolean {
+    return this.probeSince !== null && now - this.probeSince < PROBE_LOST_MS;
   }
 
   toJSON(): HealthSnapshot {

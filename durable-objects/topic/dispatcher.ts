@@ -186,7 +186,7 @@ export class WebhookDispatcher {
       if (slots === 0 || probeAt === null || probeAt > now) continue;
       const row = this.store.firstDelivery(sub.id);
       if (!row || !sub.health.takeProbe(now)) continue;
-      started.push(this.start({ subscriptionId: row.sub_id, seq: row.seq, rank: row.rank, row }, now));
+      started.push(this.start({ subscriptionId: row.sub_id, seq: row.seq, rank: row.rank, row }, now, true));
       slots--;
     }
     const planned = planDispatch(due, slots, new Set(this.inFlight.keys()));
@@ -217,7 +217,7 @@ export class WebhookDispatcher {
     return due;
   }
 
-  private start(d: DueDelivery & { row: DeliveryRow }, now: number): Promise<void> {
+  private start(d: DueDelivery & { row: DeliveryRow }, now: number, probe = false): Promise<void> {
     const sub = this.subscribers.get(d.subscriptionId) as Subscriber;
     const event = this.store.event(d.seq) as EventRow;
     const key = deliveryKey(d);
@@ -225,7 +225,7 @@ export class WebhookDispatcher {
     const leaseEnd = now + sub.timeoutMs + LEASE_SLACK_MS;
     this.store.lease(sub.id, d.seq, leaseEnd);
     this.inFlight.set(key, leaseEnd);
-    const work = this.attempt(sub, event, d.row)
+    const work = this.attempt(sub, event, d.row, probe)
       .catch((err) => console.error("topic: recording a webhook attempt failed", err))
       .then(() => {
         this.inFlight.delete(key);
@@ -258,12 +258,17 @@ export class WebhookDispatcher {
     });
   }
 
-  private async attempt(sub: Subscriber, event: EventRow, delivery: DeliveryRow): Promise<void> {
+  private async attempt(
+    sub: Subscriber,
+    event: EventRow,
+    delivery: DeliveryRow,
+    probe: boolean,
+  ): Promise<void> {
     const outcome = await this.sendToWebhook(sub, event);
     // The subscription may have been deleted while the request ran.
     if (this.subscribers.get(sub.id) !== sub) return;
     const now = Date.now();
-    if (sub.health.record(outcome, now)) this.store.saveHealth(sub.id, sub.health.toJSON());
+    if (sub.health.record(outcome, now, probe)) this.store.saveHealth(sub.id, sub.health.toJSON());
     if (outcome.ok) {
       this.drop(this.store.deleteDelivery(sub.id, event.seq));
       this.store.saveDelivered(sub.id, event.seq);

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   type AttemptOutcome,
   DOWN_AFTER,
+  PROBE_LOST_MS,
   ReceiverHealth,
 } from "../../../durable-objects/logic/receiver-health.ts";
 
@@ -38,10 +39,11 @@ describe("receiver health", () => {
       gaps.push(at - now);
       now = at;
       expect(h.takeProbe(now)).toBe(true);
-      // One probe at a time.
+      // One probe at a time, however long it takes.
       expect(h.takeProbe(now)).toBe(false);
-      expect(h.nextProbeAt(now)).toBeNull();
-      h.record(down, now);
+      expect(h.takeProbe(now + 29_000)).toBe(false);
+      expect(h.nextProbeAt(now + 29_000)).toBeNull();
+      h.record(down, now, true);
     }
     expect(gaps).toEqual([1_000, 2_000, 4_000, 8_000, 15_000, 15_000]);
   });
@@ -49,7 +51,7 @@ describe("receiver health", () => {
   it("comes up on the first probe that gets an answer, and starts the schedule over next time", () => {
     const h = downAt(0);
     expect(h.takeProbe(1_000)).toBe(true);
-    expect(h.record(ok, 1_000)).toBe(true);
+    expect(h.record(ok, 1_000, true)).toBe(true);
     expect(h.down(1_000)).toBe(false);
     for (let i = 0; i < DOWN_AFTER; i++) h.record(down, 2_000);
     expect(h.nextProbeAt(2_000)).toBe(3_000);
@@ -59,6 +61,13 @@ describe("receiver health", () => {
     const h = downAt(0);
     expect(h.record(ok, 10)).toBe(false);
     expect(h.down(10)).toBe(true);
+  });
+
+  it("takes a probe that never reported as lost after PROBE_LOST_MS", () => {
+    const h = downAt(0);
+    expect(h.takeProbe(1_000)).toBe(true);
+    expect(h.takeProbe(1_000 + PROBE_LOST_MS - 1)).toBe(false);
+    expect(h.takeProbe(1_000 + PROBE_LOST_MS)).toBe(true);
   });
 
   it("survives a restart: the snapshot keeps the state and forgets a probe that was out", () => {
@@ -81,7 +90,7 @@ describe("receiver health", () => {
           expect(at - now).toBeLessThanOrEqual(15_000);
           now = at;
           expect(h.takeProbe(now)).toBe(true);
-          h.record(gotThrough ? ok : down, now);
+          h.record(gotThrough ? ok : down, now, true);
         }
       }),
     );
