@@ -12,8 +12,14 @@ export default defineConfig({
     projects: [
       {
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
-        // A file's first test also pays for starting its isolate: 15 s leaves room on a busy machine.
-        test: { name: "workers", include: ["test/workers/**/*.test.ts"], testTimeout: 15_000 },
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          // A file's first test also pays for starting its isolate: 15 s leaves room on a busy machine.
+          testTimeout: 15_000,
+          // A real webhook receiver on 127.0.0.1 for the bus tests.
+          globalSetup: ["test/workers-setup/bus-receiver.ts"],
+        },
       },
       {
         test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node" },

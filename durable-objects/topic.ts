@@ -13,7 +13,8 @@ import { redisConfigProblem } from "../shared/redis/config.ts";
 import {
   type BusEventValue,
   DEFAULT_TOPIC_CONFIG,
-  type DeadLetterValue,
+  type DeadLetterPage,
+  type DeadLettersQueryInput,
   type EventsPageValue,
   type EventsQueryInput,
   eventsOf,
@@ -27,19 +28,19 @@ import {
   type TopicConfigValue,
   type TopicStatsValue,
 } from "../shared/schemas/bus.ts";
-import { MAX_VALUE_BYTES, valueBytes } from "../shared/schemas/common.ts";
+import { MAX_VALUE_BYTES, utf8Bytes, valueBytes } from "../shared/schemas/common.ts";
 import { generateSecret } from "../shared/webhook-signature.ts";
 import { pointAlarm } from "./lib/alarm.ts";
 import { migrate, Sql, startUp } from "./lib/sql.ts";
 import { admit } from "./logic/backpressure.ts";
 import { matchesFilter } from "./logic/filter.ts";
+import { fitPage, PAGE_BYTES } from "./logic/page-budget.ts";
 import { DEFAULT_WEBHOOK_BACKOFF } from "./logic/retry-schedule.ts";
 import { webhookUrlProblem } from "./logic/webhook-url.ts";
 import { WebhookDispatcher } from "./topic/dispatcher.ts";
 import { RedisSinks } from "./topic/redis-sink.ts";
 import { answerClose, TopicSockets } from "./topic/sockets.ts";
 import {
-  EVENT_PAGE,
   type EventRow,
   type Subscriber,
   type SubscriptionRow,
@@ -54,7 +55,10 @@ export const MAX_SUBSCRIPTIONS = 100;
 /** Time-based pruning runs at most this often. */
 const PRUNE_INTERVAL_MS = 60_000;
 
-const subscriptionInfo = (s: Subscriber): SubscriptionInfo => ({
+/** Most events one pruning step deletes (API 1.2: housekeeping in bounded steps). */
+export const PRUNE_STEP = 1_000;
+
+const subscriptionInfo = (s: Subscriber, now: number): SubscriptionInfo => ({
   id: s.id,
   ...(s.redis ? { redis: s.redis } : { url: s.url }),
   filter: s.filter,
@@ -63,6 +67,7 @@ const subscriptionInfo = (s: Subscriber): SubscriptionInfo => ({
   timeoutMs: s.timeoutMs,
   paused: s.paused,
   createdAt: s.createdAt,
+  ...s.health.view(now),
 });
 
 const randomId = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "")}`;
@@ -77,19 +82,26 @@ export class TopicObject extends DurableObject<Env> {
   private retained = 0;
   /** When the alarm is set for, as last written; the alarm treats that instant as "now". */
   private alarmAt: number | null = null;
+  /** The last pruning step was full: the next one is due at once. */
+  private pruneBehind = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = new Sql(ctx.storage.sql);
     this.store = new TopicStore(sql);
     const eventOf = (row: EventRow) => toEvent(row, this.topic);
-    this.sockets = new TopicSockets(ctx, this.store, eventOf);
+    this.sockets = new TopicSockets(ctx, this.store, {
+      toEvent: eventOf,
+      changed: () => this.commit(),
+      keepAlive: (work) => this.ctx.waitUntil(work),
+    });
     this.dispatcher = new WebhookDispatcher(this.store, {
       maxInFlight: () => this.config.maxInFlight,
       toEvent: eventOf,
       settled: () => this.commit(),
       keepAlive: (work) => this.ctx.waitUntil(work),
       redis: new RedisSinks(env, sql),
+      allowInsecure: () => this.env.ALLOW_INSECURE_WEBHOOKS === "true",
     });
     this.ready = startUp(ctx, () => {
       migrate(sql, TOPIC_SCHEMA);
@@ -105,7 +117,8 @@ export class TopicObject extends DurableObject<Env> {
     await this.ready;
     this.name(topic);
     const events = eventsOf(input);
-    const tooLarge = events.findIndex((e) => valueBytes(e.data) > MAX_VALUE_BYTES);
+    const texts = events.map((e) => JSON.stringify(e.data ?? null));
+    const tooLarge = events.findIndex((e, i) => valueBytes(e.data, texts[i]) > MAX_VALUE_BYTES);
     if (tooLarge >= 0) {
       return fail("payload_too_large", `the data of event ${tooLarge} is over ${MAX_VALUE_BYTES} bytes`, {
         field: input.events ? `events.${tooLarge}.data` : "data",
@@ -114,16 +127,35 @@ export class TopicObject extends DurableObject<Env> {
     }
     const now = Date.now();
     const critical = events.map((e) => e.critical || e.priority === "critical");
+    const sizes = texts.map(utf8Bytes);
     const undelivered = this.dispatcher.undelivered;
+    const fanOut = this.dispatcher.subscriptionCount;
     const admission = admit({
       undelivered,
       limit: this.config.maxUndelivered,
       allCritical: critical.every(Boolean),
-      nextDueInMs: (this.store.earliestDeliveryDue() ?? Date.now()) - now,
+      nextDueInMs: (this.dispatcher.nextDue(now) ?? now) - now,
+      undeliveredBytes: this.dispatcher.undeliveredBytes,
+      // At most: each event may become a delivery for every subscription.
+      incomingBytes: sizes.reduce((sum, n) => sum + n, 0) * fanOut,
+      bytesLimit: this.config.maxUndeliveredBytes,
     });
     if (!admission.accept) {
       this.store.countRejected(events.length);
+      if (admission.reason === "storage") {
+        return fail(
+          "backpressure",
+          `topic ${topic} holds ${this.dispatcher.undeliveredBytes} bytes of undelivered events`,
+          {
+            reason: "storage",
+            retryAfterSeconds: admission.retryAfterSeconds,
+            undeliveredBytes: this.dispatcher.undeliveredBytes,
+            limit: this.config.maxUndeliveredBytes,
+          },
+        );
+      }
       return fail("backpressure", `topic ${topic} has ${undelivered} undelivered events`, {
+        reason: "undelivered",
         retryAfterSeconds: admission.retryAfterSeconds,
         undelivered,
         limit: this.config.maxUndelivered,
@@ -140,9 +172,9 @@ export class TopicObject extends DurableObject<Env> {
         priority: e.priority,
         critical: critical[i] ? 1 : 0,
         published_at: now,
-        data: JSON.stringify(e.data ?? null),
+        data: texts[i] as string,
       };
-      this.append(row, now);
+      this.append(row, sizes[i] as number, now);
       ids.push(row.id);
       seqs.push(row.seq);
     });
@@ -192,6 +224,7 @@ export class TopicObject extends DurableObject<Env> {
       paused: 0,
       consecutive_dead: 0,
       redis: input.redis ? JSON.stringify(input.redis) : null,
+      health: null,
     };
     this.dispatcher.add(row);
     return ok(input.redis ? { id: row.id } : { id: row.id, secret: row.secret });
@@ -200,7 +233,8 @@ export class TopicObject extends DurableObject<Env> {
   /** Every webhook subscription, oldest first, without secrets. */
   async listSubscriptions(): Promise<SubscriptionInfo[]> {
     await this.ready;
-    return this.dispatcher.subscriptions().map(subscriptionInfo);
+    const now = Date.now();
+    return this.dispatcher.subscriptions().map((s) => subscriptionInfo(s, now));
   }
 
   /** Removes a subscription with its pending deliveries and dead letters. */
@@ -217,20 +251,42 @@ export class TopicObject extends DurableObject<Env> {
     const sub = this.dispatcher.subscription(id);
     if (!sub) return this.unknownSubscription(id);
     this.dispatcher.resume(sub);
-    return ok(subscriptionInfo(sub));
+    const now = Date.now();
+    this.dispatcher.pump(now);
+    this.commit();
+    return ok(subscriptionInfo(sub, now));
   }
 
-  /** A subscription's dead letters, oldest first. */
-  async deadLetters(id: string, limit: number): Promise<Result<{ deadLetters: DeadLetterValue[] }>> {
+  /** Pauses a subscription by hand: its pending non-critical deliveries go to its dead letters. */
+  async pauseSubscription(id: string): Promise<Result<SubscriptionInfo>> {
+    await this.ready;
+    const sub = this.dispatcher.subscription(id);
+    if (!sub) return this.unknownSubscription(id);
+    this.dispatcher.pause(sub);
+    this.commit();
+    return ok(subscriptionInfo(sub, Date.now()));
+  }
+
+  /**
+   * A page of a subscription's dead letters, oldest first, after `cursor`: at most `limit` and
+   * {@link PAGE_BYTES} of event text (at least one), with the cursor of the next page.
+   */
+  async deadLetters(id: string, query: DeadLettersQueryInput): Promise<Result<DeadLetterPage>> {
     await this.ready;
     if (!this.dispatcher.subscription(id)) return this.unknownSubscription(id);
+    const heads = this.store.deadLetterHeads(id, Number(query.cursor ?? 0), query.limit + 1);
+    const n = fitPage(heads, query.limit);
+    const first = heads[0];
+    const last = heads[n - 1];
+    if (!first || !last) return ok({ deadLetters: [], cursor: null });
     return ok({
-      deadLetters: this.store.deadLetters(id, limit).map((r) => ({
+      deadLetters: this.store.deadLetters(id, first.seq, last.seq).map((r) => ({
         event: JSON.parse(r.event) as BusEventValue,
         attempts: r.attempts,
         lastError: r.last_error,
         deadAt: r.dead_at,
       })),
+      cursor: n < heads.length ? String(last.seq) : null,
     });
   }
 
@@ -250,25 +306,24 @@ export class TopicObject extends DurableObject<Env> {
     return ok({ redriven });
   }
 
-  /** Retained events from `fromSeq` on, for pull consumers. */
+  /**
+   * Retained events from `fromSeq` on, for pull consumers: at most `limit` and {@link PAGE_BYTES}
+   * of event text (at least one). Sizes are read first and only the events returned are read whole.
+   */
   async events(topic: string, query: EventsQueryInput): Promise<EventsPageValue> {
     await this.ready;
     this.name(topic);
     const filter = splitFilter(query.filter);
-    const events: BusEventValue[] = [];
-    let next = query.fromSeq;
     // With a filter, scan a bounded number of rows so one call stays cheap; `nextSeq` resumes.
-    let budget = query.limit * 10;
-    while (events.length < query.limit && budget > 0) {
-      const rows = this.store.eventsFrom(next, Math.min(EVENT_PAGE, budget));
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        budget--;
-        next = row.seq + 1;
-        if (matchesFilter(filter, row.type)) events.push(toEvent(row, this.topic));
-        if (events.length === query.limit) break;
-      }
-    }
+    const heads = this.store.eventHeads(query.fromSeq, filter.length > 0 ? query.limit * 10 : query.limit);
+    const matching = heads.filter((h) => matchesFilter(filter, h.type));
+    const taken = matching.slice(0, fitPage(matching, query.limit));
+    const lastTaken = taken[taken.length - 1];
+    // On after the last event returned when the page is full or cut by its budget, else after every row scanned.
+    const cut = lastTaken !== undefined && (taken.length < matching.length || taken.length === query.limit);
+    const lastScanned = heads[heads.length - 1];
+    const next = cut ? lastTaken.seq + 1 : lastScanned ? lastScanned.seq + 1 : query.fromSeq;
+    const events = this.store.eventsIn(taken.map((h) => h.seq)).map((row) => toEvent(row, this.topic));
     // Nothing at or after fromSeq: the next event published (or fromSeq, if that is later).
     const nextSeq = next === query.fromSeq ? Math.max(next, this.store.meta().next_seq) : next;
     return { events, nextSeq };
@@ -277,6 +332,7 @@ export class TopicObject extends DurableObject<Env> {
   /** The counters of the contract's stats. */
   async stats(): Promise<TopicStatsValue> {
     await this.ready;
+    const now = Date.now();
     const meta = this.store.meta();
     return {
       published: meta.published,
@@ -289,6 +345,7 @@ export class TopicObject extends DurableObject<Env> {
         pending: s.pending,
         lastSeqDelivered: s.last_seq_delivered,
         deadLetters: s.dead_letters,
+        ...(this.dispatcher.subscription(s.id)?.health.view(now) ?? { receiver: "up" as const }),
       })),
     };
   }
@@ -324,13 +381,12 @@ export class TopicObject extends DurableObject<Env> {
     const client = this.sockets.accept(
       splitFilter(url.searchParams.get("filter") ?? undefined),
       fromSeq === null ? undefined : Number(fromSeq),
-      Date.now(),
     );
     this.commit();
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** `{"type": "ack", "seq"}` settles a critical event; anything else is ignored. */
+  /** `{"type": "ack", "seq"}` settles a critical event; anything else counts as a bad message. */
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     await this.ready;
     if (this.sockets.receive(ws, message)) this.commit();
@@ -362,7 +418,7 @@ export class TopicObject extends DurableObject<Env> {
     // The alarm that rang is gone: forget it in storage too, so a restart does not read it back.
     this.alarmAt = null;
     this.store.saveAlarmAt(null);
-    if (now >= this.store.meta().pruned_at + PRUNE_INTERVAL_MS) this.prune(now);
+    if (this.pruneBehind || now >= this.store.meta().pruned_at + PRUNE_INTERVAL_MS) this.prune(now);
     this.sockets.resendOverdue(now);
     const started = this.dispatcher.pump(now);
     this.commit();
@@ -386,21 +442,26 @@ export class TopicObject extends DurableObject<Env> {
   }
 
   /** Stores one event, queues its webhook deliveries and sends it to matching sockets. */
-  private append(row: EventRow, now: number): void {
+  private append(row: EventRow, bytes: number, now: number): void {
     this.store.insertEvent(row);
     this.retained++;
-    this.dispatcher.enqueue(row, now);
+    this.dispatcher.enqueue(row, bytes, now);
     this.sockets.broadcast(row, now);
   }
 
   /**
    * Drops events past the retention time, then the oldest past the retained count, except those a
    * webhook or a socket still has to receive: an accepted event is never lost before delivery.
+   * At most {@link PRUNE_STEP} a call, so that no request waits for a mass expiry.
    */
   private prune(now: number): void {
-    this.retained -= this.store.deletePublishedBefore(now - this.config.retentionMs);
-    const excess = this.retained - this.config.maxRetained;
-    if (excess > 0) this.retained -= this.store.deleteOldest(excess);
+    const expired = this.store.deletePublishedBefore(now - this.config.retentionMs, PRUNE_STEP);
+    this.retained -= expired;
+    const excess = Math.min(this.retained - this.config.maxRetained, PRUNE_STEP - expired);
+    const dropped = excess > 0 ? this.store.deleteOldest(excess) : 0;
+    this.retained -= dropped;
+    // A full step may have left more behind: the next one is due at once, on the alarm.
+    this.pruneBehind = expired + dropped >= PRUNE_STEP;
     this.store.savePrunedAt(now);
   }
 
@@ -409,7 +470,7 @@ export class TopicObject extends DurableObject<Env> {
    * {@link WebhookDispatcher.nextDue}), an unacked socket event, or the next pruning.
    */
   private commit(): void {
-    const times: number[] = [];
+    const times: number[] = this.pruneBehind ? [Date.now()] : [];
     const delivery = this.dispatcher.nextDue();
     if (delivery !== null) times.push(delivery);
     const ack = this.store.earliestAckDue();

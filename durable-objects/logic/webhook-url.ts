@@ -1,9 +1,12 @@
 /**
  * Which webhook targets a topic accepts: `https` only, and never a literal private, loopback,
- * link-local or otherwise non-public address, nor a `localhost` name. With `allowInsecure`
- * (local development and tests) loopback targets are allowed too, over `http` or `https`.
- * Names that resolve to private addresses cannot be checked here (a Worker has no DNS lookup);
- * Cloudflare's edge does not route Worker subrequests into private networks.
+ * link-local or otherwise non-public address, nor a name that only a local resolver knows: a
+ * single label (`https://vm/`, often an /etc/hosts entry), `localhost`, or a name under
+ * `.localhost`, `.local`, `.internal`, `.home.arpa` or `.lan` (API 1.2). With `allowInsecure`
+ * (local development and tests) literal loopback addresses are allowed too, over `http` or
+ * `https`. Other names that resolve to private addresses cannot be checked here (a Worker has no
+ * DNS lookup); Cloudflare's edge does not route Worker subrequests into private networks. The
+ * topic applies these rules at creation and again before every attempt.
  */
 
 export interface WebhookUrlOptions {
@@ -64,13 +67,18 @@ function parseV6(host: string): number[] | undefined {
 }
 
 function classifyV6(g: number[]): Verdict {
-  const [a = 0, , , , , f = 0, x = 0, y = 0] = g;
+  const [a = 0, , , , e = 0, f = 0, x = 0, y = 0] = g;
   const zeroTo = (n: number) => g.slice(0, n).every((v) => v === 0);
   if (zeroTo(7) && y === 1) return "loopback";
   if (zeroTo(8)) return "blocked";
-  // IPv4-mapped (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) carry an IPv4 address.
+  // ::ffff:0:0/96 (IPv4-mapped) and ::ffff:0:0:0/96 (IPv4-translated) are never a public
+  // receiver's address, and runtimes differ on where they connect: refused whatever they embed.
+  if (zeroTo(5) && f === 0xffff) return "blocked";
+  if (zeroTo(4) && e === 0xffff && f === 0) return "blocked";
+  if (a === 0x64 && g[1] === 0xff9b && g[2] === 1) return "blocked"; // local-use NAT64 (RFC 8215)
+  if ((a & 0xffc0) === 0xfec0) return "blocked"; // site-local (deprecated, still routed locally)
+  // NAT64 (64:ff9b::a.b.c.d) carries an IPv4 address.
   const embedded = (x << 16) | y;
-  if (zeroTo(5) && f === 0xffff) return classifyV4(embedded >>> 0);
   if (a === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((v) => v === 0)) return classifyV4(embedded >>> 0);
   // IPv4-compatible (::a.b.c.d, deprecated) and 6to4 (2002:a.b.c.d::/48) too.
   if (zeroTo(6)) return classifyV4(embedded >>> 0);
@@ -83,15 +91,19 @@ function classifyV6(g: number[]): Verdict {
   return "public";
 }
 
+/** Names only a local resolver answers: special-use (RFC 6761, 6762, 8375) and common private suffixes. */
+const LOCAL_SUFFIXES = ["localhost", "local", "internal", "home.arpa", "lan"];
+
 function classifyHost(hostname: string): Verdict {
   const host = hostname.toLowerCase().replace(/\.$/, "");
-  if (host === "localhost" || host.endsWith(".localhost")) return "loopback";
   if (host.startsWith("[") && host.endsWith("]")) {
     const groups = parseV6(host.slice(1, -1));
     return groups ? classifyV6(groups) : "blocked";
   }
   const v4 = parseV4(host);
-  return v4 === undefined ? "public" : classifyV4(v4);
+  if (v4 !== undefined) return classifyV4(v4);
+  if (!host.includes(".")) return "blocked";
+  return LOCAL_SUFFIXES.some((s) => host === s || host.endsWith(`.${s}`)) ? "blocked" : "public";
 }
 
 /**
@@ -107,7 +119,7 @@ export function webhookUrlProblem(raw: string, options: WebhookUrlOptions): stri
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") return "the URL must use https";
   const verdict = classifyHost(url.hostname);
-  if (verdict === "blocked") return "the URL points at a private, link-local or reserved address";
+  if (verdict === "blocked") return "the URL points at a private, link-local, reserved or local-only host";
   if (verdict === "loopback") {
     return options.allowInsecure ? undefined : "the URL points at a loopback address";
   }

@@ -50,6 +50,16 @@ interface Connection {
   appendOnce: ReturnType<Redis["createScript"]>;
 }
 
+/**
+ * Whether a failure says Redis (or its REST gateway) is unreachable, rather than that Redis
+ * answered with an error: Redis error replies start with an upper-case code (`ERR`, `WRONGTYPE`,
+ * `NOSCRIPT`, `EXECABORT`, ...); anything else (a timeout, a refused connection, a 5xx) is down.
+ */
+export function redisUnreachable(err: unknown): boolean {
+  const text = err instanceof Error ? err.message : String(err);
+  return !/^[A-Z]{2,}[A-Z_]* /.test(text);
+}
+
 /** Sends events to Redis targets for one topic object. */
 export class RedisSinks {
   private readonly env: Env;
@@ -87,7 +97,7 @@ export class RedisSinks {
       );
       return { ok: true };
     } catch (err) {
-      return { ok: false, error: redisErrorText(err) };
+      return { ok: false, error: redisErrorText(err), receiverDown: redisUnreachable(err) };
     }
   }
 

@@ -1,19 +1,47 @@
 /**
  * A topic's WebSocket subscribers: hibernatable sockets that carry their filter in their
  * attachment, get retained events replayed on connect, new events as they are published, and
- * critical events sent again until they acknowledge them.
+ * critical events sent again until they acknowledge them. A replay goes in steps of at most
+ * {@link REPLAY_STEP_BYTES}, each sent once the socket has passed on what it buffered, so a
+ * slow reader never makes the object hold more than a step; a socket that sends more than
+ * {@link MAX_BAD_MESSAGES} bad messages is closed with 1008 (API 1.2).
  */
 import type { BusEventValue } from "../../shared/schemas/bus.ts";
 import { matchesFilter } from "../logic/filter.ts";
+import { fitPage } from "../logic/page-budget.ts";
 import { EVENT_PAGE, type EventRow, type TopicStore } from "./store.ts";
 
 /** A critical event sent to a WebSocket is sent again after this long without an ack. */
 export const ACK_TIMEOUT_MS = 10_000;
 
+/** Bad messages a socket may send; the next one closes it with 1008 (policy violation). */
+export const MAX_BAD_MESSAGES = 10;
+
+/** Most event text one replay step reads and sends. */
+export const REPLAY_STEP_BYTES = 1024 * 1024;
+
+/** A replay waits while the socket has more than this buffered, checking every {@link REPLAY_WAIT_MS}. */
+const REPLAY_HIGH_WATER = 1024 * 1024;
+const REPLAY_WAIT_MS = 20;
+
 /** What each hibernatable socket carries across hibernation. */
 interface SocketAttachment {
   id: string;
   filter: string[];
+  /** While replaying: the next seq to send. Live events wait for the replay to reach them. */
+  replayFrom?: number;
+  /** Bad messages received so far. */
+  bad?: number;
+}
+
+/** What the sockets need from the topic object. */
+export interface SocketsHost {
+  /** An event row as subscribers see it (it knows the topic's name). */
+  toEvent(row: EventRow): BusEventValue;
+  /** Rows changed outside a call of the object (a replay step): commit and re-point the alarm. */
+  changed(): void;
+  /** Keeps the object alive until `work` settles. */
+  keepAlive(work: Promise<void>): void;
 }
 
 /** The attachment of a socket this topic accepted; undefined for any other. */
@@ -35,26 +63,28 @@ export function answerClose(ws: WebSocket, code: number, reason: string): void {
 export class TopicSockets {
   private readonly ctx: DurableObjectState;
   private readonly store: TopicStore;
-  private readonly toEvent: (row: EventRow) => BusEventValue;
+  private readonly host: SocketsHost;
+  /** Sockets whose replay runs in this isolate (one that hibernated mid-replay is restarted). */
+  private readonly replaying = new Set<string>();
 
-  /** `toEvent` turns a row into the event sockets receive (it knows the topic's name). */
-  constructor(ctx: DurableObjectState, store: TopicStore, toEvent: (row: EventRow) => BusEventValue) {
+  constructor(ctx: DurableObjectState, store: TopicStore, host: SocketsHost) {
     this.ctx = ctx;
     this.store = store;
-    this.toEvent = toEvent;
+    this.host = host;
   }
 
   /**
-   * Accepts a new subscriber for hibernation and, with `fromSeq`, sends it the retained events
-   * from there on; returns the client end for the 101 response.
+   * Accepts a new subscriber for hibernation and, with `fromSeq`, starts sending it the retained
+   * events from there on; returns the client end for the 101 response.
    */
-  accept(filter: string[], fromSeq: number | undefined, now: number): WebSocket {
+  accept(filter: string[], fromSeq: number | undefined): WebSocket {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     const socket: SocketAttachment = { id: crypto.randomUUID(), filter };
+    if (fromSeq !== undefined) socket.replayFrom = fromSeq;
     this.ctx.acceptWebSocket(server, [socket.id]);
     server.serializeAttachment(socket);
-    if (fromSeq !== undefined) this.replay(server, socket, fromSeq, now);
+    if (fromSeq !== undefined) this.startReplay(server, socket);
     return client;
   }
 
@@ -65,26 +95,44 @@ export class TopicSockets {
     const message = this.message(row);
     for (const ws of sockets) {
       const socket = attachment(ws);
-      if (socket && matchesFilter(socket.filter, row.type)) this.send(ws, socket.id, row, message, now);
+      if (!socket) continue;
+      // A replay sends this event when it gets there.
+      if (socket.replayFrom !== undefined) this.startReplay(ws, socket);
+      else if (matchesFilter(socket.filter, row.type)) this.send(ws, socket.id, row, message, now);
     }
   }
 
   /**
-   * `{"type": "ack", "seq"}` settles a critical event; anything else is ignored. Returns true when
-   * it changed rows.
+   * `{"type": "ack", "seq"}` settles a critical event. Anything else is answered with an error
+   * message, logged once per socket, and the socket closed with 1008 once it has sent more than
+   * {@link MAX_BAD_MESSAGES}. Returns true when it changed rows.
    */
   receive(ws: WebSocket, message: string | ArrayBuffer): boolean {
     const socket = attachment(ws);
-    if (!socket || typeof message !== "string") return false;
-    try {
-      const parsed = JSON.parse(message) as { type?: unknown; seq?: unknown };
-      if (parsed.type === "ack" && Number.isSafeInteger(parsed.seq)) {
-        this.store.ack(socket.id, parsed.seq as number);
-        return true;
-      }
-    } catch (err) {
-      console.warn("topic: ignoring a WebSocket message that is not JSON", err);
+    if (!socket) return false;
+    const parsed = clientMessage(message);
+    if (parsed?.type === "ack") {
+      this.store.ack(socket.id, parsed.seq);
+      return true;
     }
+    // The runtime answers the exact text '{"type":"ping"}'; other spellings of it reach us.
+    if (parsed?.type === "ping") {
+      trySend(ws, PONG);
+      return false;
+    }
+    socket.bad = (socket.bad ?? 0) + 1;
+    if (socket.bad === 1) {
+      console.warn(
+        `topic: socket ${socket.id} sent a message that is not an ack (further ones are not logged)`,
+      );
+    }
+    if (socket.bad > MAX_BAD_MESSAGES) {
+      answerClose(ws, 1008, "too many bad messages");
+      this.store.forgetSocket(socket.id);
+      return true;
+    }
+    ws.serializeAttachment(socket);
+    trySend(ws, BAD_MESSAGE);
     return false;
   }
 
@@ -116,31 +164,94 @@ export class TopicSockets {
     }
   }
 
-  /** Sends retained events from `fromSeq` on to a new socket, in seq order. */
-  private replay(ws: WebSocket, socket: SocketAttachment, fromSeq: number, now: number): void {
-    let next = fromSeq;
+  /** Starts replaying to a socket unless its replay already runs here. */
+  private startReplay(ws: WebSocket, socket: SocketAttachment): void {
+    if (this.replaying.has(socket.id)) return;
+    this.replaying.add(socket.id);
+    const work = this.replay(ws, socket.id)
+      .catch((err) => console.error("topic: a WebSocket replay failed", err))
+      .finally(() => this.replaying.delete(socket.id));
+    this.host.keepAlive(work);
+  }
+
+  /**
+   * Sends retained events from the socket's `replayFrom` on, in seq order, a step at a time,
+   * each once the socket's buffer has drained, until none is left: then the socket goes live.
+   * Each step reads sizes first and only the events it sends whole.
+   */
+  private async replay(ws: WebSocket, socketId: string): Promise<void> {
     for (;;) {
-      const rows = this.store.eventsFrom(next, EVENT_PAGE);
-      for (const row of rows) {
-        if (matchesFilter(socket.filter, row.type)) this.send(ws, socket.id, row, this.message(row), now);
+      while (ws.readyState === WebSocket.OPEN && ws.bufferedAmount > REPLAY_HIGH_WATER) {
+        await new Promise((resolve) => setTimeout(resolve, REPLAY_WAIT_MS));
       }
-      if (rows.length < EVENT_PAGE) return;
-      next = (rows[rows.length - 1] as EventRow).seq + 1;
+      const socket = attachment(ws);
+      if (ws.readyState !== WebSocket.OPEN || socket?.id !== socketId || socket.replayFrom === undefined)
+        return;
+      const heads = this.store.eventHeads(socket.replayFrom, EVENT_PAGE);
+      const last = heads[heads.length - 1];
+      if (!last) {
+        // Caught up: from now on, published events reach this socket as they come.
+        delete socket.replayFrom;
+        ws.serializeAttachment(socket);
+        return;
+      }
+      const matching = heads.filter((h) => matchesFilter(socket.filter, h.type));
+      const n = fitPage(matching, EVENT_PAGE, REPLAY_STEP_BYTES);
+      const now = Date.now();
+      for (const row of this.store.eventsIn(matching.slice(0, n).map((h) => h.seq))) {
+        this.send(ws, socket.id, row, this.message(row), now);
+      }
+      socket.replayFrom = n < matching.length ? (matching[n] as { seq: number }).seq : last.seq + 1;
+      ws.serializeAttachment(socket);
+      this.host.changed();
+      // Lets the socket's buffer and the object's other callers go first.
+      await new Promise((resolve) => setTimeout(resolve, 0));
     }
   }
 
   private message(row: EventRow): string {
-    return JSON.stringify({ type: "event", event: this.toEvent(row) });
+    return JSON.stringify({ type: "event", event: this.host.toEvent(row) });
   }
 
   /** Sends one event; a critical one is expected back as an ack within {@link ACK_TIMEOUT_MS}. */
   private send(ws: WebSocket, socketId: string, row: EventRow, message: string, now: number): void {
-    try {
-      ws.send(message);
-    } catch (err) {
-      console.warn("topic: WebSocket send failed", err);
-      return;
-    }
-    if (row.critical === 1) this.store.expectAck(row.seq, socketId, now + ACK_TIMEOUT_MS);
+    if (trySend(ws, message) && row.critical === 1)
+      this.store.expectAck(row.seq, socketId, now + ACK_TIMEOUT_MS);
+  }
+}
+
+const BAD_MESSAGE = JSON.stringify({
+  type: "error",
+  error: {
+    code: "invalid_request",
+    message: 'expected {"type": "ack", "seq": <integer>} or {"type": "ping"}',
+  },
+});
+
+const PONG = JSON.stringify({ type: "pong" });
+
+/** A well-formed client message (an ack or a ping), else undefined. */
+function clientMessage(
+  message: string | ArrayBuffer,
+): { type: "ack"; seq: number } | { type: "ping" } | undefined {
+  if (typeof message !== "string") return undefined;
+  try {
+    const parsed = JSON.parse(message) as { type?: unknown; seq?: unknown } | null;
+    if (parsed?.type === "ping") return { type: "ping" };
+    if (parsed?.type === "ack" && Number.isSafeInteger(parsed.seq))
+      return { type: "ack", seq: parsed.seq as number };
+    return undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sends on a socket that may have closed meanwhile; false when it could not. */
+function trySend(ws: WebSocket, message: string): boolean {
+  try {
+    ws.send(message);
+    return true;
+  } catch {
+    return false;
   }
 }

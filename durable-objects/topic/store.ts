@@ -6,6 +6,7 @@ import type { BackoffPolicy } from "../../shared/resilience/backoff.ts";
 import type { BusEventValue, RedisTargetValue } from "../../shared/schemas/bus.ts";
 import type { Sql } from "../lib/sql.ts";
 import { dispatchRank, PRIORITIES, type Priority } from "../logic/dispatch-order.ts";
+import { type HealthSnapshot, ReceiverHealth } from "../logic/receiver-health.ts";
 import { DEFAULT_WEBHOOK_BACKOFF } from "../logic/retry-schedule.ts";
 
 /** The topic's schema, by version (see `migrate`). */
@@ -78,7 +79,22 @@ export const TOPIC_SCHEMA = [
   // A Redis target (JSON of the subscription's `redis` object) instead of a webhook URL; its
   // `url` and `secret` are then empty.
   "ALTER TABLE subscriptions ADD COLUMN redis TEXT",
+  // Receiver health per subscription; each delivery's size (the storage ceiling); indexes that let
+  // dispatch read only the deliveries it sends, one subscription at a time (issue 17).
+  `ALTER TABLE subscriptions ADD COLUMN health TEXT;
+   ALTER TABLE deliveries ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+   UPDATE deliveries SET bytes = coalesce((SELECT octet_length(e.data) FROM events e WHERE e.seq = deliveries.seq), 0);
+   DROP INDEX deliveries_due;
+   CREATE INDEX deliveries_order ON deliveries (sub_id, rank, seq);
+   CREATE INDEX deliveries_sub_due ON deliveries (sub_id, due_at);`,
 ] as const;
+
+/**
+ * A subscription's due deliveries in dispatch order (`sub_id`, `now`, `limit`): the walk of its
+ * `(rank, seq)` index stops at `limit` due rows. Exported for the test that counts its reads.
+ */
+export const DUE_DELIVERIES_SQL = `SELECT sub_id, seq, rank, critical, attempts FROM deliveries
+  INDEXED BY deliveries_order WHERE sub_id = ? AND due_at <= ? ORDER BY rank, seq LIMIT ?`;
 
 /** Rows read per page when replaying or scanning events. */
 export const EVENT_PAGE = 500;
@@ -92,6 +108,13 @@ export interface EventRow extends Record<string, SqlStorageValue> {
   critical: number;
   published_at: number;
   data: string;
+}
+
+/** An event without its data, with the data's size in bytes. */
+export interface EventHead extends Record<string, SqlStorageValue> {
+  seq: number;
+  type: string;
+  bytes: number;
 }
 
 /** A stored webhook subscription (without its counters). */
@@ -109,6 +132,8 @@ export interface SubscriptionRow extends Record<string, SqlStorageValue> {
   consecutive_dead: number;
   /** JSON of a Redis target; null for a webhook. */
   redis: string | null;
+  /** The receiver's {@link HealthSnapshot} as JSON; null for a receiver never seen down. */
+  health: string | null;
 }
 
 /** What dispatching reads of a pending delivery. */
@@ -163,6 +188,8 @@ export interface Subscriber {
   consecutiveDead: number;
   /** A Redis target instead of the webhook `url`. */
   redis?: RedisTargetValue;
+  /** Whether its receiver is up, and when to probe it while it is down. */
+  health: ReceiverHealth;
   /** The imported signing key, made once per subscriber on its first attempt. */
   key?: Promise<CryptoKey | undefined>;
 }
@@ -181,6 +208,7 @@ export const toSubscriber = (r: SubscriptionRow): Subscriber => ({
   paused: r.paused === 1,
   consecutiveDead: r.consecutive_dead,
   ...(r.redis ? { redis: JSON.parse(r.redis) as RedisTargetValue } : {}),
+  health: new ReceiverHealth(r.health === null ? null : (JSON.parse(r.health) as HealthSnapshot)),
 });
 
 /** An event row as receivers see it; `topic` is the topic's name. */
@@ -211,10 +239,18 @@ const RANK_OF_PRIORITY = JSON.stringify(
   Object.fromEntries(PRIORITIES.map((p) => [p, dispatchRank(p, false)])),
 );
 
+/** Pending deliveries taken away, and the bytes of event text they held. */
+export interface Removed {
+  n: number;
+  bytes: number;
+}
+
 /** What a redrive did. */
 export interface Redrive {
   /** Dead letters that became pending deliveries. */
   redriven: number;
+  /** The bytes of event text they hold. */
+  bytes: number;
   /** Events put back into the log from their dead letters' copies, having been pruned meanwhile. */
   restored: number;
 }
@@ -264,6 +300,14 @@ export class TopicStore {
     return this.sql.one<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`)?.n ?? 0;
   }
 
+  /** Pending deliveries and the bytes of event text they hold (once, at start-up). */
+  pendingTotals(): Removed {
+    const row = this.sql.one<{ n: number; bytes: number | null }>(
+      "SELECT COUNT(*) AS n, SUM(bytes) AS bytes FROM deliveries",
+    );
+    return { n: row?.n ?? 0, bytes: row?.bytes ?? 0 };
+  }
+
   // Events
 
   insertEvent(row: EventRow): void {
@@ -283,9 +327,26 @@ export class TopicStore {
     return this.sql.one<EventRow>("SELECT * FROM events WHERE seq = ?", seq);
   }
 
-  /** Up to `limit` events from `fromSeq` on, in seq order. */
-  eventsFrom(fromSeq: number, limit: number): EventRow[] {
-    return this.sql.all<EventRow>("SELECT * FROM events WHERE seq >= ? ORDER BY seq LIMIT ?", fromSeq, limit);
+  /**
+   * Up to `limit` events from `fromSeq` on, in seq order, without their data: what a page needs
+   * to choose its events before reading them. `octet_length` reads a value's size from the record
+   * header, not the value.
+   */
+  eventHeads(fromSeq: number, limit: number): EventHead[] {
+    return this.sql.all<EventHead>(
+      "SELECT seq, type, octet_length(data) AS bytes FROM events WHERE seq >= ? ORDER BY seq LIMIT ?",
+      fromSeq,
+      limit,
+    );
+  }
+
+  /** The events with these seqs, in seq order. */
+  eventsIn(seqs: readonly number[]): EventRow[] {
+    if (seqs.length === 0) return [];
+    return this.sql.all<EventRow>(
+      "SELECT * FROM events WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq",
+      JSON.stringify(seqs),
+    );
   }
 
   /**
@@ -296,11 +357,19 @@ export class TopicStore {
     return this.sql.one<{ at: number }>("SELECT published_at AS at FROM events ORDER BY seq LIMIT 1")?.at;
   }
 
-  /** Deletes the events published at or before `before` that nobody still has to receive. */
-  deletePublishedBefore(before: number): number {
+  /**
+   * Deletes up to `limit` of the oldest events published at or before `before` that nobody still
+   * has to receive. Events are stored in publish order, so the scan stops at the first newer one
+   * instead of reading the whole log.
+   */
+  deletePublishedBefore(before: number, limit: number): number {
     return this.sql.count(
-      `DELETE FROM events WHERE seq IN (SELECT seq FROM events e WHERE published_at <= ? AND ${UNPINNED})`,
+      `DELETE FROM events WHERE seq IN (SELECT seq FROM events e
+         WHERE seq < coalesce((SELECT seq FROM events WHERE published_at > ? ORDER BY seq LIMIT 1), 9007199254740991)
+           AND published_at <= ? AND ${UNPINNED} ORDER BY seq LIMIT ?)`,
       before,
+      before,
+      limit,
     );
   }
 
@@ -336,12 +405,20 @@ export class TopicStore {
     );
   }
 
-  /** Deletes a subscription with its deliveries and dead letters; returns how many deliveries went. */
-  deleteSubscription(id: string): number {
-    const deliveries = this.sql.count("DELETE FROM deliveries WHERE sub_id = ?", id);
+  /** Deletes a subscription with its deliveries and dead letters; returns the deliveries that went. */
+  deleteSubscription(id: string): Removed {
+    const deliveries = this.sql.one<{ n: number; bytes: number | null }>(
+      "SELECT COUNT(*) AS n, SUM(bytes) AS bytes FROM deliveries WHERE sub_id = ?",
+      id,
+    );
+    this.sql.run("DELETE FROM deliveries WHERE sub_id = ?", id);
     this.sql.run("DELETE FROM dead_letters WHERE sub_id = ?", id);
     this.sql.run("DELETE FROM subscriptions WHERE id = ?", id);
-    return deliveries;
+    return { n: deliveries?.n ?? 0, bytes: deliveries?.bytes ?? 0 };
+  }
+
+  saveHealth(id: string, health: HealthSnapshot): void {
+    this.sql.run("UPDATE subscriptions SET health = ? WHERE id = ?", JSON.stringify(health), id);
   }
 
   savePaused(id: string, paused: boolean, consecutiveDead: number): void {
@@ -372,29 +449,50 @@ export class TopicStore {
 
   // Deliveries
 
-  insertDelivery(subId: string, seq: number, rank: number, critical: number, dueAt: number): void {
+  insertDelivery(
+    subId: string,
+    seq: number,
+    rank: number,
+    critical: number,
+    dueAt: number,
+    bytes: number,
+  ): void {
     this.sql.run(
-      "INSERT INTO deliveries (sub_id, seq, rank, critical, due_at) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO deliveries (sub_id, seq, rank, critical, due_at, bytes) VALUES (?, ?, ?, ?, ?, ?)",
       subId,
       seq,
       rank,
       critical,
       dueAt,
+      bytes,
     );
   }
 
-  /** Deletes one delivery; returns 1 if it was there, else 0. */
-  deleteDelivery(subId: string, seq: number): number {
-    return this.sql.count("DELETE FROM deliveries WHERE sub_id = ? AND seq = ?", subId, seq);
+  /** Deletes one delivery; returns what went (nothing if it was not there). */
+  deleteDelivery(subId: string, seq: number): Removed {
+    const row = this.sql.one<{ bytes: number }>(
+      "DELETE FROM deliveries WHERE sub_id = ? AND seq = ? RETURNING bytes",
+      subId,
+      seq,
+    );
+    return row ? { n: 1, bytes: row.bytes } : { n: 0, bytes: 0 };
   }
 
-  /** Up to `limit` deliveries due by `now`, in dispatch order. */
-  dueDeliveries(now: number, limit: number): DeliveryRow[] {
-    return this.sql.all<DeliveryRow>(
-      `SELECT sub_id, seq, rank, critical, attempts FROM deliveries WHERE due_at <= ?
-       ORDER BY rank, seq LIMIT ?`,
-      now,
-      limit,
+  /**
+   * Up to `limit` of a subscription's deliveries due by `now`, in dispatch order. The scan walks
+   * the subscription's `(rank, seq)` index and stops at `limit` due rows, so it reads what it
+   * returns plus those waiting for a retry ahead of them, never the whole backlog.
+   */
+  dueDeliveries(subId: string, now: number, limit: number): DeliveryRow[] {
+    return this.sql.all<DeliveryRow>(DUE_DELIVERIES_SQL, subId, now, limit);
+  }
+
+  /** A subscription's first delivery in dispatch order that is not in flight, due or not (a probe). */
+  firstDelivery(subId: string): DeliveryRow | undefined {
+    return this.sql.one<DeliveryRow>(
+      `SELECT sub_id, seq, rank, critical, attempts FROM deliveries INDEXED BY deliveries_order
+       WHERE sub_id = ? AND in_flight = 0 ORDER BY rank, seq LIMIT 1`,
+      subId,
     );
   }
 
@@ -433,8 +531,28 @@ export class TopicStore {
     );
   }
 
-  earliestDeliveryDue(): number | null {
-    return this.sql.one<{ due: number | null }>("SELECT MIN(due_at) AS due FROM deliveries")?.due ?? null;
+  /** When a subscription's next delivery is due (an index seek). */
+  earliestDue(subId: string): number | null {
+    return (
+      this.sql.one<{ due: number | null }>(
+        "SELECT MIN(due_at) AS due FROM deliveries WHERE sub_id = ?",
+        subId,
+      )?.due ?? null
+    );
+  }
+
+  /**
+   * Puts an attempt to a receiver that is down back among the pending deliveries without counting
+   * it: it waits for the receiver's probes, due again as soon as the receiver is up.
+   */
+  hold(subId: string, seq: number, now: number, error: string): void {
+    this.sql.run(
+      "UPDATE deliveries SET due_at = ?, in_flight = 0, last_error = ? WHERE sub_id = ? AND seq = ?",
+      now,
+      error,
+      subId,
+      seq,
+    );
   }
 
   // Dead letters
@@ -470,12 +588,25 @@ export class TopicStore {
     this.sql.run("UPDATE topic_meta SET failed = failed + 1");
   }
 
-  /** A subscription's first `limit` dead letters, oldest first. */
-  deadLetters(subId: string, limit: number): DeadLetterRow[] {
-    return this.sql.all<DeadLetterRow>(
-      "SELECT event, attempts, last_error, dead_at FROM dead_letters WHERE sub_id = ? ORDER BY seq LIMIT ?",
+  /** Seqs and sizes of up to `limit` of a subscription's dead letters after `afterSeq`, oldest first. */
+  deadLetterHeads(subId: string, afterSeq: number, limit: number): { seq: number; bytes: number }[] {
+    return this.sql.all<{ seq: number; bytes: number }>(
+      `SELECT seq, octet_length(event) AS bytes FROM dead_letters WHERE sub_id = ? AND seq > ?
+       ORDER BY seq LIMIT ?`,
       subId,
+      afterSeq,
       limit,
+    );
+  }
+
+  /** A subscription's dead letters with seqs from `first` to `last`, oldest first. */
+  deadLetters(subId: string, first: number, last: number): DeadLetterRow[] {
+    return this.sql.all<DeadLetterRow>(
+      `SELECT event, attempts, last_error, dead_at FROM dead_letters
+       WHERE sub_id = ? AND seq BETWEEN ? AND ? ORDER BY seq`,
+      subId,
+      first,
+      last,
     );
   }
 
@@ -497,22 +628,25 @@ export class TopicStore {
       ...selection,
     );
     // `json ->> label` reads that key of the JSON object: the rank of the event's priority.
-    const redriven = this.sql.count(
-      `INSERT INTO deliveries (sub_id, seq, rank, critical, due_at)
-       SELECT d.sub_id, d.seq, iif(e.critical = 1, ?, ? ->> e.priority), e.critical, ?
+    const added = this.sql.all<{ bytes: number }>(
+      `INSERT INTO deliveries (sub_id, seq, rank, critical, due_at, bytes)
+       SELECT d.sub_id, d.seq, iif(e.critical = 1, ?, ? ->> e.priority), e.critical, ?,
+         octet_length(e.data)
        FROM dead_letters d JOIN events e ON e.seq = d.seq WHERE ${chosen("d")}
-       ON CONFLICT (sub_id, seq) DO NOTHING`,
+       ON CONFLICT (sub_id, seq) DO NOTHING RETURNING bytes`,
       dispatchRank("normal", true),
       RANK_OF_PRIORITY,
       dueAt,
       ...selection,
     );
+    const redriven = added.length;
+    const bytes = added.reduce((sum, r) => sum + r.bytes, 0);
     const removed = this.sql.count(`DELETE FROM dead_letters WHERE ${chosen("dead_letters")}`, ...selection);
     if (removed > 0) {
       this.sql.run("UPDATE subscriptions SET dead_letters = dead_letters - ? WHERE id = ?", removed, subId);
       this.sql.run("UPDATE topic_meta SET failed = failed - ?", removed);
     }
-    return { redriven, restored };
+    return { redriven, bytes, restored };
   }
 
   // Critical events sent to sockets and not yet acknowledged

@@ -62,6 +62,7 @@ export interface BusOperations {
   listSubscriptions(topic: string): Promise<Result<SubscriptionInfo[]>>;
   deleteSubscription(topic: string, id: string): Promise<Result<{ deleted: true }>>;
   resumeSubscription(topic: string, id: string): Promise<Result<SubscriptionInfo>>;
+  pauseSubscription(topic: string, id: string): Promise<Result<SubscriptionInfo>>;
   deadLetters(
     topic: string,
     id: string,
@@ -143,6 +144,12 @@ class HttpOperations implements BusOperations {
     return this.request<SubscriptionInfo>(
       "POST",
       path(topic, `/subscriptions/${encodeURIComponent(id)}/resume`),
+    );
+  }
+  pauseSubscription(topic: string, id: string) {
+    return this.request<SubscriptionInfo>(
+      "POST",
+      path(topic, `/subscriptions/${encodeURIComponent(id)}/pause`),
     );
   }
   deadLetters(topic: string, id: string, options: { limit?: number } = {}) {
@@ -257,6 +264,11 @@ export class BusClient {
 
   resumeSubscription(topic: string, id: string): Promise<SubscriptionInfo> {
     return this.run((o) => o.resumeSubscription(topic, id));
+  }
+
+  /** Pauses a subscription by hand (its pending non-critical deliveries go to its dead letters). */
+  pauseSubscription(topic: string, id: string): Promise<SubscriptionInfo> {
+    return this.run((o) => o.pauseSubscription(topic, id));
   }
 
   deadLetters(topic: string, id: string, limit?: number): Promise<DeadLetterValue[]> {

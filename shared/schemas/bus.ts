@@ -130,6 +130,19 @@ export const SubscriptionCreated = z
   })
   .openapi("SubscriptionCreated");
 
+/** A receiver's health, as the listing and the stats show it (issue 17). */
+const receiverFields = {
+  receiver: z.enum(["up", "down"]).openapi({
+    description:
+      "`down` after 3 failures in a row that say the receiver is unreachable (no connection, DNS, timeout, 502/503/504): its backlog then waits and one pending delivery at a time goes out as a probe, at most 15 s apart; the first success makes it `up` again",
+  }),
+  nextProbeAt: z
+    .number()
+    .int()
+    .optional()
+    .openapi({ description: "While `down`: when the next probe goes out (epoch ms)" }),
+};
+
 export const Subscription = z
   .object({
     id: z.string(),
@@ -146,10 +159,11 @@ export const Subscription = z
     maxAttempts: z.number().int(),
     retry: z.object({ initialDelayMs: z.number().int(), maxDelayMs: z.number().int() }),
     timeoutMs: z.number().int(),
-    paused: z
-      .boolean()
-      .openapi({ description: "Paused after 5 dead letters in a row; resumes on a delivery" }),
+    paused: z.boolean().openapi({
+      description: "Paused by hand or after 5 dead letters in a row; resumes on a delivery or `resume`",
+    }),
     createdAt: z.number().int(),
+    ...receiverFields,
   })
   .openapi("Subscription");
 
@@ -199,7 +213,13 @@ export const EventsQuery = z.object({
 });
 
 export const EventsPage = z
-  .object({ events: z.array(BusEvent), nextSeq: z.number().int() })
+  .object({
+    events: z.array(BusEvent),
+    nextSeq: z.number().int().openapi({
+      description:
+        "Where to read from next. A page stops at `limit` events or at 8 MiB of event text, whichever comes first (with at least one event)",
+    }),
+  })
   .openapi("EventsPage");
 
 export const SubscribeQuery = z.object({
@@ -224,10 +244,14 @@ export const TopicStats = z
         pending: z.number().int(),
         lastSeqDelivered: z.number().int(),
         deadLetters: z.number().int(),
+        ...receiverFields,
       }),
     ),
   })
   .openapi("TopicStats");
+
+/** The ceiling on a topic's undelivered event text, and its default: 1 GiB. */
+export const MAX_UNDELIVERED_BYTES = 1024 ** 3;
 
 const configFields = {
   maxUndelivered: int(1, 1_000_000).openapi({
@@ -236,6 +260,10 @@ const configFields = {
   retentionMs: int(60_000, 7 * 86_400_000).openapi({ description: "How long events stay for replay (24 h)" }),
   maxRetained: int(1, 1_000_000).openapi({ description: "Most events kept for replay (100000)" }),
   maxInFlight: int(1, 64).openapi({ description: "Most webhook requests in flight for the topic (8)" }),
+  maxUndeliveredBytes: int(1, MAX_UNDELIVERED_BYTES).openapi({
+    description:
+      "Hard ceiling on the event text (bytes of `data`, once per pending delivery) waiting for delivery; a publish that would pass it gets 429 `backpressure` with `details.reason` `storage`, critical events included (1 GiB)",
+  }),
 };
 
 /** A topic's settings, all with defaults. */
@@ -250,13 +278,31 @@ export const DEFAULT_TOPIC_CONFIG: TopicConfigValue = {
   retentionMs: 86_400_000,
   maxRetained: 100_000,
   maxInFlight: 8,
+  maxUndeliveredBytes: MAX_UNDELIVERED_BYTES,
 };
 
 export const DeadLetter = z
   .object({ event: BusEvent, attempts: z.number().int(), lastError: z.string(), deadAt: z.number().int() })
   .openapi("DeadLetter");
 
-export const DeadLetterList = z.object({ deadLetters: z.array(DeadLetter) }).openapi("DeadLetterList");
+export const DeadLetterList = z
+  .object({
+    deadLetters: z.array(DeadLetter),
+    cursor: z.string().nullable().openapi({
+      description:
+        "Pass it back as `cursor` for the next page; null at the end. A page stops at `limit` or at 8 MiB of event text, whichever comes first (with at least one dead letter)",
+    }),
+  })
+  .openapi("DeadLetterList");
+
+export const DeadLettersQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z
+    .string()
+    .regex(/^\d{1,16}$/, "not a cursor from this API")
+    .optional()
+    .openapi({ description: "The `cursor` of the previous page" }),
+});
 
 /** Most dead letters one redrive names. */
 export const MAX_REDRIVE_SEQS = 1000;
@@ -307,3 +353,5 @@ export type TopicStatsValue = z.infer<typeof TopicStats>;
 export type TopicConfigValue = z.infer<typeof TopicConfig>;
 export type TopicConfigPatchValue = z.infer<typeof TopicConfigPatch>;
 export type DeadLetterValue = z.infer<typeof DeadLetter>;
+export type DeadLetterPage = z.infer<typeof DeadLetterList>;
+export type DeadLettersQueryInput = z.infer<typeof DeadLettersQuery>;

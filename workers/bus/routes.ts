@@ -4,9 +4,10 @@ import type { Env } from "../../shared/env.ts";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
 import {
   DeadLetterList,
+  type DeadLetterPage,
   DeadLetterRedriveRequest,
+  DeadLettersQuery,
   DeadLettersRedriven,
-  type DeadLetterValue,
   Deleted,
   EventsPage,
   EventsQuery,
@@ -133,9 +134,24 @@ const resumeSubscription = operation(
     tags,
     summary: "Resume a paused subscription",
     description:
-      "A subscription is paused after 5 dead letters in a row; a successful delivery also resumes it.",
+      "Ends a pause, by hand or automatic (after 5 dead letters in a row); a successful delivery also resumes it. Also takes a receiver that is `down` as up again, so its backlog goes out at once.",
     request: { params: subscriptionParams },
     responses: { 200: jsonResponse(Subscription, "Resumed"), ...notFound, ...commonErrors },
+  },
+);
+
+const pauseSubscription = operation(
+  { capability: "topics", action: "admin" },
+  {
+    operationId: "pauseSubscription",
+    method: "post",
+    path: "/{topic}/subscriptions/{id}/pause",
+    tags,
+    summary: "Pause a subscription by hand",
+    description:
+      "The same effect as the automatic pause: pending non-critical deliveries go to the dead letters (redrive them later), new non-critical events too; critical events keep being retried. `resume` ends it.",
+    request: { params: subscriptionParams },
+    responses: { 200: jsonResponse(Subscription, "Paused"), ...notFound, ...commonErrors },
   },
 );
 
@@ -147,10 +163,8 @@ const deadLetters = operation(
     path: "/{topic}/subscriptions/{id}/dead-letters",
     tags,
     summary: "Events a subscription gave up on, oldest first",
-    request: {
-      params: subscriptionParams,
-      query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
-    },
+    description: "A page stops at `limit` or at 8 MiB of event text; `cursor` continues it.",
+    request: { params: subscriptionParams, query: DeadLettersQuery },
     responses: { 200: jsonResponse(DeadLetterList, "Dead letters"), ...notFound, ...commonErrors },
   },
 );
@@ -201,6 +215,8 @@ const events = operation(
     path: "/{topic}/events",
     tags,
     summary: "Read retained events from a seq on (pull consumers)",
+    description:
+      "A page stops at `limit` events or at 8 MiB of event text (with at least one event); read on from `nextSeq`.",
     request: { params, query: EventsQuery },
     responses: { 200: jsonResponse(EventsPage, "Events and the seq to read from next"), ...commonErrors },
   },
@@ -270,10 +286,14 @@ export const busRoutes = createRouter()
     const { topic, id } = c.req.valid("param");
     return c.json(unwrap(await topicObject(c.env, topic).resumeSubscription(id)), 200);
   })
+  .openapi(pauseSubscription, async (c) => {
+    const { topic, id } = c.req.valid("param");
+    return c.json(unwrap(await topicObject(c.env, topic).pauseSubscription(id)), 200);
+  })
   .openapi(deadLetters, async (c) => {
     const { topic, id } = c.req.valid("param");
-    const list = await topicObject(c.env, topic).deadLetters(id, c.req.valid("query").limit);
-    return c.json(unwrap<{ deadLetters: DeadLetterValue[] }>(list), 200);
+    const list = await topicObject(c.env, topic).deadLetters(id, c.req.valid("query"));
+    return c.json(unwrap<DeadLetterPage>(list), 200);
   })
   .openapi(redriveDeadLetters, async (c) => {
     const { topic, id } = c.req.valid("param");

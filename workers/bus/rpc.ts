@@ -1,12 +1,12 @@
 /** The event bus operations over RPC, validated with the HTTP schemas. */
 
 import { RpcTarget } from "cloudflare:workers";
-import { z } from "@hono/zod-openapi";
 import type { Env } from "../../shared/env.ts";
 import { ok, type Result } from "../../shared/errors.ts";
 import {
+  type DeadLetterPage,
   DeadLetterRedriveRequest,
-  type DeadLetterValue,
+  DeadLettersQuery,
   type EventsPageValue,
   EventsQuery,
   PublishRequest,
@@ -21,8 +21,6 @@ import { type NoteIfOk, notesFor } from "../catalog/note.ts";
 import type { Background } from "../http/access.ts";
 import { parseInput } from "../http/validation.ts";
 import { validName } from "../rpc-validation.ts";
-
-const Limit = z.object({ limit: z.number().int().min(1).max(1000).default(100) });
 
 /**
  * `(await env.SWITCHYARD.topics()).publish("orders", { type: "order.created", data })` from a
@@ -72,15 +70,16 @@ export class BusRpc extends RpcTarget {
     return validName(topic) ?? this.#object(topic).resumeSubscription(String(id));
   }
 
-  /** As `GET /v1/topics/{topic}/subscriptions/{id}/dead-letters`. */
-  async deadLetters(
-    topic: string,
-    id: string,
-    options: unknown = {},
-  ): Promise<Result<{ deadLetters: DeadLetterValue[] }>> {
-    const parsed = parseInput(Limit, options, "query");
+  /** As `POST /v1/topics/{topic}/subscriptions/{id}/pause`. */
+  async pauseSubscription(topic: string, id: string): Promise<Result<SubscriptionInfo>> {
+    return validName(topic) ?? this.#object(topic).pauseSubscription(String(id));
+  }
+
+  /** As `GET /v1/topics/{topic}/subscriptions/{id}/dead-letters` (`{limit, cursor}`). */
+  async deadLetters(topic: string, id: string, options: unknown = {}): Promise<Result<DeadLetterPage>> {
+    const parsed = parseInput(DeadLettersQuery, options, "query");
     if (!parsed.ok) return parsed;
-    return validName(topic) ?? this.#object(topic).deadLetters(String(id), parsed.value.limit);
+    return validName(topic) ?? this.#object(topic).deadLetters(String(id), parsed.value);
   }
 
   /** As `POST /v1/topics/{topic}/subscriptions/{id}/dead-letters/redrive`. */

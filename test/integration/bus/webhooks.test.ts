@@ -36,15 +36,15 @@ const stats = async (topic: string) => (await worker.current.call("GET", `/v1/to
 
 /**
  * A receiver that is down (started once for a port, then stopped) and a subscription of a new
- * topic to it that gives up on a normal event after 2 quick attempts.
+ * topic to it, with quick retries.
  */
-async function subscriptionToDownReceiver() {
+async function subscriptionToDownReceiver(maxAttempts: number) {
   const hook = await receiver();
   await hook.stop();
   const topic = topicName();
   const sub = await subscribe(topic, {
     url: hook.url,
-    maxAttempts: 2,
+    maxAttempts,
     retry: { initialDelayMs: 100, maxDelayMs: 300 },
   });
   return { hook, topic, sub };
@@ -87,29 +87,44 @@ describe("webhooks to a real receiver", () => {
     await until(async () => ((await stats(topic)).delivered === 1 ? true : undefined));
   });
 
-  it("dead-letter normal events past maxAttempts while the receiver is down, and deliver critical ones once it is back", async () => {
-    const { hook, topic, sub } = await subscriptionToDownReceiver();
-    await publish(topic, { type: "report.ready" });
+  it("hold every event while the receiver is down, spending no attempts, and deliver them all once it is back", async () => {
+    const { hook, topic, sub } = await subscriptionToDownReceiver(2);
+    await publish(topic, {
+      events: Array.from({ length: 5 }, (_, i) => ({ type: "report.ready", data: i })),
+    });
     await publish(topic, { type: "payment.failed", critical: true });
-    await oneDeadLetter(topic);
-    const dead = await worker.current.call("GET", `/v1/topics/${topic}/subscriptions/${sub.id}/dead-letters`);
-    expect(dead.body.deadLetters).toEqual([
-      expect.objectContaining({
-        attempts: 2,
-        event: expect.objectContaining({ type: "report.ready", seq: 1 }),
-      }),
-    ]);
-    // Still retried past maxAttempts while down.
-    expect((await stats(topic)).subscriptions[0].pending).toBe(1);
+    const listed = async () =>
+      (await worker.current.call("GET", `/v1/topics/${topic}/subscriptions`)).body.subscriptions[0];
+    await until(async () => ((await listed()).receiver === "down" ? true : undefined), 15_000, "down");
+    // Past maxAttempts' worth of time and probes, nothing is dead-lettered.
+    await until(
+      async () => ((await listed()).nextProbeAt - Date.now() > 3_000 ? true : undefined),
+      20_000,
+      "probes",
+    );
+    expect((await stats(topic)).subscriptions[0]).toMatchObject({
+      pending: 6,
+      deadLetters: 0,
+      receiver: "down",
+    });
+    const back = Date.now();
     await hook.start();
-    const arrival = await until(async () => hook.delivered[0], 15_000, "the critical event");
-    expect(arrival.event).toMatchObject({ type: "payment.failed", critical: true, seq: 2 });
-    expect(hook.delivered.map((a) => a.event.type)).not.toContain("report.ready");
+    await until(async () => (hook.delivered.length >= 6 ? true : undefined), 20_000, "the backlog");
+    const first = (hook.delivered[0] as { at: number }).at;
+    console.log(
+      `receiver back → first delivery ${first - back} ms, backlog of 6 done ${Date.now() - back} ms`,
+    );
+    expect(first - back).toBeLessThanOrEqual(15_500);
+    expect(new Set(hook.delivered.map((a) => a.event.seq))).toEqual(new Set([1, 2, 3, 4, 5, 6]));
     await until(async () => ((await stats(topic)).pending === 0 ? true : undefined));
+    expect((await listed()).receiver).toBe("up");
+    const dead = await worker.current.call("GET", `/v1/topics/${topic}/subscriptions/${sub.id}/dead-letters`);
+    expect(dead.body.deadLetters).toEqual([]);
   });
 
   it("deliver a dead letter, signed, when it is redriven after the receiver came back", async () => {
-    const { hook, topic, sub } = await subscriptionToDownReceiver();
+    // maxAttempts 1: the first refusal, before the receiver counts as down, dead-letters it.
+    const { hook, topic, sub } = await subscriptionToDownReceiver(1);
     const [seq] = await publish(topic, { type: "invoice.overdue", data: { id: 7 } });
     await oneDeadLetter(topic);
     await hook.start();
@@ -145,7 +160,11 @@ describe("webhooks to a real receiver", () => {
     await worker.restart();
     expect((await stats(topic)).published).toBe(20);
     await hook.start();
-    await until(async () => (new Set(hook.delivered.map((a) => a.event.seq)).size === 20 ? true : undefined));
+    // The receiver went down before the restart: the backlog follows its next probe (at most 15 s).
+    await until(
+      async () => (new Set(hook.delivered.map((a) => a.event.seq)).size === 20 ? true : undefined),
+      30_000,
+    );
     expect([...new Set(hook.delivered.map((a) => a.event.seq))].sort((a, b) => a - b)).toEqual(seqs);
     const page = await worker.current.call("GET", `/v1/topics/${topic}/events?limit=100`);
     expect(page.body.events.map((e: { data: number }) => e.data)).toEqual(

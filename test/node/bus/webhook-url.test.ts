@@ -48,13 +48,38 @@ describe("webhook URL rules", () => {
     "https://192.0.2.10/",
     "https://198.51.100.7/",
     "https://203.0.113.99/",
+    // API 1.2: names only a local resolver knows, and more IPv6 ranges.
+    "https://vm/",
+    "https://vm:28443/hook",
+    "https://x.localhost/",
+    "https://printer.local/",
+    "https://db.internal/",
+    "https://nas.home.arpa/",
+    "https://router.lan/",
+    "https://[::ffff:0:127.0.0.1]/",
+    "https://[::ffff:8.8.8.8]/",
+    "https://[64:ff9b:1::7f00:1]/",
+    "https://[64:ff9b:1:abcd::8.8.8.8]/",
+    "https://[fec0::1]/",
+    "https://[feff::1]/",
   ])("refuses %s", (url) => {
     expect(webhookUrlProblem(url, strict)).toBeDefined();
   });
 
+  it.each([
+    "http://localhost:9000/hook",
+    "http://x.localhost/",
+    "http://vm:28443/hook",
+    "http://[::ffff:0:127.0.0.1]/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://[64:ff9b:1::7f00:1]/",
+    "http://[fec0::1]/",
+  ])("refuses %s even with ALLOW_INSECURE_WEBHOOKS (only literal loopback addresses pass)", (url) => {
+    expect(webhookUrlProblem(url, dev)).toBeDefined();
+  });
+
   it("with ALLOW_INSECURE_WEBHOOKS allows loopback over http, nothing else new", () => {
     expect(webhookUrlProblem("http://127.0.0.1:9000/hook", dev)).toBeUndefined();
-    expect(webhookUrlProblem("http://localhost:9000/hook", dev)).toBeUndefined();
     expect(webhookUrlProblem("http://[::1]:9000/hook", dev)).toBeUndefined();
     expect(webhookUrlProblem("http://example.com/hook", dev)).toBeDefined();
     expect(webhookUrlProblem("http://10.0.0.1/hook", dev)).toBeDefined();

@@ -55,7 +55,7 @@ describe("the typed client over the service binding", () => {
 
   it("redrives dead letters over the binding and over HTTP, with the contract's errors", async () => {
     let up = false;
-    receiver(() => (up ? 200 : 503));
+    receiver(() => (up ? 200 : 500));
     const topic = unique("client");
     const overBinding = bus();
     const overHttp = BusClient.http({

@@ -66,7 +66,7 @@ describe("webhook dispatch", () => {
 
   it("retries on the alarm with nobody calling, dead-letters after maxAttempts, pauses, keeps critical events", async () => {
     let up = false;
-    const received = receiver(() => (up ? 200 : 503));
+    const received = receiver(() => (up ? 200 : 500));
     const topic = unique("retry");
     const sub = await subscribeWebhook(topic, {
       maxAttempts: 2,
@@ -86,7 +86,7 @@ describe("webhook dispatch", () => {
     expect(dead.body.deadLetters).toHaveLength(5);
     expect(dead.body.deadLetters[0]).toMatchObject({
       attempts: 2,
-      lastError: "HTTP 503",
+      lastError: "HTTP 500",
       event: { type: "drop" },
     });
 

@@ -23,7 +23,7 @@ function gatedReceiver() {
     release = () => resolve(200);
   });
   let phase: "down" | "held" = "down";
-  const received = receiver(() => (phase === "down" ? 503 : released));
+  const received = receiver(() => (phase === "down" ? 500 : released));
   return {
     received,
     open: () => {
@@ -187,7 +187,7 @@ describe("redriving dead letters", () => {
 
   it("leaves a paused subscription paused: one attempt each, and a success resumes it", async () => {
     let up = false;
-    const received = receiver(() => (up ? 200 : 503));
+    const received = receiver(() => (up ? 200 : 500));
     const topic = unique("paused");
     const { sub } = await deadLettered(
       topic,

@@ -189,7 +189,7 @@ describe("stats and config", () => {
       failed: 0,
       rejected: 0,
       pending: 2,
-      subscriptions: [{ id: sub.id, pending: 2, lastSeqDelivered: 0, deadLetters: 0 }],
+      subscriptions: [{ id: sub.id, pending: 2, lastSeqDelivered: 0, deadLetters: 0, receiver: "up" }],
     });
   });
 
@@ -201,6 +201,7 @@ describe("stats and config", () => {
       retentionMs: 86_400_000,
       maxRetained: 100_000,
       maxInFlight: 8,
+      maxUndeliveredBytes: 1024 ** 3,
     });
     const put = await call("PUT", `${base(topic)}/config`, { maxUndelivered: 5 });
     expect(put.status).toBe(200);
