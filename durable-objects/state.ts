@@ -148,7 +148,7 @@ export class StateObject extends DurableObject<Env> {
   async get(key: string): Promise<Result<StateEntry>> {
     await this.ready;
     const now = Date.now();
-    return this.run(now, () => {
+    return this.run(() => {
       const entry = this.read(key, now);
       return entry ? ok(toEntry(key, entry)) : notFound(key);
     });
@@ -158,7 +158,7 @@ export class StateObject extends DurableObject<Env> {
   async put(key: string, input: PutInput, pre: PreconditionInput = {}): Promise<Result<PutResult>> {
     await this.ready;
     const now = Date.now();
-    return this.run(now, () => {
+    return this.run(() => {
       const write = planPut(key, input, pre, this.readForWrite(key, now), this.version, now);
       if (!write.ok) return write;
       this.apply(write.value);
@@ -170,7 +170,7 @@ export class StateObject extends DurableObject<Env> {
   async delete(key: string, pre: PreconditionInput = {}): Promise<Result<Deleted>> {
     await this.ready;
     const now = Date.now();
-    return this.run(now, () => {
+    return this.run(() => {
       const write = planDelete(key, pre, this.readForWrite(key, now), this.version);
       if (!write.ok) return write;
       this.apply(write.value);
@@ -182,7 +182,7 @@ export class StateObject extends DurableObject<Env> {
   async increment(key: string, input: IncrementInput): Promise<Result<IncrementResult>> {
     await this.ready;
     const now = Date.now();
-    return this.run(now, () => {
+    return this.run(() => {
       const planned = planIncrement(key, input, this.readForWrite(key, now), this.version, now);
       if (!planned.ok) return planned;
       this.apply(planned.value.write);
@@ -194,7 +194,7 @@ export class StateObject extends DurableObject<Env> {
   async list(input: ListInput): Promise<Result<ListPage>> {
     await this.ready;
     const now = Date.now();
-    return this.run(now, () => {
+    return this.run(() => {
       const after = input.cursor === undefined ? "" : (decodeCursor(input.cursor) ?? "");
       // Keys with a prefix are one contiguous run in key order, starting at the prefix itself.
       // Expired keys the alarm has not reached yet are skipped, as a read skips them.
@@ -220,7 +220,7 @@ export class StateObject extends DurableObject<Env> {
   async txn(input: TxnInput): Promise<Result<TxnResult>> {
     await this.ready;
     const now = Date.now();
-    return this.run(now, () => {
+    return this.run(() => {
       const plan = planTxn(input, (key) => this.readForWrite(key, now), this.version, now);
       if (!plan.ok) return plan;
       for (const write of plan.value.writes) this.apply(write);
@@ -305,7 +305,7 @@ export class StateObject extends DurableObject<Env> {
     const now = Math.max(Date.now(), this.alarmAt ?? 0);
     this.alarmAt = null;
     this.dirty = true;
-    this.run(now, () => ok(this.expireDue(now)));
+    this.run(() => ok(this.expireDue(now)));
   }
 
   private load(): void {
@@ -329,7 +329,7 @@ export class StateObject extends DurableObject<Env> {
    * here (a mass expiry would stall every request): reads skip expired keys and the alarm removes
    * them in steps.
    */
-  private run<T>(now: number, op: () => Result<T>): Result<T> {
+  private run<T>(op: () => Result<T>): Result<T> {
     this.outbox = [];
     this.alarmDue = this.alarmAt;
     let result: Result<T>;
