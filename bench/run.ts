@@ -17,6 +17,7 @@ const SUITES: Record<string, () => Promise<{ default: BenchSuite }>> = {
   bus: () => import("./bus.ts"),
   resilience: () => import("./resilience.ts"),
   db: () => import("./db.ts"),
+  hostile: () => import("./hostile.ts"),
 };
 
 const TOKEN = "bench-token";

@@ -3,8 +3,8 @@
  * bodies are refused at 1 MiB while the runtime's resident memory stays flat (read from /proc).
  */
 import { describe, expect, it } from "vitest";
+import { peakResidentDuring, runtimePids, streamBody } from "../../../bench/lib/runtime-memory.ts";
 import { TOKEN, workerForFile } from "../bus/worker.ts";
-import { peakResidentDuring, runtimePids, streamBody } from "./rss.ts";
 
 const MiB = 1024 * 1024;
 /** The benchmark's bound on growth while bodies stream in (issue 22). */

@@ -80,10 +80,10 @@ export async function peakResidentDuring<T>(
 
 /**
  * Streams `total` bytes of a JSON string value to `url` with chunked transfer encoding (no
- * Content-Length) and returns the answer's status; the body is made as it is sent, so the client
- * itself holds one chunk.
+ * Content-Length) and returns the answer's status, or `"reset"` when the server closed the
+ * connection mid-body; the body is made as it is sent, so the client itself holds one chunk.
  */
-export async function streamBody(url: string, token: string, total: number): Promise<number> {
+export async function streamBody(url: string, token: string, total: number): Promise<number | "reset"> {
   const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
   let sent = 0;
   const body = new ReadableStream<Uint8Array>({
@@ -98,12 +98,26 @@ export async function streamBody(url: string, token: string, total: number): Pro
       sent += chunk.byteLength;
     },
   });
-  const res = await fetch(url, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body,
-    duplex: "half",
-  } as RequestInit & { duplex: "half" });
-  await res.arrayBuffer();
-  return res.status;
+  try {
+    const res = await fetch(url, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body,
+      duplex: "half",
+    } as RequestInit & { duplex: "half" });
+    await res.arrayBuffer();
+    return res.status;
+  } catch (err) {
+    // A server that refuses a body may close the connection while the client is still sending it.
+    if (sent > 1024 * 1024 && /ECONNRESET|EPIPE|UND_ERR_SOCKET/.test(errorCodes(err))) return "reset";
+    throw err;
+  }
+}
+
+function errorCodes(err: unknown): string {
+  const codes: string[] = [];
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (typeof e.code === "string") codes.push(e.code);
+  }
+  return codes.join(" ");
 }
