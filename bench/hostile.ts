@@ -4,7 +4,7 @@
  * keys expire at once (goal: p99 under 100 ms).
  */
 import { quantile } from "./lib/load.ts";
-import { peakResidentDuring, runtimePids, streamBody } from "./lib/runtime-memory.ts";
+import { peakResidentDuring, streamBody } from "./lib/runtime-memory.ts";
 import type { BenchContext, BenchRow, BenchSuite } from "./lib/types.ts";
 
 const MiB = 1024 * 1024;
@@ -39,9 +39,8 @@ async function readLatencies(ctx: BenchContext, ns: string, ms: number): Promise
 async function memoryRow(ctx: BenchContext): Promise<BenchRow> {
   const clients = 4;
   const size = (ctx.quick ? 16 : 64) * MiB;
-  const pids = runtimePids();
   const start = performance.now();
-  const run = await peakResidentDuring(pids, () =>
+  const run = await peakResidentDuring(() =>
     Promise.all(
       Array.from({ length: clients }, (_, i) =>
         streamBody(`${ctx.baseUrl}/v1/state/bench-bodies/k${i}`, ctx.token, size),

@@ -58,20 +58,24 @@ export function residentBytes(pids: readonly number[]): number {
   return total;
 }
 
-/** Samples the runtime's resident memory every `everyMs` while `work` runs; returns the peak. */
+/**
+ * Samples the runtime's resident memory every `everyMs` while `work` runs; returns the peak. The
+ * processes are looked up again at every sample: the dev server may start another workerd while
+ * a request is under way (seen here), and that one holds what the request costs.
+ */
 export async function peakResidentDuring<T>(
-  pids: readonly number[],
   work: () => Promise<T>,
   everyMs = 20,
 ): Promise<{ value: T; peak: number; before: number }> {
-  const before = residentBytes(pids);
+  const sample = () => residentBytes(runtimePids());
+  const before = sample();
   let peak = before;
   const timer = setInterval(() => {
-    peak = Math.max(peak, residentBytes(pids));
+    peak = Math.max(peak, sample());
   }, everyMs);
   try {
     const value = await work();
-    peak = Math.max(peak, residentBytes(pids));
+    peak = Math.max(peak, sample());
     return { value, peak, before };
   } finally {
     clearInterval(timer);
