@@ -19,6 +19,7 @@ const SUITES: Record<string, () => Promise<{ default: BenchSuite }>> = {
   resilience: () => import("./resilience.ts"),
   db: () => import("./db.ts"),
   redis: () => import("./redis.ts"),
+  hostile: () => import("./hostile.ts"),
 };
 
 const TOKEN = "bench-token";

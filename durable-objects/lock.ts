@@ -30,6 +30,8 @@ interface PendingWaiter {
   name: string;
   resolve: (result: Result<LockGrant>) => void;
   timer: ReturnType<typeof setTimeout>;
+  /** The caller's name for this wait, so that it can leave the queue when its client has gone. */
+  ticket?: string;
 }
 
 const toGrant = (name: string, h: Holder): LockGrant => ({
@@ -47,6 +49,8 @@ export class LockObject extends DurableObject<Env> {
   private alarmAt: number | null = null;
   private nextWaiterId = 1;
   private readonly pending = new Map<number, PendingWaiter>();
+  /** Waiter ids by the caller's ticket (see {@link abandon}). */
+  private readonly tickets = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -57,8 +61,11 @@ export class LockObject extends DurableObject<Env> {
     });
   }
 
-  /** Grants, renews for the current holder, or queues the caller for up to `waitMs`. */
-  async acquire(name: string, input: AcquireInput): Promise<Result<LockGrant>> {
+  /**
+   * Grants, renews for the current holder, or queues the caller for up to `waitMs`. A caller that
+   * may go away while it waits passes a `ticket` and calls {@link abandon} with it when it does.
+   */
+  async acquire(name: string, input: AcquireInput, ticket?: string): Promise<Result<LockGrant>> {
     await this.ready;
     const now = Date.now();
     this.settle(now);
@@ -75,8 +82,25 @@ export class LockObject extends DurableObject<Env> {
         });
       case "held":
         if (input.waitMs === 0) return this.held(name, decision.retryAfterMs);
-        return this.wait(name, input);
+        return this.wait(name, input, ticket);
     }
+  }
+
+  /**
+   * Takes the waiter with `ticket` out of the queue at once: its client has gone, and a permit
+   * handed to it would be held by nobody until its TTL ran out. (The runtime does not cancel a
+   * Durable Object call when its caller's request is cancelled, so the Worker says so itself.)
+   * Returns whether it was still waiting.
+   */
+  async abandon(ticket: string): Promise<boolean> {
+    await this.ready;
+    const id = this.tickets.get(ticket);
+    if (id === undefined) return false;
+    const pending = this.pending.get(id);
+    this.forgetWaiter(id);
+    const left = this.semaphore.dequeue(id);
+    if (pending) pending.resolve(this.held(pending.name, this.semaphore.retryAfterMs(Date.now())));
+    return left;
   }
 
   /** Ends a live grant and hands its permit to the next waiter. */
@@ -144,7 +168,10 @@ export class LockObject extends DurableObject<Env> {
     this.alarmAt = meta?.alarm_at ?? null;
   }
 
-  /** Drops expired grants and serves waiters from the freed permits. */
+  /**
+   * Drops expired grants and serves waiters from the freed permits. Housekeeping's step is bounded
+   * by construction here: a lock has at most `permits` (≤ 1,000) grants to expire.
+   */
   private settle(now: number): void {
     for (const gone of this.semaphore.expire(now)) {
       this.sql.run("DELETE FROM lock_holders WHERE owner = ?", gone.owner);
@@ -153,23 +180,32 @@ export class LockObject extends DurableObject<Env> {
       this.saveHolder(holder);
       const pending = this.pending.get(waiter.id);
       if (!pending) continue;
-      this.pending.delete(waiter.id);
-      clearTimeout(pending.timer);
+      this.forgetWaiter(waiter.id);
       pending.resolve(ok(toGrant(pending.name, holder)));
     }
   }
 
-  private wait(name: string, input: AcquireInput): Promise<Result<LockGrant>> {
+  private wait(name: string, input: AcquireInput, ticket?: string): Promise<Result<LockGrant>> {
     const id = this.nextWaiterId++;
     this.semaphore.enqueue({ id, owner: input.owner, ttlMs: input.ttlMs });
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.pending.delete(id);
+        this.forgetWaiter(id);
         // A waiter that gives up leaves the queue.
         if (this.semaphore.dequeue(id)) resolve(this.held(name, this.semaphore.retryAfterMs(Date.now())));
       }, input.waitMs);
-      this.pending.set(id, { name, resolve, timer });
+      this.pending.set(id, { name, resolve, timer, ticket });
+      if (ticket !== undefined) this.tickets.set(ticket, id);
     });
+  }
+
+  /** Drops a waiter's timer and ticket (it was served, gave up or left). */
+  private forgetWaiter(id: number): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    if (pending.ticket !== undefined) this.tickets.delete(pending.ticket);
+    this.pending.delete(id);
   }
 
   private held(name: string, retryAfterMs: number): Result<LockGrant> {

@@ -27,6 +27,7 @@ import {
 import { pointAlarm } from "./lib/alarm.ts";
 import { migrate, Sql, startUp } from "./lib/sql.ts";
 import { entriesToDrop, LOG_BOUNDS, resumePlan } from "./logic/change-log.ts";
+import { POLICY_VIOLATION, strike } from "./logic/socket-strikes.ts";
 import {
   type PlannedWrite,
   planDelete,
@@ -67,9 +68,31 @@ const SCHEMA = [
 /** Rows of the change log read per trimming step. */
 const TRIM_BATCH = 64;
 
+/**
+ * Keys expired per alarm ring; the alarm is re-armed at once for the rest, and a request waits
+ * behind one step at most. API.md 1.2 allows 1,000; 100 because a read also waits for the step's
+ * writes to be stored (the output gate), about 0.7 ms a key on local disk: 1,000 a step made reads
+ * during a mass expiry take ~1 s there, 100 keeps them near one small flush, at the same keys/s.
+ */
+export const EXPIRY_STEP = 100;
+
+/** Change-log rows dropped per operation (API.md 1.2's step); the alarm goes on with the rest. */
+const TRIM_STEP = 1000;
+
+/** Payload text one replay step sends, and what a socket may hold unsent before the next step. */
+export const REPLAY_STEP_CHARS = 8 * 1024 * 1024;
+
+/** Change-log rows a replay step reads at a time. */
+const REPLAY_ROWS = 500;
+
+/** How long a replay waits for a socket that still holds a full step unsent. */
+const REPLAY_PAUSE_MS = 10;
+
 /** What a socket keeps across hibernation. */
 interface SocketAttachment {
   prefix: string;
+  /** Bad messages it has sent (see `logic/socket-strikes.ts`). */
+  bad?: number;
 }
 
 /** A change ready to send: its key (for prefix filters) and the message text. */
@@ -93,6 +116,12 @@ function toEntry(key: string, e: StoredEntry): StateEntry {
   return entry;
 }
 
+/** The answer to a message from a subscriber (the shape of the queue consumer's bad-message answer). */
+const ONE_WAY = JSON.stringify({
+  type: "error",
+  error: { code: "invalid_request", message: "state subscriptions are one-way: send nothing" },
+});
+
 const notFound = <T>(key: string): Result<T> => fail("not_found", `no key ${JSON.stringify(key)}`);
 
 export class StateObject extends DurableObject<Env> {
@@ -112,6 +141,8 @@ export class StateObject extends DurableObject<Env> {
   private readonly prefixes = new WeakMap<WebSocket, string>();
   /** The namespace's mirror into Redis, if one is configured. */
   private readonly mirror: StateMirror;
+  /** Sockets still being sent their replay, with the last version sent; live changes skip them. */
+  private readonly replaying = new Map<WebSocket, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -131,8 +162,9 @@ export class StateObject extends DurableObject<Env> {
   /** The live entry of `key`, or `not_found`. */
   async get(key: string): Promise<Result<StateEntry>> {
     await this.ready;
-    return this.run(Date.now(), () => {
-      const entry = this.read(key);
+    const now = Date.now();
+    return this.run(() => {
+      const entry = this.read(key, now);
       return entry ? ok(toEntry(key, entry)) : notFound(key);
     });
   }
@@ -141,8 +173,8 @@ export class StateObject extends DurableObject<Env> {
   async put(key: string, input: PutInput, pre: PreconditionInput = {}): Promise<Result<PutResult>> {
     await this.ready;
     const now = Date.now();
-    return this.run(now, () => {
-      const write = planPut(key, input, pre, this.read(key), this.version, now);
+    return this.run(() => {
+      const write = planPut(key, input, pre, this.readForWrite(key, now), this.version, now);
       if (!write.ok) return write;
       this.apply(write.value);
       return ok({ key, version: write.value.version });
@@ -152,8 +184,9 @@ export class StateObject extends DurableObject<Env> {
   /** Deletes `key`: `not_found` when absent, `version_mismatch` when the precondition fails. */
   async delete(key: string, pre: PreconditionInput = {}): Promise<Result<Deleted>> {
     await this.ready;
-    return this.run(Date.now(), () => {
-      const write = planDelete(key, pre, this.read(key), this.version);
+    const now = Date.now();
+    return this.run(() => {
+      const write = planDelete(key, pre, this.readForWrite(key, now), this.version);
       if (!write.ok) return write;
       this.apply(write.value);
       return ok({ deleted: true as const });
@@ -164,8 +197,8 @@ export class StateObject extends DurableObject<Env> {
   async increment(key: string, input: IncrementInput): Promise<Result<IncrementResult>> {
     await this.ready;
     const now = Date.now();
-    return this.run(now, () => {
-      const planned = planIncrement(key, input, this.read(key), this.version, now);
+    return this.run(() => {
+      const planned = planIncrement(key, input, this.readForWrite(key, now), this.version, now);
       if (!planned.ok) return planned;
       this.apply(planned.value.write);
       return ok({ key, value: planned.value.value, version: planned.value.write.version });
@@ -175,13 +208,17 @@ export class StateObject extends DurableObject<Env> {
   /** Live keys starting with `prefix`, in key order (UTF-8 byte order), a page at a time. */
   async list(input: ListInput): Promise<Result<ListPage>> {
     await this.ready;
-    return this.run(Date.now(), () => {
+    const now = Date.now();
+    return this.run(() => {
       const after = input.cursor === undefined ? "" : (decodeCursor(input.cursor) ?? "");
       // Keys with a prefix are one contiguous run in key order, starting at the prefix itself.
+      // Expired keys the alarm has not reached yet are skipped, as a read skips them.
       const rows = this.sql.all<{ key: string; version: number; updated_at: number }>(
-        "SELECT key, version, updated_at FROM state_keys WHERE key >= ? AND key > ? ORDER BY key LIMIT ?",
+        `SELECT key, version, updated_at FROM state_keys
+         WHERE key >= ? AND key > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`,
         input.prefix,
         after,
+        now,
         input.limit + 1,
       );
       const matching = rows.filter((r) => r.key.startsWith(input.prefix));
@@ -198,8 +235,8 @@ export class StateObject extends DurableObject<Env> {
   async txn(input: TxnInput): Promise<Result<TxnResult>> {
     await this.ready;
     const now = Date.now();
-    return this.run(now, () => {
-      const plan = planTxn(input, (key) => this.read(key), this.version, now);
+    return this.run(() => {
+      const plan = planTxn(input, (key) => this.readForWrite(key, now), this.version, now);
       if (!plan.ok) return plan;
       for (const write of plan.value.writes) this.apply(write);
       return ok({ succeeded: plan.value.succeeded, version: this.version, results: plan.value.results });
@@ -224,8 +261,8 @@ export class StateObject extends DurableObject<Env> {
 
   /**
    * Subscribes a WebSocket (the Worker forwards the upgrade with `prefix` and `fromVersion` already
-   * validated): replays or resets first, then every change in version order. Nothing else runs
-   * between accepting the socket and the replay, so no change falls in between.
+   * validated): replays or resets first, then every change in version order. The replay goes out
+   * in steps (see {@link replayStep}); live changes reach the socket only once it has caught up.
    */
   override async fetch(request: Request): Promise<Response> {
     await this.ready;
@@ -235,7 +272,6 @@ export class StateObject extends DurableObject<Env> {
     const url = new URL(request.url);
     const prefix = url.searchParams.get("prefix") ?? "";
     const from = url.searchParams.get("fromVersion");
-    this.run(Date.now(), () => ok(undefined));
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server);
     server.serializeAttachment({ prefix } satisfies SocketAttachment);
@@ -243,22 +279,39 @@ export class StateObject extends DurableObject<Env> {
     const plan = resumePlan(from === null ? undefined : Number(from), this.log.floor, this.version);
     if (plan.kind === "reset") server.send(JSON.stringify({ type: "reset", version: plan.version }));
     if (plan.kind === "replay") {
-      const rows = this.sql.all<LogRow>(
-        "SELECT version, op, key, value FROM state_log WHERE version > ? ORDER BY version",
-        plan.after,
-      );
-      for (const r of rows) {
-        if (r.key.startsWith(prefix)) server.send(changeMessage(r.op, r.key, r.version, r.value));
-      }
+      this.replaying.set(server, plan.after);
+      this.replayStep(server);
     }
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** Subscriptions are one-way: what a client sends is ignored. */
-  override async webSocketMessage(): Promise<void> {}
+  /**
+   * Subscriptions are one-way, so anything a client sends is a bad message: answered with an
+   * `error`, logged once per socket, and past ten of them the socket is closed `1008` (`logic/socket-strikes.ts`).
+   */
+  override async webSocketMessage(ws: WebSocket): Promise<void> {
+    const attachment = (ws.deserializeAttachment() as SocketAttachment | null) ?? {
+      prefix: this.prefixOf(ws),
+    };
+    const s = strike(attachment.bad ?? 0);
+    ws.serializeAttachment({ ...attachment, bad: s.count } satisfies SocketAttachment);
+    if (s.log)
+      console.warn("state: a subscriber sent a message (subscriptions are one-way); not logged again");
+    try {
+      if (s.close) {
+        this.replaying.delete(ws);
+        ws.close(POLICY_VIOLATION, "too many bad messages");
+      } else {
+        ws.send(ONE_WAY);
+      }
+    } catch {
+      // Closing already.
+    }
+  }
 
   /** Answers the client's close so the socket ends cleanly. */
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    this.replaying.delete(ws);
     try {
       // 1005 and 1006 are reserved for "no code" and "abnormal" and cannot be sent.
       ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
@@ -267,27 +320,29 @@ export class StateObject extends DurableObject<Env> {
     }
   }
 
-  override async webSocketError(_ws: WebSocket, error: unknown): Promise<void> {
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    this.replaying.delete(ws);
     console.warn("state subscriber socket failed", error);
   }
 
   /**
    * Expires keys due by the time the alarm was set for (not the wall clock: an alarm may run late,
    * never early, and `runDurableObjectAlarm` runs it ahead of time in tests), emitting `expire`,
-   * then points the alarm at the next expiry. Idempotent: a repeated run finds nothing due.
+   * at most {@link EXPIRY_STEP} of them, then points the alarm at the next expiry: at once
+   * when more are due. Idempotent: a repeated run finds nothing due.
    */
   override async alarm(): Promise<void> {
     await this.ready;
     const now = Math.max(Date.now(), this.alarmAt ?? 0);
     this.alarmAt = null;
     this.dirty = true;
-    this.run(now, () => ok(undefined));
+    this.run(() => ok(this.expireDue(now)));
     await this.mirror.drain(now);
   }
 
   /** Runs `op` (by default nothing) as an operation that saves the counters and re-points the alarm. */
   private touch<T>(op: () => Result<T> = () => ok(undefined as T)): Result<T> {
-    return this.run(Date.now(), () => {
+    return this.run(() => {
       this.dirty = true;
       return op();
     });
@@ -309,17 +364,17 @@ export class StateObject extends DurableObject<Env> {
   }
 
   /**
-   * Runs one operation as a single SQLite transaction: expire what is due at `now` (so an expired
-   * key reads as absent and its `expire` precedes any later change), run `op`, trim the log, set
-   * the alarm; then send the changes. A failure rolls back storage and reloads the counters.
+   * Runs one operation as a single SQLite transaction: run `op`, trim the log, set the alarm; then
+   * send the changes. A failure rolls back storage and reloads the counters. Expiry is not done
+   * here (a mass expiry would stall every request): reads skip expired keys and the alarm removes
+   * them in steps.
    */
-  private run<T>(now: number, op: () => Result<T>): Result<T> {
+  private run<T>(op: () => Result<T>): Result<T> {
     this.outbox = [];
     this.alarmDue = this.alarmAt;
     let result: Result<T>;
     try {
       result = this.ctx.storage.transactionSync(() => {
-        this.expireDue(now);
         const r = op();
         if (this.dirty) this.commit();
         return r;
@@ -333,11 +388,12 @@ export class StateObject extends DurableObject<Env> {
     this.alarmAt = pointAlarm(this.ctx.storage, this.alarmAt, this.alarmDue);
     this.broadcast(this.outbox);
     this.outbox = [];
-    this.mirror.kick(now);
+    this.mirror.kick(Date.now());
     return result;
   }
 
-  private read(key: string): StoredEntry | undefined {
+  /** The entry of `key` as stored, expired or not. */
+  private stored(key: string): StoredEntry | undefined {
     const row = this.sql.one<KeyRow>(
       "SELECT value, version, updated_at, expires_at FROM state_keys WHERE key = ?",
       key,
@@ -347,10 +403,29 @@ export class StateObject extends DurableObject<Env> {
     );
   }
 
+  /** The live entry of `key` at `now`: an expired key reads as absent before the alarm removes it. */
+  private read(key: string, now: number): StoredEntry | undefined {
+    const entry = this.stored(key);
+    return entry && (entry.expiresAt === null || entry.expiresAt > now) ? entry : undefined;
+  }
+
+  /** As {@link read}, for an operation that writes `key`: an expired key's `expire` comes first. */
+  private readForWrite(key: string, now: number): StoredEntry | undefined {
+    const entry = this.stored(key);
+    if (entry?.expiresAt != null && entry.expiresAt <= now) {
+      this.apply({ op: "expire", key, version: this.version + 1 });
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** One housekeeping step: expires up to {@link EXPIRY_STEP} keys due at `now`, oldest first. */
   private expireDue(now: number): void {
     const due = this.sql.all<{ key: string }>(
-      "SELECT key FROM state_keys WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at, key",
+      `SELECT key FROM state_keys WHERE expires_at IS NOT NULL AND expires_at <= ?
+       ORDER BY expires_at, key LIMIT ?`,
       now,
+      EXPIRY_STEP,
     );
     for (const { key } of due) this.apply({ op: "expire", key, version: this.version + 1 });
   }
@@ -389,12 +464,16 @@ export class StateObject extends DurableObject<Env> {
     this.mirror.record(write);
   }
 
-  /** Trims the log to its bounds, finds the earliest expiry for the alarm, saves the counters. */
+  /**
+   * Trims the log towards its bounds (at most {@link TRIM_STEP} rows; the alarm goes on at
+   * once when more are over), finds the earliest expiry for the alarm, saves the counters.
+   */
   private commit(): void {
-    for (;;) {
+    let trimmed = 0;
+    while (trimmed < TRIM_STEP) {
       const oldest = this.sql.all<{ version: number; bytes: number }>(
         "SELECT version, bytes FROM state_log ORDER BY version LIMIT ?",
-        TRIM_BATCH,
+        Math.min(TRIM_BATCH, TRIM_STEP - trimmed),
       );
       const drop = entriesToDrop(
         this.log,
@@ -407,13 +486,18 @@ export class StateObject extends DurableObject<Env> {
       this.log.floor = last.version;
       this.log.entries -= drop;
       this.log.bytes -= oldest.slice(0, drop).reduce((sum, r) => sum + r.bytes, 0);
+      trimmed += drop;
     }
-    const expiry =
+    const overBounds = this.log.entries > LOG_BOUNDS.maxEntries || this.log.bytes > LOG_BOUNDS.maxBytes;
+    const nextExpiry =
       this.sql.one<{ due: number | null }>(
         "SELECT MIN(expires_at) AS due FROM state_keys WHERE expires_at IS NOT NULL",
       )?.due ?? null;
     const mirror = this.mirror.nextDue(Date.now());
-    this.alarmDue = expiry === null || mirror === null ? (expiry ?? mirror) : Math.min(expiry, mirror);
+    const due =
+      nextExpiry === null || mirror === null ? (nextExpiry ?? mirror) : Math.min(nextExpiry, mirror);
+    // A log still over its bounds is trimmed further by the next ring, which comes at once.
+    this.alarmDue = overBounds ? Math.min(due ?? Date.now(), Date.now()) : due;
     this.sql.run(
       "UPDATE state_meta SET version = ?, alarm_at = ?, log_floor = ?, log_entries = ?, log_bytes = ?",
       this.version,
@@ -429,6 +513,8 @@ export class StateObject extends DurableObject<Env> {
   private broadcast(changes: readonly Outgoing[]): void {
     if (changes.length === 0) return;
     for (const ws of this.ctx.getWebSockets()) {
+      // A socket still replaying reads these changes from the log when its turn comes.
+      if (this.replaying.has(ws)) continue;
       const prefix = this.prefixOf(ws);
       try {
         for (const c of changes) if (c.key.startsWith(prefix)) ws.send(c.text);
@@ -436,6 +522,58 @@ export class StateObject extends DurableObject<Env> {
         // A socket that is closing: its close handler cleans up.
       }
     }
+  }
+
+  /**
+   * Sends a replaying socket its next step of the log: at most {@link REPLAY_STEP_CHARS} of
+   * messages (at least one), and only once the socket has sent what earlier steps gave it, so a
+   * slow reader holds one step in memory, not the whole log. A log trimmed past the socket's
+   * place meanwhile sends `reset`, as a late `fromVersion` would.
+   */
+  private replayStep(ws: WebSocket): void {
+    const from = this.replaying.get(ws);
+    if (from === undefined) return;
+    let after: number = from;
+    try {
+      if (after < this.log.floor) {
+        ws.send(JSON.stringify({ type: "reset", version: this.version }));
+        this.replaying.delete(ws);
+        return;
+      }
+      if ((ws.bufferedAmount ?? 0) >= REPLAY_STEP_CHARS) {
+        setTimeout(() => this.replayStep(ws), REPLAY_PAUSE_MS);
+        return;
+      }
+      const prefix = this.prefixOf(ws);
+      let sent = 0;
+      step: for (;;) {
+        const rows: LogRow[] = this.sql.all<LogRow>(
+          "SELECT version, op, key, value FROM state_log WHERE version > ? ORDER BY version LIMIT ?",
+          after,
+          REPLAY_ROWS,
+        );
+        for (const r of rows) {
+          if (r.key.startsWith(prefix)) {
+            const text = changeMessage(r.op, r.key, r.version, r.value);
+            if (sent > 0 && sent + text.length > REPLAY_STEP_CHARS) break step;
+            ws.send(text);
+            sent += text.length;
+          }
+          after = r.version;
+        }
+        if (rows.length < REPLAY_ROWS) break;
+      }
+    } catch {
+      // A socket that is closing: its close handler cleans up.
+      this.replaying.delete(ws);
+      return;
+    }
+    if (after >= this.version) {
+      this.replaying.delete(ws);
+      return;
+    }
+    this.replaying.set(ws, after);
+    setTimeout(() => this.replayStep(ws), 0);
   }
 
   /** A socket's prefix, from memory or, after hibernation, from its attachment. */

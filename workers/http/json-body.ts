@@ -66,14 +66,36 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
   return false;
 }
 
+/**
+ * Whether a value (as RPC hands it over, never through JSON text) nests arrays and objects deeper
+ * than `max`, counted as {@link jsonDepthExceeds} counts its text. Walked without recursion, and a
+ * shared or cyclic object is walked again only when reached deeper, so this ends for any graph.
+ */
+export function valueDepthExceeds(value: unknown, max: number): boolean {
+  const deepest = new Map<object, number>();
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 1 }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const v = item.value;
+    if (v === null || typeof v !== "object") continue;
+    if (item.depth > max) return true;
+    if ((deepest.get(v) ?? 0) >= item.depth) continue;
+    deepest.set(v, item.depth);
+    for (const child of Object.values(v)) stack.push({ value: child, depth: item.depth + 1 });
+  }
+  return false;
+}
+
+/** The `400` for a body nested deeper than {@link MAX_JSON_DEPTH}. */
+export function tooDeep(field = "body"): ApiError {
+  return new ApiError("invalid_request", `the body is nested deeper than ${MAX_JSON_DEPTH} levels`, {
+    field,
+    limit: MAX_JSON_DEPTH,
+  });
+}
+
 /** Parses JSON text under the depth limit, with the contract's errors. */
 export function parseJsonText(text: string, field = "body"): unknown {
-  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
-    throw new ApiError("invalid_request", `the body is nested deeper than ${MAX_JSON_DEPTH} levels`, {
-      field,
-      limit: MAX_JSON_DEPTH,
-    });
-  }
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw tooDeep(field);
   try {
     return JSON.parse(text);
   } catch {

@@ -1,6 +1,8 @@
 /** Turns schema failures into the contract's 400 `invalid_request`, naming the field. */
 import type { z } from "@hono/zod-openapi";
 import { ApiError, fail, ok, type Result } from "../../shared/errors.ts";
+import { MAX_JSON_DEPTH } from "../../shared/schemas/common.ts";
+import { tooDeep, valueDepthExceeds } from "./json-body.ts";
 
 type Issue = z.core.$ZodIssue;
 
@@ -25,7 +27,8 @@ export function invalidRequest(error: z.ZodError, target: string): ApiError {
 }
 
 /**
- * Validates a value against a schema outside Hono (RPC calls), with the same error as HTTP.
+ * Validates a value against a schema outside Hono (RPC calls), with the same error as HTTP. A
+ * `json` value (an RPC body, which no body reader saw) is held to the same depth limit first.
  * @example const input = parseInput(AcquireRequest, raw, "json");
  */
 export function parseInput<S extends z.ZodType>(
@@ -33,6 +36,10 @@ export function parseInput<S extends z.ZodType>(
   value: unknown,
   target: string,
 ): Result<z.output<S>> {
+  if (target === "json" && valueDepthExceeds(value, MAX_JSON_DEPTH)) {
+    const err = tooDeep();
+    return fail(err.code, err.message, err.details);
+  }
   const parsed = schema.safeParse(value);
   if (parsed.success) return ok(parsed.data);
   const err = invalidRequest(parsed.error, target);

@@ -95,7 +95,20 @@ const info = operation(
 export const lockRoutes = createRouter()
   .openapi(acquire, async (c) => {
     const { name } = c.req.valid("param");
-    return c.json(unwrap(await lockObject(c.env, name).acquire(name, c.req.valid("json"))), 200);
+    const input = c.req.valid("json");
+    const lock = lockObject(c.env, name);
+    if (input.waitMs === 0) return c.json(unwrap(await lock.acquire(name, input)), 200);
+    // A waiter whose client goes away leaves the queue at once (issue 17): the runtime aborts the
+    // request's signal (compatibility flag enable_request_signal) but not the object's call.
+    const ticket = crypto.randomUUID();
+    const signal = c.req.raw.signal;
+    const leave = () => c.executionCtx.waitUntil(lock.abandon(ticket));
+    signal.addEventListener("abort", leave, { once: true });
+    try {
+      return c.json(unwrap(await lock.acquire(name, input, ticket)), 200);
+    } finally {
+      signal.removeEventListener("abort", leave);
+    }
   })
   .openapi(release, async (c) => {
     const { name } = c.req.valid("param");

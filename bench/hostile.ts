@@ -1,0 +1,105 @@
+/**
+ * Issue 22's benchmark rows: the runtime's resident memory while 4 clients each stream a 64 MiB
+ * body (goal: flat, under 96 MiB of growth), and read latency in a namespace while 100,000 of its
+ * keys expire at once (goal: p99 under 100 ms).
+ */
+import { quantile } from "./lib/load.ts";
+import { peakResidentDuring, streamBody } from "./lib/runtime-memory.ts";
+import type { BenchContext, BenchRow, BenchSuite } from "./lib/types.ts";
+
+const MiB = 1024 * 1024;
+/** Puts per seeding transaction (the contract's maximum). */
+const TXN_OPS = 128;
+/** Seeding transactions in flight at once. */
+const SEEDERS = 8;
+
+async function request(ctx: BenchContext, method: string, path: string, body?: unknown): Promise<number> {
+  const res = await fetch(`${ctx.baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ctx.token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/** Sorted latencies of reads of one key, one at a time, for `ms`. */
+async function readLatencies(ctx: BenchContext, ns: string, ms: number): Promise<number[]> {
+  const latencies: number[] = [];
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const start = performance.now();
+    const status = await request(ctx, "GET", `/v1/state/${ns}/reader`);
+    latencies.push(performance.now() - start);
+    if (status !== 200) throw new Error(`read answered ${status}`);
+  }
+  return latencies.sort((a, b) => a - b);
+}
+
+async function memoryRow(ctx: BenchContext): Promise<BenchRow> {
+  const clients = 4;
+  const size = (ctx.quick ? 16 : 64) * MiB;
+  const start = performance.now();
+  const run = await peakResidentDuring(() =>
+    Promise.all(
+      Array.from({ length: clients }, (_, i) =>
+        streamBody(`${ctx.baseUrl}/v1/state/bench-bodies/k${i}`, ctx.token, size),
+      ),
+    ),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  const growth = (run.peak - run.before) / MiB;
+  return {
+    suite: "hostile",
+    name: `${clients} clients each stream ${size / MiB} MiB (chunked)`,
+    ops: clients,
+    opsPerSec: clients / seconds,
+    note: `runtime RSS ${(run.before / MiB).toFixed(0)} → peak ${(run.peak / MiB).toFixed(0)} MiB (+${growth.toFixed(1)} MiB; goal < 96); answers ${[...new Set(run.value)].join(",")}`,
+  };
+}
+
+async function expiryRow(ctx: BenchContext): Promise<BenchRow> {
+  const keys = ctx.quick ? 10_000 : 100_000;
+  const ns = `bench-expiry-${Date.now()}`;
+  await request(ctx, "PUT", `/v1/state/${ns}/reader`, { value: "read me" });
+  const idle = await readLatencies(ctx, ns, ctx.quick ? 1_000 : 3_000);
+  // Every key expires at one instant, after seeding is done.
+  const seedStart = Date.now();
+  const expiresAt = seedStart + (ctx.quick ? 20_000 : 120_000);
+  let next = 0;
+  const seeder = async () => {
+    while (next < keys) {
+      const from = next;
+      next += TXN_OPS;
+      const ttlMs = expiresAt - Date.now();
+      const success = Array.from({ length: Math.min(TXN_OPS, keys - from) }, (_, i) => ({
+        op: "put" as const,
+        key: `mass/${from + i}`,
+        value: from + i,
+        ttlMs,
+      }));
+      const status = await request(ctx, "POST", `/v1/state/${ns}/txn`, { success });
+      if (status !== 200) throw new Error(`seeding answered ${status}`);
+    }
+  };
+  await Promise.all(Array.from({ length: SEEDERS }, seeder));
+  if (Date.now() >= expiresAt) throw new Error("seeding took longer than the keys' TTL");
+  await new Promise((resolve) => setTimeout(resolve, expiresAt - Date.now()));
+  // Reads of another key while the alarm removes the 100,000 in steps.
+  const latencies = await readLatencies(ctx, ns, ctx.quick ? 3_000 : 10_000);
+  const left = await request(ctx, "GET", `/v1/state/${ns}?prefix=mass/&limit=1`);
+  return {
+    suite: "hostile",
+    name: `GET another key while ${keys.toLocaleString("en")} keys expire`,
+    ops: latencies.length,
+    opsPerSec: latencies.length / ((ctx.quick ? 3_000 : 10_000) / 1000),
+    p50Ms: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
+    note: `goal p99 < 100 ms; idle p50/p99 ${quantile(idle, 0.5).toFixed(1)}/${quantile(idle, 0.99).toFixed(1)} ms; seeded in ${((expiresAt - seedStart) / 1000).toFixed(0)} s window; list after: ${left}`,
+  };
+}
+
+const hostileSuite: BenchSuite = async (ctx) =>
+  process.env.BENCH_EXPIRY_ONLY ? [await expiryRow(ctx)] : [await memoryRow(ctx), await expiryRow(ctx)];
+
+export default hostileSuite;

@@ -1,0 +1,145 @@
+/**
+ * Issue 22, "a body nested 5,000 deep" and the body rows' fuzzing: deep, huge, chunked and slow
+ * bodies get the contract's 400 / 413 on every path (HTTP and the service binding), never a 5xx.
+ */
+import { exports } from "cloudflare:workers";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { MAX_JSON_DEPTH, MAX_REQUEST_BYTES } from "../../../shared/schemas/common.ts";
+import { jsonDepthExceeds, valueDepthExceeds } from "../../../workers/http/json-body.ts";
+import { call, TOKEN, unique } from "../helpers.ts";
+
+/** `depth` nested arrays around a number: `[[[1]]]` is 3 deep. */
+const nestedText = (depth: number) => `${"[".repeat(depth)}1${"]".repeat(depth)}`;
+/** A PUT body whose value is `depth` arrays deep: the body itself is one level more. */
+const putBody = (depth: number) => `{"value":${nestedText(depth)}}`;
+
+function nestedValue(depth: number): unknown {
+  let v: unknown = 1;
+  for (let i = 0; i < depth; i++) v = [v];
+  return v;
+}
+
+/** Sends `text` to a state key as `chunks` pieces of a stream with no Content-Length. */
+async function putStreamed(path: string, text: string, chunks: number, pauseMs = 0) {
+  const bytes = new TextEncoder().encode(text);
+  const size = Math.ceil(bytes.byteLength / chunks);
+  let at = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (at >= bytes.byteLength) return controller.close();
+      if (pauseMs > 0) await scheduler.wait(pauseMs);
+      controller.enqueue(bytes.slice(at, at + size));
+      at += size;
+    },
+  });
+  const res = await exports.default.fetch(
+    new Request(`http://localhost${path}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body,
+    }),
+  );
+  const json = (await res.json()) as { error?: { code: string; details?: Record<string, unknown> } };
+  return { status: res.status, body: json };
+}
+
+describe("deep bodies", () => {
+  it("answers a body nested 5,000 deep (10 KB) with 400, not a 500", async () => {
+    const ns = unique("deep");
+    const res = await call("PUT", `/v1/state/${ns}/k`, undefined, {
+      raw: putBody(5_000),
+      headers: { "content-type": "application/json" },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: "invalid_request", details: { limit: MAX_JSON_DEPTH } });
+  });
+
+  it("takes a body exactly 64 deep and refuses 65", async () => {
+    const ns = unique("deep");
+    const put = (depth: number) =>
+      call("PUT", `/v1/state/${ns}/k`, undefined, {
+        raw: putBody(depth - 1),
+        headers: { "content-type": "application/json" },
+      });
+    expect((await put(MAX_JSON_DEPTH)).status).toBe(200);
+    expect((await put(MAX_JSON_DEPTH + 1)).status).toBe(400);
+  });
+
+  it("refuses a value over the depth limit through the service binding too", async () => {
+    const ns = unique("deep");
+    const state = await exports.SwitchyardRpc.state();
+    // 5,000 deep does not get this far: the caller's own RPC serialisation overflows its stack.
+    const deep = await state.put(ns, "k", { value: nestedValue(1_000) });
+    expect(deep).toMatchObject({ ok: false, error: { code: "invalid_request" } });
+    const txn = await state.txn(ns, { success: [{ op: "put", key: "t", value: nestedValue(100) }] });
+    expect(txn).toMatchObject({ ok: false, error: { code: "invalid_request" } });
+    expect(await state.put(ns, "k", { value: nestedValue(MAX_JSON_DEPTH - 1) })).toMatchObject({ ok: true });
+    const queue = await exports.SwitchyardRpc.queues();
+    const task = await queue.enqueue(unique("deep"), { payload: nestedValue(1_000) });
+    expect(task).toMatchObject({ ok: false, error: { code: "invalid_request" } });
+  });
+
+  it("counts depth in text and in values alike, whatever the strings hold", () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 8 }), fc.integer({ min: 1, max: 8 }), (value, max) => {
+        const text = JSON.stringify(value);
+        expect(jsonDepthExceeds(text, max)).toBe(valueDepthExceeds(JSON.parse(text), max));
+      }),
+    );
+  });
+
+  it("ends on a cyclic value", () => {
+    const a: unknown[] = [];
+    a.push(a, a);
+    expect(valueDepthExceeds(a, MAX_JSON_DEPTH)).toBe(true);
+  });
+});
+
+describe("body fuzzing: deep, huge, chunked, slow", () => {
+  it("answers the same for a body however it is cut into chunks, with no Content-Length", async () => {
+    const ns = unique("fuzz");
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.record({ kind: fc.constant("deep" as const), depth: fc.integer({ min: 1, max: 6_000 }) }),
+          fc.record({
+            kind: fc.constant("huge" as const),
+            bytes: fc.integer({ min: MAX_REQUEST_BYTES - 64, max: 3 * MAX_REQUEST_BYTES }),
+          }),
+        ),
+        fc.integer({ min: 1, max: 64 }),
+        async (shape, chunks) => {
+          const text =
+            shape.kind === "deep" ? putBody(shape.depth) : `{"value":"${"x".repeat(shape.bytes - 12)}"}`;
+          const res = await putStreamed(`/v1/state/${ns}/k`, text, chunks);
+          const size = new TextEncoder().encode(text).byteLength;
+          if (size > MAX_REQUEST_BYTES) {
+            expect(res.status).toBe(413);
+            expect(res.body.error?.code).toBe("payload_too_large");
+          } else if (shape.kind === "deep" && shape.depth + 1 > MAX_JSON_DEPTH) {
+            expect(res.status).toBe(400);
+            expect(res.body.error?.code).toBe("invalid_request");
+          } else {
+            // Past the reader, the value's own 256 KiB limit may still refuse it: never a 5xx.
+            expect([200, 400, 413]).toContain(res.status);
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+  }, 60_000);
+
+  it("reads a slow body to its end and still cuts a slow huge one at 1 MiB", async () => {
+    const ns = unique("fuzz");
+    const slowSmall = await putStreamed(`/v1/state/${ns}/k`, putBody(10), 20, 5);
+    expect(slowSmall.status).toBe(200);
+    const slowHuge = await putStreamed(
+      `/v1/state/${ns}/k`,
+      `{"value":"${"x".repeat(4 * MAX_REQUEST_BYTES)}"}`,
+      64,
+      5,
+    );
+    expect(slowHuge.status).toBe(413);
+  });
+});
