@@ -22,6 +22,12 @@ import type { LeaseObserver, StreamStore } from "./stream-store.ts";
 
 /** Every pushed task's lease id starts with this (HTTP lease ids are bare UUIDs). */
 const PUSH_PREFIX = "ws:";
+/**
+ * The least a socket with that much credit is given per turn of the round robin: fair shares of a
+ * small batch would make many small pushes, and every push costs the client an ack message and
+ * the object a transaction, whatever its size.
+ */
+const MIN_TURN = 32;
 /** A push message stops adding tasks past this much JSON text (it always carries one). */
 const MAX_PUSH_CHARS = 1_000_000;
 
@@ -171,8 +177,8 @@ export class QueueConsumers implements LeaseObserver {
 
   /**
    * Takes ready tasks for the sockets with credit, round-robin: each turn a socket gets at most
-   * its share of what is ready, so a socket with much credit does not take everything while
-   * another waits. `take(prefix, max, visibilityMs)` leases up to `max` tasks in lease order
+   * its share of what is ready (or {@link MIN_TURN}, when that is more), so a socket with much
+   * credit does not take everything while another waits. `take(prefix, max, visibilityMs)` leases up to `max` tasks in lease order
    * under lease ids starting with `prefix`; fewer than `max` means nothing more is ready.
    */
   fill(
@@ -191,7 +197,7 @@ export class QueueConsumers implements LeaseObserver {
       // Start after the socket served last, so a trickle of tasks goes round.
       const start = hungry.findIndex((h) => h.index >= this.turn % order.length);
       const rotated = start <= 0 ? hungry : [...hungry.slice(start), ...hungry.slice(0, start)];
-      const share = Math.max(1, Math.ceil(left / hungry.length));
+      const share = Math.max(MIN_TURN, Math.ceil(left / hungry.length));
       for (const { c, index, credit } of rotated) {
         const want = Math.min(credit, share);
         const tasks = take(`${socketPrefix(c.socket.id)}${crypto.randomUUID()}`, want, c.socket.visibilityMs);

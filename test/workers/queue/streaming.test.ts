@@ -168,11 +168,11 @@ describe("streaming consumers: credit, fairness and closing", () => {
     await call("POST", qpath(q, "/pause"));
     const a = await consumer(q, { prefetch: 100 });
     const b = await consumer(q, { prefetch: 100 });
-    await enqueue(q, { tasks: Array.from({ length: 20 }, (_, i) => ({ payload: i })) });
+    await enqueue(q, { tasks: Array.from({ length: 150 }, (_, i) => ({ payload: i })) });
     await call("POST", qpath(q, "/resume"));
-    await a.until(() => a.held.size + b.held.size === 20);
-    expect(a.held.size).toBe(10);
-    expect(b.held.size).toBe(10);
+    await a.until(() => a.held.size + b.held.size === 150);
+    expect(a.held.size).toBe(75);
+    expect(b.held.size).toBe(75);
     a.close();
     b.close();
   });
