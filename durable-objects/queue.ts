@@ -25,6 +25,7 @@ import type {
   RedriveInput,
   TaskInfo,
 } from "../shared/schemas/queue.ts";
+import type { ConsumerMessage, ServerMessage } from "../shared/schemas/queue-stream.ts";
 import { migrate, Sql, startUp } from "./lib/sql.ts";
 import { QueueCounters } from "./logic/queue-counters.ts";
 import {
@@ -394,23 +395,34 @@ export class QueueObject extends DurableObject<Env> {
     if (received?.kind === "closed") this.mutate(Date.now(), () => undefined);
     if (received?.kind !== "message") return;
     const { queue, message: m } = received;
+    const id = m.type === "ack" ? undefined : m.id;
+    try {
+      sendTo(ws, await this.answer(queue, m));
+    } catch (err) {
+      // A bug, not the client's fault: answered all the same, so later answers keep their order.
+      console.error("queue: consumer message failed", err);
+      sendTo(ws, {
+        type: "error",
+        ...(id ? { id } : {}),
+        error: { code: "internal", message: "internal error" },
+      });
+    }
+  }
+
+  /** The answer to a consumer's message: the HTTP route's result, as a socket message. */
+  private async answer(queue: string, m: ConsumerMessage): Promise<ServerMessage> {
     if (m.type === "ack") {
       const out = await this.ackBatch(queue, { acks: m.acks });
-      sendTo(
-        ws,
-        out.ok ? { type: "acked", results: out.value.results } : { type: "error", error: out.error },
-      );
-    } else if (m.type === "nack") {
-      const { type: _, id, ...input } = m;
-      const out = await this.nack(queue, id, input);
-      sendTo(ws, out.ok ? { type: "nacked", ...out.value } : { type: "error", id, error: out.error });
-    } else {
-      const out = await this.extend(queue, m.id, m);
-      sendTo(
-        ws,
-        out.ok ? { type: "extended", id: m.id, ...out.value } : { type: "error", id: m.id, error: out.error },
-      );
+      return out.ok ? { type: "acked", results: out.value.results } : { type: "error", error: out.error };
     }
+    if (m.type === "nack") {
+      const out = await this.nack(queue, m.id, m);
+      return out.ok ? { type: "nacked", ...out.value } : { type: "error", id: m.id, error: out.error };
+    }
+    const out = await this.extend(queue, m.id, m);
+    return out.ok
+      ? { type: "extended", id: m.id, ...out.value }
+      : { type: "error", id: m.id, error: out.error };
   }
 
   /** A closed consumer's unsettled tasks go back to ready at once (the attempt counts). */
