@@ -18,6 +18,7 @@ import {
   type ServerMessage,
 } from "../../shared/schemas/queue-stream.ts";
 import { parseInput } from "../../workers/http/validation.ts";
+import { planPushes } from "../logic/push-plan.ts";
 import type { LeaseObserver, StreamStore } from "./stream-store.ts";
 
 /** Every pushed task's lease id starts with this (HTTP lease ids are bare UUIDs). */
@@ -101,7 +102,7 @@ export class QueueConsumers implements LeaseObserver {
   private readonly owner = new Map<number, string>();
   /** Leases of sockets that closed, given back by the object's next transaction. */
   private orphans: Orphan[] = [];
-  /** Round robin: the socket after the one served last goes first in the next fill. */
+  /** Round robin: the socket after the one served last (by connection order) goes first next. */
   private turn = 0;
 
   constructor(ctx: DurableObjectState) {
@@ -176,40 +177,34 @@ export class QueueConsumers implements LeaseObserver {
   }
 
   /**
-   * Takes ready tasks for the sockets with credit, round-robin: each turn a socket gets at most
-   * its share of what is ready (or {@link MIN_TURN}, when that is more), so a socket with much
-   * credit does not take everything while another waits. `take(prefix, max, visibilityMs)` leases up to `max` tasks in lease order
-   * under lease ids starting with `prefix`; fewer than `max` means nothing more is ready.
+   * Takes ready tasks for the sockets with credit as {@link planPushes} shares them (round-robin,
+   * fair shares of at least {@link MIN_TURN}). `take(prefix, max, visibilityMs)` leases up to
+   * `max` tasks in lease order under lease ids starting with `prefix`; fewer than `max` means
+   * nothing more is ready (or the payload budget was reached).
    */
   fill(
     now: number,
     ready: number,
     take: (leasePrefix: string, max: number, visibilityMs: number) => LeasedTask[],
   ): Push[] {
+    const order = [...this.consumers.values()];
+    const plan = planPushes(
+      order.map((c) => this.credit(c, now)),
+      ready,
+      this.turn,
+      MIN_TURN,
+    );
     const pushes: Push[] = [];
-    let left = ready;
-    while (left > 0) {
-      const order = [...this.consumers.values()];
-      const hungry = order
-        .map((c, index) => ({ c, index, credit: this.credit(c, now) }))
-        .filter((h) => h.credit > 0);
-      if (hungry.length === 0) break;
-      // Start after the socket served last, so a trickle of tasks goes round.
-      const start = hungry.findIndex((h) => h.index >= this.turn % order.length);
-      const rotated = start <= 0 ? hungry : [...hungry.slice(start), ...hungry.slice(0, start)];
-      const share = Math.max(MIN_TURN, Math.ceil(left / hungry.length));
-      for (const { c, index, credit } of rotated) {
-        const want = Math.min(credit, share);
-        const tasks = take(`${socketPrefix(c.socket.id)}${crypto.randomUUID()}`, want, c.socket.visibilityMs);
-        for (const t of tasks) {
-          c.held.set(Number(t.id), t.leaseExpiresAt);
-          this.owner.set(Number(t.id), c.socket.id);
-        }
-        if (tasks.length > 0) pushes.push({ ws: c.ws, tasks });
-        this.turn = index + 1;
-        left -= tasks.length;
-        if (tasks.length < want || left <= 0) return pushes;
+    for (const { socket, count } of plan) {
+      const c = order[socket] as Consumer;
+      const tasks = take(`${socketPrefix(c.socket.id)}${crypto.randomUUID()}`, count, c.socket.visibilityMs);
+      for (const t of tasks) {
+        c.held.set(Number(t.id), t.leaseExpiresAt);
+        this.owner.set(Number(t.id), c.socket.id);
       }
+      if (tasks.length > 0) pushes.push({ ws: c.ws, tasks });
+      this.turn = socket + 1;
+      if (tasks.length < count) break;
     }
     return pushes;
   }
