@@ -160,7 +160,16 @@ async function streaming(ctx: BenchContext, total: number): Promise<BenchRow> {
     }
   };
   await Promise.all(Array.from({ length: PRODUCERS }, produce));
-  await allDone;
+  // A stall is a bug to report, not a benchmark to wait for.
+  let last = -1;
+  while (acked < total) {
+    const stalled = new Promise<"stalled">((resolve) => setTimeout(() => resolve("stalled"), 10_000));
+    if ((await Promise.race([allDone, stalled])) === "stalled" && acked === last) {
+      const stats = unwrap(await t.stats(queue));
+      throw new Error(`streaming stalled at ${acked} of ${total} acked: ${JSON.stringify(stats)}`);
+    }
+    last = acked;
+  }
   const seconds = (performance.now() - started) / 1000;
   for (const ws of sockets) ws.close(1000, "done");
   return row(
