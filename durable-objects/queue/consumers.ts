@@ -29,8 +29,11 @@ const PUSH_PREFIX = "ws:";
  * the object a transaction, whatever its size.
  */
 const MIN_TURN = 32;
-/** A push message stops adding tasks past this much JSON text (it always carries one). */
-const MAX_PUSH_CHARS = 1_000_000;
+/**
+ * A push message stops adding tasks past this much JSON text (it always carries one): at most
+ * 3 bytes a character, that keeps it under the 1 MiB a Workers WebSocket client accepts.
+ */
+const MAX_PUSH_CHARS = 300_000;
 
 /** What each consumer socket carries across hibernation. */
 interface ConsumerAttachment {
