@@ -67,6 +67,17 @@ describe("streaming consumers: the protocol", () => {
     c.close();
   });
 
+  it("splits big pushes into messages a WebSocket can carry", async () => {
+    const q = unique("stream");
+    const c = await consumer(q, { prefetch: 10 });
+    const big = "x".repeat(200_000);
+    await enqueue(q, { tasks: [{ payload: big }, { payload: big }, { payload: big }] });
+    await c.until(() => c.held.size === 3);
+    expect(c.messages.filter((m) => m.type === "tasks").length).toBe(3);
+    expect(c.pushed.every((t) => t.payload === big)).toBe(true);
+    c.close();
+  });
+
   it("refuses bad upgrades with an HTTP status, never 101", async () => {
     const q = unique("stream");
     expect((await upgrade(q, { prefetch: 0 })).status).toBe(400);
