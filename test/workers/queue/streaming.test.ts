@@ -163,6 +163,27 @@ describe("streaming consumers: credit, fairness and closing", () => {
     fast.close();
   });
 
+  it("frees credit when a pushed task is acked or nacked over HTTP, whatever path settles it", async () => {
+    const q = unique("credit");
+    const c = await consumer(q, { prefetch: 2 });
+    await enqueue(q, { tasks: [{ payload: 1 }, { payload: 2 }, { payload: 3 }, { payload: 4 }] });
+    await c.until(() => c.held.size === 2);
+    const [a, b] = [...c.held.values()];
+    const acked = await call("POST", qpath(q, `/tasks/${a?.id}/ack`), { leaseId: a?.leaseId });
+    expect(acked.status).toBe(200);
+    await c.until(() => c.pushed.length === 3, "a push for the credit the HTTP ack freed");
+    // An HTTP extension keeps the task counted: nothing more is pushed for it.
+    const extended = await call("POST", qpath(q, `/tasks/${b?.id}/extend`), {
+      leaseId: b?.leaseId,
+      visibilityMs: 60_000,
+    });
+    expect(extended.status).toBe(200);
+    await call("POST", qpath(q, `/tasks/${b?.id}/nack`), { leaseId: b?.leaseId, delayMs: 60_000 });
+    await c.until(() => c.pushed.length === 4, "a push for the credit the HTTP nack freed");
+    expect((await stats(q)).leased).toBe(2);
+    c.close();
+  });
+
   it("shares a trickle of tasks round-robin between sockets with credit", async () => {
     const q = unique("fair");
     const sockets = [await consumer(q), await consumer(q), await consumer(q)];
