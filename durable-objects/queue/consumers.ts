@@ -263,6 +263,12 @@ export class QueueConsumers implements LeaseObserver {
   closed(ws: WebSocket): boolean {
     const socket = attachment(ws);
     if (!socket) return false;
+    try {
+      // A rebuild (after a failed transaction) must not count it as open while it is listed.
+      ws.serializeAttachment({ ...socket, closed: true });
+    } catch {
+      // A socket past closing takes no attachment; it is no longer listed either.
+    }
     this.forget(socket.id);
     return true;
   }
