@@ -24,11 +24,12 @@ import type { LeaseObserver, StreamStore } from "./stream-store.ts";
 /** Every pushed task's lease id starts with this (HTTP lease ids are bare UUIDs). */
 const PUSH_PREFIX = "ws:";
 /**
- * The least a socket with that much credit is given per turn of the round robin: fair shares of a
- * small batch would make many small pushes, and every push costs the client an ack message and
- * the object a transaction, whatever its size.
+ * The least a socket with that much credit is given per turn of the round robin (the default
+ * prefetch): fair shares of a small batch would make many small pushes, and every push costs the
+ * client an ack message and the object a transaction, whatever its size. Measured with 8 sockets
+ * and batches of 100: 32 a turn gave 0.72× BullMQ, 100 a turn 0.86×, in back-to-back runs.
  */
-const MIN_TURN = 32;
+const MIN_TURN = 100;
 /**
  * A push message stops adding tasks past this much JSON text (it always carries one): at most
  * 3 bytes a character, that keeps it under the 1 MiB a Workers WebSocket client accepts.

@@ -198,13 +198,15 @@ describe("streaming consumers: credit, fairness and closing", () => {
   it("splits a backlog between sockets instead of giving one everything", async () => {
     const q = unique("fair");
     await call("POST", qpath(q, "/pause"));
-    const a = await consumer(q, { prefetch: 100 });
-    const b = await consumer(q, { prefetch: 100 });
-    await enqueue(q, { tasks: Array.from({ length: 150 }, (_, i) => ({ payload: i })) });
+    const a = await consumer(q, { prefetch: 200 });
+    const b = await consumer(q, { prefetch: 200 });
+    for (let i = 0; i < 3; i++) {
+      await enqueue(q, { tasks: Array.from({ length: 100 }, (_, j) => ({ payload: i * 100 + j })) });
+    }
     await call("POST", qpath(q, "/resume"));
-    await a.until(() => a.held.size + b.held.size === 150);
-    expect(a.held.size).toBe(75);
-    expect(b.held.size).toBe(75);
+    await a.until(() => a.held.size + b.held.size === 300);
+    expect(a.held.size).toBe(150);
+    expect(b.held.size).toBe(150);
     a.close();
     b.close();
   });
