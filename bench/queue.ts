@@ -1,7 +1,9 @@
 /**
- * Task queue benchmarks: 20,000 tasks end to end in batches of 100 over HTTP, the single-task
- * path (one request per enqueue, lease and ack), and BullMQ on the local Redis with the same
- * no-op tasks (`addBulk`, a Worker at concurrency 100) as the peer.
+ * Task queue benchmarks: 20,000 tasks end to end in batches of 100 over HTTP, the same with
+ * streaming consumers (WebSockets) instead of HTTP leases, the single-task path (one request per
+ * enqueue, lease and ack), and BullMQ on the local Redis with the same no-op tasks (`addBulk`, a
+ * Worker at concurrency 100) as the peer. `BENCH_QUEUE_ROWS=streaming` (a comma-separated list of
+ * `batched`, `streaming`, `single`, `spread`) runs only those rows, with the peer.
  */
 import { Queue, Worker } from "bullmq";
 import { HttpTransport } from "../shared/client/http.ts";
@@ -97,6 +99,88 @@ async function batched(ctx: BenchContext, total: number, queues = 1): Promise<Be
   );
 }
 
+/** A socket the benchmark drives: Node 22's global WebSocket, the token in `?token=`. */
+async function openConsumer(ctx: BenchContext, queue: string, prefetch: number): Promise<WebSocket> {
+  const url = new URL(`/v1/queues/${queue}/consume`, ctx.baseUrl.replace(/^http/, "ws"));
+  url.searchParams.set("prefetch", String(prefetch));
+  url.searchParams.set("token", ctx.token);
+  const ws = new WebSocket(url);
+  await new Promise<void>((resolve, reject) => {
+    ws.addEventListener("open", () => resolve(), { once: true });
+    ws.addEventListener("error", () => reject(new Error("consumer socket refused")), { once: true });
+  });
+  return ws;
+}
+
+/**
+ * Producers enqueue batches of 100 over HTTP while 8 streaming consumers (prefetch 100) ack each
+ * push in one message as it arrives. Latencies: enqueue requests, and each ack message's round
+ * trip (sent → `acked`).
+ */
+async function streaming(ctx: BenchContext, total: number): Promise<BenchRow> {
+  const latencies: number[] = [];
+  const t = timedTransport(ctx, latencies);
+  const queue = queueName("stream");
+  const sockets = await Promise.all(Array.from({ length: CONSUMERS }, () => openConsumer(ctx, queue, BATCH)));
+  let enqueued = 0;
+  let acked = 0;
+  let messages = 0;
+  let finish: () => void = () => undefined;
+  const allDone = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  for (const ws of sockets) {
+    const sent: number[] = [];
+    ws.addEventListener("message", (event) => {
+      const m = JSON.parse(String(event.data)) as
+        | { type: "tasks"; tasks: Array<{ id: string; leaseId: string }> }
+        | { type: "acked"; results: Array<{ ok: boolean }> };
+      messages++;
+      if (m.type === "tasks") {
+        sent.push(performance.now());
+        ws.send(
+          JSON.stringify({
+            type: "ack",
+            acks: m.tasks.map((task) => ({ id: task.id, leaseId: task.leaseId })),
+          }),
+        );
+        return;
+      }
+      latencies.push(performance.now() - (sent.shift() as number));
+      acked += m.results.filter((r) => r.ok).length;
+      if (acked >= total) finish();
+    });
+  }
+  const started = performance.now();
+  const produce = async () => {
+    while (enqueued < total) {
+      const n = Math.min(BATCH, total - enqueued);
+      enqueued += n;
+      unwrap(await t.enqueue(queue, { tasks: Array.from({ length: n }, (_, i) => ({ payload: { i } })) }));
+    }
+  };
+  await Promise.all(Array.from({ length: PRODUCERS }, produce));
+  // A stall is a bug to report, not a benchmark to wait for.
+  let last = -1;
+  while (acked < total) {
+    const stalled = new Promise<"stalled">((resolve) => setTimeout(() => resolve("stalled"), 10_000));
+    if ((await Promise.race([allDone, stalled])) === "stalled" && acked === last) {
+      const stats = unwrap(await t.stats(queue));
+      throw new Error(`streaming stalled at ${acked} of ${total} acked: ${JSON.stringify(stats)}`);
+    }
+    last = acked;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  for (const ws of sockets) ws.close(1000, "done");
+  return row(
+    `${total} tasks end to end, streaming consumers (prefetch ${BATCH}) + HTTP enqueue batches of ${BATCH}`,
+    total,
+    seconds,
+    latencies,
+    `${messages} socket messages, ${latencies.length} requests and ack round trips; ${PRODUCERS} producers, ${CONSUMERS} sockets, one queue`,
+  );
+}
+
 /** One request each for enqueue, lease and ack, from 16 loops. */
 async function single(ctx: BenchContext, total: number): Promise<BenchRow> {
   const latencies: number[] = [];
@@ -157,18 +241,23 @@ async function bullmq(total: number): Promise<BenchRow> {
 
 const suite: BenchSuite = async (ctx) => {
   const total = ctx.quick ? 2_000 : 20_000;
-  const rows = [
-    await batched(ctx, total),
-    await single(ctx, ctx.quick ? 300 : 3_000),
+  const wanted = process.env.BENCH_QUEUE_ROWS?.split(",");
+  const runs: Array<[string, () => Promise<BenchRow>]> = [
+    ["batched", () => batched(ctx, total)],
+    ["streaming", () => streaming(ctx, total)],
+    ["single", () => single(ctx, ctx.quick ? 300 : 3_000)],
     // How throughput grows with objects; locally they share the machine's two cores.
-    await batched(ctx, total, 4),
+    ["spread", () => batched(ctx, total, 4)],
   ];
+  const rows: BenchRow[] = [];
+  for (const [name, run] of runs) if (!wanted || wanted.includes(name)) rows.push(await run());
   const redis = await connectRedis();
   redis?.disconnect();
   if (redis) {
     const peer = await bullmq(total);
-    const ours = rows[0] as BenchRow;
-    ours.note = `${ours.note}; ${(ours.opsPerSec / peer.opsPerSec).toFixed(2)}× BullMQ`;
+    for (const ours of rows.filter((r) => r.ops === total)) {
+      ours.note = `${ours.note}; ${(ours.opsPerSec / peer.opsPerSec).toFixed(2)}× BullMQ`;
+    }
     rows.push(peer);
   } else {
     rows.push({

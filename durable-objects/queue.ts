@@ -28,6 +28,7 @@ import type {
   TaskListInput,
   TaskPage,
 } from "../shared/schemas/queue.ts";
+import type { ConsumerMessage, ServerMessage } from "../shared/schemas/queue-stream.ts";
 import { migrate, Sql, startUp } from "./lib/sql.ts";
 import { QueueCounters } from "./logic/queue-counters.ts";
 import {
@@ -42,6 +43,8 @@ import {
   type TaskState,
 } from "./logic/queue-rules.ts";
 import { type QueueConfig, queueConfig } from "./queue/config.ts";
+import { type Push, QueueConsumers, sendTo } from "./queue/consumers.ts";
+import { StreamStore } from "./queue/stream-store.ts";
 import {
   cursorAfter,
   infoText,
@@ -58,8 +61,8 @@ import {
   QUEUE_SCHEMA,
   type RedriveRow,
   type TaskRow,
-  TaskStore,
 } from "./queue/task-store.ts";
+import { answerClose } from "./topic/sockets.ts";
 
 /**
  * Most tasks one housekeeping step moves, all kinds together (promotions, expired leases,
@@ -103,7 +106,10 @@ const ackedBy = (row: LeaseRow | undefined, leaseId: string): boolean =>
   row?.state === "completed" && row.lease_id === leaseId;
 
 export class QueueObject extends DurableObject<Env> {
-  private readonly store: TaskStore;
+  private readonly store: StreamStore;
+  private readonly consumers: QueueConsumers;
+  /** Paused: leases and pushes hand out nothing (persisted; see {@link setPaused}). */
+  private paused = false;
   private readonly config: QueueConfig;
   private readonly ready: Promise<void>;
   private counters = new QueueCounters();
@@ -120,7 +126,9 @@ export class QueueObject extends DurableObject<Env> {
     super(ctx, env);
     this.config = queueConfig(env);
     const sql = new Sql(ctx.storage.sql);
-    this.store = new TaskStore(sql);
+    this.store = new StreamStore(sql);
+    this.consumers = new QueueConsumers(ctx);
+    this.store.observer = this.consumers;
     this.ready = startUp(ctx, () => {
       migrate(sql, QUEUE_SCHEMA);
       this.load();
@@ -318,7 +326,8 @@ export class QueueObject extends DurableObject<Env> {
     return this.mutate(now, () => {
       const { counts, totals } = this.counters.snapshot();
       const since = this.store.oldestReadySince();
-      return { ...counts, totals, oldestReadyAgeMs: since === undefined ? 0 : Math.max(0, now - since) };
+      const oldestReadyAgeMs = since === undefined ? 0 : Math.max(0, now - since);
+      return { ...counts, totals, oldestReadyAgeMs, paused: this.paused };
     });
   }
 
@@ -366,6 +375,137 @@ export class QueueObject extends DurableObject<Env> {
     return ok({ purged });
   }
 
+  /** Pauses or resumes the queue: while paused, leases and pushes hand out nothing. Idempotent. */
+  async setPaused(_queue: string, paused: boolean): Promise<{ paused: boolean }> {
+    await this.ready;
+    // Resuming serves waiting long polls and sockets in the same transaction (see `mutate`).
+    this.mutate(Date.now(), () => {
+      this.paused = paused;
+      this.store.setPaused(paused);
+    });
+    return { paused };
+  }
+
+  /**
+   * Deletes every task, the counters and the paused flag: open long polls answer empty, streaming
+   * sockets are closed. The queue can be used again at once; task ids are never reused.
+   */
+  async deleteQueue(_queue: string): Promise<{ deleted: true }> {
+    await this.ready;
+    this.consumers.closeAll(1000, "queue deleted");
+    this.ctx.storage.transactionSync(() => this.store.deleteAll());
+    this.load();
+    await this.ctx.storage.deleteAlarm();
+    for (const waiter of this.waiters.splice(0)) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(ok(leaseAnswer([])));
+    }
+    return { deleted: true };
+  }
+
+  /**
+   * A streaming consumer (the Worker has checked the token, the name and the query): accepted for
+   * hibernation and pushed ready tasks at once.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    await this.ready;
+    const url = new URL(request.url);
+    const client = this.consumers.accept(
+      url.searchParams.get("queue") ?? "",
+      Number(url.searchParams.get("prefetch")),
+      Number(url.searchParams.get("visibilityMs")),
+    );
+    this.mutate(Date.now(), () => undefined);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** A consumer's ack, nack or extend, answered as the HTTP route would, in the order received. */
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    await this.ready;
+    const received = this.consumers.receive(ws, data);
+    if (received?.kind === "closed") this.mutate(Date.now(), () => undefined);
+    if (received?.kind !== "message") return;
+    const { queue, message: m } = received;
+    const id = m.type === "ack" ? undefined : m.id;
+    try {
+      sendTo(ws, await this.answer(queue, m));
+    } catch (err) {
+      // A bug, not the client's fault: answered all the same, so later answers keep their order.
+      console.error("queue: consumer message failed", err);
+      sendTo(ws, {
+        type: "error",
+        ...(id ? { id } : {}),
+        error: { code: "internal", message: "internal error" },
+      });
+    }
+  }
+
+  /** The answer to a consumer's message: the HTTP route's result, as a socket message. */
+  private async answer(queue: string, m: ConsumerMessage): Promise<ServerMessage> {
+    if (m.type === "ack") {
+      const out = await this.ackBatch(queue, { acks: m.acks });
+      return out.ok ? { type: "acked", results: out.value.results } : { type: "error", error: out.error };
+    }
+    if (m.type === "nack") {
+      const out = await this.nack(queue, m.id, m);
+      return out.ok ? { type: "nacked", ...out.value } : { type: "error", id: m.id, error: out.error };
+    }
+    const out = await this.extend(queue, m.id, m);
+    return out.ok
+      ? { type: "extended", id: m.id, ...out.value }
+      : { type: "error", id: m.id, error: out.error };
+  }
+
+  /** A closed consumer's unsettled tasks go back to ready at once (the attempt counts). */
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    await this.ready;
+    try {
+      if (this.consumers.closed(ws)) this.mutate(Date.now(), () => undefined);
+    } finally {
+      answerClose(ws, code, reason);
+    }
+  }
+
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    await this.ready;
+    console.warn("queue: WebSocket error", error);
+    if (this.consumers.closed(ws)) this.mutate(Date.now(), () => undefined);
+  }
+
+  /** Inside the running transaction: the leases of closed sockets go back to ready (or dead). */
+  private returnOrphans(now: number): void {
+    const orphans = this.consumers.takeOrphans();
+    if (orphans.length === 0) return;
+    const prefixOf = new Map(orphans.map((o) => [o.seq, o.prefix]));
+    for (const row of this.store.leasesOf([...prefixOf.keys()])) {
+      const held = row.state === "leased" && row.lease_id?.startsWith(prefixOf.get(row.seq) as string);
+      if (held && (row.lease_expires_at ?? 0) > now)
+        this.recoverLease(row, now, now, "consumer disconnected");
+    }
+  }
+
+  /**
+   * Inside the running transaction: takes ready tasks for the sockets with credit (after the long
+   * polls, which waited first); they are sent once it commits.
+   */
+  private feedConsumers(now: number): Push[] {
+    if (this.paused || !this.consumers.open || this.counters.readyTotal === 0) return [];
+    return this.consumers.fill(now, this.counters.readyTotal, (prefix, max, visibilityMs) =>
+      this.take(max, visibilityMs, now, prefix),
+    );
+  }
+
+  /** A lease that ended without an ack (expiry, closed socket): ready at `availableAt`, or dead. */
+  private recoverLease(row: LeaseRow, availableAt: number, now: number, why: string): void {
+    const place = placeExpired({ attempt: row.attempt, maxAttempts: row.max_attempts }, availableAt);
+    if (place.state === "dead") {
+      this.store.bury(row.seq, `${why} on attempt ${row.attempt} of ${row.max_attempts}`, now);
+    } else {
+      this.store.requeue(row.seq, "ready", place.availableAt, null);
+    }
+    this.counters.move("expire", priorityOf(row.priority), "leased", place.state);
+  }
+
   /**
    * Promotes due delayed tasks, recovers expired leases and drops completed tasks past retention,
    * all as of the time the alarm was set for (an alarm may run late, never early, and
@@ -388,6 +528,8 @@ export class QueueObject extends DurableObject<Env> {
     const meta = this.store.loadMeta();
     this.counters = new QueueCounters(meta.counters);
     this.alarmAt = meta.alarmAt;
+    this.paused = this.store.paused();
+    this.consumers.rebuild(this.store);
   }
 
   /**
@@ -397,14 +539,17 @@ export class QueueObject extends DurableObject<Env> {
    */
   private mutate<T>(now: number, fn: () => T): T {
     const served: Array<{ waiter: Waiter; tasks: LeasedText[] }> = [];
+    let pushes: Push[] = [];
     this.wakeBy = null;
     this.rescan = false;
     let out: T;
     try {
       out = this.ctx.storage.transactionSync(() => {
         this.settle(now);
+        this.returnOrphans(now);
         const result = fn();
         this.serveWaiters(now, served);
+        pushes = this.feedConsumers(now);
         this.commit();
         return result;
       });
@@ -417,6 +562,7 @@ export class QueueObject extends DurableObject<Env> {
       clearTimeout(waiter.timer);
       waiter.resolve(ok(leaseAnswer(tasks)));
     }
+    this.consumers.send(pushes);
     return out;
   }
 
@@ -436,15 +582,7 @@ export class QueueObject extends DurableObject<Env> {
     if (budget === 0) return;
     for (const row of this.store.expiredLeases(now, budget)) {
       budget--;
-      const priority = priorityOf(row.priority);
-      const attempts = { attempt: row.attempt, maxAttempts: row.max_attempts };
-      const place = placeExpired(attempts, row.lease_expires_at ?? now);
-      if (place.state === "dead") {
-        this.store.bury(row.seq, `lease expired on attempt ${row.attempt} of ${row.max_attempts}`, now);
-      } else {
-        this.store.requeue(row.seq, "ready", place.availableAt, null);
-      }
-      this.counters.move("expire", priority, "leased", place.state);
+      this.recoverLease(row, row.lease_expires_at ?? now, now, "lease expired");
     }
     if (budget > 0) this.deleteFinished("completed", now - this.config.retentionMs, budget);
   }
@@ -468,6 +606,7 @@ export class QueueObject extends DurableObject<Env> {
     now: number,
     leasePrefix = crypto.randomUUID(),
   ): LeasedText[] {
+    if (this.paused) return [];
     const leaseExpiresAt = now + visibilityMs;
     const rows = this.store.leaseNext(max, MAX_PAGE_BYTES, leasePrefix, leaseExpiresAt);
     rows.sort((a, b) => leaseOrder(readyKey(a), readyKey(b)));
@@ -496,7 +635,7 @@ export class QueueObject extends DurableObject<Env> {
    * soon as it is off the list, so that a failure midway loses no waiter (see {@link mutate}).
    */
   private serveWaiters(now: number, served: Array<{ waiter: Waiter; tasks: LeasedText[] }>): void {
-    while (this.waiters.length > 0 && this.counters.readyTotal > 0) {
+    while (this.waiters.length > 0 && this.counters.readyTotal > 0 && !this.paused) {
       const waiter = this.waiters[0] as Waiter;
       const tasks = this.take(waiter.max, waiter.visibilityMs, now);
       this.waiters.shift();

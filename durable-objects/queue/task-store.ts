@@ -43,6 +43,8 @@ export const QUEUE_SCHEMA = [
      alarm_at INTEGER
    );
    INSERT INTO queue_meta (id, counters, alarm_at) VALUES (1, '${JSON.stringify(emptySnapshot())}', NULL);`,
+  // Pause and resume (streaming consumers, operator controls).
+  "ALTER TABLE queue_meta ADD COLUMN paused INTEGER NOT NULL DEFAULT 0",
 ] as const;
 
 /** A stored task as SQLite returns it. */
@@ -134,7 +136,7 @@ const OLDEST_READY = `SELECT min(head) AS oldest FROM (${[0, 1, 2, 3]
   .join(" UNION ALL ")})`;
 
 export class TaskStore {
-  private readonly sql: Sql;
+  protected readonly sql: Sql;
 
   constructor(sql: Sql) {
     this.sql = sql;

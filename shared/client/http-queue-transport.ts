@@ -32,5 +32,9 @@ export function httpQueueTransport(http: HttpTransport): QueueTransport {
     dead: (queue, input) => request("GET", at(queue, `/dead${queryString(input)}`)),
     redrive: (queue, input) => request("POST", at(queue, "/dead/redrive"), input),
     purge: (queue, input) => request("DELETE", at(queue, `/tasks${queryString(input)}`)),
+    pause: (queue) => request("POST", at(queue, "/pause")),
+    resume: (queue) => request("POST", at(queue, "/resume")),
+    deleteQueue: (queue) => request("DELETE", at(queue)),
+    openConsumer: (queue, query) => http.openSocket(at(queue, `/consume${queryString(query)}`)),
   };
 }

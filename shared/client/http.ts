@@ -33,6 +33,14 @@ export interface RequestOptions {
   idempotent?: boolean;
 }
 
+/** The part of a WebSocket the clients use (browsers, Node 22, Workers). */
+export interface ClientSocket {
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
+  addEventListener(type: "close" | "error", listener: () => void): void;
+}
+
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 
 /** A failure worth another try; carried through `retry` as a thrown error. */
@@ -118,6 +126,36 @@ export class HttpTransport {
       if (err instanceof RetryableAnswer) return { ok: false, error: err.error };
       throw err;
     }
+  }
+
+  /**
+   * Opens a WebSocket to an upgrade route such as `/v1/queues/q/consume?prefetch=10`: through the
+   * configured `fetch` when one is given (a Worker's service binding, the Worker's own fetch in
+   * tests), else with the global `WebSocket`, the token as `?token=`. Rejects when the server
+   * answers the upgrade with anything but 101.
+   */
+  async openSocket(path: string): Promise<ClientSocket> {
+    const url = new URL(path, this.#options.baseUrl);
+    const send = this.#options.fetch;
+    if (send) {
+      const res = await send(
+        new Request(url, {
+          headers: { upgrade: "websocket", authorization: `Bearer ${this.#options.token}` },
+        }),
+      );
+      const ws = (res as Response & { webSocket?: (ClientSocket & { accept(): void }) | null }).webSocket;
+      if (res.status !== 101 || !ws) throw new Error(`WebSocket upgrade refused: HTTP ${res.status}`);
+      ws.accept();
+      return ws;
+    }
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    url.searchParams.set("token", this.#options.token);
+    const ws = new WebSocket(url.toString());
+    await new Promise<void>((resolve, reject) => {
+      ws.addEventListener("open", () => resolve(), { once: true });
+      ws.addEventListener("error", () => reject(new Error("WebSocket upgrade failed")), { once: true });
+    });
+    return ws as unknown as ClientSocket;
   }
 
   #build(method: string, path: string, body: unknown, extra: Record<string, string> = {}): Request {

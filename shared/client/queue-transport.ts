@@ -23,6 +23,8 @@ import type {
   TaskListRequest,
   TaskPage,
 } from "../schemas/queue.ts";
+import type { ConsumeRequest } from "../schemas/queue-stream.ts";
+import type { ClientSocket } from "./http.ts";
 
 export interface QueueTransport {
   enqueue(queue: string, input: EnqueueRequestInput): Promise<Result<{ ids: string[] }>>;
@@ -38,4 +40,15 @@ export interface QueueTransport {
   dead(queue: string, input: DeadQueryRequest): Promise<Result<DeadPage>>;
   redrive(queue: string, input: RedriveInput): Promise<Result<{ redriven: number }>>;
   purge(queue: string, input: PurgeRequest): Promise<Result<{ purged: number }>>;
+  pause(queue: string): Promise<Result<{ paused: boolean }>>;
+  resume(queue: string): Promise<Result<{ paused: boolean }>>;
+  deleteQueue(queue: string): Promise<Result<{ deleted: true }>>;
+  /**
+   * Opens a streaming consumer socket (`GET /v1/queues/{queue}/consume`); absent where the
+   * transport cannot (the client then consumes with HTTP leases).
+   */
+  openConsumer?(queue: string, query: ConsumeRequest): Promise<ConsumerSocket>;
 }
+
+/** The part of a WebSocket a streaming consumer uses (browsers, Node 22, Workers). */
+export type ConsumerSocket = ClientSocket;

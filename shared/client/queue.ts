@@ -4,7 +4,7 @@
  * over any {@link QueueTransport}: HTTP ({@link httpQueueTransport}) or a service binding's
  * `queues()` RPC target.
  */
-import { ApiError, type Result, unwrap } from "../errors.ts";
+import { ApiError, isErrorCode, type Result, unwrap } from "../errors.ts";
 import { type BackoffPolicy, backoffDelay } from "../resilience/backoff.ts";
 import type {
   AckBatchInput,
@@ -19,7 +19,8 @@ import type {
   TaskPage,
   TaskRequest,
 } from "../schemas/queue.ts";
-import type { QueueTransport } from "./queue-transport.ts";
+import type { ServerMessage } from "../schemas/queue-stream.ts";
+import type { ConsumerSocket, QueueTransport } from "./queue-transport.ts";
 
 export { httpQueueTransport } from "./http-queue-transport.ts";
 export type { QueueTransport } from "./queue-transport.ts";
@@ -40,11 +41,11 @@ export type TaskHandler = (
 export interface ConsumeOptions {
   /** Handlers running at once (default 1). */
   concurrency?: number;
-  /** Most tasks per lease request (default 1; at most `concurrency` are ever held). */
+  /** Most tasks per lease request (default 1; at most `concurrency` are ever held). HTTP leases only. */
   batch?: number;
   /** Lease time, extended every third of it while the handler runs (default 30 s). */
   visibilityMs?: number;
-  /** Long-poll time per lease request; bounds how long a stop waits for an open poll (default 2 s). */
+  /** Long-poll time per lease request; bounds how long a stop waits for an open poll (default 2 s). HTTP leases only. */
   waitMs?: number;
   /** Stops leasing when aborted; running handlers finish and are acked or nacked first. */
   signal?: AbortSignal;
@@ -127,6 +128,125 @@ class AckBatcher {
   }
 }
 
+/** What a running task needs from its consumer: keep the lease, then ack or nack it. */
+interface LeaseOps {
+  extend(task: LeasedTask): Promise<Result<unknown>>;
+  /** Resolves to whether the ack held. */
+  ack(task: LeasedTask, result: JsonValue | undefined): Promise<Result<boolean>>;
+  nack(task: LeasedTask, error: string): Promise<Result<unknown>>;
+}
+
+const socketGone = (): Result<never> => ({
+  ok: false,
+  // The server gave the socket's tasks back when it closed: their leases are gone.
+  error: { code: "lease_mismatch", message: "the consumer socket closed" },
+});
+
+/**
+ * One streaming consumer socket: pushed tasks go to `onTasks`; acks (batched: one message in
+ * flight, the rest gathered for the next), nacks and extensions are matched to the server's
+ * answers, which come in the order sent.
+ */
+class StreamSession implements LeaseOps {
+  onTasks: (tasks: LeasedTask[]) => void = () => undefined;
+  readonly closed: Promise<void>;
+  private readonly socket: ConsumerSocket;
+  private readonly visibilityMs: number;
+  private readonly answers: Array<(m: ServerMessage | undefined) => void> = [];
+  private pendingAcks: Array<{ ack: AckBatchInput["acks"][number]; settle: (r: Result<boolean>) => void }> =
+    [];
+  private acking = false;
+  private gone = false;
+
+  constructor(socket: ConsumerSocket, visibilityMs: number) {
+    this.socket = socket;
+    this.visibilityMs = visibilityMs;
+    let closed: () => void = () => undefined;
+    this.closed = new Promise((resolve) => {
+      closed = resolve;
+    });
+    socket.addEventListener("message", (event) => {
+      const message = JSON.parse(String(event.data)) as ServerMessage;
+      if (message.type === "tasks") this.onTasks(message.tasks);
+      else this.answers.shift()?.(message);
+    });
+    const end = () => {
+      if (this.gone) return;
+      this.gone = true;
+      for (const answer of this.answers.splice(0)) answer(undefined);
+      for (const p of this.pendingAcks.splice(0)) p.settle(socketGone());
+      closed();
+    };
+    socket.addEventListener("close", end);
+    socket.addEventListener("error", end);
+  }
+
+  async extend(task: LeasedTask): Promise<Result<unknown>> {
+    const answer = await this.request({
+      type: "extend",
+      id: task.id,
+      leaseId: task.leaseId,
+      visibilityMs: this.visibilityMs,
+    });
+    return answer?.type === "extended" ? { ok: true, value: answer } : this.failure(answer);
+  }
+
+  async nack(task: LeasedTask, error: string): Promise<Result<unknown>> {
+    const answer = await this.request({ type: "nack", id: task.id, leaseId: task.leaseId, error });
+    return answer?.type === "nacked" ? { ok: true, value: answer } : this.failure(answer);
+  }
+
+  ack(task: LeasedTask, result: JsonValue | undefined): Promise<Result<boolean>> {
+    return new Promise((settle) => {
+      if (this.gone) return settle(socketGone());
+      this.pendingAcks.push({ ack: { id: task.id, leaseId: task.leaseId, result }, settle });
+      if (!this.acking) void this.flushAcks();
+    });
+  }
+
+  close(): void {
+    try {
+      this.socket.close(1000, "consumer stopped");
+    } catch {
+      // Already closed.
+    }
+  }
+
+  private async flushAcks(): Promise<void> {
+    this.acking = true;
+    while (this.pendingAcks.length > 0 && !this.gone) {
+      const chunk = this.pendingAcks.splice(0, 1000);
+      const answer = await this.request({ type: "ack", acks: chunk.map((c) => c.ack) });
+      chunk.forEach((c, i) => {
+        if (answer?.type === "acked") c.settle({ ok: true, value: answer.results[i]?.ok === true });
+        else c.settle(this.failure(answer));
+      });
+    }
+    this.acking = false;
+  }
+
+  /** Sends a message; resolves with its answer, or undefined when the socket closed first. */
+  private request(message: object): Promise<ServerMessage | undefined> {
+    if (this.gone) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      this.answers.push(resolve);
+      try {
+        this.socket.send(JSON.stringify(message));
+      } catch {
+        this.answers.splice(this.answers.indexOf(resolve), 1);
+        resolve(undefined);
+      }
+    });
+  }
+
+  private failure(answer: ServerMessage | undefined): Result<never> {
+    if (answer?.type === "error" && isErrorCode(answer.error.code)) {
+      return { ok: false, error: { code: answer.error.code, message: answer.error.message } };
+    }
+    return socketGone();
+  }
+}
+
 export class QueueClient {
   /** The transport underneath, for the raw operations (lease, ack, nack, extend). */
   readonly transport: QueueTransport;
@@ -179,15 +299,33 @@ export class QueueClient {
     return unwrap(await this.transport.redrive(queue, ids ? { ids } : {})).redriven;
   }
 
+  /** Pauses the queue: leases and pushes hand out nothing until {@link resume}; returns the flag. */
+  async pause(queue: string): Promise<boolean> {
+    return unwrap(await this.transport.pause(queue)).paused;
+  }
+
+  /** Resumes a paused queue; returns the flag (false). */
+  async resume(queue: string): Promise<boolean> {
+    return unwrap(await this.transport.resume(queue)).paused;
+  }
+
+  /** Deletes the queue: every task in every state, its counters and the paused flag. */
+  async deleteQueue(queue: string): Promise<void> {
+    unwrap(await this.transport.deleteQueue(queue));
+  }
+
   /** Deletes completed or dead tasks finished at least `olderThanMs` ago; returns how many. */
   async purge(queue: string, query: PurgeRequest): Promise<number> {
     return unwrap(await this.transport.purge(queue, query)).purged;
   }
 
   /**
-   * Consumes `queue` until `signal` aborts: leases up to `batch` tasks at a time while fewer than
-   * `concurrency` run, extends each lease while its handler runs, acks what returns (acks batched)
-   * and nacks what throws (retried with the queue's backoff). Resolves once stopped and drained.
+   * Consumes `queue` until `signal` aborts: takes tasks while fewer than `concurrency` run,
+   * extends each lease while its handler runs, acks what returns (acks batched) and nacks what
+   * throws (retried with the queue's backoff). Resolves once stopped and drained. Where the
+   * transport can open a WebSocket (HTTP), tasks are pushed over a streaming consumer socket
+   * with `prefetch` = `concurrency`; else (or when the socket cannot be opened) it leases up to
+   * `batch` tasks per HTTP long poll of `waitMs`.
    * @example
    * const stop = new AbortController();
    * const done = client.consume("emails", async (task) => send(task.payload), { concurrency: 10, batch: 10, signal: stop.signal });
@@ -199,7 +337,14 @@ export class QueueClient {
     const waitMs = options.waitMs ?? 2_000;
     const { signal, onError } = options;
     const summary: ConsumeSummary = { completed: 0, failed: 0, lost: 0 };
-    const acks = new AckBatcher(this.transport, queue);
+    const streamed = await this.consumeStreaming(queue, handler, {
+      concurrency,
+      visibilityMs,
+      summary,
+      ...options,
+    });
+    if (streamed === "done") return summary;
+    const ops = this.httpLeaseOps(queue, visibilityMs);
     const running = new Set<Promise<void>>();
     let failures = 0;
     while (!signal?.aborted) {
@@ -217,7 +362,7 @@ export class QueueClient {
       }
       // Tasks leased are handled even when a stop came during the poll: they are ours now.
       for (const task of tasks) {
-        const run = this.handle(queue, task, handler, visibilityMs, acks, summary, onError).finally(() =>
+        const run = this.handle(task, handler, visibilityMs, ops, summary, onError).finally(() =>
           running.delete(run),
         );
         running.add(run);
@@ -227,13 +372,79 @@ export class QueueClient {
     return summary;
   }
 
+  /**
+   * Consumes over a streaming socket while the transport can open one: the server pushes up to
+   * `concurrency` tasks at a time, acks are batched on the socket. Answers "fallback" when no
+   * socket could be opened (the caller goes on with HTTP leases), "done" once stopped and drained.
+   * Tasks pushed after the stop are not started: closing the socket gives them back (their
+   * attempt counts, as for any lease that ends without an ack).
+   */
+  private async consumeStreaming(
+    queue: string,
+    handler: TaskHandler,
+    options: ConsumeOptions & { concurrency: number; visibilityMs: number; summary: ConsumeSummary },
+  ): Promise<"done" | "fallback"> {
+    // Over RPC (a service binding) every method name answers, and calling this one rejects.
+    const transport = this.transport;
+    if (!transport.openConsumer) return "fallback";
+    const { concurrency, visibilityMs, summary, signal, onError } = options;
+    const running = new Set<Promise<void>>();
+    let failures = 0;
+    let connected = false;
+    while (!signal?.aborted) {
+      let socket: ConsumerSocket;
+      try {
+        socket = await (transport.openConsumer as NonNullable<QueueTransport["openConsumer"]>)(queue, {
+          prefetch: concurrency,
+          visibilityMs,
+        });
+      } catch (err) {
+        if (!connected) return "fallback";
+        onError?.(err);
+        await pause(backoffDelay(RECONNECT_POLICY, ++failures, Math.random), signal);
+        continue;
+      }
+      connected = true;
+      failures = 0;
+      const session = new StreamSession(socket, visibilityMs);
+      session.onTasks = (tasks) => {
+        if (signal?.aborted) return;
+        for (const task of tasks) {
+          const run = this.handle(task, handler, visibilityMs, session, summary, onError).finally(() =>
+            running.delete(run),
+          );
+          running.add(run);
+        }
+      };
+      const stopped = new Promise<void>((resolve) => {
+        if (signal?.aborted) resolve();
+        signal?.addEventListener("abort", () => resolve(), { once: true });
+      });
+      await Promise.race([stopped, session.closed]);
+      // Running handlers finish and are acked on this socket before it closes.
+      while (running.size > 0) await Promise.all(running);
+      session.close();
+    }
+    return "done";
+  }
+
+  /** The lease operations of the HTTP (or RPC) path: one request each, acks batched. */
+  private httpLeaseOps(queue: string, visibilityMs: number): LeaseOps {
+    const acks = new AckBatcher(this.transport, queue);
+    return {
+      extend: (task) =>
+        settled(this.transport.extend(queue, task.id, { leaseId: task.leaseId, visibilityMs })),
+      ack: (task, result) => acks.ack({ id: task.id, leaseId: task.leaseId, result }),
+      nack: (task, error) => settled(this.transport.nack(queue, task.id, { leaseId: task.leaseId, error })),
+    };
+  }
+
   /** Runs one task under a lease kept alive by extensions, then acks or nacks it. */
   private async handle(
-    queue: string,
     task: LeasedTask,
     handler: TaskHandler,
     visibilityMs: number,
-    acks: AckBatcher,
+    ops: LeaseOps,
     summary: ConsumeSummary,
     onError: ((error: unknown) => void) | undefined,
   ): Promise<void> {
@@ -242,9 +453,7 @@ export class QueueClient {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const renew = () => {
       timer = setTimeout(async () => {
-        const extended = await settled(
-          this.transport.extend(queue, task.id, { leaseId: task.leaseId, visibilityMs }),
-        );
+        const extended = await ops.extend(task);
         if (finished) return;
         const gone =
           !extended.ok && (extended.error.code === "lease_mismatch" || extended.error.code === "not_found");
@@ -268,16 +477,14 @@ export class QueueClient {
       return;
     }
     if (outcome.ok) {
-      const held = await acks.ack({ id: task.id, leaseId: task.leaseId, result: outcome.result });
+      const held = await ops.ack(task, outcome.result);
       if (!held.ok) onError?.(ApiError.from(held.error));
       if (held.ok && held.value) summary.completed++;
       else summary.lost++;
       return;
     }
     summary.failed++;
-    const nacked = await settled(
-      this.transport.nack(queue, task.id, { leaseId: task.leaseId, error: errorText(outcome.error) }),
-    );
+    const nacked = await ops.nack(task, errorText(outcome.error));
     if (!nacked.ok) onError?.(ApiError.from(nacked.error));
   }
 }

@@ -160,6 +160,7 @@ export const QueueStats = z
     oldestReadyAgeMs: Count.openapi({
       description: "How long the longest-ready task has waited; 0 when none",
     }),
+    paused: z.boolean().openapi({ description: "Paused: leases and pushes hand out nothing" }),
   })
   .openapi("QueueStats");
 

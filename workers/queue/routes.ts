@@ -3,7 +3,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context, TypedResponse } from "hono";
 import type { JSONParsed } from "hono/utils/types";
 import type { Env } from "../../shared/env.ts";
-import { type Result, unwrap } from "../../shared/errors.ts";
+import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
 import type { JsonText } from "../../shared/json-text.ts";
 import {
   commonErrors,
@@ -39,6 +39,8 @@ import {
   TaskListQuery,
   TaskPage,
 } from "../../shared/schemas/queue.ts";
+import { ConsumeQuery, EmptyBody, Paused, QueueDeleted } from "../../shared/schemas/queue-stream.ts";
+import { forgetName } from "../catalog/note.ts";
 import { operation } from "../http/operation.ts";
 import { createRouter } from "../http/router.ts";
 import { invalidRequest } from "../http/validation.ts";
@@ -280,6 +282,70 @@ const redrive = operation(
   },
 );
 
+const pauseQueue = operation(
+  { capability: "queues", action: "admin" },
+  {
+    operationId: "pauseQueue",
+    method: "post",
+    path: "/{queue}/pause",
+    tags,
+    summary: "Pause the queue: leases and pushes hand out nothing until it is resumed",
+    description:
+      "Idempotent; works on a queue never used before. Enqueue still works; long polls keep waiting; `stats` shows `paused`.",
+    request: { params: queueParams, body: { ...jsonBody(EmptyBody), required: false } },
+    responses: { 200: jsonResponse(Paused, "Paused"), ...commonErrors },
+  },
+);
+
+const resumeQueue = operation(
+  { capability: "queues", action: "admin" },
+  {
+    operationId: "resumeQueue",
+    method: "post",
+    path: "/{queue}/resume",
+    tags,
+    summary: "Resume a paused queue",
+    description: "Idempotent. Waiting long polls and streaming consumers are served at once.",
+    request: { params: queueParams, body: { ...jsonBody(EmptyBody), required: false } },
+    responses: { 200: jsonResponse(Paused, "Resumed"), ...commonErrors },
+  },
+);
+
+const deleteQueue = operation(
+  { capability: "queues", action: "admin" },
+  {
+    operationId: "deleteQueue",
+    method: "delete",
+    path: "/{queue}",
+    tags,
+    summary: "Delete the queue: every task in every state, its counters and the paused flag",
+    description:
+      "Open long polls answer an empty list and streaming sockets are closed; later calls on the deleted task ids answer 404. The name leaves the catalog; the queue can be used again at once, empty.",
+    request: { params: queueParams },
+    responses: { 200: jsonResponse(QueueDeleted, "Deleted (also when it held nothing)"), ...commonErrors },
+  },
+);
+
+const consume = operation(
+  { capability: "queues", action: "consume", queryToken: true },
+  {
+    operationId: "consumeQueue",
+    method: "get",
+    path: "/{queue}/consume",
+    tags,
+    summary: "Consume over a WebSocket: tasks are pushed while the socket has credit",
+    description:
+      'Send `Upgrade: websocket`. The server pushes `{"type": "tasks", "tasks": [LeasedTask]}` while the socket holds fewer than `prefetch` unsettled tasks. Send `{"type": "ack", "acks": [{"id", "leaseId", "result"?}]}`, `{"type": "nack", "id", "leaseId", "error"?, "retry"?, "delayMs"?}` and `{"type": "extend", "id", "leaseId", "visibilityMs"}`; each is answered in order with `acked` (`results`), `nacked` (`id`, `state`, `nextAttemptAt`?), `extended` (`id`, `leaseExpiresAt`) or `{"type": "error", "id"?, "error"}`. When the socket closes its unsettled tasks return to ready at once. More than 10 bad messages close the socket with 1008. See docs/queue.md.',
+    request: { params: queueParams, query: ConsumeQuery },
+    responses: {
+      101: { description: "Switching protocols to a WebSocket" },
+      400: errorResponse("Not a WebSocket upgrade, or a bad prefetch or visibilityMs"),
+      401: commonErrors[401],
+      403: errorResponse("A token whose scopes do not allow consume on this queue, or a foreign Origin"),
+    },
+  },
+);
+
 /** The queue routes, mounted at `/v1/queues`. */
 export const queueRoutes = createRouter()
   .openapi(
@@ -343,4 +409,32 @@ export const queueRoutes = createRouter()
   .openapi(redrive, async (c) => {
     const { queue } = c.req.valid("param");
     return c.json(unwrap(await queueObject(c.env, queue).redrive(queue, c.req.valid("json"))), 200);
+  })
+  .openapi(pauseQueue, async (c) => {
+    const { queue } = c.req.valid("param");
+    return c.json(await queueObject(c.env, queue).setPaused(queue, true), 200);
+  })
+  .openapi(resumeQueue, async (c) => {
+    const { queue } = c.req.valid("param");
+    return c.json(await queueObject(c.env, queue).setPaused(queue, false), 200);
+  })
+  .openapi(deleteQueue, async (c) => {
+    const { queue } = c.req.valid("param");
+    const deleted = await queueObject(c.env, queue).deleteQueue(queue);
+    await forgetName(c.env, "queues", queue);
+    return c.json(deleted, 200);
+  })
+  .openapi(consume, async (c) => {
+    const { queue } = c.req.valid("param");
+    const { prefetch, visibilityMs } = c.req.valid("query");
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      throw new ApiError("invalid_request", "this route needs a WebSocket upgrade (Upgrade: websocket)", {
+        field: "upgrade",
+      });
+    }
+    const target = new URL("https://queue.internal/consume");
+    target.searchParams.set("queue", queue);
+    target.searchParams.set("prefetch", String(prefetch));
+    target.searchParams.set("visibilityMs", String(visibilityMs));
+    return queueObject(c.env, queue).fetch(new Request(target, { headers: { upgrade: "websocket" } }));
   });

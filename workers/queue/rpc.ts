@@ -24,7 +24,7 @@ import {
   TaskListQuery,
   type TaskPage,
 } from "../../shared/schemas/queue.ts";
-import { type NoteIfOk, notesFor } from "../catalog/note.ts";
+import { forgetName, type NoteIfOk, notesFor } from "../catalog/note.ts";
 import type { Background } from "../http/access.ts";
 import { parseInput } from "../http/validation.ts";
 import { validName } from "../rpc-validation.ts";
@@ -141,6 +141,25 @@ export class QueueRpc extends RpcTarget implements QueueTransport {
   async purge(queue: string, input: unknown): Promise<Result<{ purged: number }>> {
     const parsed = checked(PurgeQuery, input, { queue, target: "query" });
     return parsed.ok ? this.#object(queue).purge(queue, parsed.value) : parsed;
+  }
+
+  /** As `POST /v1/queues/{queue}/pause`. */
+  async pause(queue: string): Promise<Result<{ paused: boolean }>> {
+    return validName<{ paused: boolean }>(queue) ?? ok(await this.#object(queue).setPaused(queue, true));
+  }
+
+  /** As `POST /v1/queues/{queue}/resume`. */
+  async resume(queue: string): Promise<Result<{ paused: boolean }>> {
+    return validName<{ paused: boolean }>(queue) ?? ok(await this.#object(queue).setPaused(queue, false));
+  }
+
+  /** As `DELETE /v1/queues/{queue}`. */
+  async deleteQueue(queue: string): Promise<Result<{ deleted: true }>> {
+    const bad = validName<{ deleted: true }>(queue);
+    if (bad) return bad;
+    const deleted = await this.#object(queue).deleteQueue(queue);
+    await forgetName(this.#env, "queues", queue);
+    return ok(deleted);
   }
 
   #object(queue: string) {

@@ -4,21 +4,43 @@ import { describe, expect, it } from "vitest";
 import { PRIORITIES } from "../../../durable-objects/logic/queue-rules.ts";
 import { call, unique } from "../helpers.ts";
 import { enqueue, lease, qpath, queueStub, type StoredTask, storedTasks } from "./queue-helpers.ts";
+import { type Consumer, consumer } from "./stream-helpers.ts";
 
 const step = fc.oneof(
-  fc.record({
-    kind: fc.constant("enqueue" as const),
-    n: fc.integer({ min: 1, max: 4 }),
-    priority: fc.constantFrom(...PRIORITIES),
-    delayed: fc.boolean(),
-    maxAttempts: fc.integer({ min: 1, max: 3 }),
-  }),
+  // Weighted so that most sequences enqueue and keep a socket open for a while.
+  {
+    arbitrary: fc.record({
+      kind: fc.constant("enqueue" as const),
+      n: fc.integer({ min: 1, max: 4 }),
+      priority: fc.constantFrom(...PRIORITIES),
+      delayed: fc.boolean(),
+      maxAttempts: fc.integer({ min: 1, max: 3 }),
+    }),
+    weight: 3,
+  },
   fc.record({ kind: fc.constant("lease" as const), max: fc.integer({ min: 1, max: 4 }) }),
   fc.record({ kind: fc.constant("ack" as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant("nack" as const), pick: fc.nat(), retry: fc.boolean(), now: fc.boolean() }),
   fc.record({ kind: fc.constant("staleAck" as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant("alarm" as const) }),
   fc.record({ kind: fc.constant("restart" as const) }),
+  // Streaming consumers: connect, ack some held tasks (perhaps after their lease ended), close
+  // mid-batch; and the operator pausing and resuming.
+  {
+    arbitrary: fc.record({ kind: fc.constant("connect" as const), prefetch: fc.integer({ min: 1, max: 4 }) }),
+    weight: 3,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant("socketAck" as const),
+      pick: fc.nat(),
+      n: fc.integer({ min: 1, max: 3 }),
+    }),
+    weight: 3,
+  },
+  fc.record({ kind: fc.constant("disconnect" as const), pick: fc.nat() }),
+  fc.record({ kind: fc.constant("pause" as const) }),
+  fc.record({ kind: fc.constant("resume" as const) }),
 );
 type Step = typeof step extends fc.Arbitrary<infer S> ? S : never;
 
@@ -30,12 +52,90 @@ interface Model {
   /** Leases not yet given back by ack or nack (some may have expired on the server). */
   held: Array<{ id: string; leaseId: string }>;
   completed: Set<string>;
+  /** Open streaming consumers and the prefetch each asked for. */
+  sockets: Array<{ c: Consumer; prefetch: number }>;
+  /** Pushed leases of sockets that were closed. */
+  closedLeases: Set<string>;
+  paused: boolean;
+}
+
+const newModel = (): Model => ({
+  ids: new Set(),
+  leases: [],
+  held: [],
+  completed: new Set(),
+  sockets: [],
+  closedLeases: new Set(),
+  paused: false,
+});
+
+/** Leases pushed to the sockets so far, recorded in the model once (with the tasks they were pushed after). */
+function takePushes(m: Model, seen: Set<string>): Array<{ id: string; leaseId: string }> {
+  const fresh: Array<{ id: string; leaseId: string }> = [];
+  for (const { c } of m.sockets) {
+    for (const t of c.pushed) {
+      if (seen.has(t.leaseId)) continue;
+      seen.add(t.leaseId);
+      fresh.push({ id: t.id, leaseId: t.leaseId });
+      m.leases.push({ id: t.id, leaseId: t.leaseId });
+    }
+  }
+  return fresh;
+}
+
+/**
+ * Waits until what the object pushed has reached the sockets and what closed sockets held was
+ * given back: every live pushed lease is one the model saw, and none belongs to a closed socket.
+ */
+async function settleSockets(q: string, m: Model, seen: Set<string>): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const known = new Set([...seen, ...m.sockets.flatMap(({ c }) => c.pushed.map((t) => t.leaseId))]);
+    const live = (await storedTasks(q)).filter((r) => r.state === "leased" && r.lease_id?.startsWith("ws:"));
+    if (live.every((r) => known.has(r.lease_id as string) && !m.closedLeases.has(r.lease_id as string)))
+      return;
+    if (Date.now() > deadline) throw new Error("pushes or closes never settled");
+    await scheduler.wait(5);
+  }
 }
 
 const taskPath = (q: string, id: string, verb: string) => qpath(q, `/tasks/${id}/${verb}`);
 
 async function apply(q: string, m: Model, s: Step): Promise<void> {
   switch (s.kind) {
+    case "connect":
+      m.sockets.push({
+        c: await consumer(q, { prefetch: s.prefetch, visibilityMs: 60_000 }),
+        prefetch: s.prefetch,
+      });
+      return;
+    case "socketAck": {
+      const socket = m.sockets[s.pick % Math.max(1, m.sockets.length)];
+      if (!socket || socket.c.held.size === 0) return;
+      const ids = [...socket.c.held.keys()].slice(0, s.n);
+      const answer = await socket.c.ack(ids);
+      for (const r of answer.results) {
+        // A late ack (the lease expired on an alarm run meanwhile) is refused, never applied twice.
+        expect([true, "lease_mismatch"]).toContain(r.ok || r.code);
+        if (r.ok) m.completed.add(r.id);
+      }
+      return;
+    }
+    case "disconnect": {
+      if (m.sockets.length === 0) return;
+      const [socket] = m.sockets.splice(s.pick % m.sockets.length, 1) as [{ c: Consumer; prefetch: number }];
+      for (const t of socket.c.pushed) m.closedLeases.add(t.leaseId);
+      socket.c.close();
+      await socket.c.closed;
+      return;
+    }
+    case "pause":
+    case "resume": {
+      const res = await call("POST", qpath(q, `/${s.kind}`));
+      expect(res.body).toEqual({ paused: s.kind === "pause" });
+      m.paused = s.kind === "pause";
+      return;
+    }
     case "enqueue": {
       const tasks = Array.from({ length: s.n }, (_, i) => ({
         payload: i,
@@ -50,6 +150,7 @@ async function apply(q: string, m: Model, s: Step): Promise<void> {
       // Leases last a minute: only alarm runs (not the wall clock) end them in this test.
       const before = await storedTasks(q);
       const taken = await lease(q, { max: s.max, visibilityMs: 60_000 });
+      if (m.paused) expect(taken).toEqual([]);
       for (const t of taken) {
         const prior = before.find((r) => String(r.seq) === t.id);
         // No double ownership: a task is handed out only when nobody holds it.
@@ -89,6 +190,8 @@ async function apply(q: string, m: Model, s: Step): Promise<void> {
       return;
     case "restart":
       await call("GET", qpath(q, "/stats"));
+      // Sockets do not outlive the object's restart: close them first (as their clients see it).
+      while (m.sockets.length > 0) await apply(q, m, { kind: "disconnect", pick: 0 });
       await evictDurableObject(queueStub(q));
       return;
   }
@@ -131,11 +234,26 @@ async function checkInvariants(q: string, m: Model): Promise<StoredTask[]> {
   expect(stats.totals.enqueued).toBe(m.ids.size);
   // A lease id is never handed out twice, so one task cannot have two live holders.
   expect(new Set(m.leases.map((l) => l.leaseId)).size).toBe(m.leases.length);
+  expect(stats.paused).toBe(m.paused);
+  const handedOut = new Set(m.leases.map((l) => l.leaseId));
+  for (const r of rows) {
+    // Every live lease is one a consumer was given, and none is a closed socket's.
+    if (r.state === "leased") expect(handedOut.has(r.lease_id as string), `lease of ${r.seq}`).toBe(true);
+    if (r.state === "leased") expect(m.closedLeases.has(r.lease_id as string)).toBe(false);
+  }
+  for (const { c, prefetch } of m.sockets) {
+    const mine = new Set(c.pushed.map((t) => t.leaseId));
+    const holding = rows.filter((r) => r.state === "leased" && mine.has(r.lease_id as string)).length;
+    expect(holding, "a socket holds at most its prefetch").toBeLessThanOrEqual(prefetch);
+  }
   return rows;
 }
 
 /** Consumes until nothing is ready, delayed or leased: every task must end completed or dead. */
-async function drain(q: string, m: Model): Promise<void> {
+async function drain(q: string, m: Model, seen: Set<string>): Promise<void> {
+  while (m.sockets.length > 0) await apply(q, m, { kind: "disconnect", pick: 0 });
+  if (m.paused) await apply(q, m, { kind: "resume" });
+  await settleSockets(q, m, seen);
   for (let round = 0; round < 200; round++) {
     const stats = (await call("GET", qpath(q, "/stats"))).body;
     const live =
@@ -162,18 +280,40 @@ async function drain(q: string, m: Model): Promise<void> {
 
 describe("no loss, no double ownership", () => {
   it("keeps every task in exactly one state, stats exact, through any mix of operations", async () => {
+    let pushedInAll = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
+      fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 25 }), async (steps) => {
         const q = unique("own");
-        const m: Model = { ids: new Set(), leases: [], held: [], completed: new Set() };
+        const m = newModel();
+        const seen = new Set<string>();
         for (const s of steps) {
+          const before = await storedTasks(q);
           await apply(q, m, s);
+          await settleSockets(q, m, seen);
+          for (const pushed of takePushes(m, seen)) {
+            // No double ownership: a task is pushed only when nobody held it (ready, or enqueued in
+            // this step), or when the lease it had ended in this very step (a socket closed, or
+            // the alarm expired it).
+            const prior = before.find((r) => String(r.seq) === pushed.id);
+            const freed =
+              prior?.state === "ready" ||
+              (s.kind === "enqueue" && prior === undefined) ||
+              (s.kind === "alarm" && prior?.state !== "completed" && prior?.state !== "dead") ||
+              (s.kind === "disconnect" || s.kind === "restart"
+                ? prior?.state === "leased" && m.closedLeases.has(prior.lease_id as string)
+                : false);
+            expect(freed, `task ${pushed.id} pushed while ${prior?.state}`).toBe(true);
+            expect(m.paused, "pushed while paused").toBe(false);
+          }
           await checkInvariants(q, m);
         }
-        await drain(q, m);
+        await drain(q, m, seen);
+        pushedInAll += seen.size;
       }),
-      { numRuns: 12 },
+      { numRuns: 20 },
     );
+    // The sequences did stream: tasks were pushed to sockets, not only leased over HTTP.
+    expect(pushedInAll).toBeGreaterThan(0);
     // Property runs make many requests: room for a loaded CI machine.
   }, 30_000);
 });

@@ -333,6 +333,7 @@ describe("GET /v1/queues/{queue}/tasks/{id} and /stats", () => {
       dead: 0,
       totals: { enqueued: 5, completed: 1, retried: 0, dead: 0, recovered: 0 },
       oldestReadyAgeMs: expect.any(Number),
+      paused: false,
     });
     expect(res.body.oldestReadyAgeMs).toBeGreaterThanOrEqual(0);
     expect((await call("GET", qpath(unique("q"), "/stats"))).body.oldestReadyAgeMs).toBe(0);
