@@ -1,0 +1,92 @@
+/** A few DOM helpers: elements built from data with text nodes only (never HTML from data). */
+
+type Child = Node | string | number | null | undefined | false;
+type Attrs = Record<string, string | number | boolean | EventListener | undefined>;
+
+/** Creates `<tag>` with attributes (`on*` become listeners, `false`/undefined are skipped) and children. */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === false) continue;
+    if (typeof value === "function") el.addEventListener(name.slice(2), value);
+    else el.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+  return el;
+}
+
+/** Replaces every child of `el`. */
+export function fill(el: Element, ...children: Child[]): void {
+  el.replaceChildren();
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+}
+
+/** A short notice: `info`, `error` or `ok`. */
+export function notice(text: string, kind: "info" | "error" | "ok" = "info"): HTMLElement {
+  return h("p", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status" }, text);
+}
+
+/** A table with a header row; rows are arrays of cells. */
+export function table(headers: string[], rows: Child[][], label: string): HTMLElement {
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { "aria-label": label },
+      h("thead", {}, h("tr", {}, ...headers.map((text) => h("th", { scope: "col" }, text)))),
+      h("tbody", {}, ...rows.map((cells) => h("tr", {}, ...cells.map((cell) => h("td", {}, cell))))),
+    ),
+  );
+}
+
+/** Pretty JSON in a `<pre>`. */
+export function json(value: unknown): HTMLElement {
+  return h("pre", { class: "json" }, JSON.stringify(value, null, 2) ?? "undefined");
+}
+
+/** A modal confirmation (a `<dialog>`, keyboard operable): resolves true on confirm. */
+export function confirmAction(message: string, confirmLabel: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const dialog = h(
+      "dialog",
+      { class: "confirm", "aria-label": "Confirm" },
+      h(
+        "form",
+        { method: "dialog" },
+        h("p", {}, message),
+        h(
+          "menu",
+          {},
+          h("button", { value: "cancel", type: "submit" }, "Cancel"),
+          h("button", { value: "ok", type: "submit", class: "danger" }, confirmLabel),
+        ),
+      ),
+    );
+    dialog.addEventListener("close", () => {
+      resolve(dialog.returnValue === "ok");
+      dialog.remove();
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
+/** "in 12 s", "3 min ago": an instant relative to now. */
+export function relative(at: number, now = Date.now()): string {
+  const seconds = Math.round((at - now) / 1000);
+  const abs = Math.abs(seconds);
+  const text =
+    abs < 120 ? `${abs} s` : abs < 7200 ? `${Math.round(abs / 60)} min` : `${Math.round(abs / 3600)} h`;
+  return seconds >= 0 ? `in ${text}` : `${text} ago`;
+}
