@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 import type { DbTestCluster } from "./test/db-setup/global-setup.ts";
 
 // `workers` runs inside workerd against the real Worker, Durable Objects, storage and alarms; `node`
-// runs pure logic; `integration` starts the Worker and a real webhook receiver as processes; `db`
+// runs pure logic; `browser` drives Chromium against the Worker; `integration` starts the Worker and a real webhook receiver as processes; `db`
 // runs the Worker against a real Postgres primary and streaming replica.
 export default defineConfig({
   test: {
@@ -24,6 +24,18 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // Debian's Chromium (playwright-core) against the Worker started with wrangler's API: the
+        // console and /docs as an operator's browser sees them, offline.
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          environment: "node",
+          fileParallelism: false,
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
         },
       },
       {

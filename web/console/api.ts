@@ -68,14 +68,21 @@ export async function api<T = unknown>(
   return { status: res.status, ok: res.ok, body: parsed as T, headers: res.headers };
 }
 
+/**
+ * Whether the server lacks the route itself (an older or partial deployment): `404` for an unknown
+ * path, `405` when the path exists for other methods only.
+ */
+export function routeMissing(answer: Answer): boolean {
+  const error = (answer.body as ApiErrorBody | undefined)?.error;
+  return answer.status === 405 || (answer.status === 404 && /\bno route\b/i.test(error?.message ?? ""));
+}
+
 /** A one-line explanation of a failed answer. */
 export function explain(answer: Answer): string {
   const error = (answer.body as ApiErrorBody | undefined)?.error;
   if (answer.status === 0) return "The server cannot be reached.";
   if (answer.status === 403) return `Forbidden: your token may not do this (${error?.message ?? "403"}).`;
-  if (answer.status === 404 && error?.code === "not_found" && /route|path/i.test(error.message ?? "")) {
-    return "This server does not offer this route yet.";
-  }
+  if (routeMissing(answer)) return "This server does not offer this route yet.";
   return `${answer.status} ${error?.code ?? ""}: ${error?.message ?? "failed"}`;
 }
 

@@ -50,6 +50,15 @@ export function table(headers: string[], rows: Child[][], label: string): HTMLEl
   );
 }
 
+/** Labelled figures: each pair a `<div>` holding its `<dt>` and `<dd>` (`id` lets tests and links find one). */
+export function figures(pairs: [label: string, value: Child, id?: string][]): HTMLElement {
+  return h(
+    "dl",
+    { class: "figures" },
+    ...pairs.map(([label, value, id]) => h("div", {}, h("dt", {}, label), h("dd", { id }, value))),
+  );
+}
+
 /** Pretty JSON in a `<pre>`. */
 export function json(value: unknown): HTMLElement {
   return h("pre", { class: "json" }, JSON.stringify(value, null, 2) ?? "undefined");
@@ -86,6 +95,7 @@ export function confirmAction(message: string, confirmLabel: string): Promise<bo
 export function relative(at: number, now = Date.now()): string {
   const seconds = Math.round((at - now) / 1000);
   const abs = Math.abs(seconds);
+  if (abs < 2) return "just now";
   const text =
     abs < 120 ? `${abs} s` : abs < 7200 ? `${Math.round(abs / 60)} min` : `${Math.round(abs / 3600)} h`;
   return seconds >= 0 ? `in ${text}` : `${text} ago`;

@@ -105,6 +105,8 @@ function render(): void {
 }
 
 whenUnauthorized(() => {
+  // On the login form, the form itself reports the refusal.
+  if (nav.hidden) return;
   token.clear();
   showLogin("The server refused the token (401): sign in again.");
 });

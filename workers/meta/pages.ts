@@ -26,7 +26,10 @@ Scalar.createApiReference("#app", {
 </body>
 </html>`;
 
-/** `/console`: the shell; its first view is the token form, which the script then takes over. */
+/**
+ * `/console`: the shell; its first view is the token form, which the script then takes over (until
+ * then the form submits nothing, so a token never lands in a URL).
+ */
 export const CONSOLE_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -47,7 +50,7 @@ export const CONSOLE_HTML = `<!doctype html>
 </nav>
 </header>
 <main id="main" tabindex="-1">
-<form class="login">
+<form class="login" onsubmit="return false">
 <h1>Switchyard console</h1>
 <label for="token">API token</label>
 <input type="password" id="token" name="token" autocomplete="off" aria-label="API token" placeholder="paste an API token">

@@ -1,6 +1,6 @@
 /** A circuit breaker: its state, counters and configuration. */
 import { api, explain } from "../api.ts";
-import { fill, h, json, notice } from "../dom.ts";
+import { figures, fill, h, json, notice } from "../dom.ts";
 import type { Page } from "../view.ts";
 import type { BreakerInfo } from "./overview.ts";
 
@@ -17,11 +17,7 @@ export const breakerPage: Page = (root, name) => {
     fill(
       body,
       h("p", {}, "State: ", h("span", { class: `badge ${b.state}` }, b.state)),
-      h(
-        "dl",
-        { class: "figures" },
-        ...Object.entries(b.counters).flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]),
-      ),
+      figures(Object.entries(b.counters)),
       h("h2", {}, "Configuration"),
       json(b.config),
     );

@@ -2,7 +2,7 @@
  * Overview: every queue, topic, namespace, lock and breaker from the catalog (`GET /v1/<kind>`),
  * with the figures that matter, and the database cluster. Names can also be opened by hand.
  */
-import { type Answer, api, explain } from "../api.ts";
+import { type Answer, api, explain, routeMissing } from "../api.ts";
 import { fill, h, notice, table } from "../dom.ts";
 import { href } from "../route.ts";
 import type { Page } from "../view.ts";
@@ -78,10 +78,10 @@ async function section(kind: Kind, body: HTMLElement): Promise<void> {
     fill(
       body,
       notice(
-        listing.status === 404
+        routeMissing(listing)
           ? "This server has no catalog listing yet: open a name with the box above."
           : explain(listing),
-        listing.status === 404 ? "info" : "error",
+        routeMissing(listing) ? "info" : "error",
       ),
     );
     return;
@@ -132,10 +132,15 @@ async function database(body: HTMLElement): Promise<void> {
 function opener(): HTMLElement {
   const kind = h(
     "select",
-    { "aria-label": "Kind", id: "open-kind" },
+    { "aria-label": "Kind to open", id: "open-kind" },
     ...(Object.keys(TITLES) as Kind[]).map((k) => h("option", { value: k }, TITLES[k])),
   );
-  const name = h("input", { "aria-label": "Name", id: "open-name", placeholder: "name", required: true });
+  const name = h("input", {
+    "aria-label": "Name to open",
+    id: "open-name",
+    placeholder: "name",
+    required: true,
+  });
   return h(
     "form",
     {

@@ -3,8 +3,8 @@
  * detail, and the operator's actions (redrive, promote, purge, pause/resume) with confirmations.
  */
 import { actionButton, statusLine } from "../actions.ts";
-import { api, explain, mayAct } from "../api.ts";
-import { fill, h, json, notice, relative, table } from "../dom.ts";
+import { api, explain, mayAct, routeMissing } from "../api.ts";
+import { figures, fill, h, json, notice, relative, table } from "../dom.ts";
 import { href, replaceParams } from "../route.ts";
 import type { Page } from "../view.ts";
 import type { QueueStats } from "./overview.ts";
@@ -65,19 +65,15 @@ export const queuePage: Page = (root, name, params) => {
     const s = a.body;
     fill(
       counts,
-      h(
-        "dl",
-        { class: "figures" },
-        ...PRIORITIES.flatMap((p) => [h("dt", {}, `ready ${p}`), h("dd", {}, s.ready[p])]),
-        ...(["delayed", "leased", "completed", "dead"] as const).flatMap((k) => [
-          h("dt", {}, k),
-          h("dd", { "data-count": k }, s[k]),
-        ]),
-        h("dt", {}, "oldest ready"),
-        h("dd", {}, s.oldestReadyAgeMs === null ? "—" : `${Math.round(s.oldestReadyAgeMs / 1000)} s`),
-        h("dt", {}, "paused"),
-        h("dd", { id: "paused" }, s.paused === undefined ? "unknown" : s.paused ? "yes" : "no"),
-      ),
+      figures([
+        ...PRIORITIES.map((p): [string, number] => [`ready ${p}`, s.ready[p]]),
+        ["delayed", s.delayed],
+        ["leased", s.leased],
+        ["completed", s.completed],
+        ["dead", s.dead],
+        ["oldest ready", s.oldestReadyAgeMs ? `${Math.round(s.oldestReadyAgeMs / 1000)} s` : "—"],
+        ["paused", s.paused === undefined ? "unknown" : s.paused ? "yes" : "no", "paused"],
+      ]),
       h(
         "p",
         { class: "muted" },
@@ -127,12 +123,12 @@ export const queuePage: Page = (root, name, params) => {
   async function loadList(): Promise<void> {
     for (const tab of tabs.children) tab.setAttribute("aria-selected", String(tab.textContent === state));
     let a = await api<TaskPage>("GET", `${base}/tasks?state=${state}&limit=50`);
-    if (a.status === 404 && state === "dead") a = await api<TaskPage>("GET", `${base}/dead?limit=50`);
+    if (routeMissing(a) && state === "dead") a = await api<TaskPage>("GET", `${base}/dead?limit=50`);
     if (!a.ok) {
       fill(
         list,
         notice(
-          a.status === 404 ? "This server has no task lists yet (GET …/tasks?state=)." : explain(a),
+          routeMissing(a) ? "This server has no task lists yet (GET …/tasks?state=)." : explain(a),
           "info",
         ),
       );
@@ -203,20 +199,13 @@ export const queuePage: Page = (root, name, params) => {
     fill(
       detail,
       h("h2", {}, `Task ${t.id}`),
-      h(
-        "dl",
-        { class: "figures" },
-        h("dt", {}, "state"),
-        h("dd", { id: "task-state" }, t.state),
-        h("dt", {}, "priority"),
-        h("dd", {}, t.priority),
-        h("dt", {}, "attempts"),
-        h("dd", {}, `${t.attempt}/${t.maxAttempts}`),
-        h("dt", {}, "enqueued"),
-        h("dd", {}, new Date(t.enqueuedAt).toISOString()),
-        t.dedupKey ? h("dt", {}, "dedup key") : null,
-        t.dedupKey ? h("dd", {}, t.dedupKey) : null,
-      ),
+      figures([
+        ["state", t.state, "task-state"],
+        ["priority", t.priority],
+        ["attempts", `${t.attempt}/${t.maxAttempts}`],
+        ["enqueued", h("time", { datetime: new Date(t.enqueuedAt).toISOString() }, relative(t.enqueuedAt))],
+        ...(t.dedupKey ? [["dedup key", t.dedupKey] as [string, string]] : []),
+      ]),
       t.lastError ? h("p", {}, "Last error: ", h("code", {}, t.lastError)) : null,
       h("h3", {}, "Payload"),
       json(t.payload),

@@ -65,7 +65,14 @@ export const statePage: Page = (root, namespace, params) => {
         ? table(
             ["key", "version", "updated"],
             a.body.items.map((item) => [
-              h("a", { href: href("state", namespace, { prefix, key: item.key }) }, item.key),
+              h(
+                "a",
+                {
+                  href: href("state", namespace, { prefix, key: item.key }),
+                  "aria-current": item.key === selected ? "true" : undefined,
+                },
+                item.key,
+              ),
               h("span", { "data-version": item.key }, item.version),
               relative(item.updatedAt),
             ]),

@@ -4,7 +4,7 @@
  */
 import { actionButton, statusLine } from "../actions.ts";
 import { api, explain, mayAct, socketUrl } from "../api.ts";
-import { fill, h, json, notice, table } from "../dom.ts";
+import { figures as figureList, fill, h, json, notice, table } from "../dom.ts";
 import type { Page } from "../view.ts";
 import type { TopicStats } from "./overview.ts";
 
@@ -55,13 +55,8 @@ export const topicPage: Page = (root, name) => {
     const s = stats.body;
     fill(
       figures,
-      h(
-        "dl",
-        { class: "figures" },
-        ...(["published", "delivered", "failed", "rejected", "pending"] as const).flatMap((k) => [
-          h("dt", {}, k),
-          h("dd", {}, s[k]),
-        ]),
+      figureList(
+        (["published", "delivered", "failed", "rejected", "pending"] as const).map((k) => [k, s[k]]),
       ),
     );
     const byId = new Map(s.subscriptions.map((x) => [x.id, x]));
