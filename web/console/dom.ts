@@ -100,3 +100,50 @@ export function relative(at: number, now = Date.now()): string {
     abs < 120 ? `${abs} s` : abs < 7200 ? `${Math.round(abs / 60)} min` : `${Math.round(abs / 3600)} h`;
   return seconds >= 0 ? `in ${text}` : `${text} ago`;
 }
+
+const SVG = "http://www.w3.org/2000/svg";
+
+/** A small inline SVG line of `values` (oldest first), labelled for screen readers. */
+export function sparkline(values: number[], label: string): Element {
+  const width = 80;
+  const height = 20;
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.setAttribute("class", "spark");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", label);
+  const max = Math.max(1, ...values);
+  const step = values.length > 1 ? width / (values.length - 1) : width;
+  const line = document.createElementNS(SVG, "polyline");
+  line.setAttribute(
+    "points",
+    values
+      .map((v, i) => `${(i * step).toFixed(1)},${(height - 1 - (v / max) * (height - 2)).toFixed(1)}`)
+      .join(" "),
+  );
+  svg.append(line);
+  return svg;
+}
+
+/**
+ * Per-name rates between refreshes: `record` takes a cumulative counter and keeps the last
+ * `size` differences, so a sparkline shows throughput per refresh interval.
+ */
+export class RateHistory {
+  readonly #last = new Map<string, number>();
+  readonly #rates = new Map<string, number[]>();
+  readonly #size: number;
+  constructor(size = 24) {
+    this.#size = size;
+  }
+
+  record(name: string, total: number): number[] {
+    const last = this.#last.get(name);
+    const rates = this.#rates.get(name) ?? [];
+    if (last !== undefined) rates.push(Math.max(0, total - last));
+    if (rates.length > this.#size) rates.shift();
+    this.#last.set(name, total);
+    this.#rates.set(name, rates);
+    return rates;
+  }
+}

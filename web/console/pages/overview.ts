@@ -3,7 +3,7 @@
  * with the figures that matter, and the database cluster. Names can also be opened by hand.
  */
 import { type Answer, api, explain, routeMissing } from "../api.ts";
-import { fill, h, notice, table } from "../dom.ts";
+import { fill, h, notice, RateHistory, sparkline, table } from "../dom.ts";
 import { href } from "../route.ts";
 import type { Page } from "../view.ts";
 
@@ -22,6 +22,15 @@ const TITLES: Record<Kind, string> = {
   breakers: "Circuit breakers",
 };
 
+/** Completed tasks and published events per refresh, for the sparklines (kept across visits). */
+const completedRates = new RateHistory();
+const publishedRates = new RateHistory();
+
+/** A sparkline once two refreshes have been seen; until then nothing. */
+function throughput(rates: number[], what: string): Node | string {
+  return rates.length ? sparkline(rates, `${what} per refresh: ${rates.join(", ")}`) : "";
+}
+
 /** How many names per kind get their figures fetched on each refresh. */
 const DETAIL_LIMIT = 50;
 
@@ -36,19 +45,33 @@ async function figures(kind: Kind, name: string): Promise<{ headers: string[]; c
   });
   switch (kind) {
     case "queues": {
-      const headers = ["ready", "delayed", "leased", "dead", "paused"];
+      const headers = ["ready", "delayed", "leased", "dead", "paused", "completed"];
       const a = await api<QueueStats>("GET", `/v1/queues/${n}/stats`);
       if (!a.ok) return fail(a, headers);
       const s = a.body;
       const ready = s.ready.low + s.ready.normal + s.ready.high + s.ready.critical;
-      return { headers, cells: [ready, s.delayed, s.leased, s.dead, s.paused ? "paused" : ""] };
+      const rates = completedRates.record(name, s.totals.completed ?? 0);
+      return {
+        headers,
+        cells: [ready, s.delayed, s.leased, s.dead, s.paused ? "paused" : "", throughput(rates, "completed")],
+      };
     }
     case "topics": {
-      const headers = ["published", "pending", "dead letters", "subscriptions"];
+      const headers = ["published", "pending", "dead letters", "subscriptions", "rate"];
       const a = await api<TopicStats>("GET", `/v1/topics/${n}/stats`);
       if (!a.ok) return fail(a, headers);
       const dead = a.body.subscriptions.reduce((sum, s) => sum + s.deadLetters, 0);
-      return { headers, cells: [a.body.published, a.body.pending, dead, a.body.subscriptions.length] };
+      const rates = publishedRates.record(name, a.body.published);
+      return {
+        headers,
+        cells: [
+          a.body.published,
+          a.body.pending,
+          dead,
+          a.body.subscriptions.length,
+          throughput(rates, "published"),
+        ],
+      };
     }
     case "locks": {
       const headers = ["holders", "waiters", "permits"];

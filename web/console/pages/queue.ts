@@ -72,7 +72,10 @@ export const queuePage: Page = (root, name, params) => {
         ["completed", s.completed],
         ["dead", s.dead],
         ["oldest ready", s.oldestReadyAgeMs ? `${Math.round(s.oldestReadyAgeMs / 1000)} s` : "—"],
-        ["paused", s.paused === undefined ? "unknown" : s.paused ? "yes" : "no", "paused"],
+        // Servers without pause/resume leave `paused` out of stats.
+        ...(s.paused === undefined
+          ? []
+          : [["paused", s.paused ? "yes" : "no", "paused"] as [string, string, string]]),
       ]),
       h(
         "p",
@@ -114,6 +117,10 @@ export const queuePage: Page = (root, name, params) => {
                 },
               ),
             ),
+            actionButton("Delete queue", status, () => api("DELETE", base), refreshAll, {
+              danger: true,
+              confirm: `Delete queue ${name} with every task in every state, its counters and its paused flag?`,
+            }),
           ]
         : [h("p", { class: "muted" }, "Read-only token: no actions.")]),
     );
@@ -140,17 +147,20 @@ export const queuePage: Page = (root, name, params) => {
       return;
     }
     const selected = new Set<string>();
+    const selectable = state === "dead" && actions;
     const rows = tasks.map((t) => [
-      state === "dead" && actions
-        ? h("input", {
-            type: "checkbox",
-            "aria-label": `select ${t.id}`,
-            onchange: (e: Event) => {
-              if ((e.target as HTMLInputElement).checked) selected.add(t.id);
-              else selected.delete(t.id);
-            },
-          })
-        : "",
+      ...(selectable
+        ? [
+            h("input", {
+              type: "checkbox",
+              "aria-label": `select ${t.id}`,
+              onchange: (e: Event) => {
+                if ((e.target as HTMLInputElement).checked) selected.add(t.id);
+                else selected.delete(t.id);
+              },
+            }),
+          ]
+        : []),
       h("a", { href: href("queues", name, { state, task: t.id }) }, t.id),
       t.priority,
       `${t.attempt}/${t.maxAttempts}`,
@@ -159,8 +169,12 @@ export const queuePage: Page = (root, name, params) => {
     ]);
     fill(
       list,
-      table(["", "id", "priority", "attempt", "enqueued", "last error"], rows, `${state} tasks`),
-      state === "dead" && actions
+      table(
+        [...(selectable ? ["select"] : []), "id", "priority", "attempt", "enqueued", "last error"],
+        rows,
+        `${state} tasks`,
+      ),
+      selectable
         ? actionButton(
             "Redrive selected",
             status,
