@@ -4,7 +4,7 @@
  */
 import { api, explain, mayAct, socketUrl } from "../api.ts";
 import { fill, h, notice, relative, table } from "../dom.ts";
-import { href, replaceParams } from "../route.ts";
+import { href } from "../route.ts";
 import type { Page } from "../view.ts";
 
 interface KeyItem {
@@ -225,6 +225,5 @@ export const statePage: Page = (root, namespace, params) => {
     await Promise.all([loadKeys(), loadValue()]);
     connect();
   });
-  replaceParams({});
   return { refresh: loadKeys, dispose: () => socket?.close() };
 };
