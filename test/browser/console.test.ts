@@ -172,6 +172,57 @@ describe("the operator console in Chromium", () => {
     await shot(page, "topic-tail");
   });
 
+  it("works from the keyboard alone: sign in, open a queue, open and cancel a confirmation", async () => {
+    await session.worker.call("POST", "/v1/queues/console-keys/tasks", { payload: {} });
+    const { page, errors } = await session.open();
+    pageErrors = errors;
+    await page.goto(`${session.worker.baseUrl}/console`);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id), WAIT).toBe("token");
+    await page.keyboard.type(TOKEN);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Overview" }).waitFor(WAIT);
+    const tabTo = async (test: () => Promise<boolean>) => {
+      for (let i = 0; i < 30 && !(await test()); i++) await page.keyboard.press("Tab");
+      expect(await test()).toBe(true);
+    };
+    await tabTo(() => page.evaluate(() => document.activeElement?.id === "open-name"));
+    await page.keyboard.type("console-keys");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Queue console-keys" }).waitFor(WAIT);
+    await tabTo(() => page.evaluate(() => document.activeElement?.textContent === "Purge dead"));
+    await page.keyboard.press("Enter");
+    await page.getByRole("dialog").waitFor(WAIT);
+    await page.keyboard.press("Escape");
+    await page.getByRole("dialog").waitFor({ state: "detached", ...WAIT });
+    expect((await session.worker.call("GET", "/v1/queues/console-keys/stats")).body.ready.normal).toBe(1);
+  });
+
+  it("shows a lock's holders with fencing tokens, a breaker and the database", async () => {
+    const api = session.worker;
+    const grant = await api.call("POST", "/v1/locks/console-lock/acquire", {
+      owner: "worker-7",
+      ttlMs: 60_000,
+    });
+    await api.call("PUT", "/v1/breakers/console-breaker", { consecutiveFailures: 2 });
+    await api.call("POST", "/v1/breakers/console-breaker/record", { ok: false });
+    await api.call("POST", "/v1/breakers/console-breaker/record", { ok: false });
+
+    const page = await consolePage("#/locks/console-lock");
+    const holders = page.getByRole("table", { name: "Holders" });
+    await holders.getByText("worker-7").waitFor(WAIT);
+    expect(await holders.getByText(String(grant.body.token), { exact: true }).count()).toBe(1);
+    await shot(page, "lock");
+
+    await page.goto(`${session.worker.baseUrl}/console#/breakers/console-breaker`);
+    await page.locator(".badge", { hasText: "open" }).waitFor(WAIT);
+    await shot(page, "breaker");
+
+    await page.goto(`${session.worker.baseUrl}/console#/db`);
+    await page.getByRole("table", { name: "Nodes" }).getByText("pg-1").waitFor(WAIT);
+    await page.getByRole("button", { name: "Switch over" }).waitFor(WAIT);
+    await shot(page, "database");
+  });
+
   it("is readable on a phone-sized screen", async () => {
     const page = await consolePage("#/overview", { width: 390, height: 844 });
     await page.getByRole("heading", { name: "Overview" }).waitFor(WAIT);
