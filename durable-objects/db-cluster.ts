@@ -26,6 +26,7 @@ import {
   currentLsn,
   describeFailure,
   fence,
+  followPrimary,
   promote,
   unfence,
   withTimeout,
@@ -132,20 +133,26 @@ export class DbClusterObject extends DurableObject<Env> {
       primary: state.primary,
       epoch: state.epoch,
       backup: state.backup,
-      nodes: state.nodes.map((n) => ({
-        name: n.name,
-        region: n.region,
-        role: n.role,
-        healthy: n.healthy,
-        ...(n.lagMs !== undefined && { lagMs: n.lagMs }),
-        ...(n.lagBytes !== undefined && { lagBytes: n.lagBytes }),
-        checkedAt: n.checkedAt,
-        ...(n.streaming !== undefined && { streaming: n.streaming }),
-        fenced: n.fenced,
-        stale: n.stale,
-        failures: n.failures,
-        ...(n.error !== undefined && { error: n.error }),
-      })),
+      nodes: state.nodes.map((n) => {
+        // A former primary not yet rebuilt as a replica: the contract lists it as a replica that
+        // needs a rebuild, and it is never routed or written to.
+        const needsRebuild = n.fenced && n.name !== state.primary;
+        return {
+          name: n.name,
+          region: n.region,
+          role: needsRebuild ? ("replica" as const) : n.role,
+          healthy: needsRebuild ? false : n.healthy,
+          needsRebuild,
+          ...(n.lagMs !== undefined && { lagMs: n.lagMs }),
+          ...(n.lagBytes !== undefined && { lagBytes: n.lagBytes }),
+          checkedAt: n.checkedAt,
+          ...(n.streaming !== undefined && { streaming: n.streaming }),
+          fenced: n.fenced,
+          stale: n.stale,
+          failures: n.failures,
+          ...(n.error !== undefined && { error: n.error }),
+        };
+      }),
     });
   }
 
@@ -405,7 +412,26 @@ export class DbClusterObject extends DurableObject<Env> {
     }
     monitor.promoted(from, to);
     this.recordFailover(from, to, at, reason, automatic);
+    await this.repointReplicas(monitor, from, to);
     return ok({ from, to, at });
+  }
+
+  /**
+   * After `to` was promoted, every other reachable replica streams from it (as Patroni repoints
+   * them). The old primary is left alone: it needs a rebuild. A node that cannot be reached now is
+   * repointed when it is rebuilt; failures are logged, never undo the promotion.
+   */
+  private async repointReplicas(monitor: ClusterMonitor, from: string, to: string): Promise<void> {
+    const source = this.config?.nodes.find((n) => n.name === to)?.replication;
+    if (!source) return;
+    const followers = monitor.state.nodes.filter((n) => n.name !== from && n.name !== to);
+    await Promise.all(
+      followers.map((n) =>
+        this.onNode(n.name, (sql) => followPrimary(sql, `${source} application_name=${n.name}`)).catch(
+          (err) => console.warn(`repointing ${n.name} to ${to} failed: ${describeFailure(err)}`),
+        ),
+      ),
+    );
   }
 
   private recordFailover(from: string, to: string, at: number, reason: string, automatic: boolean): void {

@@ -1,4 +1,5 @@
 /** The Worker's bindings and variables: the one hand-kept place where they are typed. */
+import type { CatalogObject } from "../durable-objects/catalog.ts";
 import type { CircuitBreakerObject } from "../durable-objects/circuit-breaker.ts";
 import type { DbClusterObject } from "../durable-objects/db-cluster.ts";
 import type { LockObject } from "../durable-objects/lock.ts";
@@ -28,4 +29,6 @@ export interface Env extends QueueVars {
   /** JSON: health-check and failover settings; see docs/db.md. */
   DB_HA?: string;
   QUEUES: DurableObjectNamespace<QueueObject>;
+  /** The catalog of names: one object per capability (`getByName("queues")`). */
+  CATALOG: DurableObjectNamespace<CatalogObject>;
 }

@@ -1,6 +1,7 @@
 /** The HTTP app: health, OpenAPI, docs, auth, body handling, errors, and the route groups. */
 import { breakerRoutes } from "./breaker/routes.ts";
 import { busRoutes } from "./bus/routes.ts";
+import { catalogRoutes } from "./catalog/routes.ts";
 import { dbRoutes } from "./db/routes.ts";
 import { notFound, onError } from "./http/errors.ts";
 import { cors } from "./http/origin.ts";
@@ -23,6 +24,8 @@ export function createApp() {
   app.route("/v1/state", stateRoutes);
   app.route("/v1/db", dbRoutes);
   app.route("/v1/queues", queueRoutes);
+  // `GET /v1/<capability>` exactly: beside, not inside, the `/v1/<capability>/{name}` groups.
+  app.route("/v1", catalogRoutes);
 
   addMetaRoutes(app);
   return app;

@@ -2,6 +2,7 @@
 import type { Env } from "../shared/env.ts";
 import { app } from "./app.ts";
 
+export { CatalogObject } from "../durable-objects/catalog.ts";
 export { CircuitBreakerObject } from "../durable-objects/circuit-breaker.ts";
 export { DbClusterObject } from "../durable-objects/db-cluster.ts";
 export { LockObject } from "../durable-objects/lock.ts";

@@ -14,22 +14,22 @@ import { StateRpc } from "./state/rpc.ts";
 export class SwitchyardRpc extends WorkerEntrypoint<Env> {
   /** Lock operations: acquire, release, extend, info. */
   locks(): LockRpc {
-    return new LockRpc(this.env);
+    return new LockRpc(this.env, this.ctx);
   }
 
   /** Shared circuit breakers: configure, acquire, record, recordBatch, info. */
   breakers(): BreakerRpc {
-    return new BreakerRpc(this.env);
+    return new BreakerRpc(this.env, this.ctx);
   }
 
   /** Event bus operations: publish, subscriptions, events, stats, config. */
   topics(): BusRpc {
-    return new BusRpc(this.env);
+    return new BusRpc(this.env, this.ctx);
   }
 
   /** State operations: get, put, delete, increment, list, txn, watch. */
   state(): StateRpc {
-    return new StateRpc(this.env);
+    return new StateRpc(this.env, this.ctx);
   }
 
   /** Postgres cluster operations: status, failover, failovers, restore points. */
@@ -39,6 +39,6 @@ export class SwitchyardRpc extends WorkerEntrypoint<Env> {
 
   /** Task queue operations: enqueue, lease, ack, nack, extend, stats, dead letters. */
   queues(): QueueRpc {
-    return new QueueRpc(this.env);
+    return new QueueRpc(this.env, this.ctx);
   }
 }

@@ -138,6 +138,16 @@ export async function fence(sql: PgConnection): Promise<void> {
   await sql`select pg_reload_conf()`;
 }
 
+/**
+ * Makes a replica stream from another primary: `primary_conninfo` is reloadable, so the WAL
+ * receiver restarts against the new address, and the default `recovery_target_timeline = latest`
+ * follows the promotion's new timeline. `conninfo` is validated to hold no quotes (config.ts).
+ */
+export async function followPrimary(sql: PgConnection, conninfo: string): Promise<void> {
+  await sql.unsafe(`alter system set primary_conninfo = '${conninfo}'`);
+  await sql`select pg_reload_conf()`;
+}
+
 /** Undoes {@link fence}. */
 export async function unfence(sql: PgConnection): Promise<void> {
   await sql.unsafe("alter system reset default_transaction_read_only");

@@ -54,7 +54,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** True when every directory above `path` lets others through (mode o+x). */
-async function reachableByOthers(path: string): Promise<boolean> {
+export async function reachableByOthers(path: string): Promise<boolean> {
   let dir = dirname(path);
   while (dir !== parse(dir).root) {
     if (((await stat(dir)).mode & 0o001) === 0) return false;
@@ -254,7 +254,47 @@ export interface PgCluster {
   destroy(): Promise<void>;
 }
 
-/** Creates and starts one empty primary in `root/<name>` (kept if it exists already). */
+/** Whether a process runs, and its command line (empty when it does not). */
+async function commandLine(pid: number): Promise<string> {
+  try {
+    return (await readFile(`/proc/${pid}/cmdline`, "utf8")).replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Clears what a run killed hard left behind in `dataDir`: a `postmaster.pid` whose process is
+ * gone is removed (Postgres would refuse to start), and a Postgres still serving this directory
+ * from an earlier run (an orphan) is stopped cleanly first. Returns what it found.
+ */
+export async function clearStaleServer(dataDir: string): Promise<"none" | "stale-pid" | "orphan"> {
+  const pidFile = join(dataDir, "postmaster.pid");
+  let pid: number;
+  try {
+    pid = Number.parseInt((await readFile(pidFile, "utf8")).split("\n")[0] ?? "", 10);
+  } catch {
+    return "none";
+  }
+  const cmd = Number.isInteger(pid) && pid > 0 ? await commandLine(pid) : "";
+  if (!cmd.includes("postgres") || !cmd.includes(dataDir)) {
+    await rm(pidFile, { force: true });
+    return "stale-pid";
+  }
+  process.kill(pid, "SIGINT");
+  const deadline = Date.now() + 15_000;
+  while ((await commandLine(pid)) !== "") {
+    if (Date.now() > deadline) process.kill(pid, "SIGQUIT");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await rm(pidFile, { force: true });
+  return "orphan";
+}
+
+/**
+ * Creates and starts one empty primary in `root/<name>` (kept if it exists already), after
+ * clearing a stale pid file or an orphaned server left by a run that was killed hard.
+ */
 export async function startPrimary(root: string, name: string, port: number): Promise<PgNode> {
   await ownedDir(root);
   const archive = await ownedDir(join(root, "archive"));
@@ -265,7 +305,13 @@ export async function startPrimary(root: string, name: string, port: number): Pr
   } catch {
     initialised = false;
   }
-  if (!initialised) {
+  if (initialised) {
+    const found = await clearStaleServer(node.dataDir);
+    if (found !== "none")
+      console.log(
+        `Postgres: cleared ${found === "orphan" ? "an orphaned server" : "a stale postmaster.pid"} in ${node.dataDir}`,
+      );
+  } else {
     await ownedDir(node.dataDir);
     await run("initdb", [
       "-D",

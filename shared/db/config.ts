@@ -18,6 +18,17 @@ export const NodeConfigSchema = z.object({
   region: z.string().min(1).max(64),
   binding: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a binding name"),
   role: z.enum(["primary", "replica"]),
+  /**
+   * How the other nodes stream from this one once it is the primary: a libpq conninfo without
+   * `application_name` (added per replica), e.g. `host=10.0.0.2 port=5432 user=replicator`.
+   * Passwords belong in each replica's `.pgpass`, not here. Unset: replicas are not repointed.
+   */
+  replication: z
+    .string()
+    .min(1)
+    .max(1024)
+    .regex(/^[^'\\]*$/, "must not contain quotes or backslashes")
+    .optional(),
 });
 
 export const DbNodesSchema = z

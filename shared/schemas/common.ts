@@ -50,6 +50,7 @@ export const errorResponse = (description: string) => ({
 export const commonErrors = {
   400: errorResponse("Invalid request: `details.field` names the offending field"),
   401: errorResponse("Missing or unknown bearer token"),
+  403: errorResponse("`forbidden`: the token's scopes do not cover this operation, or a foreign `Origin`"),
   413: errorResponse("Body over 1 MiB, or a value over 256 KiB"),
   415: errorResponse("Body that is not JSON"),
 } as const;

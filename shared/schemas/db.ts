@@ -25,6 +25,9 @@ export const NodeStatus = z
       .boolean()
       .openapi({ description: "A former primary: never routed to until rebuilt as a replica" }),
     stale: z.boolean().openapi({ description: "A fenced former primary that is up again: needs rejoining" }),
+    needsRebuild: z.boolean().openapi({
+      description: "A former primary after a failover: listed as a replica, never routed to until rebuilt",
+    }),
     failures: z.number().int().openapi({ description: "Consecutive failed checks" }),
     error: z.string().optional().openapi({ description: "Why the last check failed" }),
   })

@@ -22,7 +22,7 @@ export const ReleaseRequest = z.strictObject({ owner: Owner, token: Token }).ope
 
 export const ExtendRequest = z
   .strictObject({ owner: Owner, token: Token, ttlMs: int(100, 3_600_000) })
-  .openapi("ExtendRequest");
+  .openapi("LockExtendRequest");
 
 export const Grant = z
   .object({ name: z.string(), owner: z.string(), token: Token, expiresAt: z.number().int() })

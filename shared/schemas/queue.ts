@@ -108,7 +108,7 @@ export const Nacked = z
 
 export const ExtendRequest = z
   .strictObject({ leaseId: LeaseId, visibilityMs: Visibility })
-  .openapi("ExtendRequest");
+  .openapi("LeaseExtendRequest");
 export const Extended = z.object({ leaseExpiresAt: Instant }).openapi("LeaseExtended");
 
 export const AckBatchRequest = z

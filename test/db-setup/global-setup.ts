@@ -1,5 +1,5 @@
 /**
- * Node-side set-up of the `db` test project: a real primary and a streaming replica on free
+ * Node-side set-up of the `db` test project: a real primary and two streaming replicas on free
  * ports, handed to the Worker as Hyperdrive bindings (see vitest.config.mts), plus a small HTTP
  * control server through which tests running in workerd stop, start and rebuild the nodes.
  */
@@ -51,18 +51,39 @@ function controller(cluster: PgCluster) {
 }
 
 export default async function setup(project: TestProject) {
-  const cluster = await startCluster(["pg-1", "pg-2"]);
+  const cluster = await startCluster(["pg-1", "pg-2", "pg-3"]);
   const server = createServer(controller(cluster));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : 0;
-  const [primary, replica] = cluster.nodes;
+  const [primary, replica, second] = cluster.nodes;
+  // How the other nodes stream from a node once it is promoted.
+  const replication = (port = 0) => `host=127.0.0.1 port=${port} user=postgres`;
   project.provide("dbCluster", {
-    hyperdrives: { DB_PG1: primary?.url ?? "", DB_PG2: replica?.url ?? "" },
+    hyperdrives: { DB_PG1: primary?.url ?? "", DB_PG2: replica?.url ?? "", DB_PG3: second?.url ?? "" },
     vars: {
       DB_NODES: JSON.stringify([
-        { name: "pg-1", region: "weur", binding: "DB_PG1", role: "primary" },
-        { name: "pg-2", region: "enam", binding: "DB_PG2", role: "replica" },
+        {
+          name: "pg-1",
+          region: "weur",
+          binding: "DB_PG1",
+          role: "primary",
+          replication: replication(primary?.port),
+        },
+        {
+          name: "pg-2",
+          region: "enam",
+          binding: "DB_PG2",
+          role: "replica",
+          replication: replication(replica?.port),
+        },
+        {
+          name: "pg-3",
+          region: "apac",
+          binding: "DB_PG3",
+          role: "replica",
+          replication: replication(second?.port),
+        },
       ]),
       // Checks are driven by runDurableObjectAlarm; a long interval keeps real alarms out of the way.
       DB_HA: JSON.stringify({

@@ -1,7 +1,8 @@
 /**
- * The cluster end to end against real Postgres: a primary (pg-1) and a streaming replica (pg-2).
- * The tests run in order and change the cluster: a switchover to pg-2, pg-1 rebuilt as its replica,
- * then pg-2 crashed and failed over automatically, then everything down.
+ * The cluster end to end against real Postgres: a primary (pg-1) and streaming replicas (pg-2, pg-3).
+ * The tests run in order and change the cluster: a switchover to pg-2 (pg-3 follows it), pg-1
+ * rebuilt as its replica, then pg-2 crashed and failed over automatically to pg-1 (pg-3 follows
+ * again), then everything down.
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -14,8 +15,10 @@ import {
   FAILURE_THRESHOLD,
   onNode,
   onReplica,
+  portOf,
   replicaCaughtUp,
   runChecks,
+  streamsFrom,
   until,
 } from "./helpers.ts";
 
@@ -45,8 +48,12 @@ const insert = (db: Db, note: string) =>
     return onReplica(sql);
   });
 
-const pauseReplay = () => onNode("pg-2", (sql) => sql`select pg_wal_replay_pause()`);
-const resumeReplay = () => onNode("pg-2", (sql) => sql`select pg_wal_replay_resume()`);
+// Both replicas hold replay back, so that no read can find one that has caught up.
+const replicas = ["pg-2", "pg-3"] as const;
+const pauseReplay = (nodes: readonly ("pg-2" | "pg-3")[] = replicas) =>
+  Promise.all(nodes.map((n) => onNode(n, (sql) => sql`select pg_wal_replay_pause()`)));
+const resumeReplay = (nodes: readonly ("pg-2" | "pg-3")[] = replicas) =>
+  Promise.all(nodes.map((n) => onNode(n, (sql) => sql`select pg_wal_replay_resume()`)));
 
 describe("Postgres HA against a real primary and replica", () => {
   beforeAll(async () => {
@@ -54,6 +61,7 @@ describe("Postgres HA against a real primary and replica", () => {
       db.write((sql) => sql`create table items (id serial primary key, note text not null)`),
     );
     await replicaCaughtUp("pg-1", "pg-2");
+    await replicaCaughtUp("pg-1", "pg-3");
     await runChecks();
   });
 
@@ -203,7 +211,13 @@ describe("Postgres HA against a real primary and replica", () => {
     const body = await status();
     expect(body.primary).toBe("pg-2");
     expect(body.epoch).toBe(1);
-    expect(nodeOf(body, "pg-1")).toMatchObject({ healthy: false, fenced: true, stale: true });
+    expect(nodeOf(body, "pg-1")).toMatchObject({
+      role: "replica",
+      healthy: false,
+      fenced: true,
+      stale: true,
+      needsRebuild: true,
+    });
     // Fenced: stray writes to the old primary are refused.
     await expect(
       onNode("pg-1", (sql) => sql`insert into items (note) values ('stray')`),
@@ -216,7 +230,19 @@ describe("Postgres HA against a real primary and replica", () => {
     ]);
   });
 
-  it("takes a fenced node back once it is rebuilt as a replica", async () => {
+  it("repoints the other replica to the new primary: pg-3 streams from pg-2 and catches up", async () => {
+    await until(
+      "pg-3 to stream from pg-2",
+      async () => (await streamsFrom("pg-3")) === portOf("pg-2"),
+      15_000,
+    );
+    await withDb((db) => insert(db, "after-repoint"));
+    await replicaCaughtUp("pg-2", "pg-3");
+    await runChecks();
+    expect(nodeOf(await status(), "pg-3")).toMatchObject({ role: "replica", healthy: true, streaming: true });
+  });
+
+  it("takes a fenced node back once it is rebuilt as a replica", { timeout: 60_000 }, async () => {
     await control("pg-1", "rejoin", "pg-2");
     await until("pg-1 to stream from pg-2", async () => {
       await runChecks();
@@ -227,12 +253,16 @@ describe("Postgres HA against a real primary and replica", () => {
       healthy: true,
       fenced: false,
       stale: false,
+      needsRebuild: false,
     });
     await replicaCaughtUp("pg-2", "pg-1");
     await withDb(async (db) => expect(await db.read(onReplica)).toBe(true));
   });
 
   it(`fails over automatically after ${FAILURE_THRESHOLD} failed checks of a crashed primary`, async () => {
+    // pg-3 lags (replay held back), so the best candidate is pg-1.
+    await pauseReplay(["pg-3"]);
+    await withDb((db) => insert(db, "before-crash"));
     await control("pg-2", "crash");
     await runChecks();
     const firstFailure = nodeOf(await status(), "pg-2").checkedAt as number;
@@ -254,18 +284,30 @@ describe("Postgres HA against a real primary and replica", () => {
     // Detected within the configured time: K checks, one interval apart.
     expect(last.at - firstFailure).toBeLessThanOrEqual((FAILURE_THRESHOLD - 1) * CHECK_INTERVAL_MS);
     await withDb(async (db) => expect(await insert(db, "after-failover")).toBe(false));
+    await resumeReplay(["pg-3"]);
+    const promotedAt = Date.now();
+    await until(
+      "pg-3 to stream from pg-1",
+      async () => (await streamsFrom("pg-3")) === portOf("pg-1"),
+      15_000,
+    );
+    console.log(
+      `pg-3 streamed from the new primary ${Date.now() - promotedAt} ms after the failover answered`,
+    );
+    await replicaCaughtUp("pg-1", "pg-3");
   });
 
-  it("reports the restarted old primary as stale and routes no writes to it", async () => {
+  it("lists the restarted old primary as a replica that needs a rebuild, and routes no writes to it", async () => {
     await control("pg-2", "start");
     await runChecks();
     const body = await status();
     expect(body.primary).toBe("pg-1");
     expect(nodeOf(body, "pg-2")).toMatchObject({
-      role: "primary",
+      role: "replica",
       healthy: false,
       fenced: true,
       stale: true,
+      needsRebuild: true,
     });
     await withDb(async (db) => expect(await insert(db, "after-restart")).toBe(false));
     const onOld = await onNode("pg-2", (sql) => sql<Row[]>`select note from items where note like 'after-%'`);
@@ -279,6 +321,8 @@ describe("Postgres HA against a real primary and replica", () => {
   });
 
   it("answers 503 unavailable, never another 5xx, when the primary is down", async () => {
+    // With no replica left to promote, a switchover has no candidate.
+    await control("pg-3", "stop");
     await control("pg-1", "crash");
     await runChecks();
     const point = await call("POST", "/v1/db/restore-points", { name: "while-down" });

@@ -36,7 +36,22 @@ export async function runChecks(n = 1): Promise<void> {
   }
 }
 
-const bindings = { "pg-1": "DB_PG1", "pg-2": "DB_PG2" } as const;
+const bindings = { "pg-1": "DB_PG1", "pg-2": "DB_PG2", "pg-3": "DB_PG3" } as const;
+
+/** The port of the primary a replica's WAL receiver streams from (undefined when not streaming). */
+export async function streamsFrom(replica: keyof typeof bindings): Promise<number | undefined> {
+  return onNode(replica, async (sql) => {
+    const [row] = await sql<
+      { port: number | null }[]
+    >`select sender_port as port from pg_stat_wal_receiver where status = 'streaming'`;
+    return row?.port ?? undefined;
+  });
+}
+
+/** A node's port, from its connection string. */
+export function portOf(node: keyof typeof bindings): number {
+  return Number(new URL(cluster.hyperdrives[bindings[node]] ?? "").port);
+}
 
 /** A direct connection to one node, bypassing routing; end it when done. */
 export async function direct(node: keyof typeof bindings): Promise<PgConnection> {

@@ -11,6 +11,8 @@ import {
   Outcome,
   OutcomeBatch,
 } from "../../shared/schemas/breaker.ts";
+import { type NoteIfOk, notesFor } from "../catalog/note.ts";
+import type { Background } from "../http/access.ts";
 import { parseInput } from "../http/validation.ts";
 import { validName } from "../rpc-validation.ts";
 
@@ -20,36 +22,39 @@ import { validName } from "../rpc-validation.ts";
  */
 export class BreakerRpc extends RpcTarget {
   readonly #env: Env;
+  /** Registers the name of a successful write in the catalog. */
+  readonly #noted: NoteIfOk;
 
-  constructor(env: Env) {
+  constructor(env: Env, ctx?: Background) {
     super();
     this.#env = env;
+    this.#noted = notesFor(env, ctx, "breakers");
   }
 
   /** As `PUT /v1/breakers/{name}`. */
   async configure(name: string, input: unknown): Promise<Result<BreakerSettings>> {
     const parsed = parseInput(BreakerConfig, input ?? {}, "json");
     if (!parsed.ok) return parsed;
-    return validName(name) ?? ok(await this.#object(name).configure(parsed.value));
+    return this.#noted(name, validName(name) ?? ok(await this.#object(name).configure(parsed.value)));
   }
 
   /** As `POST /v1/breakers/{name}/acquire`. */
   async acquire(name: string): Promise<Result<BreakerAcquired>> {
-    return validName(name) ?? ok(await this.#object(name).acquire());
+    return this.#noted(name, validName(name) ?? ok(await this.#object(name).acquire()));
   }
 
   /** As `POST /v1/breakers/{name}/record`. */
   async record(name: string, input: unknown): Promise<Result<BreakerRecorded>> {
     const parsed = parseInput(Outcome, input, "json");
     if (!parsed.ok) return parsed;
-    return validName(name) ?? ok(await this.#object(name).record([parsed.value]));
+    return this.#noted(name, validName(name) ?? ok(await this.#object(name).record([parsed.value])));
   }
 
   /** As `POST /v1/breakers/{name}/record-batch`. */
   async recordBatch(name: string, input: unknown): Promise<Result<BreakerRecorded>> {
     const parsed = parseInput(OutcomeBatch, input, "json");
     if (!parsed.ok) return parsed;
-    return validName(name) ?? ok(await this.#object(name).record(parsed.value.outcomes));
+    return this.#noted(name, validName(name) ?? ok(await this.#object(name).record(parsed.value.outcomes)));
   }
 
   /** As `GET /v1/breakers/{name}`. */

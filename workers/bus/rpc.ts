@@ -17,6 +17,8 @@ import {
   type TopicConfigValue,
   type TopicStatsValue,
 } from "../../shared/schemas/bus.ts";
+import { type NoteIfOk, notesFor } from "../catalog/note.ts";
+import type { Background } from "../http/access.ts";
 import { parseInput } from "../http/validation.ts";
 import { validName } from "../rpc-validation.ts";
 
@@ -29,24 +31,30 @@ const Limit = z.object({ limit: z.number().int().min(1).max(1000).default(100) }
  */
 export class BusRpc extends RpcTarget {
   readonly #env: Env;
+  /** Registers the name of a successful write in the catalog. */
+  readonly #noted: NoteIfOk;
 
-  constructor(env: Env) {
+  constructor(env: Env, ctx?: Background) {
     super();
     this.#env = env;
+    this.#noted = notesFor(env, ctx, "topics");
   }
 
   /** As `POST /v1/topics/{topic}/events`. */
   async publish(topic: string, input: unknown): Promise<Result<PublishResult>> {
     const parsed = parseInput(PublishRequest, input, "json");
     if (!parsed.ok) return parsed;
-    return validName(topic) ?? this.#object(topic).publish(topic, parsed.value);
+    return this.#noted(topic, validName(topic) ?? this.#object(topic).publish(topic, parsed.value));
   }
 
   /** As `POST /v1/topics/{topic}/subscriptions`. */
   async createSubscription(topic: string, input: unknown): Promise<Result<{ id: string; secret: string }>> {
     const parsed = parseInput(SubscriptionRequest, input, "json");
     if (!parsed.ok) return parsed;
-    return validName(topic) ?? this.#object(topic).createSubscription(topic, parsed.value);
+    return this.#noted(
+      topic,
+      validName(topic) ?? this.#object(topic).createSubscription(topic, parsed.value),
+    );
   }
 
   /** As `GET /v1/topics/{topic}/subscriptions`. */

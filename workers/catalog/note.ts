@@ -1,14 +1,77 @@
-/** Tells the catalog that a name exists (placeholder until the catalog object lands). */
+/**
+ * Keeps the catalog of names current from the hot path: a write registers its name the first time
+ * this isolate sees it (then at most once a minute, for `lastUsedAt`), in the background, so a
+ * request pays one Map lookup and the catalog object sees one write per new name per isolate.
+ */
 import type { Env } from "../../shared/env.ts";
+import type { Result } from "../../shared/errors.ts";
+import type { CatalogCapability } from "../../shared/schemas/catalog.ts";
 import type { Background, Capability } from "../http/access.ts";
+import { SeenNames } from "./seen.ts";
 
-/** Registers `name` under `capability` in the catalog, in the background. */
+// One set per capability, keyed by the name itself: building a combined key string would cost
+// more than the lookup.
+const seen: Record<CatalogCapability, SeenNames> = {
+  locks: new SeenNames(),
+  queues: new SeenNames(),
+  state: new SeenNames(),
+  topics: new SeenNames(),
+  breakers: new SeenNames(),
+};
+
+/** The catalog object of one capability. */
+export function catalogObject(env: Env, capability: CatalogCapability) {
+  return env.CATALOG.getByName(capability);
+}
+
+/**
+ * Registers `name` under `capability` in the catalog, in the background (`ctx.waitUntil`), when
+ * this isolate has not written it lately. Never throws and never delays the caller.
+ */
 export function noteName(
-  _env: Env,
-  _ctx: Background | undefined,
-  _capability: Capability,
-  _name: string,
-): void {}
+  env: Env,
+  ctx: Background | undefined,
+  capability: Capability,
+  name: string,
+  now: number = Date.now(),
+): void {
+  if (capability === "db") return;
+  const names = seen[capability];
+  if (!names.due(name, now)) return;
+  const write = writeNote(env, capability, name, now).catch((err: unknown) => {
+    // Forgotten so that the next request tries again.
+    names.forget(name);
+    console.error("catalog: could not note a name", capability, name, err);
+  });
+  if (ctx) ctx.waitUntil(write);
+}
 
-/** Removes `name` from the catalog (a deleted queue); awaited, since the caller answers after it. */
-export async function forgetName(_env: Env, _capability: Capability, _name: string): Promise<void> {}
+/** The catalog write, async so that even a synchronous failure becomes a rejection. */
+async function writeNote(env: Env, capability: CatalogCapability, name: string, at: number): Promise<void> {
+  await catalogObject(env, capability).note(name, at);
+}
+
+/** Notes a name when an RPC write's result is ok, and hands the result back unchanged. */
+export type NoteIfOk = <T>(name: string, result: Result<T> | Promise<Result<T>>) => Promise<Result<T>>;
+
+/**
+ * `noteName` for the RPC write methods of one capability, which answer a `Result`.
+ * @example return this.#noted(name, validName(name) ?? this.#object(name).acquire(name, input));
+ */
+export function notesFor(env: Env, ctx: Background | undefined, capability: CatalogCapability): NoteIfOk {
+  return async (name, result) => {
+    const settled = await result;
+    if (settled.ok) noteName(env, ctx, capability, name);
+    return settled;
+  };
+}
+
+/**
+ * Removes `name` from the catalog (a deleted queue); awaited, since the caller answers after it.
+ * This isolate forgets it too, so its next write registers it again at once.
+ */
+export async function forgetName(env: Env, capability: Capability, name: string): Promise<void> {
+  if (capability === "db") return;
+  seen[capability].forget(name);
+  await catalogObject(env, capability).forget(name);
+}

@@ -62,7 +62,8 @@ function checkName(c: Context<AppEnv>, capability: Capability): string | undefin
   const name = c.req.param(param);
   if (name === undefined) return undefined;
   if (!NAME_PATTERN.test(name)) {
-    throw new ApiError("invalid_request", `${param}: must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`, {
+    const hint = name.includes("/") ? " (names cannot contain `/`)" : "";
+    throw new ApiError("invalid_request", `${param}: must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$${hint}`, {
       field: param,
     });
   }

@@ -9,6 +9,8 @@ import {
   type LockInfo,
   ReleaseRequest,
 } from "../../shared/schemas/lock.ts";
+import { type NoteIfOk, notesFor } from "../catalog/note.ts";
+import type { Background } from "../http/access.ts";
 import { parseInput } from "../http/validation.ts";
 import { validName } from "../rpc-validation.ts";
 
@@ -18,17 +20,20 @@ import { validName } from "../rpc-validation.ts";
  */
 export class LockRpc extends RpcTarget {
   readonly #env: Env;
+  /** Registers the name of a successful write in the catalog. */
+  readonly #noted: NoteIfOk;
 
-  constructor(env: Env) {
+  constructor(env: Env, ctx?: Background) {
     super();
     this.#env = env;
+    this.#noted = notesFor(env, ctx, "locks");
   }
 
   /** As `POST /v1/locks/{name}/acquire`. */
   async acquire(name: string, input: unknown): Promise<Result<LockGrant>> {
     const parsed = parseInput(AcquireRequest, input, "json");
     if (!parsed.ok) return parsed;
-    return validName(name) ?? this.#object(name).acquire(name, parsed.value);
+    return this.#noted(name, validName(name) ?? this.#object(name).acquire(name, parsed.value));
   }
 
   /** As `POST /v1/locks/{name}/release`. */

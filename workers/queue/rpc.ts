@@ -21,6 +21,8 @@ import {
   RedriveRequest,
   type TaskInfo,
 } from "../../shared/schemas/queue.ts";
+import { type NoteIfOk, notesFor } from "../catalog/note.ts";
+import type { Background } from "../http/access.ts";
 import { parseInput } from "../http/validation.ts";
 import { validName } from "../rpc-validation.ts";
 
@@ -48,16 +50,19 @@ function checked<S extends z.ZodType>(
  */
 export class QueueRpc extends RpcTarget implements QueueTransport {
   readonly #env: Env;
+  /** Registers the name of a successful write in the catalog. */
+  readonly #noted: NoteIfOk;
 
-  constructor(env: Env) {
+  constructor(env: Env, ctx?: Background) {
     super();
     this.#env = env;
+    this.#noted = notesFor(env, ctx, "queues");
   }
 
   /** As `POST /v1/queues/{queue}/tasks`. */
   async enqueue(queue: string, input: unknown): Promise<Result<{ ids: string[] }>> {
     const parsed = checked(enqueueSchemaFor(input), input, { queue });
-    return parsed.ok ? this.#object(queue).enqueue(queue, parsed.value) : parsed;
+    return parsed.ok ? this.#noted(queue, this.#object(queue).enqueue(queue, parsed.value)) : parsed;
   }
 
   /** As `POST /v1/queues/{queue}/lease`. */

@@ -19,6 +19,8 @@ import {
   TxnRequest,
   type TxnResult,
 } from "../../shared/schemas/state.ts";
+import { type NoteIfOk, notesFor } from "../catalog/note.ts";
+import type { Background } from "../http/access.ts";
 import { parseInput } from "../http/validation.ts";
 import { validName } from "../rpc-validation.ts";
 import { openSubscription, stateObject } from "./object.ts";
@@ -62,10 +64,13 @@ class StateWatchTarget extends RpcTarget implements StateWatch {
  */
 export class StateRpc extends RpcTarget implements StateApi {
   readonly #env: Env;
+  /** Registers the name of a successful write in the catalog. */
+  readonly #noted: NoteIfOk;
 
-  constructor(env: Env) {
+  constructor(env: Env, ctx?: Background) {
     super();
     this.#env = env;
+    this.#noted = notesFor(env, ctx, "state");
   }
 
   /** As `GET /v1/state/{namespace}/{key}`. */
@@ -79,8 +84,9 @@ export class StateRpc extends RpcTarget implements StateApi {
     if (!body.ok) return body;
     const conditions = parseInput(Precondition, pre, "header");
     if (!conditions.ok) return conditions;
-    return (
-      invalidKey(namespace, key) ?? stateObject(this.#env, namespace).put(key, body.value, conditions.value)
+    return this.#noted(
+      namespace,
+      invalidKey(namespace, key) ?? stateObject(this.#env, namespace).put(key, body.value, conditions.value),
     );
   }
 
@@ -88,14 +94,20 @@ export class StateRpc extends RpcTarget implements StateApi {
   async delete(namespace: string, key: string, pre: unknown = {}): Promise<Result<Deleted>> {
     const conditions = parseInput(Precondition, pre, "header");
     if (!conditions.ok) return conditions;
-    return invalidKey(namespace, key) ?? stateObject(this.#env, namespace).delete(key, conditions.value);
+    return this.#noted(
+      namespace,
+      invalidKey(namespace, key) ?? stateObject(this.#env, namespace).delete(key, conditions.value),
+    );
   }
 
   /** As `POST /v1/state/{namespace}/{key}/increment`. */
   async increment(namespace: string, key: string, input: unknown = {}): Promise<Result<IncrementResult>> {
     const body = parseInput(IncrementRequest, input, "json");
     if (!body.ok) return body;
-    return invalidKey(namespace, key) ?? stateObject(this.#env, namespace).increment(key, body.value);
+    return this.#noted(
+      namespace,
+      invalidKey(namespace, key) ?? stateObject(this.#env, namespace).increment(key, body.value),
+    );
   }
 
   /** As `GET /v1/state/{namespace}?prefix=&limit=&cursor=`. */
@@ -109,7 +121,7 @@ export class StateRpc extends RpcTarget implements StateApi {
   async txn(namespace: string, input: unknown): Promise<Result<TxnResult>> {
     const body = parseInput(TxnRequest, input, "json");
     if (!body.ok) return body;
-    return validName(namespace) ?? stateObject(this.#env, namespace).txn(body.value);
+    return this.#noted(namespace, validName(namespace) ?? stateObject(this.#env, namespace).txn(body.value));
   }
 
   /**

@@ -1,0 +1,68 @@
+/** The contract's order of checks, unknown fields, and the generic 500. */
+import { describe, expect, it } from "vitest";
+import { notFound, onError } from "../../workers/http/errors.ts";
+import { createRouter } from "../../workers/http/router.ts";
+import { call, unique } from "./helpers.ts";
+
+describe("order of checks (API.md 1.1)", () => {
+  it("answers a missing token 401 before a bad name or a bad body", async () => {
+    const res = await call("POST", "/v1/locks/bad name!/acquire", { bogus: 1 }, { token: null });
+    expect(res.status).toBe(401);
+    expect(res.body.error.message).toContain("Authorization: Bearer");
+  });
+
+  it("answers a bad name 400 before the body is read", async () => {
+    const res = await call("POST", "/v1/locks/-bad/acquire", undefined, {
+      raw: "not json",
+      headers: { "content-type": "text/plain" },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.field).toBe("name");
+  });
+
+  it("says that names cannot contain a slash", async () => {
+    const res = await call("POST", "/v1/queues/a%2Fb/tasks", { payload: 1 });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain("cannot contain `/`");
+  });
+
+  it("answers an unknown route 404 without looking at the token", async () => {
+    const res = await call("GET", "/v1/nothing-here", undefined, { token: null });
+    expect(res.status).toBe(404);
+  });
+});
+
+describe("unknown fields (API.md 1.1)", () => {
+  it("names the first unknown field by its dotted path from the body's root", async () => {
+    const top = await call("POST", `/v1/locks/${unique("l")}/acquire`, { owner: "a", ttl: 5 });
+    expect(top.status).toBe(400);
+    expect(top.body.error.details.field).toBe("ttl");
+
+    const nested = await call("POST", `/v1/queues/${unique("q")}/tasks`, {
+      tasks: [{ payload: 1 }, { payload: 2, delay: 5 }],
+    });
+    expect(nested.status).toBe(400);
+    expect(nested.body.error.details.field).toBe("tasks.1.delay");
+  });
+
+  it("never checks fields inside values typed as any JSON", async () => {
+    const res = await call("PUT", `/v1/state/${unique("ns")}/k`, { value: { anything: { goes: true } } });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe("the generic 500", () => {
+  it("answers an unexpected throw 500 in the error shape, without the message or stack", async () => {
+    const app = createRouter();
+    app.onError(onError);
+    app.notFound(notFound(() => app.routes));
+    app.get("/boom", () => {
+      throw new Error("secret detail at /srv/app.ts:12");
+    });
+    const res = await app.request("/boom");
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({ error: { code: "internal", message: "internal error" } });
+    expect(text).not.toContain("secret");
+  });
+});
