@@ -232,6 +232,34 @@ describe("the operator console in Chromium", () => {
     await shot(page, "overview-phone");
   });
 
+  it("lists every kind in the overview with throughput sparklines (needs the catalog)", async (ctx) => {
+    const api = session.worker;
+    if ((await api.call("GET", "/v1/locks")).status !== 200) {
+      ctx.skip();
+      return;
+    }
+    await api.call("POST", "/v1/queues/console-all/tasks", { payload: {} });
+    await api.call("POST", "/v1/topics/console-all/events", { type: "t", data: {} });
+    await api.call("PUT", "/v1/state/console-all/k", { value: 1 });
+    await api.call("POST", "/v1/locks/console-all/acquire", { owner: "o" });
+    await api.call("POST", "/v1/breakers/console-all/acquire");
+    const page = await consolePage("#/overview");
+    // A name reaches the catalog within 10 s; the page refreshes every 5 s.
+    const expected: [section: string, name: string][] = [
+      ["#sec-queues", "console-all"],
+      ["#sec-topics", "console-all"],
+      ["#sec-state", "console-all"],
+      ["#sec-locks", "console-all"],
+      ["#sec-breakers", "console-all"],
+    ];
+    for (const [section, name] of expected) {
+      await page.locator(section).getByRole("link", { name }).waitFor({ timeout: 30_000 });
+    }
+    // A sparkline joins two rates, so it needs three refreshes.
+    await page.locator("#sec-topics svg.spark").first().waitFor({ timeout: 30_000 });
+    await shot(page, "overview-full");
+  });
+
   it("hides the actions from a read-only token (needs POST /v1/tokens)", async (ctx) => {
     const minted = await session.worker.call("POST", "/v1/tokens", {
       scopes: [

@@ -22,13 +22,13 @@ const TITLES: Record<Kind, string> = {
   breakers: "Circuit breakers",
 };
 
-/** Completed tasks and published events per refresh, for the sparklines (kept across visits). */
+/** Completed tasks (queues) and published events (topics) per refresh, for the "trend" sparklines (kept across visits). */
 const completedRates = new RateHistory();
 const publishedRates = new RateHistory();
 
-/** A sparkline once two refreshes have been seen; until then nothing. */
+/** A sparkline once there are two rates to join (three refreshes); until then nothing. */
 function throughput(rates: number[], what: string): Node | string {
-  return rates.length ? sparkline(rates, `${what} per refresh: ${rates.join(", ")}`) : "";
+  return rates.length >= 2 ? sparkline(rates, `${what} per refresh: ${rates.join(", ")}`) : "";
 }
 
 /** How many names per kind get their figures fetched on each refresh. */
@@ -37,7 +37,10 @@ const DETAIL_LIMIT = 50;
 type Cells = (Node | string | number)[];
 
 /** The figures of one name, as table cells after the name. */
-async function figures(kind: Kind, name: string): Promise<{ headers: string[]; cells: Cells }> {
+async function figures(
+  kind: Kind,
+  name: string,
+): Promise<{ headers: string[]; cells: Cells; flag?: string }> {
   const n = encodeURIComponent(name);
   const fail = (answer: Answer, headers: string[]) => ({
     headers,
@@ -45,7 +48,7 @@ async function figures(kind: Kind, name: string): Promise<{ headers: string[]; c
   });
   switch (kind) {
     case "queues": {
-      const headers = ["ready", "delayed", "leased", "dead", "paused", "completed"];
+      const headers = ["ready", "leased", "dead", "trend"];
       const a = await api<QueueStats>("GET", `/v1/queues/${n}/stats`);
       if (!a.ok) return fail(a, headers);
       const s = a.body;
@@ -53,24 +56,19 @@ async function figures(kind: Kind, name: string): Promise<{ headers: string[]; c
       const rates = completedRates.record(name, s.totals.completed ?? 0);
       return {
         headers,
-        cells: [ready, s.delayed, s.leased, s.dead, s.paused ? "paused" : "", throughput(rates, "completed")],
+        cells: [ready, s.leased, s.dead, throughput(rates, "completed")],
+        flag: s.paused ? "paused" : undefined,
       };
     }
     case "topics": {
-      const headers = ["published", "pending", "dead letters", "subscriptions", "rate"];
+      const headers = ["published", "pending", "dead letters", "trend"];
       const a = await api<TopicStats>("GET", `/v1/topics/${n}/stats`);
       if (!a.ok) return fail(a, headers);
       const dead = a.body.subscriptions.reduce((sum, s) => sum + s.deadLetters, 0);
       const rates = publishedRates.record(name, a.body.published);
       return {
         headers,
-        cells: [
-          a.body.published,
-          a.body.pending,
-          dead,
-          a.body.subscriptions.length,
-          throughput(rates, "published"),
-        ],
+        cells: [a.body.published, a.body.pending, dead, throughput(rates, "published")],
       };
     }
     case "locks": {
@@ -117,7 +115,12 @@ async function section(kind: Kind, body: HTMLElement): Promise<void> {
   const details = await Promise.all(items.slice(0, DETAIL_LIMIT).map((item) => figures(kind, item.name)));
   const headers = ["name", ...(details[0]?.headers ?? [])];
   const rows = items.map((item, i) => [
-    h("a", { href: href(kind, item.name) }, item.name),
+    h(
+      "span",
+      {},
+      h("a", { href: href(kind, item.name) }, item.name),
+      details[i]?.flag ? h("span", { class: "badge bad" }, details[i]?.flag) : null,
+    ),
     ...(details[i]?.cells ?? []),
   ]);
   fill(
