@@ -3,7 +3,10 @@
  * it into wrangler's `[assets]` directory): no CDN, no font service, so they work offline.
  */
 
-/** `/docs`: Scalar's self-contained browser bundle rendering `/openapi.json`, with no remote fonts. */
+/**
+ * `/docs`: Scalar's self-contained browser bundle rendering `/openapi.json`, without what would reach
+ * another host: its default fonts, telemetry, and its "Ask AI" agent and MCP integrations.
+ */
 export const DOCS_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -21,6 +24,7 @@ Scalar.createApiReference("#app", {
   telemetry: false,
   showDeveloperTools: "never",
   mcp: { disabled: true },
+  agent: { disabled: true },
 });
 </script>
 </body>
