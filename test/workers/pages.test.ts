@@ -6,7 +6,8 @@ function references(html: string): string[] {
   return [...html.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((m) => m[1] ?? "");
 }
 
-describe("public pages", () => {
+// The first request of a file starts the Worker, which takes seconds on a busy machine.
+describe("public pages", { timeout: 30_000 }, () => {
   it.each([
     ["/docs", "getApiReference"],
     ["/console", "getOperatorConsole"],
