@@ -1,3 +1,6 @@
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Page } from "playwright-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { TOKEN } from "../integration/bus/worker.ts";
@@ -170,6 +173,36 @@ describe("the operator console in Chromium", () => {
     });
     await page.getByText("#2 order.paid").waitFor(WAIT);
     await shot(page, "topic-tail");
+  });
+
+  it("shows a subscription's dead letters and redrives them", async () => {
+    // A receiver that answers 500: with maxAttempts 1 the first event becomes a dead letter.
+    const receiver = createServer((_req, res) => res.writeHead(500).end()).listen(0, "127.0.0.1");
+    await once(receiver, "listening");
+    try {
+      const topic = "console-hooks";
+      const api = session.worker;
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const sub = await api.call("POST", `/v1/topics/${topic}/subscriptions`, { url, maxAttempts: 1 });
+      expect(sub.status).toBe(201);
+      await api.call("POST", `/v1/topics/${topic}/events`, { type: "invoice.failed", data: { n: 1 } });
+      const deadPath = `/v1/topics/${topic}/subscriptions/${sub.body.id}/dead-letters`;
+      await expect
+        .poll(async () => (await api.call("GET", deadPath)).body.deadLetters?.length, { timeout: 30_000 })
+        .toBe(1);
+
+      const page = await consolePage(`#/topics/${topic}`);
+      const subs = page.getByRole("table", { name: "Subscriptions" });
+      await subs.getByText(sub.body.id).waitFor(WAIT);
+      await subs.getByRole("button", { name: "1", exact: true }).click();
+      await page.getByRole("table", { name: "Dead letters" }).getByText("invoice.failed").waitFor(WAIT);
+      await shot(page, "topic-dead-letters");
+      await page.getByRole("button", { name: "Redrive dead letters" }).click();
+      await confirm(page, "Redrive dead letters");
+      await page.getByText("Redriven: 1.").waitFor(WAIT);
+    } finally {
+      receiver.close();
+    }
   });
 
   it("works from the keyboard alone: sign in, open a queue, open and cancel a confirmation", async () => {

@@ -4,7 +4,7 @@
  */
 import { actionButton, statusLine } from "../actions.ts";
 import { api, explain, mayAct, socketUrl } from "../api.ts";
-import { figures as figureList, fill, h, json, notice, table } from "../dom.ts";
+import { figures as figureList, fill, h, notice, relative, table } from "../dom.ts";
 import type { Page } from "../view.ts";
 import type { TopicStats } from "./overview.ts";
 
@@ -23,6 +23,14 @@ interface TailEvent {
   priority: string;
   publishedAt: number;
   data: unknown;
+}
+
+/** An event that ran out of attempts for one subscription. */
+interface DeadLetter {
+  event: TailEvent;
+  attempts: number;
+  lastError: string;
+  deadAt: number;
 }
 
 /** How many events the tail keeps on screen. */
@@ -99,17 +107,30 @@ export const topicPage: Page = (root, name) => {
 
   async function showDead(id: string): Promise<void> {
     const path = `${base}/subscriptions/${encodeURIComponent(id)}/dead-letters`;
-    const a = await api<{ events?: TailEvent[]; deadLetters?: TailEvent[] }>("GET", `${path}?limit=50`);
+    const a = await api<{ deadLetters: DeadLetter[] }>("GET", `${path}?limit=50`);
     if (!a.ok) {
       fill(dead, notice(explain(a), "error"));
       return;
     }
-    const events = a.body.events ?? a.body.deadLetters ?? [];
+    const letters = a.body.deadLetters ?? [];
     fill(
       dead,
       h("h3", {}, `Dead letters of ${id}`),
-      events.length ? json(events) : notice("None."),
-      actions && events.length
+      letters.length
+        ? table(
+            ["seq", "type", "attempts", "last error", "dead since", "data"],
+            letters.map((d) => [
+              d.event.seq,
+              d.event.type,
+              d.attempts,
+              d.lastError,
+              relative(d.deadAt),
+              h("code", {}, JSON.stringify(d.event.data).slice(0, 120)),
+            ]),
+            "Dead letters",
+          )
+        : notice("None."),
+      actions && letters.length
         ? actionButton(
             "Redrive dead letters",
             status,
@@ -117,7 +138,10 @@ export const topicPage: Page = (root, name) => {
             async () => {
               await Promise.all([load(), showDead(id)]);
             },
-            { confirm: `Deliver the dead letters of ${id} again?` },
+            {
+              confirm: `Deliver the dead letters of ${id} again?`,
+              done: (r) => `Redriven: ${(r.body as { redriven: number }).redriven}.`,
+            },
           )
         : null,
     );
