@@ -4,9 +4,9 @@ import type { DbTestCluster } from "./test/db-setup/global-setup.ts";
 import type { RedisTestGateway } from "./test/redis-setup/global-setup.ts";
 
 // `workers` runs inside workerd against the real Worker, Durable Objects, storage and alarms; `node`
-// runs pure logic; `integration` starts the Worker and a real webhook receiver as processes; `db`
-// runs the Worker against a real Postgres primary and streaming replica; `redis` runs it against a
-// real Redis through the local Upstash-compatible gateway.
+// runs pure logic; `browser` drives Chromium against the Worker; `integration` starts the Worker and
+// a real webhook receiver as processes; `db` runs the Worker against a real Postgres primary and
+// streaming replicas; `redis` runs it against a real Redis through the local Upstash-compatible gateway.
 export default defineConfig({
   test: {
     projects: [
@@ -33,6 +33,18 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // Debian's Chromium (playwright-core) against the Worker started with wrangler's API: the
+        // console and /docs as an operator's browser sees them, offline.
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          environment: "node",
+          fileParallelism: false,
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
         },
       },
       {

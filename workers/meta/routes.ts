@@ -1,9 +1,9 @@
-/** The routes about the service itself: health, the OpenAPI document, the rendered reference. */
+/** The routes about the service itself: health, the OpenAPI document, the rendered reference, the console. */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
 import pkg from "../../package.json" with { type: "json" };
 import { jsonResponse } from "../../shared/schemas/common.ts";
 import type { AppEnv } from "../http/router.ts";
+import { CONSOLE_HTML, DOCS_HTML } from "./pages.ts";
 
 /** The version `/health` and the OpenAPI document report. */
 export const VERSION = pkg.version;
@@ -42,20 +42,33 @@ const docs = createRoute({
   security: [],
   path: "/docs",
   tags,
-  summary: "A rendered API reference of this document (no auth)",
+  summary: "A rendered API reference of this document, served with its viewer: works offline (no auth)",
+  responses: {
+    200: { description: "An HTML page", content: { "text/html": { schema: { type: "string" } } } },
+  },
+});
+
+const consolePage = createRoute({
+  operationId: "getOperatorConsole",
+  method: "get",
+  security: [],
+  path: "/console",
+  tags,
+  summary: "The operator console: an HTML page whose data calls use a token pasted into it (no auth)",
   responses: {
     200: { description: "An HTML page", content: { "text/html": { schema: { type: "string" } } } },
   },
 });
 
 /**
- * Adds health, the OpenAPI document (of every route registered by then or later) and the docs
- * page to `app`; the document lists all three too.
+ * Adds health, the OpenAPI document (of every route registered by then or later), the docs page
+ * and the console to `app`; the document lists all four too.
  */
 export function addMetaRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(health, (c) => c.json({ ok: true as const, version: VERSION }, 200));
   app.openAPIRegistry.registerPath(openapi);
   app.openAPIRegistry.registerPath(docs);
+  app.openAPIRegistry.registerPath(consolePage);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",
@@ -73,5 +86,6 @@ export function addMetaRoutes(app: OpenAPIHono<AppEnv>): void {
         "Locks, task queues, shared state, an event bus, circuit breakers and Postgres HA on Durable Objects.",
     },
   }));
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Switchyard API" }));
+  app.get("/docs", (c) => c.html(DOCS_HTML));
+  app.get("/console", (c) => c.html(CONSOLE_HTML));
 }

@@ -1,0 +1,80 @@
+/**
+ * A real Chromium (Debian's `chromium` package, driven by playwright-core; nothing downloaded)
+ * against a Worker started with wrangler's API, for the browser tests of the console and `/docs`.
+ */
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
+import { type RunningWorker, startWorker } from "../integration/bus/worker.ts";
+
+/** Where the screenshots go (gitignored); docs/img/ keeps the two the README shows. */
+export const OUTPUT = "test-output";
+
+/** Debian's package; `.ci/run` installs it when missing. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export interface Session {
+  readonly worker: RunningWorker;
+  readonly browser: Browser;
+  /** A new context and page, recording every page error and console error. */
+  open(options?: {
+    width?: number;
+    height?: number;
+  }): Promise<{ context: BrowserContext; page: Page; errors: string[] }>;
+}
+
+/**
+ * Starts one Worker (fresh state) and one Chromium for the calling file. `Failed to load resource`
+ * lines are Chromium reporting 4xx answers the console asked for on purpose (a 404 from a route this
+ * server lacks, a 403 on a probe); they are not script errors, so they are not recorded.
+ */
+export function browserSession(): Session {
+  let stateDir = "";
+  let worker: RunningWorker | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    await mkdir(OUTPUT, { recursive: true });
+    stateDir = await mkdtemp(join(tmpdir(), "switchyard-browser-"));
+    [worker, browser] = await Promise.all([
+      startWorker(stateDir),
+      chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] }),
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await worker?.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  });
+  return {
+    get worker() {
+      if (!worker) throw new Error("the Worker is not running");
+      return worker;
+    },
+    get browser() {
+      if (!browser) throw new Error("the browser is not running");
+      return browser;
+    },
+    async open({ width = 1280, height = 860 } = {}) {
+      const context = await this.browser.newContext({ viewport: { width, height } });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
+      page.on("console", (message) => {
+        if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) {
+          errors.push(`console: ${message.text()}`);
+        }
+      });
+      return { context, page, errors };
+    },
+  };
+}
+
+/** Opens the console and signs in with `token`. */
+export async function signIn(page: Page, baseUrl: string, token: string, hash = ""): Promise<void> {
+  await page.goto(`${baseUrl}/console${hash}`);
+  await page.getByLabel("API token").fill(token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("navigation", { name: "Main" }).waitFor();
+}

@@ -1,0 +1,65 @@
+/**
+ * The two public HTML pages. Both load only what `/assets/` serves (scripts/build-assets.ts builds
+ * it into wrangler's `[assets]` directory): no CDN, no font service, so they work offline.
+ */
+
+/**
+ * `/docs`: Scalar's self-contained browser bundle rendering `/openapi.json`, without what would reach
+ * another host: its default fonts, telemetry, and its "Ask AI" agent and MCP integrations.
+ */
+export const DOCS_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Switchyard API</title>
+</head>
+<body>
+<div id="app"></div>
+<script src="/assets/vendor/scalar-api-reference.js"></script>
+<script>
+Scalar.createApiReference("#app", {
+  url: "/openapi.json",
+  withDefaultFonts: false,
+  telemetry: false,
+  showDeveloperTools: "never",
+  mcp: { disabled: true },
+  agent: { disabled: true },
+});
+</script>
+</body>
+</html>`;
+
+/**
+ * `/console`: the shell; its first view is the token form, which the script then takes over (until
+ * then the form submits nothing, so a token never lands in a URL).
+ */
+export const CONSOLE_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Switchyard console</title>
+<link rel="stylesheet" href="/assets/console/style.css">
+<script type="module" src="/assets/console/app.js"></script>
+</head>
+<body>
+<header>
+<span class="brand">Switchyard</span>
+<nav id="nav" aria-label="Main" hidden>
+<a href="#/overview">Overview</a>
+<a href="#/db">Database</a>
+<a href="/docs">API reference</a>
+<button type="button" id="sign-out">Sign out</button>
+</nav>
+</header>
+<main id="main" tabindex="-1">
+<form class="login" onsubmit="return false">
+<h1>Switchyard console</h1>
+<label for="token">API token</label>
+<input type="password" id="token" name="token" autocomplete="off" aria-label="API token" placeholder="paste an API token">
+<button type="submit">Sign in</button>
+</form>
+</main>
+</body>
+</html>`;
