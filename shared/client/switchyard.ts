@@ -32,9 +32,11 @@ const QUEUE_METHODS = [
 const TOPIC_METHODS = [
   "publish",
   "createSubscription",
+  "createRedisSubscription",
   "listSubscriptions",
   "deleteSubscription",
   "resumeSubscription",
+  "pauseSubscription",
   "deadLetters",
   "redriveDeadLetters",
   "events",
