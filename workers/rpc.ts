@@ -13,7 +13,7 @@ import { LockRpc } from "./lock/rpc.ts";
 import { MirrorRpc } from "./mirror/rpc.ts";
 import { QueueRpc } from "./queue/rpc.ts";
 import { StateRpc } from "./state/rpc.ts";
-import { guardRpc, type RpcOptions } from "./tokens/rpc-access.ts";
+import { guardRpc, MIRROR_RPC_ACTIONS, type RpcOptions } from "./tokens/rpc-access.ts";
 
 export class SwitchyardRpc extends WorkerEntrypoint<Env> {
   /** Lock operations: acquire, release, extend, info. */
@@ -37,8 +37,8 @@ export class SwitchyardRpc extends WorkerEntrypoint<Env> {
   }
 
   /** Mirrors of state namespaces into Redis: put, get, delete. */
-  mirrors(): MirrorRpc {
-    return new MirrorRpc(this.env);
+  mirrors(options?: RpcOptions): Promise<MirrorRpc> {
+    return guardRpc(this.env, "state", new MirrorRpc(this.env), options?.token, MIRROR_RPC_ACTIONS);
   }
 
   /** Postgres cluster operations: status, failover, failovers, restore points. */

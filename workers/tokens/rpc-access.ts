@@ -25,6 +25,7 @@ export const RPC_ACTIONS: Record<Capability, Readonly<Record<string, Action>>> =
     createSubscription: "admin",
     deleteSubscription: "admin",
     resumeSubscription: "admin",
+    pauseSubscription: "admin",
     redriveDeadLetters: "admin",
     configure: "admin",
   },
@@ -39,6 +40,7 @@ export const RPC_ACTIONS: Record<Capability, Readonly<Record<string, Action>>> =
   },
   queues: {
     task: "read",
+    tasks: "read",
     stats: "read",
     dead: "read",
     enqueue: "write",
@@ -49,6 +51,10 @@ export const RPC_ACTIONS: Record<Capability, Readonly<Record<string, Action>>> =
     extend: "consume",
     redrive: "admin",
     purge: "admin",
+    promote: "admin",
+    pause: "admin",
+    resume: "admin",
+    deleteQueue: "admin",
   },
   db: {
     status: "read",
@@ -57,6 +63,13 @@ export const RPC_ACTIONS: Record<Capability, Readonly<Record<string, Action>>> =
     failover: "admin",
     createRestorePoint: "admin",
   },
+};
+
+/** The mirror target's methods (`mirrors()`): all the `admin` action on `state`. */
+export const MIRROR_RPC_ACTIONS: Readonly<Record<string, Action>> = {
+  put: "admin",
+  get: "admin",
+  delete: "admin",
 };
 
 /** What an RPC caller may pass when it asks for a capability's target. */
@@ -127,6 +140,7 @@ export async function guardRpc<T extends object>(
   capability: Capability,
   target: T,
   token: string | undefined,
+  actions: Readonly<Record<string, Action>> = RPC_ACTIONS[capability],
 ): Promise<T> {
   const first = await rpcPrincipal(env, token);
   if ("kind" in first && first.kind === "admin") return target;
@@ -135,7 +149,7 @@ export async function guardRpc<T extends object>(
     const principal = await rpcPrincipal(env, token);
     if (!("kind" in principal)) return principal;
     if (principal.kind === "admin") return undefined;
-    const action = RPC_ACTIONS[capability][method];
+    const action = actions[method];
     const name = capability === "db" ? undefined : String(args[0]);
     if (action === undefined || !allows(principal, capability, action, name)) {
       return { code: "forbidden", message: `this token's scopes do not allow ${method} on ${capability}` };

@@ -5,9 +5,10 @@ import { BreakerRpc } from "../../../workers/breaker/rpc.ts";
 import { BusRpc } from "../../../workers/bus/rpc.ts";
 import { DbRpc } from "../../../workers/db/rpc.ts";
 import { LockRpc } from "../../../workers/lock/rpc.ts";
+import { MirrorRpc } from "../../../workers/mirror/rpc.ts";
 import { QueueRpc } from "../../../workers/queue/rpc.ts";
 import { StateRpc } from "../../../workers/state/rpc.ts";
-import { RPC_ACTIONS } from "../../../workers/tokens/rpc-access.ts";
+import { MIRROR_RPC_ACTIONS, RPC_ACTIONS } from "../../../workers/tokens/rpc-access.ts";
 import { call, unique } from "../helpers.ts";
 import { subscribe } from "../state/subscriber.ts";
 import { mint, scoped } from "./helpers.ts";
@@ -111,5 +112,7 @@ describe("a scoped token on the RPC entrypoint", () => {
         methods.sort(),
       );
     }
+    const mirrorMethods = Object.getOwnPropertyNames(MirrorRpc.prototype).filter((m) => m !== "constructor");
+    expect(Object.keys(MIRROR_RPC_ACTIONS).sort()).toEqual(mirrorMethods.sort());
   });
 });

@@ -11,6 +11,8 @@ export function modelAccess(method: string, path: string): ModelAccess {
   const [capability = "", , ...rest] = segments;
   const m = method.toUpperCase();
   if (capability === "tokens") return "admin-token";
+  // State mirrors into Redis live under /v1/mirrors/state/{namespace}: the table's state `admin`.
+  if (capability === "mirrors") return { capability: "state", action: "admin" };
   const tail = rest.join("/");
   const is = (action: string) => ({ capability, action });
   if (segments.length === 1) return is("read"); // the catalog listing GET /v1/<capability>
