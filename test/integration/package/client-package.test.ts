@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { build } from "esbuild";
+import { build, transform } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TOKEN, workerForFile } from "../bus/worker.ts";
 
@@ -18,6 +18,16 @@ const root = process.cwd();
 const pkgDir = join(root, "packages", "client");
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
 const worker = workerForFile();
+
+/** A Node 20 on this machine's PATH, if there is one (the package supports Node >= 20). */
+async function node20(): Promise<string | undefined> {
+  const { stdout } = await run("which", ["-a", "node"]).catch(() => ({ stdout: "" }));
+  for (const bin of stdout.split("\n").filter(Boolean)) {
+    const { stdout: version } = await run(bin, ["--version"]).catch(() => ({ stdout: "" }));
+    if (version.startsWith("v20.")) return bin;
+  }
+  return undefined;
+}
 
 let dir = "";
 let tarball = "";
@@ -131,6 +141,22 @@ describe("the packed client", () => {
     });
 
     const { stdout } = await run(process.execPath, ["main.ts"], { cwd: project, timeout: 60_000 });
+    expect(stdout.trim().split("\n")).toEqual([
+      "locks: 3 grants, increasing=true",
+      "queue: handled 1,2,3, completed=3",
+      'state: {"items":2} v1, visits=6',
+    ]);
+  });
+
+  it("runs the same script on Node 20, whose queue consumer polls over HTTP (no global WebSocket)", async (ctx) => {
+    const bin = await node20();
+    if (!bin) return ctx.skip();
+    const { code } = await transform(script(worker.current.baseUrl).replaceAll("pkg-", "pkg20-"), {
+      loader: "ts",
+      format: "esm",
+    });
+    await writeFile(join(project, "main20.mjs"), code);
+    const { stdout } = await run(bin, ["main20.mjs"], { cwd: project, timeout: 60_000 });
     expect(stdout.trim().split("\n")).toEqual([
       "locks: 3 grants, increasing=true",
       "queue: handled 1,2,3, completed=3",
