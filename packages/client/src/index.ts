@@ -1,7 +1,8 @@
 /**
- * `@switchyard/client`: the Switchyard facade and every capability's client, from the same
- * modules the Worker and its tests import (`shared/`), not a copy. Apps that need one capability
- * import its entry point (`@switchyard/client/locks`, `/queue`, `/state`, ...) instead.
+ * `@switchyard/client`: the Switchyard facade, every capability's client, the resilience policies
+ * and webhook signatures, from the same modules the Worker and its tests import (`shared/`), not
+ * a copy. Apps that need one capability import its entry point (`@switchyard/client/locks`,
+ * `/queue`, `/state`, ...) instead.
  */
 export * from "../../../shared/client/bus.ts";
 export * from "../../../shared/client/catalog.ts";
@@ -14,3 +15,5 @@ export * from "../../../shared/client/state.ts";
 export * from "../../../shared/client/switchyard.ts";
 export * from "../../../shared/client/tokens.ts";
 export * from "../../../shared/errors.ts";
+export * from "../../../shared/resilience/index.ts";
+export * from "../../../shared/webhook-signature.ts";
