@@ -105,6 +105,16 @@ describe("the packed client", () => {
     expect(files).toContain("package/dist/index.js");
     expect(files).toContain("package/dist/types/shared/client/switchyard.d.ts");
     expect(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
+    // The declarations carry the schema types as plain types: nothing imports zod or the Worker.
+    const { stdout: declarations } = await run(
+      "tar",
+      ["-xzOf", tarball, "--wildcards", "package/dist/types/*"],
+      {
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    expect(declarations).toContain("export type LockGrant = {");
+    expect(declarations).not.toMatch(/["'](zod|@hono\/[\w-]+)["']|durable-objects\/|workers\//);
     const { stdout: manifest } = await run("tar", ["-xzOf", tarball, "package/package.json"]);
     const pkg = JSON.parse(manifest) as Record<string, unknown>;
     expect(pkg.dependencies).toBeUndefined();
