@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { build, transform } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ENTRY_POINTS } from "../../../packages/client/scripts/entries.ts";
 import { TOKEN, workerForFile } from "../bus/worker.ts";
 
 const run = promisify(execFile);
@@ -120,6 +121,18 @@ describe("the packed client", () => {
     expect(pkg.dependencies).toBeUndefined();
     expect(pkg.peerDependencies).toBeUndefined();
     expect(pkg.sideEffects).toBe(false);
+    // `exports` names exactly the entry points the build makes, each with its declarations.
+    const exported = pkg.exports as Record<string, { types: string; default: string } | string>;
+    expect(Object.keys(exported).filter((k) => k !== "./package.json")).toEqual(
+      ENTRY_POINTS.map((e) => e.subpath),
+    );
+    for (const entry of ENTRY_POINTS) {
+      expect(exported[entry.subpath]).toEqual({
+        types: `./dist/types/${entry.source.replace(/\.ts$/, ".d.ts")}`,
+        default: `./dist/${entry.out}.js`,
+      });
+      expect(files).toContain(`package/dist/${entry.out}.js`);
+    }
     // Installed alone: nothing besides the package itself came along.
     expect(await readdir(join(project, "node_modules"))).toEqual(expect.not.arrayContaining(["zod"]));
     expect((await readdir(join(project, "node_modules"))).filter((n) => !n.startsWith("."))).toEqual([
