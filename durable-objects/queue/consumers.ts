@@ -14,11 +14,11 @@ import { fail, type Result } from "../../shared/errors.ts";
 import {
   CONSUMER_MESSAGES,
   type ConsumerMessage,
-  MAX_BAD_MESSAGES,
   type ServerMessage,
 } from "../../shared/schemas/queue-stream.ts";
 import { parseInput } from "../../workers/http/validation.ts";
 import { planPushes } from "../logic/push-plan.ts";
+import { MAX_BAD_MESSAGES, POLICY_VIOLATION, strike } from "../logic/socket-strikes.ts";
 import type { LeaseObserver, StreamStore } from "./stream-store.ts";
 import type { LeasedText } from "./task-list.ts";
 
@@ -247,14 +247,15 @@ export class QueueConsumers implements LeaseObserver {
     const parsed = parseMessage(data);
     if (parsed.ok) return { kind: "message", queue: socket.queue, message: parsed.value };
     sendTo(ws, { type: "error", error: parsed.error });
-    socket.bad++;
-    if (socket.bad === 1) {
+    const hit = strike(socket.bad);
+    socket.bad = hit.count;
+    if (hit.log) {
       console.warn(
         `queue ${socket.queue}: consumer ${socket.id} sent a bad message: ${parsed.error.message}`,
       );
     }
-    if (socket.bad > MAX_BAD_MESSAGES) {
-      this.close(ws, socket, 1008, "too many bad messages");
+    if (hit.close) {
+      this.close(ws, socket, POLICY_VIOLATION, "too many bad messages");
       return { kind: "closed" };
     }
     ws.serializeAttachment(socket);

@@ -6,16 +6,15 @@
  * slow reader never makes the object hold more than a step; a socket that sends more than
  * {@link MAX_BAD_MESSAGES} bad messages is closed with 1008 (API 1.2).
  */
+
 import type { BusEventValue } from "../../shared/schemas/bus.ts";
 import { matchesFilter } from "../logic/filter.ts";
 import { fitPage } from "../logic/page-budget.ts";
+import { MAX_BAD_MESSAGES, POLICY_VIOLATION, strike } from "../logic/socket-strikes.ts";
 import { EVENT_PAGE, type EventRow, type TopicStore } from "./store.ts";
 
 /** A critical event sent to a WebSocket is sent again after this long without an ack. */
 export const ACK_TIMEOUT_MS = 10_000;
-
-/** Bad messages a socket may send; the next one closes it with 1008 (policy violation). */
-export const MAX_BAD_MESSAGES = 10;
 
 /** Most event text one replay step reads and sends. */
 export const REPLAY_STEP_BYTES = 1024 * 1024;
@@ -120,14 +119,15 @@ export class TopicSockets {
       trySend(ws, PONG);
       return false;
     }
-    socket.bad = (socket.bad ?? 0) + 1;
-    if (socket.bad === 1) {
+    const hit = strike(socket.bad ?? 0);
+    socket.bad = hit.count;
+    if (hit.log) {
       console.warn(
         `topic: socket ${socket.id} sent a message that is not an ack (further ones are not logged)`,
       );
     }
-    if (socket.bad > MAX_BAD_MESSAGES) {
-      answerClose(ws, 1008, "too many bad messages");
+    if (hit.close) {
+      answerClose(ws, POLICY_VIOLATION, "too many bad messages");
       this.store.forgetSocket(socket.id);
       return true;
     }

@@ -64,9 +64,6 @@ export const EmptyBody = z.strictObject({}).openapi("EmptyBody");
 
 export const QueueDeleted = z.object({ deleted: z.literal(true) }).openapi("QueueDeleted");
 
-/** A socket closed because its client sent more than this many bad messages. */
-export const MAX_BAD_MESSAGES = 10;
-
 export type ConsumeQueryInput = z.output<typeof ConsumeQuery>;
 /** The consume query as a caller writes it. */
 export type ConsumeRequest = { prefetch?: number; visibilityMs?: number };

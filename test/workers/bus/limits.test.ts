@@ -6,7 +6,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { PAGE_BYTES } from "../../../durable-objects/logic/page-budget.ts";
-import { MAX_BAD_MESSAGES } from "../../../durable-objects/topic/sockets.ts";
+import { MAX_BAD_MESSAGES } from "../../../durable-objects/logic/socket-strikes.ts";
 import { DUE_DELIVERIES_SQL } from "../../../durable-objects/topic/store.ts";
 import { PRUNE_STEP } from "../../../durable-objects/topic.ts";
 import { call, unique } from "../helpers.ts";
