@@ -28,6 +28,12 @@ import type {
   TaskListInput,
   TaskPage,
 } from "../shared/schemas/queue.ts";
+import type {
+  ScheduleInfo,
+  ScheduleInput,
+  ScheduleListInput,
+  SchedulePage,
+} from "../shared/schemas/queue-schedule.ts";
 import type { ConsumerMessage, ServerMessage } from "../shared/schemas/queue-stream.ts";
 import { migrate, Sql, startUp } from "./lib/sql.ts";
 import { QueueCounters } from "./logic/queue-counters.ts";
@@ -44,6 +50,8 @@ import {
 } from "./logic/queue-rules.ts";
 import { type QueueConfig, queueConfig } from "./queue/config.ts";
 import { type Push, QueueConsumers, sendTo } from "./queue/consumers.ts";
+import { ScheduleStore } from "./queue/schedule-store.ts";
+import { QueueSchedules } from "./queue/schedules.ts";
 import { StreamStore } from "./queue/stream-store.ts";
 import {
   cursorAfter,
@@ -108,6 +116,7 @@ const ackedBy = (row: LeaseRow | undefined, leaseId: string): boolean =>
 export class QueueObject extends DurableObject<Env> {
   private readonly store: StreamStore;
   private readonly consumers: QueueConsumers;
+  private readonly schedules: QueueSchedules;
   /** Paused: leases and pushes hand out nothing (persisted; see {@link setPaused}). */
   private paused = false;
   private readonly config: QueueConfig;
@@ -129,6 +138,7 @@ export class QueueObject extends DurableObject<Env> {
     this.store = new StreamStore(sql);
     this.consumers = new QueueConsumers(ctx);
     this.store.observer = this.consumers;
+    this.schedules = new QueueSchedules(new ScheduleStore(sql));
     this.ready = startUp(ctx, () => {
       migrate(sql, QUEUE_SCHEMA);
       this.load();
@@ -171,17 +181,11 @@ export class QueueObject extends DurableObject<Env> {
         };
         if (task.dedupKey === undefined) {
           run.push({ index: i, row });
+          this.counted(row);
         } else {
           flush();
-          const existing = this.store.liveWithKey(task.dedupKey);
-          if (existing !== undefined) {
-            ids[i] = String(existing);
-            continue;
-          }
-          ids[i] = String(this.store.insert(row));
+          ids[i] = this.addTask(row);
         }
-        this.counters.move("enqueue", task.priority, null, place.state);
-        if (place.state === "delayed") this.wakeAt(place.availableAt);
       }
       flush();
       return ids;
@@ -387,13 +391,16 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /**
-   * Deletes every task, the counters and the paused flag: open long polls answer empty, streaming
+   * Deletes every task, the schedules, the counters and the paused flag: open long polls answer empty, streaming
    * sockets are closed. The queue can be used again at once; task ids are never reused.
    */
   async deleteQueue(_queue: string): Promise<{ deleted: true }> {
     await this.ready;
     this.consumers.closeAll(1000, "queue deleted");
-    this.ctx.storage.transactionSync(() => this.store.deleteAll());
+    this.ctx.storage.transactionSync(() => {
+      this.store.deleteAll();
+      this.schedules.deleteAll();
+    });
     this.load();
     await this.ctx.storage.deleteAlarm();
     for (const waiter of this.waiters.splice(0)) {
@@ -401,6 +408,66 @@ export class QueueObject extends DurableObject<Env> {
       waiter.resolve(ok(leaseAnswer([])));
     }
     return { deleted: true };
+  }
+
+  /**
+   * Creates or replaces schedule `name` (see {@link QueueSchedules.put}); `created` tells which.
+   * The schedule's JSON text carries its stored payload as is.
+   */
+  async putSchedule(
+    _queue: string,
+    name: string,
+    input: ScheduleInput,
+  ): Promise<Result<{ created: boolean; schedule: JsonText<ScheduleInfo> }>> {
+    await this.ready;
+    const payload = jsonText(input.task.payload, "task.payload");
+    if (!payload.ok) return payload;
+    const now = Date.now();
+    return this.mutate(now, () => {
+      const put = this.schedules.put(name, input, payload.value, now);
+      if (put.nextRunAt !== null) this.wakeAt(put.nextRunAt);
+      return ok({ created: put.created, schedule: put.text });
+    });
+  }
+
+  /** One schedule with its next run times. */
+  async schedule(queue: string, name: string): Promise<Result<JsonText<ScheduleInfo>>> {
+    await this.ready;
+    const now = Date.now();
+    return this.mutate(now, () => {
+      const text = this.schedules.get(name, now);
+      return text === undefined ? this.noSchedule(queue, name) : ok(text);
+    });
+  }
+
+  /** A page of the schedules in name order. */
+  async schedulesPage(_queue: string, input: ScheduleListInput): Promise<Result<JsonText<SchedulePage>>> {
+    await this.ready;
+    return this.mutate(Date.now(), () => ok(this.schedules.list(input, MAX_PAGE_BYTES)));
+  }
+
+  /** Pauses or resumes a schedule (idempotent); a resumed one runs next after now. */
+  async setSchedulePaused(
+    queue: string,
+    name: string,
+    paused: boolean,
+  ): Promise<Result<JsonText<ScheduleInfo>>> {
+    await this.ready;
+    const now = Date.now();
+    return this.mutate(now, () => {
+      const out = this.schedules.setPaused(name, paused, now);
+      if (out === undefined) return this.noSchedule(queue, name);
+      if (out.nextRunAt !== null) this.wakeAt(out.nextRunAt);
+      return ok(out.text);
+    });
+  }
+
+  /** Deletes a schedule; the tasks its runs enqueued stay. */
+  async deleteSchedule(queue: string, name: string): Promise<Result<{ deleted: true }>> {
+    await this.ready;
+    return this.mutate(Date.now(), () =>
+      this.schedules.delete(name) ? ok({ deleted: true as const }) : this.noSchedule(queue, name),
+    );
   }
 
   /**
@@ -580,6 +647,8 @@ export class QueueObject extends DurableObject<Env> {
       budget--;
     }
     if (budget === 0) return;
+    budget -= this.schedules.fire(now, budget, (task) => this.addTask(task));
+    if (budget === 0) return;
     for (const row of this.store.expiredLeases(now, budget)) {
       budget--;
       this.recoverLease(row, row.lease_expires_at ?? now, now, "lease expired");
@@ -643,6 +712,21 @@ export class QueueObject extends DurableObject<Env> {
     }
   }
 
+  /** Inserts one task, or answers the id of the live task that holds its dedup key. */
+  private addTask(row: NewTask): string {
+    const existing = row.dedupKey === null ? undefined : this.store.liveWithKey(row.dedupKey);
+    if (existing !== undefined) return String(existing);
+    const id = String(this.store.insert(row));
+    this.counted(row);
+    return id;
+  }
+
+  /** Counts a new task and wakes the object when it falls due. */
+  private counted(row: NewTask): void {
+    this.counters.move("enqueue", priorityOf(row.priority), null, row.state);
+    if (row.state === "delayed") this.wakeAt(row.availableAt);
+  }
+
   /** Notes that the running operation made work that falls due at `time`. */
   private wakeAt(time: number): void {
     if (this.wakeBy === null || time < this.wakeBy) this.wakeBy = time;
@@ -659,11 +743,18 @@ export class QueueObject extends DurableObject<Env> {
   private commit(): void {
     const changes = this.counters.takeChanges();
     if (changes) this.store.saveCounters(changes);
-    const due = this.rescan ? nextWake(this.store.dueTimes(), this.config.retentionMs) : this.wakeBy;
+    const due = this.rescan ? this.earliestDue() : this.wakeBy;
     if (due === null || (this.alarmAt !== null && this.alarmAt <= due)) return;
     void this.ctx.storage.setAlarm(due);
     this.alarmAt = due;
     this.store.saveAlarmAt(due);
+  }
+
+  /** The earliest pending work of any kind, read from storage: tasks' due times and schedules' next runs. */
+  private earliestDue(): number | null {
+    const tasks = nextWake(this.store.dueTimes(), this.config.retentionMs);
+    const runs = this.schedules.earliest();
+    return tasks === null || runs === null ? (tasks ?? runs) : Math.min(tasks, runs);
   }
 
   /**
@@ -786,6 +877,10 @@ export class QueueObject extends DurableObject<Env> {
   private find(id: string): TaskRow | undefined {
     const seq = parseId(id);
     return seq === undefined ? undefined : this.store.get(seq);
+  }
+
+  private noSchedule<T>(queue: string, name: string): Result<T> {
+    return fail("not_found", `queue ${queue} has no schedule ${name}`, { name });
   }
 
   private notFound<T>(queue: string, id: string): Result<T> {
