@@ -36,6 +36,7 @@ import type {
 } from "../shared/schemas/queue-schedule.ts";
 import type { ConsumerMessage, ServerMessage } from "../shared/schemas/queue-stream.ts";
 import { migrate, Sql, startUp } from "./lib/sql.ts";
+import type { LeaseLimits } from "./logic/lease-limits.ts";
 import { QueueCounters } from "./logic/queue-counters.ts";
 import {
   holdsLease,
@@ -50,6 +51,7 @@ import {
 } from "./logic/queue-rules.ts";
 import { type QueueConfig, queueConfig } from "./queue/config.ts";
 import { type Push, QueueConsumers, sendTo } from "./queue/consumers.ts";
+import { type LimitsPatch, QueueLimits } from "./queue/limits.ts";
 import { ScheduleStore } from "./queue/schedule-store.ts";
 import { QueueSchedules } from "./queue/schedules.ts";
 import { StreamStore } from "./queue/stream-store.ts";
@@ -113,10 +115,16 @@ function jsonText(value: unknown, field: string): Result<string> {
 const ackedBy = (row: LeaseRow | undefined, leaseId: string): boolean =>
   row?.state === "completed" && row.lease_id === leaseId;
 
+/** The earlier of two instants, either of which may be absent. */
+const earliest = (a: number | null, b: number | null): number | null =>
+  a === null || b === null ? (a ?? b) : Math.min(a, b);
+
 export class QueueObject extends DurableObject<Env> {
   private readonly store: StreamStore;
   private readonly consumers: QueueConsumers;
   private readonly schedules: QueueSchedules;
+  /** The operator's lease limits (rate and concurrency), checked by every lease and push. */
+  private readonly limits: QueueLimits;
   /** Paused: leases and pushes hand out nothing (persisted; see {@link setPaused}). */
   private paused = false;
   private readonly config: QueueConfig;
@@ -139,6 +147,7 @@ export class QueueObject extends DurableObject<Env> {
     this.consumers = new QueueConsumers(ctx);
     this.store.observer = this.consumers;
     this.schedules = new QueueSchedules(new ScheduleStore(sql));
+    this.limits = new QueueLimits(sql);
     this.ready = startUp(ctx, () => {
       migrate(sql, QUEUE_SCHEMA);
       this.load();
@@ -331,7 +340,7 @@ export class QueueObject extends DurableObject<Env> {
       const { counts, totals } = this.counters.snapshot();
       const since = this.store.oldestReadySince();
       const oldestReadyAgeMs = since === undefined ? 0 : Math.max(0, now - since);
-      return { ...counts, totals, oldestReadyAgeMs, paused: this.paused };
+      return { ...counts, totals, oldestReadyAgeMs, paused: this.paused, ...this.limits.stats() };
     });
   }
 
@@ -400,6 +409,7 @@ export class QueueObject extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       this.store.deleteAll();
       this.schedules.deleteAll();
+      this.limits.deleteAll();
     });
     this.load();
     await this.ctx.storage.deleteAlarm();
@@ -408,6 +418,18 @@ export class QueueObject extends DurableObject<Env> {
       waiter.resolve(ok(leaseAnswer([])));
     }
     return { deleted: true };
+  }
+
+  /** Changes the lease limits (an absent field stays, null removes it); waiting leases and sockets are served at once when they loosen. */
+  async setLeaseLimits(_queue: string, patch: LimitsPatch): Promise<LeaseLimits> {
+    await this.ready;
+    return this.mutate(Date.now(), () => this.limits.set(patch));
+  }
+
+  /** The lease limits. */
+  async leaseLimits(_queue: string): Promise<LeaseLimits> {
+    await this.ready;
+    return this.limits.config;
   }
 
   /**
@@ -557,7 +579,9 @@ export class QueueObject extends DurableObject<Env> {
    */
   private feedConsumers(now: number): Push[] {
     if (this.paused || !this.consumers.open || this.counters.readyTotal === 0) return [];
-    return this.consumers.fill(now, this.counters.readyTotal, (prefix, max, visibilityMs) =>
+    const ready = this.allowed(this.counters.readyTotal, now);
+    if (ready === 0) return [];
+    return this.consumers.fill(now, ready, (prefix, max, visibilityMs) =>
       this.take(max, visibilityMs, now, prefix),
     );
   }
@@ -596,6 +620,7 @@ export class QueueObject extends DurableObject<Env> {
     this.counters = new QueueCounters(meta.counters);
     this.alarmAt = meta.alarmAt;
     this.paused = this.store.paused();
+    this.limits.load();
     this.consumers.rebuild(this.store);
   }
 
@@ -676,8 +701,11 @@ export class QueueObject extends DurableObject<Env> {
     leasePrefix = crypto.randomUUID(),
   ): LeasedText[] {
     if (this.paused) return [];
+    const allowed = this.allowed(Math.min(max, this.counters.readyTotal), now);
+    if (allowed === 0) return [];
     const leaseExpiresAt = now + visibilityMs;
-    const rows = this.store.leaseNext(max, MAX_PAGE_BYTES, leasePrefix, leaseExpiresAt);
+    const rows = this.store.leaseNext(allowed, MAX_PAGE_BYTES, leasePrefix, leaseExpiresAt);
+    this.limits.took(rows.length, now);
     rows.sort((a, b) => leaseOrder(readyKey(a), readyKey(b)));
     if (rows.length > 0) this.wakeAt(leaseExpiresAt);
     return rows.map((row) => {
@@ -707,6 +735,8 @@ export class QueueObject extends DurableObject<Env> {
     while (this.waiters.length > 0 && this.counters.readyTotal > 0 && !this.paused) {
       const waiter = this.waiters[0] as Waiter;
       const tasks = this.take(waiter.max, waiter.visibilityMs, now);
+      // Ready tasks, yet none taken: the lease limits allow nothing now; it keeps waiting.
+      if (tasks.length === 0) break;
       this.waiters.shift();
       served.push({ waiter, tasks });
     }
@@ -727,6 +757,19 @@ export class QueueObject extends DurableObject<Env> {
     if (row.state === "delayed") this.wakeAt(row.availableAt);
   }
 
+  /**
+   * How many of `asked` ready tasks the lease limits let a lease or push take now. When they cut
+   * it and the rate limit gives tokens back later, the object wakes then to serve who waits.
+   */
+  private allowed(asked: number, now: number): number {
+    const allowed = this.limits.allow(asked, this.counters.leased, now);
+    if (allowed < asked) {
+      const back = this.limits.nextTokenAt(now);
+      if (back !== null) this.wakeAt(back);
+    }
+    return allowed;
+  }
+
   /** Notes that the running operation made work that falls due at `time`. */
   private wakeAt(time: number): void {
     if (this.wakeBy === null || time < this.wakeBy) this.wakeBy = time;
@@ -743,7 +786,8 @@ export class QueueObject extends DurableObject<Env> {
   private commit(): void {
     const changes = this.counters.takeChanges();
     if (changes) this.store.saveCounters(changes);
-    const due = this.rescan ? this.earliestDue() : this.wakeBy;
+    // A wake-up for the lease limits is in no table: it joins the rescan.
+    const due = this.rescan ? earliest(this.earliestDue(), this.wakeBy) : this.wakeBy;
     if (due === null || (this.alarmAt !== null && this.alarmAt <= due)) return;
     void this.ctx.storage.setAlarm(due);
     this.alarmAt = due;
@@ -753,8 +797,7 @@ export class QueueObject extends DurableObject<Env> {
   /** The earliest pending work of any kind, read from storage: tasks' due times and schedules' next runs. */
   private earliestDue(): number | null {
     const tasks = nextWake(this.store.dueTimes(), this.config.retentionMs);
-    const runs = this.schedules.earliest();
-    return tasks === null || runs === null ? (tasks ?? runs) : Math.min(tasks, runs);
+    return earliest(tasks, this.schedules.earliest());
   }
 
   /**

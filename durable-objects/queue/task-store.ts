@@ -6,6 +6,7 @@
 import type { Sql } from "../lib/sql.ts";
 import { type CounterSnapshot, emptySnapshot } from "../logic/queue-counters.ts";
 import type { DueTimes, TaskState } from "../logic/queue-rules.ts";
+import { LIMITS_SCHEMA } from "./limits.ts";
 import { SCHEDULES_SCHEMA } from "./schedule-store.ts";
 
 /**
@@ -48,6 +49,8 @@ export const QUEUE_SCHEMA = [
   "ALTER TABLE queue_meta ADD COLUMN paused INTEGER NOT NULL DEFAULT 0",
   // Schedules (see schedule-store.ts).
   SCHEDULES_SCHEMA,
+  // Lease limits (see limits.ts).
+  LIMITS_SCHEMA,
 ] as const;
 
 /** A stored task as SQLite returns it. */

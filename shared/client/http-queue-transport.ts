@@ -37,6 +37,8 @@ export function httpQueueTransport(http: HttpTransport): QueueTransport {
     pause: (queue) => request("POST", at(queue, "/pause")),
     resume: (queue) => request("POST", at(queue, "/resume")),
     deleteQueue: (queue) => request("DELETE", at(queue)),
+    setConfig: (queue, input) => request("PUT", at(queue, "/config"), input),
+    config: (queue) => request("GET", at(queue, "/config")),
     putSchedule: (queue, name, input) => request("PUT", schedule(queue, name), input),
     schedules: (queue, input) => request("GET", at(queue, `/schedules${queryString(input)}`)),
     schedule: (queue, name) => request("GET", schedule(queue, name)),

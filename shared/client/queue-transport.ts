@@ -23,6 +23,7 @@ import type {
   TaskListRequest,
   TaskPage,
 } from "../schemas/queue.ts";
+import type { QueueConfig, QueueConfigRequestInput } from "../schemas/queue-config.ts";
 import type {
   ScheduleInfo,
   ScheduleListRequest,
@@ -49,6 +50,9 @@ export interface QueueTransport {
   pause(queue: string): Promise<Result<{ paused: boolean }>>;
   resume(queue: string): Promise<Result<{ paused: boolean }>>;
   deleteQueue(queue: string): Promise<Result<{ deleted: true }>>;
+  /** Changes the lease limits (absent fields stay, null removes one). */
+  setConfig(queue: string, input: QueueConfigRequestInput): Promise<Result<QueueConfig>>;
+  config(queue: string): Promise<Result<QueueConfig>>;
   /** Creates or replaces a schedule. */
   putSchedule(queue: string, name: string, input: ScheduleRequestInput): Promise<Result<ScheduleInfo>>;
   schedules(queue: string, input: ScheduleListRequest): Promise<Result<SchedulePage>>;

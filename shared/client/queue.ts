@@ -19,6 +19,7 @@ import type {
   TaskPage,
   TaskRequest,
 } from "../schemas/queue.ts";
+import type { QueueConfig, QueueConfigRequestInput } from "../schemas/queue-config.ts";
 import type {
   ScheduleInfo,
   ScheduleListRequest,
@@ -318,6 +319,19 @@ export class QueueClient {
   /** Deletes the queue: every task in every state, its counters and the paused flag. */
   async deleteQueue(queue: string): Promise<void> {
     unwrap(await this.transport.deleteQueue(queue));
+  }
+
+  /**
+   * Sets the queue's lease limits: an absent field stays, null removes that limit.
+   * @example await client.setConfig("emails", { rateLimit: { leases: 100, periodMs: 1000 }, maxLeased: 20 });
+   */
+  async setConfig(queue: string, config: QueueConfigRequestInput): Promise<QueueConfig> {
+    return unwrap(await this.transport.setConfig(queue, config));
+  }
+
+  /** The queue's lease limits. */
+  async config(queue: string): Promise<QueueConfig> {
+    return unwrap(await this.transport.config(queue));
   }
 
   /**

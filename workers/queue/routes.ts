@@ -39,6 +39,7 @@ import {
   TaskListQuery,
   TaskPage,
 } from "../../shared/schemas/queue.ts";
+import { QueueConfig, QueueConfigRequest } from "../../shared/schemas/queue-config.ts";
 import {
   ScheduleDeleted,
   ScheduleInfo,
@@ -451,6 +452,34 @@ const deleteSchedule = operation(
   },
 );
 
+const putConfig = operation(
+  { capability: "queues", action: "admin" },
+  {
+    operationId: "setQueueConfig",
+    method: "put",
+    path: "/{queue}/config",
+    tags,
+    summary: "Set the queue's lease limits: a rate (leases per period) and a concurrency cap",
+    description:
+      "At most `rateLimit.leases` tasks are leased in any window of `rateLimit.periodMs`, and at most `maxLeased` are leased at once, HTTP leases and streaming pushes together. A limited lease answers fewer tasks (a long poll waits until the limits allow); streaming pushes are paced. An absent field stays as it is; null removes that limit. `stats` shows the limits and how often they bit.",
+    request: { params: queueParams, body: jsonBody(QueueConfigRequest) },
+    responses: { 200: jsonResponse(QueueConfig, "The queue's lease limits now"), ...commonErrors },
+  },
+);
+
+const getConfig = operation(
+  { capability: "queues", action: "read" },
+  {
+    operationId: "getQueueConfig",
+    method: "get",
+    path: "/{queue}/config",
+    tags,
+    summary: "The queue's lease limits",
+    request: { params: queueParams },
+    responses: { 200: jsonResponse(QueueConfig, "The queue's lease limits (null: none)"), ...commonErrors },
+  },
+);
+
 /** The queue routes, mounted at `/v1/queues`. */
 export const queueRoutes = createRouter()
   .openapi(
@@ -528,6 +557,14 @@ export const queueRoutes = createRouter()
     const deleted = await queueObject(c.env, queue).deleteQueue(queue);
     await forgetName(c.env, "queues", queue);
     return c.json(deleted, 200);
+  })
+  .openapi(putConfig, async (c) => {
+    const { queue } = c.req.valid("param");
+    return c.json(await queueObject(c.env, queue).setLeaseLimits(queue, c.req.valid("json")), 200);
+  })
+  .openapi(getConfig, async (c) => {
+    const { queue } = c.req.valid("param");
+    return c.json(await queueObject(c.env, queue).leaseLimits(queue), 200);
   })
   .openapi(putSchedule, async (c) => {
     const { queue, name } = c.req.valid("param");

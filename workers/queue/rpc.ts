@@ -24,6 +24,7 @@ import {
   TaskListQuery,
   type TaskPage,
 } from "../../shared/schemas/queue.ts";
+import { type QueueConfig, QueueConfigRequest } from "../../shared/schemas/queue-config.ts";
 import {
   type ScheduleInfo,
   ScheduleListQuery,
@@ -172,6 +173,17 @@ export class QueueRpc extends RpcTarget implements QueueTransport {
     const deleted = await this.#object(queue).deleteQueue(queue);
     await forgetName(this.#env, "queues", queue);
     return ok(deleted);
+  }
+
+  /** As `PUT /v1/queues/{queue}/config`. */
+  async setConfig(queue: string, input: unknown): Promise<Result<QueueConfig>> {
+    const parsed = checked(QueueConfigRequest, input, { queue });
+    return parsed.ok ? ok(await this.#object(queue).setLeaseLimits(queue, parsed.value)) : parsed;
+  }
+
+  /** As `GET /v1/queues/{queue}/config`. */
+  async config(queue: string): Promise<Result<QueueConfig>> {
+    return validName<QueueConfig>(queue) ?? ok(await this.#object(queue).leaseLimits(queue));
   }
 
   /** As `PUT /v1/queues/{queue}/schedules/{name}`. */
