@@ -97,6 +97,23 @@ describe("the rate limit", () => {
   });
 });
 
+describe("the rate limit and streaming consumers", () => {
+  it("paces pushes: the limit's worth at once, the next when the tokens come back", async () => {
+    const q = unique("lim");
+    await configure(q, { rateLimit: { leases: 3, periodMs: HOUR } });
+    await fill(q, 10);
+    const c = await consumer(q, { prefetch: 100, visibilityMs: 43_200_000 });
+    await c.until(() => c.pushed.length === 3, "3 pushed");
+    await c.ack();
+    expect(await leasedRows(q)).toBe(0);
+    expect(c.pushed).toHaveLength(3);
+    expect(await runDurableObjectAlarm(queueStub(q))).toBe(true);
+    await c.until(() => c.pushed.length === 6, "3 more pushed an hour on");
+    expect((await stats(q)).limited.rate).toBeGreaterThanOrEqual(1);
+    c.close();
+  });
+});
+
 describe("the concurrency limit", () => {
   it("caps the tasks leased at once; an ack makes room and a waiting long poll gets it", async () => {
     const q = unique("lim");
