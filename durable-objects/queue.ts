@@ -701,10 +701,12 @@ export class QueueObject extends DurableObject<Env> {
     leasePrefix = crypto.randomUUID(),
   ): LeasedText[] {
     if (this.paused) return [];
-    const allowed = this.allowed(Math.min(max, this.counters.readyTotal), now);
-    if (allowed === 0) return [];
+    const asked = Math.min(max, this.counters.readyTotal);
+    const allowed = this.allowed(asked, now);
+    if (allowed < asked && allowed === 0) return [];
     const leaseExpiresAt = now + visibilityMs;
-    const rows = this.store.leaseNext(allowed, MAX_PAGE_BYTES, leasePrefix, leaseExpiresAt);
+    const limit = allowed < asked ? allowed : max;
+    const rows = this.store.leaseNext(limit, MAX_PAGE_BYTES, leasePrefix, leaseExpiresAt);
     this.limits.took(rows.length, now);
     rows.sort((a, b) => leaseOrder(readyKey(a), readyKey(b)));
     if (rows.length > 0) this.wakeAt(leaseExpiresAt);
