@@ -703,7 +703,7 @@ export class QueueObject extends DurableObject<Env> {
     if (this.paused) return [];
     const asked = Math.min(max, this.counters.readyTotal);
     const allowed = this.allowed(asked, now);
-    if (allowed < asked && allowed === 0) return [];
+    if (allowed === 0 && asked > 0) return [];
     const leaseExpiresAt = now + visibilityMs;
     const limit = allowed < asked ? allowed : max;
     const rows = this.store.leaseNext(limit, MAX_PAGE_BYTES, leasePrefix, leaseExpiresAt);
