@@ -28,8 +28,15 @@ import type {
   TaskListInput,
   TaskPage,
 } from "../shared/schemas/queue.ts";
+import type {
+  ScheduleInfo,
+  ScheduleInput,
+  ScheduleListInput,
+  SchedulePage,
+} from "../shared/schemas/queue-schedule.ts";
 import type { ConsumerMessage, ServerMessage } from "../shared/schemas/queue-stream.ts";
 import { migrate, Sql, startUp } from "./lib/sql.ts";
+import type { LeaseLimits } from "./logic/lease-limits.ts";
 import { QueueCounters } from "./logic/queue-counters.ts";
 import {
   holdsLease,
@@ -44,6 +51,9 @@ import {
 } from "./logic/queue-rules.ts";
 import { type QueueConfig, queueConfig } from "./queue/config.ts";
 import { type Push, QueueConsumers, sendTo } from "./queue/consumers.ts";
+import { type LimitsPatch, QueueLimits } from "./queue/limits.ts";
+import { ScheduleStore } from "./queue/schedule-store.ts";
+import { QueueSchedules } from "./queue/schedules.ts";
 import { StreamStore } from "./queue/stream-store.ts";
 import {
   cursorAfter,
@@ -105,9 +115,16 @@ function jsonText(value: unknown, field: string): Result<string> {
 const ackedBy = (row: LeaseRow | undefined, leaseId: string): boolean =>
   row?.state === "completed" && row.lease_id === leaseId;
 
+/** The earlier of two instants, either of which may be absent. */
+const earliest = (a: number | null, b: number | null): number | null =>
+  a === null || b === null ? (a ?? b) : Math.min(a, b);
+
 export class QueueObject extends DurableObject<Env> {
   private readonly store: StreamStore;
   private readonly consumers: QueueConsumers;
+  private readonly schedules: QueueSchedules;
+  /** The operator's lease limits (rate and concurrency), checked by every lease and push. */
+  private readonly limits: QueueLimits;
   /** Paused: leases and pushes hand out nothing (persisted; see {@link setPaused}). */
   private paused = false;
   private readonly config: QueueConfig;
@@ -129,6 +146,8 @@ export class QueueObject extends DurableObject<Env> {
     this.store = new StreamStore(sql);
     this.consumers = new QueueConsumers(ctx);
     this.store.observer = this.consumers;
+    this.schedules = new QueueSchedules(new ScheduleStore(sql));
+    this.limits = new QueueLimits(sql);
     this.ready = startUp(ctx, () => {
       migrate(sql, QUEUE_SCHEMA);
       this.load();
@@ -171,17 +190,11 @@ export class QueueObject extends DurableObject<Env> {
         };
         if (task.dedupKey === undefined) {
           run.push({ index: i, row });
+          this.counted(row);
         } else {
           flush();
-          const existing = this.store.liveWithKey(task.dedupKey);
-          if (existing !== undefined) {
-            ids[i] = String(existing);
-            continue;
-          }
-          ids[i] = String(this.store.insert(row));
+          ids[i] = this.addTask(row);
         }
-        this.counters.move("enqueue", task.priority, null, place.state);
-        if (place.state === "delayed") this.wakeAt(place.availableAt);
       }
       flush();
       return ids;
@@ -327,7 +340,7 @@ export class QueueObject extends DurableObject<Env> {
       const { counts, totals } = this.counters.snapshot();
       const since = this.store.oldestReadySince();
       const oldestReadyAgeMs = since === undefined ? 0 : Math.max(0, now - since);
-      return { ...counts, totals, oldestReadyAgeMs, paused: this.paused };
+      return { ...counts, totals, oldestReadyAgeMs, paused: this.paused, ...this.limits.stats() };
     });
   }
 
@@ -387,13 +400,17 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /**
-   * Deletes every task, the counters and the paused flag: open long polls answer empty, streaming
+   * Deletes every task, the schedules, the counters and the paused flag: open long polls answer empty, streaming
    * sockets are closed. The queue can be used again at once; task ids are never reused.
    */
   async deleteQueue(_queue: string): Promise<{ deleted: true }> {
     await this.ready;
     this.consumers.closeAll(1000, "queue deleted");
-    this.ctx.storage.transactionSync(() => this.store.deleteAll());
+    this.ctx.storage.transactionSync(() => {
+      this.store.deleteAll();
+      this.schedules.deleteAll();
+      this.limits.deleteAll();
+    });
     this.load();
     await this.ctx.storage.deleteAlarm();
     for (const waiter of this.waiters.splice(0)) {
@@ -401,6 +418,78 @@ export class QueueObject extends DurableObject<Env> {
       waiter.resolve(ok(leaseAnswer([])));
     }
     return { deleted: true };
+  }
+
+  /** Changes the lease limits (an absent field stays, null removes it); waiting leases and sockets are served at once when they loosen. */
+  async setLeaseLimits(_queue: string, patch: LimitsPatch): Promise<LeaseLimits> {
+    await this.ready;
+    return this.mutate(Date.now(), () => this.limits.set(patch));
+  }
+
+  /** The lease limits. */
+  async leaseLimits(_queue: string): Promise<LeaseLimits> {
+    await this.ready;
+    return this.limits.config;
+  }
+
+  /**
+   * Creates or replaces schedule `name` (see {@link QueueSchedules.put}); `created` tells which.
+   * The schedule's JSON text carries its stored payload as is.
+   */
+  async putSchedule(
+    _queue: string,
+    name: string,
+    input: ScheduleInput,
+  ): Promise<Result<{ created: boolean; schedule: JsonText<ScheduleInfo> }>> {
+    await this.ready;
+    const payload = jsonText(input.task.payload, "task.payload");
+    if (!payload.ok) return payload;
+    const now = Date.now();
+    return this.mutate(now, () => {
+      const put = this.schedules.put(name, input, payload.value, now);
+      if (put.nextRunAt !== null) this.wakeAt(put.nextRunAt);
+      return ok({ created: put.created, schedule: put.text });
+    });
+  }
+
+  /** One schedule with its next run times. */
+  async schedule(queue: string, name: string): Promise<Result<JsonText<ScheduleInfo>>> {
+    await this.ready;
+    const now = Date.now();
+    return this.mutate(now, () => {
+      const text = this.schedules.get(name, now);
+      return text === undefined ? this.noSchedule(queue, name) : ok(text);
+    });
+  }
+
+  /** A page of the schedules in name order. */
+  async schedulesPage(_queue: string, input: ScheduleListInput): Promise<Result<JsonText<SchedulePage>>> {
+    await this.ready;
+    return this.mutate(Date.now(), () => ok(this.schedules.list(input, MAX_PAGE_BYTES)));
+  }
+
+  /** Pauses or resumes a schedule (idempotent); a resumed one runs next after now. */
+  async setSchedulePaused(
+    queue: string,
+    name: string,
+    paused: boolean,
+  ): Promise<Result<JsonText<ScheduleInfo>>> {
+    await this.ready;
+    const now = Date.now();
+    return this.mutate(now, () => {
+      const out = this.schedules.setPaused(name, paused, now);
+      if (out === undefined) return this.noSchedule(queue, name);
+      if (out.nextRunAt !== null) this.wakeAt(out.nextRunAt);
+      return ok(out.text);
+    });
+  }
+
+  /** Deletes a schedule; the tasks its runs enqueued stay. */
+  async deleteSchedule(queue: string, name: string): Promise<Result<{ deleted: true }>> {
+    await this.ready;
+    return this.mutate(Date.now(), () =>
+      this.schedules.delete(name) ? ok({ deleted: true as const }) : this.noSchedule(queue, name),
+    );
   }
 
   /**
@@ -490,7 +579,9 @@ export class QueueObject extends DurableObject<Env> {
    */
   private feedConsumers(now: number): Push[] {
     if (this.paused || !this.consumers.open || this.counters.readyTotal === 0) return [];
-    return this.consumers.fill(now, this.counters.readyTotal, (prefix, max, visibilityMs) =>
+    const ready = this.allowed(this.counters.readyTotal, now);
+    if (ready === 0) return [];
+    return this.consumers.fill(now, ready, (prefix, max, visibilityMs) =>
       this.take(max, visibilityMs, now, prefix),
     );
   }
@@ -529,6 +620,7 @@ export class QueueObject extends DurableObject<Env> {
     this.counters = new QueueCounters(meta.counters);
     this.alarmAt = meta.alarmAt;
     this.paused = this.store.paused();
+    this.limits.load();
     this.consumers.rebuild(this.store);
   }
 
@@ -580,6 +672,8 @@ export class QueueObject extends DurableObject<Env> {
       budget--;
     }
     if (budget === 0) return;
+    budget -= this.schedules.fire(now, budget, (task) => this.addTask(task));
+    if (budget === 0) return;
     for (const row of this.store.expiredLeases(now, budget)) {
       budget--;
       this.recoverLease(row, row.lease_expires_at ?? now, now, "lease expired");
@@ -607,8 +701,13 @@ export class QueueObject extends DurableObject<Env> {
     leasePrefix = crypto.randomUUID(),
   ): LeasedText[] {
     if (this.paused) return [];
+    const asked = Math.min(max, this.counters.readyTotal);
+    const allowed = this.allowed(asked, now);
+    if (allowed === 0 && asked > 0) return [];
     const leaseExpiresAt = now + visibilityMs;
-    const rows = this.store.leaseNext(max, MAX_PAGE_BYTES, leasePrefix, leaseExpiresAt);
+    const limit = allowed < asked ? allowed : max;
+    const rows = this.store.leaseNext(limit, MAX_PAGE_BYTES, leasePrefix, leaseExpiresAt);
+    this.limits.took(rows.length, now);
     rows.sort((a, b) => leaseOrder(readyKey(a), readyKey(b)));
     if (rows.length > 0) this.wakeAt(leaseExpiresAt);
     return rows.map((row) => {
@@ -638,9 +737,39 @@ export class QueueObject extends DurableObject<Env> {
     while (this.waiters.length > 0 && this.counters.readyTotal > 0 && !this.paused) {
       const waiter = this.waiters[0] as Waiter;
       const tasks = this.take(waiter.max, waiter.visibilityMs, now);
+      // Ready tasks, yet none taken: the lease limits allow nothing now; it keeps waiting.
+      if (tasks.length === 0) break;
       this.waiters.shift();
       served.push({ waiter, tasks });
     }
+  }
+
+  /** Inserts one task, or answers the id of the live task that holds its dedup key. */
+  private addTask(row: NewTask): string {
+    const existing = row.dedupKey === null ? undefined : this.store.liveWithKey(row.dedupKey);
+    if (existing !== undefined) return String(existing);
+    const id = String(this.store.insert(row));
+    this.counted(row);
+    return id;
+  }
+
+  /** Counts a new task and wakes the object when it falls due. */
+  private counted(row: NewTask): void {
+    this.counters.move("enqueue", priorityOf(row.priority), null, row.state);
+    if (row.state === "delayed") this.wakeAt(row.availableAt);
+  }
+
+  /**
+   * How many of `asked` ready tasks the lease limits let a lease or push take now. When they cut
+   * it and the rate limit gives tokens back later, the object wakes then to serve who waits.
+   */
+  private allowed(asked: number, now: number): number {
+    const allowed = this.limits.allow(asked, this.counters.leased, now);
+    if (allowed < asked) {
+      const back = this.limits.nextTokenAt(now);
+      if (back !== null) this.wakeAt(back);
+    }
+    return allowed;
   }
 
   /** Notes that the running operation made work that falls due at `time`. */
@@ -659,11 +788,18 @@ export class QueueObject extends DurableObject<Env> {
   private commit(): void {
     const changes = this.counters.takeChanges();
     if (changes) this.store.saveCounters(changes);
-    const due = this.rescan ? nextWake(this.store.dueTimes(), this.config.retentionMs) : this.wakeBy;
+    // A wake-up for the lease limits is in no table: it joins the rescan.
+    const due = this.rescan ? earliest(this.earliestDue(), this.wakeBy) : this.wakeBy;
     if (due === null || (this.alarmAt !== null && this.alarmAt <= due)) return;
     void this.ctx.storage.setAlarm(due);
     this.alarmAt = due;
     this.store.saveAlarmAt(due);
+  }
+
+  /** The earliest pending work of any kind, read from storage: tasks' due times and schedules' next runs. */
+  private earliestDue(): number | null {
+    const tasks = nextWake(this.store.dueTimes(), this.config.retentionMs);
+    return earliest(tasks, this.schedules.earliest());
   }
 
   /**
@@ -786,6 +922,10 @@ export class QueueObject extends DurableObject<Env> {
   private find(id: string): TaskRow | undefined {
     const seq = parseId(id);
     return seq === undefined ? undefined : this.store.get(seq);
+  }
+
+  private noSchedule<T>(queue: string, name: string): Result<T> {
+    return fail("not_found", `queue ${queue} has no schedule ${name}`, { name });
   }
 
   private notFound<T>(queue: string, id: string): Result<T> {

@@ -77,6 +77,11 @@ export class QueueCounters {
     return PRIORITIES.reduce((sum, p) => sum + this.state.counts.ready[p], 0);
   }
 
+  /** How many tasks are leased (HTTP leases and streaming pushes). */
+  get leased(): number {
+    return this.state.counts.leased;
+  }
+
   /** A copy of the counters. */
   snapshot(): CounterSnapshot {
     return structuredClone(this.state);

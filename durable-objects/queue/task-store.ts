@@ -6,6 +6,8 @@
 import type { Sql } from "../lib/sql.ts";
 import { type CounterSnapshot, emptySnapshot } from "../logic/queue-counters.ts";
 import type { DueTimes, TaskState } from "../logic/queue-rules.ts";
+import { LIMITS_SCHEMA } from "./limits.ts";
+import { SCHEDULES_SCHEMA } from "./schedule-store.ts";
 
 /**
  * Partial indexes, one per access path: the ready index is the lease order itself, so a lease
@@ -45,6 +47,10 @@ export const QUEUE_SCHEMA = [
    INSERT INTO queue_meta (id, counters, alarm_at) VALUES (1, '${JSON.stringify(emptySnapshot())}', NULL);`,
   // Pause and resume (streaming consumers, operator controls).
   "ALTER TABLE queue_meta ADD COLUMN paused INTEGER NOT NULL DEFAULT 0",
+  // Schedules (see schedule-store.ts).
+  SCHEDULES_SCHEMA,
+  // Lease limits (see limits.ts).
+  LIMITS_SCHEMA,
 ] as const;
 
 /** A stored task as SQLite returns it. */

@@ -18,6 +18,8 @@ export function httpQueueTransport(http: HttpTransport): QueueTransport {
   const at = (queue: string, rest = "") => `/v1/queues/${encodeURIComponent(queue)}${rest}`;
   const task = (queue: string, id: string, verb = "") =>
     at(queue, `/tasks/${encodeURIComponent(id)}${verb ? `/${verb}` : ""}`);
+  const schedule = (queue: string, name: string, verb = "") =>
+    at(queue, `/schedules/${encodeURIComponent(name)}${verb ? `/${verb}` : ""}`);
   return {
     enqueue: (queue, input) => request("POST", at(queue, "/tasks"), input),
     lease: (queue, input) => request("POST", at(queue, "/lease"), input),
@@ -35,6 +37,14 @@ export function httpQueueTransport(http: HttpTransport): QueueTransport {
     pause: (queue) => request("POST", at(queue, "/pause")),
     resume: (queue) => request("POST", at(queue, "/resume")),
     deleteQueue: (queue) => request("DELETE", at(queue)),
+    setConfig: (queue, input) => request("PUT", at(queue, "/config"), input),
+    config: (queue) => request("GET", at(queue, "/config")),
+    putSchedule: (queue, name, input) => request("PUT", schedule(queue, name), input),
+    schedules: (queue, input) => request("GET", at(queue, `/schedules${queryString(input)}`)),
+    schedule: (queue, name) => request("GET", schedule(queue, name)),
+    pauseSchedule: (queue, name) => request("POST", schedule(queue, name, "pause")),
+    resumeSchedule: (queue, name) => request("POST", schedule(queue, name, "resume")),
+    deleteSchedule: (queue, name) => request("DELETE", schedule(queue, name)),
     openConsumer: (queue, query) => http.openSocket(at(queue, `/consume${queryString(query)}`)),
   };
 }

@@ -23,6 +23,13 @@ import type {
   TaskListRequest,
   TaskPage,
 } from "../schemas/queue.ts";
+import type { QueueConfig, QueueConfigRequestInput } from "../schemas/queue-config.ts";
+import type {
+  ScheduleInfo,
+  ScheduleListRequest,
+  SchedulePage,
+  ScheduleRequestInput,
+} from "../schemas/queue-schedule.ts";
 import type { ConsumeRequest } from "../schemas/queue-stream.ts";
 import type { ClientSocket } from "./http.ts";
 
@@ -43,6 +50,16 @@ export interface QueueTransport {
   pause(queue: string): Promise<Result<{ paused: boolean }>>;
   resume(queue: string): Promise<Result<{ paused: boolean }>>;
   deleteQueue(queue: string): Promise<Result<{ deleted: true }>>;
+  /** Changes the lease limits (absent fields stay, null removes one). */
+  setConfig(queue: string, input: QueueConfigRequestInput): Promise<Result<QueueConfig>>;
+  config(queue: string): Promise<Result<QueueConfig>>;
+  /** Creates or replaces a schedule. */
+  putSchedule(queue: string, name: string, input: ScheduleRequestInput): Promise<Result<ScheduleInfo>>;
+  schedules(queue: string, input: ScheduleListRequest): Promise<Result<SchedulePage>>;
+  schedule(queue: string, name: string): Promise<Result<ScheduleInfo>>;
+  pauseSchedule(queue: string, name: string): Promise<Result<ScheduleInfo>>;
+  resumeSchedule(queue: string, name: string): Promise<Result<ScheduleInfo>>;
+  deleteSchedule(queue: string, name: string): Promise<Result<{ deleted: true }>>;
   /**
    * Opens a streaming consumer socket (`GET /v1/queues/{queue}/consume`); absent where the
    * transport cannot (the client then consumes with HTTP leases).

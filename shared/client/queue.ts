@@ -19,6 +19,13 @@ import type {
   TaskPage,
   TaskRequest,
 } from "../schemas/queue.ts";
+import type { QueueConfig, QueueConfigRequestInput } from "../schemas/queue-config.ts";
+import type {
+  ScheduleInfo,
+  ScheduleListRequest,
+  SchedulePage,
+  ScheduleRequestInput,
+} from "../schemas/queue-schedule.ts";
 import type { ServerMessage } from "../schemas/queue-stream.ts";
 import type { ConsumerSocket, QueueTransport } from "./queue-transport.ts";
 
@@ -312,6 +319,52 @@ export class QueueClient {
   /** Deletes the queue: every task in every state, its counters and the paused flag. */
   async deleteQueue(queue: string): Promise<void> {
     unwrap(await this.transport.deleteQueue(queue));
+  }
+
+  /**
+   * Sets the queue's lease limits: an absent field stays, null removes that limit.
+   * @example await client.setConfig("emails", { rateLimit: { leases: 100, periodMs: 1000 }, maxLeased: 20 });
+   */
+  async setConfig(queue: string, config: QueueConfigRequestInput): Promise<QueueConfig> {
+    return unwrap(await this.transport.setConfig(queue, config));
+  }
+
+  /** The queue's lease limits. */
+  async config(queue: string): Promise<QueueConfig> {
+    return unwrap(await this.transport.config(queue));
+  }
+
+  /**
+   * Creates or replaces a schedule: each run enqueues `task` (dedup key derived from the run time).
+   * @example await client.putSchedule("reports", "weekday-9am", { cron: "0 9 * * 1-5", timezone: "Europe/Berlin", task: { payload: { kind: "report" } } });
+   */
+  async putSchedule(queue: string, name: string, schedule: ScheduleRequestInput): Promise<ScheduleInfo> {
+    return unwrap(await this.transport.putSchedule(queue, name, schedule));
+  }
+
+  /** A page of the queue's schedules in name order; pass `cursor` back for the next one. */
+  async schedules(queue: string, query: ScheduleListRequest = {}): Promise<SchedulePage> {
+    return unwrap(await this.transport.schedules(queue, query));
+  }
+
+  /** One schedule with its next run times. */
+  async schedule(queue: string, name: string): Promise<ScheduleInfo> {
+    return unwrap(await this.transport.schedule(queue, name));
+  }
+
+  /** Pauses a schedule (no runs until resumed). */
+  async pauseSchedule(queue: string, name: string): Promise<ScheduleInfo> {
+    return unwrap(await this.transport.pauseSchedule(queue, name));
+  }
+
+  /** Resumes a schedule: it runs next at its first time after now. */
+  async resumeSchedule(queue: string, name: string): Promise<ScheduleInfo> {
+    return unwrap(await this.transport.resumeSchedule(queue, name));
+  }
+
+  /** Deletes a schedule; the tasks it enqueued stay. */
+  async deleteSchedule(queue: string, name: string): Promise<void> {
+    unwrap(await this.transport.deleteSchedule(queue, name));
   }
 
   /** Deletes completed or dead tasks finished at least `olderThanMs` ago; returns how many. */

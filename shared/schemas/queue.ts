@@ -161,6 +161,18 @@ export const QueueStats = z
       description: "How long the longest-ready task has waited; 0 when none",
     }),
     paused: z.boolean().openapi({ description: "Paused: leases and pushes hand out nothing" }),
+    rateLimit: z
+      .object({ leases: Count, periodMs: Count })
+      .optional()
+      .openapi({ description: "The rate limit, when one is set (see `PUT .../config`)" }),
+    maxLeased: Count.optional().openapi({ description: "The concurrency limit, when one is set" }),
+    limited: z
+      .object({
+        rate: Count.openapi({ description: "Leases and pushes the rate limit cut short" }),
+        concurrency: Count.openapi({ description: "Leases and pushes the concurrency limit cut short" }),
+      })
+      .optional()
+      .openapi({ description: "How often the limits bit; present once a limit was set" }),
   })
   .openapi("QueueStats");
 

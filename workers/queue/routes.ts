@@ -39,6 +39,15 @@ import {
   TaskListQuery,
   TaskPage,
 } from "../../shared/schemas/queue.ts";
+import { QueueConfig, QueueConfigRequest } from "../../shared/schemas/queue-config.ts";
+import {
+  ScheduleDeleted,
+  ScheduleInfo,
+  ScheduleListQuery,
+  ScheduleName,
+  SchedulePage,
+  ScheduleRequest,
+} from "../../shared/schemas/queue-schedule.ts";
 import { ConsumeQuery, EmptyBody, Paused, QueueDeleted } from "../../shared/schemas/queue-stream.ts";
 import { forgetName } from "../catalog/note.ts";
 import { operation } from "../http/operation.ts";
@@ -55,6 +64,7 @@ const taskParams = z.object({
     .max(64)
     .openapi({ param: { name: "id", in: "path" }, description: "Task id", example: "42" }),
 });
+const scheduleParams = z.object({ queue: QueueName, name: ScheduleName });
 const tags = ["Task queue"];
 const queueObject = (env: Env, queue: string) => env.QUEUES.getByName(queue);
 
@@ -346,6 +356,130 @@ const consume = operation(
   },
 );
 
+const unknownSchedule = errorResponse("`not_found`: no such schedule");
+const scheduleTags = ["Task queue: schedules"];
+
+const putSchedule = operation(
+  { capability: "queues", action: "admin", catalog: true },
+  {
+    operationId: "createSchedule",
+    method: "put",
+    path: "/{queue}/schedules/{name}",
+    tags: scheduleTags,
+    summary: "Create or replace a schedule: a task enqueued on a cron expression or a fixed interval",
+    description:
+      "Give `cron` (with `timezone`, UTC by default) or `everyMs`, not both. Each run enqueues `task` with the dedup key `schedule:<name>:<run instant>`, so a run is never enqueued twice. Runs more than a minute late (the queue was down) are missed: `skip` drops them, `once` makes one run for all of them; never a burst. A replaced schedule keeps its paused flag and its run history; its next run follows the new definition from now. Daylight-saving transitions behave as croner documents (see docs/queue.md).",
+    request: { params: scheduleParams, body: jsonBody(ScheduleRequest) },
+    responses: {
+      200: jsonResponse(ScheduleInfo, "Replaced"),
+      201: jsonResponse(ScheduleInfo, "Created"),
+      ...commonErrors,
+      413: errorResponse("A payload over 256 KiB (`details.field` is `task.payload`), or a body over 1 MiB"),
+    },
+  },
+);
+
+const listSchedules = operation(
+  { capability: "queues", action: "read" },
+  {
+    operationId: "listSchedules",
+    method: "get",
+    path: "/{queue}/schedules",
+    tags: scheduleTags,
+    summary: "A page of the queue's schedules in name order",
+    description:
+      "Ascending byte order of the name. A page stops at `limit` schedules or 8 MiB of payload (always at least one); `cursor` says where to go on.",
+    request: { params: queueParams, query: ScheduleListQuery },
+    responses: {
+      200: jsonResponse(SchedulePage, "Schedules and the next cursor (null at the end)"),
+      ...commonErrors,
+    },
+  },
+);
+
+const getSchedule = operation(
+  { capability: "queues", action: "read" },
+  {
+    operationId: "getSchedule",
+    method: "get",
+    path: "/{queue}/schedules/{name}",
+    tags: scheduleTags,
+    summary: "A schedule with its next run times",
+    request: { params: scheduleParams },
+    responses: { 200: jsonResponse(ScheduleInfo, "The schedule"), 404: unknownSchedule, ...commonErrors },
+  },
+);
+
+const pauseSchedule = operation(
+  { capability: "queues", action: "admin" },
+  {
+    operationId: "pauseSchedule",
+    method: "post",
+    path: "/{queue}/schedules/{name}/pause",
+    tags: scheduleTags,
+    summary: "Pause a schedule: no runs until it is resumed",
+    description: "Idempotent. The body may be absent or `{}`.",
+    request: { params: scheduleParams, body: { ...jsonBody(EmptyBody), required: false } },
+    responses: { 200: jsonResponse(ScheduleInfo, "Paused"), 404: unknownSchedule, ...commonErrors },
+  },
+);
+
+const resumeSchedule = operation(
+  { capability: "queues", action: "admin" },
+  {
+    operationId: "resumeSchedule",
+    method: "post",
+    path: "/{queue}/schedules/{name}/resume",
+    tags: scheduleTags,
+    summary: "Resume a schedule: it runs next at its first time after now",
+    description:
+      "Idempotent. Runs that fell due while it was paused are not made up. The body may be absent or `{}`.",
+    request: { params: scheduleParams, body: { ...jsonBody(EmptyBody), required: false } },
+    responses: { 200: jsonResponse(ScheduleInfo, "Resumed"), 404: unknownSchedule, ...commonErrors },
+  },
+);
+
+const deleteSchedule = operation(
+  { capability: "queues", action: "admin" },
+  {
+    operationId: "deleteSchedule",
+    method: "delete",
+    path: "/{queue}/schedules/{name}",
+    tags: scheduleTags,
+    summary: "Delete a schedule (the tasks its runs enqueued stay)",
+    request: { params: scheduleParams },
+    responses: { 200: jsonResponse(ScheduleDeleted, "Deleted"), 404: unknownSchedule, ...commonErrors },
+  },
+);
+
+const putConfig = operation(
+  { capability: "queues", action: "admin" },
+  {
+    operationId: "setQueueConfig",
+    method: "put",
+    path: "/{queue}/config",
+    tags,
+    summary: "Set the queue's lease limits: a rate (leases per period) and a concurrency cap",
+    description:
+      "At most `rateLimit.leases` tasks are leased in any window of `rateLimit.periodMs`, and at most `maxLeased` are leased at once, HTTP leases and streaming pushes together. A limited lease answers fewer tasks (a long poll waits until the limits allow); streaming pushes are paced. An absent field stays as it is; null removes that limit. `stats` shows the limits and how often they bit.",
+    request: { params: queueParams, body: jsonBody(QueueConfigRequest) },
+    responses: { 200: jsonResponse(QueueConfig, "The queue's lease limits now"), ...commonErrors },
+  },
+);
+
+const getConfig = operation(
+  { capability: "queues", action: "read" },
+  {
+    operationId: "getQueueConfig",
+    method: "get",
+    path: "/{queue}/config",
+    tags,
+    summary: "The queue's lease limits",
+    request: { params: queueParams },
+    responses: { 200: jsonResponse(QueueConfig, "The queue's lease limits (null: none)"), ...commonErrors },
+  },
+);
+
 /** The queue routes, mounted at `/v1/queues`. */
 export const queueRoutes = createRouter()
   .openapi(
@@ -423,6 +557,41 @@ export const queueRoutes = createRouter()
     const deleted = await queueObject(c.env, queue).deleteQueue(queue);
     await forgetName(c.env, "queues", queue);
     return c.json(deleted, 200);
+  })
+  .openapi(putConfig, async (c) => {
+    const { queue } = c.req.valid("param");
+    return c.json(await queueObject(c.env, queue).setLeaseLimits(queue, c.req.valid("json")), 200);
+  })
+  .openapi(getConfig, async (c) => {
+    const { queue } = c.req.valid("param");
+    return c.json(await queueObject(c.env, queue).leaseLimits(queue), 200);
+  })
+  .openapi(putSchedule, async (c) => {
+    const { queue, name } = c.req.valid("param");
+    const put = unwrap(await queueObject(c.env, queue).putSchedule(queue, name, c.req.valid("json")));
+    return c.body(put.schedule, put.created ? 201 : 200, {
+      "content-type": "application/json",
+    }) as unknown as TypedResponse<JSONParsed<ScheduleInfo>, 200 | 201, "json">;
+  })
+  .openapi(listSchedules, async (c) => {
+    const { queue } = c.req.valid("param");
+    return jsonText(c, await queueObject(c.env, queue).schedulesPage(queue, c.req.valid("query")));
+  })
+  .openapi(getSchedule, async (c) => {
+    const { queue, name } = c.req.valid("param");
+    return jsonText(c, await queueObject(c.env, queue).schedule(queue, name));
+  })
+  .openapi(pauseSchedule, async (c) => {
+    const { queue, name } = c.req.valid("param");
+    return jsonText(c, await queueObject(c.env, queue).setSchedulePaused(queue, name, true));
+  })
+  .openapi(resumeSchedule, async (c) => {
+    const { queue, name } = c.req.valid("param");
+    return jsonText(c, await queueObject(c.env, queue).setSchedulePaused(queue, name, false));
+  })
+  .openapi(deleteSchedule, async (c) => {
+    const { queue, name } = c.req.valid("param");
+    return c.json(unwrap(await queueObject(c.env, queue).deleteSchedule(queue, name)), 200);
   })
   .openapi(consume, async (c) => {
     const { queue } = c.req.valid("param");

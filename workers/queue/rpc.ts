@@ -24,24 +24,37 @@ import {
   TaskListQuery,
   type TaskPage,
 } from "../../shared/schemas/queue.ts";
+import { type QueueConfig, QueueConfigRequest } from "../../shared/schemas/queue-config.ts";
+import {
+  type ScheduleInfo,
+  ScheduleListQuery,
+  ScheduleName,
+  type SchedulePage,
+  ScheduleRequest,
+} from "../../shared/schemas/queue-schedule.ts";
 import { forgetName, type NoteIfOk, notesFor } from "../catalog/note.ts";
 import type { Background } from "../http/access.ts";
 import { parseInput } from "../http/validation.ts";
 import { validName } from "../rpc-validation.ts";
 
 const TaskIdOnly = z.object({ id: z.string().min(1).max(64) });
+const ScheduleNameOnly = z.object({ name: ScheduleName });
 
 /** The input parsed by `schema`, after checking the queue name (and the task id, when given). */
 function checked<S extends z.ZodType>(
   schema: S,
   input: unknown,
-  where: { queue: unknown; id?: unknown; target?: string },
+  where: { queue: unknown; id?: unknown; name?: unknown; target?: string },
 ): Result<z.output<S>> {
   const bad = validName<z.output<S>>(where.queue);
   if (bad) return bad;
   if ("id" in where) {
     const id = parseInput(TaskIdOnly, { id: where.id }, "param");
     if (!id.ok) return id;
+  }
+  if ("name" in where) {
+    const name = parseInput(ScheduleNameOnly, { name: where.name }, "param");
+    if (!name.ok) return name;
   }
   return parseInput(schema, input, where.target ?? "json");
 }
@@ -160,6 +173,55 @@ export class QueueRpc extends RpcTarget implements QueueTransport {
     const deleted = await this.#object(queue).deleteQueue(queue);
     await forgetName(this.#env, "queues", queue);
     return ok(deleted);
+  }
+
+  /** As `PUT /v1/queues/{queue}/config`. */
+  async setConfig(queue: string, input: unknown): Promise<Result<QueueConfig>> {
+    const parsed = checked(QueueConfigRequest, input, { queue });
+    return parsed.ok ? ok(await this.#object(queue).setLeaseLimits(queue, parsed.value)) : parsed;
+  }
+
+  /** As `GET /v1/queues/{queue}/config`. */
+  async config(queue: string): Promise<Result<QueueConfig>> {
+    return validName<QueueConfig>(queue) ?? ok(await this.#object(queue).leaseLimits(queue));
+  }
+
+  /** As `PUT /v1/queues/{queue}/schedules/{name}`. */
+  async putSchedule(queue: string, name: string, input: unknown): Promise<Result<ScheduleInfo>> {
+    const parsed = checked(ScheduleRequest, input, { queue, name });
+    if (!parsed.ok) return parsed;
+    const put = await this.#noted(queue, this.#object(queue).putSchedule(queue, name, parsed.value));
+    return put.ok ? ok(parseJsonText(put.value.schedule)) : put;
+  }
+
+  /** As `GET /v1/queues/{queue}/schedules`. */
+  async schedules(queue: string, input: unknown = {}): Promise<Result<SchedulePage>> {
+    const parsed = checked(ScheduleListQuery, input, { queue, target: "query" });
+    return parsed.ok ? decoded(await this.#object(queue).schedulesPage(queue, parsed.value)) : parsed;
+  }
+
+  /** As `GET /v1/queues/{queue}/schedules/{name}`. */
+  async schedule(queue: string, name: string): Promise<Result<ScheduleInfo>> {
+    const parsed = checked(z.unknown(), undefined, { queue, name });
+    return parsed.ok ? decoded(await this.#object(queue).schedule(queue, name)) : parsed;
+  }
+
+  /** As `POST /v1/queues/{queue}/schedules/{name}/pause`. */
+  async pauseSchedule(queue: string, name: string): Promise<Result<ScheduleInfo>> {
+    const parsed = checked(z.unknown(), undefined, { queue, name });
+    return parsed.ok ? decoded(await this.#object(queue).setSchedulePaused(queue, name, true)) : parsed;
+  }
+
+  /** As `POST /v1/queues/{queue}/schedules/{name}/resume`. */
+  async resumeSchedule(queue: string, name: string): Promise<Result<ScheduleInfo>> {
+    const parsed = checked(z.unknown(), undefined, { queue, name });
+    return parsed.ok ? decoded(await this.#object(queue).setSchedulePaused(queue, name, false)) : parsed;
+  }
+
+  /** As `DELETE /v1/queues/{queue}/schedules/{name}`. */
+  async deleteSchedule(queue: string, name: string): Promise<Result<{ deleted: true }>> {
+    const parsed = checked(z.unknown(), undefined, { queue, name });
+    return parsed.ok ? this.#object(queue).deleteSchedule(queue, name) : parsed;
   }
 
   #object(queue: string) {

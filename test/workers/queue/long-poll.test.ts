@@ -1,21 +1,7 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { call, unique } from "../helpers.ts";
-import { enqueue, lease, qpath, queueStub } from "./queue-helpers.ts";
-
-/** Resolves once `n` long polls wait inside the queue object (polled, with a deadline). */
-async function waiting(q: string, n: number): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const count = await runInDurableObject(
-      queueStub(q),
-      (instance) => (instance as unknown as { waiters: unknown[] }).waiters.length,
-    );
-    if (count >= n) return;
-    if (Date.now() > deadline) throw new Error(`expected ${n} waiting long polls, saw ${count}`);
-    await scheduler.wait(5);
-  }
-}
+import { enqueue, lease, qpath, queueStub, waiting } from "./queue-helpers.ts";
 
 /** Starts a long poll; resolves to the tasks and how long the answer took. */
 function longPoll(q: string, body: Record<string, unknown>) {

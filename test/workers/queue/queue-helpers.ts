@@ -58,3 +58,17 @@ export function storedTasks(queue: string): Promise<StoredTask[]> {
       .map((row) => row as unknown as StoredTask),
   );
 }
+
+/** Resolves once `n` long polls wait inside the queue object (polled, with a deadline). */
+export async function waiting(q: string, n: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const count = await runInDurableObject(
+      queueStub(q),
+      (instance) => (instance as unknown as { waiters: unknown[] }).waiters.length,
+    );
+    if (count >= n) return;
+    if (Date.now() > deadline) throw new Error(`expected ${n} waiting long polls, saw ${count}`);
+    await scheduler.wait(5);
+  }
+}
