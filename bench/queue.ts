@@ -1,9 +1,9 @@
 /**
- * Task queue benchmarks: 20,000 tasks end to end in batches of 100 over HTTP, the same with
+ * Task queue benchmarks: 20,000 tasks end to end in batches of 100 (and of 1,000) over HTTP, the same with
  * streaming consumers (WebSockets) instead of HTTP leases, the single-task path (one request per
  * enqueue, lease and ack), and BullMQ on the local Redis with the same no-op tasks (`addBulk`, a
  * Worker at concurrency 100) as the peer. `BENCH_QUEUE_ROWS=streaming` (a comma-separated list of
- * `batched`, `streaming`, `single`, `spread`) runs only those rows, with the peer.
+ * `batched`, `batched1000`, `streaming`, `single`, `spread`) runs only those rows, with the peer.
  */
 import { Queue, Worker } from "bullmq";
 import { HttpTransport } from "../shared/client/http.ts";
@@ -55,7 +55,7 @@ function row(name: string, tasks: number, seconds: number, latencies: number[], 
  * `queues` > 1 the same tasks are spread over that many queues (objects), producer and consumer
  * `k` working on queue `k % queues`.
  */
-async function batched(ctx: BenchContext, total: number, queues = 1): Promise<BenchRow> {
+async function batched(ctx: BenchContext, total: number, queues = 1, batch = BATCH): Promise<BenchRow> {
   const latencies: number[] = [];
   const t = timedTransport(ctx, latencies);
   const names = Array.from({ length: queues }, (_, k) => queueName(`batched${k}`));
@@ -67,7 +67,7 @@ async function batched(ctx: BenchContext, total: number, queues = 1): Promise<Be
   const produce = async (_: unknown, k: number) => {
     const queue = names[k % queues] as string;
     while (enqueued < total) {
-      const n = Math.min(BATCH, total - enqueued);
+      const n = Math.min(batch, total - enqueued);
       enqueued += n;
       const tasks = Array.from({ length: n }, (_, i) => ({ payload: { i } }));
       unwrap(await t.enqueue(queue, { tasks }));
@@ -76,7 +76,7 @@ async function batched(ctx: BenchContext, total: number, queues = 1): Promise<Be
   const consume = async (_: unknown, k: number) => {
     const queue = names[k % queues] as string;
     while (acked < total) {
-      const { tasks } = unwrap(await t.lease(queue, { max: BATCH, waitMs: 200 }));
+      const { tasks } = unwrap(await t.lease(queue, { max: batch, waitMs: 200 }));
       if (tasks.length === 0) continue;
       const acks = tasks.map((task) => ({ id: task.id, leaseId: task.leaseId }));
       const { results } = unwrap(await t.ackBatch(queue, { acks }));
@@ -91,7 +91,7 @@ async function batched(ctx: BenchContext, total: number, queues = 1): Promise<Be
   // Until the last ack: the other consumers' open polls ending afterwards do not count.
   const seconds = (finished - started) / 1000;
   return row(
-    `${total} tasks end to end, batches of ${BATCH}${queues > 1 ? `, spread over ${queues} queues` : ""}`,
+    `${total} tasks end to end, batches of ${batch}${queues > 1 ? `, spread over ${queues} queues` : ""}`,
     total,
     seconds,
     latencies,
@@ -154,7 +154,7 @@ async function streaming(ctx: BenchContext, total: number): Promise<BenchRow> {
   const started = performance.now();
   const produce = async () => {
     while (enqueued < total) {
-      const n = Math.min(BATCH, total - enqueued);
+      const n = Math.min(batch, total - enqueued);
       enqueued += n;
       unwrap(await t.enqueue(queue, { tasks: Array.from({ length: n }, (_, i) => ({ payload: { i } })) }));
     }
@@ -244,6 +244,7 @@ const suite: BenchSuite = async (ctx) => {
   const wanted = process.env.BENCH_QUEUE_ROWS?.split(",");
   const runs: Array<[string, () => Promise<BenchRow>]> = [
     ["batched", () => batched(ctx, total)],
+    ["batched1000", () => batched(ctx, total, 1, 1_000)],
     ["streaming", () => streaming(ctx, total)],
     ["single", () => single(ctx, ctx.quick ? 300 : 3_000)],
     // How throughput grows with objects; locally they share the machine's two cores.
