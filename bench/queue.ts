@@ -154,7 +154,7 @@ async function streaming(ctx: BenchContext, total: number): Promise<BenchRow> {
   const started = performance.now();
   const produce = async () => {
     while (enqueued < total) {
-      const n = Math.min(batch, total - enqueued);
+      const n = Math.min(BATCH, total - enqueued);
       enqueued += n;
       unwrap(await t.enqueue(queue, { tasks: Array.from({ length: n }, (_, i) => ({ payload: { i } })) }));
     }
