@@ -1,6 +1,8 @@
 /** The Worker's entry: the HTTP app as the default export, plus every class the runtime needs. */
 import type { Env } from "../shared/env.ts";
 import { app } from "./app.ts";
+// Checks UPSTASH_REDIS_REST_URL when the Worker loads (DB_NODES is checked by workers/db/config.ts).
+import "./redis-config.ts";
 
 export { CatalogObject } from "../durable-objects/catalog.ts";
 export { CircuitBreakerObject } from "../durable-objects/circuit-breaker.ts";

@@ -9,7 +9,7 @@
  */
 import type { BusEventValue } from "../../shared/schemas/bus.ts";
 import { importSecret } from "../../shared/webhook-signature.ts";
-import { sendWebhook, type WebhookOutcome } from "../lib/webhook-sender.ts";
+import { sendWebhook } from "../lib/webhook-sender.ts";
 import {
   type DueDelivery,
   deliveryKey,
