@@ -1,6 +1,6 @@
 /**
  * Keeps the catalog of names current from the hot path: a write registers its name the first time
- * this isolate sees it (then at most once a minute, for `lastUsedAt`), in the background, so a
+ * this isolate sees it (then at most every 5 s, for `lastUsedAt` and for names a deleted queue took out), in the background, so a
  * request pays one Map lookup and the catalog object sees one write per new name per isolate.
  */
 import type { Env } from "../../shared/env.ts";

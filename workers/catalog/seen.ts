@@ -8,7 +8,11 @@
 export interface SeenNamesOptions {
   /** Most names remembered (default 4096). */
   capacity?: number;
-  /** How often a name in use refreshes its `lastUsedAt` (default 60 s). */
+  /**
+   * How often a name in use is written again (default 5 s): it refreshes `lastUsedAt`, and brings a
+   * name back that a deleted queue took out of the catalog, within the contract's 10 s, from every
+   * isolate that still uses it.
+   */
   refreshMs?: number;
 }
 
@@ -20,7 +24,7 @@ export class SeenNames {
 
   constructor(options: SeenNamesOptions = {}) {
     this.#capacity = options.capacity ?? 4096;
-    this.#refreshMs = options.refreshMs ?? 60_000;
+    this.#refreshMs = options.refreshMs ?? 5_000;
   }
 
   /**
