@@ -145,6 +145,7 @@ const counts = {
   ackConflicts: 0,
   lockHeld: 0,
   expiredBeforeRelease: 0,
+  ackLandedBeforeKill: 0,
   ackRetriedOk: 0,
   ackRetriedConflict: 0,
 };
@@ -301,12 +302,16 @@ async function trafficThenKill(): Promise<void> {
 /** An ack whose answer was lost, retried: ok if it had been applied (or the lease still lives). */
 async function retryLostAcks(): Promise<void> {
   for (const { id, leaseId } of lostAcks.splice(0)) {
+    const landed = (await call("GET", `/v1/queues/${QUEUE}/tasks/${id}`)).body.state === "completed";
+    if (landed) counts.ackLandedBeforeKill++;
     const res = await call("POST", `/v1/queues/${QUEUE}/tasks/${id}/ack`, { leaseId, result: "done" });
     if (res.status === 200) {
       counts.ackRetriedOk++;
       acked.add(id);
       continue;
     }
+    // The first ack landed (answer lost): the retry must say so, not refuse.
+    expect(landed, `retried ack of completed ${id}: ${JSON.stringify(res.body)}`).toBe(false);
     expect(res.status, JSON.stringify(res.body)).toBe(409);
     expect(res.body.error.code).toBe("lease_mismatch");
     // Refused only when the first ack did not land: then the task is not completed.
