@@ -2,17 +2,24 @@
  * Task queue benchmarks: 20,000 tasks end to end in batches of 100 (and of 1,000) over HTTP, the same with
  * streaming consumers (WebSockets) instead of HTTP leases, the single-task path (one request per
  * enqueue, lease and ack), and BullMQ on the local Redis with the same no-op tasks (`addBulk`, a
- * Worker at concurrency 100) as the peer. `BENCH_QUEUE_ROWS=streaming` (a comma-separated list of
- * `batched`, `batched1000`, `streaming`, `single`, `spread`) runs only those rows, with the peer.
+ * Worker at concurrency 100) as the peer. `rpc` runs the batches of 100 over the service binding, from a
+ * bound Worker (bench/rpc-driver) on a second `wrangler dev`. `BENCH_QUEUE_ROWS=streaming` (a
+ * comma-separated list of `batched`, `batched1000`, `streaming`, `single`, `spread`, `rpc`) runs only
+ * those rows, with the peer.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Queue, Worker } from "bullmq";
 import { HttpTransport } from "../shared/client/http.ts";
 import { httpQueueTransport } from "../shared/client/http-queue-transport.ts";
 import type { QueueTransport } from "../shared/client/queue-transport.ts";
 import { unwrap } from "../shared/errors.ts";
-import { quantile, runLoad } from "./lib/load.ts";
+import { freePort, startWorker } from "./lib/dev-server.ts";
+import { type LatencySummary, quantile, runLoad, summarize } from "./lib/load.ts";
 import { connectRedis, REDIS } from "./lib/redis.ts";
 import type { BenchContext, BenchRow, BenchSuite } from "./lib/types.ts";
+import type { RunAnswer } from "./rpc-driver/answer.ts";
 
 const BATCH = 100;
 const PRODUCERS = 2;
@@ -119,6 +126,7 @@ async function openConsumer(ctx: BenchContext, queue: string, prefetch: number):
  */
 async function streaming(ctx: BenchContext, total: number): Promise<BenchRow> {
   const latencies: number[] = [];
+  const roundTrips: number[] = [];
   const t = timedTransport(ctx, latencies);
   const queue = queueName("stream");
   const sockets = await Promise.all(Array.from({ length: CONSUMERS }, () => openConsumer(ctx, queue, BATCH)));
@@ -146,7 +154,7 @@ async function streaming(ctx: BenchContext, total: number): Promise<BenchRow> {
         );
         return;
       }
-      latencies.push(performance.now() - (sent.shift() as number));
+      roundTrips.push(performance.now() - (sent.shift() as number));
       acked += m.results.filter((r) => r.ok).length;
       if (acked >= total) finish();
     });
@@ -172,13 +180,59 @@ async function streaming(ctx: BenchContext, total: number): Promise<BenchRow> {
   }
   const seconds = (performance.now() - started) / 1000;
   for (const ws of sockets) ws.close(1000, "done");
+  const requests = summarize(latencies);
+  const acks = summarize(roundTrips);
   return row(
     `${total} tasks end to end, streaming consumers (prefetch ${BATCH}) + HTTP enqueue batches of ${BATCH}`,
     total,
     seconds,
-    latencies,
-    `${messages} socket messages, ${latencies.length} requests and ack round trips; ${PRODUCERS} producers, ${CONSUMERS} sockets, one queue`,
+    [...latencies, ...roundTrips],
+    `${messages} socket messages, ${requests.calls} requests and ${acks.calls} ack round trips (p50/p99 ${acks.p50Ms.toFixed(1)}/${acks.p99Ms.toFixed(1)} ms per ack message, ${requests.p50Ms.toFixed(1)}/${requests.p99Ms.toFixed(1)} ms per enqueue request); ${PRODUCERS} producers, ${CONSUMERS} sockets, one queue`,
   );
+}
+
+/**
+ * The batched row over the service binding: a second `wrangler dev` runs bench/rpc-driver (the
+ * Worker on the port) beside Switchyard, and one `POST /run` has the driver enqueue and lease+ack
+ * `total` tasks in batches of 100 over `await env.SWITCHYARD.queues()`. Time and latencies are the
+ * driver's own, measured inside the runtime.
+ */
+async function rpc(total: number): Promise<BenchRow> {
+  const stateDir = mkdtempSync(join(tmpdir(), "switchyard-bench-rpc-"));
+  const port = await freePort();
+  const worker = await startWorker(port, stateDir, [
+    "-c",
+    "bench/rpc-driver/wrangler.toml",
+    "-c",
+    "wrangler.toml",
+  ]);
+  try {
+    const query = new URLSearchParams({
+      total: String(total),
+      batch: String(BATCH),
+      producers: String(PRODUCERS),
+      consumers: String(CONSUMERS),
+    });
+    const res = await fetch(`http://127.0.0.1:${port}/run?${query}`, { method: "POST" });
+    if (!res.ok) throw new Error(`rpc driver answered ${res.status}: ${await res.text()}`);
+    const run = (await res.json()) as RunAnswer;
+    const ms = (l: LatencySummary) => `${l.p50Ms}/${l.p99Ms}`;
+    return {
+      suite: "queue",
+      name: `${total} tasks end to end, batches of ${BATCH}, over the service binding from a bound Worker`,
+      ops: total,
+      opsPerSec: total / (run.elapsedMs / 1000),
+      p50Ms: run.all.p50Ms,
+      p99Ms: run.all.p99Ms,
+      note:
+        `${run.all.calls} RPC calls (p50/p99 ms: enqueue ${ms(run.enqueue)}, lease ${ms(run.lease)}, ack ${ms(run.ack)}); ` +
+        `${PRODUCERS} producers, ${CONSUMERS} consumers, one queue; the driver runs on the local runtime's one thread ` +
+        "with Switchyard (the HTTP rows' client is a separate Node process), so not directly comparable with them",
+    };
+  } finally {
+    worker.kill();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 }
 
 /** One request each for enqueue, lease and ack, from 16 loops. */
@@ -249,6 +303,8 @@ const suite: BenchSuite = async (ctx) => {
     ["single", () => single(ctx, ctx.quick ? 300 : 3_000)],
     // How throughput grows with objects; locally they share the machine's two cores.
     ["spread", () => batched(ctx, total, 4)],
+    // A second `wrangler dev` with the bound driver Worker beside Switchyard.
+    ["rpc", () => rpc(total)],
   ];
   const rows: BenchRow[] = [];
   for (const [name, run] of runs) if (!wanted || wanted.includes(name)) rows.push(await run());

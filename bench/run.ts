@@ -2,12 +2,11 @@
  * `npm run bench [-- --quick] [-- --only=locks,queue]`: starts the Worker with `wrangler dev` on a
  * free port with fresh local state, drives it from this process, and prints one table.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDevRedis } from "../scripts/lib/dev-redis.ts";
+import { freePort, startWorker } from "./lib/dev-server.ts";
 import type { BenchContext, BenchRow, BenchSuite } from "./lib/types.ts";
 
 /** Every suite, by name; each module's default export is a BenchSuite. */
@@ -23,54 +22,6 @@ const SUITES: Record<string, () => Promise<{ default: BenchSuite }>> = {
 };
 
 const TOKEN = "bench-token";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject()));
-    });
-  });
-}
-
-async function startWorker(port: number, stateDir: string, extraArgs: string[]): Promise<ChildProcess> {
-  const child = spawn(
-    "node_modules/.bin/wrangler",
-    [
-      "dev",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--persist-to",
-      stateDir,
-      // Request logging costs the dev server a third of its no-op throughput.
-      "--log-level",
-      "error",
-      "--var",
-      `API_TOKENS:${TOKEN}`,
-      ...extraArgs,
-    ],
-    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-  );
-  let stderr = "";
-  child.stderr?.on("data", (d) => {
-    stderr += d;
-  });
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited: ${stderr}`);
-    const up = await fetch(`http://127.0.0.1:${port}/health`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) return child;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  child.kill();
-  throw new Error(`wrangler dev did not answer within 90 s: ${stderr}`);
-}
 
 function table(rows: BenchRow[]): string {
   const fmt = (n: number | undefined, digits = 1) => (n === undefined ? "" : n.toFixed(digits));
@@ -97,7 +48,7 @@ async function main() {
   const port = await freePort();
   // The Redis rows need the Upstash-compatible gateway over the local Redis, as `npm run dev` starts it.
   const redis = await startDevRedis([]);
-  const worker = await startWorker(port, stateDir, redis.args);
+  const worker = await startWorker(port, stateDir, ["--var", `API_TOKENS:${TOKEN}`, ...redis.args]);
   const ctx: BenchContext = { baseUrl: `http://127.0.0.1:${port}`, token: TOKEN, quick };
   if (redis.gateway) ctx.redisGateway = { url: redis.gateway.url, token: redis.gateway.token };
   const rows: BenchRow[] = [];

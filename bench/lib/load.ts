@@ -24,6 +24,19 @@ export function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 }
 
+/** How many latencies, and their p50 and p99. */
+export interface LatencySummary {
+  calls: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** The count, p50 and p99 of `latencies` (in any order). */
+export function summarize(latencies: readonly number[]): LatencySummary {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return { calls: sorted.length, p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99) };
+}
+
 /** Runs the load and reports throughput and per-operation latency. */
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const durationMs = opts.durationMs ?? 5_000;
