@@ -10,35 +10,15 @@
  * Usage: node scripts/dev.ts [-- wrangler dev arguments, e.g. --port 8787]
  */
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { devDataRoot, devPostgresPort } from "./lib/dev-postgres.ts";
 import { startDevRedis } from "./lib/dev-redis.ts";
-import { freePort, reachableByOthers, startPrimary } from "./lib/postgres-cluster.ts";
-
-/** The port wrangler.toml's `localConnectionString` names; another free one when it is taken. */
-const DEFAULT_PORT = 54329;
-
-async function portFor(): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once("error", () => resolve(freePort()));
-    probe.listen(DEFAULT_PORT, "127.0.0.1", () => probe.close(() => resolve(DEFAULT_PORT)));
-  });
-}
+import { startPrimary } from "./lib/postgres-cluster.ts";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const port = await portFor();
-const inCheckout = join(root, ".wrangler", "dev-postgres");
-const checkoutId = createHash("sha256").update(root).digest("hex").slice(0, 12);
-await mkdir(inCheckout, { recursive: true, mode: 0o755 });
-const dataRoot =
-  process.getuid?.() !== 0 || (await reachableByOthers(join(inCheckout, "pg-1")))
-    ? inCheckout
-    : join(tmpdir(), `switchyard-dev-postgres-${checkoutId}`);
+const port = await devPostgresPort();
+const dataRoot = await devDataRoot(root);
 const postgres = await startPrimary(dataRoot, "pg-1", port);
 console.log(`Postgres ${postgres.url} (data in ${postgres.dataDir})`);
 const userArgs = process.argv.slice(2);

@@ -1,11 +1,13 @@
 /**
  * `npm run dev` after a hard kill: a stale `postmaster.pid` or an orphaned Postgres from the
- * earlier run must not stop the next start (real embedded Postgres, real processes).
+ * earlier run must not stop the next start; a second checkout runs beside the first (real
+ * embedded Postgres, real processes).
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { devDataRoot, devPostgresPort } from "../../../scripts/lib/dev-postgres.ts";
 import {
   clearStaleServer,
   freePort,
@@ -59,5 +61,28 @@ describe("starting Postgres for npm run dev after a hard kill", () => {
     const { node } = await freshPrimary();
     await node.stop("fast");
     expect(await clearStaleServer(node.dataDir)).toBe("none");
+  }, 60_000);
+});
+
+describe("a second checkout's npm run dev beside the first", () => {
+  it("gets its own data directory and, with the first one's port taken, another free port", async () => {
+    const checkouts = await Promise.all([1, 2].map(() => mkdtemp(join(tmpdir(), "switchyard-checkout-"))));
+    roots.push(...checkouts);
+    const [first, second] = checkouts as [string, string];
+    const firstRoot = await devDataRoot(first);
+    const secondRoot = await devDataRoot(second);
+    expect(firstRoot).not.toBe(secondRoot);
+    roots.push(firstRoot, secondRoot);
+
+    const firstPort = await devPostgresPort(await freePort());
+    const one = await startPrimary(firstRoot, "pg-1", firstPort);
+    nodes.push(one);
+    // The first checkout's Postgres listens on its port now: the second one is given another.
+    const secondPort = await devPostgresPort(firstPort);
+    expect(secondPort).not.toBe(firstPort);
+    const two = await startPrimary(secondRoot, "pg-1", secondPort);
+    nodes.push(two);
+    expect(one.running && two.running).toBe(true);
+    expect(one.dataDir).not.toBe(two.dataDir);
   }, 60_000);
 });
