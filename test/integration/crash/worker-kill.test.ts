@@ -88,10 +88,11 @@ async function liveInGroup(pgid: number): Promise<number[]> {
 async function portFree(): Promise<boolean> {
   const server = createServer();
   server.listen(port, "127.0.0.1");
-  const free = await Promise.race([
-    once(server, "listening").then(() => true),
-    once(server, "error").then(() => false),
-  ]);
+  // Not events.once: its "listening" promise rejects on the "error" a busy port emits.
+  const free = await new Promise<boolean>((resolve) => {
+    server.once("error", () => resolve(false));
+    server.once("listening", () => resolve(true));
+  });
   if (free) await new Promise((resolve) => server.close(resolve));
   return free;
 }
