@@ -109,7 +109,11 @@ export async function streamBody(url: string, token: string, total: number): Pro
       body,
       duplex: "half",
     } as RequestInit & { duplex: "half" });
-    await res.arrayBuffer();
+    const text = await res.text();
+    // wrangler dev's own proxy (not the Worker) answers 500 "Network connection lost" in plain text
+    // when the Worker refused the body and cancelled it while the proxy was still forwarding it:
+    // the same outcome as a reset. The Worker's own errors are JSON in the contract's shape.
+    if (res.status === 500 && !text.startsWith("{") && /Network connection lost/.test(text)) return "reset";
     return res.status;
   } catch (err) {
     // A server that refuses a body may close the connection while the client is still sending it.
