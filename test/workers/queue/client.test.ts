@@ -5,26 +5,11 @@ import { HttpTransport } from "../../../shared/client/http.ts";
 import { httpQueueTransport, QueueClient } from "../../../shared/client/queue.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import { TOKEN, unique } from "../helpers.ts";
-import { queueStub } from "./queue-helpers.ts";
-
-/** The client over HTTP, through the Worker's own fetch. */
-const overHttp = () =>
-  new QueueClient(
-    httpQueueTransport(
-      new HttpTransport({
-        baseUrl: "http://localhost/",
-        token: TOKEN,
-        fetch: (r) => exports.default.fetch(r),
-      }),
-    ),
-  );
-
-/** The client over the service binding's RPC target. */
-const overRpc = async () => new QueueClient(await exports.SwitchyardRpc.queues());
+import { clientOverHttp, clientOverRpc, queueStub } from "./queue-helpers.ts";
 
 describe.each([
-  ["HTTP", async () => overHttp()],
-  ["RPC", overRpc],
+  ["HTTP", async () => clientOverHttp()],
+  ["RPC", clientOverRpc],
 ])("queue client over %s", (transport, makeClient) => {
   it("produces, consumes with concurrency and batches, acks results and nacks failures", async () => {
     const client = await makeClient();
@@ -128,7 +113,7 @@ describe.each([
 describe("queue client: streaming and operator calls", () => {
   it("consumes over the socket when it can (pushed lease ids) and falls back to HTTP leases", async () => {
     const q = unique("client");
-    const streaming = overHttp();
+    const streaming = clientOverHttp();
     await streaming.enqueueBatch(q, [{ payload: 1 }, { payload: 2 }]);
     const stop = new AbortController();
     const leaseIds: string[] = [];
@@ -144,7 +129,7 @@ describe("queue client: streaming and operator calls", () => {
     expect(leaseIds.every((id) => id.startsWith("ws:"))).toBe(true);
 
     // A transport that cannot open sockets: the same consume, over HTTP leases.
-    const base = overHttp().transport;
+    const base = clientOverHttp().transport;
     const noSockets = new QueueClient({
       ...base,
       openConsumer: () => Promise.reject(new Error("no WebSockets here")),
@@ -166,7 +151,7 @@ describe("queue client: streaming and operator calls", () => {
   });
 
   it("pauses, resumes and deletes queues", async () => {
-    const client = overHttp();
+    const client = clientOverHttp();
     const q = unique("client");
     await client.enqueue(q, { payload: 1 });
     expect(await client.pause(q)).toBe(true);
@@ -174,7 +159,7 @@ describe("queue client: streaming and operator calls", () => {
     expect(await client.resume(q)).toBe(false);
     await client.deleteQueue(q);
     expect((await client.stats(q)).totals.enqueued).toBe(0);
-    const rpc = await overRpc();
+    const rpc = await clientOverRpc();
     expect(await rpc.pause(q)).toBe(true);
     expect(await rpc.resume(q)).toBe(false);
     await rpc.deleteQueue(q);

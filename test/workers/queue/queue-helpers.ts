@@ -1,9 +1,11 @@
 /** Shortcuts for the queue tests: paths, the common calls, and a look at the object's rows. */
 
 import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import { call } from "../helpers.ts";
+import { HttpTransport } from "../../../shared/client/http.ts";
+import { httpQueueTransport, QueueClient } from "../../../shared/client/queue.ts";
+import { call, TOKEN } from "../helpers.ts";
 
 /** `/v1/queues/{queue}{rest}`. */
 export const qpath = (queue: string, rest = "") => `/v1/queues/${queue}${rest}`;
@@ -72,3 +74,18 @@ export async function waiting(q: string, n: number): Promise<void> {
     await scheduler.wait(5);
   }
 }
+
+/** The typed client over HTTP, through the Worker's own fetch. */
+export const clientOverHttp = () =>
+  new QueueClient(
+    httpQueueTransport(
+      new HttpTransport({
+        baseUrl: "http://localhost/",
+        token: TOKEN,
+        fetch: (r) => exports.default.fetch(r),
+      }),
+    ),
+  );
+
+/** The typed client over the service binding's RPC target. */
+export const clientOverRpc = async () => new QueueClient(await exports.SwitchyardRpc.queues());

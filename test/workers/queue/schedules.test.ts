@@ -11,7 +11,7 @@ import { HttpTransport } from "../../../shared/client/http.ts";
 import { httpQueueTransport, QueueClient } from "../../../shared/client/queue.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import { call, TOKEN, unique } from "../helpers.ts";
-import { enqueue, qpath, queueStub } from "./queue-helpers.ts";
+import { clientOverHttp, clientOverRpc, enqueue, qpath, queueStub } from "./queue-helpers.ts";
 
 const HOUR = 3_600_000;
 const at = (iso: string) => Date.parse(iso);
@@ -294,21 +294,9 @@ describe("schedule runs", () => {
 });
 
 describe("schedules in the typed client", () => {
-  const overHttp = () =>
-    new QueueClient(
-      httpQueueTransport(
-        new HttpTransport({
-          baseUrl: "http://localhost/",
-          token: TOKEN,
-          fetch: (r) => exports.default.fetch(r),
-        }),
-      ),
-    );
-  const overRpc = async () => new QueueClient(await exports.SwitchyardRpc.queues());
-
   it.each([
-    ["HTTP", async () => overHttp()],
-    ["RPC", overRpc],
+    ["HTTP", async () => clientOverHttp()],
+    ["RPC", clientOverRpc],
   ])("over %s: put, get, list, pause, resume, delete", async (_name, make) => {
     const client = await make();
     const q = unique("sched");
