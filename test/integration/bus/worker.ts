@@ -22,6 +22,34 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/**
+ * The command line of `wrangler dev` as a child process (which a test may kill): this Node runs
+ * wrangler's entry with `before` (e.g. `-c` configurations) and `after` around the common flags.
+ */
+export async function wranglerDevCommand(
+  port: number,
+  stateDir: string,
+  { before = [], after = [] }: { before?: string[]; after?: string[] } = {},
+): Promise<{ command: string; args: string[]; env: NodeJS.ProcessEnv }> {
+  const args = [
+    join("node_modules", "wrangler", "bin", "wrangler.js"),
+    "dev",
+    ...before,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(await freePort()),
+    "--persist-to",
+    stateDir,
+    ...after,
+    "--log-level",
+    "error",
+  ];
+  return { command: process.execPath, args, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } };
+}
+
 export interface RunningWorker {
   baseUrl: string;
   port: number;

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Receiver } from "../bus/receiver.ts";
-import { freePort, TOKEN, until } from "../bus/worker.ts";
+import { freePort, TOKEN, until, wranglerDevCommand } from "../bus/worker.ts";
 
 const ROUNDS = 2;
 /** Traffic runs this long (after every kind has had an answer) before each kill. */
@@ -33,28 +33,13 @@ const receiver = new Receiver();
 
 /** Starts `wrangler dev` in its own process group (so one signal reaches workerd too) and waits for /health. */
 async function startWorker(): Promise<ChildProcess> {
-  const proc = spawn(
-    process.execPath,
-    [
-      join("node_modules", "wrangler", "bin", "wrangler.js"),
-      "dev",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--inspector-port",
-      String(await freePort()),
-      "--persist-to",
-      stateDir,
-      "--log-level",
-      "error",
-    ],
-    {
-      detached: true,
-      stdio: ["ignore", "ignore", "pipe"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-    },
-  );
+  const dev = await wranglerDevCommand(port, stateDir);
+  // Its own process group, so that one SIGKILL reaches workerd too, not only wrangler's node.
+  const proc = spawn(dev.command, dev.args, {
+    detached: true,
+    stdio: ["ignore", "ignore", "pipe"],
+    env: dev.env,
+  });
   let stderr = "";
   proc.stderr?.on("data", (d) => {
     stderr += d;

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, until } from "../bus/worker.ts";
+import { freePort, until, wranglerDevCommand } from "../bus/worker.ts";
 
 let child: ChildProcess | undefined;
 let stateDir = "";
@@ -17,29 +17,11 @@ beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), "switchyard-example-"));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  child = spawn(
-    process.execPath,
-    [
-      join("node_modules", "wrangler", "bin", "wrangler.js"),
-      "dev",
-      "-c",
-      "examples/orders-app/wrangler.toml",
-      "-c",
-      "wrangler.toml",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--inspector-port",
-      String(await freePort()),
-      "--persist-to",
-      stateDir,
-      "--test-scheduled",
-      "--log-level",
-      "error",
-    ],
-    { stdio: "ignore", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-  );
+  const dev = await wranglerDevCommand(port, stateDir, {
+    before: ["-c", "examples/orders-app/wrangler.toml", "-c", "wrangler.toml"],
+    after: ["--test-scheduled"],
+  });
+  child = spawn(dev.command, dev.args, { stdio: "ignore", env: dev.env });
   await until(
     async () => (await fetch(`${base}/orders/0`).catch(() => undefined))?.status === 200 || undefined,
     60_000,
