@@ -307,7 +307,9 @@ const suite: BenchSuite = async (ctx) => {
     ["rpc", () => rpc(total)],
   ];
   const rows: BenchRow[] = [];
-  for (const [name, run] of runs) if (!wanted || wanted.includes(name)) rows.push(await run());
+  for (const [name, run] of runs) {
+    if (!wanted || wanted.includes(name)) rows.push(await ctx.profiled(`queue ${name}`, run));
+  }
   const redis = await connectRedis();
   redis?.disconnect();
   if (redis) {

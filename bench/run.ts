@@ -1,11 +1,13 @@
 /**
  * `npm run bench [-- --quick] [-- --only=locks,queue]`: starts the Worker with `wrangler dev` on a
  * free port with fresh local state, drives it from this process, and prints one table.
+ * `BENCH_PROFILE=1` adds where the Worker's CPU time went in each row a suite wraps in `ctx.profiled` (bench/lib/cpu-profile.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDevRedis } from "../scripts/lib/dev-redis.ts";
+import { startProfiling } from "./lib/cpu-profile.ts";
 import { freePort, startWorker } from "./lib/dev-server.ts";
 import type { BenchContext, BenchRow, BenchSuite } from "./lib/types.ts";
 
@@ -48,8 +50,23 @@ async function main() {
   const port = await freePort();
   // The Redis rows need the Upstash-compatible gateway over the local Redis, as `npm run dev` starts it.
   const redis = await startDevRedis([]);
-  const worker = await startWorker(port, stateDir, ["--var", `API_TOKENS:${TOKEN}`, ...redis.args]);
-  const ctx: BenchContext = { baseUrl: `http://127.0.0.1:${port}`, token: TOKEN, quick };
+  const inspectorPort = process.env.BENCH_PROFILE ? await freePort() : undefined;
+  const inspectorArgs = inspectorPort ? ["--inspector-port", String(inspectorPort)] : [];
+  const worker = await startWorker(port, stateDir, [
+    "--var",
+    `API_TOKENS:${TOKEN}`,
+    ...redis.args,
+    ...inspectorArgs,
+  ]);
+  const profiles: string[] = [];
+  const profiled: BenchContext["profiled"] = async (label, run) => {
+    if (!inspectorPort) return run();
+    const profiling = await startProfiling(inspectorPort, worker.pid as number);
+    const result = await run();
+    profiles.push(`${label}:\n${await profiling.stop()}`);
+    return result;
+  };
+  const ctx: BenchContext = { baseUrl: `http://127.0.0.1:${port}`, token: TOKEN, quick, profiled };
   if (redis.gateway) ctx.redisGateway = { url: redis.gateway.url, token: redis.gateway.token };
   const rows: BenchRow[] = [];
   try {
@@ -65,6 +82,7 @@ async function main() {
   }
   console.log(`Switchyard benchmark, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}`);
   console.log(table(rows));
+  if (profiles.length) console.log(`\nWhere the Worker's CPU went, per row:\n${profiles.join("\n")}`);
 }
 
 await main();

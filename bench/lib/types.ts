@@ -9,6 +9,8 @@ export interface BenchContext {
   quick: boolean;
   /** The Upstash-compatible gateway the Worker's Redis features use, when a Redis answered. */
   redisGateway?: { url: string; token: string };
+  /** Runs one row; with `BENCH_PROFILE=1` also reports where the Worker's CPU went meanwhile. */
+  profiled<T>(label: string, run: () => Promise<T>): Promise<T>;
 }
 
 export interface BenchRow {
