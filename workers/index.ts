@@ -4,7 +4,7 @@ import { app } from "./app.ts";
 // Checks UPSTASH_REDIS_REST_URL when the Worker loads (DB_NODES is checked by workers/db/config.ts).
 import "./redis-config.ts";
 
-export { CatalogObject } from "../durable-objects/catalog.ts";
+export { CatalogObject } from "../durable-objects/catalog/object.ts";
 export { CircuitBreakerObject } from "../durable-objects/circuit-breaker.ts";
 export { DbClusterObject } from "../durable-objects/db-cluster.ts";
 export { LockObject } from "../durable-objects/lock.ts";

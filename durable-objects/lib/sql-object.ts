@@ -1,0 +1,51 @@
+/**
+ * The lifecycle every Durable Object shares: SQLite behind the typed helper, the schema brought up
+ * to date and memory loaded once at start-up, the object's own name, and operations that run as one
+ * storage transaction and put memory back as storage has it when they throw.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../../shared/env.ts";
+import { migrate, Sql, startUp } from "./sql.ts";
+
+export abstract class SqlObject extends DurableObject<Env> {
+  protected readonly sql: Sql;
+  /** Start-up (migrations, then {@link load}); every entry point awaits it first. */
+  protected readonly ready: Promise<void>;
+
+  constructor(ctx: DurableObjectState, env: Env, schema: readonly string[]) {
+    super(ctx, env);
+    this.sql = new Sql(ctx.storage.sql);
+    // One microtask later, so that the subclass's constructor has set its fields before `load`
+    // fills them; every entry point awaits `ready`, so nothing runs before it.
+    this.ready = Promise.resolve().then(() =>
+      startUp(ctx, () => {
+        migrate(this.sql, schema);
+        this.load();
+      }),
+    );
+  }
+
+  /** The name the object was reached by (`getByName`); "" for an object made from a random id. */
+  protected get name(): string {
+    return this.ctx.id.name ?? "";
+  }
+
+  /**
+   * Reads the object's in-memory view from storage: at start-up, and after a transaction threw
+   * (see {@link transaction}). An object that keeps nothing in memory reads nothing.
+   */
+  protected load(): void {}
+
+  /**
+   * Runs `op` as one storage transaction. If it throws, storage rolls back and memory is reloaded
+   * from it, so the two never disagree; the error goes on to the caller.
+   */
+  protected transaction<T>(op: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(op);
+    } catch (err) {
+      this.load();
+      throw err;
+    }
+  }
+}
