@@ -6,8 +6,8 @@ import type { LockObject } from "../durable-objects/lock.ts";
 import type { QueueVars } from "../durable-objects/queue/config.ts";
 import type { QueueObject } from "../durable-objects/queue.ts";
 import type { StateObject } from "../durable-objects/state.ts";
-import type { TokenRateLimitObject } from "../durable-objects/token-rate-limit.ts";
-import type { TokenRegistryObject } from "../durable-objects/token-registry.ts";
+import type { TokenRateLimitObject } from "../durable-objects/token-rate-limit/object.ts";
+import type { TokenRegistryObject } from "../durable-objects/token-registry/object.ts";
 import type { TopicObject } from "../durable-objects/topic.ts";
 import type { RedisVars } from "./redis/config.ts";
 

@@ -10,8 +10,8 @@ export { DbClusterObject } from "../durable-objects/db-cluster.ts";
 export { LockObject } from "../durable-objects/lock.ts";
 export { QueueObject } from "../durable-objects/queue.ts";
 export { StateObject } from "../durable-objects/state.ts";
-export { TokenRateLimitObject } from "../durable-objects/token-rate-limit.ts";
-export { TokenRegistryObject } from "../durable-objects/token-registry.ts";
+export { TokenRateLimitObject } from "../durable-objects/token-rate-limit/object.ts";
+export { TokenRegistryObject } from "../durable-objects/token-registry/object.ts";
 export { TopicObject } from "../durable-objects/topic.ts";
 export { SwitchyardRpc } from "./rpc.ts";
 
