@@ -2,7 +2,7 @@
 import type { CatalogObject } from "../durable-objects/catalog/object.ts";
 import type { CircuitBreakerObject } from "../durable-objects/circuit-breaker.ts";
 import type { DbClusterObject } from "../durable-objects/db-cluster.ts";
-import type { LockObject } from "../durable-objects/lock.ts";
+import type { LockObject } from "../durable-objects/lock/object.ts";
 import type { QueueVars } from "../durable-objects/queue/config.ts";
 import type { QueueObject } from "../durable-objects/queue.ts";
 import type { StateObject } from "../durable-objects/state.ts";
