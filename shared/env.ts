@@ -1,6 +1,6 @@
 /** The Worker's bindings and variables: the one hand-kept place where they are typed. */
 import type { CatalogObject } from "../durable-objects/catalog/object.ts";
-import type { CircuitBreakerObject } from "../durable-objects/circuit-breaker.ts";
+import type { CircuitBreakerObject } from "../durable-objects/breaker/object.ts";
 import type { DbClusterObject } from "../durable-objects/db-cluster.ts";
 import type { LockObject } from "../durable-objects/lock/object.ts";
 import type { QueueVars } from "../durable-objects/queue/config.ts";

@@ -5,7 +5,7 @@ import { app } from "./app.ts";
 import "./redis-config.ts";
 
 export { CatalogObject } from "../durable-objects/catalog/object.ts";
-export { CircuitBreakerObject } from "../durable-objects/circuit-breaker.ts";
+export { CircuitBreakerObject } from "../durable-objects/breaker/object.ts";
 export { DbClusterObject } from "../durable-objects/db-cluster.ts";
 export { LockObject } from "../durable-objects/lock/object.ts";
 export { QueueObject } from "../durable-objects/queue.ts";
