@@ -6,7 +6,13 @@
  */
 import type { Env } from "../../shared/env.ts";
 import { fail, ok, type Result } from "../../shared/errors.ts";
-import type { AcquireInput, ExtendInput, LockGrant, LockInfo, ReleaseInput } from "../../shared/schemas/lock.ts";
+import type {
+  AcquireInput,
+  ExtendInput,
+  LockGrant,
+  LockInfo,
+  ReleaseInput,
+} from "../../shared/schemas/lock.ts";
 import { ObjectAlarm } from "../lib/alarm.ts";
 import { SqlObject } from "../lib/sql-object.ts";
 import { type Holder, Semaphore, type Waiter } from "../logic/semaphore.ts";

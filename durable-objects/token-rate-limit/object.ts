@@ -41,7 +41,10 @@ export class TokenRateLimitObject extends SqlObject {
   private logFor(limit: RateLimit): SlidingLog {
     const key = `${limit.requests}/${limit.periodMs}`;
     if (this.log?.key !== key) {
-      this.log = { key, log: new SlidingLog(limit.requests, limit.periodMs, this.store.latest(limit.requests)) };
+      this.log = {
+        key,
+        log: new SlidingLog(limit.requests, limit.periodMs, this.store.latest(limit.requests)),
+      };
     }
     return this.log.log;
   }

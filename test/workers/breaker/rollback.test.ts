@@ -6,7 +6,9 @@ import { failWrites } from "../faults.ts";
 import { unique } from "../helpers.ts";
 
 const stored = (storage: DurableObjectStorage) =>
-  storage.sql.exec<{ config: string | null; snapshot: string | null }>("SELECT config, snapshot FROM breaker").one();
+  storage.sql
+    .exec<{ config: string | null; snapshot: string | null }>("SELECT config, snapshot FROM breaker")
+    .one();
 
 describe("a breaker whose transaction fails midway", () => {
   it("keeps memory as storage has it: settings, state and counters", async () => {
@@ -27,7 +29,10 @@ describe("a breaker whose transaction fails midway", () => {
       expect(stored(state.storage)).toEqual(row);
       expect(await breaker.info()).toEqual(before);
       // The failure that did not count is needed again to open it.
-      expect(await breaker.record([{ ok: false }])).toEqual({ state: "open", retryAfterMs: expect.any(Number) });
+      expect(await breaker.record([{ ok: false }])).toEqual({
+        state: "open",
+        retryAfterMs: expect.any(Number),
+      });
     });
   });
 });
