@@ -8,7 +8,7 @@ import type { QueueObject } from "../durable-objects/queue.ts";
 import type { StateObject } from "../durable-objects/state.ts";
 import type { TokenRateLimitObject } from "../durable-objects/token-rate-limit/object.ts";
 import type { TokenRegistryObject } from "../durable-objects/token-registry/object.ts";
-import type { TopicObject } from "../durable-objects/topic.ts";
+import type { TopicObject } from "../durable-objects/bus/object.ts";
 import type { RedisVars } from "./redis/config.ts";
 
 export interface Env extends QueueVars, RedisVars {

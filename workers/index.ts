@@ -12,7 +12,7 @@ export { QueueObject } from "../durable-objects/queue.ts";
 export { StateObject } from "../durable-objects/state.ts";
 export { TokenRateLimitObject } from "../durable-objects/token-rate-limit/object.ts";
 export { TokenRegistryObject } from "../durable-objects/token-registry/object.ts";
-export { TopicObject } from "../durable-objects/topic.ts";
+export { TopicObject } from "../durable-objects/bus/object.ts";
 export { SwitchyardRpc } from "./rpc.ts";
 
 export default { fetch: app.fetch } satisfies ExportedHandler<Env>;

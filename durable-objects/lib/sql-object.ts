@@ -21,6 +21,7 @@ export abstract class SqlObject extends DurableObject<Env> {
       startUp(ctx, () => {
         migrate(this.sql, schema);
         this.load();
+        this.started();
       }),
     );
   }
@@ -35,6 +36,12 @@ export abstract class SqlObject extends DurableObject<Env> {
    * (see {@link transaction}). An object that keeps nothing in memory reads nothing.
    */
   protected load(): void {}
+
+  /**
+   * One-off work once the first {@link load} is done: what a restart calls for and a reload after
+   * a failed transaction must not repeat (retrying attempts a restart cut short, aiming the alarm).
+   */
+  protected started(): void {}
 
   /**
    * Runs `op` as one storage transaction. If it throws, storage rolls back and memory is reloaded

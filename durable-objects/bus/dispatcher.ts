@@ -74,14 +74,20 @@ export class WebhookDispatcher {
     this.host = host;
   }
 
-  /** Reads the subscriptions and pending deliveries at start-up. */
-  load(now: number): void {
+  /**
+   * Reads the subscriptions and pending deliveries: at start-up, and after a failed transaction
+   * (attempts in flight go on; their leases stay).
+   */
+  load(): void {
     this.subscribers = new Map(this.store.subscriptions().map((r) => [r.id, toSubscriber(r)]));
-    // Attempts cut short by a restart are made again at once rather than when their lease ends.
-    this.store.releaseLeases(now);
     const totals = this.store.pendingTotals();
     this.pending = totals.n;
     this.pendingBytes = totals.bytes;
+  }
+
+  /** Attempts cut short by a restart are made again at once rather than when their lease ends. */
+  retryCutShort(now: number): void {
+    this.store.releaseLeases(now);
   }
 
   /** How many deliveries are pending. */

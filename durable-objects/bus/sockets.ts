@@ -8,6 +8,7 @@
  */
 
 import type { BusEventValue } from "../../shared/schemas/bus.ts";
+import { answerClose } from "../lib/socket-close.ts";
 import { matchesFilter } from "../logic/filter.ts";
 import { fitPage } from "../logic/page-budget.ts";
 import { MAX_BAD_MESSAGES, POLICY_VIOLATION, strike } from "../logic/socket-strikes.ts";
@@ -47,15 +48,6 @@ export interface SocketsHost {
 function attachment(ws: WebSocket): SocketAttachment | undefined {
   const value = ws.deserializeAttachment() as SocketAttachment | null;
   return value && typeof value.id === "string" ? value : undefined;
-}
-
-/** Answers a client's close; codes that cannot be sent back (1005, 1006) are answered with 1000. */
-export function answerClose(ws: WebSocket, code: number, reason: string): void {
-  try {
-    ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
-  } catch {
-    // Already closed by the runtime's automatic close reply.
-  }
 }
 
 /** The sockets of one topic; every change it makes is in the store, for the object to commit. */
