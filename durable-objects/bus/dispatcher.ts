@@ -8,15 +8,10 @@
  * own dispatch-order index, a receiver that is down costs one row. The rules are in `logic/`.
  */
 import type { BusEventValue } from "../../shared/schemas/bus.ts";
+import type { Priority } from "../../shared/schemas/priority.ts";
 import { importSecret } from "../../shared/webhook-signature.ts";
 import { sendWebhook } from "../lib/webhook-sender.ts";
-import {
-  type DueDelivery,
-  deliveryKey,
-  dispatchRank,
-  type Priority,
-  planDispatch,
-} from "../logic/dispatch-order.ts";
+import { type DueDelivery, deliveryKey, dispatchRank, planDispatch } from "../logic/dispatch-order.ts";
 import { matchesFilter } from "../logic/filter.ts";
 import type { AttemptOutcome } from "../logic/receiver-health.ts";
 import { afterFailure, shouldPause } from "../logic/retry-schedule.ts";
