@@ -7,7 +7,7 @@ import type { DbClusterObject } from "../durable-objects/db-cluster.ts";
 import type { LockObject } from "../durable-objects/lock/object.ts";
 import type { QueueVars } from "../durable-objects/queue/config.ts";
 import type { QueueObject } from "../durable-objects/queue.ts";
-import type { StateObject } from "../durable-objects/state.ts";
+import type { StateObject } from "../durable-objects/state/object.ts";
 import type { TokenRateLimitObject } from "../durable-objects/token-rate-limit/object.ts";
 import type { TokenRegistryObject } from "../durable-objects/token-registry/object.ts";
 import type { RedisVars } from "./redis/config.ts";

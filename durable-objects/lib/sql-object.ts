@@ -15,15 +15,14 @@ export abstract class SqlObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env, schema: readonly string[]) {
     super(ctx, env);
     this.sql = new Sql(ctx.storage.sql);
-    // One microtask later, so that the subclass's constructor has set its fields before `load`
-    // fills them; every entry point awaits `ready`, so nothing runs before it.
-    this.ready = Promise.resolve().then(() =>
-      startUp(ctx, () => {
-        migrate(this.sql, schema);
-        this.load();
-        this.started();
-      }),
-    );
+    // Input waits from here on; the set-up itself runs a microtask later, once the subclass's
+    // constructor has set its fields, so that `load` fills them rather than being overwritten.
+    this.ready = startUp(ctx, async () => {
+      await Promise.resolve();
+      migrate(this.sql, schema);
+      this.load();
+      this.started();
+    });
   }
 
   /** The name the object was reached by (`getByName`); "" for an object made from a random id. */
