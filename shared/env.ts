@@ -3,7 +3,7 @@
 import type { CircuitBreakerObject } from "../durable-objects/breaker/object.ts";
 import type { TopicObject } from "../durable-objects/bus/object.ts";
 import type { CatalogObject } from "../durable-objects/catalog/object.ts";
-import type { DbClusterObject } from "../durable-objects/db-cluster.ts";
+import type { DbClusterObject } from "../durable-objects/db-cluster/object.ts";
 import type { LockObject } from "../durable-objects/lock/object.ts";
 import type { QueueVars } from "../durable-objects/queue/config.ts";
 import type { QueueObject } from "../durable-objects/queue.ts";

@@ -427,7 +427,7 @@ export class TopicObject extends SqlObject {
   }
 
   /** Stores the name the object was reached by, retries what a restart cut short, aims the alarm. */
-  protected override started(): void {
+  protected override onStart(): void {
     if (this.name !== "" && this.name !== this.topic) {
       this.topic = this.name;
       this.store.saveName(this.name);

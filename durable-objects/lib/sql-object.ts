@@ -21,7 +21,7 @@ export abstract class SqlObject extends DurableObject<Env> {
       await Promise.resolve();
       migrate(this.sql, schema);
       this.load();
-      this.started();
+      this.onStart();
     });
   }
 
@@ -40,7 +40,7 @@ export abstract class SqlObject extends DurableObject<Env> {
    * One-off work once the first {@link load} is done: what a restart calls for and a reload after
    * a failed transaction must not repeat (retrying attempts a restart cut short, aiming the alarm).
    */
-  protected started(): void {}
+  protected onStart(): void {}
 
   /**
    * Runs `op` as one storage transaction. If it throws, storage rolls back and memory is reloaded
