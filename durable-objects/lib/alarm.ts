@@ -51,15 +51,3 @@ export class ObjectAlarm {
     return this.aim(due);
   }
 }
-
-/** Points the alarm at `due` unless it is already set there (the objects not yet on {@link ObjectAlarm}). */
-export function pointAlarm(
-  storage: DurableObjectStorage,
-  current: number | null,
-  due: number | null,
-): number | null {
-  if (due === current) return current;
-  if (due === null) void storage.deleteAlarm();
-  else void storage.setAlarm(due);
-  return due;
-}
