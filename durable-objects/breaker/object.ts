@@ -24,18 +24,15 @@ import { BREAKER_SCHEMA, BreakerStore } from "./store.ts";
 const DEFAULTS: BreakerSettings = BreakerConfigSchema.parse({});
 
 /** The contract's settings as the library's breaker rules. */
-function rules(s: BreakerSettings): BreakerConfig {
-  const config: BreakerConfig = {
-    consecutiveFailures: s.consecutiveFailures,
-    minimumCalls: s.minimumCalls,
-    window: { kind: "time", ms: s.windowMs },
-    openMs: s.openMs,
-    halfOpenProbes: s.halfOpenProbes,
-  };
-  if (s.failureRate !== undefined) config.failureRate = s.failureRate;
-  if (s.slowCallMs !== undefined) config.slowCallMs = s.slowCallMs;
-  return config;
-}
+const rules = (s: BreakerSettings): BreakerConfig => ({
+  consecutiveFailures: s.consecutiveFailures,
+  minimumCalls: s.minimumCalls,
+  window: { kind: "time", ms: s.windowMs },
+  openMs: s.openMs,
+  halfOpenProbes: s.halfOpenProbes,
+  ...(s.failureRate !== undefined && { failureRate: s.failureRate }),
+  ...(s.slowCallMs !== undefined && { slowCallMs: s.slowCallMs }),
+});
 
 export class CircuitBreakerObject extends SqlObject {
   private readonly store: BreakerStore;
@@ -47,6 +44,13 @@ export class CircuitBreakerObject extends SqlObject {
     super(ctx, env, BREAKER_SCHEMA);
     this.store = new BreakerStore(this.sql);
     this.alarmTime = new ObjectAlarm(ctx.storage);
+  }
+
+  protected override load(): void {
+    const stored = this.store.load();
+    this.settings = stored.settings ?? DEFAULTS;
+    this.breaker = new Breaker(rules(this.settings), stored.snapshot);
+    this.alarmTime.restore(stored.alarmAt);
   }
 
   /** Replaces the settings; the state, counters and (for the same `windowMs`) the window carry over. */
@@ -103,13 +107,6 @@ export class CircuitBreakerObject extends SqlObject {
     await this.ready;
     const now = this.alarmTime.ring();
     this.transaction(() => this.saveAndAimAlarm(now));
-  }
-
-  protected override load(): void {
-    const stored = this.store.load();
-    this.settings = stored.settings ?? DEFAULTS;
-    this.breaker = new Breaker(rules(this.settings), stored.snapshot);
-    this.alarmTime.restore(stored.alarmAt);
   }
 
   /** Applies what time alone changed, aims the alarm at the next deadline and stores the breaker. */
