@@ -42,7 +42,7 @@ export interface DispatcherHost {
   maxInFlight(): number;
   /** An event row as receivers see it (it knows the topic's name). */
   toEvent(row: EventRow): BusEventValue;
-  /** Called once an attempt is recorded and the next due ones are started: commit and re-point the alarm. */
+  /** Called once an attempt is recorded and the next due ones are started: re-aim the alarm. */
   settled(): void;
   /** Keeps the object alive until `work` settles (`ctx.waitUntil`), whoever started it. */
   keepAlive(work: Promise<void>): void;

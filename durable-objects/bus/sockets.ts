@@ -38,7 +38,7 @@ interface SocketAttachment {
 export interface SocketsHost {
   /** An event row as subscribers see it (it knows the topic's name). */
   toEvent(row: EventRow): BusEventValue;
-  /** Rows changed outside a call of the object (a replay step): commit and re-point the alarm. */
+  /** Rows changed outside a call of the object (a replay step): re-aim the alarm. */
   changed(): void;
   /** Keeps the object alive until `work` settles. */
   keepAlive(work: Promise<void>): void;
@@ -50,7 +50,7 @@ function attachment(ws: WebSocket): SocketAttachment | undefined {
   return value && typeof value.id === "string" ? value : undefined;
 }
 
-/** The sockets of one topic; every change it makes is in the store, for the object to commit. */
+/** The sockets of one topic; every change it makes is in the store; the object re-aims the alarm. */
 export class TopicSockets {
   private readonly ctx: DurableObjectState;
   private readonly store: TopicStore;
