@@ -35,6 +35,7 @@ import type {
   SchedulePage,
 } from "../shared/schemas/queue-schedule.ts";
 import type { ConsumerMessage, ServerMessage } from "../shared/schemas/queue-stream.ts";
+import { answerClose } from "./lib/socket-close.ts";
 import { migrate, Sql, startUp } from "./lib/sql.ts";
 import type { LeaseLimits } from "./logic/lease-limits.ts";
 import { QueueCounters } from "./logic/queue-counters.ts";
@@ -72,7 +73,6 @@ import {
   type RedriveRow,
   type TaskRow,
 } from "./queue/task-store.ts";
-import { answerClose } from "./topic/sockets.ts";
 
 /**
  * Most tasks one housekeeping step moves, all kinds together (promotions, expired leases,

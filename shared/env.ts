@@ -1,14 +1,15 @@
 /** The Worker's bindings and variables: the one hand-kept place where they are typed. */
-import type { CatalogObject } from "../durable-objects/catalog.ts";
-import type { CircuitBreakerObject } from "../durable-objects/circuit-breaker.ts";
-import type { DbClusterObject } from "../durable-objects/db-cluster.ts";
-import type { LockObject } from "../durable-objects/lock.ts";
+
+import type { CircuitBreakerObject } from "../durable-objects/breaker/object.ts";
+import type { TopicObject } from "../durable-objects/bus/object.ts";
+import type { CatalogObject } from "../durable-objects/catalog/object.ts";
+import type { DbClusterObject } from "../durable-objects/db-cluster/object.ts";
+import type { LockObject } from "../durable-objects/lock/object.ts";
 import type { QueueVars } from "../durable-objects/queue/config.ts";
 import type { QueueObject } from "../durable-objects/queue.ts";
-import type { StateObject } from "../durable-objects/state.ts";
-import type { TokenRateLimitObject } from "../durable-objects/token-rate-limit.ts";
-import type { TokenRegistryObject } from "../durable-objects/token-registry.ts";
-import type { TopicObject } from "../durable-objects/topic.ts";
+import type { StateObject } from "../durable-objects/state/object.ts";
+import type { TokenRateLimitObject } from "../durable-objects/token-rate-limit/object.ts";
+import type { TokenRegistryObject } from "../durable-objects/token-registry/object.ts";
 import type { RedisVars } from "./redis/config.ts";
 
 export interface Env extends QueueVars, RedisVars {

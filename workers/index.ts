@@ -4,15 +4,15 @@ import { app } from "./app.ts";
 // Checks UPSTASH_REDIS_REST_URL when the Worker loads (DB_NODES is checked by workers/db/config.ts).
 import "./redis-config.ts";
 
-export { CatalogObject } from "../durable-objects/catalog.ts";
-export { CircuitBreakerObject } from "../durable-objects/circuit-breaker.ts";
-export { DbClusterObject } from "../durable-objects/db-cluster.ts";
-export { LockObject } from "../durable-objects/lock.ts";
+export { CircuitBreakerObject } from "../durable-objects/breaker/object.ts";
+export { TopicObject } from "../durable-objects/bus/object.ts";
+export { CatalogObject } from "../durable-objects/catalog/object.ts";
+export { DbClusterObject } from "../durable-objects/db-cluster/object.ts";
+export { LockObject } from "../durable-objects/lock/object.ts";
 export { QueueObject } from "../durable-objects/queue.ts";
-export { StateObject } from "../durable-objects/state.ts";
-export { TokenRateLimitObject } from "../durable-objects/token-rate-limit.ts";
-export { TokenRegistryObject } from "../durable-objects/token-registry.ts";
-export { TopicObject } from "../durable-objects/topic.ts";
+export { StateObject } from "../durable-objects/state/object.ts";
+export { TokenRateLimitObject } from "../durable-objects/token-rate-limit/object.ts";
+export { TokenRegistryObject } from "../durable-objects/token-registry/object.ts";
 export { SwitchyardRpc } from "./rpc.ts";
 
 export default { fetch: app.fetch } satisfies ExportedHandler<Env>;

@@ -79,11 +79,11 @@ export function migrate(sql: Sql, steps: readonly string[]): void {
  * Runs `setup` under `blockConcurrencyWhile` without letting an exception escape it (which would
  * reset the object); the error is rethrown instead to every caller that awaits the result.
  */
-export function startUp(ctx: DurableObjectState, setup: () => void): Promise<void> {
+export function startUp(ctx: DurableObjectState, setup: () => void | Promise<void>): Promise<void> {
   let failure: unknown;
   const ready = ctx.blockConcurrencyWhile(async () => {
     try {
-      setup();
+      await setup();
     } catch (err) {
       failure = err;
     }

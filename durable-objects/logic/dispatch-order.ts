@@ -3,14 +3,11 @@
  * oldest (lowest `seq`) first within a rank. A topic sends at most `slots` webhook requests at once.
  */
 
-/** Event priorities, most urgent first. */
-export const PRIORITIES = ["critical", "high", "normal", "low"] as const;
-
-export type Priority = (typeof PRIORITIES)[number];
+import { BY_URGENCY, type Priority } from "../../shared/schemas/priority.ts";
 
 /** Sort key of an event: 0 (critical) to 3 (low). A critical event ranks first whatever its priority. */
 export function dispatchRank(priority: Priority, critical: boolean): number {
-  return critical ? 0 : PRIORITIES.indexOf(priority);
+  return critical ? 0 : BY_URGENCY.indexOf(priority);
 }
 
 /** A delivery waiting to go out. */

@@ -4,10 +4,9 @@
  * The queue object keeps tasks in SQLite; it asks these functions what to do with them.
  */
 import { type BackoffPolicy, backoffDelay, type RandomSource } from "../../shared/resilience/backoff.ts";
+import { PRIORITIES, type Priority } from "../../shared/schemas/priority.ts";
 
-/** Priorities, lowest first: a priority's index is its rank. */
-export const PRIORITIES = ["low", "normal", "high", "critical"] as const;
-export type Priority = (typeof PRIORITIES)[number];
+export { PRIORITIES, type Priority } from "../../shared/schemas/priority.ts";
 
 /** Where a task is in its life. `completed` and `dead` are final until a purge or a redrive. */
 export const TASK_STATES = ["ready", "delayed", "leased", "completed", "dead"] as const;

@@ -152,7 +152,7 @@ type OutboxRow = {
 export interface MirrorHost {
   /** The namespace's version counter. */
   version(): number;
-  /** Called after a drain: commit and re-point the alarm (the next retry may have moved). */
+  /** Called after a drain: save the counters and re-aim the alarm (the next retry may have moved). */
   settled(): void;
   /** Keeps the object alive until `work` settles (`ctx.waitUntil`). */
   keepAlive(work: Promise<void>): void;

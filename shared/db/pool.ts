@@ -7,7 +7,7 @@
  * Connections are opaque: a {@link Connector} opens and closes them (postgres.js over Hyperdrive in
  * production, fakes in the unit tests). Time comes from an injectable {@link Clock}.
  */
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, systemClock } from "../resilience/clock.ts";
 
 /** Simultaneous open connections a Worker invocation may hold (Cloudflare Workers limits). */
 export const PLATFORM_CONNECTION_LIMIT = 6;
@@ -198,7 +198,7 @@ export class Pool<C> {
     if (this.#waiters.length === 0 && this.#open < this.#limit) return this.#openAndLend();
     return new Promise((resolve, reject) => {
       const waiter: Waiter<C> = { since: this.#clock.now(), timer: undefined, resolve, reject };
-      waiter.timer = this.#clock.setTimeout(() => {
+      waiter.timer = this.#clock.setTimer(() => {
         const i = this.#waiters.indexOf(waiter);
         if (i < 0) return;
         this.#waiters.splice(i, 1);
@@ -243,7 +243,7 @@ export class Pool<C> {
     if (!this.#closed) {
       this.#closed = true;
       for (const w of this.#waiters.splice(0)) {
-        this.#clock.clearTimeout(w.timer);
+        this.#clock.clearTimer(w.timer);
         w.reject(new PoolClosedError(this.name));
       }
       for (const c of this.#idle.splice(0)) this.#destroy(c);
@@ -363,7 +363,7 @@ export class Pool<C> {
   }
 
   #handOver(waiter: Waiter<C>, lease: () => Promise<Lease<C>>): void {
-    this.#clock.clearTimeout(waiter.timer);
+    this.#clock.clearTimer(waiter.timer);
     this.#recordWait(waiter);
     lease().then(waiter.resolve, waiter.reject);
   }

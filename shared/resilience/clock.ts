@@ -1,7 +1,7 @@
 /**
- * Time and chance, injectable: every policy reads the time, sets timers and draws random numbers
- * through these, so tests run on a {@link ManualClock} and a fixed random source, exactly and
- * without sleeping.
+ * Time and chance, injectable: the one `Clock` of the codebase. Every policy and the database pool
+ * read the time, set timers and draw random numbers through these, so tests run on a
+ * {@link ManualClock} and a fixed random source, exactly and without sleeping.
  */
 import type { RandomSource } from "./backoff.ts";
 import { abortReason } from "./policy.ts";

@@ -1,8 +1,8 @@
 /** Request and response schemas of `/v1/topics/{topic}`. */
 import { z } from "@hono/zod-openapi";
-import { PRIORITIES } from "../../durable-objects/logic/dispatch-order.ts";
 import { patternProblem } from "../../durable-objects/logic/filter.ts";
 import { int } from "./common.ts";
+import { BY_URGENCY } from "./priority.ts";
 
 /** Most events in one publish. */
 export const MAX_BATCH = 500;
@@ -12,7 +12,7 @@ export const MAX_FILTER_PATTERNS = 32;
 
 const EventType = z.string().min(1).max(128).openapi({ example: "order.created" });
 
-const Priority = z.enum(PRIORITIES).default("normal").openapi({
+const Priority = z.enum(BY_URGENCY).default("normal").openapi({
   description: "Dispatch order: critical, high, normal, low. `critical` implies `critical: true`.",
 });
 
@@ -181,7 +181,7 @@ export const BusEvent = z
     type: z.string(),
     data: z.unknown(),
     seq: z.number().int(),
-    priority: z.enum(PRIORITIES),
+    priority: z.enum(BY_URGENCY),
     critical: z.boolean(),
     publishedAt: z.number().int(),
   })

@@ -3,7 +3,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { inject } from "vitest";
-import { CLUSTER_OBJECT } from "../../durable-objects/db-cluster.ts";
+import { CLUSTER_OBJECT } from "../../durable-objects/db-cluster/object.ts";
 import { type PgConnection, pgConnector } from "../../shared/db/postgres.ts";
 import { openPgSocket } from "../../shared/db/socket.ts";
 import type { DbTestCluster } from "../db-setup/global-setup.ts";

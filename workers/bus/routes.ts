@@ -267,11 +267,11 @@ const putConfig = operation(
 export const busRoutes = createRouter()
   .openapi(publish, async (c) => {
     const { topic } = c.req.valid("param");
-    return c.json(unwrapPublish(await topicObject(c.env, topic).publish(topic, c.req.valid("json"))), 202);
+    return c.json(unwrapPublish(await topicObject(c.env, topic).publish(c.req.valid("json"))), 202);
   })
   .openapi(createSubscription, async (c) => {
     const { topic } = c.req.valid("param");
-    const created = await topicObject(c.env, topic).createSubscription(topic, c.req.valid("json"));
+    const created = await topicObject(c.env, topic).createSubscription(c.req.valid("json"));
     return c.json(unwrap(created), 201);
   })
   .openapi(listSubscriptions, async (c) => {
@@ -309,14 +309,13 @@ export const busRoutes = createRouter()
       });
     }
     const target = new URL("https://topic.internal/subscribe");
-    target.searchParams.set("topic", topic);
     if (query.filter) target.searchParams.set("filter", query.filter);
     if (query.fromSeq !== undefined) target.searchParams.set("fromSeq", String(query.fromSeq));
     return topicObject(c.env, topic).fetch(new Request(target, { headers: { upgrade: "websocket" } }));
   })
   .openapi(events, async (c) => {
     const { topic } = c.req.valid("param");
-    return c.json(await topicObject(c.env, topic).events(topic, c.req.valid("query")), 200);
+    return c.json(await topicObject(c.env, topic).events(c.req.valid("query")), 200);
   })
   .openapi(stats, async (c) => {
     const { topic } = c.req.valid("param");
@@ -328,5 +327,5 @@ export const busRoutes = createRouter()
   })
   .openapi(putConfig, async (c) => {
     const { topic } = c.req.valid("param");
-    return c.json(await topicObject(c.env, topic).setConfig(topic, c.req.valid("json")), 200);
+    return c.json(await topicObject(c.env, topic).setConfig(c.req.valid("json")), 200);
   });

@@ -42,17 +42,14 @@ export class BusRpc extends RpcTarget {
   async publish(topic: string, input: unknown): Promise<Result<PublishResult>> {
     const parsed = parseInput(PublishRequest, input, "json");
     if (!parsed.ok) return parsed;
-    return this.#noted(topic, validName(topic) ?? this.#object(topic).publish(topic, parsed.value));
+    return this.#noted(topic, validName(topic) ?? this.#object(topic).publish(parsed.value));
   }
 
   /** As `POST /v1/topics/{topic}/subscriptions`. */
   async createSubscription(topic: string, input: unknown): Promise<Result<{ id: string; secret?: string }>> {
     const parsed = parseInput(SubscriptionRequest, input, "json");
     if (!parsed.ok) return parsed;
-    return this.#noted(
-      topic,
-      validName(topic) ?? this.#object(topic).createSubscription(topic, parsed.value),
-    );
+    return this.#noted(topic, validName(topic) ?? this.#object(topic).createSubscription(parsed.value));
   }
 
   /** As `GET /v1/topics/{topic}/subscriptions`. */
@@ -97,7 +94,7 @@ export class BusRpc extends RpcTarget {
   async events(topic: string, query: unknown = {}): Promise<Result<EventsPageValue>> {
     const parsed = parseInput(EventsQuery, query, "query");
     if (!parsed.ok) return parsed;
-    return validName(topic) ?? ok(await this.#object(topic).events(topic, parsed.value));
+    return validName(topic) ?? ok(await this.#object(topic).events(parsed.value));
   }
 
   /** As `GET /v1/topics/{topic}/stats`. */
@@ -109,7 +106,7 @@ export class BusRpc extends RpcTarget {
   async configure(topic: string, patch: unknown): Promise<Result<TopicConfigValue>> {
     const parsed = parseInput(TopicConfigPatch, patch, "json");
     if (!parsed.ok) return parsed;
-    return validName(topic) ?? ok(await this.#object(topic).setConfig(topic, parsed.value));
+    return validName(topic) ?? ok(await this.#object(topic).setConfig(parsed.value));
   }
 
   #object(topic: string) {

@@ -2,7 +2,7 @@
  * Routers for Workers and Durable Objects: {@link createDb} builds one over the cluster's
  * Hyperdrive bindings, with the topology from the cluster object cached per isolate.
  */
-import { CLUSTER_OBJECT } from "../../durable-objects/db-cluster.ts";
+import { CLUSTER_OBJECT } from "../../durable-objects/db-cluster/object.ts";
 import { connectionStringOf, type DbConfig, loadDbConfig } from "../../shared/db/config.ts";
 import { Db, DbUnavailableError, type TopologySource } from "../../shared/db/ha.ts";
 import { PoolManager, type PoolOptions } from "../../shared/db/pool.ts";

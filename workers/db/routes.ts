@@ -1,5 +1,5 @@
 /** `/v1/db`: thin HTTP over the cluster object. A database that is down answers 503 `unavailable`. */
-import { CLUSTER_OBJECT } from "../../durable-objects/db-cluster.ts";
+import { CLUSTER_OBJECT } from "../../durable-objects/db-cluster/object.ts";
 import type { Env } from "../../shared/env.ts";
 import { unwrap } from "../../shared/errors.ts";
 import { commonErrors, errorResponse, jsonBody, jsonResponse } from "../../shared/schemas/common.ts";

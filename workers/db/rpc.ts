@@ -1,6 +1,6 @@
 /** The database operations over RPC, validated with the HTTP schemas. */
 import { RpcTarget } from "cloudflare:workers";
-import { CLUSTER_OBJECT } from "../../durable-objects/db-cluster.ts";
+import { CLUSTER_OBJECT } from "../../durable-objects/db-cluster/object.ts";
 import type { Env } from "../../shared/env.ts";
 import type { Result } from "../../shared/errors.ts";
 import {

@@ -97,7 +97,7 @@ export const lockRoutes = createRouter()
     const { name } = c.req.valid("param");
     const input = c.req.valid("json");
     const lock = lockObject(c.env, name);
-    if (input.waitMs === 0) return c.json(unwrap(await lock.acquire(name, input)), 200);
+    if (input.waitMs === 0) return c.json(unwrap(await lock.acquire(input)), 200);
     // A waiter whose client goes away leaves the queue at once (issue 17): the runtime aborts the
     // request's signal (compatibility flag enable_request_signal) but not the object's call.
     const ticket = crypto.randomUUID();
@@ -105,20 +105,20 @@ export const lockRoutes = createRouter()
     const leave = () => c.executionCtx.waitUntil(lock.abandon(ticket));
     signal.addEventListener("abort", leave, { once: true });
     try {
-      return c.json(unwrap(await lock.acquire(name, input, ticket)), 200);
+      return c.json(unwrap(await lock.acquire(input, ticket)), 200);
     } finally {
       signal.removeEventListener("abort", leave);
     }
   })
   .openapi(release, async (c) => {
     const { name } = c.req.valid("param");
-    return c.json(unwrap(await lockObject(c.env, name).release(name, c.req.valid("json"))), 200);
+    return c.json(unwrap(await lockObject(c.env, name).release(c.req.valid("json"))), 200);
   })
   .openapi(extend, async (c) => {
     const { name } = c.req.valid("param");
-    return c.json(unwrap(await lockObject(c.env, name).extend(name, c.req.valid("json"))), 200);
+    return c.json(unwrap(await lockObject(c.env, name).extend(c.req.valid("json"))), 200);
   })
   .openapi(info, async (c) => {
     const { name } = c.req.valid("param");
-    return c.json(await lockObject(c.env, name).info(name), 200);
+    return c.json(await lockObject(c.env, name).info(), 200);
   });

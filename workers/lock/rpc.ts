@@ -33,26 +33,26 @@ export class LockRpc extends RpcTarget {
   async acquire(name: string, input: unknown): Promise<Result<LockGrant>> {
     const parsed = parseInput(AcquireRequest, input, "json");
     if (!parsed.ok) return parsed;
-    return this.#noted(name, validName(name) ?? this.#object(name).acquire(name, parsed.value));
+    return this.#noted(name, validName(name) ?? this.#object(name).acquire(parsed.value));
   }
 
   /** As `POST /v1/locks/{name}/release`. */
   async release(name: string, input: unknown): Promise<Result<{ released: true }>> {
     const parsed = parseInput(ReleaseRequest, input, "json");
     if (!parsed.ok) return parsed;
-    return validName(name) ?? this.#object(name).release(name, parsed.value);
+    return validName(name) ?? this.#object(name).release(parsed.value);
   }
 
   /** As `POST /v1/locks/{name}/extend`. */
   async extend(name: string, input: unknown): Promise<Result<{ expiresAt: number }>> {
     const parsed = parseInput(ExtendRequest, input, "json");
     if (!parsed.ok) return parsed;
-    return validName(name) ?? this.#object(name).extend(name, parsed.value);
+    return validName(name) ?? this.#object(name).extend(parsed.value);
   }
 
   /** As `GET /v1/locks/{name}`. */
   async info(name: string): Promise<Result<LockInfo>> {
-    return validName(name) ?? { ok: true, value: await this.#object(name).info(name) };
+    return validName(name) ?? { ok: true, value: await this.#object(name).info() };
   }
 
   #object(name: string) {

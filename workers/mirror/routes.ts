@@ -55,7 +55,7 @@ export const mirrorRoutes = createRouter()
   .openapi(putMirror, async (c) => {
     const { namespace } = c.req.valid("param");
     const { redis } = c.req.valid("json");
-    return c.json(unwrap(await stateObject(c.env, namespace).putMirror(namespace, redis.prefix)), 200);
+    return c.json(unwrap(await stateObject(c.env, namespace).putMirror(redis.prefix)), 200);
   })
   .openapi(getMirror, async (c) => {
     const { namespace } = c.req.valid("param");

@@ -21,9 +21,7 @@ export class MirrorRpc extends RpcTarget implements MirrorApi {
   async put(namespace: string, input: unknown): Promise<Result<MirrorStatus>> {
     const body = parseInput(MirrorRequest, input, "json");
     if (!body.ok) return body;
-    return (
-      validName(namespace) ?? stateObject(this.#env, namespace).putMirror(namespace, body.value.redis.prefix)
-    );
+    return validName(namespace) ?? stateObject(this.#env, namespace).putMirror(body.value.redis.prefix);
   }
 
   /** As `GET /v1/mirrors/state/{namespace}`. */

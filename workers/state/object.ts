@@ -1,5 +1,5 @@
 /** How the Worker reaches a namespace's object; shared by the HTTP routes and the RPC target. */
-import type { StateObject } from "../../durable-objects/state.ts";
+import type { StateObject } from "../../durable-objects/state/object.ts";
 import type { Env } from "../../shared/env.ts";
 import type { SubscribeInput } from "../../shared/schemas/state.ts";
 

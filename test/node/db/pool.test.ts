@@ -8,7 +8,7 @@ import {
   PoolExhaustedError,
   PoolManager,
 } from "../../../shared/db/pool.ts";
-import { ManualClock } from "./manual-clock.ts";
+import { ManualClock } from "../../../shared/resilience/clock.ts";
 
 /** Hands out numbered fake connections; `failNext` makes the next open fail. */
 class FakeConnector implements Connector<{ id: number }> {
@@ -33,7 +33,7 @@ class FakeConnector implements Connector<{ id: number }> {
 const settle = () => new Promise((r) => setImmediate(r));
 
 function setup(options: ConstructorParameters<typeof Pool>[2] = {}) {
-  const clock = new ManualClock();
+  const clock = new ManualClock(1_000_000);
   const connector = new FakeConnector();
   const pool = new Pool("p", connector, options, { clock });
   return { clock, connector, pool };
@@ -211,7 +211,7 @@ describe("Pool", () => {
 
 describe("PoolManager", () => {
   it("shares one budget of 6 connections between its pools and reports every pool", async () => {
-    const clock = new ManualClock();
+    const clock = new ManualClock(1_000_000);
     const manager = new PoolManager<{ id: number }>({ clock });
     const primary = manager.add("primary", new FakeConnector(), { min: 4, max: 6, scaleIntervalMs: 10 });
     const replica = manager.add("replica", new FakeConnector(), { min: 2, max: 6, scaleIntervalMs: 10 });
@@ -253,7 +253,7 @@ describe("Pool invariants under random use", () => {
         fc.integer({ min: 0, max: 3 }),
         fc.array(op, { maxLength: 60 }),
         async (min, extra, ops) => {
-          const clock = new ManualClock();
+          const clock = new ManualClock(1_000_000);
           const manager = new PoolManager<{ id: number }>({ clock });
           const max = Math.min(6, min + extra);
           const pool = manager.add("p", new FakeConnector(), {

@@ -5,8 +5,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import type { TopicObject } from "../../../durable-objects/bus/object.ts";
 import { DOWN_AFTER } from "../../../durable-objects/logic/receiver-health.ts";
-import type { TopicObject } from "../../../durable-objects/topic.ts";
 import { call, unique } from "../helpers.ts";
 import { publish, subscribeWebhook } from "./helpers.ts";
 import { RealHook } from "./real-receiver.ts";

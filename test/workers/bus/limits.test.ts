@@ -5,10 +5,10 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import { PRUNE_STEP } from "../../../durable-objects/bus/object.ts";
+import { DUE_DELIVERIES_SQL } from "../../../durable-objects/bus/store.ts";
 import { PAGE_BYTES } from "../../../durable-objects/logic/page-budget.ts";
 import { MAX_BAD_MESSAGES } from "../../../durable-objects/logic/socket-strikes.ts";
-import { DUE_DELIVERIES_SQL } from "../../../durable-objects/topic/store.ts";
-import { PRUNE_STEP } from "../../../durable-objects/topic.ts";
 import { call, unique } from "../helpers.ts";
 import { connect, publish, subscribeWebhook } from "./helpers.ts";
 import { RealHook } from "./real-receiver.ts";

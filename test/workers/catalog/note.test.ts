@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
-import type { CatalogObject } from "../../../durable-objects/catalog.ts";
+import type { CatalogObject } from "../../../durable-objects/catalog/object.ts";
 import type { Env } from "../../../shared/env.ts";
 import { forgetName, noteName } from "../../../workers/catalog/note.ts";
 import { listCatalog, visibleEntries } from "../../../workers/catalog/routes.ts";

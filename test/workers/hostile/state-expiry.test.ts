@@ -5,7 +5,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { EXPIRY_STEP } from "../../../durable-objects/state.ts";
+import { EXPIRY_STEP } from "../../../durable-objects/state/object.ts";
 import { call, unique } from "../helpers.ts";
 
 const KEYS = 60_000;

@@ -4,8 +4,9 @@
  */
 import type { BackoffPolicy } from "../../shared/resilience/backoff.ts";
 import type { BusEventValue, RedisTargetValue } from "../../shared/schemas/bus.ts";
+import { PRIORITIES, type Priority } from "../../shared/schemas/priority.ts";
 import type { Sql } from "../lib/sql.ts";
-import { dispatchRank, PRIORITIES, type Priority } from "../logic/dispatch-order.ts";
+import { dispatchRank } from "../logic/dispatch-order.ts";
 import { type HealthSnapshot, ReceiverHealth } from "../logic/receiver-health.ts";
 import { DEFAULT_WEBHOOK_BACKOFF } from "../logic/retry-schedule.ts";
 

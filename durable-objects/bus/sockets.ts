@@ -8,6 +8,7 @@
  */
 
 import type { BusEventValue } from "../../shared/schemas/bus.ts";
+import { answerClose } from "../lib/socket-close.ts";
 import { matchesFilter } from "../logic/filter.ts";
 import { fitPage } from "../logic/page-budget.ts";
 import { MAX_BAD_MESSAGES, POLICY_VIOLATION, strike } from "../logic/socket-strikes.ts";
@@ -37,7 +38,7 @@ interface SocketAttachment {
 export interface SocketsHost {
   /** An event row as subscribers see it (it knows the topic's name). */
   toEvent(row: EventRow): BusEventValue;
-  /** Rows changed outside a call of the object (a replay step): commit and re-point the alarm. */
+  /** Rows changed outside a call of the object (a replay step): re-aim the alarm. */
   changed(): void;
   /** Keeps the object alive until `work` settles. */
   keepAlive(work: Promise<void>): void;
@@ -49,16 +50,7 @@ function attachment(ws: WebSocket): SocketAttachment | undefined {
   return value && typeof value.id === "string" ? value : undefined;
 }
 
-/** Answers a client's close; codes that cannot be sent back (1005, 1006) are answered with 1000. */
-export function answerClose(ws: WebSocket, code: number, reason: string): void {
-  try {
-    ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
-  } catch {
-    // Already closed by the runtime's automatic close reply.
-  }
-}
-
-/** The sockets of one topic; every change it makes is in the store, for the object to commit. */
+/** The sockets of one topic; every change it makes is in the store; the object re-aims the alarm. */
 export class TopicSockets {
   private readonly ctx: DurableObjectState;
   private readonly store: TopicStore;

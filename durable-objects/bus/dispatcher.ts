@@ -8,15 +8,10 @@
  * own dispatch-order index, a receiver that is down costs one row. The rules are in `logic/`.
  */
 import type { BusEventValue } from "../../shared/schemas/bus.ts";
+import type { Priority } from "../../shared/schemas/priority.ts";
 import { importSecret } from "../../shared/webhook-signature.ts";
 import { sendWebhook } from "../lib/webhook-sender.ts";
-import {
-  type DueDelivery,
-  deliveryKey,
-  dispatchRank,
-  type Priority,
-  planDispatch,
-} from "../logic/dispatch-order.ts";
+import { type DueDelivery, deliveryKey, dispatchRank, planDispatch } from "../logic/dispatch-order.ts";
 import { matchesFilter } from "../logic/filter.ts";
 import type { AttemptOutcome } from "../logic/receiver-health.ts";
 import { afterFailure, shouldPause } from "../logic/retry-schedule.ts";
@@ -47,7 +42,7 @@ export interface DispatcherHost {
   maxInFlight(): number;
   /** An event row as receivers see it (it knows the topic's name). */
   toEvent(row: EventRow): BusEventValue;
-  /** Called once an attempt is recorded and the next due ones are started: commit and re-point the alarm. */
+  /** Called once an attempt is recorded and the next due ones are started: re-aim the alarm. */
   settled(): void;
   /** Keeps the object alive until `work` settles (`ctx.waitUntil`), whoever started it. */
   keepAlive(work: Promise<void>): void;
@@ -74,14 +69,20 @@ export class WebhookDispatcher {
     this.host = host;
   }
 
-  /** Reads the subscriptions and pending deliveries at start-up. */
-  load(now: number): void {
+  /**
+   * Reads the subscriptions and pending deliveries: at start-up, and after a failed transaction
+   * (attempts in flight go on; their leases stay).
+   */
+  load(): void {
     this.subscribers = new Map(this.store.subscriptions().map((r) => [r.id, toSubscriber(r)]));
-    // Attempts cut short by a restart are made again at once rather than when their lease ends.
-    this.store.releaseLeases(now);
     const totals = this.store.pendingTotals();
     this.pending = totals.n;
     this.pendingBytes = totals.bytes;
+  }
+
+  /** Attempts cut short by a restart are made again at once rather than when their lease ends. */
+  retryCutShort(now: number): void {
+    this.store.releaseLeases(now);
   }
 
   /** How many deliveries are pending. */

@@ -4,21 +4,21 @@
  * points, and hands the topology to the routers. The rules live in {@link ClusterMonitor}; this
  * class runs the checks and promotions and stores the outcome.
  */
-import { DurableObject } from "cloudflare:workers";
-import { connectionStringOf, type DbConfig, loadDbConfig } from "../shared/db/config.ts";
-import { PoolManager } from "../shared/db/pool.ts";
-import { hasReplayed, isConnectionError, type PgConnection, pgConnector } from "../shared/db/postgres.ts";
-import { openPgSocket } from "../shared/db/socket.ts";
-import type { Topology } from "../shared/db/topology.ts";
-import type { Env } from "../shared/env.ts";
-import { fail, ok, type Result } from "../shared/errors.ts";
+import { connectionStringOf, type DbConfig, loadDbConfig } from "../../shared/db/config.ts";
+import { PoolManager } from "../../shared/db/pool.ts";
+import { hasReplayed, isConnectionError, type PgConnection, pgConnector } from "../../shared/db/postgres.ts";
+import { openPgSocket } from "../../shared/db/socket.ts";
+import type { Topology } from "../../shared/db/topology.ts";
+import type { Env } from "../../shared/env.ts";
+import { fail, ok, type Result } from "../../shared/errors.ts";
 import type {
   ClusterStatus,
   FailoverInput,
   FailoverRecord,
   FailoverResult,
   RestorePoint,
-} from "../shared/schemas/db.ts";
+} from "../../shared/schemas/db.ts";
+import { ObjectAlarm } from "../lib/alarm.ts";
 import {
   CheckTimeout,
   checkNode,
@@ -30,35 +30,13 @@ import {
   promote,
   unfence,
   withTimeout,
-} from "./lib/pg-probe.ts";
-import { migrate, Sql, startUp } from "./lib/sql.ts";
-import { ClusterMonitor, initialState, type MonitorState, type Probe } from "./logic/cluster-monitor.ts";
+} from "../lib/pg-probe.ts";
+import { SqlObject } from "../lib/sql-object.ts";
+import { ClusterMonitor, initialState, type MonitorState, type Probe } from "../logic/cluster-monitor.ts";
+import { CLUSTER_SCHEMA, ClusterStore } from "./store.ts";
 
 /** The one object instance that watches the cluster. */
 export const CLUSTER_OBJECT = "cluster";
-
-const SCHEMA = [
-  `CREATE TABLE db_meta (
-     id INTEGER PRIMARY KEY CHECK (id = 1),
-     state TEXT,
-     alarm_at INTEGER
-   );
-   INSERT INTO db_meta (id, state, alarm_at) VALUES (1, NULL, NULL);
-   CREATE TABLE db_failovers (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
-     from_node TEXT NOT NULL,
-     to_node TEXT NOT NULL,
-     at INTEGER NOT NULL,
-     reason TEXT NOT NULL,
-     automatic INTEGER NOT NULL
-   );
-   CREATE TABLE db_restore_points (
-     name TEXT PRIMARY KEY,
-     lsn TEXT NOT NULL,
-     created_at INTEGER NOT NULL,
-     node TEXT NOT NULL
-   );`,
-] as const;
 
 /** Longest a promotion may take (pg_promote waits up to 60 s itself). */
 const PROMOTE_TIMEOUT_MS = 65_000;
@@ -81,19 +59,19 @@ function reconcile(stored: MonitorState | null, config: DbConfig): MonitorState 
   return { ...stored, primary, nodes };
 }
 
-export class DbClusterObject extends DurableObject<Env> {
-  private readonly sql: Sql;
-  private readonly ready: Promise<void>;
+export class DbClusterObject extends SqlObject {
+  private readonly store: ClusterStore;
+  private readonly alarmTime: ObjectAlarm;
   private readonly config: DbConfig | undefined;
   private readonly pools = new PoolManager<PgConnection>();
   private monitor: ClusterMonitor | undefined;
-  private alarmAt: number | null = null;
   /** Checks, failovers and restore points run one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.sql = new Sql(ctx.storage.sql);
+    super(ctx, env, CLUSTER_SCHEMA);
+    this.store = new ClusterStore(this.sql);
+    this.alarmTime = new ObjectAlarm(ctx.storage);
     this.config = loadDbConfig(env);
     const config = this.config;
     if (config) {
@@ -111,17 +89,6 @@ export class DbClusterObject extends DurableObject<Env> {
         );
       }
     }
-    this.ready = startUp(ctx, () => {
-      migrate(this.sql, SCHEMA);
-      const meta = this.sql.one<{ state: string | null; alarm_at: number | null }>(
-        "SELECT state, alarm_at FROM db_meta",
-      );
-      this.alarmAt = meta?.alarm_at ?? null;
-      if (config) {
-        const stored = meta?.state ? (JSON.parse(meta.state) as MonitorState) : null;
-        this.monitor = new ClusterMonitor(reconcile(stored, config), config.ha);
-      }
-    });
   }
 
   /** The cluster as `GET /v1/db/status` reports it; checks once first if nothing was checked yet. */
@@ -192,29 +159,14 @@ export class DbClusterObject extends DurableObject<Env> {
   async failovers(): Promise<Result<{ failovers: FailoverRecord[] }>> {
     await this.ready;
     if (!this.config) return notConfigured();
-    const rows = this.sql.all<{
-      from_node: string;
-      to_node: string;
-      at: number;
-      reason: string;
-      automatic: number;
-    }>("SELECT from_node, to_node, at, reason, automatic FROM db_failovers ORDER BY id");
-    return ok({
-      failovers: rows.map((r) => ({
-        from: r.from_node,
-        to: r.to_node,
-        at: r.at,
-        reason: r.reason,
-        automatic: r.automatic === 1,
-      })),
-    });
+    return ok({ failovers: this.store.failovers() });
   }
 
   /** Creates a named restore point on the primary (`pg_create_restore_point`). */
   async createRestorePoint(name: string): Promise<Result<RestorePoint>> {
     const monitor = await this.started();
     if (!monitor) return notConfigured();
-    const taken = () => this.sql.one("SELECT name FROM db_restore_points WHERE name = ?", name) !== undefined;
+    const taken = () => this.store.hasRestorePoint(name);
     const exists = () =>
       fail<RestorePoint>("conflict", `restore point ${name} exists already`, { field: "name" });
     if (taken()) return exists();
@@ -229,13 +181,7 @@ export class DbClusterObject extends DurableObject<Env> {
         return this.unavailable<RestorePoint>(primary, err);
       }
       const point = { name, lsn, createdAt: Date.now(), node: primary };
-      this.sql.run(
-        "INSERT INTO db_restore_points (name, lsn, created_at, node) VALUES (?, ?, ?, ?)",
-        name,
-        lsn,
-        point.createdAt,
-        primary,
-      );
+      this.store.addRestorePoint(point);
       return ok(point);
     });
   }
@@ -244,12 +190,7 @@ export class DbClusterObject extends DurableObject<Env> {
   async restorePoints(): Promise<Result<{ restorePoints: RestorePoint[] }>> {
     await this.ready;
     if (!this.config) return notConfigured();
-    const rows = this.sql.all<{ name: string; lsn: string; created_at: number; node: string }>(
-      "SELECT name, lsn, created_at, node FROM db_restore_points ORDER BY created_at, name",
-    );
-    return ok({
-      restorePoints: rows.map((r) => ({ name: r.name, lsn: r.lsn, createdAt: r.created_at, node: r.node })),
-    });
+    return ok({ restorePoints: this.store.restorePoints() });
   }
 
   /**
@@ -258,10 +199,16 @@ export class DbClusterObject extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     await this.ready;
-    const now = Math.max(Date.now(), this.alarmAt ?? 0);
-    this.alarmAt = null;
+    const now = this.alarmTime.ring();
     if (!this.monitor) return;
     await this.exclusive(() => this.round(now));
+  }
+
+  /** Reads the monitor's state (kept for the nodes still configured) and the alarm's time. */
+  protected override load(): void {
+    const meta = this.store.meta();
+    this.alarmTime.restore(meta.alarmAt);
+    if (this.config) this.monitor = new ClusterMonitor(reconcile(meta.state, this.config), this.config.ha);
   }
 
   /** Waits for start-up, runs a first round if none ran, and keeps the alarm going. */
@@ -273,8 +220,8 @@ export class DbClusterObject extends DurableObject<Env> {
       await this.exclusive(async () => {
         if (monitor.state.nodes.every((n) => n.checkedAt === 0)) await this.round(Date.now());
       });
-    } else if (this.alarmAt === null) {
-      this.schedule(Date.now());
+    } else if (this.alarmTime.at === null) {
+      this.transaction(() => this.scheduleNextRound(Date.now()));
     }
     return monitor;
   }
@@ -311,8 +258,7 @@ export class DbClusterObject extends DurableObject<Env> {
     } else if (decision.blocked) {
       console.warn(`primary ${monitor.state.primary} is down and cannot fail over: ${decision.blocked}`);
     }
-    this.save();
-    this.schedule(now);
+    this.saveStateAndScheduleNextRound(now);
   }
 
   private async probeAll(state: MonitorState): Promise<Record<string, Probe>> {
@@ -351,8 +297,7 @@ export class DbClusterObject extends DurableObject<Env> {
     }
     const promoted = await this.promoteAndRecord(monitor, from, to, Date.now(), input.reason, false);
     if (!promoted.ok && drained) await this.unfenceUnlessPromoted(from, to);
-    this.save();
-    this.schedule(Date.now());
+    this.saveStateAndScheduleNextRound(Date.now());
     return promoted;
   }
 
@@ -410,8 +355,10 @@ export class DbClusterObject extends DurableObject<Env> {
       console.error(`promoting ${to} failed`, err);
       return this.unavailable(to, err);
     }
-    monitor.promoted(from, to);
-    this.recordFailover(from, to, at, reason, automatic);
+    this.transaction(() => {
+      monitor.promoted(from, to);
+      this.recordFailover(from, to, at, reason, automatic);
+    });
     await this.repointReplicas(monitor, from, to);
     return ok({ from, to, at });
   }
@@ -435,14 +382,7 @@ export class DbClusterObject extends DurableObject<Env> {
   }
 
   private recordFailover(from: string, to: string, at: number, reason: string, automatic: boolean): void {
-    this.sql.run(
-      "INSERT INTO db_failovers (from_node, to_node, at, reason, automatic) VALUES (?, ?, ?, ?, ?)",
-      from,
-      to,
-      at,
-      reason,
-      automatic ? 1 : 0,
-    );
+    this.store.recordFailover({ from, to, at, reason, automatic });
   }
 
   /** Runs `fn` on a node's connection within the check timeout (or `timeoutMs`). */
@@ -458,14 +398,22 @@ export class DbClusterObject extends DurableObject<Env> {
     return fail("unavailable", `database ${node} is unavailable: ${describeFailure(err)}`);
   }
 
+  /** Stores what the monitor concluded; memory is reloaded from storage if that fails. */
   private save(): void {
-    this.sql.run("UPDATE db_meta SET state = ?", JSON.stringify(this.monitor?.state ?? null));
+    this.transaction(() => this.store.saveState(this.monitor?.state ?? null));
   }
 
-  private schedule(now: number): void {
-    const due = now + (this.config?.ha.checkIntervalMs ?? 5_000);
-    void this.ctx.storage.setAlarm(due);
-    this.alarmAt = due;
-    this.sql.run("UPDATE db_meta SET alarm_at = ?", due);
+  /** Stores the monitor's state and aims the alarm at the next round, as one transaction. */
+  private saveStateAndScheduleNextRound(now: number): void {
+    this.transaction(() => {
+      this.store.saveState(this.monitor?.state ?? null);
+      this.scheduleNextRound(now);
+    });
+  }
+
+  /** Aims the alarm one check interval after `now`. */
+  private scheduleNextRound(now: number): void {
+    this.alarmTime.aim(now + (this.config?.ha.checkIntervalMs ?? 5_000));
+    this.store.saveAlarmAt(this.alarmTime.at as number);
   }
 }

@@ -1,16 +1,10 @@
-/**
- * One object per capability (`env.CATALOG.getByName("queues")`): the names that have been
- * written to, with when they were first and last seen. Workers write here once per new name per
- * isolate (workers/catalog/note.ts), so this object sees a trickle, not the request rate.
- */
-import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../shared/env.ts";
-import { type CatalogEntry, prefixEnd } from "../shared/schemas/catalog.ts";
-import { migrate, Sql, startUp } from "./lib/sql.ts";
+/** The catalog's rows: one per name, with when it was first and last written. */
+import { type CatalogEntry, prefixEnd } from "../../shared/schemas/catalog.ts";
+import type { Sql } from "../lib/sql.ts";
 
 // BINARY collation compares the UTF-8 bytes with memcmp: the contract's byte order, not a
 // natural or locale one. Spelled out so that nobody "fixes" it with NOCASE.
-const SCHEMA = [
+export const CATALOG_SCHEMA = [
   `CREATE TABLE names (
      name TEXT COLLATE BINARY PRIMARY KEY,
      created_at INTEGER NOT NULL,
@@ -32,19 +26,14 @@ export interface CatalogScanPage {
   next: string | null;
 }
 
-export class CatalogObject extends DurableObject<Env> {
+export class CatalogStore {
   private readonly sql: Sql;
-  private readonly ready: Promise<void>;
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.sql = new Sql(ctx.storage.sql);
-    this.ready = startUp(ctx, () => migrate(this.sql, SCHEMA));
+  constructor(sql: Sql) {
+    this.sql = sql;
   }
 
-  /** Records that `name` was written at `at`: creates it, or moves `lastUsedAt` forward. */
-  async note(name: string, at: number): Promise<void> {
-    await this.ready;
+  /** Creates `name`, or moves its `last_used_at` forward to `at`. */
+  note(name: string, at: number): void {
     this.sql.run(
       `INSERT INTO names (name, created_at, last_used_at) VALUES (?1, ?2, ?2)
        ON CONFLICT (name) DO UPDATE SET last_used_at = max(last_used_at, excluded.last_used_at)`,
@@ -53,15 +42,12 @@ export class CatalogObject extends DurableObject<Env> {
     );
   }
 
-  /** Removes `name` (a deleted queue); a name never noted is fine. */
-  async forget(name: string): Promise<void> {
-    await this.ready;
+  forget(name: string): void {
     this.sql.run("DELETE FROM names WHERE name = ?", name);
   }
 
   /** One page in byte order of the name; a range scan of the primary key. */
-  async list(scan: CatalogScan): Promise<CatalogScanPage> {
-    await this.ready;
+  scan(scan: CatalogScan): CatalogScanPage {
     const rows = this.sql.all<{ name: string; created_at: number; last_used_at: number }>(
       `SELECT name, created_at, last_used_at FROM names
        WHERE name >= ?1 AND name < ?2 AND name > ?3

@@ -4,11 +4,10 @@
  * WebSockets that receive every change in version order. The rules live in
  * `logic/state-writes.ts`; this class loads entries, applies planned writes and fans them out.
  */
-import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../shared/env.ts";
-import { fail, ok, type Result } from "../shared/errors.ts";
-import { utf8Bytes } from "../shared/schemas/common.ts";
-import type { MirrorStatus } from "../shared/schemas/mirror.ts";
+import type { Env } from "../../shared/env.ts";
+import { fail, ok, type Result } from "../../shared/errors.ts";
+import { utf8Bytes } from "../../shared/schemas/common.ts";
+import type { MirrorStatus } from "../../shared/schemas/mirror.ts";
 import {
   type Deleted,
   decodeCursor,
@@ -23,11 +22,12 @@ import {
   type StateEntry,
   type TxnInput,
   type TxnResult,
-} from "../shared/schemas/state.ts";
-import { pointAlarm } from "./lib/alarm.ts";
-import { migrate, Sql, startUp } from "./lib/sql.ts";
-import { entriesToDrop, LOG_BOUNDS, resumePlan } from "./logic/change-log.ts";
-import { POLICY_VIOLATION, strike } from "./logic/socket-strikes.ts";
+} from "../../shared/schemas/state.ts";
+import { ObjectAlarm } from "../lib/alarm.ts";
+import { answerClose } from "../lib/socket-close.ts";
+import { SqlObject } from "../lib/sql-object.ts";
+import { entriesToDrop, LOG_BOUNDS, resumePlan } from "../logic/change-log.ts";
+import { POLICY_VIOLATION, strike } from "../logic/socket-strikes.ts";
 import {
   type PlannedWrite,
   planDelete,
@@ -35,35 +35,9 @@ import {
   planPut,
   planTxn,
   type StoredEntry,
-} from "./logic/state-writes.ts";
-import { StateMirror } from "./state/mirror.ts";
-
-const SCHEMA = [
-  `CREATE TABLE state_meta (
-     id INTEGER PRIMARY KEY CHECK (id = 1),
-     version INTEGER NOT NULL,
-     alarm_at INTEGER,
-     log_floor INTEGER NOT NULL,
-     log_entries INTEGER NOT NULL,
-     log_bytes INTEGER NOT NULL
-   );
-   INSERT INTO state_meta (id, version, alarm_at, log_floor, log_entries, log_bytes) VALUES (1, 0, NULL, 0, 0, 0);
-   CREATE TABLE state_keys (
-     key TEXT PRIMARY KEY,
-     value TEXT NOT NULL,
-     version INTEGER NOT NULL,
-     updated_at INTEGER NOT NULL,
-     expires_at INTEGER
-   );
-   CREATE INDEX state_keys_expiry ON state_keys (expires_at) WHERE expires_at IS NOT NULL;
-   CREATE TABLE state_log (
-     version INTEGER PRIMARY KEY,
-     op TEXT NOT NULL,
-     key TEXT NOT NULL,
-     value TEXT,
-     bytes INTEGER NOT NULL
-   );`,
-] as const;
+} from "../logic/state-writes.ts";
+import { StateMirror } from "./mirror.ts";
+import { type LogRow, STATE_SCHEMA, StateStore } from "./store.ts";
 
 /** Rows of the change log read per trimming step. */
 const TRIM_BATCH = 64;
@@ -101,9 +75,6 @@ interface Outgoing {
   text: string;
 }
 
-type KeyRow = { value: string; version: number; updated_at: number; expires_at: number | null };
-type LogRow = { version: number; op: string; key: string; value: string | null };
-
 /** The subscription message for a change, with the stored JSON spliced in unparsed. */
 function changeMessage(op: string, key: string, version: number, json: string | null): string {
   const value = json === null ? "" : `,"value":${json}`;
@@ -124,13 +95,11 @@ const ONE_WAY = JSON.stringify({
 
 const notFound = <T>(key: string): Result<T> => fail("not_found", `no key ${JSON.stringify(key)}`);
 
-export class StateObject extends DurableObject<Env> {
-  private readonly sql: Sql;
-  private readonly ready: Promise<void>;
+export class StateObject extends SqlObject {
+  private readonly store: StateStore;
+  private readonly alarmTime: ObjectAlarm;
   /** The namespace's latest version. */
   private version = 0;
-  /** When the alarm is set for, as last written; the alarm treats that instant as "now". */
-  private alarmAt: number | null = null;
   private readonly log = { floor: 0, entries: 0, bytes: 0 };
   /** Set when the meta row needs writing at the end of the operation. */
   private dirty = false;
@@ -145,17 +114,13 @@ export class StateObject extends DurableObject<Env> {
   private readonly replaying = new Map<WebSocket, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.sql = new Sql(ctx.storage.sql);
+    super(ctx, env, STATE_SCHEMA);
+    this.store = new StateStore(this.sql);
+    this.alarmTime = new ObjectAlarm(ctx.storage);
     this.mirror = new StateMirror(this.sql, env, {
       version: () => this.version,
       settled: () => this.touch(),
       keepAlive: (work) => ctx.waitUntil(work),
-    });
-    this.ready = startUp(ctx, () => {
-      migrate(this.sql, SCHEMA);
-      this.load();
-      this.mirror.load();
     });
   }
 
@@ -211,16 +176,8 @@ export class StateObject extends DurableObject<Env> {
     const now = Date.now();
     return this.run(() => {
       const after = input.cursor === undefined ? "" : (decodeCursor(input.cursor) ?? "");
-      // Keys with a prefix are one contiguous run in key order, starting at the prefix itself.
       // Expired keys the alarm has not reached yet are skipped, as a read skips them.
-      const rows = this.sql.all<{ key: string; version: number; updated_at: number }>(
-        `SELECT key, version, updated_at FROM state_keys
-         WHERE key >= ? AND key > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`,
-        input.prefix,
-        after,
-        now,
-        input.limit + 1,
-      );
+      const rows = this.store.keysFrom(input.prefix, after, now, input.limit + 1);
       const matching = rows.filter((r) => r.key.startsWith(input.prefix));
       const page = matching.slice(0, input.limit);
       const last = page.at(-1);
@@ -244,9 +201,9 @@ export class StateObject extends DurableObject<Env> {
   }
 
   /** Mirrors the namespace into Redis under `prefix` (see state/mirror.ts). */
-  async putMirror(namespace: string, prefix: string): Promise<Result<MirrorStatus>> {
+  async putMirror(prefix: string): Promise<Result<MirrorStatus>> {
     await this.ready;
-    return this.touch(() => this.mirror.configure(namespace, prefix));
+    return this.touch(() => this.mirror.configure(this.name, prefix));
   }
 
   async getMirror(): Promise<Result<MirrorStatus>> {
@@ -312,12 +269,7 @@ export class StateObject extends DurableObject<Env> {
   /** Answers the client's close so the socket ends cleanly. */
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     this.replaying.delete(ws);
-    try {
-      // 1005 and 1006 are reserved for "no code" and "abnormal" and cannot be sent.
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
-    } catch {
-      // Already closed: the runtime may have answered the close itself.
-    }
+    answerClose(ws, code, reason);
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
@@ -333,8 +285,7 @@ export class StateObject extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     await this.ready;
-    const now = Math.max(Date.now(), this.alarmAt ?? 0);
-    this.alarmAt = null;
+    const now = this.alarmTime.ring();
     this.dirty = true;
     this.run(() => ok(this.expireDue(now)));
     await this.mirror.drain(now);
@@ -348,19 +299,14 @@ export class StateObject extends DurableObject<Env> {
     });
   }
 
-  private load(): void {
-    const meta = this.sql.one<{
-      version: number;
-      alarm_at: number | null;
-      log_floor: number;
-      log_entries: number;
-      log_bytes: number;
-    }>("SELECT version, alarm_at, log_floor, log_entries, log_bytes FROM state_meta");
-    this.version = meta?.version ?? 0;
-    this.alarmAt = meta?.alarm_at ?? null;
-    this.log.floor = meta?.log_floor ?? 0;
-    this.log.entries = meta?.log_entries ?? 0;
-    this.log.bytes = meta?.log_bytes ?? 0;
+  /** Reads the counters and the mirror's configuration: at start-up and after a failed transaction. */
+  protected override load(): void {
+    const meta = this.store.meta();
+    this.version = meta.version;
+    this.alarmTime.restore(meta.alarmAt);
+    Object.assign(this.log, meta.log);
+    this.dirty = false;
+    this.mirror.load();
   }
 
   /**
@@ -371,21 +317,14 @@ export class StateObject extends DurableObject<Env> {
    */
   private run<T>(op: () => Result<T>): Result<T> {
     this.outbox = [];
-    this.alarmDue = this.alarmAt;
-    let result: Result<T>;
-    try {
-      result = this.ctx.storage.transactionSync(() => {
-        const r = op();
-        if (this.dirty) this.commit();
-        return r;
-      });
-    } catch (err) {
-      this.dirty = false;
-      this.load();
-      throw err;
-    }
+    this.alarmDue = this.alarmTime.at;
+    const result = this.transaction(() => {
+      const r = op();
+      if (this.dirty) this.trimLogAndSaveCounters();
+      return r;
+    });
     // Outside the SQL transaction, once the time it records has committed.
-    this.alarmAt = pointAlarm(this.ctx.storage, this.alarmAt, this.alarmDue);
+    this.alarmTime.aim(this.alarmDue);
     this.broadcast(this.outbox);
     this.outbox = [];
     this.mirror.kick(Date.now());
@@ -394,13 +333,7 @@ export class StateObject extends DurableObject<Env> {
 
   /** The entry of `key` as stored, expired or not. */
   private stored(key: string): StoredEntry | undefined {
-    const row = this.sql.one<KeyRow>(
-      "SELECT value, version, updated_at, expires_at FROM state_keys WHERE key = ?",
-      key,
-    );
-    return (
-      row && { json: row.value, version: row.version, updatedAt: row.updated_at, expiresAt: row.expires_at }
-    );
+    return this.store.entry(key);
   }
 
   /** The live entry of `key` at `now`: an expired key reads as absent before the alarm removes it. */
@@ -421,41 +354,15 @@ export class StateObject extends DurableObject<Env> {
 
   /** One housekeeping step: expires up to {@link EXPIRY_STEP} keys due at `now`, oldest first. */
   private expireDue(now: number): void {
-    const due = this.sql.all<{ key: string }>(
-      `SELECT key FROM state_keys WHERE expires_at IS NOT NULL AND expires_at <= ?
-       ORDER BY expires_at, key LIMIT ?`,
-      now,
-      EXPIRY_STEP,
-    );
-    for (const { key } of due) this.apply({ op: "expire", key, version: this.version + 1 });
+    for (const key of this.store.expiredKeys(now, EXPIRY_STEP))
+      this.apply({ op: "expire", key, version: this.version + 1 });
   }
 
   /** Writes one change: the key row, the log entry, the next message. */
   private apply(write: PlannedWrite): void {
     const json = write.op === "set" ? write.json : null;
-    if (write.op === "set") {
-      this.sql.run(
-        `INSERT INTO state_keys (key, value, version, updated_at, expires_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version,
-           updated_at = excluded.updated_at, expires_at = excluded.expires_at`,
-        write.key,
-        write.json,
-        write.version,
-        write.updatedAt,
-        write.expiresAt,
-      );
-    } else {
-      this.sql.run("DELETE FROM state_keys WHERE key = ?", write.key);
-    }
     const bytes = utf8Bytes(write.key) + (json === null ? 0 : utf8Bytes(json));
-    this.sql.run(
-      "INSERT INTO state_log (version, op, key, value, bytes) VALUES (?, ?, ?, ?, ?)",
-      write.version,
-      write.op,
-      write.key,
-      json,
-      bytes,
-    );
+    this.store.write(write, json, bytes);
     this.version = write.version;
     this.log.entries += 1;
     this.log.bytes += bytes;
@@ -468,13 +375,10 @@ export class StateObject extends DurableObject<Env> {
    * Trims the log towards its bounds (at most {@link TRIM_STEP} rows; the alarm goes on at
    * once when more are over), finds the earliest expiry for the alarm, saves the counters.
    */
-  private commit(): void {
+  private trimLogAndSaveCounters(): void {
     let trimmed = 0;
     while (trimmed < TRIM_STEP) {
-      const oldest = this.sql.all<{ version: number; bytes: number }>(
-        "SELECT version, bytes FROM state_log ORDER BY version LIMIT ?",
-        Math.min(TRIM_BATCH, TRIM_STEP - trimmed),
-      );
+      const oldest = this.store.oldestLog(Math.min(TRIM_BATCH, TRIM_STEP - trimmed));
       const drop = entriesToDrop(
         this.log,
         oldest.map((r) => r.bytes),
@@ -482,30 +386,20 @@ export class StateObject extends DurableObject<Env> {
       );
       const last = oldest[drop - 1];
       if (!last) break;
-      this.sql.run("DELETE FROM state_log WHERE version <= ?", last.version);
+      this.store.dropLogThrough(last.version);
       this.log.floor = last.version;
       this.log.entries -= drop;
       this.log.bytes -= oldest.slice(0, drop).reduce((sum, r) => sum + r.bytes, 0);
       trimmed += drop;
     }
     const overBounds = this.log.entries > LOG_BOUNDS.maxEntries || this.log.bytes > LOG_BOUNDS.maxBytes;
-    const nextExpiry =
-      this.sql.one<{ due: number | null }>(
-        "SELECT MIN(expires_at) AS due FROM state_keys WHERE expires_at IS NOT NULL",
-      )?.due ?? null;
+    const nextExpiry = this.store.nextExpiry();
     const mirror = this.mirror.nextDue(Date.now());
     const due =
       nextExpiry === null || mirror === null ? (nextExpiry ?? mirror) : Math.min(nextExpiry, mirror);
     // A log still over its bounds is trimmed further by the next ring, which comes at once.
     this.alarmDue = overBounds ? Math.min(due ?? Date.now(), Date.now()) : due;
-    this.sql.run(
-      "UPDATE state_meta SET version = ?, alarm_at = ?, log_floor = ?, log_entries = ?, log_bytes = ?",
-      this.version,
-      this.alarmDue,
-      this.log.floor,
-      this.log.entries,
-      this.log.bytes,
-    );
+    this.store.saveMeta(this.version, this.alarmDue, this.log);
     this.dirty = false;
   }
 
@@ -547,11 +441,7 @@ export class StateObject extends DurableObject<Env> {
       const prefix = this.prefixOf(ws);
       let sent = 0;
       step: for (;;) {
-        const rows: LogRow[] = this.sql.all<LogRow>(
-          "SELECT version, op, key, value FROM state_log WHERE version > ? ORDER BY version LIMIT ?",
-          after,
-          REPLAY_ROWS,
-        );
+        const rows: LogRow[] = this.store.logAfter(after, REPLAY_ROWS);
         for (const r of rows) {
           if (r.key.startsWith(prefix)) {
             const text = changeMessage(r.op, r.key, r.version, r.value);

@@ -6,10 +6,9 @@
  * {@link TopicSockets}; this class validates calls, appends and prunes events, and keeps one alarm
  * at the earliest due time, so delivery goes on with nobody calling.
  */
-import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../shared/env.ts";
-import { fail, ok, type Result } from "../shared/errors.ts";
-import { redisConfigProblem } from "../shared/redis/config.ts";
+import type { Env } from "../../shared/env.ts";
+import { fail, ok, type Result } from "../../shared/errors.ts";
+import { redisConfigProblem } from "../../shared/redis/config.ts";
 import {
   type BusEventValue,
   DEFAULT_TOPIC_CONFIG,
@@ -27,19 +26,20 @@ import {
   type TopicConfigPatchValue,
   type TopicConfigValue,
   type TopicStatsValue,
-} from "../shared/schemas/bus.ts";
-import { MAX_VALUE_BYTES, utf8Bytes, valueBytes } from "../shared/schemas/common.ts";
-import { generateSecret } from "../shared/webhook-signature.ts";
-import { pointAlarm } from "./lib/alarm.ts";
-import { migrate, Sql, startUp } from "./lib/sql.ts";
-import { admit } from "./logic/backpressure.ts";
-import { matchesFilter } from "./logic/filter.ts";
-import { fitPage, PAGE_BYTES } from "./logic/page-budget.ts";
-import { DEFAULT_WEBHOOK_BACKOFF } from "./logic/retry-schedule.ts";
-import { webhookUrlProblem } from "./logic/webhook-url.ts";
-import { WebhookDispatcher } from "./topic/dispatcher.ts";
-import { RedisSinks } from "./topic/redis-sink.ts";
-import { answerClose, TopicSockets } from "./topic/sockets.ts";
+} from "../../shared/schemas/bus.ts";
+import { MAX_VALUE_BYTES, utf8Bytes, valueBytes } from "../../shared/schemas/common.ts";
+import { generateSecret } from "../../shared/webhook-signature.ts";
+import { ObjectAlarm } from "../lib/alarm.ts";
+import { answerClose } from "../lib/socket-close.ts";
+import { SqlObject } from "../lib/sql-object.ts";
+import { admit } from "../logic/backpressure.ts";
+import { matchesFilter } from "../logic/filter.ts";
+import { fitPage, PAGE_BYTES } from "../logic/page-budget.ts";
+import { DEFAULT_WEBHOOK_BACKOFF } from "../logic/retry-schedule.ts";
+import { webhookUrlProblem } from "../logic/webhook-url.ts";
+import { WebhookDispatcher } from "./dispatcher.ts";
+import { RedisSinks } from "./redis-sink.ts";
+import { TopicSockets } from "./sockets.ts";
 import {
   type EventRow,
   type Subscriber,
@@ -47,7 +47,7 @@ import {
   TOPIC_SCHEMA,
   TopicStore,
   toEvent,
-} from "./topic/store.ts";
+} from "./store.ts";
 
 /** Most subscriptions per topic (each event becomes one delivery per matching subscription). */
 export const MAX_SUBSCRIPTIONS = 100;
@@ -72,50 +72,44 @@ const subscriptionInfo = (s: Subscriber, now: number): SubscriptionInfo => ({
 
 const randomId = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "")}`;
 
-export class TopicObject extends DurableObject<Env> {
+export class TopicObject extends SqlObject {
   private readonly store: TopicStore;
   private readonly sockets: TopicSockets;
   private readonly dispatcher: WebhookDispatcher;
-  private readonly ready: Promise<void>;
+  private readonly alarmTime: ObjectAlarm;
+  /** The topic's name, which alarm-driven deliveries put in every event body (stored for alarms). */
   private topic = "";
   private config: TopicConfigValue = DEFAULT_TOPIC_CONFIG;
   private retained = 0;
-  /** When the alarm is set for, as last written; the alarm treats that instant as "now". */
-  private alarmAt: number | null = null;
   /** The last pruning step was full: the next one is due at once. */
   private pruneBehind = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    const sql = new Sql(ctx.storage.sql);
+    super(ctx, env, TOPIC_SCHEMA);
+    const sql = this.sql;
     this.store = new TopicStore(sql);
+    this.alarmTime = new ObjectAlarm(ctx.storage);
     const eventOf = (row: EventRow) => toEvent(row, this.topic);
     this.sockets = new TopicSockets(ctx, this.store, {
       toEvent: eventOf,
-      changed: () => this.commit(),
+      changed: () => this.aimAlarm(),
       keepAlive: (work) => this.ctx.waitUntil(work),
     });
     this.dispatcher = new WebhookDispatcher(this.store, {
       maxInFlight: () => this.config.maxInFlight,
       toEvent: eventOf,
-      settled: () => this.commit(),
+      settled: () => this.aimAlarm(),
       keepAlive: (work) => this.ctx.waitUntil(work),
       redis: new RedisSinks(env, sql),
       allowInsecure: () => this.env.ALLOW_INSECURE_WEBHOOKS === "true",
-    });
-    this.ready = startUp(ctx, () => {
-      migrate(sql, TOPIC_SCHEMA);
-      this.load();
-      this.commit();
     });
     // Keep-alives are answered by the runtime without waking a hibernating object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
 
   /** Appends events (one or a batch) and queues a delivery per matching webhook subscription. */
-  async publish(topic: string, input: PublishInput): Promise<Result<PublishResult>> {
+  async publish(input: PublishInput): Promise<Result<PublishResult>> {
     await this.ready;
-    this.name(topic);
     const events = eventsOf(input);
     const texts = events.map((e) => JSON.stringify(e.data ?? null));
     const tooLarge = events.findIndex((e, i) => valueBytes(e.data, texts[i]) > MAX_VALUE_BYTES);
@@ -141,11 +135,11 @@ export class TopicObject extends DurableObject<Env> {
       bytesLimit: this.config.maxUndeliveredBytes,
     });
     if (!admission.accept) {
-      this.store.countRejected(events.length);
+      this.transaction(() => this.store.countRejected(events.length));
       if (admission.reason === "storage") {
         return fail(
           "backpressure",
-          `topic ${topic} holds ${this.dispatcher.undeliveredBytes} bytes of undelivered events`,
+          `topic ${this.topic} holds ${this.dispatcher.undeliveredBytes} bytes of undelivered events`,
           {
             reason: "storage",
             retryAfterSeconds: admission.retryAfterSeconds,
@@ -154,44 +148,41 @@ export class TopicObject extends DurableObject<Env> {
           },
         );
       }
-      return fail("backpressure", `topic ${topic} has ${undelivered} undelivered events`, {
+      return fail("backpressure", `topic ${this.topic} has ${undelivered} undelivered events`, {
         reason: "undelivered",
         retryAfterSeconds: admission.retryAfterSeconds,
         undelivered,
         limit: this.config.maxUndelivered,
       });
     }
-    const firstSeq = this.store.meta().next_seq;
-    const ids: string[] = [];
-    const seqs: number[] = [];
-    events.forEach((e, i) => {
-      const row: EventRow = {
-        seq: firstSeq + i,
-        id: randomId("evt"),
-        type: e.type,
-        priority: e.priority,
-        critical: critical[i] ? 1 : 0,
-        published_at: now,
-        data: texts[i] as string,
-      };
-      this.append(row, sizes[i] as number, now);
-      ids.push(row.id);
-      seqs.push(row.seq);
+    return this.operation(() => {
+      const firstSeq = this.store.meta().next_seq;
+      const ids: string[] = [];
+      const seqs: number[] = [];
+      events.forEach((e, i) => {
+        const row: EventRow = {
+          seq: firstSeq + i,
+          id: randomId("evt"),
+          type: e.type,
+          priority: e.priority,
+          critical: critical[i] ? 1 : 0,
+          published_at: now,
+          data: texts[i] as string,
+        };
+        this.append(row, sizes[i] as number, now);
+        ids.push(row.id);
+        seqs.push(row.seq);
+      });
+      this.store.countPublished(events.length);
+      if (this.retained > this.config.maxRetained) this.prune(now);
+      this.dispatcher.pump(now);
+      return ok({ ids, seqs });
     });
-    this.store.countPublished(events.length);
-    if (this.retained > this.config.maxRetained) this.prune(now);
-    this.dispatcher.pump(now);
-    this.commit();
-    return ok({ ids, seqs });
   }
 
   /** Registers a webhook (its secret is returned here and never again) or a Redis target. */
-  async createSubscription(
-    topic: string,
-    input: SubscriptionInput,
-  ): Promise<Result<{ id: string; secret?: string }>> {
+  async createSubscription(input: SubscriptionInput): Promise<Result<{ id: string; secret?: string }>> {
     await this.ready;
-    this.name(topic);
     if (input.redis) {
       const unconfigured = redisConfigProblem(this.env);
       if (unconfigured) return { ok: false, error: unconfigured };
@@ -207,7 +198,7 @@ export class TopicObject extends DurableObject<Env> {
       });
     }
     if (this.dispatcher.subscriptionCount >= MAX_SUBSCRIPTIONS) {
-      return fail("conflict", `topic ${topic} already has ${MAX_SUBSCRIPTIONS} subscriptions`, {
+      return fail("conflict", `topic ${this.topic} already has ${MAX_SUBSCRIPTIONS} subscriptions`, {
         limit: MAX_SUBSCRIPTIONS,
       });
     }
@@ -226,7 +217,7 @@ export class TopicObject extends DurableObject<Env> {
       redis: input.redis ? JSON.stringify(input.redis) : null,
       health: null,
     };
-    this.dispatcher.add(row);
+    this.transaction(() => this.dispatcher.add(row));
     return ok(input.redis ? { id: row.id } : { id: row.id, secret: row.secret });
   }
 
@@ -240,9 +231,10 @@ export class TopicObject extends DurableObject<Env> {
   /** Removes a subscription with its pending deliveries and dead letters. */
   async deleteSubscription(id: string): Promise<Result<{ deleted: true }>> {
     await this.ready;
-    if (!this.dispatcher.remove(id)) return this.unknownSubscription(id);
-    this.commit();
-    return ok({ deleted: true });
+    return this.operation(() => {
+      if (!this.dispatcher.remove(id)) return this.unknownSubscription(id);
+      return ok({ deleted: true as const });
+    });
   }
 
   /** Takes a paused subscription back into service. */
@@ -250,10 +242,11 @@ export class TopicObject extends DurableObject<Env> {
     await this.ready;
     const sub = this.dispatcher.subscription(id);
     if (!sub) return this.unknownSubscription(id);
-    this.dispatcher.resume(sub);
     const now = Date.now();
-    this.dispatcher.pump(now);
-    this.commit();
+    this.operation(() => {
+      this.dispatcher.resume(sub);
+      this.dispatcher.pump(now);
+    });
     return ok(subscriptionInfo(sub, now));
   }
 
@@ -262,8 +255,7 @@ export class TopicObject extends DurableObject<Env> {
     await this.ready;
     const sub = this.dispatcher.subscription(id);
     if (!sub) return this.unknownSubscription(id);
-    this.dispatcher.pause(sub);
-    this.commit();
+    this.operation(() => this.dispatcher.pause(sub));
     return ok(subscriptionInfo(sub, Date.now()));
   }
 
@@ -300,19 +292,19 @@ export class TopicObject extends DurableObject<Env> {
     await this.ready;
     const sub = this.dispatcher.subscription(id);
     if (!sub) return this.unknownSubscription(id);
-    const { redriven, restored } = this.dispatcher.redrive(sub, seqs, Date.now());
-    this.retained += restored;
-    this.commit();
-    return ok({ redriven });
+    return this.operation(() => {
+      const { redriven, restored } = this.dispatcher.redrive(sub, seqs, Date.now());
+      this.retained += restored;
+      return ok({ redriven });
+    });
   }
 
   /**
    * Retained events from `fromSeq` on, for pull consumers: at most `limit` and {@link PAGE_BYTES}
    * of event text (at least one). Sizes are read first and only the events returned are read whole.
    */
-  async events(topic: string, query: EventsQueryInput): Promise<EventsPageValue> {
+  async events(query: EventsQueryInput): Promise<EventsPageValue> {
     await this.ready;
-    this.name(topic);
     const filter = splitFilter(query.filter);
     // With a filter, scan a bounded number of rows so one call stays cheap; `nextSeq` resumes.
     const heads = this.store.eventHeads(query.fromSeq, filter.length > 0 ? query.limit * 10 : query.limit);
@@ -357,16 +349,16 @@ export class TopicObject extends DurableObject<Env> {
   }
 
   /** Changes some settings; the rest stay. */
-  async setConfig(topic: string, patch: TopicConfigPatchValue): Promise<TopicConfigValue> {
+  async setConfig(patch: TopicConfigPatchValue): Promise<TopicConfigValue> {
     await this.ready;
-    this.name(topic);
-    this.config = { ...this.config, ...patch };
-    this.store.saveConfig(this.config);
-    const now = Date.now();
-    this.prune(now);
-    this.dispatcher.pump(now);
-    this.commit();
-    return this.config;
+    return this.operation(() => {
+      this.config = { ...this.config, ...patch };
+      this.store.saveConfig(this.config);
+      const now = Date.now();
+      this.prune(now);
+      this.dispatcher.pump(now);
+      return this.config;
+    });
   }
 
   /**
@@ -376,26 +368,26 @@ export class TopicObject extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     await this.ready;
     const url = new URL(request.url);
-    this.name(url.searchParams.get("topic") ?? this.topic);
     const fromSeq = url.searchParams.get("fromSeq");
-    const client = this.sockets.accept(
-      splitFilter(url.searchParams.get("filter") ?? undefined),
-      fromSeq === null ? undefined : Number(fromSeq),
+    const client = this.operation(() =>
+      this.sockets.accept(
+        splitFilter(url.searchParams.get("filter") ?? undefined),
+        fromSeq === null ? undefined : Number(fromSeq),
+      ),
     );
-    this.commit();
     return new Response(null, { status: 101, webSocket: client });
   }
 
   /** `{"type": "ack", "seq"}` settles a critical event; anything else counts as a bad message. */
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     await this.ready;
-    if (this.sockets.receive(ws, message)) this.commit();
+    this.operation(() => this.sockets.receive(ws, message));
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     await this.ready;
     try {
-      if (this.sockets.forget(ws)) this.commit();
+      this.operation(() => this.sockets.forget(ws));
     } finally {
       answerClose(ws, code, reason);
     }
@@ -404,7 +396,7 @@ export class TopicObject extends DurableObject<Env> {
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
     await this.ready;
     console.warn("topic: WebSocket error", error);
-    if (this.sockets.forget(ws)) this.commit();
+    this.operation(() => this.sockets.forget(ws));
   }
 
   /**
@@ -414,31 +406,43 @@ export class TopicObject extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     await this.ready;
-    const now = Math.max(Date.now(), this.alarmAt ?? 0);
-    // The alarm that rang is gone: forget it in storage too, so a restart does not read it back.
-    this.alarmAt = null;
-    this.store.saveAlarmAt(null);
-    if (this.pruneBehind || now >= this.store.meta().pruned_at + PRUNE_INTERVAL_MS) this.prune(now);
-    this.sockets.resendOverdue(now);
-    const started = this.dispatcher.pump(now);
-    this.commit();
+    const now = this.alarmTime.ring();
+    const started = this.operation(() => {
+      // The alarm that rang is gone: forget it in storage too, so a restart does not read it back.
+      this.store.saveAlarmAt(null);
+      if (this.pruneBehind || now >= this.store.meta().pruned_at + PRUNE_INTERVAL_MS) this.prune(now);
+      this.sockets.resendOverdue(now);
+      return this.dispatcher.pump(now);
+    });
     await Promise.allSettled(started);
   }
 
-  private load(): void {
+  protected override load(): void {
     const meta = this.store.meta();
     this.topic = meta.name ?? "";
     this.config = TopicConfig.parse({ ...DEFAULT_TOPIC_CONFIG, ...(JSON.parse(meta.config) as object) });
-    this.alarmAt = meta.alarm_at;
-    this.dispatcher.load(Date.now());
+    this.alarmTime.restore(meta.alarm_at);
+    this.dispatcher.load();
     this.retained = this.store.count("events");
   }
 
-  /** Remembers the topic's name, which alarm-driven deliveries put in every event body. */
-  private name(topic: string): void {
-    if (topic === this.topic || topic === "") return;
-    this.topic = topic;
-    this.store.saveName(topic);
+  /** Stores the name the object was reached by, retries what a restart cut short, aims the alarm. */
+  protected override onStart(): void {
+    if (this.name !== "" && this.name !== this.topic) {
+      this.topic = this.name;
+      this.store.saveName(this.name);
+    }
+    this.dispatcher.retryCutShort(Date.now());
+    this.aimAlarm();
+  }
+
+  /** Runs `op` as one transaction that ends by aiming the alarm; memory is reloaded if it throws. */
+  private operation<T>(op: () => T): T {
+    return this.transaction(() => {
+      const result = op();
+      this.aimAlarm();
+      return result;
+    });
   }
 
   /** Stores one event, queues its webhook deliveries and sends it to matching sockets. */
@@ -469,7 +473,7 @@ export class TopicObject extends DurableObject<Env> {
    * Points the alarm at the earliest due time: a webhook attempt (see
    * {@link WebhookDispatcher.nextDue}), an unacked socket event, or the next pruning.
    */
-  private commit(): void {
+  private aimAlarm(): void {
     const times: number[] = this.pruneBehind ? [Date.now()] : [];
     const delivery = this.dispatcher.nextDue();
     if (delivery !== null) times.push(delivery);
@@ -480,10 +484,7 @@ export class TopicObject extends DurableObject<Env> {
       times.push(Math.max(oldest + this.config.retentionMs, this.store.meta().pruned_at + PRUNE_INTERVAL_MS));
     }
     const due = times.length > 0 ? Math.min(...times) : null;
-    if (due !== this.alarmAt) {
-      this.alarmAt = pointAlarm(this.ctx.storage, this.alarmAt, due);
-      this.store.saveAlarmAt(due);
-    }
+    if (this.alarmTime.aim(due)) this.store.saveAlarmAt(due);
   }
 
   private unknownSubscription<T>(id: string): Result<T> {
