@@ -101,7 +101,7 @@ export function guard(access: Access): MiddlewareHandler<AppEnv> {
 }
 
 /** The execution context, where the runtime gives one (not in some unit tests of the app). */
-function executionCtx(c: Context<AppEnv>): Background | undefined {
+export function executionCtx(c: Context<AppEnv>): Background | undefined {
   try {
     return c.executionCtx;
   } catch {
