@@ -40,17 +40,23 @@ export function httpContext(c: Context<AppEnv>): CallContext {
   };
 }
 
+/** The request's parts; the route's validators ran before the handler, a part it lacks is undefined. */
+function validInput(c: Context<AppEnv>): never {
+  const valid = c.req.valid.bind(c.req) as (target: string) => unknown;
+  const input: CallInput<DeclaredRoute> = {
+    params: valid("param") as never,
+    body: valid("json") as never,
+    query: valid("query") as never,
+    headers: valid("header") as never,
+  };
+  return input as never;
+}
+
 function handlerOf(declared: AnyDeclared) {
+  if ("upgrade" in declared) return (c: Context<AppEnv>) => declared.upgrade(c, validInput(c));
   const status = successStatus(declared.route);
   return async (c: Context<AppEnv>) => {
-    // The route's validators ran before this handler; a part the route does not have is undefined.
-    const valid = c.req.valid.bind(c.req) as (target: string) => unknown;
-    const input = {
-      params: valid("param"),
-      body: valid("json"),
-      query: valid("query"),
-      headers: valid("header"),
-    } as CallInput<DeclaredRoute> as never;
+    const input = validInput(c);
     const value = unwrapForHttp(await declared.call(c.env, input, httpContext(c))) as never;
     const body = declared.json ? declared.json(value) : value;
     return c.json(body, status as 200, declared.headers?.(value));

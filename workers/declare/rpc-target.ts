@@ -13,15 +13,17 @@ import type { Action, Background, Capability } from "../http/access.ts";
 import { NAME_PARAM } from "../http/operation.ts";
 import { parseInput } from "../http/validation.ts";
 import {
+  type AnyCall,
   type AnyDeclared,
   type CallContext,
   REQUEST_PARTS,
   type RequestPart,
+  type RpcFunction,
   type RpcMethods,
 } from "./table.ts";
 
 /** Each request part's schema in a route, and the target its errors name. */
-const PARTS: Record<RequestPart, { target: string; schema: (d: AnyDeclared) => z.ZodType | undefined }> = {
+const PARTS: Record<RequestPart, { target: string; schema: (d: AnyCall) => z.ZodType | undefined }> = {
   headers: {
     target: "header",
     schema: (d) => d.rpcHeaders ?? (d.route.request?.headers as z.ZodType | undefined),
@@ -30,7 +32,7 @@ const PARTS: Record<RequestPart, { target: string; schema: (d: AnyDeclared) => z
   body: { target: "json", schema: (d) => bodySchema(d) },
 };
 
-function bodySchema(declared: AnyDeclared): z.ZodType | undefined {
+function bodySchema(declared: AnyCall): z.ZodType | undefined {
   const media = declared.route.request?.body?.content["application/json"];
   return media && "schema" in media ? (media.schema as z.ZodType) : undefined;
 }
@@ -40,7 +42,7 @@ function isPart(arg: string): arg is RequestPart {
 }
 
 /** The arguments of one RPC call, validated; a failure is the `invalid_request` result. */
-function validated(declared: AnyDeclared, args: readonly unknown[]): Result<Record<string, unknown>> {
+function validated(declared: AnyCall, args: readonly unknown[]): Result<Record<string, unknown>> {
   const given: Record<string, unknown> = {};
   const params: Record<string, unknown> = {};
   (declared.rpc ?? []).forEach((arg, i) => {
@@ -77,7 +79,7 @@ interface Bound {
 async function callOverRpc(
   self: Bound,
   capability: Capability,
-  declared: AnyDeclared,
+  declared: AnyCall,
   args: readonly unknown[],
 ): Promise<Result<unknown>> {
   const input = validated(declared, args);
@@ -117,12 +119,17 @@ export function rpcTargetOf<T extends Record<string, AnyDeclared>>(
     }
   };
   for (const [method, declared] of Object.entries(table)) {
-    if (!declared.rpc) continue;
-    Object.defineProperty(Target.prototype, method, {
-      value: function rpcMethod(this: Bound, ...args: unknown[]) {
-        return callOverRpc(this, capability, declared, args);
-      },
-    });
+    const rpc = declared.rpc;
+    if (!rpc) continue;
+    const value =
+      typeof rpc === "function" || !("call" in declared)
+        ? function handWritten(this: Bound, ...args: unknown[]) {
+            return (rpc as RpcFunction)(this[ENV], ...(args as never[]));
+          }
+        : function declaredMethod(this: Bound, ...args: unknown[]) {
+            return callOverRpc(this, capability, declared, args);
+          };
+    Object.defineProperty(Target.prototype, method, { value });
   }
   return Target as unknown as RpcTargetClass<T>;
 }

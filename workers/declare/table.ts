@@ -15,10 +15,12 @@
  * };
  */
 import type { RouteConfig, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { Env } from "../../shared/env.ts";
 import type { Result } from "../../shared/errors.ts";
 import type { Principal } from "../http/access.ts";
 import type { Access } from "../http/operation.ts";
+import type { AppEnv } from "../http/router.ts";
 
 /** The parts of a request besides its path parameters, as the RPC method takes them. */
 export const REQUEST_PARTS = ["body", "query", "headers"] as const;
@@ -83,16 +85,50 @@ export function declare<R extends DeclaredRoute, const A extends readonly string
   return operation;
 }
 
-/** Any declared operation, as the generic builders see it. */
-export interface AnyDeclared {
+/** An RPC method written by hand, for what does not map onto a request (a subscription's callbacks). */
+export type RpcFunction = (env: Env, ...args: never[]) => Promise<Result<unknown>>;
+
+/**
+ * A WebSocket upgrade: the route answers the request itself, and an RPC method, when there is
+ * one, is written by hand.
+ */
+export interface DeclaredUpgrade<
+  R extends DeclaredRoute = DeclaredRoute,
+  F extends RpcFunction = RpcFunction,
+> {
   access: Access;
-  route: DeclaredRoute;
-  rpc?: readonly string[];
-  rpcHeaders?: z.ZodType;
-  call(env: Env, input: never, context: CallContext): Promise<Result<unknown>>;
-  json?: (value: never) => unknown;
-  headers?: (value: never) => Record<string, string>;
+  route: R;
+  upgrade(c: Context<AppEnv>, input: CallInput<R>): Promise<Response>;
+  rpc?: F;
 }
+
+/** Declares a WebSocket upgrade (see {@link DeclaredUpgrade}). */
+export function declareUpgrade<R extends DeclaredRoute, F extends RpcFunction>(
+  operation: DeclaredUpgrade<R, F>,
+): DeclaredUpgrade<R, F> {
+  return operation;
+}
+
+/** Any declared operation, as the generic builders see it. */
+export type AnyDeclared =
+  | {
+      access: Access;
+      route: DeclaredRoute;
+      rpc?: readonly string[];
+      rpcHeaders?: z.ZodType;
+      call(env: Env, input: never, context: CallContext): Promise<Result<unknown>>;
+      json?: (value: never) => unknown;
+      headers?: (value: never) => Record<string, string>;
+    }
+  | {
+      access: Access;
+      route: DeclaredRoute;
+      upgrade(c: Context<AppEnv>, input: never): Promise<Response>;
+      rpc?: RpcFunction;
+    };
+
+/** A declared operation with an object call. */
+export type AnyCall = Extract<AnyDeclared, { call: unknown }>;
 
 /** A capability's operations, keyed by their RPC method name, in the order their routes match. */
 export type OperationTable = Record<string, AnyDeclared>;
@@ -109,7 +145,11 @@ export type RpcMethods<T> = {
     ? A extends readonly [] | readonly [string, ...string[]]
       ? K
       : never
-    : never]: T[K] extends Declared<DeclaredRoute, infer A, infer V>
+    : T[K] extends { rpc: RpcFunction }
+      ? K
+      : never]: T[K] extends Declared<DeclaredRoute, infer A, infer V>
     ? (...args: RpcArgs<A>) => Promise<Result<V>>
-    : never;
+    : T[K] extends { rpc: (env: Env, ...args: infer P) => infer Answer }
+      ? (...args: P) => Answer
+      : never;
 };

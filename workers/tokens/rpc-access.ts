@@ -9,6 +9,7 @@ import { RpcTarget } from "cloudflare:workers";
 import type { Env } from "../../shared/env.ts";
 import { ApiError, type ErrorInfo, fail } from "../../shared/errors.ts";
 import { breakerOperations } from "../breaker/operations.ts";
+import { busOperations } from "../bus/operations.ts";
 import { dbOperations } from "../db/operations.ts";
 import { actionsOf } from "../declare/rpc-target.ts";
 import { type Action, allows, type Capability, type Principal } from "../http/access.ts";
@@ -21,19 +22,8 @@ import { enforceRateLimit } from "./rate-limit.ts";
 export const RPC_ACTIONS: Record<Capability, Readonly<Record<string, Action>>> = {
   locks: actionsOf(lockOperations),
   breakers: actionsOf(breakerOperations),
-  topics: {
-    publish: "write",
-    events: "read",
-    stats: "read",
-    listSubscriptions: "read",
-    deadLetters: "read",
-    createSubscription: "admin",
-    deleteSubscription: "admin",
-    resumeSubscription: "admin",
-    pauseSubscription: "admin",
-    redriveDeadLetters: "admin",
-    configure: "admin",
-  },
+  topics: actionsOf(busOperations),
+
   state: {
     get: "read",
     list: "read",
