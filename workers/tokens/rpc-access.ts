@@ -16,6 +16,7 @@ import { type Action, allows, type Capability, type Principal } from "../http/ac
 import { authenticate } from "../http/auth.ts";
 import { lockOperations } from "../lock/operations.ts";
 import { mirrorOperations } from "../mirror/operations.ts";
+import { stateOperations } from "../state/operations.ts";
 import { enforceRateLimit } from "./rate-limit.ts";
 
 /** The action of each RPC method, per capability: the API.md table, as each operation declares it. */
@@ -24,15 +25,8 @@ export const RPC_ACTIONS: Record<Capability, Readonly<Record<string, Action>>> =
   breakers: actionsOf(breakerOperations),
   topics: actionsOf(busOperations),
 
-  state: {
-    get: "read",
-    list: "read",
-    watch: "read",
-    put: "write",
-    delete: "write",
-    increment: "write",
-    txn: "write",
-  },
+  state: actionsOf(stateOperations),
+
   queues: {
     task: "read",
     tasks: "read",
