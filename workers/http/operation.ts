@@ -42,13 +42,6 @@ export const NAME_PARAM: Record<Capability, string | undefined> = {
 /** The OpenAPI security requirement every `/v1` route carries. */
 export const bearerSecurity = [{ bearer: [] }];
 
-/** The principal the guard found for this request. */
-export function principalOf(c: Context<AppEnv>): Principal {
-  const principal = c.get("principal");
-  if (!principal) throw new Error("principalOf: no guard ran for this route");
-  return principal;
-}
-
 function presentedToken(c: Context<AppEnv>, queryToken: boolean): string | undefined {
   const header = bearerToken(c.req.header("authorization"));
   if (header) return header;
