@@ -77,7 +77,8 @@ export function httpTransport(http: HttpTransport): Transport {
   return {
     async call<T>(capability: string, method: string, _call: ClientCall, args: readonly unknown[]) {
       const getters = binding as Record<string, () => unknown>;
-      if (typeof getters[capability] !== "function") throw new TypeError(`the binding has no ${capability}()`);
+      if (typeof getters[capability] !== "function")
+        throw new TypeError(`the binding has no ${capability}()`);
       type Target = Record<string, ((...a: unknown[]) => Promise<Result<T>>) | undefined>;
       const pending = getters[capability]() as Target | Promise<Target>;
       // An RPC stub's promise pipelines the call (one round trip); a plain promise is awaited first.

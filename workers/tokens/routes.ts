@@ -61,7 +61,7 @@ async function revoke(env: Env, id: string) {
 }
 
 /** The token operations, mounted at `/v1/tokens` (HTTP only). */
-const tokenOperations = {
+export const tokenOperations = {
   mint: declare({
     access: { adminOnly: true },
     route: {
