@@ -155,12 +155,7 @@ export class BusClient {
 
   /** Talks HTTP to `baseUrl`; subscribes with the global `WebSocket` (token in `?token=`). */
   static http(options: { baseUrl: string; token: string; fetch?: typeof fetch }): BusClient {
-    const send = options.fetch;
-    const http = new HttpTransport({
-      baseUrl: options.baseUrl,
-      token: options.token,
-      fetch: send && ((r) => send(r)),
-    });
+    const http = HttpTransport.over(options);
     const ops = callsOver<BusOperations>(httpTransport(http), "topics", BUS_CALLS);
     const wsBase = options.baseUrl.replace(/^http/, "ws").replace(/\/$/, "");
     const open: SocketFactory = async (p) => {

@@ -32,9 +32,8 @@ export const LOCK_CALLS = {
 } as const satisfies CallTable;
 
 /** Lock operations over HTTP. */
-export function httpLocks(http: HttpTransport): LockApi {
-  return callsOver(httpTransport(http), "locks", LOCK_CALLS);
-}
+export const httpLocks = (http: HttpTransport): LockApi =>
+  callsOver(httpTransport(http), "locks", LOCK_CALLS);
 
 /** A service binding to Switchyard's `SwitchyardRpc` entrypoint, as far as locks go. */
 export interface LockRpcBinding {
@@ -45,9 +44,8 @@ export interface LockRpcBinding {
  * Lock operations over a service binding: no HTTP, no JSON, no auth header.
  * @example const locks = new LockClient(rpcLocks(env.SWITCHYARD));
  */
-export function rpcLocks(binding: LockRpcBinding): LockApi {
-  return callsOver(bindingTransport(binding), "locks", LOCK_CALLS);
-}
+export const rpcLocks = (binding: LockRpcBinding): LockApi =>
+  callsOver(bindingTransport(binding), "locks", LOCK_CALLS);
 
 export interface WithLockOptions {
   /** Who holds the grant (default: a random id per call). */

@@ -25,9 +25,8 @@ export const MIRROR_CALLS = {
 } as const satisfies CallTable;
 
 /** The mirror operations over HTTP. */
-export function httpMirrors(http: HttpTransport): MirrorApi {
-  return callsOver(httpTransport(http), "mirrors", MIRROR_CALLS);
-}
+export const httpMirrors = (http: HttpTransport): MirrorApi =>
+  callsOver(httpTransport(http), "mirrors", MIRROR_CALLS);
 
 /** A service binding to Switchyard's `SwitchyardRpc` entrypoint; its `mirrors()` implements {@link MirrorApi}. */
 export interface MirrorRpcBinding {
@@ -35,6 +34,5 @@ export interface MirrorRpcBinding {
 }
 
 /** The mirror operations over a service binding. */
-export function rpcMirrors(binding: MirrorRpcBinding): MirrorApi {
-  return callsOver(bindingTransport(binding), "mirrors", MIRROR_CALLS);
-}
+export const rpcMirrors = (binding: MirrorRpcBinding): MirrorApi =>
+  callsOver(bindingTransport(binding), "mirrors", MIRROR_CALLS);

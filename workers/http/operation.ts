@@ -11,7 +11,7 @@ import { ApiError } from "../../shared/errors.ts";
 import { NAME_PATTERN } from "../../shared/schemas/common.ts";
 import { noteName } from "../catalog/note.ts";
 import { enforceRateLimit } from "../tokens/rate-limit.ts";
-import { type Action, allows, type Background, type Capability, type Principal } from "./access.ts";
+import { type Action, allows, type Background, type Capability } from "./access.ts";
 import { authenticate, bearerToken } from "./auth.ts";
 import { readJsonBody } from "./json-body.ts";
 import { checkOrigin } from "./origin.ts";
