@@ -109,7 +109,7 @@ const RECONNECT = { kind: "exponential", initialDelayMs: 100, maxDelayMs: 10_000
 
 const path = (topic: string, rest = "") => `/v1/topics/${encodeURIComponent(topic)}${rest}`;
 
-/** The bus calls, as workers/bus/operations.ts declares them. */
+/** The bus calls, as the Worker declares them (its bus operations table). */
 export const BUS_CALLS = {
   publish: { http: "POST /v1/topics/{topic}/events", args: ["topic", "body"] },
   createSubscription: { http: "POST /v1/topics/{topic}/subscriptions", args: ["topic", "body"] },

@@ -27,7 +27,7 @@ export interface CatalogApi {
   ): AsyncGenerator<CatalogEntry, void, undefined>;
 }
 
-/** The listing call, as workers/catalog/routes.ts declares it for each capability. */
+/** The listing call, as the Worker declares it for each capability (its catalog routes). */
 export const CATALOG_CALLS = {
   list: { http: "GET /v1/{capability}", args: ["capability", "query"] },
 } as const satisfies CallTable;

@@ -20,7 +20,7 @@ export interface LockApi {
 }
 
 /**
- * The lock calls, as workers/lock/operations.ts declares them. Idempotent by design: the same
+ * The lock calls, as the Worker declares them (its lock operations table). Idempotent by design: the same
  * owner acquiring again gets the same grant, a second release answers not_holder (which the
  * client treats as released), extending twice sets the same expiry.
  */

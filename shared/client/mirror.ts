@@ -17,7 +17,7 @@ export interface MirrorApi {
   delete(namespace: string): Promise<Result<{ deleted: true }>>;
 }
 
-/** The mirror calls, as workers/mirror/operations.ts declares them. */
+/** The mirror calls, as the Worker declares them (its mirror operations table). */
 export const MIRROR_CALLS = {
   put: { http: "PUT /v1/mirrors/state/{namespace}", args: ["namespace", "body"] },
   get: { http: "GET /v1/mirrors/state/{namespace}", args: ["namespace"] },

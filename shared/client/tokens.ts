@@ -17,7 +17,7 @@ import { type CallTable, callsOver, httpTransport } from "./transport.ts";
 
 export type { MintTokenInput };
 
-/** The token calls, as workers/tokens/routes.ts declares them. */
+/** The token calls, as the Worker declares them (its token routes). */
 export const TOKEN_CALLS = {
   mint: { http: "POST /v1/tokens", args: ["body"] },
   list: { http: "GET /v1/tokens", args: ["query"] },

@@ -15,7 +15,7 @@ import type { HttpTransport } from "./http.ts";
 /**
  * One operation as a client calls it: `http` is the route (`"POST /v1/locks/{name}/acquire"`),
  * `args` the RPC method's arguments in order: path parameters by name, then `body`, `query`
- * and `headers`, as the Worker's operation declares them (workers/<capability>/operations.ts).
+ * and `headers`, as the Worker declares the operation (in its `operations.ts` table).
  */
 export interface ClientCall {
   http: string;

@@ -51,7 +51,7 @@ function decisionOf(body: unknown): BreakerDecision {
   return { ...statusOf(body), allowed };
 }
 
-/** The breaker calls the client makes, as workers/breaker/operations.ts declares them. */
+/** The breaker calls the client makes, as the Worker declares them (its breaker operations table). */
 export const BREAKER_CALLS = {
   acquire: { http: "POST /v1/breakers/{name}/acquire", args: ["name"] },
   record: { http: "POST /v1/breakers/{name}/record", args: ["name", "body"] },

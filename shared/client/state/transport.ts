@@ -147,7 +147,7 @@ function conditionHeaders(pre: PreconditionInput = {}): Record<string, string> {
   return headers;
 }
 
-/** The state calls, as workers/state/operations.ts declares them (`watch` opens a socket instead). */
+/** The state calls, as the Worker declares them (its state operations table; `watch` opens a socket instead). */
 export const STATE_CALLS = {
   get: { http: "GET /v1/state/{namespace}/{key}", args: ["namespace", "key"] },
   put: {
