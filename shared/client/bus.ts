@@ -21,6 +21,7 @@ import type {
 } from "../schemas/bus.ts";
 import { DEFAULT_TOLERANCE_SECONDS, verifySignature } from "../webhook-signature.ts";
 import { HttpTransport } from "./http.ts";
+import { bindingTransport, type CallTable, callsOver, httpTransport, queryString } from "./transport.ts";
 
 /** An event to publish; `priority` defaults to normal, `critical` to false. */
 export interface EventToPublish {
@@ -108,68 +109,30 @@ const RECONNECT = { kind: "exponential", initialDelayMs: 100, maxDelayMs: 10_000
 
 const path = (topic: string, rest = "") => `/v1/topics/${encodeURIComponent(topic)}${rest}`;
 
-function query(params: Record<string, string | number | undefined>): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
-  const s = q.toString();
-  return s ? `?${s}` : "";
-}
-
-/** The bus over HTTP: JSON requests with the bearer token; errors come back as results. */
-class HttpOperations implements BusOperations {
-  private readonly http: HttpTransport;
-
-  constructor(http: HttpTransport) {
-    this.http = http;
-  }
-
-  request<T>(method: string, url: string, body?: unknown): Promise<Result<T>> {
-    return this.http.request<T>(method, url, body);
-  }
-
-  publish(topic: string, input: unknown) {
-    return this.request<PublishResult>("POST", path(topic, "/events"), input);
-  }
-  createSubscription(topic: string, input: unknown) {
-    return this.request<{ id: string; secret?: string }>("POST", path(topic, "/subscriptions"), input);
-  }
-  async listSubscriptions(topic: string): Promise<Result<SubscriptionInfo[]>> {
-    const r = await this.request<{ subscriptions: SubscriptionInfo[] }>("GET", path(topic, "/subscriptions"));
-    return r.ok ? { ok: true, value: r.value.subscriptions } : r;
-  }
-  deleteSubscription(topic: string, id: string) {
-    return this.request<{ deleted: true }>("DELETE", path(topic, `/subscriptions/${encodeURIComponent(id)}`));
-  }
-  resumeSubscription(topic: string, id: string) {
-    return this.request<SubscriptionInfo>(
-      "POST",
-      path(topic, `/subscriptions/${encodeURIComponent(id)}/resume`),
-    );
-  }
-  pauseSubscription(topic: string, id: string) {
-    return this.request<SubscriptionInfo>(
-      "POST",
-      path(topic, `/subscriptions/${encodeURIComponent(id)}/pause`),
-    );
-  }
-  deadLetters(topic: string, id: string, options: { limit?: number } = {}) {
-    const url = path(topic, `/subscriptions/${encodeURIComponent(id)}/dead-letters${query(options)}`);
-    return this.request<{ deadLetters: DeadLetterValue[] }>("GET", url);
-  }
-  redriveDeadLetters(topic: string, id: string, input: unknown = {}) {
-    const url = path(topic, `/subscriptions/${encodeURIComponent(id)}/dead-letters/redrive`);
-    return this.request<{ redriven: number }>("POST", url, input);
-  }
-  events(topic: string, q: { fromSeq?: number; limit?: number; filter?: string } = {}) {
-    return this.request<EventsPageValue>("GET", path(topic, `/events${query(q)}`));
-  }
-  stats(topic: string) {
-    return this.request<TopicStatsValue>("GET", path(topic, "/stats"));
-  }
-  configure(topic: string, patch: unknown) {
-    return this.request<TopicConfigValue>("PUT", path(topic, "/config"), patch);
-  }
-}
+/** The bus calls, as the Worker declares them (its bus operations table). */
+export const BUS_CALLS = {
+  publish: { http: "POST /v1/topics/{topic}/events", args: ["topic", "body"] },
+  createSubscription: { http: "POST /v1/topics/{topic}/subscriptions", args: ["topic", "body"] },
+  listSubscriptions: {
+    http: "GET /v1/topics/{topic}/subscriptions",
+    args: ["topic"],
+    fromHttp: (body: { subscriptions: SubscriptionInfo[] }) => body.subscriptions,
+  },
+  deleteSubscription: { http: "DELETE /v1/topics/{topic}/subscriptions/{id}", args: ["topic", "id"] },
+  resumeSubscription: { http: "POST /v1/topics/{topic}/subscriptions/{id}/resume", args: ["topic", "id"] },
+  pauseSubscription: { http: "POST /v1/topics/{topic}/subscriptions/{id}/pause", args: ["topic", "id"] },
+  deadLetters: {
+    http: "GET /v1/topics/{topic}/subscriptions/{id}/dead-letters",
+    args: ["topic", "id", "query"],
+  },
+  redriveDeadLetters: {
+    http: "POST /v1/topics/{topic}/subscriptions/{id}/dead-letters/redrive",
+    args: ["topic", "id", "body"],
+  },
+  events: { http: "GET /v1/topics/{topic}/events", args: ["topic", "query"] },
+  stats: { http: "GET /v1/topics/{topic}/stats", args: ["topic"] },
+  configure: { http: "PUT /v1/topics/{topic}/config", args: ["topic", "body"] },
+} as const satisfies CallTable;
 
 /** A service binding to the `SwitchyardRpc` entrypoint (`entrypoint = "SwitchyardRpc"`). */
 export interface SwitchyardBinding {
@@ -192,10 +155,8 @@ export class BusClient {
 
   /** Talks HTTP to `baseUrl`; subscribes with the global `WebSocket` (token in `?token=`). */
   static http(options: { baseUrl: string; token: string; fetch?: typeof fetch }): BusClient {
-    const send = options.fetch;
-    const ops = new HttpOperations(
-      new HttpTransport({ baseUrl: options.baseUrl, token: options.token, fetch: send && ((r) => send(r)) }),
-    );
+    const http = HttpTransport.over(options);
+    const ops = callsOver<BusOperations>(httpTransport(http), "topics", BUS_CALLS);
     const wsBase = options.baseUrl.replace(/^http/, "ws").replace(/\/$/, "");
     const open: SocketFactory = async (p) => {
       const sep = p.includes("?") ? "&" : "?";
@@ -225,7 +186,8 @@ export class BusClient {
             return ws;
           }
         : undefined;
-    return new BusClient(async () => binding.topics(), open);
+    const ops = callsOver<BusOperations>(bindingTransport(binding), "topics", BUS_CALLS);
+    return new BusClient(async () => ops, open);
   }
 
   private async run<T>(op: (o: BusOperations) => Promise<Result<T>>): Promise<T> {
@@ -346,7 +308,7 @@ export class BusClient {
 
     const connect = async () => {
       if (closed) return;
-      const q = query({ filter: options.filter?.join(","), fromSeq: replayFrom });
+      const q = queryString({ filter: options.filter?.join(","), fromSeq: replayFrom });
       let ws: SocketLike;
       try {
         ws = await open(path(topic, `/subscribe${q}`));

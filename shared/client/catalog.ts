@@ -8,6 +8,7 @@
 import { type Result, unwrap } from "../errors.ts";
 import type { CatalogCapability, CatalogEntry, CatalogPage } from "../schemas/catalog.ts";
 import type { HttpTransport } from "./http.ts";
+import { type CallTable, callsOver, httpTransport } from "./transport.ts";
 
 /** A listing's query: `limit` 1..1000 (default 100), `cursor` from the previous page. */
 export interface CatalogListOptions {
@@ -26,16 +27,14 @@ export interface CatalogApi {
   ): AsyncGenerator<CatalogEntry, void, undefined>;
 }
 
+/** The listing call, as the Worker declares it for each capability (its catalog routes). */
+export const CATALOG_CALLS = {
+  list: { http: "GET /v1/{capability}", args: ["capability", "query"] },
+} as const satisfies CallTable;
+
 /** The catalog over HTTP. */
 export function httpCatalog(http: HttpTransport): CatalogApi {
-  const list = (capability: CatalogCapability, options: CatalogListOptions = {}) => {
-    const query = new URLSearchParams();
-    if (options.prefix) query.set("prefix", options.prefix);
-    if (options.limit !== undefined) query.set("limit", String(options.limit));
-    if (options.cursor) query.set("cursor", options.cursor);
-    const qs = query.size > 0 ? `?${query}` : "";
-    return http.request<CatalogPage>("GET", `/v1/${capability}${qs}`);
-  };
+  const { list } = callsOver<Pick<CatalogApi, "list">>(httpTransport(http), "catalog", CATALOG_CALLS);
   return {
     list,
     async *all(capability, options = {}) {

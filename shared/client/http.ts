@@ -84,6 +84,16 @@ export class HttpTransport {
     this.#options = options;
   }
 
+  /** A transport that sends with `options.fetch` when given (a Worker's own, a test's), else the global one. */
+  static over(options: { baseUrl: string; token: string; fetch?: typeof fetch }): HttpTransport {
+    const send = options.fetch;
+    return new HttpTransport({
+      baseUrl: options.baseUrl,
+      token: options.token,
+      fetch: send && ((r) => send(r)),
+    });
+  }
+
   /**
    * Sends one request; a 2xx JSON body becomes `{ ok: true, value }`, an error body `{ ok: false, error }`.
    * Network failures and 502/503/504 are retried with backoff when the request is idempotent.

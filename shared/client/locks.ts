@@ -6,6 +6,7 @@
 import { ApiError, type Result, unwrap } from "../errors.ts";
 import type { AcquireInput, LockGrant, LockInfo } from "../schemas/lock.ts";
 import type { HttpTransport } from "./http.ts";
+import { bindingTransport, type CallTable, callsOver, httpTransport } from "./transport.ts";
 
 /** The lock operations, as both transports offer them. */
 export interface LockApi {
@@ -18,19 +19,21 @@ export interface LockApi {
   info(name: string): Promise<Result<LockInfo>>;
 }
 
-const path = (name: string, op = "") => `/v1/locks/${encodeURIComponent(name)}${op ? `/${op}` : ""}`;
+/**
+ * The lock calls, as the Worker declares them (its lock operations table). Idempotent by design: the same
+ * owner acquiring again gets the same grant, a second release answers not_holder (which the
+ * client treats as released), extending twice sets the same expiry.
+ */
+export const LOCK_CALLS = {
+  acquire: { http: "POST /v1/locks/{name}/acquire", args: ["name", "body"], idempotent: true },
+  release: { http: "POST /v1/locks/{name}/release", args: ["name", "body"], idempotent: true },
+  extend: { http: "POST /v1/locks/{name}/extend", args: ["name", "body"], idempotent: true },
+  info: { http: "GET /v1/locks/{name}", args: ["name"] },
+} as const satisfies CallTable;
 
 /** Lock operations over HTTP. */
-export function httpLocks(http: HttpTransport): LockApi {
-  return {
-    // Idempotent by design: the same owner acquiring again gets the same grant, a second release
-    // answers not_holder (which the client treats as released), extending twice sets the same expiry.
-    acquire: (name, input) => http.request("POST", path(name, "acquire"), input, { idempotent: true }),
-    release: (name, input) => http.request("POST", path(name, "release"), input, { idempotent: true }),
-    extend: (name, input) => http.request("POST", path(name, "extend"), input, { idempotent: true }),
-    info: (name) => http.request("GET", path(name)),
-  };
-}
+export const httpLocks = (http: HttpTransport): LockApi =>
+  callsOver(httpTransport(http), "locks", LOCK_CALLS);
 
 /** A service binding to Switchyard's `SwitchyardRpc` entrypoint, as far as locks go. */
 export interface LockRpcBinding {
@@ -41,14 +44,8 @@ export interface LockRpcBinding {
  * Lock operations over a service binding: no HTTP, no JSON, no auth header.
  * @example const locks = new LockClient(rpcLocks(env.SWITCHYARD));
  */
-export function rpcLocks(binding: LockRpcBinding): LockApi {
-  return {
-    acquire: (name, input) => binding.locks().acquire(name, input),
-    release: (name, input) => binding.locks().release(name, input),
-    extend: (name, input) => binding.locks().extend(name, input),
-    info: (name) => binding.locks().info(name),
-  };
-}
+export const rpcLocks = (binding: LockRpcBinding): LockApi =>
+  callsOver(bindingTransport(binding), "locks", LOCK_CALLS);
 
 export interface WithLockOptions {
   /** Who holds the grant (default: a random id per call). */

@@ -7,6 +7,7 @@
 import type { Result } from "../errors.ts";
 import type { MirrorStatus } from "../schemas/mirror.ts";
 import type { HttpTransport } from "./http.ts";
+import { bindingTransport, type CallTable, callsOver, httpTransport } from "./transport.ts";
 
 /** The mirror operations, as both transports offer them (the RPC target implements it directly). */
 export interface MirrorApi {
@@ -16,16 +17,16 @@ export interface MirrorApi {
   delete(namespace: string): Promise<Result<{ deleted: true }>>;
 }
 
-const mirrorPath = (namespace: string) => `/v1/mirrors/state/${encodeURIComponent(namespace)}`;
+/** The mirror calls, as the Worker declares them (its mirror operations table). */
+export const MIRROR_CALLS = {
+  put: { http: "PUT /v1/mirrors/state/{namespace}", args: ["namespace", "body"] },
+  get: { http: "GET /v1/mirrors/state/{namespace}", args: ["namespace"] },
+  delete: { http: "DELETE /v1/mirrors/state/{namespace}", args: ["namespace"] },
+} as const satisfies CallTable;
 
 /** The mirror operations over HTTP. */
-export function httpMirrors(http: HttpTransport): MirrorApi {
-  return {
-    put: (ns, input) => http.request("PUT", mirrorPath(ns), input),
-    get: (ns) => http.request("GET", mirrorPath(ns)),
-    delete: (ns) => http.request("DELETE", mirrorPath(ns)),
-  };
-}
+export const httpMirrors = (http: HttpTransport): MirrorApi =>
+  callsOver(httpTransport(http), "mirrors", MIRROR_CALLS);
 
 /** A service binding to Switchyard's `SwitchyardRpc` entrypoint; its `mirrors()` implements {@link MirrorApi}. */
 export interface MirrorRpcBinding {
@@ -33,11 +34,5 @@ export interface MirrorRpcBinding {
 }
 
 /** The mirror operations over a service binding. */
-export function rpcMirrors(binding: MirrorRpcBinding): MirrorApi {
-  const mirrors = () => binding.mirrors() as MirrorApi;
-  return {
-    put: (ns, input) => mirrors().put(ns, input),
-    get: (ns) => mirrors().get(ns),
-    delete: (ns) => mirrors().delete(ns),
-  };
-}
+export const rpcMirrors = (binding: MirrorRpcBinding): MirrorApi =>
+  callsOver(bindingTransport(binding), "mirrors", MIRROR_CALLS);

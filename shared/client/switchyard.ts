@@ -102,12 +102,7 @@ export class Switchyard {
    * @example const sy = Switchyard.http({ baseUrl: "http://127.0.0.1:8787", token: "switchyard-dev-token" });
    */
   static http(options: { baseUrl: string; token: string; fetch?: typeof fetch }): Switchyard {
-    const send = options.fetch;
-    const http = new HttpTransport({
-      baseUrl: options.baseUrl,
-      token: options.token,
-      fetch: send && ((r) => send(r)),
-    });
+    const http = HttpTransport.over(options);
     return new Switchyard({
       locks: new LockClient(httpLocks(http)),
       queues: new QueueClient(httpQueueTransport(http)),

@@ -13,15 +13,30 @@
 import type { Result } from "../errors.ts";
 import type { MintedTokenValue, MintTokenInput, TokenListValue } from "../schemas/tokens.ts";
 import { type HttpClientOptions, HttpTransport } from "./http.ts";
+import { type CallTable, callsOver, httpTransport } from "./transport.ts";
 
 export type { MintTokenInput };
 
+/** The token calls, as the Worker declares them (its token routes). */
+export const TOKEN_CALLS = {
+  mint: { http: "POST /v1/tokens", args: ["body"] },
+  list: { http: "GET /v1/tokens", args: ["query"] },
+  revoke: { http: "DELETE /v1/tokens/{id}", args: ["id"] },
+} as const satisfies CallTable;
+
+/** The token operations as results. */
+interface TokenApi {
+  mint(input: MintTokenInput): Promise<Result<MintedTokenValue>>;
+  list(options: { limit?: number; cursor?: string }): Promise<Result<TokenListValue>>;
+  revoke(id: string): Promise<Result<{ revoked: true }>>;
+}
+
 /** Token management over HTTP; needs an admin (`API_TOKENS`) token. */
 export class TokenClient {
-  readonly #http: HttpTransport;
+  readonly #api: TokenApi;
 
   constructor(http: HttpTransport) {
-    this.#http = http;
+    this.#api = callsOver(httpTransport(http), "tokens", TOKEN_CALLS);
   }
 
   /** A client of `baseUrl` with an admin token. */
@@ -31,21 +46,17 @@ export class TokenClient {
 
   /** Mints a scoped token: `201 {id, token, expiresAt}`; the text is shown only here. */
   mint(input: MintTokenInput): Promise<Result<MintedTokenValue>> {
-    return this.#http.request("POST", "/v1/tokens", input);
+    return this.#api.mint(input);
   }
 
   /** One page of live tokens (never their text); go on while `cursor` is not `null`. */
   list(options: { limit?: number; cursor?: string } = {}): Promise<Result<TokenListValue>> {
-    const q = new URLSearchParams();
-    if (options.limit !== undefined) q.set("limit", String(options.limit));
-    if (options.cursor !== undefined) q.set("cursor", options.cursor);
-    const query = q.toString();
-    return this.#http.request("GET", `/v1/tokens${query ? `?${query}` : ""}`);
+    return this.#api.list(options);
   }
 
   /** Revokes a token: refused everywhere within 10 s. Safe to repeat. */
   revoke(id: string): Promise<Result<{ revoked: true }>> {
-    return this.#http.request("DELETE", `/v1/tokens/${encodeURIComponent(id)}`);
+    return this.#api.revoke(id);
   }
 }
 

@@ -3,7 +3,8 @@
  * client's HTTP transport. Answers are checked field by field; error bodies throw `ApiError`.
  */
 import { HttpTransport } from "../client/http.ts";
-import { unwrap } from "../errors.ts";
+import { type CallTable, callsOver, httpTransport } from "../client/transport.ts";
+import { type Result, unwrap } from "../errors.ts";
 import type { CircuitStateName } from "./breaker.ts";
 
 /** The state the object reports; when open, how long until half-open. */
@@ -50,27 +51,44 @@ function decisionOf(body: unknown): BreakerDecision {
   return { ...statusOf(body), allowed };
 }
 
+/** The breaker calls the client makes, as the Worker declares them (its breaker operations table). */
+export const BREAKER_CALLS = {
+  acquire: { http: "POST /v1/breakers/{name}/acquire", args: ["name"] },
+  record: { http: "POST /v1/breakers/{name}/record", args: ["name", "body"] },
+  recordBatch: { http: "POST /v1/breakers/{name}/record-batch", args: ["name", "body"] },
+} as const satisfies CallTable;
+
+/** The calls' raw answers, checked by the client. */
+interface BreakerCalls {
+  acquire(name: string): Promise<Result<unknown>>;
+  record(name: string, outcome: ReportedOutcome | undefined): Promise<Result<unknown>>;
+  recordBatch(name: string, input: { outcomes: readonly ReportedOutcome[] }): Promise<Result<unknown>>;
+}
+
 /** The breaker routes of one breaker. */
 export class BreakerClient {
-  readonly #http: HttpTransport;
-  readonly #path: string;
+  readonly #calls: BreakerCalls;
+  readonly #name: string;
 
   constructor(name: string, endpoint: BreakerEndpoint) {
     // One try: acquire hands out probes and record counts outcomes, neither is safe to repeat;
     // the shared breaker decides itself what an unreachable Switchyard means.
-    this.#http = new HttpTransport({ ...endpoint, maxAttempts: 1 });
-    this.#path = `/v1/breakers/${encodeURIComponent(name)}`;
+    const http = new HttpTransport({ ...endpoint, maxAttempts: 1 });
+    this.#calls = callsOver(httpTransport(http), "breakers", BREAKER_CALLS);
+    this.#name = name;
   }
 
   /** `POST .../acquire`: may a call go? */
   async acquire(): Promise<BreakerDecision> {
-    return decisionOf(unwrap(await this.#http.request("POST", `${this.#path}/acquire`, {})));
+    return decisionOf(unwrap(await this.#calls.acquire(this.#name)));
   }
 
   /** `POST .../record` or `.../record-batch`: reports outcomes, oldest first; answers the state after them. */
   async record(outcomes: readonly ReportedOutcome[]): Promise<BreakerStatus> {
-    const body = outcomes.length === 1 ? outcomes[0] : { outcomes };
-    const op = outcomes.length === 1 ? "record" : "record-batch";
-    return statusOf(unwrap(await this.#http.request("POST", `${this.#path}/${op}`, body)));
+    const answer =
+      outcomes.length === 1
+        ? await this.#calls.record(this.#name, outcomes[0])
+        : await this.#calls.recordBatch(this.#name, { outcomes });
+    return statusOf(unwrap(answer));
   }
 }

@@ -56,7 +56,7 @@ export type NoteIfOk = <T>(name: string, result: Result<T> | Promise<Result<T>>)
 
 /**
  * `noteName` for the RPC write methods of one capability, which answer a `Result`.
- * @example return this.#noted(name, validName(name) ?? this.#object(name).acquire(name, input));
+ * @example return this.#noted(name, validName(name) ?? this.#object(name).acquire(input));
  */
 export function notesFor(env: Env, ctx: Background | undefined, capability: CatalogCapability): NoteIfOk {
   return async (name, result) => {

@@ -6,6 +6,7 @@
  */
 
 import type { Env } from "../../shared/env.ts";
+import { ok } from "../../shared/errors.ts";
 import {
   type CatalogCapability,
   type CatalogEntry,
@@ -16,9 +17,9 @@ import {
   encodeCatalogCursor,
 } from "../../shared/schemas/catalog.ts";
 import { commonErrors, errorResponse, jsonResponse } from "../../shared/schemas/common.ts";
+import { routesOf } from "../declare/routes.ts";
+import { declare } from "../declare/table.ts";
 import { mayRead, type Principal } from "../http/access.ts";
-import { operation, principalOf } from "../http/operation.ts";
-import { createRouter } from "../http/router.ts";
 import { catalogObject } from "./note.ts";
 
 /** Each capability's listing: its path under `/v1`, operationId, OpenAPI tag and what it lists. */
@@ -55,11 +56,12 @@ export async function listCatalog(
   };
 }
 
-function listingRoute(capability: CatalogCapability) {
+/** The listing of one capability, declared (HTTP only). */
+function listing(capability: CatalogCapability) {
   const { operationId, tag, what } = LISTINGS[capability];
-  return operation(
-    { capability, action: "read" },
-    {
+  return declare({
+    access: { capability, action: "read" },
+    route: {
       operationId,
       method: "get",
       path: `/${capability}`,
@@ -74,13 +76,14 @@ function listingRoute(capability: CatalogCapability) {
         403: errorResponse("The token has no `read` scope on this capability, or a foreign `Origin`"),
       },
     },
-  );
+    call: async (env, { query }, { principal }) => {
+      if (!principal) throw new Error("listing: no guard ran for this route");
+      return ok(await listCatalog(env, principal, capability, query));
+    },
+  });
 }
 
+const capabilities = Object.keys(LISTINGS) as CatalogCapability[];
+
 /** The listing routes, mounted at `/v1`. */
-export const catalogRoutes = createRouter();
-for (const capability of Object.keys(LISTINGS) as CatalogCapability[]) {
-  catalogRoutes.openapi(listingRoute(capability), async (c) =>
-    c.json(await listCatalog(c.env, principalOf(c), capability, c.req.valid("query")), 200),
-  );
-}
+export const catalogRoutes = routesOf(Object.fromEntries(capabilities.map((c) => [c, listing(c)])));

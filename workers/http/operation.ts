@@ -11,7 +11,7 @@ import { ApiError } from "../../shared/errors.ts";
 import { NAME_PATTERN } from "../../shared/schemas/common.ts";
 import { noteName } from "../catalog/note.ts";
 import { enforceRateLimit } from "../tokens/rate-limit.ts";
-import { type Action, allows, type Background, type Capability, type Principal } from "./access.ts";
+import { type Action, allows, type Background, type Capability } from "./access.ts";
 import { authenticate, bearerToken } from "./auth.ts";
 import { readJsonBody } from "./json-body.ts";
 import { checkOrigin } from "./origin.ts";
@@ -41,13 +41,6 @@ export const NAME_PARAM: Record<Capability, string | undefined> = {
 
 /** The OpenAPI security requirement every `/v1` route carries. */
 export const bearerSecurity = [{ bearer: [] }];
-
-/** The principal the guard found for this request. */
-export function principalOf(c: Context<AppEnv>): Principal {
-  const principal = c.get("principal");
-  if (!principal) throw new Error("principalOf: no guard ran for this route");
-  return principal;
-}
 
 function presentedToken(c: Context<AppEnv>, queryToken: boolean): string | undefined {
   const header = bearerToken(c.req.header("authorization"));
@@ -101,7 +94,7 @@ export function guard(access: Access): MiddlewareHandler<AppEnv> {
 }
 
 /** The execution context, where the runtime gives one (not in some unit tests of the app). */
-function executionCtx(c: Context<AppEnv>): Background | undefined {
+export function executionCtx(c: Context<AppEnv>): Background | undefined {
   try {
     return c.executionCtx;
   } catch {

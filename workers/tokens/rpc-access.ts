@@ -8,36 +8,25 @@
 import { RpcTarget } from "cloudflare:workers";
 import type { Env } from "../../shared/env.ts";
 import { ApiError, type ErrorInfo, fail } from "../../shared/errors.ts";
+import { breakerOperations } from "../breaker/operations.ts";
+import { busOperations } from "../bus/operations.ts";
+import { dbOperations } from "../db/operations.ts";
+import { actionsOf } from "../declare/rpc-target.ts";
 import { type Action, allows, type Capability, type Principal } from "../http/access.ts";
 import { authenticate } from "../http/auth.ts";
+import { lockOperations } from "../lock/operations.ts";
+import { mirrorOperations } from "../mirror/operations.ts";
+import { stateOperations } from "../state/operations.ts";
 import { enforceRateLimit } from "./rate-limit.ts";
 
-/** The action of each RPC method, per capability: the API.md table, as the HTTP routes declare it. */
+/** The action of each RPC method, per capability: the API.md table, as each operation declares it. */
 export const RPC_ACTIONS: Record<Capability, Readonly<Record<string, Action>>> = {
-  locks: { acquire: "write", release: "write", extend: "write", info: "read" },
-  breakers: { configure: "admin", acquire: "write", record: "write", recordBatch: "write", info: "read" },
-  topics: {
-    publish: "write",
-    events: "read",
-    stats: "read",
-    listSubscriptions: "read",
-    deadLetters: "read",
-    createSubscription: "admin",
-    deleteSubscription: "admin",
-    resumeSubscription: "admin",
-    pauseSubscription: "admin",
-    redriveDeadLetters: "admin",
-    configure: "admin",
-  },
-  state: {
-    get: "read",
-    list: "read",
-    watch: "read",
-    put: "write",
-    delete: "write",
-    increment: "write",
-    txn: "write",
-  },
+  locks: actionsOf(lockOperations),
+  breakers: actionsOf(breakerOperations),
+  topics: actionsOf(busOperations),
+
+  state: actionsOf(stateOperations),
+
   queues: {
     task: "read",
     tasks: "read",
@@ -64,21 +53,11 @@ export const RPC_ACTIONS: Record<Capability, Readonly<Record<string, Action>>> =
     resumeSchedule: "admin",
     deleteSchedule: "admin",
   },
-  db: {
-    status: "read",
-    failovers: "read",
-    restorePoints: "read",
-    failover: "admin",
-    createRestorePoint: "admin",
-  },
+  db: actionsOf(dbOperations),
 };
 
 /** The mirror target's methods (`mirrors()`): all the `admin` action on `state`. */
-export const MIRROR_RPC_ACTIONS: Readonly<Record<string, Action>> = {
-  put: "admin",
-  get: "admin",
-  delete: "admin",
-};
+export const MIRROR_RPC_ACTIONS: Readonly<Record<string, Action>> = actionsOf(mirrorOperations);
 
 /** What an RPC caller may pass when it asks for a capability's target. */
 export interface RpcOptions {

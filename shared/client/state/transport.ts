@@ -1,0 +1,203 @@
+/**
+ * The state operations as both transports carry them: HTTP ({@link httpState}, subscriptions over
+ * a socket connector) and a service binding ({@link rpcState}).
+ */
+import { fail, isErrorCode, ok, type Result } from "../../errors.ts";
+import type {
+  Deleted,
+  IncrementInput,
+  IncrementResult,
+  ListPage,
+  PreconditionInput,
+  PutResult,
+  StateEntry,
+  StateMessage,
+  TxnResult,
+} from "../../schemas/state.ts";
+import type { HttpTransport } from "../http.ts";
+import { bindingTransport, type CallTable, callsOver, httpTransport, queryString } from "../transport.ts";
+
+/** Where a subscription starts: keys under `prefix`, replaying changes after `fromVersion`. */
+export interface WatchOptions {
+  prefix?: string;
+  fromVersion?: number;
+}
+
+/** A running subscription. */
+export interface StateWatch {
+  close(): void;
+}
+
+/** A transaction as sent: compares, then the `success` or `failure` operations. */
+export interface TxnRequestInput {
+  compare?: Array<{ key: string; op?: "==" | "!=" | "<" | ">"; version?: number; value?: unknown }>;
+  success?: TxnOpRequest[];
+  failure?: TxnOpRequest[];
+}
+
+/** One operation of a transaction branch. */
+export type TxnOpRequest =
+  | { op: "put"; key: string; value: unknown; ttlMs?: number }
+  | { op: "delete"; key: string }
+  | { op: "get"; key: string };
+
+/** The state operations, as both transports offer them (the RPC target implements it directly). */
+export interface StateApi {
+  get(namespace: string, key: string): Promise<Result<StateEntry>>;
+  put(
+    namespace: string,
+    key: string,
+    input: { value: unknown; ttlMs?: number },
+    pre?: PreconditionInput,
+  ): Promise<Result<PutResult>>;
+  delete(namespace: string, key: string, pre?: PreconditionInput): Promise<Result<Deleted>>;
+  increment(
+    namespace: string,
+    key: string,
+    input?: Partial<IncrementInput>,
+  ): Promise<Result<IncrementResult>>;
+  list(
+    namespace: string,
+    query?: { prefix?: string; limit?: number; cursor?: string },
+  ): Promise<Result<ListPage>>;
+  txn(namespace: string, input: TxnRequestInput): Promise<Result<TxnResult>>;
+  /** Delivers every message of a subscription to `onMessage`; `onClose` runs when it ends. */
+  watch(
+    namespace: string,
+    options: WatchOptions,
+    onMessage: (message: StateMessage) => void,
+    onClose?: () => void,
+  ): Promise<Result<StateWatch>>;
+}
+
+/** What a socket connector calls back with. */
+export interface SocketHandlers {
+  onMessage(text: string): void;
+  onClose(): void;
+}
+
+/** Opens a subscription socket to `path` (the subscribe route with its query) on the server. */
+export type SocketConnector = (path: string, handlers: SocketHandlers) => Promise<Result<StateWatch>>;
+
+/** Where Switchyard answers and the token it accepts. */
+export interface SocketOptions {
+  baseUrl: string;
+  token: string;
+}
+
+/**
+ * Connects with the global `WebSocket` (Node 22, browsers, Workers), passing the token as
+ * `?token=` since a WebSocket handshake cannot carry headers there.
+ */
+export function webSocketConnector(options: SocketOptions): SocketConnector {
+  return (path, handlers) =>
+    new Promise((resolve) => {
+      const target = new URL(path, options.baseUrl);
+      target.protocol = target.protocol === "https:" ? "wss:" : "ws:";
+      target.searchParams.set("token", options.token);
+      const ws = new WebSocket(target.toString());
+      ws.addEventListener("message", (event) => handlers.onMessage(String(event.data)));
+      ws.addEventListener("open", () => resolve(ok({ close: () => ws.close(1000) })));
+      ws.addEventListener("close", () => {
+        resolve(fail("unavailable", `subscription to ${path} failed or closed`));
+        handlers.onClose();
+      });
+    });
+}
+
+/** The part of a Workers `WebSocket` a fetch upgrade hands back. */
+interface AcceptedSocket {
+  accept(): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
+  addEventListener(type: "close", listener: () => void): void;
+}
+
+/**
+ * Connects through a `fetch` that answers upgrades with a `webSocket` (Workers' `fetch`, or a
+ * service binding's to Switchyard's default entrypoint), sending the token as a header.
+ */
+export function fetchConnector(
+  options: SocketOptions & { fetch: (request: Request) => Promise<Response> },
+): SocketConnector {
+  return async (path, handlers) => {
+    const headers = { Upgrade: "websocket", authorization: `Bearer ${options.token}` };
+    const res = await options.fetch(new Request(new URL(path, options.baseUrl), { headers }));
+    const ws = (res as Response & { webSocket?: AcceptedSocket | null }).webSocket;
+    if (!ws) {
+      const body = (await res.json().catch(() => undefined)) as {
+        error?: { code?: unknown; message?: string };
+      };
+      const code = isErrorCode(body?.error?.code) ? body.error.code : "unavailable";
+      return fail(code, body?.error?.message ?? `subscription refused with HTTP ${res.status}`);
+    }
+    ws.accept();
+    ws.addEventListener("message", (event) => handlers.onMessage(String(event.data)));
+    ws.addEventListener("close", () => handlers.onClose());
+    return ok({ close: () => ws.close(1000) });
+  };
+}
+
+/** `If-Match` / `If-None-Match` headers for a precondition. */
+function conditionHeaders(pre: PreconditionInput = {}): Record<string, string> {
+  const etag = (v: number | "*") => (v === "*" ? "*" : `"${v}"`);
+  const headers: Record<string, string> = {};
+  if (pre.ifMatch !== undefined) headers["if-match"] = etag(pre.ifMatch);
+  if (pre.ifNoneMatch !== undefined) headers["if-none-match"] = etag(pre.ifNoneMatch);
+  return headers;
+}
+
+/** The state calls, as the Worker declares them (its state operations table; `watch` opens a socket instead). */
+export const STATE_CALLS = {
+  get: { http: "GET /v1/state/{namespace}/{key}", args: ["namespace", "key"] },
+  put: {
+    http: "PUT /v1/state/{namespace}/{key}",
+    args: ["namespace", "key", "body", "headers"],
+    headers: conditionHeaders,
+  },
+  delete: {
+    http: "DELETE /v1/state/{namespace}/{key}",
+    args: ["namespace", "key", "headers"],
+    headers: conditionHeaders,
+  },
+  increment: { http: "POST /v1/state/{namespace}/{key}/increment", args: ["namespace", "key", "body"] },
+  list: { http: "GET /v1/state/{namespace}", args: ["namespace", "query"] },
+  txn: { http: "POST /v1/state/{namespace}/txn", args: ["namespace", "body"] },
+} as const satisfies CallTable;
+
+/** State operations over HTTP; subscriptions open sockets with `connect`. */
+export function httpState(http: HttpTransport, connect: SocketConnector): StateApi {
+  return {
+    ...callsOver<Omit<StateApi, "watch">>(httpTransport(http), "state", STATE_CALLS),
+    watch: async (ns, options, onMessage, onClose) => {
+      const query = queryString({ prefix: options.prefix || undefined, fromVersion: options.fromVersion });
+      return connect(`/v1/state/${encodeURIComponent(ns)}/subscribe${query || "?"}`, {
+        onMessage: (text) => onMessage(JSON.parse(text) as StateMessage),
+        onClose: () => onClose?.(),
+      });
+    },
+  };
+}
+
+/**
+ * A service binding to Switchyard's `SwitchyardRpc` entrypoint. Its `state()` is a `StateRpc`,
+ * which implements {@link StateApi}; the binding's own stub type maps every result through the
+ * runtime's serialisation types, which cannot follow the recursive JSON type, so it is not
+ * spelled out here.
+ */
+export interface StateRpcBinding {
+  state(): object;
+}
+
+/**
+ * State operations over a service binding: no HTTP, no JSON, no auth header. Subscriptions are
+ * relayed by the entrypoint and arrive as calls of `onMessage`.
+ * @example const sessions = new StateClient(rpcState(env.SWITCHYARD), "sessions");
+ */
+export function rpcState(binding: StateRpcBinding): StateApi {
+  const state = () => binding.state() as StateApi;
+  return {
+    ...callsOver<Omit<StateApi, "watch">>(bindingTransport(binding), "state", STATE_CALLS),
+    watch: (ns, options, onMessage, onClose) => state().watch(ns, options, onMessage, onClose),
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * A capability's HTTP routes from its operation table: each operation becomes `operation(access,
+ * route)` (OpenAPI, guard, validators) with one handler that calls the object with the validated
+ * request and answers the value as JSON with the route's success status, or the failure as the
+ * contract's error (`backpressure` with its `Retry-After`).
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
+import { executionCtx, operation } from "../http/operation.ts";
+import { type AppEnv, createRouter } from "../http/router.ts";
+import type { AnyDeclared, CallContext, CallInput, DeclaredRoute, OperationTable } from "./table.ts";
+
+/**
+ * Like {@link unwrap}, but a `backpressure` failure carries its `Retry-After` header, as the
+ * contract asks.
+ */
+export function unwrapForHttp<T>(result: Result<T>): T {
+  if (!result.ok && result.error.code === "backpressure") {
+    const seconds = Number(result.error.details?.retryAfterSeconds ?? 1);
+    throw new ApiError(result.error.code, result.error.message, result.error.details, {
+      "Retry-After": String(seconds),
+    });
+  }
+  return unwrap(result);
+}
+
+/** The route's success status: its first 2xx response. */
+function successStatus(route: DeclaredRoute): number {
+  return Number(Object.keys(route.responses).find((status) => status.startsWith("2")) ?? 200);
+}
+
+/** What HTTP adds to a call: the principal, the request's abort signal, the background. */
+export function httpContext(c: Context<AppEnv>): CallContext {
+  const ctx = executionCtx(c);
+  return {
+    signal: c.req.raw.signal,
+    principal: c.get("principal"),
+    ...(ctx ? { waitUntil: (work: Promise<unknown>) => ctx.waitUntil(work) } : {}),
+  };
+}
+
+/** The request's parts; the route's validators ran before the handler, a part it lacks is undefined. */
+function validInput(c: Context<AppEnv>): never {
+  const valid = c.req.valid.bind(c.req) as (target: string) => unknown;
+  const input: CallInput<DeclaredRoute> = {
+    params: valid("param") as never,
+    body: valid("json") as never,
+    query: valid("query") as never,
+    headers: valid("header") as never,
+  };
+  return input as never;
+}
+
+function handlerOf(declared: AnyDeclared) {
+  if ("upgrade" in declared) return (c: Context<AppEnv>) => declared.upgrade(c, validInput(c));
+  const status = successStatus(declared.route);
+  return async (c: Context<AppEnv>) => {
+    const input = validInput(c);
+    const value = unwrapForHttp(await declared.call(c.env, input, httpContext(c))) as never;
+    const body = declared.json ? declared.json(value) : value;
+    return c.json(body, status as 200, declared.headers?.(value));
+  };
+}
+
+/**
+ * Adds every operation of `table` to `router` (a new one by default), in the table's order:
+ * the order in which Hono matches them.
+ * @example export const lockRoutes = routesOf(lockOperations);
+ */
+export function routesOf(
+  table: OperationTable,
+  router: OpenAPIHono<AppEnv> = createRouter(),
+): OpenAPIHono<AppEnv> {
+  for (const declared of Object.values(table)) {
+    router.openapi(operation(declared.access, declared.route), handlerOf(declared) as never);
+  }
+  return router;
+}

@@ -1,0 +1,144 @@
+/**
+ * A capability's service-binding RPC target from its operation table: one method per operation
+ * that declares `rpc` arguments. Every method checks in the same order as the HTTP route (the
+ * path parameters, then headers, query and body, with the route's schemas and the same
+ * `invalid_request` errors), calls the object, and notes a written name in the catalog.
+ */
+import { RpcTarget } from "cloudflare:workers";
+import type { z } from "@hono/zod-openapi";
+import type { Env } from "../../shared/env.ts";
+import type { Result } from "../../shared/errors.ts";
+import { noteName } from "../catalog/note.ts";
+import type { Action, Background, Capability } from "../http/access.ts";
+import { NAME_PARAM } from "../http/operation.ts";
+import { parseInput } from "../http/validation.ts";
+import {
+  type AnyCall,
+  type AnyDeclared,
+  type CallContext,
+  REQUEST_PARTS,
+  type RequestPart,
+  type RpcFunction,
+  type RpcMethods,
+} from "./table.ts";
+
+/** Each request part's schema in a route, and the target its errors name. */
+const PARTS: Record<RequestPart, { target: string; schema: (d: AnyCall) => z.ZodType | undefined }> = {
+  headers: {
+    target: "header",
+    schema: (d) => d.rpcHeaders ?? (d.route.request?.headers as z.ZodType | undefined),
+  },
+  query: { target: "query", schema: (d) => d.route.request?.query },
+  body: { target: "json", schema: (d) => bodySchema(d) },
+};
+
+function bodySchema(declared: AnyCall): z.ZodType | undefined {
+  const media = declared.route.request?.body?.content["application/json"];
+  return media && "schema" in media ? (media.schema as z.ZodType) : undefined;
+}
+
+function isPart(arg: string): arg is RequestPart {
+  return (REQUEST_PARTS as readonly string[]).includes(arg);
+}
+
+/** The arguments of one RPC call, validated; a failure is the `invalid_request` result. */
+function validated(declared: AnyCall, args: readonly unknown[]): Result<Record<string, unknown>> {
+  const given: Record<string, unknown> = {};
+  const params: Record<string, unknown> = {};
+  (declared.rpc ?? []).forEach((arg, i) => {
+    // An absent part is `{}`, as an HTTP request without a body reads.
+    if (isPart(arg)) given[arg] = args[i] ?? {};
+    else params[arg] = args[i];
+  });
+  const input: Record<string, unknown> = {};
+  const paramSchema = declared.route.request?.params as z.ZodType | undefined;
+  if (paramSchema) {
+    const parsed = parseInput(paramSchema, params, "param");
+    if (!parsed.ok) return parsed;
+    input.params = parsed.value;
+  }
+  for (const part of ["headers", "query", "body"] as const) {
+    const schema = PARTS[part].schema(declared);
+    if (!schema || !(part in given)) continue;
+    const parsed = parseInput(schema, given[part], PARTS[part].target);
+    if (!parsed.ok) return parsed;
+    input[part] = parsed.value;
+  }
+  return { ok: true, value: input };
+}
+
+const ENV = Symbol("env");
+const CONTEXT = Symbol("context");
+
+interface Bound {
+  [ENV]: Env;
+  [CONTEXT]: CallContext;
+}
+
+/** Runs one operation for an RPC caller. */
+async function callOverRpc(
+  self: Bound,
+  capability: Capability,
+  declared: AnyCall,
+  args: readonly unknown[],
+): Promise<Result<unknown>> {
+  const input = validated(declared, args);
+  if (!input.ok) return input;
+  const result = await declared.call(self[ENV], input.value as never, self[CONTEXT]);
+  const access = declared.access;
+  const param = NAME_PARAM[capability];
+  if (result.ok && "catalog" in access && access.catalog && param !== undefined) {
+    const name = (input.value.params as Record<string, string>)[param];
+    if (name !== undefined) noteName(self[ENV], backgroundOf(self[CONTEXT]), capability, name);
+  }
+  return result;
+}
+
+function backgroundOf(context: CallContext): Background | undefined {
+  const waitUntil = context.waitUntil;
+  return waitUntil && { waitUntil };
+}
+
+/** An RPC target class whose methods are the table's RPC operations. */
+export type RpcTargetClass<T> = new (env: Env, ctx?: Background) => RpcTarget & RpcMethods<T>;
+
+/**
+ * The RPC target of a capability: `new LockRpc(env, ctx)` has `acquire(name, input)`, ...
+ * The methods sit on the class's own prototype, where the RPC runtime and `guardRpc` find them.
+ * @example export const LockRpc = rpcTargetOf("locks", lockOperations);
+ */
+export function rpcTargetOf<T extends Record<string, AnyDeclared>>(
+  capability: Capability,
+  table: T,
+): RpcTargetClass<T> {
+  const Target = class extends RpcTarget {
+    constructor(env: Env, ctx?: Background) {
+      super();
+      const context: CallContext = ctx ? { waitUntil: (work) => ctx.waitUntil(work) } : {};
+      Object.assign(this, { [ENV]: env, [CONTEXT]: context });
+    }
+  };
+  for (const [method, declared] of Object.entries(table)) {
+    const rpc = declared.rpc;
+    if (!rpc) continue;
+    const value =
+      typeof rpc === "function" || !("call" in declared)
+        ? function handWritten(this: Bound, ...args: unknown[]) {
+            return (rpc as RpcFunction)(this[ENV], ...(args as never[]));
+          }
+        : function declaredMethod(this: Bound, ...args: unknown[]) {
+            return callOverRpc(this, capability, declared, args);
+          };
+    Object.defineProperty(Target.prototype, method, { value });
+  }
+  return Target as unknown as RpcTargetClass<T>;
+}
+
+/** The action each RPC method needs, from the table: what `guardRpc` checks a scoped token for. */
+export function actionsOf(table: Record<string, AnyDeclared>): Record<string, Action> {
+  const actions: Record<string, Action> = {};
+  for (const [method, declared] of Object.entries(table)) {
+    if (declared.rpc && "action" in declared.access) actions[method] = declared.access.action;
+  }
+  return actions;
+}

@@ -1,0 +1,211 @@
+/**
+ * `/v1/state/{namespace}`: every state operation, declared once (see workers/declare/table.ts).
+ * Keys travel URL-encoded in one path segment (`a%2Fb` for `a/b`); Hono matches on the path with
+ * `%2F` still encoded and decodes the parameter afterwards. `subscribe` and `txn` are fixed
+ * segments declared before the key routes; a GET on `subscribe` without `Upgrade: websocket` and
+ * any other method on either name reach the key of that name, so every key stays addressable.
+ */
+import type { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { ApiError, unwrap } from "../../shared/errors.ts";
+import {
+  commonErrors,
+  errorResponse,
+  jsonBody,
+  jsonResponse,
+  versionedResponse,
+} from "../../shared/schemas/common.ts";
+import {
+  ConditionalHeaders,
+  Deleted,
+  IncrementRequest,
+  IncrementResult,
+  KeyParams,
+  ListPage,
+  ListQuery,
+  NamespaceParams,
+  Precondition,
+  PutRequest,
+  PutResult,
+  StateEntry,
+  SubscribeQuery,
+  TxnRequest,
+  TxnResult,
+} from "../../shared/schemas/state.ts";
+import { declare, declareUpgrade } from "../declare/table.ts";
+import type { AppEnv } from "../http/router.ts";
+import { openSubscription, stateObject } from "./object.ts";
+import { watch } from "./watch.ts";
+
+const tags = ["State"];
+const notFoundResponse = errorResponse("`not_found`: the key is absent or expired");
+const mismatchResponse = errorResponse(
+  "`version_mismatch`: `If-Match` / `If-None-Match` failed; `details.currentVersion` (0 when absent)",
+);
+
+/** The version is also the `ETag`, quoted. */
+const versioned = ({ version }: { version: number }) => ({ ETag: `"${version}"` });
+
+type Conditions = z.output<typeof ConditionalHeaders>;
+
+/** RPC callers pass `{ ifMatch, ifNoneMatch }`, read as the `If-Match` / `If-None-Match` headers. */
+const preconditionOverRpc = Precondition.transform(
+  (pre): Conditions => ({ "if-match": pre.ifMatch, "if-none-match": pre.ifNoneMatch }),
+);
+
+function precondition(headers: Conditions) {
+  return { ifMatch: headers["if-match"], ifNoneMatch: headers["if-none-match"] };
+}
+
+/** Opens a subscription; without `Upgrade: websocket` the path reads the key named `subscribe`. */
+async function subscribe(c: Context<AppEnv>, namespace: string, query: z.output<typeof SubscribeQuery>) {
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+    const entry = unwrap(await stateObject(c.env, namespace).get("subscribe"));
+    return c.json(entry, 200, versioned(entry));
+  }
+  const res = await openSubscription(c.env, namespace, query);
+  if (!res.webSocket) throw new ApiError("internal", "the state object refused the subscription");
+  return res;
+}
+
+/** The state operations: routes at `/v1/state`, methods of `env.SWITCHYARD.state()`. */
+export const stateOperations = {
+  list: declare({
+    access: { capability: "state", action: "read" },
+    route: {
+      operationId: "listStateKeys",
+      method: "get",
+      path: "/{namespace}",
+      tags,
+      summary: "List keys by prefix",
+      description:
+        "Live keys in key order (UTF-8 byte order), `limit` per page; `cursor` is null on the last page.",
+      request: { params: NamespaceParams, query: ListQuery },
+      responses: { 200: jsonResponse(ListPage, "A page of keys"), ...commonErrors },
+    },
+    rpc: ["namespace", "query"],
+    call: (env, { params, query }) => stateObject(env, params.namespace).list(query),
+  }),
+
+  txn: declare({
+    access: { capability: "state", action: "write", catalog: true },
+    route: {
+      operationId: "stateTxn",
+      method: "post",
+      path: "/{namespace}/txn",
+      tags,
+      summary: "Multi-key transaction (etcd-style)",
+      description:
+        "If every `compare` holds (a key's `version`, 0 = absent, with `==`, `!=`, `<`, `>`; or its `value` with `==`, `!=`), " +
+        "the `success` operations run, else the `failure` ones: `put`, `delete`, `get`, in order, each seeing the earlier " +
+        "ones, atomically. Every write takes the next version. At most 128 compares and 128 operations per branch. " +
+        "An addition to the contract.",
+      request: { params: NamespaceParams, body: jsonBody(TxnRequest) },
+      responses: { 200: jsonResponse(TxnResult, "Which branch ran and its results"), ...commonErrors },
+    },
+    rpc: ["namespace", "body"],
+    call: (env, { params, body }) => stateObject(env, params.namespace).txn(body),
+  }),
+
+  watch: declareUpgrade({
+    access: { capability: "state", action: "read", queryToken: true },
+    route: {
+      operationId: "subscribeState",
+      method: "get",
+      path: "/{namespace}/subscribe",
+      tags,
+      summary: "Watch changes over a WebSocket",
+      description:
+        'With `Upgrade: websocket` (auth may be `?token=`): one message per change, `{"type":"change","op":"set"|"delete"|"expire","key","value"?,"version"}`, ' +
+        "in version order with no gaps. `fromVersion` replays the retained changes after that version first; when they are " +
+        'gone the first message is `{"type":"reset","version"}` and the client should re-list. Client messages are ignored. ' +
+        "Without `Upgrade` this path reads the key named `subscribe`.",
+      request: { params: NamespaceParams, query: SubscribeQuery },
+      responses: { 101: { description: "Switching protocols: the subscription" }, ...commonErrors },
+    },
+    upgrade: (c, { params, query }) => subscribe(c, params.namespace, query),
+    rpc: watch,
+  }),
+
+  increment: declare({
+    access: { capability: "state", action: "write", catalog: true },
+    route: {
+      operationId: "incrementStateKey",
+      method: "post",
+      path: "/{namespace}/{key}/increment",
+      tags,
+      summary: "Add to a number atomically",
+      description:
+        "An absent key counts from 0. Without `ttlMs` the key keeps its expiry; with it, the expiry moves.",
+      request: { params: KeyParams, body: jsonBody(IncrementRequest) },
+      responses: {
+        200: versionedResponse(IncrementResult, "The new value"),
+        409: errorResponse("`not_a_number`: the key holds something else, or the sum is not finite"),
+        ...commonErrors,
+      },
+    },
+    rpc: ["namespace", "key", "body"],
+    call: (env, { params, body }) => stateObject(env, params.namespace).increment(params.key, body),
+    headers: versioned,
+  }),
+
+  get: declare({
+    access: { capability: "state", action: "read" },
+    route: {
+      operationId: "getStateKey",
+      method: "get",
+      path: "/{namespace}/{key}",
+      tags,
+      summary: "Read a key",
+      description: 'The value with its version; the version is also the `ETag` (`"<version>"`).',
+      request: { params: KeyParams },
+      responses: { 200: versionedResponse(StateEntry, "The entry"), 404: notFoundResponse, ...commonErrors },
+    },
+    rpc: ["namespace", "key"],
+    call: (env, { params }) => stateObject(env, params.namespace).get(params.key),
+    headers: versioned,
+  }),
+
+  put: declare({
+    access: { capability: "state", action: "write", catalog: true },
+    route: {
+      operationId: "putStateKey",
+      method: "put",
+      path: "/{namespace}/{key}",
+      tags,
+      summary: "Write a key",
+      description:
+        "Takes the namespace's next version. `If-Match` makes it compare-and-set, `If-None-Match: *` create-only. " +
+        "Without `ttlMs` the key does not expire (an earlier TTL is cleared).",
+      request: { params: KeyParams, headers: ConditionalHeaders, body: jsonBody(PutRequest) },
+      responses: { 200: versionedResponse(PutResult, "Written"), 412: mismatchResponse, ...commonErrors },
+    },
+    rpc: ["namespace", "key", "body", "headers"],
+    rpcHeaders: preconditionOverRpc,
+    call: (env, { params, body, headers }) =>
+      stateObject(env, params.namespace).put(params.key, body, precondition(headers)),
+    headers: versioned,
+  }),
+
+  delete: declare({
+    access: { capability: "state", action: "write", catalog: true },
+    route: {
+      operationId: "deleteStateKey",
+      method: "delete",
+      path: "/{namespace}/{key}",
+      tags,
+      summary: "Delete a key",
+      request: { params: KeyParams, headers: ConditionalHeaders },
+      responses: {
+        200: jsonResponse(Deleted, "Deleted"),
+        404: notFoundResponse,
+        412: mismatchResponse,
+        ...commonErrors,
+      },
+    },
+    rpc: ["namespace", "key", "headers"],
+    rpcHeaders: preconditionOverRpc,
+    call: (env, { params, headers }) =>
+      stateObject(env, params.namespace).delete(params.key, precondition(headers)),
+  }),
+};
