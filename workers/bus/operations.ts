@@ -247,8 +247,7 @@ export const busOperations = {
       responses: { 200: jsonResponse(EventsPage, "Events and the seq to read from next"), ...commonErrors },
     },
     rpc: ["topic", "query"],
-    call: async (env, { params, query }) =>
-      ok(await topicObject(env, params.topic).events(query)),
+    call: async (env, { params, query }) => ok(await topicObject(env, params.topic).events(query)),
   }),
 
   stats: declare({
@@ -294,7 +293,6 @@ export const busOperations = {
       responses: { 200: jsonResponse(TopicConfig, "Settings now in force"), ...commonErrors },
     },
     rpc: ["topic", "body"],
-    call: async (env, { params, body }) =>
-      ok(await topicObject(env, params.topic).setConfig(body)),
+    call: async (env, { params, body }) => ok(await topicObject(env, params.topic).setConfig(body)),
   }),
 };

@@ -33,8 +33,7 @@ export const mirrorOperations = {
       responses: { 200: jsonResponse(MirrorStatus, "The mirror's status"), ...commonErrors },
     },
     rpc: ["namespace", "body"],
-    call: (env, { params, body }) =>
-      stateObject(env, params.namespace).putMirror(body.redis.prefix),
+    call: (env, { params, body }) => stateObject(env, params.namespace).putMirror(body.redis.prefix),
   }),
 
   get: declare({

@@ -6,7 +6,6 @@
  * delivered (at least once). Requests in flight at the kill have unknown outcomes: either is allowed.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";

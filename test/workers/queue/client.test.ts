@@ -1,10 +1,8 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { HttpTransport } from "../../../shared/client/http.ts";
-import { httpQueueTransport, QueueClient } from "../../../shared/client/queue.ts";
+import { QueueClient } from "../../../shared/client/queue.ts";
 import { ApiError } from "../../../shared/errors.ts";
-import { TOKEN, unique } from "../helpers.ts";
+import { unique } from "../helpers.ts";
 import { clientOverHttp, clientOverRpc, queueStub } from "./queue-helpers.ts";
 
 describe.each([

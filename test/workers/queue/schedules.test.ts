@@ -5,12 +5,9 @@
  * alarm that rings hours late, after a restart, is what downtime looks like to the object.
  */
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { HttpTransport } from "../../../shared/client/http.ts";
-import { httpQueueTransport, QueueClient } from "../../../shared/client/queue.ts";
 import { ApiError } from "../../../shared/errors.ts";
-import { call, TOKEN, unique } from "../helpers.ts";
+import { call, unique } from "../helpers.ts";
 import { clientOverHttp, clientOverRpc, enqueue, qpath, queueStub } from "./queue-helpers.ts";
 
 const HOUR = 3_600_000;
