@@ -342,6 +342,15 @@ export class TopicObject extends SqlObject {
     };
   }
 
+  /**
+   * Resolves once the webhook attempts in flight have settled, with those they start as they
+   * finish (see {@link WebhookDispatcher.idle}): tests await it through `runInDurableObject`.
+   */
+  async deliveriesSettled(): Promise<void> {
+    await this.ready;
+    await this.dispatcher.idle();
+  }
+
   /** The topic's settings. */
   async getConfig(): Promise<TopicConfigValue> {
     await this.ready;
