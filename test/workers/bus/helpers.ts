@@ -1,7 +1,46 @@
-/** Shared steps of the event bus tests: publishing, subscribing, and WebSocket subscribers. */
-import { exports } from "cloudflare:workers";
+/**
+ * Shared steps of the event bus tests: publishing, subscribing, WebSocket subscribers, and driving
+ * webhook delivery without polling (await the attempts in flight, ring the alarm).
+ */
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { expect, vi } from "vitest";
+import type { TopicObject } from "../../../durable-objects/bus/object.ts";
 import { call, TOKEN } from "../helpers.ts";
+
+/** The topic's object. */
+export const topicStub = (topic: string) => env.TOPICS.getByName(topic);
+
+/**
+ * Waits until the topic has no webhook attempt in flight, including the attempts each finished
+ * one starts (a publish, a resume or an alarm starts due deliveries at once).
+ */
+export async function settled(topic: string): Promise<void> {
+  await runInDurableObject(topicStub(topic), (o: TopicObject) => o.deliveriesSettled());
+}
+
+/**
+ * Rings the topic's alarm (it runs as at the time it is set for, however early) and waits for the
+ * attempts it starts to settle; returns whether an alarm was set.
+ */
+export async function ring(topic: string): Promise<boolean> {
+  const rang = await runDurableObjectAlarm(topicStub(topic));
+  await settled(topic);
+  return rang;
+}
+
+/**
+ * Rings the alarm until `done()` holds: each ring brings the topic to its next due time, so
+ * retries and probes due later run now, one due time at a time. Fails after `rings` rings, or
+ * when no alarm is set before `done()` holds.
+ */
+export async function ringUntil(topic: string, done: () => Promise<boolean>, rings = 10): Promise<void> {
+  await settled(topic);
+  for (let i = 0; i < rings && !(await done()); i++) {
+    expect(await ring(topic), "the topic has no alarm set and the condition does not hold").toBe(true);
+  }
+  expect(await done(), `the condition does not hold after ${rings} rings of the alarm`).toBe(true);
+}
 
 export interface Received {
   url: string;
