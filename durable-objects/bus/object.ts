@@ -351,6 +351,17 @@ export class TopicObject extends SqlObject {
     await this.dispatcher.idle();
   }
 
+  /**
+   * Sets the alarm for `at`, for tests: `runDurableObjectAlarm` then runs it as at that instant
+   * (see {@link ObjectAlarm.ring}), so everything due by then goes out, whatever the wall clock says.
+   */
+  async setAlarmAt(at: number): Promise<void> {
+    await this.ready;
+    this.transaction(() => {
+      if (this.alarmTime.aim(at)) this.store.saveAlarmAt(at);
+    });
+  }
+
   /** The topic's settings. */
   async getConfig(): Promise<TopicConfigValue> {
     await this.ready;
