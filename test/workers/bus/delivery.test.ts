@@ -7,7 +7,7 @@ import {
   publish,
   type Received,
   receiver,
-  ringUntil,
+  ring,
   settled,
   topicStub as stub,
   subscribeWebhook,
@@ -85,8 +85,9 @@ describe("webhook dispatch", () => {
     await publish(topic, { events: Array.from({ length: 5 }, () => ({ type: "drop" })) });
     await settled(topic);
     expect(received).toHaveLength(6);
-    // Second attempts come from the alarm alone.
-    await ringUntil(topic, async () => (await stats(topic)).failed === 5);
+    // Second attempts come from the alarm alone, a minute on (the retries are 30-60 s apart).
+    await ring(topic, Date.now() + 60_000);
+    expect((await stats(topic)).failed).toBe(5);
     const list = await call("GET", `/v1/topics/${topic}/subscriptions`);
     expect(list.body.subscriptions[0].paused).toBe(true);
     const dead = await call("GET", `/v1/topics/${topic}/subscriptions/${sub.id}/dead-letters`);
@@ -102,7 +103,8 @@ describe("webhook dispatch", () => {
     await publish(topic, { type: "keep", critical: true });
     expect((await stats(topic)).subscriptions[0]).toMatchObject({ deadLetters: 6 });
     up = true;
-    await ringUntil(topic, async () => (await stats(topic)).subscriptions[0].pending === 0);
+    await ring(topic, Date.now() + 60_000);
+    expect((await stats(topic)).subscriptions[0].pending).toBe(0);
     const delivered = received.filter((r) => r.status === 200);
     expect(delivered.map((r) => r.event.seq).sort()).toEqual([1, 8]);
     const resumed = await call("GET", `/v1/topics/${topic}/subscriptions`);
