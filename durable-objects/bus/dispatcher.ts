@@ -63,6 +63,8 @@ export class WebhookDispatcher {
   private pendingBytes = 0;
   /** Deliveries being attempted, by key, with the time their lease runs out. */
   private readonly inFlight = new Map<string, number>();
+  /** The work of each attempt in flight, until it has recorded its outcome and started the next. */
+  private readonly running = new Set<Promise<void>>();
 
   constructor(store: TopicStore, host: DispatcherHost) {
     this.store = store;
@@ -229,10 +231,11 @@ export class WebhookDispatcher {
     const leaseEnd = now + sub.timeoutMs + LEASE_SLACK_MS;
     this.store.lease(sub.id, d.seq, leaseEnd);
     this.inFlight.set(key, leaseEnd);
-    const work = this.attempt(sub, event, d.row, probe)
+    const work: Promise<void> = this.attempt(sub, event, d.row, probe)
       .catch((err) => console.error("topic: recording a webhook attempt failed", err))
       .then(() => {
         this.inFlight.delete(key);
+        this.running.delete(work);
         try {
           this.pump(Date.now());
           this.host.settled();
@@ -241,8 +244,17 @@ export class WebhookDispatcher {
           console.error("topic: starting the next webhook attempts failed", err);
         }
       });
+    this.running.add(work);
     this.host.keepAlive(work);
     return work;
+  }
+
+  /**
+   * Resolves once no attempt is in flight: those running now and those each of them starts as it
+   * finishes (attempts that are due later wait for the alarm). Tests await this instead of polling.
+   */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running);
   }
 
   /** One webhook attempt, unless the URL rules as they stand now refuse its target. */

@@ -342,6 +342,26 @@ export class TopicObject extends SqlObject {
     };
   }
 
+  /**
+   * Resolves once the webhook attempts in flight have settled, with those they start as they
+   * finish (see {@link WebhookDispatcher.idle}): tests await it through `runInDurableObject`.
+   */
+  async deliveriesSettled(): Promise<void> {
+    await this.ready;
+    await this.dispatcher.idle();
+  }
+
+  /**
+   * Sets the alarm for `at`, for tests: `runDurableObjectAlarm` then runs it as at that instant
+   * (see {@link ObjectAlarm.ring}), so everything due by then goes out, whatever the wall clock says.
+   */
+  async setAlarmAt(at: number): Promise<void> {
+    await this.ready;
+    this.transaction(() => {
+      if (this.alarmTime.aim(at)) this.store.saveAlarmAt(at);
+    });
+  }
+
   /** The topic's settings. */
   async getConfig(): Promise<TopicConfigValue> {
     await this.ready;

@@ -3,11 +3,22 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Page } from "playwright-core";
 import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { DeadLetterList, SubscriptionCreated } from "../../shared/schemas/bus.ts";
+import { Grant } from "../../shared/schemas/lock.ts";
+import { Enqueued, Leased, QueueStats, TaskInfo } from "../../shared/schemas/queue.ts";
+import { StateEntry } from "../../shared/schemas/state.ts";
+import { MintedToken } from "../../shared/schemas/tokens.ts";
+import { bodyOf } from "../integration/answer.ts";
 import { TOKEN } from "../integration/bus/worker.ts";
 import { browserSession, OUTPUT, signIn } from "./browser.ts";
 
 const session = browserSession();
 const WAIT = { timeout: 15_000 };
+/** The part of the OpenAPI document the /docs test looks for on the page. */
+const AcquireSummary = z.object({
+  paths: z.object({ "/v1/locks/{name}/acquire": z.object({ post: z.object({ summary: z.string() }) }) }),
+});
 
 /** Errors the current test's page reported; each test must leave none. */
 let pageErrors: string[] = [];
@@ -85,14 +96,15 @@ describe("the operator console in Chromium", () => {
   it("opens a dead task and redrives it", async () => {
     const queue = "console-dead";
     const api = session.worker;
-    const { body: enq } = await api.call("POST", `/v1/queues/${queue}/tasks`, {
+    const enq = await api.call("POST", `/v1/queues/${queue}/tasks`, {
       payload: { order: 42 },
       maxAttempts: 1,
     });
-    const id: string = enq.ids[0];
-    const { body: leased } = await api.call("POST", `/v1/queues/${queue}/lease`, {});
+    const [id = ""] = bodyOf(Enqueued, enq).ids;
+    const leased = bodyOf(Leased, await api.call("POST", `/v1/queues/${queue}/lease`, {})).tasks;
+    expect(leased).toHaveLength(1);
     await api.call("POST", `/v1/queues/${queue}/tasks/${id}/nack`, {
-      leaseId: leased.tasks[0].leaseId,
+      leaseId: leased[0]?.leaseId,
       error: "card declined",
       retry: false,
     });
@@ -105,7 +117,7 @@ describe("the operator console in Chromium", () => {
     await page.locator("#task-detail").getByRole("button", { name: "Redrive" }).click();
     await confirm(page, "Redrive");
     await expect.poll(() => page.locator("#task-state").textContent(), WAIT).toBe("ready");
-    expect((await api.call("GET", `/v1/queues/${queue}/tasks/${id}`)).body.state).toBe("ready");
+    expect(bodyOf(TaskInfo, await api.call("GET", `/v1/queues/${queue}/tasks/${id}`)).state).toBe("ready");
   });
 
   it("pauses a queue, and leases stop (skipped where the pause route is absent)", async (ctx) => {
@@ -130,10 +142,10 @@ describe("the operator console in Chromium", () => {
       ctx.skip();
       return;
     }
-    expect((await api.call("POST", `/v1/queues/${queue}/lease`, {})).body.tasks).toEqual([]);
+    expect(bodyOf(Leased, await api.call("POST", `/v1/queues/${queue}/lease`, {})).tasks).toEqual([]);
     await page.getByRole("button", { name: "Resume" }).click();
     await page.locator("#paused", { hasText: "no" }).waitFor(WAIT);
-    expect((await api.call("POST", `/v1/queues/${queue}/lease`, {})).body.tasks).toHaveLength(1);
+    expect(bodyOf(Leased, await api.call("POST", `/v1/queues/${queue}/lease`, {})).tasks).toHaveLength(1);
   });
 
   it("watches a state key change live, and shows a conflict instead of overwriting", async () => {
@@ -157,7 +169,9 @@ describe("the operator console in Chromium", () => {
     await page.getByText("saving will conflict").waitFor(WAIT);
     await page.getByRole("button", { name: "Save (If-Match)" }).click();
     await page.getByText("Conflict: the key changed meanwhile").waitFor(WAIT);
-    expect((await api.call("GET", `/v1/state/${ns}/feature.flags`)).body.value).toEqual({ dark: "theirs" });
+    expect(bodyOf(StateEntry, await api.call("GET", `/v1/state/${ns}/feature.flags`)).value).toEqual({
+      dark: "theirs",
+    });
   });
 
   it("tails a topic live", async () => {
@@ -185,15 +199,19 @@ describe("the operator console in Chromium", () => {
       const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
       const sub = await api.call("POST", `/v1/topics/${topic}/subscriptions`, { url, maxAttempts: 1 });
       expect(sub.status).toBe(201);
+      const { id: subId } = bodyOf(SubscriptionCreated, sub);
       await api.call("POST", `/v1/topics/${topic}/events`, { type: "invoice.failed", data: { n: 1 } });
-      const deadPath = `/v1/topics/${topic}/subscriptions/${sub.body.id}/dead-letters`;
+      const deadPath = `/v1/topics/${topic}/subscriptions/${subId}/dead-letters`;
+      // The webhook goes out from the Worker process on its own: polled, with a deadline.
       await expect
-        .poll(async () => (await api.call("GET", deadPath)).body.deadLetters?.length, { timeout: 30_000 })
+        .poll(async () => bodyOf(DeadLetterList, await api.call("GET", deadPath)).deadLetters.length, {
+          timeout: 30_000,
+        })
         .toBe(1);
 
       const page = await consolePage(`#/topics/${topic}`);
       const subs = page.getByRole("table", { name: "Subscriptions" });
-      await subs.getByText(sub.body.id).waitFor(WAIT);
+      await subs.getByText(subId).waitFor(WAIT);
       await subs.getByRole("button", { name: "1", exact: true }).click();
       await page.getByRole("table", { name: "Dead letters" }).getByText("invoice.failed").waitFor(WAIT);
       await shot(page, "topic-dead-letters");
@@ -227,7 +245,8 @@ describe("the operator console in Chromium", () => {
     await page.getByRole("dialog").waitFor(WAIT);
     await page.keyboard.press("Escape");
     await page.getByRole("dialog").waitFor({ state: "detached", ...WAIT });
-    expect((await session.worker.call("GET", "/v1/queues/console-keys/stats")).body.ready.normal).toBe(1);
+    const stats = bodyOf(QueueStats, await session.worker.call("GET", "/v1/queues/console-keys/stats"));
+    expect(stats.ready.normal).toBe(1);
   });
 
   it("shows a lock's holders with fencing tokens, a breaker and the database", async () => {
@@ -243,7 +262,8 @@ describe("the operator console in Chromium", () => {
     const page = await consolePage("#/locks/console-lock");
     const holders = page.getByRole("table", { name: "Holders" });
     await holders.getByText("worker-7").waitFor(WAIT);
-    expect(await holders.getByText(String(grant.body.token), { exact: true }).count()).toBe(1);
+    const { token } = bodyOf(Grant, grant);
+    expect(await holders.getByText(String(token), { exact: true }).count()).toBe(1);
     await shot(page, "lock");
 
     await page.goto(`${session.worker.baseUrl}/console#/breakers/console-breaker`);
@@ -308,7 +328,7 @@ describe("the operator console in Chromium", () => {
     expect(minted.status).toBe(201);
     await session.worker.call("POST", "/v1/queues/console-ro/tasks", { payload: {} });
     await session.worker.call("PUT", "/v1/state/console-ro/k", { value: 1 });
-    const page = await consolePage("#/queues/console-ro", undefined, minted.body.token);
+    const page = await consolePage("#/queues/console-ro", undefined, bodyOf(MintedToken, minted).token);
     // The line replaces the buttons once the figures loaded: the token reads, but may not act.
     await page.getByText("Read-only token: no actions.").waitFor(WAIT);
     expect(await page.locator("button.action").count()).toBe(0);
@@ -332,8 +352,8 @@ describe("/docs in Chromium with no internet", () => {
       elsewhere.push(url.href);
       return route.abort("internetdisconnected");
     });
-    const doc = (await session.worker.call("GET", "/openapi.json")).body;
-    const summary: string = doc.paths["/v1/locks/{name}/acquire"].post.summary;
+    const doc = bodyOf(AcquireSummary, await session.worker.call("GET", "/openapi.json"));
+    const summary = doc.paths["/v1/locks/{name}/acquire"].post.summary;
 
     await page.goto(`${session.worker.baseUrl}/docs`);
     await page.getByText(summary).first().waitFor({ timeout: 30_000 });

@@ -1,5 +1,14 @@
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
+import {
+  DeadLetterList,
+  EventsPage,
+  Published,
+  SubscriptionCreated,
+  SubscriptionList,
+  TopicStats,
+} from "../../../shared/schemas/bus.ts";
+import { bodyOf } from "../answer.ts";
 import { Receiver } from "./receiver.ts";
 import { until, workerForFile } from "./worker.ts";
 
@@ -23,16 +32,24 @@ const topicName = () => `it-${process.pid}-${++topics}-${Date.now()}`;
 async function subscribe(topic: string, body: Record<string, unknown>) {
   const res = await worker.current.call("POST", `/v1/topics/${topic}/subscriptions`, body);
   expect(res.status).toBe(201);
-  return res.body as { id: string; secret: string };
+  // A webhook subscription: its secret is in the answer.
+  return bodyOf(SubscriptionCreated.required(), res);
 }
 
 async function publish(topic: string, body: unknown): Promise<number[]> {
   const res = await worker.current.call("POST", `/v1/topics/${topic}/events`, body);
   expect(res.status).toBe(202);
-  return res.body.seqs;
+  return bodyOf(Published, res).seqs;
 }
 
-const stats = async (topic: string) => (await worker.current.call("GET", `/v1/topics/${topic}/stats`)).body;
+const stats = async (topic: string) =>
+  bodyOf(TopicStats, await worker.current.call("GET", `/v1/topics/${topic}/stats`));
+/** The stats of a topic's one subscription. */
+const subscriptionStats = async (topic: string) => {
+  const [sub] = (await stats(topic)).subscriptions;
+  if (!sub) throw new Error(`topic ${topic} has no subscription`);
+  return sub;
+};
 
 /**
  * A receiver that is down (started once for a port, then stopped) and a subscription of a new
@@ -52,7 +69,7 @@ async function subscriptionToDownReceiver(maxAttempts: number) {
 
 const oneDeadLetter = (topic: string) =>
   until(
-    async () => ((await stats(topic)).subscriptions[0].deadLetters === 1 ? true : undefined),
+    async () => ((await subscriptionStats(topic)).deadLetters === 1 ? true : undefined),
     15_000,
     "the dead letter",
   );
@@ -93,16 +110,23 @@ describe("webhooks to a real receiver", () => {
       events: Array.from({ length: 5 }, (_, i) => ({ type: "report.ready", data: i })),
     });
     await publish(topic, { type: "payment.failed", critical: true });
-    const listed = async () =>
-      (await worker.current.call("GET", `/v1/topics/${topic}/subscriptions`)).body.subscriptions[0];
+    const listed = async () => {
+      const list = bodyOf(
+        SubscriptionList,
+        await worker.current.call("GET", `/v1/topics/${topic}/subscriptions`),
+      );
+      const [sub] = list.subscriptions;
+      if (!sub) throw new Error(`topic ${topic} has no subscription`);
+      return sub;
+    };
     await until(async () => ((await listed()).receiver === "down" ? true : undefined), 15_000, "down");
     // Past maxAttempts' worth of time and probes, nothing is dead-lettered.
     await until(
-      async () => ((await listed()).nextProbeAt - Date.now() > 3_000 ? true : undefined),
+      async () => (((await listed()).nextProbeAt ?? 0) - Date.now() > 3_000 ? true : undefined),
       20_000,
       "probes",
     );
-    expect((await stats(topic)).subscriptions[0]).toMatchObject({
+    expect(await subscriptionStats(topic)).toMatchObject({
       pending: 6,
       deadLetters: 0,
       receiver: "down",
@@ -119,7 +143,7 @@ describe("webhooks to a real receiver", () => {
     await until(async () => ((await stats(topic)).pending === 0 ? true : undefined));
     expect((await listed()).receiver).toBe("up");
     const dead = await worker.current.call("GET", `/v1/topics/${topic}/subscriptions/${sub.id}/dead-letters`);
-    expect(dead.body.deadLetters).toEqual([]);
+    expect(bodyOf(DeadLetterList, dead).deadLetters).toEqual([]);
   });
 
   it("deliver a dead letter, signed, when it is redriven after the receiver came back", async () => {
@@ -142,7 +166,7 @@ describe("webhooks to a real receiver", () => {
     });
     await until(async () => {
       const s = await stats(topic);
-      return s.delivered === 1 && s.failed === 0 && s.pending === 0 && s.subscriptions[0].deadLetters === 0
+      return s.delivered === 1 && s.failed === 0 && s.pending === 0 && s.subscriptions[0]?.deadLetters === 0
         ? true
         : undefined;
     });
@@ -167,7 +191,7 @@ describe("webhooks to a real receiver", () => {
     );
     expect([...new Set(hook.delivered.map((a) => a.event.seq))].sort((a, b) => a - b)).toEqual(seqs);
     const page = await worker.current.call("GET", `/v1/topics/${topic}/events?limit=100`);
-    expect(page.body.events.map((e: { data: number }) => e.data)).toEqual(
+    expect(bodyOf(EventsPage, page).events.map((e) => e.data)).toEqual(
       Array.from({ length: 20 }, (_, i) => i),
     );
   });

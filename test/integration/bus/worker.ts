@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { type Unstable_DevWorker, unstable_dev } from "wrangler";
+import { type Answer, callWorker } from "../answer.ts";
 
 export const TOKEN = "switchyard-dev-token";
 
@@ -54,9 +55,8 @@ export interface RunningWorker {
   baseUrl: string;
   port: number;
   stop(): Promise<void>;
-  /** Calls the Worker with the dev token; JSON in, status and JSON out. */
-  // biome-ignore lint/suspicious/noExplicitAny: tests read response fields freely and expect() checks them
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** Calls the Worker with the dev token; JSON in, status and JSON out (read it with `bodyOf`). */
+  call(method: string, path: string, body?: unknown): Promise<Answer>;
 }
 
 /** Starts the Worker on 127.0.0.1 (on `port` if given) with state persisted under `stateDir`. */
@@ -75,15 +75,7 @@ export async function startWorker(stateDir: string, port?: number): Promise<Runn
     baseUrl,
     port: worker.port,
     stop: () => worker.stop(),
-    async call(method, path, body) {
-      const res = await fetch(`${baseUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    },
+    call: (method, path, body) => callWorker(baseUrl, TOKEN, method, path, body),
   };
 }
 

@@ -11,6 +11,12 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { z } from "zod";
+import { Published } from "../../../shared/schemas/bus.ts";
+import { Grant } from "../../../shared/schemas/lock.ts";
+import { Enqueued, Leased, QueueStats, TaskInfo } from "../../../shared/schemas/queue.ts";
+import { PutResult, StateEntry } from "../../../shared/schemas/state.ts";
+import { type Answer, bodyOf, errorCode, readAnswer } from "../answer.ts";
 import { Receiver } from "../bus/receiver.ts";
 import { freePort, TOKEN, until, wranglerDevCommand } from "../bus/worker.ts";
 
@@ -98,8 +104,7 @@ async function killWorker(): Promise<void> {
 
 class NetworkError extends Error {}
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read response fields freely and expect() checks them
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function call(method: string, path: string, body?: unknown): Promise<Answer> {
   let res: Response;
   let text: string;
   try {
@@ -113,8 +118,15 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
     if (!live && traffic) counts.inFlightFailures++;
     throw new NetworkError(String(error));
   }
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  return readAnswer(res.status, text);
 }
+
+/** The writers' values are numbers. */
+const NumberEntry = StateEntry.extend({ value: z.number() });
+
+/** The state of task `id`. */
+const taskState = async (id: string) =>
+  bodyOf(TaskInfo, await call("GET", `/v1/queues/${QUEUE}/tasks/${id}`)).state;
 
 // What the server acknowledged, across rounds.
 const enqueued = new Set<string>();
@@ -154,7 +166,7 @@ async function loop(what: string, step: () => Promise<void>): Promise<void> {
   }
 }
 
-function expectStatus(res: { status: number; body: unknown }, status: number, what: string): void {
+function expectStatus(res: Answer, status: number, what: string): void {
   if (res.status !== status) throw new Error(`${what} answered ${res.status}: ${JSON.stringify(res.body)}`);
 }
 
@@ -164,7 +176,7 @@ async function produce(p: number): Promise<void> {
     const tasks = Array.from({ length: 5 }, () => ({ payload: { p, n: n++ }, maxAttempts: 100 }));
     const res = await call("POST", `/v1/queues/${QUEUE}/tasks`, { tasks });
     expectStatus(res, 201, "enqueue");
-    for (const id of res.body.ids) enqueued.add(id);
+    for (const id of bodyOf(Enqueued, res).ids) enqueued.add(id);
   });
 }
 
@@ -173,7 +185,7 @@ async function ack(id: string, leaseId: string): Promise<void> {
   try {
     const res = await call("POST", `/v1/queues/${QUEUE}/tasks/${id}/ack`, { leaseId, result: "done" });
     if (res.status === 200) acked.add(id);
-    else if (res.status === 409 && res.body.error.code === "lease_mismatch") counts.ackConflicts++;
+    else if (res.status === 409 && errorCode(res) === "lease_mismatch") counts.ackConflicts++;
     else throw new Error(`ack answered ${res.status}: ${JSON.stringify(res.body)}`);
   } catch (error) {
     if (error instanceof NetworkError && !live) lostAcks.push({ id, leaseId });
@@ -189,7 +201,7 @@ async function consume(c: number): Promise<void> {
       waitMs: 200,
     });
     expectStatus(res, 200, "lease");
-    const tasks: { id: string; leaseId: string }[] = res.body.tasks;
+    const { tasks } = bodyOf(Leased, res);
     const results = await Promise.allSettled(tasks.map((t) => ack(t.id, t.leaseId)));
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
@@ -204,8 +216,9 @@ async function write(key: string): Promise<void> {
     const res = await call("PUT", `/v1/state/${NAMESPACE}/${key}`, { value });
     expectStatus(res, 200, "put");
     const before = stateAcked.get(key);
-    if (before && res.body.version <= before.version) throw new Error(`version went back on ${key}`);
-    stateAcked.set(key, { value, version: res.body.version });
+    const { version } = bodyOf(PutResult, res);
+    if (before && version <= before.version) throw new Error(`version went back on ${key}`);
+    stateAcked.set(key, { value, version });
     counts.writesAcked++;
   });
 }
@@ -214,13 +227,14 @@ async function lock(owner: string, tokens: { owner: string; token: number }[]): 
   await loop(`lock ${owner}`, async () => {
     const asked = Date.now();
     const res = await call("POST", `/v1/locks/${LOCK}/acquire`, { owner, ttlMs: LOCK_TTL_MS, waitMs: 1_000 });
-    if (res.status === 409 && res.body.error.code === "lock_held") {
+    if (res.status === 409 && errorCode(res) === "lock_held") {
       counts.lockHeld++;
       return;
     }
     expectStatus(res, 200, "acquire");
-    tokens.push({ owner, token: res.body.token });
-    const released = await call("POST", `/v1/locks/${LOCK}/release`, { owner, token: res.body.token });
+    const { token } = bodyOf(Grant, res);
+    tokens.push({ owner, token });
+    const released = await call("POST", `/v1/locks/${LOCK}/release`, { owner, token });
     // A grant may have expired first only when a stalled machine took its whole ttl.
     if (released.status === 409 && Date.now() - asked >= LOCK_TTL_MS) counts.expiredBeforeRelease++;
     else expectStatus(released, 200, "release");
@@ -233,7 +247,7 @@ async function publish(p: number): Promise<void> {
     const events = Array.from({ length: 10 }, () => ({ type: "crash.event", data: { p, n: n++ } }));
     const res = await call("POST", `/v1/topics/${TOPIC}/events`, { events });
     expectStatus(res, 202, "publish");
-    for (const id of res.body.ids) published.add(id);
+    for (const id of bodyOf(Published, res).ids) published.add(id);
   });
 }
 
@@ -290,7 +304,7 @@ async function trafficThenKill(): Promise<void> {
 /** An ack whose answer was lost, retried: ok if it had landed (or its lease still lives), else lease_mismatch. */
 async function retryLostAcks(): Promise<void> {
   for (const { id, leaseId } of lostAcks.splice(0)) {
-    const landed = (await call("GET", `/v1/queues/${QUEUE}/tasks/${id}`)).body.state === "completed";
+    const landed = (await taskState(id)) === "completed";
     if (landed) counts.ackLandedBeforeKill++;
     const res = await call("POST", `/v1/queues/${QUEUE}/tasks/${id}/ack`, { leaseId, result: "done" });
     if (res.status === 200) {
@@ -301,7 +315,7 @@ async function retryLostAcks(): Promise<void> {
     // The first ack landed (answer lost): the retry must say so, not refuse.
     expect(landed, `retried ack of completed ${id}: ${JSON.stringify(res.body)}`).toBe(false);
     expect(res.status, JSON.stringify(res.body)).toBe(409);
-    expect(res.body.error.code).toBe("lease_mismatch");
+    expect(errorCode(res)).toBe("lease_mismatch");
     counts.ackRetriedConflict++;
   }
 }
@@ -317,7 +331,7 @@ async function drain(): Promise<number> {
         waitMs: 200,
       });
       expect(res.status).toBe(200);
-      for (const t of res.body.tasks as { id: string; leaseId: string }[]) {
+      for (const t of bodyOf(Leased, res).tasks) {
         const done = await call("POST", `/v1/queues/${QUEUE}/tasks/${t.id}/ack`, { leaseId: t.leaseId });
         expect(done.status, JSON.stringify(done.body)).toBe(200);
         acked.add(t.id);
@@ -325,8 +339,8 @@ async function drain(): Promise<number> {
       }
       if (![...enqueued].every((id) => acked.has(id))) return undefined;
       // Tasks whose enqueue answer was lost may exist too: consumed as well, so nothing is left.
-      const stats = (await call("GET", `/v1/queues/${QUEUE}/stats`)).body;
-      const left = Object.values(stats.ready as Record<string, number>).reduce((a, b) => a + b, 0);
+      const stats = bodyOf(QueueStats, await call("GET", `/v1/queues/${QUEUE}/stats`));
+      const left = Object.values(stats.ready).reduce((a, b) => a + b, 0);
       return left + stats.leased + stats.delayed === 0 ? true : undefined;
     },
     25_000,
@@ -370,18 +384,12 @@ it("keeps every acknowledged task, write, grant and event through SIGKILLs of wr
   const ackedBeforeDrain = acked.size;
 
   // Every ack answered 200 (before a kill, or on a retry after one) reads back as completed.
-  const states = await inGroups(
-    [...acked],
-    async (id) => (await call("GET", `/v1/queues/${QUEUE}/tasks/${id}`)).body.state,
-  );
+  const states = await inGroups([...acked], taskState);
   expect(states.filter((s) => s !== "completed")).toEqual([]);
 
   // None lost: every task enqueued with a 201 is leased and acked after the restart, and completes.
   const consumedAfter = await drain();
-  const final = await inGroups(
-    [...enqueued],
-    async (id) => (await call("GET", `/v1/queues/${QUEUE}/tasks/${id}`)).body.state,
-  );
+  const final = await inGroups([...enqueued], taskState);
   expect(final.filter((s) => s !== "completed")).toEqual([]);
   expect((await call("GET", `/v1/queues/${QUEUE}/stats`)).body).toMatchObject({
     dead: 0,
@@ -393,10 +401,11 @@ it("keeps every acknowledged task, write, grant and event through SIGKILLs of wr
   for (const [key, { value, version }] of stateAcked) {
     const res = await call("GET", `/v1/state/${NAMESPACE}/${key}`);
     expect(res.status).toBe(200);
-    expect(res.body.version).toBeGreaterThanOrEqual(version);
-    expect(res.body.value).toBeGreaterThanOrEqual(value);
-    expect(res.body.value).toBeLessThanOrEqual(stateAttempted.get(key) ?? value);
-    if (res.body.value === value) expect(res.body.version).toBe(version);
+    const entry = bodyOf(NumberEntry, res);
+    expect(entry.version).toBeGreaterThanOrEqual(version);
+    expect(entry.value).toBeGreaterThanOrEqual(value);
+    expect(entry.value).toBeLessThanOrEqual(stateAttempted.get(key) ?? value);
+    if (entry.value === value) expect(entry.version).toBe(version);
   }
 
   // Fencing tokens: one token never goes to two owners, and every new grant after a restart is
@@ -424,7 +433,7 @@ it("keeps every acknowledged task, write, grant and event through SIGKILLs of wr
     waitMs: 15_000,
   });
   expect(next.status, JSON.stringify(next.body)).toBe(200);
-  expect(next.body.token).toBeGreaterThan(Math.max(...all));
+  expect(bodyOf(Grant, next).token).toBeGreaterThan(Math.max(...all));
 
   // Every event answered 202 reaches the receiver at least once, with nobody publishing again.
   const delivered = await until(

@@ -12,6 +12,8 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { unstable_dev } from "wrangler";
 import { type Gateway, startGateway } from "../../../scripts/upstash-gateway/server.ts";
+import { Published, TopicStats } from "../../../shared/schemas/bus.ts";
+import { bodyOf, callWorker } from "../answer.ts";
 import { freePort, TOKEN, until } from "../bus/worker.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -44,16 +46,8 @@ async function startWorker(): Promise<void> {
   });
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read response fields freely and expect() checks them
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`http://127.0.0.1:${workerPort}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const call = (method: string, path: string, body?: unknown) =>
+  callWorker(`http://127.0.0.1:${workerPort}`, TOKEN, method, path, body);
 
 const published: string[] = [];
 let next = 0;
@@ -67,7 +61,7 @@ async function publish(n: number): Promise<void> {
     }));
     const res = await call("POST", `/v1/topics/${topic}/events`, { events });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
-    published.push(...res.body.ids);
+    published.push(...bodyOf(Published, res).ids);
   }
 }
 
@@ -124,8 +118,8 @@ it("appends 10,000 events exactly once through lost answers, a Worker restart an
 
   await until(
     async () => {
-      const stats = (await call("GET", `/v1/topics/${topic}/stats`)).body;
-      return stats.subscriptions[0].pending === 0 ? stats : undefined;
+      const stats = bodyOf(TopicStats, await call("GET", `/v1/topics/${topic}/stats`));
+      return stats.subscriptions[0]?.pending === 0 ? stats : undefined;
     },
     480_000,
     "every delivery",
@@ -151,6 +145,6 @@ it("appends 10,000 events exactly once through lost answers, a Worker restart an
   const lost = published.filter((id) => !seen.has(id)).length;
   expect({ lost, duplicated, entries: seen.size }).toEqual({ lost: 0, duplicated: 0, entries: EVENTS });
   expect(dropped).toBeGreaterThan(0);
-  const stats = (await call("GET", `/v1/topics/${topic}/stats`)).body;
+  const stats = bodyOf(TopicStats, await call("GET", `/v1/topics/${topic}/stats`));
   expect(stats.subscriptions[0]).toMatchObject({ pending: 0, deadLetters: 0 });
 });

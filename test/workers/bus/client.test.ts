@@ -1,21 +1,45 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { BusClient } from "../../../shared/client/bus.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import type { BusEventValue } from "../../../shared/schemas/bus.ts";
 import { TOKEN, unique } from "../helpers.ts";
-import { receiver } from "./helpers.ts";
+import { receiver, ring, settled } from "./helpers.ts";
 
 // The dev token is only accepted on a loopback host (API_TOKENS is unset in tests).
-const bus = () =>
+const bus = (seen: (res: Response) => void = () => {}) =>
   BusClient.binding(exports.SwitchyardRpc, {
     http: {
-      fetch: (input, init) =>
-        exports.default.fetch(new Request(input.replace("https://switchyard", "http://localhost"), init)),
+      fetch: async (input, init) => {
+        const res = await exports.default.fetch(
+          new Request(input.replace("https://switchyard", "http://localhost"), init),
+        );
+        seen(res);
+        return res;
+      },
     },
     token: TOKEN,
   });
+
+/**
+ * Follows every ack the client sends on `ws` with a ping the object answers itself (not the
+ * runtime's auto-response); resolves on the first pong, which the object sends after the ack.
+ */
+function pongAfterAck(ws: WebSocket): Promise<void> {
+  const send = ws.send.bind(ws);
+  ws.send = (data) => {
+    send(data);
+    if (typeof data === "string" && (JSON.parse(data) as { type?: string }).type === "ack") {
+      send('{ "type": "ping" }');
+    }
+  };
+  return new Promise((resolve) =>
+    ws.addEventListener("message", (m) => {
+      if ((JSON.parse(String(m.data)) as { type?: string }).type === "pong") resolve();
+    }),
+  );
+}
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -68,7 +92,8 @@ describe("the typed client over the service binding", () => {
       maxAttempts: 1,
     });
     await overBinding.publish(topic, [{ type: "a" }, { type: "b" }]);
-    await vi.waitFor(async () => expect((await overBinding.stats(topic)).failed).toBe(2));
+    await settled(topic);
+    expect((await overBinding.stats(topic)).failed).toBe(2);
     up = true;
 
     expect(await overBinding.redriveDeadLetters(topic, id, [1, 99])).toBe(1);
@@ -83,15 +108,16 @@ describe("the typed client over the service binding", () => {
         details: { field: "seqs" },
       });
     }
-    await vi.waitFor(async () => {
-      await runDurableObjectAlarm(env.TOPICS.getByName(topic));
-      expect(await overHttp.stats(topic)).toMatchObject({ delivered: 2, failed: 0, pending: 0 });
-    });
+    await ring(topic);
+    expect(await overHttp.stats(topic)).toMatchObject({ delivered: 2, failed: 0, pending: 0 });
   });
 
   it("subscribes over a WebSocket, replays from fromSeq and acks critical events", async () => {
     const topic = unique("client");
-    const client = bus();
+    let acked: Promise<void> | undefined;
+    const client = bus((res) => {
+      if (res.webSocket) acked = pongAfterAck(res.webSocket);
+    });
     await client.publish(topic, [{ type: "old" }, { type: "kept" }]);
     const seen: BusEventValue[] = [];
     let notify = () => {};
@@ -116,12 +142,12 @@ describe("the typed client over the service binding", () => {
       [3, "vital"],
     ]);
     expect(sub.lastSeq).toBe(3);
-    await vi.waitFor(async () => {
-      const unacked = await runInDurableObject(env.TOPICS.getByName(topic), (_o, state) =>
-        state.storage.sql.exec("SELECT COUNT(*) AS n FROM socket_unacked").one(),
-      );
-      expect(unacked.n).toBe(0);
-    });
+    expect(acked).toBeDefined();
+    await acked;
+    const unacked = await runInDurableObject(env.TOPICS.getByName(topic), (_o, state) =>
+      state.storage.sql.exec("SELECT COUNT(*) AS n FROM socket_unacked").one(),
+    );
+    expect(unacked.n).toBe(0);
     sub.close();
   });
 });

@@ -3,15 +3,13 @@
  * port; retries and probes are driven by the topic's alarm.
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { TopicObject } from "../../../durable-objects/bus/object.ts";
 import { DOWN_AFTER } from "../../../durable-objects/logic/receiver-health.ts";
 import { call, unique } from "../helpers.ts";
-import { publish, subscribeWebhook } from "./helpers.ts";
+import { publish, ring, settled, topicStub as stub, subscribeWebhook } from "./helpers.ts";
 import { RealHook } from "./real-receiver.ts";
 
-const stub = (topic: string) => env.TOPICS.getByName(topic);
 const stats = async (topic: string) => (await call("GET", `/v1/topics/${topic}/stats`)).body;
 const listed = async (topic: string) =>
   (await call("GET", `/v1/topics/${topic}/subscriptions`)).body.subscriptions[0];
@@ -31,7 +29,8 @@ describe("a receiver that is down", () => {
     await publish(topic, { events: Array.from({ length: 20 }, (_, i) => ({ type: "e", data: i })) });
 
     // The first attempts (up to maxInFlight) fail; DOWN_AFTER of them in a row mark it down.
-    await vi.waitFor(async () => expect((await listed(topic)).receiver).toBe("down"));
+    await settled(topic);
+    expect((await listed(topic)).receiver).toBe("down");
     const down = await listed(topic);
     expect(down.nextProbeAt).toBeGreaterThan(Date.now() - 1_000);
     expect(down.nextProbeAt).toBeLessThanOrEqual(Date.now() + 15_000);
@@ -41,7 +40,7 @@ describe("a receiver that is down", () => {
       pending: 20,
     });
     // The attempts that were in flight when it went down come back first.
-    await vi.waitFor(async () => expect((await hook.seen()).inFlight).toBe(0));
+    expect((await hook.seen()).inFlight).toBe(0);
     const before = await hook.answer({ resetMax: true });
     expect(before.count).toBeGreaterThanOrEqual(DOWN_AFTER);
     expect(before.count).toBeLessThan(20);
@@ -66,7 +65,9 @@ describe("a receiver that is down", () => {
     // Back up: the next probe gets through and the backlog follows.
     await hook.answer({ status: 200, delayMs: 0 });
     expect(await runDurableObjectAlarm(stub(topic))).toBe(true);
-    await vi.waitFor(async () => expect((await stats(topic)).delivered).toBe(20));
+    // The backlog follows the probe; the alarm sends any retry still waiting its 10 ms.
+    await ring(topic);
+    expect((await stats(topic)).delivered).toBe(20);
     const up = await listed(topic);
     expect(up.receiver).toBe("up");
     expect(up).not.toHaveProperty("nextProbeAt");
@@ -89,7 +90,8 @@ describe("a receiver that is down", () => {
       const topic = unique("refused");
       const sub = await subscribeWebhook(topic, { url, maxAttempts: 1 });
       await publish(topic, { type: "a" });
-      await vi.waitFor(async () => expect(await deadLetters(topic, sub.id)).toHaveLength(1));
+      await settled(topic);
+      expect(await deadLetters(topic, sub.id)).toHaveLength(1);
       expect((await deadLetters(topic, sub.id))[0]).toMatchObject({ lastError: "connection failed" });
     }
 
@@ -100,7 +102,8 @@ describe("a receiver that is down", () => {
       retry: { initialDelayMs: 10, maxDelayMs: 10 },
     });
     await publish(topic, { events: Array.from({ length: DOWN_AFTER + 2 }, () => ({ type: "a" })) });
-    await vi.waitFor(async () => expect((await listed(topic)).receiver).toBe("down"));
+    await settled(topic);
+    expect((await listed(topic)).receiver).toBe("down");
     // The failures before it went down were counted (maxAttempts 1); the rest wait for a probe.
     const s = await stats(topic);
     expect(s.failed).toBe(DOWN_AFTER - 1);
@@ -114,7 +117,8 @@ describe("a receiver that is down", () => {
     await call("PUT", `/v1/topics/${topic}/config`, { maxUndelivered: DOWN_AFTER + 1 });
     await subscribeWebhook(topic, { url: "http://127.0.0.1:9/hook" });
     await publish(topic, { events: Array.from({ length: DOWN_AFTER + 1 }, () => ({ type: "a" })) });
-    await vi.waitFor(async () => expect((await listed(topic)).receiver).toBe("down"));
+    await settled(topic);
+    expect((await listed(topic)).receiver).toBe("down");
     const refused = await call("POST", `/v1/topics/${topic}/events`, { type: "b" });
     expect(refused.status).toBe(429);
     expect(refused.body.error).toMatchObject({ code: "backpressure", details: { reason: "undelivered" } });
@@ -150,12 +154,15 @@ describe("pause and resume", () => {
     await publish(topic, {
       events: Array.from({ length: DOWN_AFTER }, () => ({ type: "vital", critical: true })),
     });
-    await vi.waitFor(async () => expect((await listed(topic)).receiver).toBe("down"));
+    await settled(topic);
+    expect((await listed(topic)).receiver).toBe("down");
     await hook.answer({ status: 200 });
     const resumed = await call("POST", `${base}/resume`);
     expect(resumed.status).toBe(200);
     expect(resumed.body).toMatchObject({ paused: false, receiver: "up" });
-    await vi.waitFor(async () => expect((await stats(topic)).subscriptions[0].pending).toBe(0));
+    // Resuming sends the due deliveries; the alarm, any retry still waiting its 10 ms.
+    await ring(topic);
+    expect((await stats(topic)).subscriptions[0].pending).toBe(0);
     expect((await hook.seen()).seqs).toContain(2);
   });
 
@@ -172,7 +179,8 @@ describe("webhook targets checked before every attempt", () => {
     const topic = unique("gate");
     const sub = await subscribeWebhook(topic, { url: hook.url, maxAttempts: 1 });
     await publish(topic, { type: "allowed" });
-    await vi.waitFor(async () => expect((await stats(topic)).delivered).toBe(1));
+    await settled(topic);
+    expect((await stats(topic)).delivered).toBe(1);
 
     // As after a restart with the setting off: the object's env no longer allows loopback.
     await runInDurableObject(stub(topic), (instance: TopicObject) => {
@@ -180,7 +188,8 @@ describe("webhook targets checked before every attempt", () => {
       self.env = { ...self.env, ALLOW_INSECURE_WEBHOOKS: "false" };
     });
     await publish(topic, { type: "refused" });
-    await vi.waitFor(async () => expect(await deadLetters(topic, sub.id)).toHaveLength(1));
+    await settled(topic);
+    expect(await deadLetters(topic, sub.id)).toHaveLength(1);
     expect((await deadLetters(topic, sub.id))[0]).toMatchObject({
       lastError: "target not allowed",
       event: { type: "refused" },

@@ -1,7 +1,37 @@
-/** Shared steps of the event bus tests: publishing, subscribing, and WebSocket subscribers. */
-import { exports } from "cloudflare:workers";
+/**
+ * Shared steps of the event bus tests: publishing, subscribing, WebSocket subscribers, and driving
+ * webhook delivery without polling (await the attempts in flight, ring the alarm).
+ */
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { expect, vi } from "vitest";
+import type { TopicObject } from "../../../durable-objects/bus/object.ts";
 import { call, TOKEN } from "../helpers.ts";
+
+/** The topic's object. */
+export const topicStub = (topic: string) => env.TOPICS.getByName(topic);
+
+/**
+ * Waits until the topic has no webhook attempt in flight, including the attempts each finished
+ * one starts (a publish, a resume or an alarm starts due deliveries at once).
+ */
+export async function settled(topic: string): Promise<void> {
+  await runInDurableObject(topicStub(topic), (o: TopicObject) => o.deliveriesSettled());
+}
+
+/**
+ * Runs the topic's alarm as at the instant `at`, whatever the wall clock says: every retry, probe
+ * and redriven delivery due by then goes out. Then waits for those attempts and the ones they
+ * start to settle. `at` is ahead of the wall clock (10 s by default), so that the runtime never
+ * takes this alarm before `runDurableObjectAlarm` does; one it rang earlier only finds less to do.
+ * @example await ring(topic, Date.now() + 60_000); // retries up to a minute from now
+ */
+export async function ring(topic: string, at: number = Date.now() + 10_000): Promise<void> {
+  await settled(topic);
+  await runInDurableObject(topicStub(topic), (o: TopicObject) => o.setAlarmAt(at));
+  expect(await runDurableObjectAlarm(topicStub(topic))).toBe(true);
+  await settled(topic);
+}
 
 export interface Received {
   url: string;

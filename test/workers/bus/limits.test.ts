@@ -4,13 +4,13 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { PRUNE_STEP } from "../../../durable-objects/bus/object.ts";
 import { DUE_DELIVERIES_SQL } from "../../../durable-objects/bus/store.ts";
 import { PAGE_BYTES } from "../../../durable-objects/logic/page-budget.ts";
 import { MAX_BAD_MESSAGES } from "../../../durable-objects/logic/socket-strikes.ts";
 import { call, unique } from "../helpers.ts";
-import { connect, publish, subscribeWebhook } from "./helpers.ts";
+import { connect, publish, settled, subscribeWebhook } from "./helpers.ts";
 import { RealHook } from "./real-receiver.ts";
 
 const KIB = 1024;
@@ -52,12 +52,8 @@ describe("pages bounded by bytes", () => {
     const topic = unique("dead");
     const sub = await subscribeWebhook(topic, { url: hook.url, maxAttempts: 1 });
     await publishBig(topic, 40);
-    await vi.waitFor(
-      async () => expect((await call("GET", `/v1/topics/${topic}/stats`)).body.failed).toBe(40),
-      {
-        timeout: 20_000,
-      },
-    );
+    await settled(topic);
+    expect((await call("GET", `/v1/topics/${topic}/stats`)).body.failed).toBe(40);
     const seqs: number[] = [];
     let cursor: string | null = "";
     for (let page = 0; page < 5 && cursor !== null; page++) {

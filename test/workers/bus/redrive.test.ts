@@ -1,9 +1,7 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { call, unique } from "../helpers.ts";
-import { publish, receiver, subscribeWebhook } from "./helpers.ts";
+import { publish, receiver, ring, settled, subscribeWebhook } from "./helpers.ts";
 
 const stats = async (topic: string) => (await call("GET", `/v1/topics/${topic}/stats`)).body;
 const redrivePath = (topic: string, id: string) =>
@@ -37,7 +35,8 @@ function gatedReceiver() {
 async function deadLettered(topic: string, events: { type: string; priority?: string }[]) {
   const sub = await subscribeWebhook(topic, { maxAttempts: 1, filter: ["order.>"] });
   const seqs = await publish(topic, { events });
-  await vi.waitFor(async () => expect((await stats(topic)).failed).toBe(events.length));
+  await settled(topic);
+  expect((await stats(topic)).failed).toBe(events.length);
   return { sub, seqs };
 }
 
@@ -124,8 +123,8 @@ describe("redriving dead letters", () => {
     expect(await deadSeqs(topic, sub.id)).toEqual([]);
 
     hook.release();
-    await runDurableObjectAlarm(env.TOPICS.getByName(topic));
-    await vi.waitFor(async () => expect((await stats(topic)).delivered).toBe(4));
+    await ring(topic);
+    expect((await stats(topic)).delivered).toBe(4);
     const delivered = hook.received.filter((r) => r.status === 200);
     expect(delivered.map((r) => r.event.type)).toEqual(["order.b", "order.c", "order.a", "order.d"]);
     const first = delivered[0] as (typeof delivered)[number];
@@ -157,8 +156,8 @@ describe("redriving dead letters", () => {
     expect((await stats(topic)).subscriptions[0]).toMatchObject({ pending: 2, deadLetters: 2 });
 
     hook.release();
-    await runDurableObjectAlarm(env.TOPICS.getByName(topic));
-    await vi.waitFor(async () => expect((await stats(topic)).delivered).toBe(2));
+    await ring(topic);
+    expect((await stats(topic)).delivered).toBe(2);
     const seqs = hook.received.filter((r) => r.status === 200).map((r) => r.event.seq);
     expect(seqs.sort((a, b) => a - b)).toEqual([2, 4]);
     expect(await stats(topic)).toMatchObject({ failed: 2, pending: 0 });
@@ -181,8 +180,8 @@ describe("redriving dead letters", () => {
     expect(refused.status).toBe(429);
     expect(refused.body.error.code).toBe("backpressure");
     hook.release();
-    await runDurableObjectAlarm(env.TOPICS.getByName(topic));
-    await vi.waitFor(async () => expect((await stats(topic)).delivered).toBe(3));
+    await ring(topic);
+    expect((await stats(topic)).delivered).toBe(3);
   });
 
   it("leaves a paused subscription paused: one attempt each, and a success resumes it", async () => {
@@ -199,15 +198,15 @@ describe("redriving dead letters", () => {
     // Still down: each redriven event is tried once more and goes back to the dead letters.
     expect((await call("POST", redrivePath(topic, sub.id), { seqs: [1, 2] })).body).toEqual({ redriven: 2 });
     expect((await listed()).paused).toBe(true);
-    await runDurableObjectAlarm(env.TOPICS.getByName(topic));
-    await vi.waitFor(async () => expect((await stats(topic)).subscriptions[0].deadLetters).toBe(5));
+    await ring(topic);
+    expect((await stats(topic)).subscriptions[0].deadLetters).toBe(5);
     expect(received).toHaveLength(7);
     expect((await listed()).paused).toBe(true);
 
     up = true;
     expect((await call("POST", redrivePath(topic, sub.id))).body).toEqual({ redriven: 5 });
-    await runDurableObjectAlarm(env.TOPICS.getByName(topic));
-    await vi.waitFor(async () => expect((await stats(topic)).delivered).toBe(5));
+    await ring(topic);
+    expect((await stats(topic)).delivered).toBe(5);
     expect((await listed()).paused).toBe(false);
     expect((await stats(topic)).subscriptions[0]).toMatchObject({ pending: 0, deadLetters: 0 });
   });
