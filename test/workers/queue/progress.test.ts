@@ -286,6 +286,26 @@ describe("the bounded log", () => {
     );
   });
 
+  it("counts toward a task list's 8 MiB page budget", async () => {
+    const q = unique("progress-budget");
+    const n = 90;
+    await enqueue(q, { tasks: Array.from({ length: n }, (_, i) => ({ payload: i })) });
+    const held = await lease(q, { max: n, visibilityMs: 600_000 });
+    const lines = Array.from({ length: MAX_LOG_LINES_KEPT }, () => "x".repeat(MAX_LOG_LINE_BYTES));
+    for (const t of held) {
+      expect((await logs(q, t.id, { leaseId: t.leaseId, lines })).status).toBe(200);
+    }
+    const page = await call("GET", qpath(q, `/tasks?state=leased&limit=${n}`));
+    expect(page.status).toBe(200);
+    // About 103 KiB of log text a task: 8 MiB holds fewer than 90 of them.
+    expect(page.body.tasks.length).toBeLessThan(n);
+    expect(page.body.tasks.length).toBeGreaterThan(70);
+    expect(page.body.cursor).not.toBeNull();
+    expect(new TextEncoder().encode(page.text).byteLength).toBeLessThan(8 * 1024 * 1024 + 64 * 1024);
+    const rest = await call("GET", qpath(q, `/tasks?state=leased&limit=${n}&cursor=${page.body.cursor}`));
+    expect(page.body.tasks.length + rest.body.tasks.length).toBe(n);
+  });
+
   it("goes with its task: deleting the queue leaves no log rows", async () => {
     const q = unique("progress-delete");
     const t = await leasedTask(q);
