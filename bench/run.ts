@@ -19,6 +19,7 @@ const SUITES: Record<string, () => Promise<{ default: BenchSuite }>> = {
   db: () => import("./db.ts"),
   redis: () => import("./redis.ts"),
   hostile: () => import("./hostile.ts"),
+  schedules: () => import("./schedules.ts"),
 };
 
 const TOKEN = "bench-token";
