@@ -323,30 +323,37 @@ export class QueueObject extends DurableObject<Env> {
    * Replaces a held task's progress (any JSON, at most 4 KiB of text). It stays through retries:
    * a nack, an expiry or a closed socket leave it for the next attempt to read and replace.
    */
-  async reportProgress(queue: string, id: string, input: ProgressInput): Promise<Result<ProgressOutput>> {
-    await this.ready;
-    const now = Date.now();
-    return this.mutate(now, (): Result<ProgressOutput> => {
-      const held = this.held(queue, id, input.leaseId, now);
-      if (!held.ok) return held;
+  reportProgress(queue: string, id: string, input: ProgressInput): Promise<Result<ProgressOutput>> {
+    return this.whileHeld(queue, id, input.leaseId, (row, now) => {
       const text = progressText(input.progress);
       if (!text.ok) return text;
-      this.progress.setProgress(held.value.seq, text.value, now);
+      this.progress.setProgress(row.seq, text.value, now);
       return ok({ id, progressAt: now });
     });
   }
 
   /** Appends log lines to a held task, each marked with the attempt and the time; the newest 100 are kept. */
-  async appendLogs(queue: string, id: string, input: LogsInput): Promise<Result<LogsOutput>> {
+  appendLogs(queue: string, id: string, input: LogsInput): Promise<Result<LogsOutput>> {
+    return this.whileHeld(queue, id, input.leaseId, (row, now) => {
+      const entries = logEntries(input.lines, row.attempt, now);
+      if (!entries.ok) return entries;
+      const kept = this.progress.append(row.seq, entries.value);
+      return ok({ id, appended: entries.value.length, ...kept });
+    });
+  }
+
+  /** Runs `fn` in one transaction on task `id` while `leaseId` is its live lease; else `not_found` or `lease_mismatch`. */
+  private async whileHeld<T>(
+    queue: string,
+    id: string,
+    leaseId: string,
+    fn: (row: LeaseRow, now: number) => Result<T>,
+  ): Promise<Result<T>> {
     await this.ready;
     const now = Date.now();
-    return this.mutate(now, (): Result<LogsOutput> => {
-      const held = this.held(queue, id, input.leaseId, now);
-      if (!held.ok) return held;
-      const entries = logEntries(input.lines, held.value.attempt, now);
-      if (!entries.ok) return entries;
-      const kept = this.progress.append(held.value.seq, entries.value);
-      return ok({ id, appended: entries.value.length, ...kept });
+    return this.mutate(now, () => {
+      const held = this.held(queue, id, leaseId, now);
+      return held.ok ? fn(held.value, now) : held;
     });
   }
 

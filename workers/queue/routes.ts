@@ -88,6 +88,13 @@ function jsonText<T>(c: Context, result: Result<JsonText<T>>) {
 
 const leaseConflict = errorResponse("`lease_mismatch`: the lease expired or another consumer holds the task");
 const unknownTask = errorResponse("`not_found`: no such task");
+/** The refusals of a report by a task's lease holder (progress, logs): `what` is too large a field. */
+const reportErrors = (what: string) => ({
+  404: unknownTask,
+  409: leaseConflict,
+  ...commonErrors,
+  413: errorResponse(`${what}, or a body over 1 MiB`),
+});
 
 const enqueue = operation(
   { capability: "queues", action: "write", catalog: true },
@@ -205,12 +212,7 @@ const reportProgress = operation(
     request: { params: taskParams, body: jsonBody(ProgressRequest) },
     responses: {
       200: jsonResponse(ProgressReported, "Stored"),
-      404: unknownTask,
-      409: leaseConflict,
-      ...commonErrors,
-      413: errorResponse(
-        "`progress` over 4 KiB of JSON text (`details.field` is `progress`), or a body over 1 MiB",
-      ),
+      ...reportErrors("`progress` over 4 KiB of JSON text (`details.field` is `progress`)"),
     },
   },
 );
@@ -228,12 +230,7 @@ const appendLogs = operation(
     request: { params: taskParams, body: jsonBody(LogsRequest) },
     responses: {
       200: jsonResponse(LogsAppended, "Appended"),
-      404: unknownTask,
-      409: leaseConflict,
-      ...commonErrors,
-      413: errorResponse(
-        "A line over 1 KiB of UTF-8 (`details.field` names it, `lines.3`), or a body over 1 MiB",
-      ),
+      ...reportErrors("A line over 1 KiB of UTF-8 (`details.field` names it, `lines.3`)"),
     },
   },
 );

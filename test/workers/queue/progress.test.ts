@@ -46,6 +46,14 @@ async function leasedTask(q: string, task: Record<string, unknown> = {}, leaseBo
   return t as Leased;
 }
 
+/** One task enqueued and pushed to a fresh consumer socket. */
+async function pushedTask(q: string) {
+  const [id] = await enqueue(q, { payload: 1 });
+  const c = await consumer(q, { prefetch: 1 });
+  await c.until(() => c.held.size === 1, "a push");
+  return { id: id as string, c, t: c.held.get(id as string) as Leased };
+}
+
 /** Every kept log row and the task's log bookkeeping, read inside the object. */
 function logRows(q: string, seq: number) {
   return runInDurableObject(queueStub(q), (_i, state) => {
@@ -226,10 +234,7 @@ describe("progress and logs through retries", () => {
 
   it("keeps them when the consumer socket that held the task closes", async () => {
     const q = unique("progress-socket");
-    const [id] = await enqueue(q, { payload: 1 });
-    const c = await consumer(q, { prefetch: 1 });
-    await c.until(() => c.held.size === 1, "a push");
-    const t = c.held.get(id as string) as Leased;
+    const { id, c, t } = await pushedTask(q);
     c.send({ type: "progress", id, leaseId: t.leaseId, progress: 0.5 });
     expect(await c.answer()).toEqual({ type: "progressed", id, progressAt: expect.any(Number) });
     c.send({ type: "log", id, leaseId: t.leaseId, lines: ["from the socket"] });
@@ -322,10 +327,7 @@ describe("the bounded log", () => {
 describe("progress and logs on the consumer socket", () => {
   it("answers each in order, refuses a wrong lease or too large a value, and reads bad messages as bad", async () => {
     const q = unique("progress-ws");
-    const [id] = await enqueue(q, { payload: 1 });
-    const c = await consumer(q, { prefetch: 1 });
-    await c.until(() => c.held.size === 1, "a push");
-    const t = c.held.get(id as string) as Leased;
+    const { id, c, t } = await pushedTask(q);
     c.send({ type: "progress", id, leaseId: "wrong", progress: 1 });
     c.send({ type: "log", id, leaseId: t.leaseId, lines: ["ok"] });
     c.send({ type: "log", id: "424242", leaseId: t.leaseId, lines: ["ok"] });
