@@ -1,10 +1,11 @@
 /**
- * The schedules benchmark's driver. `POST /run?schedules=10000&due=10&rings=30` makes one queue
- * with `schedules` schedules, of which `due` run every hour and the rest once a month or once a
- * year, then rings the queue's alarm `rings` times, an hour of the queue's clock apart, so that each
- * ring finds the same `due` schedules due. Each ring's cost (its round trip, and the rows SQLite
- * read and wrote, from the cursors) comes back as a {@link RunAnswer}: with the due schedules read
- * off an index, it stays the same whatever `schedules` is.
+ * The schedules benchmark's driver. `POST /run?sizes=100,1000,10000&due=10&rings=40` makes one
+ * queue per size with that many schedules, of which `due` run every hour and the rest once a month
+ * or once a year, then rings the queues' alarms `rings` times each, an hour of the queues' clock
+ * apart and in turn (so that warm-up and the machine's load fall on every size alike); each ring
+ * finds the same `due` schedules due. Each ring's cost (its round trip, and the rows SQLite read
+ * and wrote, from the cursors) comes back in a {@link RunAnswer} per size: with the due schedules
+ * read off an index, it stays the same whatever the size.
  */
 import { QueueObject } from "../../durable-objects/queue.ts";
 import type { Env as SwitchyardEnv } from "../../shared/env.ts";
@@ -80,24 +81,37 @@ function count(url: URL, key: string, fallback: number, max: number): number {
   return n;
 }
 
-async function run(env: Env, url: URL): Promise<RunAnswer> {
-  const schedules = count(url, "schedules", 10_000, 100_000);
-  const due = Math.min(count(url, "due", 10, 1_000), schedules);
-  const rings = count(url, "rings", 30, 1_000);
-  const stub = env.QUEUES.getByName(`bench-${schedules}-${crypto.randomUUID()}`);
+async function run(env: Env, url: URL): Promise<RunAnswer[]> {
+  const sizes = (url.searchParams.get("sizes") ?? "100,1000,10000").split(",").map(Number);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 100_000)) {
+    throw new Error("sizes must be integers from 1 to 100000, comma-separated");
+  }
+  const due = count(url, "due", 10, 1_000);
+  const rings = count(url, "rings", 40, 1_000);
   // The runtime's clock moves only across I/O; every span timed here is one RPC call.
-  const started = performance.now();
-  await stub.seed(schedules, due);
-  const seedMs = performance.now() - started;
+  const runs = [];
+  for (const schedules of sizes) {
+    const stub = env.QUEUES.getByName(`bench-${schedules}-${crypto.randomUUID()}`);
+    const started = performance.now();
+    await stub.seed(schedules, Math.min(due, schedules));
+    const answer: RunAnswer = {
+      schedules,
+      due: Math.min(due, schedules),
+      seedMs: performance.now() - started,
+      rings: [],
+    };
+    runs.push({ stub, answer });
+  }
   // The hourly schedules were made last, within a minute before now: each ring an hour later finds them due.
   const base = Date.now();
-  const costs: RingCost[] = [];
   for (let k = 1; k <= rings; k++) {
-    const before = performance.now();
-    const cost = await stub.ring(base + k * HOUR);
-    costs.push({ ms: performance.now() - before, ...cost });
+    for (const { stub, answer } of runs) {
+      const before = performance.now();
+      const cost = await stub.ring(base + k * HOUR);
+      answer.rings.push({ ms: performance.now() - before, ...cost });
+    }
   }
-  return { schedules, due, seedMs, rings: costs };
+  return runs.map((r) => r.answer);
 }
 
 export default {
