@@ -21,6 +21,7 @@ const SUITES: Record<string, () => Promise<{ default: BenchSuite }>> = {
   db: () => import("./db.ts"),
   redis: () => import("./redis.ts"),
   hostile: () => import("./hostile.ts"),
+  schedules: () => import("./schedules.ts"),
 };
 
 const TOKEN = "bench-token";

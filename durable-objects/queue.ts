@@ -29,6 +29,12 @@ import type {
   TaskPage,
 } from "../shared/schemas/queue.ts";
 import type {
+  LogsInput,
+  LogsOutput,
+  ProgressInput,
+  ProgressOutput,
+} from "../shared/schemas/queue-progress.ts";
+import type {
   ScheduleInfo,
   ScheduleInput,
   ScheduleListInput,
@@ -50,9 +56,11 @@ import {
   priorityRank,
   type TaskState,
 } from "./logic/queue-rules.ts";
+import { logEntries, progressText } from "./logic/task-progress.ts";
 import { type QueueConfig, queueConfig } from "./queue/config.ts";
 import { type Push, QueueConsumers, sendTo } from "./queue/consumers.ts";
 import { type LimitsPatch, QueueLimits } from "./queue/limits.ts";
+import { ProgressStore } from "./queue/progress-store.ts";
 import { ScheduleStore } from "./queue/schedule-store.ts";
 import { QueueSchedules } from "./queue/schedules.ts";
 import { StreamStore } from "./queue/stream-store.ts";
@@ -121,6 +129,8 @@ const earliest = (a: number | null, b: number | null): number | null =>
 
 export class QueueObject extends DurableObject<Env> {
   private readonly store: StreamStore;
+  /** Tasks' progress and log lines. */
+  private readonly progress: ProgressStore;
   private readonly consumers: QueueConsumers;
   private readonly schedules: QueueSchedules;
   /** The operator's lease limits (rate and concurrency), checked by every lease and push. */
@@ -144,6 +154,7 @@ export class QueueObject extends DurableObject<Env> {
     this.config = queueConfig(env);
     const sql = new Sql(ctx.storage.sql);
     this.store = new StreamStore(sql);
+    this.progress = new ProgressStore(sql);
     this.consumers = new QueueConsumers(ctx);
     this.store.observer = this.consumers;
     this.schedules = new QueueSchedules(new ScheduleStore(sql));
@@ -308,12 +319,51 @@ export class QueueObject extends DurableObject<Env> {
     });
   }
 
+  /**
+   * Replaces a held task's progress (any JSON, at most 4 KiB of text). It stays through retries:
+   * a nack, an expiry or a closed socket leave it for the next attempt to read and replace.
+   */
+  reportProgress(queue: string, id: string, input: ProgressInput): Promise<Result<ProgressOutput>> {
+    return this.whileHeld(queue, id, input.leaseId, (row, now) => {
+      const text = progressText(input.progress);
+      if (!text.ok) return text;
+      this.progress.setProgress(row.seq, text.value, now);
+      return ok({ id, progressAt: now });
+    });
+  }
+
+  /** Appends log lines to a held task, each marked with the attempt and the time; the newest 100 are kept. */
+  appendLogs(queue: string, id: string, input: LogsInput): Promise<Result<LogsOutput>> {
+    return this.whileHeld(queue, id, input.leaseId, (row, now) => {
+      const entries = logEntries(input.lines, row.attempt, now);
+      if (!entries.ok) return entries;
+      const kept = this.progress.append(row.seq, entries.value);
+      return ok({ id, appended: entries.value.length, ...kept });
+    });
+  }
+
+  /** Runs `fn` in one transaction on task `id` while `leaseId` is its live lease; else `not_found` or `lease_mismatch`. */
+  private async whileHeld<T>(
+    queue: string,
+    id: string,
+    leaseId: string,
+    fn: (row: LeaseRow, now: number) => Result<T>,
+  ): Promise<Result<T>> {
+    await this.ready;
+    const now = Date.now();
+    return this.mutate(now, () => {
+      const held = this.held(queue, id, leaseId, now);
+      return held.ok ? fn(held.value, now) : held;
+    });
+  }
+
   /** One task as it stands, as JSON text around its stored payload and result. */
   async task(queue: string, id: string): Promise<Result<JsonText<TaskInfo>>> {
     await this.ready;
     return this.mutate(Date.now(), () => {
       const row = this.find(id);
-      return row ? ok(infoText(row) as JsonText<TaskInfo>) : this.notFound(queue, id);
+      if (!row) return this.notFound(queue, id);
+      return ok(infoText(row, this.logsOf([row]).get(row.seq) ?? []) as JsonText<TaskInfo>);
     });
   }
 
@@ -328,7 +378,8 @@ export class QueueObject extends DurableObject<Env> {
       const seq = this.store.liveWithKey(input.dedupKey);
       const row = seq === undefined ? undefined : this.store.get(seq);
       const match = row !== undefined && (input.state === undefined || row.state === input.state);
-      return ok(pageAnswer(match ? [row] : [], null));
+      const rows = match ? [row] : [];
+      return ok(pageAnswer(rows, null, this.logsOf(rows)));
     });
   }
 
@@ -508,7 +559,7 @@ export class QueueObject extends DurableObject<Env> {
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** A consumer's ack, nack or extend, answered as the HTTP route would, in the order received. */
+  /** A consumer's ack, nack, extend, progress or log, answered as the HTTP route would, in the order received. */
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
     await this.ready;
     const received = this.consumers.receive(ws, data);
@@ -538,6 +589,14 @@ export class QueueObject extends DurableObject<Env> {
     if (m.type === "nack") {
       const out = await this.nack(queue, m.id, m);
       return out.ok ? { type: "nacked", ...out.value } : { type: "error", id: m.id, error: out.error };
+    }
+    if (m.type === "progress") {
+      const out = await this.reportProgress(queue, m.id, m);
+      return out.ok ? { type: "progressed", ...out.value } : { type: "error", id: m.id, error: out.error };
+    }
+    if (m.type === "log") {
+      const out = await this.appendLogs(queue, m.id, m);
+      return out.ok ? { type: "logged", ...out.value } : { type: "error", id: m.id, error: out.error };
     }
     const out = await this.extend(queue, m.id, m);
     return out.ok
@@ -724,9 +783,8 @@ export class QueueObject extends DurableObject<Env> {
     }
     const rows = this.store.listPage(state, after, limit, MAX_PAGE_BYTES);
     const last = rows.at(-1);
-    return ok(
-      pageAnswer(rows, last !== undefined && rows.length < last.seen ? cursorAfter(state, last) : null),
-    );
+    const next = last !== undefined && rows.length < last.seen ? cursorAfter(state, last) : null;
+    return ok(pageAnswer(rows, next, this.logsOf(rows)));
   }
 
   /**
@@ -917,6 +975,11 @@ export class QueueObject extends DurableObject<Env> {
       id,
       state: row.state,
     });
+  }
+
+  /** The kept log entries of the rows that have any, in one statement (none when no row has). */
+  private logsOf(rows: readonly TaskRow[]): Map<number, string[]> {
+    return this.progress.entriesOf(rows.filter((row) => row.log_count > 0).map((row) => row.seq));
   }
 
   private find(id: string): TaskRow | undefined {

@@ -330,7 +330,9 @@ function parseMessage(data: string | ArrayBuffer): Result<ConsumerMessage> {
     return fail("invalid_request", "message must be a JSON object", { field: "type" });
   }
   if (typeof type !== "string" || !Object.hasOwn(CONSUMER_MESSAGES, type)) {
-    return fail("invalid_request", "type: must be ack, nack or extend", { field: "type" });
+    return fail("invalid_request", `type: must be one of ${Object.keys(CONSUMER_MESSAGES).join(", ")}`, {
+      field: "type",
+    });
   }
   return parseInput(CONSUMER_MESSAGES[type as keyof typeof CONSUMER_MESSAGES], value, "message");
 }

@@ -16,9 +16,12 @@ export interface LeasedText {
   text: string;
 }
 
-/** The JSON text of a task as `GET .../tasks/{id}` answers it. */
-export function infoText(row: TaskRow): string {
-  const fields: Omit<TaskInfo, "payload" | "result"> = {
+/**
+ * The JSON text of a task as `GET .../tasks/{id}` answers it; `logs` are its kept log entries
+ * (JSON text each, oldest first).
+ */
+export function infoText(row: TaskRow, logs: readonly string[]): string {
+  const fields: Omit<TaskInfo, "payload" | "result" | "progress" | "logs"> = {
     id: String(row.seq),
     state: row.state,
     priority: priorityOf(row.priority),
@@ -28,7 +31,15 @@ export function infoText(row: TaskRow): string {
   };
   if (row.dedup_key !== null) fields.dedupKey = row.dedup_key;
   if (row.last_error !== null) fields.lastError = row.last_error;
-  return withRawMembers(fields, { payload: row.payload, result: row.result });
+  if (row.progress_at !== null) fields.progressAt = row.progress_at;
+  const dropped = row.log_count - logs.length;
+  if (dropped > 0) fields.logsDropped = dropped;
+  return withRawMembers(fields, {
+    payload: row.payload,
+    result: row.result,
+    progress: row.progress,
+    logs: logs.length > 0 ? rawArray(logs) : null,
+  });
 }
 
 /** A freshly leased row as a lease answers it. */
@@ -50,9 +61,15 @@ export function leasedText(row: LeasedRow, leaseExpiresAt: number): LeasedText {
 export const leaseAnswer = (tasks: readonly LeasedText[]): JsonText<{ tasks: LeasedTask[] }> =>
   asJsonText(`{"tasks":${rawArray(tasks.map((t) => t.text))}}`);
 
-/** A page of tasks: `{"tasks": [...], "cursor"}`. */
-export const pageAnswer = (rows: readonly TaskRow[], cursor: string | null): JsonText<TaskPage> =>
-  asJsonText(`{"tasks":${rawArray(rows.map(infoText))},"cursor":${JSON.stringify(cursor)}}`);
+/** A page of tasks: `{"tasks": [...], "cursor"}`, each with its kept log entries from `logs`. */
+export const pageAnswer = (
+  rows: readonly TaskRow[],
+  cursor: string | null,
+  logs: ReadonlyMap<number, readonly string[]>,
+): JsonText<TaskPage> =>
+  asJsonText(
+    `{"tasks":${rawArray(rows.map((row) => infoText(row, logs.get(row.seq) ?? [])))},"cursor":${JSON.stringify(cursor)}}`,
+  );
 
 const SEQ = /^[1-9][0-9]{0,15}$/;
 const READY_CURSOR = /^([0-3])\.([0-9]{1,16})\.([1-9][0-9]{0,15})$/;

@@ -7,6 +7,7 @@ import type { Sql } from "../lib/sql.ts";
 import { type CounterSnapshot, emptySnapshot } from "../logic/queue-counters.ts";
 import type { DueTimes, TaskState } from "../logic/queue-rules.ts";
 import { LIMITS_SCHEMA } from "./limits.ts";
+import { PROGRESS_SCHEMA } from "./progress-store.ts";
 import { SCHEDULES_SCHEMA } from "./schedule-store.ts";
 
 /**
@@ -51,6 +52,8 @@ export const QUEUE_SCHEMA = [
   SCHEDULES_SCHEMA,
   // Lease limits (see limits.ts).
   LIMITS_SCHEMA,
+  // Progress and log lines (see progress-store.ts).
+  PROGRESS_SCHEMA,
 ] as const;
 
 /** A stored task as SQLite returns it. */
@@ -69,6 +72,13 @@ export interface TaskRow extends Record<string, SqlStorageValue> {
   last_error: string | null;
   result: string | null;
   finished_at: number | null;
+  /** The last progress reported, as JSON text (see progress-store.ts). */
+  progress: string | null;
+  progress_at: number | null;
+  /** Log lines ever appended; the newest 100 are kept. */
+  log_count: number;
+  /** Bytes of the kept log entries, for the page budget. */
+  log_bytes: number;
 }
 
 /** What a lease hands out. */
@@ -360,7 +370,8 @@ export class TaskStore {
 
   /**
    * A page of the tasks in `state` after `after`, in {@link LIST_ORDER}: at most `limit` rows, and
-   * no more than fit in `budget` bytes of payload, result and last error (the first row always).
+   * no more than fit in `budget` bytes of payload, result, last error, progress and kept log
+   * lines (the first row always).
    * The rows are chosen by their stored lengths first, so only the returned ones are read whole.
    * Each row carries `seen`: how many rows (at most `limit + 1`) were candidates, so that fewer
    * returned than seen means the list goes on.
@@ -386,7 +397,8 @@ export class TaskStore {
          SELECT seq FROM ${LIST_SOURCE[state]} WHERE ${where} ORDER BY ${order} LIMIT ?
        ), sized AS (
          SELECT seq, row_number() OVER w AS n, count(*) OVER () AS seen,
-           sum(octet_length(payload) + coalesce(octet_length(result), 0) + coalesce(octet_length(last_error), 0))
+           sum(octet_length(payload) + coalesce(octet_length(result), 0) + coalesce(octet_length(last_error), 0)
+             + coalesce(octet_length(progress), 0) + log_bytes)
              OVER w AS upto
          FROM page JOIN tasks USING (seq)
          WINDOW w AS (ORDER BY ${order} ROWS UNBOUNDED PRECEDING)

@@ -27,6 +27,8 @@ export function httpQueueTransport(http: HttpTransport): QueueTransport {
     ackBatch: (queue, input) => request("POST", at(queue, "/ack"), input),
     nack: (queue, id, input) => request("POST", task(queue, id, "nack"), input),
     extend: (queue, id, input) => request("POST", task(queue, id, "extend"), input),
+    progress: (queue, id, input) => request("POST", task(queue, id, "progress"), input),
+    logs: (queue, id, input) => request("POST", task(queue, id, "logs"), input),
     promote: (queue, id) => request("POST", task(queue, id, "promote"), {}),
     task: (queue, id) => request("GET", task(queue, id)),
     tasks: (queue, input) => request("GET", at(queue, `/tasks${queryString(input)}`)),

@@ -24,6 +24,7 @@ import type {
   TaskPage,
 } from "../schemas/queue.ts";
 import type { QueueConfig, QueueConfigRequestInput } from "../schemas/queue-config.ts";
+import type { LogsInput, LogsOutput, ProgressInput, ProgressOutput } from "../schemas/queue-progress.ts";
 import type {
   ScheduleInfo,
   ScheduleListRequest,
@@ -40,6 +41,10 @@ export interface QueueTransport {
   ackBatch(queue: string, input: AckBatchInput): Promise<Result<AckBatchOutput>>;
   nack(queue: string, id: string, input: NackRequestInput): Promise<Result<NackOutput>>;
   extend(queue: string, id: string, input: ExtendInput): Promise<Result<{ leaseExpiresAt: number }>>;
+  /** Reports a held task's progress (`POST .../tasks/{id}/progress`). */
+  progress(queue: string, id: string, input: ProgressInput): Promise<Result<ProgressOutput>>;
+  /** Appends log lines to a held task (`POST .../tasks/{id}/logs`). */
+  logs(queue: string, id: string, input: LogsInput): Promise<Result<LogsOutput>>;
   promote(queue: string, id: string): Promise<Result<{ id: string; state: "ready" }>>;
   task(queue: string, id: string): Promise<Result<TaskInfo>>;
   tasks(queue: string, input: TaskListRequest): Promise<Result<TaskPage>>;

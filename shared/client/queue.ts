@@ -36,7 +36,22 @@ export type { QueueTransport } from "./queue-transport.ts";
 export interface HandlerContext {
   /** Aborts when the lease is lost (an extension was refused): stop, the task will come again. */
   signal: AbortSignal;
+  /**
+   * Reports the task's progress (any JSON, at most 4 KiB as JSON text), replacing the last one: it
+   * shows in task info and stays through retries. Rejects with an `ApiError` when refused.
+   * @example await ctx.progress({ done: 40, of: 100 });
+   */
+  progress(progress: JsonValue): Promise<void>;
+  /**
+   * Appends log lines (1 to 100, each at most 1 KiB) to the task, marked with this attempt; the
+   * task keeps its newest 100. Rejects with an `ApiError` when refused.
+   * @example await ctx.log("fetched 40 rows", "retrying row 41");
+   */
+  log(...lines: string[]): Promise<void>;
 }
+
+/** A task as its lease holder names it: what progress and log calls need. */
+export type HeldTask = Pick<LeasedTask, "id" | "leaseId">;
 
 /** Runs one task; its return value becomes the ack's `result`, a throw becomes a nack. */
 export type TaskHandler = (
@@ -135,9 +150,11 @@ class AckBatcher {
   }
 }
 
-/** What a running task needs from its consumer: keep the lease, then ack or nack it. */
+/** What a running task needs from its consumer: keep the lease, report, then ack or nack it. */
 interface LeaseOps {
   extend(task: LeasedTask): Promise<Result<unknown>>;
+  progress(task: LeasedTask, progress: JsonValue): Promise<Result<unknown>>;
+  log(task: LeasedTask, lines: string[]): Promise<Result<unknown>>;
   /** Resolves to whether the ack held. */
   ack(task: LeasedTask, result: JsonValue | undefined): Promise<Result<boolean>>;
   nack(task: LeasedTask, error: string): Promise<Result<unknown>>;
@@ -201,6 +218,16 @@ class StreamSession implements LeaseOps {
   async nack(task: LeasedTask, error: string): Promise<Result<unknown>> {
     const answer = await this.request({ type: "nack", id: task.id, leaseId: task.leaseId, error });
     return answer?.type === "nacked" ? { ok: true, value: answer } : this.failure(answer);
+  }
+
+  async progress(task: LeasedTask, progress: JsonValue): Promise<Result<unknown>> {
+    const answer = await this.request({ type: "progress", id: task.id, leaseId: task.leaseId, progress });
+    return answer?.type === "progressed" ? { ok: true, value: answer } : this.failure(answer);
+  }
+
+  async log(task: LeasedTask, lines: string[]): Promise<Result<unknown>> {
+    const answer = await this.request({ type: "log", id: task.id, leaseId: task.leaseId, lines });
+    return answer?.type === "logged" ? { ok: true, value: answer } : this.failure(answer);
   }
 
   ack(task: LeasedTask, result: JsonValue | undefined): Promise<Result<boolean>> {
@@ -284,6 +311,20 @@ export class QueueClient {
    */
   async tasks(queue: string, query: TaskListRequest): Promise<TaskPage> {
     return unwrap(await this.transport.tasks(queue, query));
+  }
+
+  /**
+   * Reports a leased task's progress (any JSON, at most 4 KiB as JSON text) as its lease holder.
+   * Handlers given by {@link consume} call `ctx.progress` instead.
+   * @example await client.progress("emails", task, { sent: 3 });
+   */
+  async progress(queue: string, task: HeldTask, progress: JsonValue): Promise<void> {
+    unwrap(await this.transport.progress(queue, task.id, { leaseId: task.leaseId, progress }));
+  }
+
+  /** Appends log lines (1 to 100, each at most 1 KiB) to a leased task as its lease holder. */
+  async log(queue: string, task: HeldTask, lines: string[]): Promise<void> {
+    unwrap(await this.transport.logs(queue, task.id, { leaseId: task.leaseId, lines }));
   }
 
   /** Makes a delayed task ready now; a task in any other state is a `conflict`. */
@@ -489,6 +530,9 @@ export class QueueClient {
         settled(this.transport.extend(queue, task.id, { leaseId: task.leaseId, visibilityMs })),
       ack: (task, result) => acks.ack({ id: task.id, leaseId: task.leaseId, result }),
       nack: (task, error) => settled(this.transport.nack(queue, task.id, { leaseId: task.leaseId, error })),
+      progress: (task, progress) =>
+        settled(this.transport.progress(queue, task.id, { leaseId: task.leaseId, progress })),
+      log: (task, lines) => settled(this.transport.logs(queue, task.id, { leaseId: task.leaseId, lines })),
     };
   }
 
@@ -518,7 +562,16 @@ export class QueueClient {
     renew();
     let outcome: { ok: true; result: JsonValue | undefined } | { ok: false; error: unknown };
     try {
-      outcome = { ok: true, result: (await handler(task, { signal: lease.signal })) ?? undefined };
+      const ctx: HandlerContext = {
+        signal: lease.signal,
+        progress: async (progress) => {
+          unwrap(await ops.progress(task, progress));
+        },
+        log: async (...lines) => {
+          unwrap(await ops.log(task, lines));
+        },
+      };
+      outcome = { ok: true, result: (await handler(task, ctx)) ?? undefined };
     } catch (error) {
       outcome = { ok: false, error };
     } finally {

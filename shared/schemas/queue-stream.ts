@@ -4,6 +4,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { AckBatchRequest, ExtendRequest, type LeasedTask, NackRequest } from "./queue.ts";
+import { type LogsOutput, LogsRequest, type ProgressOutput, ProgressRequest } from "./queue-progress.ts";
 
 /** Most tasks a socket may hold unacknowledged. */
 export const MAX_PREFETCH = 1000;
@@ -39,8 +40,22 @@ export const ExtendMessage = ExtendRequest.extend({
   id: z.string().min(1).max(64),
 });
 
+/** `{"type": "progress", "id", "leaseId", "progress"}`: as `POST .../tasks/{id}/progress`. */
+export const ProgressMessage = ProgressRequest.extend({
+  type: z.literal("progress"),
+  id: z.string().min(1).max(64),
+});
+/** `{"type": "log", "id", "leaseId", "lines"}`: as `POST .../tasks/{id}/logs`. */
+export const LogMessage = LogsRequest.extend({ type: z.literal("log"), id: z.string().min(1).max(64) });
+
 /** What a consumer may send; the `type` picks the schema (see {@link consumerMessageSchema}). */
-export const CONSUMER_MESSAGES = { ack: AckMessage, nack: NackMessage, extend: ExtendMessage } as const;
+export const CONSUMER_MESSAGES = {
+  ack: AckMessage,
+  nack: NackMessage,
+  extend: ExtendMessage,
+  progress: ProgressMessage,
+  log: LogMessage,
+} as const;
 export type ConsumerMessage = z.output<(typeof CONSUMER_MESSAGES)[keyof typeof CONSUMER_MESSAGES]>;
 
 /** What the server pushes: tasks, answers in the order of the messages, errors. */
@@ -49,6 +64,8 @@ export type ServerMessage =
   | { type: "acked"; results: Array<{ id: string; ok: boolean; code?: string }> }
   | { type: "nacked"; id: string; state: "ready" | "delayed" | "dead"; nextAttemptAt?: number }
   | { type: "extended"; id: string; leaseExpiresAt: number }
+  | ({ type: "progressed" } & ProgressOutput)
+  | ({ type: "logged" } & LogsOutput)
   | {
       type: "error";
       id?: string;

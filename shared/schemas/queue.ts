@@ -19,19 +19,19 @@ export interface JsonObject {
  * Any JSON value; `undefined` (possible over RPC) is refused. Declared as `unknown` refined, since
  * the OpenAPI generator cannot render zod's recursive `z.json()`; typed as {@link JsonValue}.
  */
-const Json = z
+export const Json = z
   .unknown()
   .refine((v) => v !== undefined, "required")
   .openapi({ description: "Any JSON value" }) as unknown as z.ZodType<JsonValue>;
 
 const TaskId = z.string().min(1).max(64).openapi({ example: "42", description: "Task id, unique per queue" });
-const LeaseId = z
+export const LeaseId = z
   .string()
   .min(1)
   .max(128)
   .openapi({ example: "8f14e45f-ceea-467f-a0e6-4f2d1e1a1c9b", description: "The lease a consumer holds" });
 const Priority = z.enum(PRIORITIES).openapi({ description: "low < normal < high < critical" });
-const Instant = z.number().int();
+export const Instant = z.number().int();
 const Visibility = int(1_000, 43_200_000);
 
 export const TaskInput = z
@@ -132,6 +132,15 @@ export const AckBatchResult = z
   })
   .openapi("AckBatchResult");
 
+/** One kept log line of a task (see `queue-progress.ts`): the attempt that wrote it, and when. */
+export const TaskLogEntry = z
+  .object({
+    attempt: z.number().int().openapi({ description: "The attempt whose lease holder wrote the line" }),
+    at: Instant.openapi({ description: "When the queue stored it (the queue object's clock)" }),
+    line: z.string(),
+  })
+  .openapi("TaskLogEntry");
+
 export const TaskInfo = z
   .object({
     id: z.string(),
@@ -144,6 +153,17 @@ export const TaskInfo = z
     dedupKey: z.string().optional(),
     lastError: z.string().optional(),
     result: Json.optional(),
+    progress: Json.optional().openapi({ description: "The last progress its lease holder reported" }),
+    progressAt: Instant.optional().openapi({ description: "When `progress` was reported" }),
+    logs: z
+      .array(TaskLogEntry)
+      .optional()
+      .openapi({ description: "The newest log lines (at most 100), oldest first; absent when none" }),
+    logsDropped: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: "Older lines dropped to keep the newest 100; absent when none" }),
   })
   .openapi("TaskInfo");
 

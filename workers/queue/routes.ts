@@ -41,6 +41,12 @@ import {
 } from "../../shared/schemas/queue.ts";
 import { QueueConfig, QueueConfigRequest } from "../../shared/schemas/queue-config.ts";
 import {
+  LogsAppended,
+  LogsRequest,
+  ProgressReported,
+  ProgressRequest,
+} from "../../shared/schemas/queue-progress.ts";
+import {
   ScheduleDeleted,
   ScheduleInfo,
   ScheduleListQuery,
@@ -82,6 +88,13 @@ function jsonText<T>(c: Context, result: Result<JsonText<T>>) {
 
 const leaseConflict = errorResponse("`lease_mismatch`: the lease expired or another consumer holds the task");
 const unknownTask = errorResponse("`not_found`: no such task");
+/** The refusals of a report by a task's lease holder (progress, logs): `what` is too large a field. */
+const reportErrors = (what: string) => ({
+  404: unknownTask,
+  409: leaseConflict,
+  ...commonErrors,
+  413: errorResponse(`${what}, or a body over 1 MiB`),
+});
 
 const enqueue = operation(
   { capability: "queues", action: "write", catalog: true },
@@ -182,6 +195,42 @@ const extend = operation(
       404: unknownTask,
       409: leaseConflict,
       ...commonErrors,
+    },
+  },
+);
+
+const reportProgress = operation(
+  { capability: "queues", action: "consume" },
+  {
+    operationId: "reportTaskProgress",
+    method: "post",
+    path: "/{queue}/tasks/{id}/progress",
+    tags,
+    summary: "Report a leased task's progress (any JSON, at most 4 KiB)",
+    description:
+      "Only the live lease holder may. The value replaces the last one and shows in task info (`progress`, `progressAt`); it stays through retries (nack, lease expiry, a closed consumer socket). It does not extend the lease.",
+    request: { params: taskParams, body: jsonBody(ProgressRequest) },
+    responses: {
+      200: jsonResponse(ProgressReported, "Stored"),
+      ...reportErrors("`progress` over 4 KiB of JSON text (`details.field` is `progress`)"),
+    },
+  },
+);
+
+const appendLogs = operation(
+  { capability: "queues", action: "consume" },
+  {
+    operationId: "appendTaskLogs",
+    method: "post",
+    path: "/{queue}/tasks/{id}/logs",
+    tags,
+    summary: "Append up to 100 log lines to a leased task",
+    description:
+      "Only the live lease holder may. Each line is stored with the attempt that wrote it and the queue's time; a task keeps its newest 100 lines (task info: `logs`, and `logsDropped` for the older ones), through retries. A line over 1 KiB refuses the whole request.",
+    request: { params: taskParams, body: jsonBody(LogsRequest) },
+    responses: {
+      200: jsonResponse(LogsAppended, "Appended"),
+      ...reportErrors("A line over 1 KiB of UTF-8 (`details.field` names it, `lines.3`)"),
     },
   },
 );
@@ -345,7 +394,7 @@ const consume = operation(
     tags,
     summary: "Consume over a WebSocket: tasks are pushed while the socket has credit",
     description:
-      'Send `Upgrade: websocket`. The server pushes `{"type": "tasks", "tasks": [LeasedTask]}` while the socket holds fewer than `prefetch` unsettled tasks. Send `{"type": "ack", "acks": [{"id", "leaseId", "result"?}]}`, `{"type": "nack", "id", "leaseId", "error"?, "retry"?, "delayMs"?}` and `{"type": "extend", "id", "leaseId", "visibilityMs"}`; each is answered in order with `acked` (`results`), `nacked` (`id`, `state`, `nextAttemptAt`?), `extended` (`id`, `leaseExpiresAt`) or `{"type": "error", "id"?, "error"}`. When the socket closes its unsettled tasks return to ready at once. More than 10 bad messages close the socket with 1008. See docs/queue.md.',
+      'Send `Upgrade: websocket`. The server pushes `{"type": "tasks", "tasks": [LeasedTask]}` while the socket holds fewer than `prefetch` unsettled tasks. Send `{"type": "ack", "acks": [{"id", "leaseId", "result"?}]}`, `{"type": "nack", "id", "leaseId", "error"?, "retry"?, "delayMs"?}` and `{"type": "extend", "id", "leaseId", "visibilityMs"}`, `{"type": "progress", "id", "leaseId", "progress"}` and `{"type": "log", "id", "leaseId", "lines"}`; each is answered in order with `acked` (`results`), `nacked` (`id`, `state`, `nextAttemptAt`?), `extended` (`id`, `leaseExpiresAt`), `progressed` (`id`, `progressAt`), `logged` (`id`, `appended`, `kept`, `dropped`) or `{"type": "error", "id"?, "error"}`. When the socket closes its unsettled tasks return to ready at once. More than 10 bad messages close the socket with 1008. See docs/queue.md.',
     request: { params: queueParams, query: ConsumeQuery },
     responses: {
       101: { description: "Switching protocols to a WebSocket" },
@@ -519,6 +568,17 @@ export const queueRoutes = createRouter()
   .openapi(extend, async (c) => {
     const { queue, id } = c.req.valid("param");
     return c.json(unwrap(await queueObject(c.env, queue).extend(queue, id, c.req.valid("json"))), 200);
+  })
+  .openapi(reportProgress, async (c) => {
+    const { queue, id } = c.req.valid("param");
+    return c.json(
+      unwrap(await queueObject(c.env, queue).reportProgress(queue, id, c.req.valid("json"))),
+      200,
+    );
+  })
+  .openapi(appendLogs, async (c) => {
+    const { queue, id } = c.req.valid("param");
+    return c.json(unwrap(await queueObject(c.env, queue).appendLogs(queue, id, c.req.valid("json"))), 200);
   })
   .openapi(promote, async (c) => {
     const { queue, id } = c.req.valid("param");

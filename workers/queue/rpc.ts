@@ -26,6 +26,12 @@ import {
 } from "../../shared/schemas/queue.ts";
 import { type QueueConfig, QueueConfigRequest } from "../../shared/schemas/queue-config.ts";
 import {
+  type LogsOutput,
+  LogsRequest,
+  type ProgressOutput,
+  ProgressRequest,
+} from "../../shared/schemas/queue-progress.ts";
+import {
   type ScheduleInfo,
   ScheduleListQuery,
   ScheduleName,
@@ -113,6 +119,18 @@ export class QueueRpc extends RpcTarget implements QueueTransport {
   async extend(queue: string, id: string, input: unknown): Promise<Result<{ leaseExpiresAt: number }>> {
     const parsed = checked(ExtendRequest, input, { queue, id });
     return parsed.ok ? this.#object(queue).extend(queue, id, parsed.value) : parsed;
+  }
+
+  /** As `POST /v1/queues/{queue}/tasks/{id}/progress`. */
+  async progress(queue: string, id: string, input: unknown): Promise<Result<ProgressOutput>> {
+    const parsed = checked(ProgressRequest, input, { queue, id });
+    return parsed.ok ? this.#object(queue).reportProgress(queue, id, parsed.value) : parsed;
+  }
+
+  /** As `POST /v1/queues/{queue}/tasks/{id}/logs`. */
+  async logs(queue: string, id: string, input: unknown): Promise<Result<LogsOutput>> {
+    const parsed = checked(LogsRequest, input, { queue, id });
+    return parsed.ok ? this.#object(queue).appendLogs(queue, id, parsed.value) : parsed;
   }
 
   /** As `GET /v1/queues/{queue}/tasks/{id}`. */

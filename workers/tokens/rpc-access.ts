@@ -38,6 +38,8 @@ export const RPC_ACTIONS: Record<Capability, Readonly<Record<string, Action>>> =
     ackBatch: "consume",
     nack: "consume",
     extend: "consume",
+    progress: "consume",
+    logs: "consume",
     redrive: "admin",
     purge: "admin",
     promote: "admin",

@@ -19,37 +19,60 @@ const row = (over: Partial<TaskRow> = {}): TaskRow => ({
   last_error: null,
   result: null,
   finished_at: null,
+  progress: null,
+  progress_at: null,
+  log_count: 0,
+  log_bytes: 0,
   ...over,
 });
 
 describe("JSON text around stored payloads", () => {
   it("equals serialising the parsed value, for any JSON", () => {
     fc.assert(
-      fc.property(fc.jsonValue(), fc.option(fc.jsonValue(), { nil: null }), (payload, result) => {
-        const stored = row({
-          payload: JSON.stringify(payload),
-          result: result === null ? null : JSON.stringify(result),
-          dedup_key: "k",
-          last_error: 'boom "x"',
-        });
-        const parsed = JSON.parse(infoText(stored));
-        expect(parsed).toEqual(
-          JSON.parse(
-            JSON.stringify({
-              id: "7",
-              state: "ready",
-              priority: "high",
-              attempt: 1,
-              maxAttempts: 5,
-              enqueuedAt: stored.enqueued_at,
-              dedupKey: "k",
-              lastError: 'boom "x"',
-              payload,
-              ...(result === null ? {} : { result }),
-            }),
-          ),
-        );
-      }),
+      fc.property(
+        fc.jsonValue(),
+        fc.option(fc.jsonValue(), { nil: null }),
+        fc.option(fc.jsonValue(), { nil: null }),
+        fc.array(fc.string(), { maxLength: 5 }),
+        fc.nat(3),
+        (payload, result, progress, lines, dropped) => {
+          const logs = lines.map((line, i) => ({ attempt: i + 1, at: 1_700_000_000_000 + i, line }));
+          const stored = row({
+            payload: JSON.stringify(payload),
+            result: result === null ? null : JSON.stringify(result),
+            dedup_key: "k",
+            last_error: 'boom "x"',
+            progress: progress === null ? null : JSON.stringify(progress),
+            progress_at: progress === null ? null : 1_700_000_000_900,
+            log_count: lines.length + dropped,
+          });
+          const parsed = JSON.parse(
+            infoText(
+              stored,
+              logs.map((entry) => JSON.stringify(entry)),
+            ),
+          );
+          expect(parsed).toEqual(
+            JSON.parse(
+              JSON.stringify({
+                id: "7",
+                state: "ready",
+                priority: "high",
+                attempt: 1,
+                maxAttempts: 5,
+                enqueuedAt: stored.enqueued_at,
+                dedupKey: "k",
+                lastError: 'boom "x"',
+                payload,
+                ...(result === null ? {} : { result }),
+                ...(progress === null ? {} : { progressAt: 1_700_000_000_900, progress }),
+                ...(dropped === 0 ? {} : { logsDropped: dropped }),
+                ...(logs.length === 0 ? {} : { logs }),
+              }),
+            ),
+          );
+        },
+      ),
     );
   });
 

@@ -28,7 +28,8 @@ export function modelAccess(method: string, path: string): ModelAccess {
       if (m === "GET") return is("read");
       return is(tail === "events" && m === "POST" ? "write" : "admin");
     case "queues": {
-      if (/^(lease|ack|consume)$|^tasks\/\{id\}\/(ack|nack|extend)$/.test(tail)) return is("consume");
+      if (/^(lease|ack|consume)$|^tasks\/\{id\}\/(ack|nack|extend|progress|logs)$/.test(tail))
+        return is("consume");
       if (m === "GET") return is("read");
       if (m === "POST" && tail === "tasks") return is("write");
       return is("admin");

@@ -1,0 +1,37 @@
+/**
+ * The rules of a task's progress and log lines: the size limits (refused as `payload_too_large`
+ * naming the field, as payloads over their limit are) and the stored form of a log line.
+ */
+import { fail, ok, type Result } from "../../shared/errors.ts";
+import { utf8Bytes } from "../../shared/schemas/common.ts";
+import { MAX_LOG_LINE_BYTES, MAX_PROGRESS_BYTES } from "../../shared/schemas/queue-progress.ts";
+
+/** The JSON text of a progress value, or `payload_too_large` when it is over 4 KiB. */
+export function progressText(progress: unknown): Result<string> {
+  const text = JSON.stringify(progress) ?? "null";
+  if (utf8Bytes(text) > MAX_PROGRESS_BYTES) {
+    return fail("payload_too_large", `progress is over ${MAX_PROGRESS_BYTES} bytes of JSON text`, {
+      field: "progress",
+      limit: MAX_PROGRESS_BYTES,
+    });
+  }
+  return ok(text);
+}
+
+/**
+ * The stored form of each line: the JSON text of a `TaskLogEntry` written by `attempt` at `at`.
+ * Refuses the whole batch, naming the first line over 1 KiB of UTF-8 (`lines.3`).
+ */
+export function logEntries(lines: readonly string[], attempt: number, at: number): Result<string[]> {
+  const entries: string[] = [];
+  for (const [i, line] of lines.entries()) {
+    if (utf8Bytes(line) > MAX_LOG_LINE_BYTES) {
+      return fail("payload_too_large", `lines.${i} is over ${MAX_LOG_LINE_BYTES} bytes`, {
+        field: `lines.${i}`,
+        limit: MAX_LOG_LINE_BYTES,
+      });
+    }
+    entries.push(JSON.stringify({ attempt, at, line }));
+  }
+  return ok(entries);
+}
