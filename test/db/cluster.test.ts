@@ -45,6 +45,15 @@ async function withDb<T>(fn: (db: Db) => Promise<T>, afterLsn?: string): Promise
   }
 }
 
+/** Rebuilds `node` as a replica of `primary` and waits until the checks see it streaming. */
+async function rejoin(node: "pg-1" | "pg-2", primary: "pg-1" | "pg-2") {
+  await control(node, "rejoin", primary);
+  await until(`${node} to stream from ${primary}`, async () => {
+    await runChecks();
+    return nodeOf(await status(), node).streaming === true;
+  });
+}
+
 const insert = (db: Db, note: string) =>
   db.write(async (sql) => {
     await sql`insert into items (note) values (${note})`;
@@ -310,11 +319,7 @@ describe("Postgres HA against a real primary and replica", () => {
   });
 
   it("takes a fenced node back once it is rebuilt as a replica", { timeout: 60_000 }, async () => {
-    await control("pg-1", "rejoin", "pg-2");
-    await until("pg-1 to stream from pg-2", async () => {
-      await runChecks();
-      return nodeOf(await status(), "pg-1").streaming === true;
-    });
+    await rejoin("pg-1", "pg-2");
     expect(nodeOf(await status(), "pg-1")).toMatchObject({
       role: "replica",
       healthy: true,
@@ -393,11 +398,7 @@ describe("Postgres HA against a real primary and replica", () => {
   it("repoints a replica that was down at the failover once it is back: it streams from the new primary", {
     timeout: 60_000,
   }, async () => {
-    await control("pg-2", "rejoin", "pg-1");
-    await until("pg-2 to stream from pg-1 again", async () => {
-      await runChecks();
-      return nodeOf(await status(), "pg-2").streaming === true;
-    });
+    await rejoin("pg-2", "pg-1");
     await control("pg-3", "stop");
     // Written after pg-3 stopped: pg-3 stays behind the point where pg-2's timeline will fork.
     await withDb((db) => insert(db, "while-pg-3-stopped"));
@@ -441,11 +442,7 @@ describe("Postgres HA against a real primary and replica", () => {
   it("reports a replica that replayed past the new primary's fork as needing a rebuild, and never routes to it", {
     timeout: 60_000,
   }, async () => {
-    await control("pg-1", "rejoin", "pg-2");
-    await until("pg-1 to stream from pg-2", async () => {
-      await runChecks();
-      return nodeOf(await status(), "pg-1").streaming === true;
-    });
+    await rejoin("pg-1", "pg-2");
     // pg-1 loses its link to pg-2; pg-3 gets one more write, then is stopped.
     await onNode("pg-1", async (sql) => {
       await sql.unsafe("alter system set primary_conninfo = ''");
