@@ -303,12 +303,12 @@ export class ClusterMonitor {
       node.streaming = probe.streaming;
       node.lagMs = probe.lagMs ?? undefined;
       node.replayLsn = probe.replayLsn ?? undefined;
-      // A fenced node streaming in recovery has been rebuilt as a replica (of the current
-      // primary, as a rebuild is): it rejoined. Fenced but not streaming, it may be a replica
-      // that diverged: it stays out until it streams.
+      // In recovery it takes no writes: not stale. A fenced node streaming in recovery has been
+      // rebuilt as a replica (of the current primary, as a rebuild is): it rejoined. Fenced but
+      // not streaming, it may be a replica that diverged: it stays out until it streams.
+      node.stale = false;
       if (node.fenced && probe.streaming) {
         node.fenced = false;
-        node.stale = false;
         this.state.following[node.name] = this.state.epoch;
       }
     } else {
