@@ -6,7 +6,13 @@
  */
 import { connectionStringOf, type DbConfig, loadDbConfig } from "../../shared/db/config.ts";
 import { PoolManager } from "../../shared/db/pool.ts";
-import { hasReplayed, isConnectionError, type PgConnection, pgConnector } from "../../shared/db/postgres.ts";
+import {
+  hasReplayed,
+  isConnectionError,
+  type PgConnection,
+  pgConnector,
+  sqlState,
+} from "../../shared/db/postgres.ts";
 import { openPgSocket } from "../../shared/db/socket.ts";
 import type { Topology } from "../../shared/db/topology.ts";
 import type { Env } from "../../shared/env.ts";
@@ -56,7 +62,8 @@ function reconcile(stored: MonitorState | null, config: DbConfig): MonitorState 
     return old ? { ...old, region: n.region, binding: n.binding } : n;
   });
   const primary = nodes.some((n) => n.name === stored.primary) ? stored.primary : fresh.primary;
-  return { ...stored, primary, nodes };
+  // Spread over a fresh state: state stored before a field existed gets its initial value.
+  return { ...fresh, ...stored, primary, nodes };
 }
 
 export class DbClusterObject extends SqlObject {
@@ -100,9 +107,10 @@ export class DbClusterObject extends SqlObject {
       primary: state.primary,
       epoch: state.epoch,
       backup: state.backup,
+      failedPromotion: state.failedPromotion,
       nodes: state.nodes.map((n) => {
-        // A former primary not yet rebuilt as a replica: the contract lists it as a replica that
-        // needs a rebuild, and it is never routed or written to.
+        // A former primary, or a replica whose timeline diverged, not yet rebuilt: the contract
+        // lists it as a replica that needs a rebuild, and it is never routed or written to.
         const needsRebuild = n.fenced && n.name !== state.primary;
         return {
           name: n.name,
@@ -244,6 +252,8 @@ export class DbClusterObject extends SqlObject {
     for (const name of decision.fence) {
       await this.onNode(name, fence).catch((err) => console.warn(`fencing ${name} failed`, err));
     }
+    // A failover repoints every replica itself, to the node it promotes.
+    if (!decision.failover) await this.repoint(monitor, decision.repoint);
     if (decision.failover) {
       const { from, to } = decision.failover;
       const failures = monitor.node(from)?.failures ?? 0;
@@ -295,10 +305,20 @@ export class DbClusterObject extends SqlObject {
         return caughtUp;
       }
     }
-    const promoted = await this.promoteAndRecord(monitor, from, to, Date.now(), input.reason, false);
-    if (!promoted.ok && drained) await this.unfenceUnlessPromoted(from, to);
+    const { result, refused } = await this.promoteAndRecord(
+      monitor,
+      from,
+      to,
+      Date.now(),
+      input.reason,
+      false,
+    );
+    if (!result.ok && drained) {
+      if (refused) await this.unfenceUnlessPromoted(from, to);
+      else console.error(`${to} may still be promoting: ${from} stays fenced until the checks tell`);
+    }
     this.saveStateAndScheduleNextRound(Date.now());
-    return promoted;
+    return result;
   }
 
   /**
@@ -340,6 +360,12 @@ export class DbClusterObject extends SqlObject {
     }
   }
 
+  /**
+   * Promotes `to`; on success records the failover and repoints the other replicas. A failure is
+   * kept for the status and answered `503 unavailable`; `refused` says that `to` surely is not
+   * becoming a primary (`pg_promote` raised an error), as opposed to maybe still promoting (it
+   * gave up waiting after its signal was sent, or the connection was lost mid-call).
+   */
   private async promoteAndRecord(
     monitor: ClusterMonitor,
     from: string,
@@ -347,37 +373,58 @@ export class DbClusterObject extends SqlObject {
     at: number,
     reason: string,
     automatic: boolean,
-  ): Promise<Result<FailoverResult>> {
+  ): Promise<{ result: Result<FailoverResult>; refused: boolean }> {
+    const failed = (error: string, refused: boolean) => {
+      monitor.promotionFailed({ from, to, at: Date.now(), reason, automatic, error });
+      const outcome = refused
+        ? `${from} is still the primary`
+        : `${from} stays fenced until ${to} is checked`;
+      return {
+        result: fail("unavailable", `promoting ${to} failed: ${error}; ${outcome}`, { node: to }),
+        refused,
+      };
+    };
+    let forkLsn: string | null;
     try {
-      const done = await this.onNode(to, promote, PROMOTE_TIMEOUT_MS);
-      if (!done) return fail("unavailable", `${to} did not finish promotion in time`);
+      const promotion = await this.onNode(to, promote, PROMOTE_TIMEOUT_MS);
+      if (!promotion.promoted) return failed("it did not finish promotion in time", false);
+      forkLsn = promotion.forkLsn;
     } catch (err) {
       console.error(`promoting ${to} failed`, err);
-      return this.unavailable(to, err);
+      const refused = sqlState(err) !== undefined && !isConnectionError(err);
+      return failed(refused ? `refused (${describeFailure(err)})` : describeFailure(err), refused);
     }
     this.transaction(() => {
-      monitor.promoted(from, to);
+      monitor.promoted(from, to, forkLsn);
       this.recordFailover(from, to, at, reason, automatic);
     });
-    await this.repointReplicas(monitor, from, to);
-    return ok({ from, to, at });
+    const followers = monitor.state.nodes.filter((n) => n.name !== from && n.name !== to && !n.fenced);
+    await this.repoint(
+      monitor,
+      followers.map((n) => n.name),
+    );
+    return { result: ok({ from, to, at }), refused: false };
   }
 
   /**
-   * After `to` was promoted, every other reachable replica streams from it (as Patroni repoints
-   * them). The old primary is left alone: it needs a rebuild. A node that cannot be reached now is
-   * repointed when it is rebuilt; failures are logged, never undo the promotion.
+   * Points replicas at the current primary (as Patroni repoints them). The old primary is left
+   * alone: it needs a rebuild. A node that cannot be reached now stays behind and is repointed
+   * when a later check finds it (ClusterMonitor's `repoint` decision); failures are logged, never
+   * undo a promotion.
    */
-  private async repointReplicas(monitor: ClusterMonitor, from: string, to: string): Promise<void> {
-    const source = this.config?.nodes.find((n) => n.name === to)?.replication;
-    if (!source) return;
-    const followers = monitor.state.nodes.filter((n) => n.name !== from && n.name !== to);
+  private async repoint(monitor: ClusterMonitor, names: readonly string[]): Promise<void> {
+    const primary = monitor.state.primary;
+    const source = this.config?.nodes.find((n) => n.name === primary)?.replication;
+    if (!source || names.length === 0) return;
     await Promise.all(
-      followers.map((n) =>
-        this.onNode(n.name, (sql) => followPrimary(sql, `${source} application_name=${n.name}`)).catch(
-          (err) => console.warn(`repointing ${n.name} to ${to} failed: ${describeFailure(err)}`),
-        ),
-      ),
+      names.map(async (name) => {
+        try {
+          await this.onNode(name, (sql) => followPrimary(sql, `${source} application_name=${name}`));
+          monitor.repointed(name);
+        } catch (err) {
+          console.warn(`repointing ${name} to ${primary} failed: ${describeFailure(err)}`);
+        }
+      }),
     );
   }
 

@@ -45,6 +45,7 @@ interface CheckRow {
   replay_lsn: string | null;
   lag_ms: number | null;
   streaming: boolean;
+  received_tli: number | null;
   replication: ReplicationRow[] | string;
   archived_count: number;
   last_archived_wal: string | null;
@@ -70,6 +71,7 @@ select
        when w.streaming and pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() then 0::float8
        else (extract(epoch from now() - pg_last_xact_replay_timestamp()) * 1000)::float8 end as lag_ms,
   coalesce(w.streaming, false) as streaming,
+  w.received_tli,
   (select coalesce(json_agg(json_build_object(
       'applicationName', application_name,
       'state', state,
@@ -83,7 +85,7 @@ select
   (extract(epoch from a.last_failed_time) * 1000)::float8 as last_failed_at
 from (select pg_is_in_recovery() as rec) r
 cross join pg_stat_archiver a
-left join (select status = 'streaming' as streaming from pg_stat_wal_receiver limit 1) w on true`;
+left join (select status = 'streaming' as streaming, received_tli from pg_stat_wal_receiver limit 1) w on true`;
 
 /** Checks one node: role, WAL positions and lag, replication and archiving. */
 export async function checkNode(sql: PgConnection): Promise<Probe> {
@@ -97,6 +99,7 @@ export async function checkNode(sql: PgConnection): Promise<Probe> {
       replayLsn: row.replay_lsn,
       lagMs: row.lag_ms === null ? null : Math.max(0, Math.round(row.lag_ms)),
       streaming: row.streaming,
+      timeline: row.received_tli,
     };
   }
   const replication = typeof row.replication === "string" ? JSON.parse(row.replication) : row.replication;
@@ -123,10 +126,21 @@ export async function checkNode(sql: PgConnection): Promise<Probe> {
   };
 }
 
+/**
+ * How a promotion went: `promoted` with the position where the new timeline forked off the old
+ * one; `pending` when `pg_promote` gave up waiting after its signal was sent, so the node may
+ * still become a primary. A node that refuses (`pg_promote` raises an error) throws instead.
+ */
+export type Promotion = { promoted: true; forkLsn: string | null } | { promoted: false };
+
 /** Promotes a replica and waits (up to 60 s) until it accepts writes. */
-export async function promote(sql: PgConnection): Promise<boolean> {
+export async function promote(sql: PgConnection): Promise<Promotion> {
   const [row] = await sql<{ promoted: boolean }[]>`select pg_promote(true, 60) as promoted`;
-  return row?.promoted === true;
+  if (row?.promoted !== true) return { promoted: false };
+  // Once recovery has ended, the last replayed position stays where recovery stopped: the end of
+  // the old timeline in this node's history, the point a lagging replica must not have passed.
+  const [fork] = await sql<{ lsn: string | null }[]>`select pg_last_wal_replay_lsn()::text as lsn`;
+  return { promoted: true, forkLsn: fork?.lsn ?? null };
 }
 
 /**

@@ -11,7 +11,10 @@
  * - the old primary is fenced: never routed to again; if it comes back accepting writes it is a
  *   stale primary (reported, made read-only) until it is rebuilt as a replica, which unfences it;
  * - among nodes accepting writes, the highest timeline wins: a promotion done elsewhere (or
- *   forgotten) is adopted rather than split-brained.
+ *   forgotten) is adopted rather than split-brained;
+ * - every replica follows the current primary: one that could not be repointed at promotion time
+ *   is repointed once it answers again, unless it replayed past the point where the new timeline
+ *   forked off: then it cannot follow, needs a rebuild and is never routed to.
  */
 import type { HaSettings, NodeConfig } from "../../shared/db/config.ts";
 import { lsnDiff, lsnReached } from "../../shared/db/lsn.ts";
@@ -54,6 +57,8 @@ export type Probe =
       replayLsn: string | null;
       lagMs: number | null;
       streaming: boolean;
+      /** The timeline its WAL receiver last received (null without a receiver). */
+      timeline: number | null;
     };
 
 /** The backup check: is WAL archiving working, and how many failures since the last success. */
@@ -80,6 +85,23 @@ export interface MonitorState {
   backup: BackupStatus | null;
   /** `failedCount` when the last archived WAL was first seen, to count failures since. */
   failedAtLastArchive: number;
+  /** Node name → the epoch whose primary it was last pointed at (absent: 0, as configured). */
+  following: Record<string, number>;
+  /** Where each promotion forked the new timeline off the old one, when known. */
+  forks: Array<{ epoch: number; lsn: string }>;
+  /** The last promotion that failed since one last succeeded. */
+  failedPromotion: FailedPromotion | null;
+}
+
+/** A promotion that did not happen, as `GET /v1/db/status` reports it. */
+export interface FailedPromotion {
+  from: string;
+  to: string;
+  at: number;
+  reason: string;
+  automatic: boolean;
+  /** Short and generic: `refused (server error 42501)`, `unreachable`, ... */
+  error: string;
 }
 
 /** What to do after a round of checks. */
@@ -92,6 +114,8 @@ export interface Decision {
   adopted?: { from: string; to: string };
   /** Writable nodes that are not the primary: make them read-only. */
   fence: string[];
+  /** Replicas that do not follow the current primary yet and can: point them at it. */
+  repoint: string[];
 }
 
 /** A fresh state from configuration: the configured roles, nothing checked yet. */
@@ -103,6 +127,9 @@ export function initialState(nodes: readonly NodeConfig[]): MonitorState {
     lastPrimaryLsn: null,
     backup: null,
     failedAtLastArchive: 0,
+    following: {},
+    forks: [],
+    failedPromotion: null,
     nodes: nodes.map((n) => ({
       name: n.name,
       region: n.region,
@@ -141,7 +168,7 @@ export class ClusterMonitor {
 
   /** Applies one round of checks taken at `now` and decides what to do. */
   observe(probes: Record<string, Probe>, now: number): Decision {
-    const decision: Decision = { fence: [] };
+    const decision: Decision = { fence: [], repoint: [] };
     for (const node of this.state.nodes) this.#record(node, probes[node.name], now);
     this.#adoptHighestTimeline(probes, decision);
     const primary = this.node(this.state.primary);
@@ -163,6 +190,7 @@ export class ClusterMonitor {
       node.healthy = false;
       if (!probe.readOnly) decision.fence.push(node.name);
     }
+    this.#followers(probes, decision);
     if (primary && primary.failures >= this.#settings.failureThreshold)
       this.#chooseFailover(primary, probes, decision);
     return decision;
@@ -181,7 +209,7 @@ export class ClusterMonitor {
     for (const node of this.state.nodes) {
       const probe = probes[node.name];
       if (node.name === this.state.primary || (target !== undefined && node.name !== target)) continue;
-      if (!probe?.ok || !probe.inRecovery || node.fenced) continue;
+      if (!probe?.ok || !probe.inRecovery || node.fenced || !this.#follows(node.name)) continue;
       const position = furthest(probe.receiveLsn, probe.replayLsn);
       const lagBytes =
         this.state.lastPrimaryLsn && position
@@ -199,10 +227,16 @@ export class ClusterMonitor {
     );
   }
 
-  /** Records a promotion: `to` is the primary, `from` is fenced for good. */
-  promoted(from: string, to: string): void {
+  /**
+   * Records a promotion: `to` is the primary, `from` is fenced for good. `forkLsn` is where the
+   * new timeline began (see `promote` in pg-probe.ts), unknown for a promotion adopted.
+   */
+  promoted(from: string, to: string, forkLsn?: string | null): void {
     this.state.primary = to;
     this.state.epoch++;
+    this.state.following[to] = this.state.epoch;
+    if (forkLsn) this.state.forks.push({ epoch: this.state.epoch, lsn: forkLsn });
+    this.state.failedPromotion = null;
     const old = this.node(from);
     if (old) {
       old.fenced = true;
@@ -210,6 +244,46 @@ export class ClusterMonitor {
     }
     const next = this.node(to);
     if (next) asPrimary(next, true);
+  }
+
+  /** Records that `name` now streams from the current primary (it was repointed). */
+  repointed(name: string): void {
+    this.state.following[name] = this.state.epoch;
+  }
+
+  /** Records a promotion that did not happen; the primary stays where it was. */
+  promotionFailed(failure: FailedPromotion): void {
+    this.state.failedPromotion = failure;
+  }
+
+  #follows(name: string): boolean {
+    return (this.state.following[name] ?? 0) >= this.state.epoch;
+  }
+
+  /**
+   * Replicas behind the current epoch (down when the primary changed, or never pointed at it):
+   * all are to be repointed. One that replayed past the fork of the first promotion it missed
+   * holds WAL the new primary never had: it is fenced until rebuilt, and repointed all the same so
+   * that it cannot go on streaming from the old primary (the new one refuses its position).
+   */
+  #followers(probes: Record<string, Probe>, decision: Decision): void {
+    const primaryProbe = probes[this.state.primary];
+    const primaryTimeline = primaryProbe?.ok && !primaryProbe.inRecovery ? primaryProbe.timeline : undefined;
+    for (const node of this.state.nodes) {
+      const probe = probes[node.name];
+      if (node.name === this.state.primary || this.#follows(node.name)) continue;
+      if (!probe?.ok || !probe.inRecovery) continue;
+      // Streaming the primary's own timeline already (rebuilt from it, or repointed by hand).
+      const onPrimaryTimeline = probe.streaming && probe.timeline === primaryTimeline;
+      const missed = (this.state.following[node.name] ?? 0) + 1;
+      const fork = this.state.forks.find((f) => f.epoch === missed)?.lsn;
+      const replayed = probe.replayLsn;
+      if (!onPrimaryTimeline && fork && replayed && replayed !== fork && lsnReached(replayed, fork)) {
+        node.fenced = true;
+        node.healthy = false;
+      }
+      decision.repoint.push(node.name);
+    }
   }
 
   #record(node: NodeView, probe: Probe | undefined, now: number): void {
@@ -229,9 +303,14 @@ export class ClusterMonitor {
       node.streaming = probe.streaming;
       node.lagMs = probe.lagMs ?? undefined;
       node.replayLsn = probe.replayLsn ?? undefined;
-      // A fenced node back in recovery has been rebuilt as a replica: it rejoined.
-      node.fenced = false;
+      // In recovery it takes no writes: not stale. A fenced node streaming in recovery has been
+      // rebuilt as a replica (of the current primary, as a rebuild is): it rejoined. Fenced but
+      // not streaming, it may be a replica that diverged: it stays out until it streams.
       node.stale = false;
+      if (node.fenced && probe.streaming) {
+        node.fenced = false;
+        this.state.following[node.name] = this.state.epoch;
+      }
     } else {
       // Healthy only once it is known to be the primary (see observe).
       asPrimary(node, false);

@@ -205,6 +205,16 @@ export class PgNode {
   }
 
   /**
+   * Makes the data directory itself read-only to the server (or writable again): `pg_promote()`
+   * must create its signal file there, so it fails with `could not create file "promote":
+   * Permission denied` (SQLSTATE 42501), as on a host whose disk went read-only. A standby writes
+   * only below it (WAL, restartpoints) and keeps streaming.
+   */
+  async refusePromotion(refuse: boolean): Promise<void> {
+    await chmod(this.dataDir, refuse ? 0o500 : 0o700);
+  }
+
+  /**
    * Stops the server: `fast` is a clean shutdown (SIGINT), `immediate` a crash-like one
    * (SIGQUIT, no checkpoint), as when a host dies.
    */

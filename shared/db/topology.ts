@@ -21,7 +21,10 @@ export interface NodeView {
   lagBytes?: number;
   /** Replica: the last WAL position it replayed. */
   replayLsn?: string;
-  /** A former primary that was failed over: never routed to again until rebuilt as a replica. */
+  /**
+   * A former primary that was failed over, or a replica that replayed past the new primary's
+   * fork: never routed to again until rebuilt as a replica (seen streaming).
+   */
   fenced: boolean;
   /** A fenced node that is up again and accepts writes: a stale primary that needs rejoining. */
   stale: boolean;

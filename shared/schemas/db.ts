@@ -26,7 +26,8 @@ export const NodeStatus = z
       .openapi({ description: "A former primary: never routed to until rebuilt as a replica" }),
     stale: z.boolean().openapi({ description: "A fenced former primary that is up again: needs rejoining" }),
     needsRebuild: z.boolean().openapi({
-      description: "A former primary after a failover: listed as a replica, never routed to until rebuilt",
+      description:
+        "A former primary after a failover, or a replica that replayed past the new primary's fork: listed as a replica, never routed to until rebuilt",
     }),
     failures: z.number().int().openapi({ description: "Consecutive failed checks" }),
     error: z.string().optional().openapi({ description: "Why the last check failed" }),
@@ -47,6 +48,17 @@ export const BackupStatus = z
   })
   .openapi("DbBackupStatus");
 
+export const FailedPromotion = z
+  .object({
+    from: z.string().openapi({ description: "The primary, which stayed the primary" }),
+    to: z.string().openapi({ description: "The node that was not promoted" }),
+    at: z.number().int(),
+    reason: z.string(),
+    automatic: z.boolean(),
+    error: z.string().openapi({ example: "refused (server error 42501)" }),
+  })
+  .openapi("DbFailedPromotion");
+
 export const ClusterStatus = z
   .object({
     primary: z.string().openapi({ description: "The node writes go to" }),
@@ -54,6 +66,9 @@ export const ClusterStatus = z
     nodes: z.array(NodeStatus),
     backup: BackupStatus.nullable().openapi({
       description: "From the primary's pg_stat_archiver; null until seen",
+    }),
+    failedPromotion: FailedPromotion.nullable().openapi({
+      description: "The last switchover or failover whose promotion failed, since one last succeeded",
     }),
   })
   .openapi("DbStatus");

@@ -29,7 +29,7 @@ export const FAILURE_THRESHOLD = 3;
 function controller(cluster: PgCluster) {
   const byName = (name: string | undefined) => cluster.nodes.find((n) => n.name === name);
   return async (req: IncomingMessage, res: ServerResponse) => {
-    // POST /nodes/<name>/<stop|crash|start|rejoin>[?primary=<name>]
+    // POST /nodes/<name>/<stop|crash|start|rejoin|refuse-promotion|allow-promotion>[?primary=<name>]
     const url = new URL(req.url ?? "/", "http://control");
     const [, kind, name, action] = url.pathname.split("/");
     const node = byName(name);
@@ -38,6 +38,8 @@ function controller(cluster: PgCluster) {
       if (action === "stop") await node.stop("fast");
       else if (action === "crash") await node.stop("immediate");
       else if (action === "start") await node.start();
+      else if (action === "refuse-promotion") await node.refusePromotion(true);
+      else if (action === "allow-promotion") await node.refusePromotion(false);
       else if (action === "rejoin") {
         const primary = byName(url.searchParams.get("primary") ?? undefined);
         if (!primary) throw new Error("rejoin needs ?primary=<name>");

@@ -1,8 +1,11 @@
 /**
  * The cluster end to end against real Postgres: a primary (pg-1) and streaming replicas (pg-2, pg-3).
- * The tests run in order and change the cluster: a switchover to pg-2 (pg-3 follows it), pg-1
- * rebuilt as its replica, then pg-2 crashed and failed over automatically to pg-1 (pg-3 follows
- * again), then everything down.
+ * The tests run in order and change the cluster: a switchover to pg-2 that pg-2 refuses (nothing
+ * changes), one it accepts (pg-3 follows it), pg-1 rebuilt as its replica, then pg-2 crashed and
+ * failed over automatically to pg-1 (pg-3 follows again), pg-2 rebuilt, pg-1 crashed while pg-3 is
+ * down and failed over to pg-2 (pg-3 follows once it is back), pg-1 rebuilt and cut off from pg-2,
+ * pg-2 crashed while pg-3 (ahead of pg-1) is down and failed over to pg-1 (pg-3 cannot follow and
+ * needs a rebuild), then everything down.
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -40,6 +43,15 @@ async function withDb<T>(fn: (db: Db) => Promise<T>, afterLsn?: string): Promise
   } finally {
     await db.close();
   }
+}
+
+/** Rebuilds `node` as a replica of `primary` and waits until the checks see it streaming. */
+async function rejoin(node: "pg-1" | "pg-2", primary: "pg-1" | "pg-2") {
+  await control(node, "rejoin", primary);
+  await until(`${node} to stream from ${primary}`, async () => {
+    await runChecks();
+    return nodeOf(await status(), node).streaming === true;
+  });
 }
 
 const insert = (db: Db, note: string) =>
@@ -194,6 +206,68 @@ describe("Postgres HA against a real primary and replica", () => {
     expect((await status()).primary).toBe("pg-1");
   });
 
+  it("keeps the primary when the target refuses to promote: 503, nothing changed or repointed, the status says why", async () => {
+    const primaryConninfo = (node: "pg-2" | "pg-3") =>
+      onNode(
+        node,
+        async (sql) => (await sql<{ v: string }[]>`select current_setting('primary_conninfo') as v`)[0]?.v,
+      );
+    const pg3Before = await primaryConninfo("pg-3");
+    // pg-2 cannot write its promote signal file: pg_promote() fails with SQLSTATE 42501.
+    await control("pg-2", "refuse-promotion");
+    let res: Awaited<ReturnType<typeof call>>;
+    try {
+      res = await call("POST", "/v1/db/failover", { target: "pg-2", reason: "maintenance of pg-1" });
+    } finally {
+      await control("pg-2", "allow-promotion");
+    }
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({
+      error: {
+        code: "unavailable",
+        message: "promoting pg-2 failed: refused (server error 42501); pg-1 is still the primary",
+        details: { node: "pg-2" },
+      },
+    });
+
+    // The old primary was fenced for the drain and has its writes back: routed, and directly.
+    await withDb(async (db) => expect(await insert(db, "after-refusal")).toBe(false));
+    await onNode("pg-1", (sql) => sql`insert into items (note) values ('direct-after-refusal')`);
+    // pg-2 is still a replica of pg-1 and gets its writes; pg-3 was not repointed.
+    expect(await onNode("pg-2", onReplica)).toBe(true);
+    await replicaCaughtUp("pg-1", "pg-2");
+    await replicaCaughtUp("pg-1", "pg-3");
+    expect(await streamsFrom("pg-2")).toBe(portOf("pg-1"));
+    expect(await streamsFrom("pg-3")).toBe(portOf("pg-1"));
+    expect(await primaryConninfo("pg-3")).toBe(pg3Before);
+
+    await runChecks();
+    const body = await status();
+    expect(body).toMatchObject({
+      primary: "pg-1",
+      epoch: 0,
+      failedPromotion: {
+        from: "pg-1",
+        to: "pg-2",
+        at: expect.any(Number),
+        reason: "maintenance of pg-1",
+        automatic: false,
+        error: "refused (server error 42501)",
+      },
+    });
+    expect(nodeOf(body, "pg-1")).toMatchObject({ role: "primary", healthy: true, fenced: false });
+    for (const replica of replicas)
+      expect(nodeOf(body, replica)).toMatchObject({
+        role: "replica",
+        healthy: true,
+        streaming: true,
+        needsRebuild: false,
+      });
+    // Reads still go to the replicas; the history has no failover.
+    await withDb(async (db) => expect(await db.read(onReplica)).toBe(true));
+    expect((await call("GET", "/v1/db/failovers")).body).toEqual({ failovers: [] });
+  });
+
   it("switches over to the replica on request, losing nothing, and fences the old primary", async () => {
     await withDb((db) => insert(db, "before-switchover"));
     const res = await call("POST", "/v1/db/failover", { target: "pg-2", reason: "maintenance of pg-1" });
@@ -211,6 +285,8 @@ describe("Postgres HA against a real primary and replica", () => {
     const body = await status();
     expect(body.primary).toBe("pg-2");
     expect(body.epoch).toBe(1);
+    // The failed attempt before is history once a promotion succeeded.
+    expect(body.failedPromotion).toBeNull();
     expect(nodeOf(body, "pg-1")).toMatchObject({
       role: "replica",
       healthy: false,
@@ -243,11 +319,7 @@ describe("Postgres HA against a real primary and replica", () => {
   });
 
   it("takes a fenced node back once it is rebuilt as a replica", { timeout: 60_000 }, async () => {
-    await control("pg-1", "rejoin", "pg-2");
-    await until("pg-1 to stream from pg-2", async () => {
-      await runChecks();
-      return nodeOf(await status(), "pg-1").streaming === true;
-    });
+    await rejoin("pg-1", "pg-2");
     expect(nodeOf(await status(), "pg-1")).toMatchObject({
       role: "replica",
       healthy: true,
@@ -263,6 +335,7 @@ describe("Postgres HA against a real primary and replica", () => {
     // pg-3 lags (replay held back), so the best candidate is pg-1.
     await pauseReplay(["pg-3"]);
     await withDb((db) => insert(db, "before-crash"));
+    const crashedAt = Date.now();
     await control("pg-2", "crash");
     await runChecks();
     const firstFailure = nodeOf(await status(), "pg-2").checkedAt as number;
@@ -291,8 +364,10 @@ describe("Postgres HA against a real primary and replica", () => {
       async () => (await streamsFrom("pg-3")) === portOf("pg-1"),
       15_000,
     );
+    const streamingAt = Date.now();
     console.log(
-      `pg-3 streamed from the new primary ${Date.now() - promotedAt} ms after the failover answered`,
+      `pg-3 streamed from the new primary ${streamingAt - promotedAt} ms after the failover answered, ` +
+        `${streamingAt - crashedAt} ms after pg-2 was killed (${FAILURE_THRESHOLD} checks run back to back)`,
     );
     await replicaCaughtUp("pg-1", "pg-3");
   });
@@ -320,6 +395,90 @@ describe("Postgres HA against a real primary and replica", () => {
     });
   });
 
+  it("repoints a replica that was down at the failover once it is back: it streams from the new primary", {
+    timeout: 60_000,
+  }, async () => {
+    await rejoin("pg-2", "pg-1");
+    await control("pg-3", "stop");
+    // Written after pg-3 stopped: pg-3 stays behind the point where pg-2's timeline will fork.
+    await withDb((db) => insert(db, "while-pg-3-stopped"));
+    await replicaCaughtUp("pg-1", "pg-2");
+    await runChecks();
+
+    await control("pg-1", "crash");
+    await runChecks(FAILURE_THRESHOLD);
+    let body = await status();
+    expect(body).toMatchObject({ primary: "pg-2", epoch: 3 });
+    expect(nodeOf(body, "pg-3")).toMatchObject({ healthy: false, error: "unreachable" });
+    await withDb((db) => insert(db, "after-second-failover"));
+
+    await control("pg-3", "start");
+    const startedAt = Date.now();
+    // The next check finds pg-3 back and repoints it.
+    await runChecks();
+    await until(
+      "pg-3 to stream from pg-2",
+      async () => (await streamsFrom("pg-3")) === portOf("pg-2"),
+      15_000,
+    );
+    console.log(
+      `pg-3, down at the failover, streamed from the new primary ${Date.now() - startedAt} ms after it started`,
+    );
+    await replicaCaughtUp("pg-2", "pg-3");
+    await until("pg-3's lag to clear", async () => {
+      await runChecks();
+      const pg3 = nodeOf(await status(), "pg-3");
+      return pg3.streaming === true && pg3.lagBytes === 0 && pg3.lagMs === 0;
+    });
+    body = await status();
+    expect(nodeOf(body, "pg-3")).toMatchObject({ role: "replica", healthy: true, needsRebuild: false });
+    const notes = await onNode(
+      "pg-3",
+      (sql) => sql<Row[]>`select note from items where note like 'after-second%'`,
+    );
+    expect(notes.map((r) => r.note)).toEqual(["after-second-failover"]);
+  });
+
+  it("reports a replica that replayed past the new primary's fork as needing a rebuild, and never routes to it", {
+    timeout: 60_000,
+  }, async () => {
+    await rejoin("pg-1", "pg-2");
+    // pg-1 loses its link to pg-2; pg-3 gets one more write, then is stopped.
+    await onNode("pg-1", async (sql) => {
+      await sql.unsafe("alter system set primary_conninfo = ''");
+      await sql`select pg_reload_conf()`;
+    });
+    await until("pg-1 to stop streaming", async () => (await streamsFrom("pg-1")) === undefined);
+    await withDb((db) => insert(db, "only-on-pg-3"));
+    await replicaCaughtUp("pg-2", "pg-3");
+    await runChecks();
+    await control("pg-3", "stop");
+
+    await control("pg-2", "crash");
+    await runChecks(FAILURE_THRESHOLD);
+    expect(await status()).toMatchObject({ primary: "pg-1", epoch: 4 });
+
+    await control("pg-3", "start");
+    await runChecks();
+    // Pointed at pg-1 all the same, so that it cannot stream from pg-2 should pg-2 come back.
+    const [conninfo] = await onNode(
+      "pg-3",
+      (sql) => sql<{ v: string }[]>`select current_setting('primary_conninfo') as v`,
+    );
+    expect(conninfo?.v).toContain(`port=${portOf("pg-1")}`);
+    await runChecks();
+    const pg3 = nodeOf(await status(), "pg-3");
+    expect(pg3).toMatchObject({ role: "replica", healthy: false, needsRebuild: true, streaming: false });
+    expect(await streamsFrom("pg-3")).toBeUndefined();
+    // No replica to read from: reads go to the primary.
+    await withDb(async (db) => expect(await db.read(onReplica)).toBe(false));
+    const onPrimary = await onNode(
+      "pg-1",
+      (sql) => sql<Row[]>`select note from items where note = 'only-on-pg-3'`,
+    );
+    expect(onPrimary).toEqual([]);
+  });
+
   it("answers 503 unavailable, never another 5xx, when the primary is down", async () => {
     // With no replica left to promote, a switchover has no candidate.
     await control("pg-3", "stop");
@@ -333,5 +492,7 @@ describe("Postgres HA against a real primary and replica", () => {
     expect(nodeOf(body, "pg-1")).toMatchObject({ healthy: false, error: "unreachable" });
     const switchover = await call("POST", "/v1/db/failover", { reason: "no candidates" });
     expect(switchover.status).toBe(409);
+    // test/db/pool.test.ts runs on pg-2, whichever file goes first.
+    await control("pg-2", "start");
   });
 });

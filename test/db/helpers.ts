@@ -19,8 +19,11 @@ const settings = JSON.parse(cluster.vars.DB_HA) as {
 export const FAILURE_THRESHOLD = settings.failureThreshold;
 export const CHECK_INTERVAL_MS = settings.checkIntervalMs;
 
-/** Asks the control server to stop, crash, start or rebuild a node. */
-export async function control(node: string, action: "stop" | "crash" | "start" | "rejoin", primary?: string) {
+/** A node action of the control server (see test/db-setup/global-setup.ts). */
+type ControlAction = "stop" | "crash" | "start" | "rejoin" | "refuse-promotion" | "allow-promotion";
+
+/** Asks the control server to stop, crash, start or rebuild a node, or to make it refuse promotion. */
+export async function control(node: string, action: ControlAction, primary?: string) {
   const query = primary ? `?primary=${primary}` : "";
   const res = await fetch(`${cluster.control}/nodes/${node}/${action}${query}`, {
     method: "POST",

@@ -54,7 +54,9 @@ export const dbOperations = {
         404: errorResponse("`not_found`: no node named `target`"),
         409: errorResponse("`conflict`: the target is the primary, or no replica qualifies"),
         ...commonErrors,
-        ...unavailable,
+        503: errorResponse(
+          "`unavailable`: no cluster configured, the database is down, the target did not catch up in time, or its promotion failed (`details.node`; the primary stays the primary, `failedPromotion` in the status says why)",
+        ),
       },
     },
     rpc: ["body"],

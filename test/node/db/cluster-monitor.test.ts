@@ -33,14 +33,22 @@ const primary = (lsn: string, extra: Partial<Extract<Probe, { inRecovery: false 
   archiver,
   ...extra,
 });
-const replica = (replayLsn: string, lagMs = 0): Probe => ({
+const replica = (
+  replayLsn: string,
+  lagMs = 0,
+  extra: Partial<Extract<Probe, { inRecovery: true }>> = {},
+): Probe => ({
   ok: true,
   inRecovery: true,
   receiveLsn: replayLsn,
   replayLsn,
   lagMs,
   streaming: true,
+  timeline: 1,
+  ...extra,
 });
+/** A replica whose WAL receiver cannot stream (its primary is gone). */
+const stranded = (replayLsn: string): Probe => replica(replayLsn, 0, { streaming: false, timeline: null });
 const down: Probe = { ok: false, error: "unreachable" };
 
 function monitor(settings: Record<string, unknown> = {}) {
@@ -63,7 +71,7 @@ describe("ClusterMonitor", () => {
       },
       100,
     );
-    expect(d).toEqual({ fence: [] });
+    expect(d).toEqual({ fence: [], repoint: [] });
     expect(m.node("a")).toMatchObject({ role: "primary", healthy: true, failures: 0, checkedAt: 100 });
     expect(m.node("b")).toMatchObject({
       role: "replica",
@@ -155,6 +163,82 @@ describe("ClusterMonitor", () => {
     const b = m.node("b");
     if (b) b.fenced = true;
     expect(m.candidate(probes, "b")).toMatch(/b is not a reachable replica/);
+  });
+
+  it("repoints a replica that was down at the promotion once it answers, and never offers it before", () => {
+    const m = monitor();
+    m.observe({ a: primary("0/3000000"), b: replica("0/3000000"), c: replica("0/3000000") }, 0);
+    m.promoted("a", "b", "0/3000100");
+    m.repointed("c");
+    // c followed at promotion time; a is the old primary (fenced, down).
+    const tl2 = primary("0/3100000", { timeline: 2 });
+    expect(m.observe({ a: down, b: tl2, c: replica("0/3100000", 0, { timeline: 2 }) }, 1).repoint).toEqual(
+      [],
+    );
+
+    // Now c is down during the next promotion, to a rebuilt a.
+    const n = monitor();
+    n.observe({ a: primary("0/3000000"), b: replica("0/3000000"), c: down }, 0);
+    n.promoted("a", "b", "0/3000100");
+    expect(n.observe({ a: down, b: tl2, c: down }, 1).repoint).toEqual([]);
+    // Back, still pointed at the dead a, and behind the fork: repointed, never a failover candidate.
+    const back = { a: down, b: tl2, c: stranded("0/3000000") };
+    expect(n.observe(back, 2).repoint).toEqual(["c"]);
+    expect(n.candidate(back, "c")).toMatch(/c is not a reachable replica/);
+    expect(n.node("c")).toMatchObject({ fenced: false });
+    n.repointed("c");
+    expect(n.observe({ ...back, c: replica("0/3100000", 0, { timeline: 2 }) }, 3).repoint).toEqual([]);
+    expect(n.candidate({ ...back, c: replica("0/3100000", 0, { timeline: 2 }) }, "c")).toMatchObject({
+      node: { name: "c" },
+    });
+  });
+
+  it("fences a returning replica that replayed past the fork: it needs a rebuild, yet is repointed", () => {
+    const m = monitor();
+    m.observe({ a: primary("0/3000000"), b: replica("0/3000000"), c: down }, 0);
+    m.promoted("a", "b", "0/3000100");
+    const tl2 = primary("0/3100000", { timeline: 2 });
+    const d = m.observe({ a: down, b: tl2, c: stranded("0/3000200") }, 1);
+    // Repointed all the same, so that it cannot go on streaming from a if a comes back.
+    expect(d.repoint).toEqual(["c"]);
+    expect(m.node("c")).toMatchObject({ fenced: true, healthy: false });
+    expect(m.topology().nodes.find((n) => n.name === "c")?.fenced).toBe(true);
+    m.repointed("c");
+    // The new primary refuses its position: not streaming, so it stays fenced.
+    m.observe({ a: down, b: tl2, c: stranded("0/3000200") }, 2);
+    expect(m.node("c")?.fenced).toBe(true);
+    // Rebuilt from b: it streams, and is taken back.
+    m.observe({ a: down, b: tl2, c: replica("0/3100000", 0, { timeline: 2 }) }, 3);
+    expect(m.node("c")).toMatchObject({ fenced: false, healthy: true });
+  });
+
+  it("does not fence a replica past the fork that streams the primary's timeline already", () => {
+    const m = monitor();
+    m.observe({ a: primary("0/3000000"), b: replica("0/3000000"), c: down }, 0);
+    m.promoted("a", "b", "0/3000100");
+    const d = m.observe(
+      { a: down, b: primary("0/3100000", { timeline: 2 }), c: replica("0/3100000", 0, { timeline: 2 }) },
+      1,
+    );
+    expect(d.repoint).toEqual(["c"]);
+    expect(m.node("c")?.fenced).toBe(false);
+  });
+
+  it("keeps a failed promotion for the status until one succeeds", () => {
+    const m = monitor();
+    const failure = {
+      from: "a",
+      to: "b",
+      at: 5,
+      reason: "maintenance",
+      automatic: false,
+      error: "refused (server error 42501)",
+    };
+    m.promotionFailed(failure);
+    m.observe({ a: primary("0/1"), b: replica("0/1"), c: replica("0/1") }, 6);
+    expect(m.state).toMatchObject({ primary: "a", epoch: 0, failedPromotion: failure });
+    m.promoted("a", "c", "0/1");
+    expect(m.state.failedPromotion).toBeNull();
   });
 
   it("reports archiving failures since the last archived WAL", () => {
