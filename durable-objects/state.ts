@@ -27,7 +27,7 @@ import {
 import { pointAlarm } from "./lib/alarm.ts";
 import { migrate, Sql, startUp } from "./lib/sql.ts";
 import { entriesToDrop, LOG_BOUNDS, resumePlan } from "./logic/change-log.ts";
-import { POLICY_VIOLATION, strike } from "./logic/socket-strikes.ts";
+import { closing, POLICY_VIOLATION, strike } from "./logic/socket-strikes.ts";
 import {
   type PlannedWrite,
   planDelete,
@@ -314,6 +314,7 @@ export class StateObject extends DurableObject<Env> {
     const attachment = (ws.deserializeAttachment() as SocketAttachment | null) ?? {
       prefix: this.prefixOf(ws),
     };
+    if (closing(attachment.bad ?? 0)) return;
     const s = strike(attachment.bad ?? 0);
     ws.serializeAttachment({ ...attachment, bad: s.count } satisfies SocketAttachment);
     if (s.log)
