@@ -1,7 +1,8 @@
 /**
  * Issue 22's benchmark rows: the runtime's resident memory while 4 clients each stream a 64 MiB
- * body (goal: flat, under 96 MiB of growth), and read latency in a namespace while 100,000 of its
- * keys expire at once (goal: p99 under 100 ms).
+ * body (goal: flat, under 96 MiB of growth), read latency in a namespace while 100,000 of its
+ * keys expire at once (goal: p99 under 100 ms), and publish latency on a topic while one of its
+ * WebSockets floods junk (goal: unchanged within noise).
  */
 import { quantile } from "./lib/load.ts";
 import { peakResidentDuring, streamBody } from "./lib/runtime-memory.ts";
@@ -13,14 +14,28 @@ const TXN_OPS = 128;
 /** Seeding transactions in flight at once. */
 const SEEDERS = 8;
 
-async function request(ctx: BenchContext, method: string, path: string, body?: unknown): Promise<number> {
-  const res = await fetch(`${ctx.baseUrl}${path}`, {
+async function send(ctx: BenchContext, method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${ctx.baseUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${ctx.token}`, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+}
+
+async function request(ctx: BenchContext, method: string, path: string, body?: unknown): Promise<number> {
+  const res = await send(ctx, method, path, body);
   await res.arrayBuffer();
   return res.status;
+}
+
+/**
+ * The namespace's version, read by writing a probe key: every expiry takes one version, so the
+ * difference between two probes (less the second probe's own) is how many keys expired in between.
+ */
+async function namespaceVersion(ctx: BenchContext, ns: string): Promise<number> {
+  const res = await send(ctx, "PUT", `/v1/state/${ns}/probe`, { value: 0 });
+  if (res.status !== 200) throw new Error(`probe answered ${res.status}`);
+  return ((await res.json()) as { version: number }).version;
 }
 
 /** Sorted latencies of reads of one key, one at a time, for `ms`. */
@@ -83,23 +98,119 @@ async function expiryRow(ctx: BenchContext): Promise<BenchRow> {
     }
   };
   await Promise.all(Array.from({ length: SEEDERS }, seeder));
-  if (Date.now() >= expiresAt) throw new Error("seeding took longer than the keys' TTL");
+  const seeded = Date.now();
+  if (seeded >= expiresAt) throw new Error("seeding took longer than the keys' TTL");
   await new Promise((resolve) => setTimeout(resolve, expiresAt - Date.now()));
   // Reads of another key while the alarm removes the 100,000 in steps.
-  const latencies = await readLatencies(ctx, ns, ctx.quick ? 3_000 : 10_000);
-  const left = await request(ctx, "GET", `/v1/state/${ns}?prefix=mass/&limit=1`);
+  const windowMs = ctx.quick ? 3_000 : 10_000;
+  const before = await namespaceVersion(ctx, ns);
+  const latencies = await readLatencies(ctx, ns, windowMs);
+  const expired = (await namespaceVersion(ctx, ns)) - before - 1;
   return {
     suite: "hostile",
     name: `GET another key while ${keys.toLocaleString("en")} keys expire`,
     ops: latencies.length,
-    opsPerSec: latencies.length / ((ctx.quick ? 3_000 : 10_000) / 1000),
+    opsPerSec: latencies.length / (windowMs / 1000),
     p50Ms: quantile(latencies, 0.5),
     p99Ms: quantile(latencies, 0.99),
-    note: `goal p99 < 100 ms; idle p50/p99 ${quantile(idle, 0.5).toFixed(1)}/${quantile(idle, 0.99).toFixed(1)} ms; seeded in ${((expiresAt - seedStart) / 1000).toFixed(0)} s window; list after: ${left}`,
+    note: `goal p99 < 100 ms; idle p50/p99 ${quantile(idle, 0.5).toFixed(1)}/${quantile(idle, 0.99).toFixed(1)} ms; ${expired.toLocaleString("en")} keys expired meanwhile (${Math.round(expired / (windowMs / 1000))}/s); seeding took ${((seeded - seedStart) / 1000).toFixed(0)} s and ended ${((expiresAt - seeded) / 1000).toFixed(0)} s before the expiry`,
   };
 }
 
-const hostileSuite: BenchSuite = async (ctx) =>
-  process.env.BENCH_EXPIRY_ONLY ? [await expiryRow(ctx)] : [await memoryRow(ctx), await expiryRow(ctx)];
+/** Sorted latencies of publishes to `topic`, one at a time, for `ms`. */
+async function publishLatencies(ctx: BenchContext, topic: string, ms: number): Promise<number[]> {
+  const latencies: number[] = [];
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const start = performance.now();
+    const status = await request(ctx, "POST", `/v1/topics/${topic}/events`, { type: "bench.quiet", data: 1 });
+    latencies.push(performance.now() - start);
+    if (status !== 202) throw new Error(`publish answered ${status}`);
+  }
+  return latencies.sort((a, b) => a - b);
+}
+
+/** Junk frames one flooding socket sends at once, as the attack in issue 22 did. */
+const JUNK_FRAMES = 20_000;
+
+/**
+ * One subscriber socket at a time on `topic` sending {@link JUNK_FRAMES} frames that are not acks;
+ * when the topic closes it (1008 after 10), the next one connects and floods again, until stopped.
+ */
+function flood(ctx: BenchContext, topic: string) {
+  const url = `${ctx.baseUrl.replace(/^http/, "ws")}/v1/topics/${topic}/subscribe?token=${encodeURIComponent(ctx.token)}`;
+  const seen = { sockets: 0, frames: 0, closedPolicy: 0 };
+  let stopped = false;
+  let current: WebSocket | undefined;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const ws = new WebSocket(url);
+      current = ws;
+      ws.addEventListener("open", () => {
+        seen.sockets += 1;
+        for (let i = 0; i < JUNK_FRAMES && ws.readyState === WebSocket.OPEN; i++) {
+          ws.send(`junk ${i}`);
+          seen.frames += 1;
+        }
+      });
+      ws.addEventListener("close", (e) => {
+        if (e.code === 1008) seen.closedPolicy += 1;
+        resolve();
+      });
+      ws.addEventListener("error", () => resolve());
+    });
+  const running = (async () => {
+    while (!stopped) await one();
+  })();
+  return {
+    seen,
+    async stop() {
+      stopped = true;
+      current?.close();
+      await running;
+    },
+  };
+}
+
+async function floodRow(ctx: BenchContext): Promise<BenchRow> {
+  const topic = `bench-flood-${Date.now()}`;
+  const phaseMs = ctx.quick ? 2_000 : 5_000;
+  await publishLatencies(ctx, topic, 500);
+  // Quiet, flooded, quiet again: both quiet phases are the baseline, so drift shows as a gap between them.
+  const quietBefore = await publishLatencies(ctx, topic, phaseMs);
+  const flooder = flood(ctx, topic);
+  const flooded = await publishLatencies(ctx, topic, phaseMs);
+  await flooder.stop();
+  const quietAfter = await publishLatencies(ctx, topic, phaseMs);
+  const quiet = [...quietBefore, ...quietAfter].sort((a, b) => a - b);
+  const { sockets, frames, closedPolicy } = flooder.seen;
+  return {
+    suite: "hostile",
+    name: "publish while one socket floods junk",
+    ops: flooded.length,
+    opsPerSec: flooded.length / (phaseMs / 1000),
+    p50Ms: quantile(flooded, 0.5),
+    p99Ms: quantile(flooded, 0.99),
+    note: `goal: as quiet within noise; quiet p50/p99 ${quantile(quiet, 0.5).toFixed(1)}/${quantile(quiet, 0.99).toFixed(1)} ms (before ${quantile(quietBefore, 0.5).toFixed(1)}/${quantile(quietBefore, 0.99).toFixed(1)}, after ${quantile(quietAfter, 0.5).toFixed(1)}/${quantile(quietAfter, 0.99).toFixed(1)}); ${sockets} flooding sockets sent ${frames.toLocaleString("en")} frames, ${closedPolicy} closed 1008`,
+  };
+}
+
+/** `BENCH_HOSTILE_ROWS=expiry,flood` runs some of the rows (default: all). */
+const ROWS: Record<string, (ctx: BenchContext) => Promise<BenchRow>> = {
+  memory: memoryRow,
+  expiry: expiryRow,
+  flood: floodRow,
+};
+
+const hostileSuite: BenchSuite = async (ctx) => {
+  const names = process.env.BENCH_HOSTILE_ROWS?.split(",") ?? Object.keys(ROWS);
+  const rows: BenchRow[] = [];
+  for (const name of names) {
+    const run = ROWS[name];
+    if (!run) throw new Error(`no hostile row ${name}; known: ${Object.keys(ROWS).join(", ")}`);
+    rows.push(await run(ctx));
+  }
+  return rows;
+};
 
 export default hostileSuite;

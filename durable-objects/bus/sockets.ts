@@ -11,7 +11,7 @@ import type { BusEventValue } from "../../shared/schemas/bus.ts";
 import { answerClose } from "../lib/socket-close.ts";
 import { matchesFilter } from "../logic/filter.ts";
 import { fitPage } from "../logic/page-budget.ts";
-import { MAX_BAD_MESSAGES, POLICY_VIOLATION, strike } from "../logic/socket-strikes.ts";
+import { closing, MAX_BAD_MESSAGES, POLICY_VIOLATION, strike } from "../logic/socket-strikes.ts";
 import { EVENT_PAGE, type EventRow, type TopicStore } from "./store.ts";
 
 /** A critical event sent to a WebSocket is sent again after this long without an ack. */
@@ -100,7 +100,7 @@ export class TopicSockets {
    */
   receive(ws: WebSocket, message: string | ArrayBuffer): boolean {
     const socket = attachment(ws);
-    if (!socket) return false;
+    if (!socket || closing(socket.bad ?? 0)) return false;
     const parsed = clientMessage(message);
     if (parsed?.type === "ack") {
       this.store.ack(socket.id, parsed.seq);
@@ -113,6 +113,8 @@ export class TopicSockets {
     }
     const hit = strike(socket.bad ?? 0);
     socket.bad = hit.count;
+    // Kept before a close too: the frames still arriving from a closed socket are then dropped.
+    ws.serializeAttachment(socket);
     if (hit.log) {
       console.warn(
         `topic: socket ${socket.id} sent a message that is not an ack (further ones are not logged)`,
@@ -123,7 +125,6 @@ export class TopicSockets {
       this.store.forgetSocket(socket.id);
       return true;
     }
-    ws.serializeAttachment(socket);
     trySend(ws, BAD_MESSAGE);
     return false;
   }

@@ -20,6 +20,15 @@ export interface Strike {
   close: boolean;
 }
 
+/**
+ * True once a socket has been closed for bad messages: whatever it sent before the close reached
+ * it (a flood can have thousands of frames in flight) is dropped unread, with nothing to answer,
+ * log, close or store.
+ */
+export function closing(bad: number): boolean {
+  return bad > MAX_BAD_MESSAGES;
+}
+
 /** Counts one bad message. */
 export function strike(before: number): Strike {
   const count = before + 1;

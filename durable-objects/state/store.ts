@@ -30,7 +30,28 @@ export const STATE_SCHEMA = [
      value TEXT,
      bytes INTEGER NOT NULL
    );`,
+  // Expiry takes keys in (expires_at, key) order: with the key in the index a step reads only the
+  // rows it removes; the old index made every step sort all due keys (100,000 rows read for 100).
+  `DROP INDEX state_keys_expiry;
+   CREATE INDEX state_keys_expiry ON state_keys (expires_at, key) WHERE expires_at IS NOT NULL;`,
 ] as const;
+
+/**
+ * One expiry step in two statements (one per key cost several times the CPU). `log` writes the log
+ * rows of up to `?3` keys due at `?2`, oldest first, taking the versions after `?1`; `keys` deletes
+ * the keys logged after `?1`. Ordered by the expiry index `(expires_at, key)`, a step reads only the
+ * rows it expires (sorting every due key by key made each step read all of them: 200,001 rows read
+ * for 100 with 100,000 due).
+ */
+export const EXPIRY_STEP_SQL = {
+  log: `INSERT INTO state_log (version, op, key, value, bytes)
+    SELECT ?1 + row_number() OVER (ORDER BY expires_at, key), 'expire', key, NULL, length(CAST(key AS BLOB))
+    FROM (SELECT key, expires_at FROM state_keys WHERE expires_at IS NOT NULL AND expires_at <= ?2
+          ORDER BY expires_at, key LIMIT ?3)
+    WHERE true
+    RETURNING version, key, bytes`,
+  keys: "DELETE FROM state_keys WHERE key IN (SELECT key FROM state_log WHERE version > ?1)",
+} as const;
 
 /** The change log's bounds as counted: the version below the oldest entry, entries, bytes. */
 export interface LogCounters {
@@ -108,16 +129,21 @@ export class StateStore {
     );
   }
 
-  /** Up to `limit` keys expired at `now`, oldest expiry first. */
-  expiredKeys(now: number, limit: number): string[] {
-    return this.sql
-      .all<{ key: string }>(
-        `SELECT key FROM state_keys WHERE expires_at IS NOT NULL AND expires_at <= ?
-         ORDER BY expires_at, key LIMIT ?`,
-        now,
-        limit,
-      )
-      .map((r) => r.key);
+  /**
+   * Expires up to `limit` keys due at `now`, oldest first: logs them with the versions after
+   * `from` and deletes them; answers the log rows in version order.
+   */
+  expireStep(from: number, now: number, limit: number): { version: number; key: string; bytes: number }[] {
+    const expired = this.sql.all<{ version: number; key: string; bytes: number }>(
+      EXPIRY_STEP_SQL.log,
+      from,
+      now,
+      limit,
+    );
+    if (expired.length === 0) return expired;
+    this.sql.run(EXPIRY_STEP_SQL.keys, from);
+    // RETURNING gives rows in no particular order; changes go out in version order.
+    return expired.sort((a, b) => a.version - b.version);
   }
 
   /** The earliest expiry of any key, or null. */

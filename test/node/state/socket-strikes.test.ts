@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MAX_BAD_MESSAGES, strike } from "../../../durable-objects/logic/socket-strikes.ts";
+import { closing, MAX_BAD_MESSAGES, strike } from "../../../durable-objects/logic/socket-strikes.ts";
 
 describe("strike", () => {
   it("logs the first bad message only and closes on the eleventh", () => {
@@ -15,6 +15,14 @@ describe("strike", () => {
         const s = strike(before);
         expect(s.count).toBe(before + 1);
         expect(s.close).toBe(before + 1 > MAX_BAD_MESSAGES);
+      }),
+    );
+  });
+
+  it("treats a socket as closing from the strike that closed it on", () => {
+    fc.assert(
+      fc.property(fc.nat(10_000), (before) => {
+        expect(closing(strike(before).count)).toBe(strike(before).close || closing(before));
       }),
     );
   });
