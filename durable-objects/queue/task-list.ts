@@ -28,7 +28,7 @@ export function infoText(row: TaskRow): string {
   };
   if (row.dedup_key !== null) fields.dedupKey = row.dedup_key;
   if (row.last_error !== null) fields.lastError = row.last_error;
-  return withRawMembers(fields, { payload: row.payload, result: row.result });
+  return withRawMembers(fields, { payload: row.payload, result: row.result, childResults: row.child_results });
 }
 
 /** A freshly leased row as a lease answers it. */
@@ -42,7 +42,7 @@ export function leasedText(row: LeasedRow, leaseExpiresAt: number): LeasedText {
     leaseExpiresAt,
     enqueuedAt: row.enqueued_at,
   };
-  const text = withRawMembers(fields, { payload: row.payload });
+  const text = withRawMembers(fields, { payload: row.payload, childResults: row.child_results });
   return { id: fields.id, leaseId: fields.leaseId, leaseExpiresAt, text };
 }
 

@@ -10,6 +10,7 @@ import type { Env } from "../../shared/env.ts";
 import { ApiError, type ErrorInfo, fail } from "../../shared/errors.ts";
 import { type Action, allows, type Capability, type Principal } from "../http/access.ts";
 import { authenticate } from "../http/auth.ts";
+import { childQueues } from "../../shared/schemas/queue-flow.ts";
 import { enforceRateLimit } from "./rate-limit.ts";
 
 /** The action of each RPC method, per capability: the API.md table, as the HTTP routes declare it. */
@@ -44,6 +45,7 @@ export const RPC_ACTIONS: Record<Capability, Readonly<Record<string, Action>>> =
     stats: "read",
     dead: "read",
     enqueue: "write",
+    flow: "write",
     lease: "consume",
     ack: "consume",
     ackBatch: "consume",
@@ -71,6 +73,14 @@ export const RPC_ACTIONS: Record<Capability, Readonly<Record<string, Action>>> =
     failover: "admin",
     createRestorePoint: "admin",
   },
+};
+
+/**
+ * Names an RPC call reaches besides its first argument, per capability and method: each needs the
+ * method's action too (a flow's children in other queues).
+ */
+const OTHER_NAMES: Partial<Record<Capability, Readonly<Record<string, (args: unknown[]) => string[]>>>> = {
+  queues: { flow: (args) => childQueues(args[1]) },
 };
 
 /** The mirror target's methods (`mirrors()`): all the `admin` action on `state`. */
@@ -159,7 +169,8 @@ export async function guardRpc<T extends object>(
     if (principal.kind === "admin") return undefined;
     const action = actions[method];
     const name = capability === "db" ? undefined : String(args[0]);
-    if (action === undefined || !allows(principal, capability, action, name)) {
+    const others = OTHER_NAMES[capability]?.[method]?.(args) ?? [];
+    if (action === undefined || ![name, ...others].every((n) => allows(principal, capability, action, n))) {
       return { code: "forbidden", message: `this token's scopes do not allow ${method} on ${capability}` };
     }
     if (!principal.rateLimit) return undefined;

@@ -19,6 +19,7 @@ const row = (over: Partial<TaskRow> = {}): TaskRow => ({
   last_error: null,
   result: null,
   finished_at: null,
+  child_results: null,
   ...over,
 });
 
