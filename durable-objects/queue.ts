@@ -28,13 +28,13 @@ import type {
   TaskListInput,
   TaskPage,
 } from "../shared/schemas/queue.ts";
+import type { FlowChildOutput, FlowCreatedOutput, FlowInput } from "../shared/schemas/queue-flow.ts";
 import type {
   ScheduleInfo,
   ScheduleInput,
   ScheduleListInput,
   SchedulePage,
 } from "../shared/schemas/queue-schedule.ts";
-import type { FlowChildOutput, FlowCreatedOutput, FlowInput } from "../shared/schemas/queue-flow.ts";
 import type { ConsumerMessage, ServerMessage } from "../shared/schemas/queue-stream.ts";
 import { migrate, Sql, startUp } from "./lib/sql.ts";
 import type { LeaseLimits } from "./logic/lease-limits.ts";
@@ -116,7 +116,10 @@ function jsonText(value: unknown, field: string): Result<string> {
 
 /** A flow node (and its subtree) with each payload as JSON text; `payload_too_large` names the one over 256 KiB. */
 function plantedNode(
-  node: Omit<PlantedNode, "payloadText" | "children"> & { payload: unknown; children?: FlowInput["children"] | undefined },
+  node: Omit<PlantedNode, "payloadText" | "children"> & {
+    payload: unknown;
+    children?: FlowInput["children"] | undefined;
+  },
   field: string,
   path: string,
 ): Result<PlantedNode> {
@@ -529,7 +532,11 @@ export class QueueObject extends DurableObject<Env> {
    */
   async flow(queue: string, input: FlowInput): Promise<Result<FlowCreatedOutput>> {
     await this.ready;
-    const root = plantedNode({ ...input.parent, delayMs: 0, onChildFailure: input.onChildFailure, children: input.children }, "parent.payload", "");
+    const root = plantedNode(
+      { ...input.parent, delayMs: 0, onChildFailure: input.onChildFailure, children: input.children },
+      "parent.payload",
+      "",
+    );
     if (!root.ok) return root;
     const now = Date.now();
     const out = await this.mutateAndSend(now, (): FlowCreatedOutput => {

@@ -89,4 +89,5 @@ export const childFailure = (child: { queue: string; id: string; error: string |
   `child ${child.queue}/${child.id} is dead${child.error === null ? "" : `: ${child.error}`}`;
 
 /** How long a failed delivery between queue objects waits before the next try: 1 s doubling to 1 min. */
-export const redeliveryDelay = (attempts: number): number => Math.min(60_000, 1_000 * 2 ** Math.max(0, attempts - 1));
+export const redeliveryDelay = (attempts: number): number =>
+  Math.min(60_000, 1_000 * 2 ** Math.max(0, attempts - 1));

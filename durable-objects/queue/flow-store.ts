@@ -101,7 +101,12 @@ export class FlowStore {
 
   /** Records a waiting parent and its children (their queues; ids come as they are created). */
   addParent(seq: number, policy: ChildFailurePolicy, childQueues: readonly string[]): void {
-    this.sql.run("INSERT INTO flow_parents (seq, pending, policy) VALUES (?, ?, ?)", seq, childQueues.length, policy);
+    this.sql.run(
+      "INSERT INTO flow_parents (seq, pending, policy) VALUES (?, ?, ?)",
+      seq,
+      childQueues.length,
+      policy,
+    );
     this.sql.run(
       `INSERT INTO flow_children (parent_seq, position, queue)
        SELECT ?, key, value FROM json_each(?)`,
@@ -188,7 +193,13 @@ export class FlowStore {
       parentSeq,
     );
     this.forget(parentSeq);
-    return rows.map((r) => ({ queue: r.queue, id: r.child_id ?? "", state: r.state, result: r.result, error: r.error }));
+    return rows.map((r) => ({
+      queue: r.queue,
+      id: r.child_id ?? "",
+      state: r.state,
+      result: r.result,
+      error: r.error,
+    }));
   }
 
   /** Forgets a parent's flow rows (it no longer waits). */

@@ -135,7 +135,11 @@ export class QueueFlows {
       if (step === "wait") continue;
       if (step === "fail") {
         this.store.forget(end.parentSeq);
-        const failed = this.store.failWaiting(end.parentSeq, childFailure({ queue: parent.queue, ...end }), now);
+        const failed = this.store.failWaiting(
+          end.parentSeq,
+          childFailure({ queue: parent.queue, ...end }),
+          now,
+        );
         if (failed !== undefined) hooks.unblocked(failed, "dead");
         continue;
       }
@@ -193,11 +197,14 @@ export class QueueFlows {
       sends.push(
         peer(row.target)
           .flowCreate(row.target, body.link, body.node)
-          .then((answer) => {
-            if (!answer.ok) return logFailure(row, answer.error.message);
-            done.push(row.id);
-            created.push({ row: row.id, body, child: answer.value });
-          }, (err: unknown) => logFailure(row, err)),
+          .then(
+            (answer) => {
+              if (!answer.ok) return logFailure(row, answer.error.message);
+              done.push(row.id);
+              created.push({ row: row.id, body, child: answer.value });
+            },
+            (err: unknown) => logFailure(row, err),
+          ),
       );
     }
     for (const [target, group] of ends) {
@@ -205,10 +212,13 @@ export class QueueFlows {
       sends.push(
         peer(target)
           .flowEnded(target, items)
-          .then((answer) => {
-            if (!answer.ok) return logFailure(group[0] as OutboxRow, answer.error.message);
-            done.push(...group.map((r) => r.id));
-          }, (err: unknown) => logFailure(group[0] as OutboxRow, err)),
+          .then(
+            (answer) => {
+              if (!answer.ok) return logFailure(group[0] as OutboxRow, answer.error.message);
+              done.push(...group.map((r) => r.id));
+            },
+            (err: unknown) => logFailure(group[0] as OutboxRow, err),
+          ),
       );
     }
     await Promise.all(sends);
@@ -216,7 +226,10 @@ export class QueueFlows {
   }
 
   /** Inside a transaction: drops acknowledged rows and notes the ids of children created elsewhere. */
-  acknowledge(done: readonly number[], created: ReadonlyArray<{ row: number; body: CreateBody; child: FlowChildOutput }>): void {
+  acknowledge(
+    done: readonly number[],
+    created: ReadonlyArray<{ row: number; body: CreateBody; child: FlowChildOutput }>,
+  ): void {
     for (const { row, body, child } of created) {
       if (child.id !== null) this.store.setChildId(body.link.parentSeq, body.link.position, child.id);
       const placeholder = this.awaited.get(row);

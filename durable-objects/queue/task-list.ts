@@ -28,7 +28,11 @@ export function infoText(row: TaskRow): string {
   };
   if (row.dedup_key !== null) fields.dedupKey = row.dedup_key;
   if (row.last_error !== null) fields.lastError = row.last_error;
-  return withRawMembers(fields, { payload: row.payload, result: row.result, childResults: row.child_results });
+  return withRawMembers(fields, {
+    payload: row.payload,
+    result: row.result,
+    childResults: row.child_results,
+  });
 }
 
 /** A freshly leased row as a lease answers it. */

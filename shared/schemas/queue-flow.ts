@@ -44,7 +44,11 @@ export const FlowNode: z.ZodType<FlowNodeInput, FlowNodeRequest> = ChildTask.ext
 })
   .superRefine((node, ctx) => {
     if (node.children !== undefined && node.delayMs > 0) {
-      ctx.addIssue({ code: "custom", path: ["delayMs"], message: "only a child without children may be delayed" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["delayMs"],
+        message: "only a child without children may be delayed",
+      });
     }
   })
   .openapi("FlowNode");
@@ -63,10 +67,18 @@ export const FlowRequest = z
   .superRefine((flow, ctx) => {
     const { nodes, depth } = treeSize(flow);
     if (nodes > MAX_FLOW_NODES) {
-      ctx.addIssue({ code: "custom", path: ["children"], message: `a flow holds at most ${MAX_FLOW_NODES} tasks` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["children"],
+        message: `a flow holds at most ${MAX_FLOW_NODES} tasks`,
+      });
     }
     if (depth > MAX_FLOW_DEPTH) {
-      ctx.addIssue({ code: "custom", path: ["children"], message: `a flow nests at most ${MAX_FLOW_DEPTH} levels` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["children"],
+        message: `a flow nests at most ${MAX_FLOW_DEPTH} levels`,
+      });
     }
   })
   .openapi("FlowRequest");
@@ -94,9 +106,12 @@ export const FlowChild: z.ZodType<FlowChildOutput> = z
 export const FlowCreated = z
   .object({
     id: z.string().openapi({ description: "The parent's task id (it waits until its children are done)" }),
-    children: z.array(FlowChild).openapi({ description: "The children in the order given; empty when `deduplicated`" }),
+    children: z
+      .array(FlowChild)
+      .openapi({ description: "The children in the order given; empty when `deduplicated`" }),
     deduplicated: z.boolean().optional().openapi({
-      description: "True when the parent's dedup key was held by a live task: its id is answered, nothing is created",
+      description:
+        "True when the parent's dedup key was held by a live task: its id is answered, nothing is created",
     }),
   })
   .openapi("FlowCreated");

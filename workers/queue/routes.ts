@@ -365,7 +365,8 @@ const enqueueFlow = operation(
     method: "post",
     path: "/{queue}/flows",
     tags: ["Task queue: flows"],
-    summary: "Enqueue a flow: a parent task that becomes ready once its children (here or in other queues) are done",
+    summary:
+      "Enqueue a flow: a parent task that becomes ready once its children (here or in other queues) are done",
     description:
       "The parent waits in state `waiting` (never leased) until every child has ended; then it becomes ready exactly once and its lease and task info carry `childResults` (each child's queue, id, state and result, up to 1 MiB of results). A dead child fails the parent (`onChildFailure: fail`, its `lastError` names the child) or counts as done without a result (`ignore`). Children nest (up to 8 levels, 1,000 tasks in all) and may live in other queues (`queue`): the token needs `write` on each. A live task holding the parent's `dedupKey` answers with its id (`deduplicated`). See docs/queue.md.",
     request: { params: queueParams, body: jsonBody(FlowRequest) },

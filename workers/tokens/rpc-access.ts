@@ -8,9 +8,9 @@
 import { RpcTarget } from "cloudflare:workers";
 import type { Env } from "../../shared/env.ts";
 import { ApiError, type ErrorInfo, fail } from "../../shared/errors.ts";
+import { childQueues } from "../../shared/schemas/queue-flow.ts";
 import { type Action, allows, type Capability, type Principal } from "../http/access.ts";
 import { authenticate } from "../http/auth.ts";
-import { childQueues } from "../../shared/schemas/queue-flow.ts";
 import { enforceRateLimit } from "./rate-limit.ts";
 
 /** The action of each RPC method, per capability: the API.md table, as the HTTP routes declare it. */

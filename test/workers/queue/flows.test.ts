@@ -16,7 +16,10 @@ const stats = async (q: string) => (await call("GET", qpath(q, "/stats"))).body;
 async function work(queue: string, result: (payload: unknown) => unknown = (p) => ({ done: p })) {
   const tasks = await lease(queue, { max: 1000 });
   for (const t of tasks) {
-    const res = await call("POST", qpath(queue, `/tasks/${t.id}/ack`), { leaseId: t.leaseId, result: result(t.payload) });
+    const res = await call("POST", qpath(queue, `/tasks/${t.id}/ack`), {
+      leaseId: t.leaseId,
+      result: result(t.payload),
+    });
     expect(res.status, res.text).toBe(200);
   }
   return tasks.map((t) => t.payload);
@@ -50,8 +53,9 @@ describe("flows in one queue", () => {
 
   it("hands the parent its children's results in the children's order", async () => {
     const q = unique("flow");
-    const { id, children } = (await flow(q, { parent: { payload: "p" }, children: [{ payload: 1 }, { payload: 2 }] }))
-      .body;
+    const { id, children } = (
+      await flow(q, { parent: { payload: "p" }, children: [{ payload: 1 }, { payload: 2 }] })
+    ).body;
     expect(await work(q)).toEqual([1, 2]);
     const [parent] = await lease(q);
     expect(parent).toMatchObject({
@@ -71,7 +75,10 @@ describe("flows in one queue", () => {
     const q = unique("flow");
     const body = {
       parent: { payload: "root" },
-      children: [{ payload: "mid", children: [{ payload: "leaf1" }, { payload: "leaf2" }] }, { payload: "side" }],
+      children: [
+        { payload: "mid", children: [{ payload: "leaf1" }, { payload: "leaf2" }] },
+        { payload: "side" },
+      ],
     };
     const { id, children } = (await flow(q, body)).body;
     expect(children[0].children).toHaveLength(2);
@@ -86,12 +93,16 @@ describe("flows in one queue", () => {
 describe("a dead child", () => {
   it("fails the parent under `fail` (the default), naming the child", async () => {
     const q = unique("flow");
-    const { id, children } = (await flow(q, { parent: { payload: "p" }, children: [{ payload: 1, maxAttempts: 1 }, { payload: 2 }] }))
-      .body;
+    const { id, children } = (
+      await flow(q, { parent: { payload: "p" }, children: [{ payload: 1, maxAttempts: 1 }, { payload: 2 }] })
+    ).body;
     const tasks = await lease(q, { max: 10 });
     const doomed = tasks.find((t) => t.id === children[0].id);
     await call("POST", qpath(q, `/tasks/${doomed?.id}/nack`), { leaseId: doomed?.leaseId, error: "boom" });
-    expect(await info(q, id)).toMatchObject({ state: "dead", lastError: `child ${q}/${children[0].id} is dead: boom` });
+    expect(await info(q, id)).toMatchObject({
+      state: "dead",
+      lastError: `child ${q}/${children[0].id} is dead: boom`,
+    });
     // The other child still completes; the dead parent stays dead.
     const other = tasks.find((t) => t.id === children[1].id);
     await call("POST", qpath(q, `/tasks/${other?.id}/ack`), { leaseId: other?.leaseId });
@@ -102,10 +113,18 @@ describe("a dead child", () => {
   it("counts as done without a result under `ignore`", async () => {
     const q = unique("flow");
     const { id } = (
-      await flow(q, { parent: { payload: "p" }, onChildFailure: "ignore", children: [{ payload: 1, maxAttempts: 1 }, { payload: 2 }] })
+      await flow(q, {
+        parent: { payload: "p" },
+        onChildFailure: "ignore",
+        children: [{ payload: 1, maxAttempts: 1 }, { payload: 2 }],
+      })
     ).body;
     const tasks = await lease(q, { max: 10 });
-    await call("POST", qpath(q, `/tasks/${tasks[0]?.id}/nack`), { leaseId: tasks[0]?.leaseId, retry: false, error: "no" });
+    await call("POST", qpath(q, `/tasks/${tasks[0]?.id}/nack`), {
+      leaseId: tasks[0]?.leaseId,
+      retry: false,
+      error: "no",
+    });
     await call("POST", qpath(q, `/tasks/${tasks[1]?.id}/ack`), { leaseId: tasks[1]?.leaseId, result: "yes" });
     const [parent] = await lease(q);
     expect(parent).toMatchObject({
@@ -120,12 +139,18 @@ describe("a dead child", () => {
 
   it("fails a grandparent through a failed middle parent", async () => {
     const q = unique("flow");
-    const body = { parent: { payload: "root" }, children: [{ payload: "mid", children: [{ payload: "leaf", maxAttempts: 1 }] }] };
+    const body = {
+      parent: { payload: "root" },
+      children: [{ payload: "mid", children: [{ payload: "leaf", maxAttempts: 1 }] }],
+    };
     const { id, children } = (await flow(q, body)).body;
     const [leaf] = await lease(q);
     await call("POST", qpath(q, `/tasks/${leaf?.id}/nack`), { leaseId: leaf?.leaseId, retry: false });
     expect((await info(q, children[0].id)).state).toBe("dead");
-    expect(await info(q, id)).toMatchObject({ state: "dead", lastError: expect.stringContaining(`${q}/${children[0].id}`) });
+    expect(await info(q, id)).toMatchObject({
+      state: "dead",
+      lastError: expect.stringContaining(`${q}/${children[0].id}`),
+    });
   });
 });
 
@@ -136,7 +161,11 @@ describe("flows across queues", () => {
     const b = unique("flow-b");
     const res = await flow(q, {
       parent: { payload: "p" },
-      children: [{ queue: a, payload: "in a" }, { payload: "here" }, { queue: b, payload: "in b", children: [{ queue: a, payload: "a under b" }] }],
+      children: [
+        { queue: a, payload: "in a" },
+        { payload: "here" },
+        { queue: b, payload: "in b", children: [{ queue: a, payload: "a under b" }] },
+      ],
     });
     expect(res.status, res.text).toBe(201);
     const { id, children } = res.body;
@@ -162,7 +191,10 @@ describe("flows across queues", () => {
     const client = await clientOverRpc();
     const q = unique("flow");
     const other = unique("flow-o");
-    const created = await client.flow(q, { parent: { payload: 0 }, children: [{ queue: other, payload: 1 }] });
+    const created = await client.flow(q, {
+      parent: { payload: 0 },
+      children: [{ queue: other, payload: 1 }],
+    });
     expect(created.children).toEqual([{ queue: other, id: expect.any(String) }]);
     expect((await client.task(q, created.id)).state).toBe("waiting");
   });
@@ -170,9 +202,19 @@ describe("flows across queues", () => {
   it("needs write on every child's queue", async () => {
     const q = unique("flw");
     const { token } = await mint({ scopes: [{ resource: `queues:${q}*`, actions: ["write"] }] });
-    const mine = await call("POST", qpath(q, "/flows"), { parent: { payload: 1 }, children: [{ queue: `${q}-x`, payload: 2 }] }, { token });
+    const mine = await call(
+      "POST",
+      qpath(q, "/flows"),
+      { parent: { payload: 1 }, children: [{ queue: `${q}-x`, payload: 2 }] },
+      { token },
+    );
     expect(mine.status, mine.text).toBe(201);
-    const theirs = await call("POST", qpath(q, "/flows"), { parent: { payload: 1 }, children: [{ queue: "elsewhere", payload: 2 }] }, { token });
+    const theirs = await call(
+      "POST",
+      qpath(q, "/flows"),
+      { parent: { payload: 1 }, children: [{ queue: "elsewhere", payload: 2 }] },
+      { token },
+    );
     expect(theirs.status).toBe(403);
     expect(theirs.body.error.code).toBe("forbidden");
   });
@@ -184,7 +226,10 @@ describe("bad flows", () => {
     ["no parent", { children: [{ payload: 1 }] }],
     ["a delayed parent", { parent: { payload: 1, delayMs: 5 }, children: [{ payload: 1 }] }],
     ["a child with a dedup key", { parent: { payload: 1 }, children: [{ payload: 1, dedupKey: "k" }] }],
-    ["a delayed child with children", { parent: { payload: 1 }, children: [{ payload: 1, delayMs: 5, children: [{ payload: 2 }] }] }],
+    [
+      "a delayed child with children",
+      { parent: { payload: 1 }, children: [{ payload: 1, delayMs: 5, children: [{ payload: 2 }] }] },
+    ],
     ["a bad child queue", { parent: { payload: 1 }, children: [{ queue: "no/slash", payload: 1 }] }],
     ["a bad policy", { parent: { payload: 1 }, children: [{ payload: 1 }], onChildFailure: "maybe" }],
     ["an unknown field", { parent: { payload: 1 }, children: [{ payload: 1 }], extra: true }],
@@ -206,7 +251,10 @@ describe("bad flows", () => {
   });
 
   it("refuses a child payload over 256 KiB with 413 naming it", async () => {
-    const res = await flow(unique("flow"), { parent: { payload: 1 }, children: [{ payload: 1 }, { payload: "x".repeat(300_000) }] });
+    const res = await flow(unique("flow"), {
+      parent: { payload: 1 },
+      children: [{ payload: 1 }, { payload: "x".repeat(300_000) }],
+    });
     expect(res.status).toBe(413);
     expect(res.body.error.details.field).toBe("children.1.payload");
   });
