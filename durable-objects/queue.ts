@@ -772,7 +772,13 @@ export class QueueObject extends DurableObject<Env> {
 
   /** What the flows need of this object inside a transaction (see {@link QueueFlows}). */
   private readonly flowHooks: FlowHooks = {
-    insert: (row) => Number(this.addTask(row)),
+    insert: (rows) => {
+      // Only a flow's parent may hold a dedup key: checked on its own, the rest in one statement.
+      if (rows.some((r) => r.dedupKey !== null)) return rows.map((r) => Number(this.addTask(r)));
+      const seqs = rows.length > 0 ? this.store.insertMany(rows) : [];
+      for (const row of rows) this.counted(row);
+      return seqs;
+    },
     unblocked: (priority, to) => this.counters.move("unblock", priorityOf(priority), "waiting", to),
     wakeAt: (time) => this.wakeAt(time),
   };

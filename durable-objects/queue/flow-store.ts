@@ -99,19 +99,23 @@ export class FlowStore {
     this.sql = sql;
   }
 
-  /** Records a waiting parent and its children (their queues; ids come as they are created). */
-  addParent(seq: number, policy: ChildFailurePolicy, childQueues: readonly string[]): void {
+  /** Records a waiting parent and its children (their queues, and ids where known already). */
+  addParent(
+    seq: number,
+    policy: ChildFailurePolicy,
+    children: ReadonlyArray<{ queue: string; id: string | null }>,
+  ): void {
     this.sql.run(
       "INSERT INTO flow_parents (seq, pending, policy) VALUES (?, ?, ?)",
       seq,
-      childQueues.length,
+      children.length,
       policy,
     );
     this.sql.run(
-      `INSERT INTO flow_children (parent_seq, position, queue)
-       SELECT ?, key, value FROM json_each(?)`,
+      `INSERT INTO flow_children (parent_seq, position, queue, child_id)
+       SELECT ?, key, value ->> 0, value ->> 1 FROM json_each(?)`,
       seq,
-      JSON.stringify(childQueues),
+      JSON.stringify(children.map((c) => [c.queue, c.id])),
     );
   }
 
@@ -125,14 +129,13 @@ export class FlowStore {
     );
   }
 
-  /** Links a child task to its parent. */
-  link(childSeq: number, at: ChildLink): void {
+  /** Links child tasks to their parents, in one statement. */
+  link(links: ReadonlyArray<ChildLink & { childSeq: number }>): void {
+    if (links.length === 0) return;
     this.sql.run(
-      "INSERT INTO flow_links (child_seq, parent_queue, parent_seq, position) VALUES (?, ?, ?, ?)",
-      childSeq,
-      at.parentQueue,
-      at.parentSeq,
-      at.position,
+      `INSERT INTO flow_links (child_seq, parent_queue, parent_seq, position)
+       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)`,
+      JSON.stringify(links.map((l) => [l.childSeq, l.parentQueue, l.parentSeq, l.position])),
     );
   }
 

@@ -28,8 +28,8 @@ export type PlantedNode = Omit<FlowNodeInput, "children" | "payload"> & {
 
 /** What the flows need of the queue object inside its transaction. */
 export interface FlowHooks {
-  /** Inserts a task (counted, the alarm woken for a delay); returns its seq. */
-  insert(row: NewTask): number;
+  /** Inserts tasks (counted, the alarm woken for a delay); returns their seqs in order. */
+  insert(rows: readonly NewTask[]): number[];
   /** A waiting parent became ready (`to` "ready") or dead. */
   unblocked(priority: number, to: "ready" | "dead"): void;
   /** Work falls due at `time`: the alarm must ring by then. */
@@ -44,6 +44,20 @@ export interface FlowPeer {
 
 /** Most outbox rows one delivery step sends; most local ends one drain step applies. */
 const STEP = 500;
+
+/** The task row of a flow node: waiting when it has children, else ready or delayed. */
+function taskOf(node: PlantedNode, now: number): NewTask {
+  const waits = (node.children?.length ?? 0) > 0;
+  return {
+    state: waits ? "waiting" : node.delayMs > 0 ? "delayed" : "ready",
+    priority: priorityRank(node.priority),
+    payload: node.payloadText,
+    maxAttempts: node.maxAttempts,
+    enqueuedAt: now,
+    availableAt: now + (waits ? 0 : node.delayMs),
+    dedupKey: node.dedupKey ?? null,
+  };
+}
 
 interface CreateBody {
   link: ChildLink;
@@ -81,29 +95,51 @@ export class QueueFlows {
     hooks: FlowHooks,
   ): FlowChildOutput {
     this.active = true;
-    const children = node.children ?? [];
-    const waits = children.length > 0;
-    const seq = hooks.insert({
-      state: waits ? "waiting" : node.delayMs > 0 ? "delayed" : "ready",
-      priority: priorityRank(node.priority),
-      payload: node.payloadText,
-      maxAttempts: node.maxAttempts,
-      enqueuedAt: now,
-      availableAt: now + (waits ? 0 : node.delayMs),
-      dedupKey: node.dedupKey ?? null,
-    });
-    if (link) this.store.link(seq, link);
+    const seq = hooks.insert([taskOf(node, now)])[0] as number;
+    if (link) this.store.link([{ childSeq: seq, ...link }]);
+    return this.grow(queue, node, seq, now, hooks);
+  }
+
+  /**
+   * Creates the children of `node` (stored as `seq`): those of this queue in one statement (and
+   * their own children, level by level), the others as outbox rows.
+   */
+  private grow(
+    queue: string,
+    node: PlantedNode,
+    seq: number,
+    now: number,
+    hooks: FlowHooks,
+  ): FlowChildOutput {
     const out: FlowChildOutput = { queue, id: String(seq) };
-    if (!waits) return out;
+    const children = node.children ?? [];
+    if (children.length === 0) return out;
     const queues = children.map((c) => c.queue ?? queue);
-    this.store.addParent(seq, node.onChildFailure, queues);
+    const here = children.flatMap((child, position) =>
+      queues[position] === queue ? [{ child, position }] : [],
+    );
+    const seqs = hooks.insert(here.map(({ child }) => taskOf(child, now)));
+    this.store.link(
+      here.map(({ position }, k) => ({
+        childSeq: seqs[k] as number,
+        parentQueue: "",
+        parentSeq: seq,
+        position,
+      })),
+    );
+    const local = new Map(here.map(({ position }, k) => [position, seqs[k] as number]));
+    this.store.addParent(
+      seq,
+      node.onChildFailure,
+      queues.map((q, position) => ({
+        queue: q,
+        id: local.has(position) ? String(local.get(position)) : null,
+      })),
+    );
     out.children = children.map((child, position) => {
+      const childSeq = local.get(position);
+      if (childSeq !== undefined) return this.grow(queue, child, childSeq, now, hooks);
       const at = queues[position] as string;
-      if (at === queue) {
-        const planted = this.plant(queue, child, { parentQueue: "", parentSeq: seq, position }, now, hooks);
-        this.store.setChildId(seq, position, planted.id as string);
-        return planted;
-      }
       const body: CreateBody = { link: { parentQueue: queue, parentSeq: seq, position }, node: child };
       const placeholder: FlowChildOutput = { queue: at, id: null };
       this.awaited.set(this.store.send("create", at, JSON.stringify(body)), placeholder);
