@@ -3,6 +3,7 @@
  * queue or others, nested) have ended, then is leased with their results; a dead child fails it
  * or is ignored as the flow says; bad bodies are refused with 4xx.
  */
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, unique } from "../helpers.ts";
 import { mint } from "../tokens/helpers.ts";
@@ -217,6 +218,18 @@ describe("flows across queues", () => {
     );
     expect(theirs.status).toBe(403);
     expect(theirs.body.error.code).toBe("forbidden");
+    // The same over the service binding with the token.
+    const rpc = await exports.SwitchyardRpc.queues({ token });
+    const denied = await rpc.flow(q, {
+      parent: { payload: 1 },
+      children: [{ queue: "elsewhere", payload: 2 }],
+    });
+    expect(denied).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    const allowed = await rpc.flow(q, {
+      parent: { payload: 1 },
+      children: [{ queue: `${q}-y`, payload: 2 }],
+    });
+    expect(allowed.ok).toBe(true);
   });
 });
 
