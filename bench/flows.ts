@@ -8,10 +8,9 @@
  * Workers at concurrency 100 on both queues, no-op jobs).
  */
 import { FlowProducer, Queue, Worker } from "bullmq";
-import { HttpTransport } from "../shared/client/http.ts";
-import { httpQueueTransport } from "../shared/client/http-queue-transport.ts";
 import { unwrap } from "../shared/errors.ts";
 import { quantile } from "./lib/load.ts";
+import { leaseAndAck, timedTransport } from "./lib/queue-ops.ts";
 import { connectRedis, REDIS } from "./lib/redis.ts";
 import type { BenchContext, BenchRow, BenchSuite } from "./lib/types.ts";
 
@@ -25,19 +24,7 @@ const name = (label: string) => `bench-flow-${label}-${Date.now().toString(36)}`
 /** Switchyard: `parents` flows of 10 children, children in `childQueue` or (undefined) the parent's. */
 async function switchyard(ctx: BenchContext, parents: number, separate: boolean): Promise<BenchRow> {
   const latencies: number[] = [];
-  const t = httpQueueTransport(
-    new HttpTransport({
-      baseUrl: ctx.baseUrl,
-      token: ctx.token,
-      fetch: async (request) => {
-        const started = performance.now();
-        const res = await fetch(request);
-        await res.clone().arrayBuffer();
-        latencies.push(performance.now() - started);
-        return res;
-      },
-    }),
-  );
+  const t = timedTransport(ctx, latencies);
   const parentQueue = name("parents");
   const childQueue = separate ? name("children") : parentQueue;
   const total = parents * (CHILDREN + 1);
@@ -59,11 +46,7 @@ async function switchyard(ctx: BenchContext, parents: number, separate: boolean)
     // With separate queues, half the consumers work each queue.
     const queue = separate && k % 2 === 1 ? childQueue : parentQueue;
     while (acked < total) {
-      const { tasks } = unwrap(await t.lease(queue, { max: BATCH, waitMs: 200 }));
-      if (tasks.length === 0) continue;
-      const acks = tasks.map((task) => ({ id: task.id, leaseId: task.leaseId, result: task.id }));
-      const { results } = unwrap(await t.ackBatch(queue, { acks }));
-      acked += results.filter((r) => r.ok).length;
+      acked += await leaseAndAck(t, queue, BATCH, (id) => id);
       if (acked >= total && finished === 0) finished = performance.now();
     }
   };
