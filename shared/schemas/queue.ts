@@ -223,7 +223,7 @@ export const TaskListQuery = z
     limit: z.coerce.number().int().min(1).max(MAX_BATCH).default(50),
     cursor: z.string().max(64).optional().openapi({ description: "From the previous page" }),
     dedupKey: z.string().min(1).max(512).optional().openapi({
-      description: "Lists the live task (ready, delayed or leased) holding this key, or nothing",
+      description: "Lists the live task (ready, delayed, leased or waiting) holding this key, or nothing",
     }),
   })
   .superRefine((query, ctx) => {
