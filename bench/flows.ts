@@ -32,6 +32,7 @@ async function switchyard(ctx: BenchContext, parents: number, separate: boolean)
   let acked = 0;
   let finished = 0;
   const started = performance.now();
+  let progressAt = started;
   const produce = async () => {
     while (enqueued < parents) {
       const i = enqueued++;
@@ -46,7 +47,15 @@ async function switchyard(ctx: BenchContext, parents: number, separate: boolean)
     // With separate queues, half the consumers work each queue.
     const queue = separate && k % 2 === 1 ? childQueue : parentQueue;
     while (acked < total) {
-      acked += await leaseAndAck(t, queue, BATCH, (id) => id);
+      // Awaited first: `acked += await ...` would read `acked` before the wait and lose the other consumers' acks.
+      const held = await leaseAndAck(t, queue, BATCH, (id) => id);
+      acked += held;
+      if (held > 0) progressAt = performance.now();
+      // A stall is a bug to report, not a benchmark to wait for.
+      else if (performance.now() - progressAt > 30_000) {
+        const stats = [unwrap(await t.stats(parentQueue)), unwrap(await t.stats(childQueue))];
+        throw new Error(`flows stalled at ${acked} of ${total} acked: ${JSON.stringify(stats)}`);
+      }
       if (acked >= total && finished === 0) finished = performance.now();
     }
   };

@@ -64,7 +64,9 @@ async function batched(ctx: BenchContext, total: number, queues = 1, batch = BAT
   const consume = async (_: unknown, k: number) => {
     const queue = names[k % queues] as string;
     while (acked < total) {
-      acked += await leaseAndAck(t, queue, batch);
+      // Awaited first: `acked += await ...` would read `acked` before the wait and lose the other consumers' acks.
+      const held = await leaseAndAck(t, queue, batch);
+      acked += held;
       if (acked >= total && finished === 0) finished = performance.now();
     }
   };
