@@ -7,7 +7,7 @@ import {
   treeSize,
 } from "../../durable-objects/logic/flow-rules.ts";
 import { NAME_PATTERN } from "./common.ts";
-import { MAX_BATCH, TaskInput } from "./queue.ts";
+import { type JsonValue, MAX_BATCH, TaskInput } from "./queue.ts";
 
 const OnChildFailure = z.enum(CHILD_FAILURE_POLICIES).openapi({
   description:
@@ -17,17 +17,29 @@ const OnChildFailure = z.enum(CHILD_FAILURE_POLICIES).openapi({
 /** A child's own fields, as a task's (a child has no dedup key: its identity comes from its parent). */
 const ChildTask = TaskInput.omit({ dedupKey: true });
 
-/** A child of a flow: a task in this queue or `queue`, itself the parent of `children` when given. */
-export interface FlowNodeInput extends z.output<typeof ChildTask> {
+/**
+ * A child of a flow, as validated: a task in this queue or `queue`, itself the parent of
+ * `children` when given. Written out (not inferred) because the schema is recursive; the schema's
+ * annotation below checks that the two agree.
+ */
+export interface FlowNodeInput {
   queue?: string | undefined;
-  onChildFailure: (typeof CHILD_FAILURE_POLICIES)[number];
+  payload: JsonValue;
+  priority: "low" | "normal" | "high" | "critical";
+  delayMs: number;
+  maxAttempts: number;
+  onChildFailure: "fail" | "ignore";
   children?: FlowNodeInput[] | undefined;
 }
 
 /** A child as a caller may send it (defaults still optional). */
-export interface FlowNodeRequest extends z.input<typeof ChildTask> {
+export interface FlowNodeRequest {
   queue?: string | undefined;
-  onChildFailure?: (typeof CHILD_FAILURE_POLICIES)[number] | undefined;
+  payload: unknown;
+  priority?: "low" | "normal" | "high" | "critical" | undefined;
+  delayMs?: number | undefined;
+  maxAttempts?: number | undefined;
+  onChildFailure?: "fail" | "ignore" | undefined;
   children?: FlowNodeRequest[] | undefined;
 }
 
