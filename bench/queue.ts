@@ -11,12 +11,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue, Worker } from "bullmq";
-import { HttpTransport } from "../shared/client/http.ts";
-import { httpQueueTransport } from "../shared/client/http-queue-transport.ts";
-import type { QueueTransport } from "../shared/client/queue-transport.ts";
 import { unwrap } from "../shared/errors.ts";
 import { freePort, startWorker } from "./lib/dev-server.ts";
 import { type LatencySummary, quantile, runLoad, summarize } from "./lib/load.ts";
+import { leaseAndAck, timedTransport } from "./lib/queue-ops.ts";
 import { connectRedis, REDIS } from "./lib/redis.ts";
 import type { BenchContext, BenchRow, BenchSuite } from "./lib/types.ts";
 import type { RunAnswer } from "./rpc-driver/answer.ts";
@@ -24,23 +22,6 @@ import type { RunAnswer } from "./rpc-driver/answer.ts";
 const BATCH = 100;
 const PRODUCERS = 2;
 const CONSUMERS = 8;
-
-/** A transport whose every request's latency lands in `latencies`. */
-function timedTransport(ctx: BenchContext, latencies: number[]): QueueTransport {
-  return httpQueueTransport(
-    new HttpTransport({
-      baseUrl: ctx.baseUrl,
-      token: ctx.token,
-      fetch: async (request) => {
-        const started = performance.now();
-        const res = await fetch(request);
-        await res.clone().arrayBuffer();
-        latencies.push(performance.now() - started);
-        return res;
-      },
-    }),
-  );
-}
 
 const queueName = (label: string) => `bench-${label}-${Date.now().toString(36)}`;
 
@@ -83,11 +64,9 @@ async function batched(ctx: BenchContext, total: number, queues = 1, batch = BAT
   const consume = async (_: unknown, k: number) => {
     const queue = names[k % queues] as string;
     while (acked < total) {
-      const { tasks } = unwrap(await t.lease(queue, { max: batch, waitMs: 200 }));
-      if (tasks.length === 0) continue;
-      const acks = tasks.map((task) => ({ id: task.id, leaseId: task.leaseId }));
-      const { results } = unwrap(await t.ackBatch(queue, { acks }));
-      acked += results.filter((r) => r.ok).length;
+      // Awaited first: `acked += await ...` would read `acked` before the wait and lose the other consumers' acks.
+      const held = await leaseAndAck(t, queue, batch);
+      acked += held;
       if (acked >= total && finished === 0) finished = performance.now();
     }
   };

@@ -15,6 +15,7 @@ import type { BenchContext, BenchRow, BenchSuite } from "./lib/types.ts";
 const SUITES: Record<string, () => Promise<{ default: BenchSuite }>> = {
   locks: () => import("./locks.ts"),
   queue: () => import("./queue.ts"),
+  flows: () => import("./flows.ts"),
   state: () => import("./state.ts"),
   bus: () => import("./bus.ts"),
   resilience: () => import("./resilience.ts"),

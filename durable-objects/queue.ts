@@ -28,6 +28,7 @@ import type {
   TaskListInput,
   TaskPage,
 } from "../shared/schemas/queue.ts";
+import type { FlowChildOutput, FlowCreatedOutput, FlowInput } from "../shared/schemas/queue-flow.ts";
 import type {
   LogsInput,
   LogsOutput,
@@ -59,6 +60,8 @@ import {
 import { logEntries, progressText } from "./logic/task-progress.ts";
 import { type QueueConfig, queueConfig } from "./queue/config.ts";
 import { type Push, QueueConsumers, sendTo } from "./queue/consumers.ts";
+import { type ChildEnded, type ChildLink, FlowStore, type OutboxRow } from "./queue/flow-store.ts";
+import { type FlowHooks, type FlowPeer, type PlantedNode, QueueFlows } from "./queue/flows.ts";
 import { type LimitsPatch, QueueLimits } from "./queue/limits.ts";
 import { ProgressStore } from "./queue/progress-store.ts";
 import { ScheduleStore } from "./queue/schedule-store.ts";
@@ -119,6 +122,30 @@ function jsonText(value: unknown, field: string): Result<string> {
   return ok(text);
 }
 
+/** A flow node (and its subtree) with each payload as JSON text; `payload_too_large` names the one over 256 KiB. */
+function plantedNode(
+  node: Omit<PlantedNode, "payloadText" | "children"> & {
+    payload: unknown;
+    children?: FlowInput["children"] | undefined;
+  },
+  field: string,
+  path: string,
+): Result<PlantedNode> {
+  const { payload, children, ...fields } = node;
+  const text = jsonText(payload, field);
+  if (!text.ok) return text;
+  const planted: PlantedNode = { ...fields, payloadText: text.value };
+  if (children === undefined) return ok(planted);
+  planted.children = [];
+  for (const [i, child] of children.entries()) {
+    const at = `${path}children.${i}.`;
+    const sub = plantedNode(child, `${at}payload`, at);
+    if (!sub.ok) return sub;
+    planted.children.push(sub.value);
+  }
+  return ok(planted);
+}
+
 /** True when `row` is a task that the lease `leaseId` completed: a retried ack of it holds again. */
 const ackedBy = (row: LeaseRow | undefined, leaseId: string): boolean =>
   row?.state === "completed" && row.lease_id === leaseId;
@@ -133,6 +160,7 @@ export class QueueObject extends DurableObject<Env> {
   private readonly progress: ProgressStore;
   private readonly consumers: QueueConsumers;
   private readonly schedules: QueueSchedules;
+  private readonly flows: QueueFlows;
   /** The operator's lease limits (rate and concurrency), checked by every lease and push. */
   private readonly limits: QueueLimits;
   /** Paused: leases and pushes hand out nothing (persisted; see {@link setPaused}). */
@@ -148,6 +176,8 @@ export class QueueObject extends DurableObject<Env> {
   private wakeBy: number | null = null;
   /** The running operation settled due work or spent the alarm: the alarm's time is recomputed. */
   private rescan = false;
+  /** The sending of the outbox rows the last operation claimed (see {@link mutateAndSend}). */
+  private sending: Promise<void> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -158,6 +188,7 @@ export class QueueObject extends DurableObject<Env> {
     this.consumers = new QueueConsumers(ctx);
     this.store.observer = this.consumers;
     this.schedules = new QueueSchedules(new ScheduleStore(sql));
+    this.flows = new QueueFlows(new FlowStore(sql));
     this.limits = new QueueLimits(sql);
     this.ready = startUp(ctx, () => {
       migrate(sql, QUEUE_SCHEMA);
@@ -242,7 +273,7 @@ export class QueueObject extends DurableObject<Env> {
   async ack(queue: string, id: string, input: AckInput): Promise<Result<{ id: string; state: "completed" }>> {
     await this.ready;
     const now = Date.now();
-    return this.mutate(now, () => {
+    return this.mutateAndSend(now, () => {
       const outcome = this.completeMany(queue, [{ id, ...input }], now, () => "result")[0] as Result<true>;
       return outcome.ok ? ok({ id, state: "completed" as const }) : outcome;
     });
@@ -252,7 +283,7 @@ export class QueueObject extends DurableObject<Env> {
   async ackBatch(queue: string, input: AckBatchInput): Promise<Result<AckBatchOutput>> {
     await this.ready;
     const now = Date.now();
-    const results = this.mutate(now, () =>
+    const results = await this.mutateAndSend(now, () =>
       this.completeMany(queue, input.acks, now, (i) => `acks.${i}.result`).map((outcome, i) => {
         const id = (input.acks[i] as AckBatchInput["acks"][number]).id;
         if (outcome.ok) return { id, ok: true };
@@ -266,7 +297,7 @@ export class QueueObject extends DurableObject<Env> {
   async nack(queue: string, id: string, input: NackInput): Promise<Result<NackOutput>> {
     await this.ready;
     const now = Date.now();
-    return this.mutate(now, (): Result<NackOutput> => {
+    return this.mutateAndSend(now, (): Result<NackOutput> => {
       const held = this.held(queue, id, input.leaseId, now);
       if (!held.ok) return held;
       const row = held.value;
@@ -461,6 +492,7 @@ export class QueueObject extends DurableObject<Env> {
       this.store.deleteAll();
       this.schedules.deleteAll();
       this.limits.deleteAll();
+      this.flows.deleteAll();
     });
     this.load();
     await this.ctx.storage.deleteAlarm();
@@ -541,6 +573,53 @@ export class QueueObject extends DurableObject<Env> {
     return this.mutate(Date.now(), () =>
       this.schedules.delete(name) ? ok({ deleted: true as const }) : this.noSchedule(queue, name),
     );
+  }
+
+  /**
+   * Enqueues a flow: the parent waits (never leased) until every child has ended, then becomes
+   * ready with their results. Children in this queue are created in the same transaction; those
+   * in other queues by their objects, asked through the outbox (retried until they answer). A live
+   * task holding the parent's dedup key answers with its id instead.
+   */
+  async flow(queue: string, input: FlowInput): Promise<Result<FlowCreatedOutput>> {
+    await this.ready;
+    const root = plantedNode(
+      { ...input.parent, delayMs: 0, onChildFailure: input.onChildFailure, children: input.children },
+      "parent.payload",
+      "",
+    );
+    if (!root.ok) return root;
+    const now = Date.now();
+    const out = await this.mutateAndSend(now, (): FlowCreatedOutput => {
+      const key = input.parent.dedupKey;
+      const existing = key === undefined ? undefined : this.store.liveWithKey(key);
+      if (existing !== undefined) return { id: String(existing), children: [], deduplicated: true };
+      const tree = this.flows.plant(queue, root.value, null, now, this.flowHooks);
+      return { id: tree.id as string, children: tree.children ?? [] };
+    });
+    return ok(out);
+  }
+
+  /**
+   * For a flow's parent in another queue: creates the child at `link` with its own subtree, or
+   * answers the child created before at `link` (a creation delivered again creates nothing).
+   */
+  async flowCreate(queue: string, link: ChildLink, node: PlantedNode): Promise<Result<FlowChildOutput>> {
+    await this.ready;
+    const now = Date.now();
+    const out = await this.mutateAndSend(
+      now,
+      () => this.flows.existing(queue, link) ?? this.flows.plant(queue, node, link, now, this.flowHooks),
+    );
+    return ok(out);
+  }
+
+  /** For children in other queues: records their ends (each once) and moves their parents on. */
+  async flowEnded(_queue: string, ends: ChildEnded[]): Promise<Result<{ applied: number }>> {
+    await this.ready;
+    const now = Date.now();
+    const applied = await this.mutateAndSend(now, () => this.flows.applyEnds(ends, now, this.flowHooks));
+    return ok({ applied });
   }
 
   /**
@@ -667,7 +746,7 @@ export class QueueObject extends DurableObject<Env> {
     const now = Math.max(Date.now(), this.alarmAt ?? 0);
     // This alarm is spent: forget it here and in storage, or a restart would trust a stale time.
     // (After settling: the settling pass runs only once the alarm's time has come.)
-    this.mutate(now, () => {
+    await this.mutateAndSend(now, () => {
       this.alarmAt = null;
       this.store.saveAlarmAt(null);
       this.rescan = true;
@@ -680,6 +759,7 @@ export class QueueObject extends DurableObject<Env> {
     this.alarmAt = meta.alarmAt;
     this.paused = this.store.paused();
     this.limits.load();
+    this.flows.load();
     this.consumers.rebuild(this.store);
   }
 
@@ -691,6 +771,7 @@ export class QueueObject extends DurableObject<Env> {
   private mutate<T>(now: number, fn: () => T): T {
     const served: Array<{ waiter: Waiter; tasks: LeasedText[] }> = [];
     let pushes: Push[] = [];
+    let claimed: OutboxRow[] = [];
     this.wakeBy = null;
     this.rescan = false;
     let out: T;
@@ -699,6 +780,7 @@ export class QueueObject extends DurableObject<Env> {
         this.settle(now);
         this.returnOrphans(now);
         const result = fn();
+        claimed = this.flows.step(now, this.flowHooks);
         this.serveWaiters(now, served);
         pushes = this.feedConsumers(now);
         this.commit();
@@ -714,8 +796,51 @@ export class QueueObject extends DurableObject<Env> {
       waiter.resolve(ok(leaseAnswer(tasks)));
     }
     this.consumers.send(pushes);
+    this.sending = claimed.length > 0 ? this.send(claimed) : undefined;
     return out;
   }
+
+  /**
+   * {@link mutate}, then waits until the outbox rows it claimed (child creations and ends for
+   * other queues) were sent: a flow answers with its children's ids, an ack returns once the
+   * parent's queue has the child's end. Only this operation's own sends are awaited: two objects
+   * that send to each other never wait on each other's waiting.
+   */
+  private async mutateAndSend<T>(now: number, fn: () => T): Promise<T> {
+    const out = this.mutate(now, fn);
+    const sending = this.sending;
+    this.sending = undefined;
+    if (sending) await sending;
+    return out;
+  }
+
+  /** Sends claimed outbox rows to their queues and drops the acknowledged ones (the rest wait for their retry). */
+  private async send(rows: readonly OutboxRow[]): Promise<void> {
+    try {
+      const { done, created } = await this.flows.send(rows, (queue) => this.peer(queue));
+      this.mutate(Date.now(), () => this.flows.acknowledge(done, created));
+    } catch (err) {
+      console.error("queue flows: sending the outbox failed; the alarm retries", err);
+    }
+  }
+
+  /** Another queue's object, as a flow reaches it. */
+  private peer(queue: string): FlowPeer {
+    return this.env.QUEUES.getByName(queue);
+  }
+
+  /** What the flows need of this object inside a transaction (see {@link QueueFlows}). */
+  private readonly flowHooks: FlowHooks = {
+    insert: (rows) => {
+      // Only a flow's parent may hold a dedup key: checked on its own, the rest in one statement.
+      if (rows.some((r) => r.dedupKey !== null)) return rows.map((r) => Number(this.addTask(r)));
+      const seqs = rows.length > 0 ? this.store.insertMany(rows) : [];
+      for (const row of rows) this.counted(row);
+      return seqs;
+    },
+    unblocked: (priority, to) => this.counters.move("unblock", priorityOf(priority), "waiting", to),
+    wakeAt: (time) => this.wakeAt(time),
+  };
 
   /**
    * Moves what is due by `now`. Skipped before the alarm's time: {@link commit} keeps the alarm at
@@ -857,7 +982,7 @@ export class QueueObject extends DurableObject<Env> {
   /** The earliest pending work of any kind, read from storage: tasks' due times and schedules' next runs. */
   private earliestDue(): number | null {
     const tasks = nextWake(this.store.dueTimes(), this.config.retentionMs);
-    return earliest(tasks, this.schedules.earliest());
+    return earliest(earliest(tasks, this.schedules.earliest()), this.flows.earliest());
   }
 
   /**

@@ -11,6 +11,8 @@ export interface StateCounts {
   leased: number;
   completed: number;
   dead: number;
+  /** Flow parents waiting for their children. */
+  waiting: number;
 }
 
 /** Running totals since the queue was created. */
@@ -40,6 +42,7 @@ export function emptySnapshot(): CounterSnapshot {
       leased: 0,
       completed: 0,
       dead: 0,
+      waiting: 0,
     },
     totals: { enqueued: 0, completed: 0, retried: 0, dead: 0, recovered: 0 },
   };
@@ -52,6 +55,8 @@ export class QueueCounters {
 
   constructor(snapshot: CounterSnapshot = emptySnapshot()) {
     this.state = structuredClone(snapshot);
+    // Snapshots stored before flows have no `waiting` count.
+    this.state.counts.waiting ??= 0;
   }
 
   /**

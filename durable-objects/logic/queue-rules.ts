@@ -8,8 +8,11 @@ import { PRIORITIES, type Priority } from "../../shared/schemas/priority.ts";
 
 export { PRIORITIES, type Priority } from "../../shared/schemas/priority.ts";
 
-/** Where a task is in its life. `completed` and `dead` are final until a purge or a redrive. */
-export const TASK_STATES = ["ready", "delayed", "leased", "completed", "dead"] as const;
+/**
+ * Where a task is in its life. `completed` and `dead` are final until a purge or a redrive;
+ * `waiting` is a flow's parent until its children are done (never leased).
+ */
+export const TASK_STATES = ["ready", "delayed", "leased", "completed", "dead", "waiting"] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
 /** A priority's rank: `low` 0 … `critical` 3. Stored instead of the name so the index sorts by it. */
@@ -49,7 +52,8 @@ export type TaskEvent =
   | "bury"
   | "expire"
   | "redrive"
-  | "purge";
+  | "purge"
+  | "unblock";
 
 /** `null` stands for "not stored": before an enqueue, after a purge. */
 export type Place = TaskState | null;
@@ -59,6 +63,7 @@ export const TRANSITIONS: Readonly<Record<TaskEvent, ReadonlyArray<readonly [Pla
   enqueue: [
     [null, "ready"],
     [null, "delayed"],
+    [null, "waiting"],
   ],
   promote: [["delayed", "ready"]],
   lease: [["ready", "leased"]],
@@ -76,6 +81,11 @@ export const TRANSITIONS: Readonly<Record<TaskEvent, ReadonlyArray<readonly [Pla
   purge: [
     ["completed", null],
     ["dead", null],
+  ],
+  // A flow's parent: its children are done (ready), or one died and fails it (dead).
+  unblock: [
+    ["waiting", "ready"],
+    ["waiting", "dead"],
   ],
 };
 

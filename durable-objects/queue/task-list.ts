@@ -39,6 +39,7 @@ export function infoText(row: TaskRow, logs: readonly string[]): string {
     result: row.result,
     progress: row.progress,
     logs: logs.length > 0 ? rawArray(logs) : null,
+    childResults: row.child_results,
   });
 }
 
@@ -53,7 +54,7 @@ export function leasedText(row: LeasedRow, leaseExpiresAt: number): LeasedText {
     leaseExpiresAt,
     enqueuedAt: row.enqueued_at,
   };
-  const text = withRawMembers(fields, { payload: row.payload });
+  const text = withRawMembers(fields, { payload: row.payload, childResults: row.child_results });
   return { id: fields.id, leaseId: fields.leaseId, leaseExpiresAt, text };
 }
 

@@ -6,6 +6,7 @@
 import type { Sql } from "../lib/sql.ts";
 import { type CounterSnapshot, emptySnapshot } from "../logic/queue-counters.ts";
 import type { DueTimes, TaskState } from "../logic/queue-rules.ts";
+import { FLOWS_SCHEMA } from "./flow-store.ts";
 import { LIMITS_SCHEMA } from "./limits.ts";
 import { PROGRESS_SCHEMA } from "./progress-store.ts";
 import { SCHEDULES_SCHEMA } from "./schedule-store.ts";
@@ -54,6 +55,8 @@ export const QUEUE_SCHEMA = [
   LIMITS_SCHEMA,
   // Progress and log lines (see progress-store.ts).
   PROGRESS_SCHEMA,
+  // Flows: the waiting state, children's results, links and the outbox (see flow-store.ts).
+  FLOWS_SCHEMA,
 ] as const;
 
 /** A stored task as SQLite returns it. */
@@ -79,12 +82,22 @@ export interface TaskRow extends Record<string, SqlStorageValue> {
   log_count: number;
   /** Bytes of the kept log entries, for the page budget. */
   log_bytes: number;
+  /** A flow parent's children's results (JSON text), from when it became ready. */
+  child_results: string | null;
 }
 
 /** What a lease hands out. */
 export type LeasedRow = Pick<
   TaskRow,
-  "seq" | "priority" | "payload" | "attempt" | "max_attempts" | "enqueued_at" | "available_at" | "lease_id"
+  | "seq"
+  | "priority"
+  | "payload"
+  | "attempt"
+  | "max_attempts"
+  | "enqueued_at"
+  | "available_at"
+  | "lease_id"
+  | "child_results"
 >;
 
 /** What ack, nack and extend check. */
@@ -95,7 +108,7 @@ export type LeaseRow = Pick<
 
 /** What a new row needs. */
 export interface NewTask {
-  state: "ready" | "delayed";
+  state: "ready" | "delayed" | "waiting";
   priority: number;
   payload: string;
   maxAttempts: number;
@@ -124,6 +137,7 @@ export const LIST_ORDER: Readonly<Record<TaskState, string>> = {
   leased: "seq",
   completed: "seq",
   dead: "seq",
+  waiting: "seq",
 };
 
 /**
@@ -139,6 +153,7 @@ const LIST_SOURCE: Readonly<Record<TaskState, string>> = {
   leased: "tasks INDEXED BY tasks_leased",
   completed: "tasks",
   dead: "tasks",
+  waiting: "tasks INDEXED BY tasks_waiting",
 };
 
 type PriorityRow = { priority: number };
@@ -208,7 +223,7 @@ export class TaskStore {
   /** The live task holding a dedup key. */
   liveWithKey(dedupKey: string): number | undefined {
     return this.sql.one<{ seq: number }>(
-      `SELECT seq FROM tasks WHERE dedup_key = ? AND state IN ('ready', 'delayed', 'leased')`,
+      `SELECT seq FROM tasks WHERE dedup_key = ? AND state IN ('ready', 'delayed', 'leased', 'waiting')`,
       dedupKey,
     )?.seq;
   }
@@ -219,8 +234,8 @@ export class TaskStore {
 
   /**
    * Leases the first `limit` ready tasks in one statement, straight off the ready index, stopping
-   * before the task whose payload would take the total past `budget` bytes (the first is always
-   * taken). Only payload lengths are read to choose (`octet_length` reads no overflow pages); the
+   * before the task whose payload (with a flow parent's children's results) would take the total
+   * past `budget` bytes (the first is always taken). Only payload lengths are read to choose (`octet_length` reads no overflow pages); the
    * payloads of the chosen rows alone come back. Lease ids are `leasePrefix` (random per call) and
    * the task's seq. Rows come back in no set order.
    */
@@ -231,12 +246,14 @@ export class TaskStore {
        WHERE seq IN (
          SELECT seq FROM (
            SELECT seq, row_number() OVER w AS n, sum(bytes) OVER w AS upto FROM (
-             SELECT seq, priority, available_at, octet_length(payload) AS bytes FROM tasks
+             SELECT seq, priority, available_at,
+               octet_length(payload) + coalesce(octet_length(child_results), 0) AS bytes FROM tasks
              WHERE state = 'ready' ORDER BY priority DESC, available_at, seq LIMIT ?
            ) WINDOW w AS (ORDER BY priority DESC, available_at, seq ROWS UNBOUNDED PRECEDING)
          ) WHERE n = 1 OR upto <= ?
        )
-       RETURNING seq, priority, payload, attempt, max_attempts, enqueued_at, available_at, lease_id`,
+       RETURNING seq, priority, payload, attempt, max_attempts, enqueued_at, available_at, lease_id,
+         child_results`,
       leasePrefix,
       leaseExpiresAt,
       limit,
@@ -370,8 +387,8 @@ export class TaskStore {
 
   /**
    * A page of the tasks in `state` after `after`, in {@link LIST_ORDER}: at most `limit` rows, and
-   * no more than fit in `budget` bytes of payload, result, last error, progress and kept log
-   * lines (the first row always).
+   * no more than fit in `budget` bytes of payload, result, last error, progress, kept log
+   * lines and children's results (the first row always).
    * The rows are chosen by their stored lengths first, so only the returned ones are read whole.
    * Each row carries `seen`: how many rows (at most `limit + 1`) were candidates, so that fewer
    * returned than seen means the list goes on.
@@ -398,7 +415,7 @@ export class TaskStore {
        ), sized AS (
          SELECT seq, row_number() OVER w AS n, count(*) OVER () AS seen,
            sum(octet_length(payload) + coalesce(octet_length(result), 0) + coalesce(octet_length(last_error), 0)
-             + coalesce(octet_length(progress), 0) + log_bytes)
+             + coalesce(octet_length(progress), 0) + log_bytes + coalesce(octet_length(child_results), 0))
              OVER w AS upto
          FROM page JOIN tasks USING (seq)
          WINDOW w AS (ORDER BY ${order} ROWS UNBOUNDED PRECEDING)

@@ -22,6 +22,7 @@ export function httpQueueTransport(http: HttpTransport): QueueTransport {
     at(queue, `/schedules/${encodeURIComponent(name)}${verb ? `/${verb}` : ""}`);
   return {
     enqueue: (queue, input) => request("POST", at(queue, "/tasks"), input),
+    flow: (queue, input) => request("POST", at(queue, "/flows"), input),
     lease: (queue, input) => request("POST", at(queue, "/lease"), input),
     ack: (queue, id, input) => request("POST", task(queue, id, "ack"), input),
     ackBatch: (queue, input) => request("POST", at(queue, "/ack"), input),

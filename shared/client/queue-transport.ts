@@ -24,6 +24,7 @@ import type {
   TaskPage,
 } from "../schemas/queue.ts";
 import type { QueueConfig, QueueConfigRequestInput } from "../schemas/queue-config.ts";
+import type { FlowCreatedOutput, FlowRequestInput } from "../schemas/queue-flow.ts";
 import type { LogsInput, LogsOutput, ProgressInput, ProgressOutput } from "../schemas/queue-progress.ts";
 import type {
   ScheduleInfo,
@@ -36,6 +37,8 @@ import type { ClientSocket } from "./http.ts";
 
 export interface QueueTransport {
   enqueue(queue: string, input: EnqueueRequestInput): Promise<Result<{ ids: string[] }>>;
+  /** Enqueues a flow: a parent that waits for its children. */
+  flow(queue: string, input: FlowRequestInput): Promise<Result<FlowCreatedOutput>>;
   lease(queue: string, input: LeaseRequestInput): Promise<Result<{ tasks: LeasedTask[] }>>;
   ack(queue: string, id: string, input: AckInput): Promise<Result<{ id: string; state: "completed" }>>;
   ackBatch(queue: string, input: AckBatchInput): Promise<Result<AckBatchOutput>>;

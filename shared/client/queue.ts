@@ -20,6 +20,7 @@ import type {
   TaskRequest,
 } from "../schemas/queue.ts";
 import type { QueueConfig, QueueConfigRequestInput } from "../schemas/queue-config.ts";
+import type { FlowCreatedOutput, FlowRequestInput } from "../schemas/queue-flow.ts";
 import type {
   ScheduleInfo,
   ScheduleListRequest,
@@ -297,6 +298,14 @@ export class QueueClient {
   /** Enqueues up to 1000 tasks in one transaction; returns their ids in order. */
   async enqueueBatch(queue: string, tasks: TaskRequest[]): Promise<string[]> {
     return unwrap(await this.transport.enqueue(queue, { tasks })).ids;
+  }
+
+  /**
+   * Enqueues a flow: the parent becomes ready (with `childResults`) once every child has ended.
+   * @example const { id, children } = await client.flow("reports", { parent: { payload: { kind: "merge" } }, children: [{ payload: 1 }, { queue: "pdf", payload: 2 }] });
+   */
+  async flow(queue: string, flow: FlowRequestInput): Promise<FlowCreatedOutput> {
+    return unwrap(await this.transport.flow(queue, flow));
   }
 
   /** One task as it stands. */

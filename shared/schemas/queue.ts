@@ -71,6 +71,24 @@ export const LeaseRequest = z
   })
   .openapi("LeaseRequest");
 
+/** One child's end as a flow parent's lease and task info carry it (`childResults`). */
+export const ChildResult = z
+  .object({
+    queue: z.string(),
+    id: z.string(),
+    state: z.enum(["completed", "dead"]),
+    result: Json.optional().openapi({ description: "The child's ack result, when it gave one" }),
+    resultOmitted: z.boolean().optional().openapi({
+      description: "The results passed 1 MiB for this parent: read this one from the child task",
+    }),
+    error: z.string().optional().openapi({ description: "A dead child's last error" }),
+  })
+  .openapi("ChildResult");
+
+const ChildResults = z.array(ChildResult).optional().openapi({
+  description: "A flow parent's children, in order, with their results (see `POST .../flows`)",
+});
+
 export const LeasedTask = z
   .object({
     id: z.string(),
@@ -81,6 +99,7 @@ export const LeasedTask = z
     leaseId: z.string(),
     leaseExpiresAt: Instant,
     enqueuedAt: Instant,
+    childResults: ChildResults,
   })
   .openapi("LeasedTask");
 
@@ -164,6 +183,7 @@ export const TaskInfo = z
       .int()
       .optional()
       .openapi({ description: "Older lines dropped to keep the newest 100; absent when none" }),
+    childResults: ChildResults,
   })
   .openapi("TaskInfo");
 
@@ -176,6 +196,7 @@ export const QueueStats = z
     leased: Count,
     completed: Count,
     dead: Count,
+    waiting: Count.openapi({ description: "Flow parents waiting for their children" }),
     totals: z.object({ enqueued: Count, completed: Count, retried: Count, dead: Count, recovered: Count }),
     oldestReadyAgeMs: Count.openapi({
       description: "How long the longest-ready task has waited; 0 when none",
@@ -222,7 +243,7 @@ export const TaskListQuery = z
     limit: z.coerce.number().int().min(1).max(MAX_BATCH).default(50),
     cursor: z.string().max(64).optional().openapi({ description: "From the previous page" }),
     dedupKey: z.string().min(1).max(512).optional().openapi({
-      description: "Lists the live task (ready, delayed or leased) holding this key, or nothing",
+      description: "Lists the live task (ready, delayed, leased or waiting) holding this key, or nothing",
     }),
   })
   .superRefine((query, ctx) => {
@@ -266,6 +287,7 @@ export type ExtendInput = z.infer<typeof ExtendRequest>;
 export type AckBatchInput = z.infer<typeof AckBatchRequest>;
 export type AckBatchOutput = z.infer<typeof AckBatchResult>;
 export type TaskInfo = z.infer<typeof TaskInfo>;
+export type ChildResult = z.infer<typeof ChildResult>;
 export type QueueStats = z.infer<typeof QueueStats>;
 export type DeadQueryInput = z.infer<typeof DeadQuery>;
 export type DeadPage = z.infer<typeof DeadPage>;

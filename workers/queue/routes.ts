@@ -40,6 +40,7 @@ import {
   TaskPage,
 } from "../../shared/schemas/queue.ts";
 import { QueueConfig, QueueConfigRequest } from "../../shared/schemas/queue-config.ts";
+import { childQueues, FlowCreated, FlowRequest } from "../../shared/schemas/queue-flow.ts";
 import {
   LogsAppended,
   LogsRequest,
@@ -56,6 +57,7 @@ import {
 } from "../../shared/schemas/queue-schedule.ts";
 import { ConsumeQuery, EmptyBody, Paused, QueueDeleted } from "../../shared/schemas/queue-stream.ts";
 import { forgetName } from "../catalog/note.ts";
+import { allows } from "../http/access.ts";
 import { operation } from "../http/operation.ts";
 import { createRouter } from "../http/router.ts";
 import { invalidRequest } from "../http/validation.ts";
@@ -405,6 +407,27 @@ const consume = operation(
   },
 );
 
+const enqueueFlow = operation(
+  { capability: "queues", action: "write", catalog: true },
+  {
+    operationId: "enqueueFlow",
+    method: "post",
+    path: "/{queue}/flows",
+    tags: ["Task queue: flows"],
+    summary:
+      "Enqueue a flow: a parent task that becomes ready once its children (here or in other queues) are done",
+    description:
+      "The parent waits in state `waiting` (never leased) until every child has ended; then it becomes ready exactly once and its lease and task info carry `childResults` (each child's queue, id, state and result, up to 1 MiB of results). A dead child fails the parent (`onChildFailure: fail`, its `lastError` names the child) or counts as done without a result (`ignore`). Children nest (up to 8 levels, 1,000 tasks in all) and may live in other queues (`queue`): the token needs `write` on each. A live task holding the parent's `dedupKey` answers with its id (`deduplicated`). See docs/queue.md.",
+    request: { params: queueParams, body: jsonBody(FlowRequest) },
+    responses: {
+      201: jsonResponse(FlowCreated, "The parent's id and the children's ids, in the order given"),
+      ...commonErrors,
+      403: errorResponse("The token may not write to this queue or to a child's queue, or a foreign Origin"),
+      413: errorResponse("A payload over 256 KiB (`details.field` names it), or a body over 1 MiB"),
+    },
+  },
+);
+
 const unknownSchedule = errorResponse("`not_found`: no such schedule");
 const scheduleTags = ["Task queue: schedules"];
 
@@ -545,6 +568,20 @@ export const queueRoutes = createRouter()
       throw invalidRequest(branch.success ? result.error : branch.error, result.target);
     },
   )
+  .openapi(enqueueFlow, async (c) => {
+    const { queue } = c.req.valid("param");
+    const flow = c.req.valid("json");
+    const principal = c.get("principal");
+    if (!principal) throw new Error("enqueueFlow: the guard sets the principal");
+    for (const other of childQueues(flow)) {
+      if (!allows(principal, "queues", "write", other)) {
+        throw new ApiError("forbidden", `this token's scopes do not allow write on queues:${other}`, {
+          queue: other,
+        });
+      }
+    }
+    return c.json(unwrap(await queueObject(c.env, queue).flow(queue, flow)), 201);
+  })
   .openapi(purge, async (c) => {
     const { queue } = c.req.valid("param");
     return c.json(unwrap(await queueObject(c.env, queue).purge(queue, c.req.valid("query"))), 200);

@@ -25,6 +25,7 @@ import {
   type TaskPage,
 } from "../../shared/schemas/queue.ts";
 import { type QueueConfig, QueueConfigRequest } from "../../shared/schemas/queue-config.ts";
+import { type FlowCreatedOutput, FlowRequest } from "../../shared/schemas/queue-flow.ts";
 import {
   type LogsOutput,
   LogsRequest,
@@ -89,6 +90,12 @@ export class QueueRpc extends RpcTarget implements QueueTransport {
   async enqueue(queue: string, input: unknown): Promise<Result<{ ids: string[] }>> {
     const parsed = checked(enqueueSchemaFor(input), input, { queue });
     return parsed.ok ? this.#noted(queue, this.#object(queue).enqueue(queue, parsed.value)) : parsed;
+  }
+
+  /** As `POST /v1/queues/{queue}/flows` (a scoped token is checked on every child's queue too). */
+  async flow(queue: string, input: unknown): Promise<Result<FlowCreatedOutput>> {
+    const parsed = checked(FlowRequest, input, { queue });
+    return parsed.ok ? this.#noted(queue, this.#object(queue).flow(queue, parsed.value)) : parsed;
   }
 
   /** As `POST /v1/queues/{queue}/lease`. */

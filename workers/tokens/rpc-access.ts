@@ -8,6 +8,7 @@
 import { RpcTarget } from "cloudflare:workers";
 import type { Env } from "../../shared/env.ts";
 import { ApiError, type ErrorInfo, fail } from "../../shared/errors.ts";
+import { childQueues } from "../../shared/schemas/queue-flow.ts";
 import { breakerOperations } from "../breaker/operations.ts";
 import { busOperations } from "../bus/operations.ts";
 import { dbOperations } from "../db/operations.ts";
@@ -33,6 +34,7 @@ export const RPC_ACTIONS: Record<Capability, Readonly<Record<string, Action>>> =
     stats: "read",
     dead: "read",
     enqueue: "write",
+    flow: "write",
     lease: "consume",
     ack: "consume",
     ackBatch: "consume",
@@ -56,6 +58,14 @@ export const RPC_ACTIONS: Record<Capability, Readonly<Record<string, Action>>> =
     deleteSchedule: "admin",
   },
   db: actionsOf(dbOperations),
+};
+
+/**
+ * Names an RPC call reaches besides its first argument, per capability and method: each needs the
+ * method's action too (a flow's children in other queues).
+ */
+const OTHER_NAMES: Partial<Record<Capability, Readonly<Record<string, (args: unknown[]) => string[]>>>> = {
+  queues: { flow: (args) => childQueues(args[1]) },
 };
 
 /** The mirror target's methods (`mirrors()`): all the `admin` action on `state`. */
@@ -140,7 +150,8 @@ export async function guardRpc<T extends object>(
     if (principal.kind === "admin") return undefined;
     const action = actions[method];
     const name = capability === "db" ? undefined : String(args[0]);
-    if (action === undefined || !allows(principal, capability, action, name)) {
+    const others = OTHER_NAMES[capability]?.[method]?.(args) ?? [];
+    if (action === undefined || ![name, ...others].every((n) => allows(principal, capability, action, n))) {
       return { code: "forbidden", message: `this token's scopes do not allow ${method} on ${capability}` };
     }
     if (!principal.rateLimit) return undefined;

@@ -5,8 +5,8 @@
  */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MAX_BAD_MESSAGES, POLICY_VIOLATION } from "../../../durable-objects/logic/socket-strikes.ts";
 import { TopicStore } from "../../../durable-objects/bus/store.ts";
+import { MAX_BAD_MESSAGES, POLICY_VIOLATION } from "../../../durable-objects/logic/socket-strikes.ts";
 import { connect, publish } from "../bus/helpers.ts";
 import { unique } from "../helpers.ts";
 

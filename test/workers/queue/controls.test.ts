@@ -103,6 +103,7 @@ describe("DELETE /v1/queues/{queue}", () => {
       leased: 0,
       completed: 0,
       dead: 0,
+      waiting: 0,
       totals: { enqueued: 0, completed: 0, retried: 0, dead: 0, recovered: 0 },
       oldestReadyAgeMs: 0,
       paused: false,

@@ -25,6 +25,7 @@ export interface Leased {
   payload: unknown;
   leaseExpiresAt: number;
   enqueuedAt: number;
+  childResults?: Array<{ queue: string; id: string; state: string; result?: unknown; error?: string }>;
 }
 
 /** Leases and returns the tasks; fails the test on anything but 200. */

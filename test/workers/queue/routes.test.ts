@@ -331,6 +331,7 @@ describe("GET /v1/queues/{queue}/tasks/{id} and /stats", () => {
       leased: 0,
       completed: 1,
       dead: 0,
+      waiting: 0,
       totals: { enqueued: 5, completed: 1, retried: 0, dead: 0, recovered: 0 },
       oldestReadyAgeMs: expect.any(Number),
       paused: false,

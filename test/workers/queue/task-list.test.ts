@@ -23,6 +23,7 @@ const row = (over: Partial<TaskRow> = {}): TaskRow => ({
   progress_at: null,
   log_count: 0,
   log_bytes: 0,
+  child_results: null,
   ...over,
 });
 

@@ -31,7 +31,7 @@ export function modelAccess(method: string, path: string): ModelAccess {
       if (/^(lease|ack|consume)$|^tasks\/\{id\}\/(ack|nack|extend|progress|logs)$/.test(tail))
         return is("consume");
       if (m === "GET") return is("read");
-      if (m === "POST" && tail === "tasks") return is("write");
+      if (m === "POST" && (tail === "tasks" || tail === "flows")) return is("write");
       return is("admin");
     }
     case "db":

@@ -1,0 +1,286 @@
+/**
+ * A queue's part in flows: planting a tree (the parent waits, children in this queue are created
+ * in the same transaction, children in other queues go to the outbox), recording each child's end
+ * once and moving its parent on (`logic/flow-rules.ts` decides), and delivering the outbox to the
+ * other queues' objects until they acknowledge. The queue object runs every synchronous call
+ * inside its transaction and gives the hooks that keep its counters and alarm right.
+ */
+import type { Result } from "../../shared/errors.ts";
+import type { FlowChildOutput, FlowNodeInput } from "../../shared/schemas/queue-flow.ts";
+import {
+  afterChild,
+  type ChildFailurePolicy,
+  childFailure,
+  childResultsText,
+  MAX_CHILD_RESULTS_BYTES,
+  redeliveryDelay,
+} from "../logic/flow-rules.ts";
+import { priorityRank } from "../logic/queue-rules.ts";
+import type { ChildEnded, ChildLink, FlowStore, OutboxRow } from "./flow-store.ts";
+import type { NewTask } from "./task-store.ts";
+
+/** A flow node with its payload as stored JSON text (the root alone may hold a dedup key). */
+export type PlantedNode = Omit<FlowNodeInput, "children" | "payload"> & {
+  payloadText: string;
+  dedupKey?: string | undefined;
+  children?: PlantedNode[] | undefined;
+};
+
+/** What the flows need of the queue object inside its transaction. */
+export interface FlowHooks {
+  /** Inserts tasks (counted, the alarm woken for a delay); returns their seqs in order. */
+  insert(rows: readonly NewTask[]): number[];
+  /** A waiting parent became ready (`to` "ready") or dead. */
+  unblocked(priority: number, to: "ready" | "dead"): void;
+  /** Work falls due at `time`: the alarm must ring by then. */
+  wakeAt(time: number): void;
+}
+
+/** The queue objects as a flow reaches them (`env.QUEUES.getByName`). */
+export interface FlowPeer {
+  flowCreate(queue: string, link: ChildLink, node: PlantedNode): Promise<Result<FlowChildOutput>>;
+  flowEnded(queue: string, ends: ChildEnded[]): Promise<Result<{ applied: number }>>;
+}
+
+/** Most outbox rows one delivery step sends; most local ends one drain step applies. */
+const STEP = 500;
+
+/** The task row of a flow node: waiting when it has children, else ready or delayed. */
+function taskOf(node: PlantedNode, now: number): NewTask {
+  const waits = (node.children?.length ?? 0) > 0;
+  return {
+    state: waits ? "waiting" : node.delayMs > 0 ? "delayed" : "ready",
+    priority: priorityRank(node.priority),
+    payload: node.payloadText,
+    maxAttempts: node.maxAttempts,
+    enqueuedAt: now,
+    availableAt: now + (waits ? 0 : node.delayMs),
+    dedupKey: node.dedupKey ?? null,
+  };
+}
+
+interface CreateBody {
+  link: ChildLink;
+  node: PlantedNode;
+}
+
+export class QueueFlows {
+  private readonly store: FlowStore;
+  /** False while no flow row exists here: every flow statement is skipped (see {@link FlowStore.active}). */
+  private active = false;
+  /**
+   * The answers of flow calls still waiting for children in other queues: each placeholder, by its
+   * outbox row, is filled in place when the row is acknowledged.
+   */
+  readonly awaited = new Map<number, FlowChildOutput>();
+
+  constructor(store: FlowStore) {
+    this.store = store;
+  }
+
+  load(): void {
+    this.active = this.store.active();
+  }
+
+  /**
+   * Creates `node` in queue `queue` (this one) under `link`: a task, waiting when it has children;
+   * its children here at once, recursively; those elsewhere as outbox rows. Answers the tree of
+   * ids, `id: null` for the children not created yet (filled in as they are: see {@link awaited}).
+   */
+  plant(
+    queue: string,
+    node: PlantedNode,
+    link: ChildLink | null,
+    now: number,
+    hooks: FlowHooks,
+  ): FlowChildOutput {
+    this.active = true;
+    const seq = hooks.insert([taskOf(node, now)])[0] as number;
+    if (link) this.store.link([{ childSeq: seq, ...link }]);
+    return this.grow(queue, node, seq, now, hooks);
+  }
+
+  /**
+   * Creates the children of `node` (stored as `seq`): those of this queue in one statement (and
+   * their own children, level by level), the others as outbox rows.
+   */
+  private grow(
+    queue: string,
+    node: PlantedNode,
+    seq: number,
+    now: number,
+    hooks: FlowHooks,
+  ): FlowChildOutput {
+    const out: FlowChildOutput = { queue, id: String(seq) };
+    const children = node.children ?? [];
+    if (children.length === 0) return out;
+    const queues = children.map((c) => c.queue ?? queue);
+    const here = children.flatMap((child, position) =>
+      queues[position] === queue ? [{ child, position }] : [],
+    );
+    const seqs = hooks.insert(here.map(({ child }) => taskOf(child, now)));
+    this.store.link(
+      here.map(({ position }, k) => ({
+        childSeq: seqs[k] as number,
+        parentQueue: "",
+        parentSeq: seq,
+        position,
+      })),
+    );
+    const local = new Map(here.map(({ position }, k) => [position, seqs[k] as number]));
+    this.store.addParent(
+      seq,
+      node.onChildFailure,
+      queues.map((q, position) => ({
+        queue: q,
+        id: local.has(position) ? String(local.get(position)) : null,
+      })),
+    );
+    out.children = children.map((child, position) => {
+      const childSeq = local.get(position);
+      if (childSeq !== undefined) return this.grow(queue, child, childSeq, now, hooks);
+      const at = queues[position] as string;
+      const body: CreateBody = { link: { parentQueue: queue, parentSeq: seq, position }, node: child };
+      const placeholder: FlowChildOutput = { queue: at, id: null };
+      this.awaited.set(this.store.send("create", at, JSON.stringify(body)), placeholder);
+      return placeholder;
+    });
+    return out;
+  }
+
+  /** The child already created at `link` (a creation delivered again), with its known children. */
+  existing(queue: string, link: ChildLink): FlowChildOutput | undefined {
+    const seq = this.store.linked(link);
+    if (seq === undefined) return undefined;
+    const children = this.store.childrenOf(seq);
+    return { queue, id: String(seq), ...(children.length > 0 ? { children } : {}) };
+  }
+
+  /**
+   * Records child ends (each once: a repeated one changes nothing) and moves their parents on:
+   * the last child makes a parent ready with the children's results; a dead child under `fail`
+   * makes it dead. Returns how many ends were new.
+   */
+  applyEnds(ends: readonly ChildEnded[], now: number, hooks: FlowHooks): number {
+    let applied = 0;
+    for (const end of ends) {
+      const parent = this.store.recordEnd(end);
+      if (!parent) continue;
+      applied++;
+      const step = afterChild(parent.pending, parent.policy as ChildFailurePolicy, end.state);
+      if (step === "wait") continue;
+      if (step === "fail") {
+        this.store.forget(end.parentSeq);
+        const failed = this.store.failWaiting(
+          end.parentSeq,
+          childFailure({ queue: parent.queue, ...end }),
+          now,
+        );
+        if (failed !== undefined) hooks.unblocked(failed, "dead");
+        continue;
+      }
+      const results = childResultsText(this.store.takeChildren(end.parentSeq), MAX_CHILD_RESULTS_BYTES);
+      const released = this.store.release(end.parentSeq, results, now);
+      if (released !== undefined) hooks.unblocked(released, "ready");
+    }
+    return applied;
+  }
+
+  /**
+   * Inside the running transaction: applies the ends of children whose parents are in this queue
+   * (a parent's own end may follow, so until none is left), then claims the rows for other queues
+   * that are due, for the caller to send once the transaction commits. Each claimed row is put
+   * off to its retry time in the same transaction, so a send lost with the object is tried again
+   * by the alarm. Costs nothing while no flow row exists here.
+   */
+  step(now: number, hooks: FlowHooks): OutboxRow[] {
+    if (!this.active) return [];
+    let found = false;
+    for (let ends = this.store.takeLocalEnds(STEP); ends.length > 0; ends = this.store.takeLocalEnds(STEP)) {
+      found = true;
+      this.applyEnds(ends, now, hooks);
+    }
+    const claimed = this.store.claimDue(now, STEP, (attempts) => now + redeliveryDelay(attempts));
+    const next = this.store.earliest();
+    if (next !== null) hooks.wakeAt(next);
+    else if (!found) this.active = this.store.active();
+    return claimed;
+  }
+
+  /** When the next delivery to another queue is due (the alarm's share), or null. */
+  earliest(): number | null {
+    return this.active ? this.store.earliest() : null;
+  }
+
+  /**
+   * Sends claimed rows to their queues; answers the ids of the rows acknowledged and what each
+   * acknowledged creation answered. A row whose queue failed stays for its retry.
+   */
+  async send(
+    rows: readonly OutboxRow[],
+    peer: (queue: string) => FlowPeer,
+  ): Promise<{ done: number[]; created: Array<{ row: number; body: CreateBody; child: FlowChildOutput }> }> {
+    const done: number[] = [];
+    const created: Array<{ row: number; body: CreateBody; child: FlowChildOutput }> = [];
+    const ends = new Map<string, OutboxRow[]>();
+    const sends: Array<Promise<void>> = [];
+    for (const row of rows) {
+      if (row.kind === "ended") {
+        ends.set(row.target, [...(ends.get(row.target) ?? []), row]);
+        continue;
+      }
+      const body = JSON.parse(row.body) as CreateBody;
+      sends.push(
+        peer(row.target)
+          .flowCreate(row.target, body.link, body.node)
+          .then(
+            (answer) => {
+              if (!answer.ok) return logFailure(row, answer.error.message);
+              done.push(row.id);
+              created.push({ row: row.id, body, child: answer.value });
+            },
+            (err: unknown) => logFailure(row, err),
+          ),
+      );
+    }
+    for (const [target, group] of ends) {
+      const items = group.map((r) => JSON.parse(r.body) as ChildEnded);
+      sends.push(
+        peer(target)
+          .flowEnded(target, items)
+          .then(
+            (answer) => {
+              if (!answer.ok) return logFailure(group[0] as OutboxRow, answer.error.message);
+              done.push(...group.map((r) => r.id));
+            },
+            (err: unknown) => logFailure(group[0] as OutboxRow, err),
+          ),
+      );
+    }
+    await Promise.all(sends);
+    return { done, created };
+  }
+
+  /** Inside a transaction: drops acknowledged rows and notes the ids of children created elsewhere. */
+  acknowledge(
+    done: readonly number[],
+    created: ReadonlyArray<{ row: number; body: CreateBody; child: FlowChildOutput }>,
+  ): void {
+    for (const { row, body, child } of created) {
+      if (child.id !== null) this.store.setChildId(body.link.parentSeq, body.link.position, child.id);
+      const placeholder = this.awaited.get(row);
+      if (placeholder) Object.assign(placeholder, child);
+      this.awaited.delete(row);
+    }
+    if (done.length > 0) this.store.delivered(done);
+  }
+
+  deleteAll(): void {
+    this.store.deleteAll();
+    this.active = false;
+  }
+}
+
+function logFailure(row: OutboxRow, err: unknown): void {
+  console.warn(`queue flows: delivery to ${row.target} failed (try ${row.attempts + 1}), retried later`, err);
+}
