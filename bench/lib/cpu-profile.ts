@@ -126,6 +126,18 @@ function newestBundle(): string {
   return dev[0];
 }
 
+/**
+ * The part of the request's journey a module belongs to. Locally one thread runs them all; on
+ * Cloudflare the Worker's request path runs in its own isolates, apart from the object.
+ */
+function categoryOf(module: string): string {
+  if (["exec", "toArray", "transactionSync", "durable-objects/lib/sql.ts"].includes(module)) return "SQLite";
+  if (module.startsWith("durable-objects/") || module.startsWith("shared/")) return "the object's own JS";
+  if (module === "(program)") return "runtime outside JS (program)";
+  if (module === "(garbage collector)") return "garbage collector";
+  return "the Worker's request path (Hono, zod, guard, body, handler, runtime glue)";
+}
+
 function percent(part: number, whole: number): string {
   return `${((100 * part) / whole).toFixed(1)} %`;
 }
@@ -176,6 +188,12 @@ function report(
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + micros);
   });
   const busy = total - (byModule.get("(idle)") ?? 0);
+  const byCategory = new Map<string, number>();
+  for (const [module, micros] of byModule) {
+    if (module === "(idle)") continue;
+    const category = categoryOf(module);
+    byCategory.set(category, (byCategory.get(category) ?? 0) + micros);
+  }
   const top = (map: Map<string, number>, n: number) =>
     [...map]
       .filter(([name]) => name !== "(idle)")
@@ -190,7 +208,9 @@ function report(
     `  wall ${cpu.wallSeconds.toFixed(2)} s; workerd process ${cpu.runtimeCpu.toFixed(2)} CPU s (${cores(cpu.runtimeCpu)}), ` +
       `of which the Worker's isolate ran JS or natives for ${(busy / 1e6).toFixed(2)} s (${percent(busy / 1e6, cpu.runtimeCpu)}); ` +
       `this driver ${cpu.driverCpu.toFixed(2)} CPU s (${cores(cpu.driverCpu)})`,
-    "  isolate busy time by module (self time):",
+    `  isolate busy ${percent(busy / 1e6, cpu.wallSeconds)} of the wall time; its busy time by part:`,
+    ...top(byCategory, 5),
+    "  by module (self time):",
     ...top(byModule, 15),
     "  by function:",
     ...top(byFunction, 25),
