@@ -218,6 +218,8 @@ export interface QueueStats {
   leased: number;
   completed: number;
   dead: number;
+  /** Flow parents waiting for their children (servers before flows leave it out). */
+  waiting?: number;
   paused?: boolean;
   totals: Record<string, number>;
   oldestReadyAgeMs: number | null;

@@ -9,7 +9,7 @@ import { href, replaceParams } from "../route.ts";
 import type { Page } from "../view.ts";
 import type { QueueStats } from "./overview.ts";
 
-const STATES = ["ready", "delayed", "leased", "completed", "dead"] as const;
+const STATES = ["ready", "delayed", "leased", "waiting", "completed", "dead"] as const;
 const PRIORITIES = ["critical", "high", "normal", "low"] as const;
 
 /** The contract's TaskInfo. */
@@ -69,6 +69,7 @@ export const queuePage: Page = (root, name, params) => {
         ...PRIORITIES.map((p): [string, number] => [`ready ${p}`, s.ready[p]]),
         ["delayed", s.delayed],
         ["leased", s.leased],
+        ["waiting", s.waiting ?? 0],
         ["completed", s.completed],
         ["dead", s.dead],
         ["oldest ready", s.oldestReadyAgeMs ? `${Math.round(s.oldestReadyAgeMs / 1000)} s` : "—"],
