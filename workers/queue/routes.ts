@@ -535,7 +535,7 @@ export const queueRoutes = createRouter()
     enqueue,
     async (c) => {
       const { queue } = c.req.valid("param");
-      return c.json(unwrap(await queueObject(c.env, queue).enqueue(queue, c.req.valid("json"))), 201);
+      return c.json(unwrap(await queueObject(c.env, queue).enqueue(c.req.valid("json"))), 201);
     },
     (result) => {
       if (result.success) return;
@@ -547,111 +547,108 @@ export const queueRoutes = createRouter()
   )
   .openapi(purge, async (c) => {
     const { queue } = c.req.valid("param");
-    return c.json(unwrap(await queueObject(c.env, queue).purge(queue, c.req.valid("query"))), 200);
+    return c.json(unwrap(await queueObject(c.env, queue).purge(c.req.valid("query"))), 200);
   })
   .openapi(listTasks, async (c) => {
     const { queue } = c.req.valid("param");
-    return jsonText(c, await queueObject(c.env, queue).tasks(queue, c.req.valid("query")));
+    return jsonText(c, await queueObject(c.env, queue).tasks(c.req.valid("query")));
   })
   .openapi(lease, async (c) => {
     const { queue } = c.req.valid("param");
-    return jsonText(c, await queueObject(c.env, queue).lease(queue, c.req.valid("json")));
+    return jsonText(c, await queueObject(c.env, queue).lease(c.req.valid("json")));
   })
   .openapi(ack, async (c) => {
     const { queue, id } = c.req.valid("param");
-    return c.json(unwrap(await queueObject(c.env, queue).ack(queue, id, c.req.valid("json"))), 200);
+    return c.json(unwrap(await queueObject(c.env, queue).ack(id, c.req.valid("json"))), 200);
   })
   .openapi(nack, async (c) => {
     const { queue, id } = c.req.valid("param");
-    return c.json(unwrap(await queueObject(c.env, queue).nack(queue, id, c.req.valid("json"))), 200);
+    return c.json(unwrap(await queueObject(c.env, queue).nack(id, c.req.valid("json"))), 200);
   })
   .openapi(extend, async (c) => {
     const { queue, id } = c.req.valid("param");
-    return c.json(unwrap(await queueObject(c.env, queue).extend(queue, id, c.req.valid("json"))), 200);
+    return c.json(unwrap(await queueObject(c.env, queue).extend(id, c.req.valid("json"))), 200);
   })
   .openapi(reportProgress, async (c) => {
     const { queue, id } = c.req.valid("param");
-    return c.json(
-      unwrap(await queueObject(c.env, queue).reportProgress(queue, id, c.req.valid("json"))),
-      200,
-    );
+    return c.json(unwrap(await queueObject(c.env, queue).reportProgress(id, c.req.valid("json"))), 200);
   })
   .openapi(appendLogs, async (c) => {
     const { queue, id } = c.req.valid("param");
-    return c.json(unwrap(await queueObject(c.env, queue).appendLogs(queue, id, c.req.valid("json"))), 200);
+    return c.json(unwrap(await queueObject(c.env, queue).appendLogs(id, c.req.valid("json"))), 200);
   })
   .openapi(promote, async (c) => {
     const { queue, id } = c.req.valid("param");
-    return c.json(unwrap(await queueObject(c.env, queue).promote(queue, id)), 200);
+    return c.json(unwrap(await queueObject(c.env, queue).promote(id)), 200);
   })
   .openapi(ackBatch, async (c) => {
     const { queue } = c.req.valid("param");
-    return c.json(unwrap(await queueObject(c.env, queue).ackBatch(queue, c.req.valid("json"))), 200);
+    return c.json(unwrap(await queueObject(c.env, queue).ackBatch(c.req.valid("json"))), 200);
   })
   .openapi(getTask, async (c) => {
     const { queue, id } = c.req.valid("param");
-    return jsonText(c, await queueObject(c.env, queue).task(queue, id));
+    return jsonText(c, await queueObject(c.env, queue).task(id));
   })
   .openapi(stats, async (c) => {
     const { queue } = c.req.valid("param");
-    return c.json(await queueObject(c.env, queue).stats(queue), 200);
+    return c.json(await queueObject(c.env, queue).stats(), 200);
   })
   .openapi(dead, async (c) => {
     const { queue } = c.req.valid("param");
-    return jsonText(c, await queueObject(c.env, queue).dead(queue, c.req.valid("query")));
+    return jsonText(c, await queueObject(c.env, queue).dead(c.req.valid("query")));
   })
   .openapi(redrive, async (c) => {
     const { queue } = c.req.valid("param");
-    return c.json(unwrap(await queueObject(c.env, queue).redrive(queue, c.req.valid("json"))), 200);
+    return c.json(unwrap(await queueObject(c.env, queue).redrive(c.req.valid("json"))), 200);
   })
   .openapi(pauseQueue, async (c) => {
     const { queue } = c.req.valid("param");
-    return c.json(await queueObject(c.env, queue).setPaused(queue, true), 200);
+    return c.json(await queueObject(c.env, queue).setPaused(true), 200);
   })
   .openapi(resumeQueue, async (c) => {
     const { queue } = c.req.valid("param");
-    return c.json(await queueObject(c.env, queue).setPaused(queue, false), 200);
+    return c.json(await queueObject(c.env, queue).setPaused(false), 200);
   })
   .openapi(deleteQueue, async (c) => {
     const { queue } = c.req.valid("param");
-    const deleted = await queueObject(c.env, queue).deleteQueue(queue);
+    const deleted = await queueObject(c.env, queue).deleteQueue();
     await forgetName(c.env, "queues", queue);
     return c.json(deleted, 200);
   })
   .openapi(putConfig, async (c) => {
     const { queue } = c.req.valid("param");
-    return c.json(await queueObject(c.env, queue).setLeaseLimits(queue, c.req.valid("json")), 200);
+    return c.json(await queueObject(c.env, queue).setLeaseLimits(c.req.valid("json")), 200);
   })
   .openapi(getConfig, async (c) => {
     const { queue } = c.req.valid("param");
-    return c.json(await queueObject(c.env, queue).leaseLimits(queue), 200);
+    return c.json(await queueObject(c.env, queue).leaseLimits(), 200);
   })
   .openapi(putSchedule, async (c) => {
     const { queue, name } = c.req.valid("param");
-    const put = unwrap(await queueObject(c.env, queue).putSchedule(queue, name, c.req.valid("json")));
+    const put = unwrap(await queueObject(c.env, queue).putSchedule(name, c.req.valid("json")));
     return c.body(put.schedule, put.created ? 201 : 200, {
       "content-type": "application/json",
     }) as unknown as TypedResponse<JSONParsed<ScheduleInfo>, 200 | 201, "json">;
   })
   .openapi(listSchedules, async (c) => {
     const { queue } = c.req.valid("param");
-    return jsonText(c, await queueObject(c.env, queue).schedulesPage(queue, c.req.valid("query")));
+    return jsonText(c, await queueObject(c.env, queue).schedulesPage(c.req.valid("query")));
   })
   .openapi(getSchedule, async (c) => {
     const { queue, name } = c.req.valid("param");
-    return jsonText(c, await queueObject(c.env, queue).schedule(queue, name));
+    return jsonText(c, await queueObject(c.env, queue).schedule(name));
   })
   .openapi(pauseSchedule, async (c) => {
     const { queue, name } = c.req.valid("param");
-    return jsonText(c, await queueObject(c.env, queue).setSchedulePaused(queue, name, true));
+    return jsonText(c, await queueObject(c.env, queue).setSchedulePaused(name, true));
   })
   .openapi(resumeSchedule, async (c) => {
     const { queue, name } = c.req.valid("param");
-    return jsonText(c, await queueObject(c.env, queue).setSchedulePaused(queue, name, false));
+    return jsonText(c, await queueObject(c.env, queue).setSchedulePaused(name, false));
   })
   .openapi(deleteSchedule, async (c) => {
     const { queue, name } = c.req.valid("param");
-    return c.json(unwrap(await queueObject(c.env, queue).deleteSchedule(queue, name)), 200);
+    return c.json(unwrap(await queueObject(c.env, queue).deleteSchedule(name)), 200);
   })
   .openapi(consume, async (c) => {
     const { queue } = c.req.valid("param");
@@ -662,7 +659,6 @@ export const queueRoutes = createRouter()
       });
     }
     const target = new URL("https://queue.internal/consume");
-    target.searchParams.set("queue", queue);
     target.searchParams.set("prefetch", String(prefetch));
     target.searchParams.set("visibilityMs", String(visibilityMs));
     return queueObject(c.env, queue).fetch(new Request(target, { headers: { upgrade: "websocket" } }));

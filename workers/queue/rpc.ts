@@ -88,107 +88,107 @@ export class QueueRpc extends RpcTarget implements QueueTransport {
   /** As `POST /v1/queues/{queue}/tasks`. */
   async enqueue(queue: string, input: unknown): Promise<Result<{ ids: string[] }>> {
     const parsed = checked(enqueueSchemaFor(input), input, { queue });
-    return parsed.ok ? this.#noted(queue, this.#object(queue).enqueue(queue, parsed.value)) : parsed;
+    return parsed.ok ? this.#noted(queue, this.#object(queue).enqueue(parsed.value)) : parsed;
   }
 
   /** As `POST /v1/queues/{queue}/lease`. */
   async lease(queue: string, input: unknown = {}): Promise<Result<{ tasks: LeasedTask[] }>> {
     const parsed = checked(LeaseRequest, input, { queue });
-    return parsed.ok ? decoded(await this.#object(queue).lease(queue, parsed.value)) : parsed;
+    return parsed.ok ? decoded(await this.#object(queue).lease(parsed.value)) : parsed;
   }
 
   /** As `POST /v1/queues/{queue}/tasks/{id}/ack`. */
   async ack(queue: string, id: string, input: unknown): Promise<Result<{ id: string; state: "completed" }>> {
     const parsed = checked(AckRequest, input, { queue, id });
-    return parsed.ok ? this.#object(queue).ack(queue, id, parsed.value) : parsed;
+    return parsed.ok ? this.#object(queue).ack(id, parsed.value) : parsed;
   }
 
   /** As `POST /v1/queues/{queue}/ack`. */
   async ackBatch(queue: string, input: unknown): Promise<Result<AckBatchOutput>> {
     const parsed = checked(AckBatchRequest, input, { queue });
-    return parsed.ok ? this.#object(queue).ackBatch(queue, parsed.value) : parsed;
+    return parsed.ok ? this.#object(queue).ackBatch(parsed.value) : parsed;
   }
 
   /** As `POST /v1/queues/{queue}/tasks/{id}/nack`. */
   async nack(queue: string, id: string, input: unknown): Promise<Result<NackOutput>> {
     const parsed = checked(NackRequest, input, { queue, id });
-    return parsed.ok ? this.#object(queue).nack(queue, id, parsed.value) : parsed;
+    return parsed.ok ? this.#object(queue).nack(id, parsed.value) : parsed;
   }
 
   /** As `POST /v1/queues/{queue}/tasks/{id}/extend`. */
   async extend(queue: string, id: string, input: unknown): Promise<Result<{ leaseExpiresAt: number }>> {
     const parsed = checked(ExtendRequest, input, { queue, id });
-    return parsed.ok ? this.#object(queue).extend(queue, id, parsed.value) : parsed;
+    return parsed.ok ? this.#object(queue).extend(id, parsed.value) : parsed;
   }
 
   /** As `POST /v1/queues/{queue}/tasks/{id}/progress`. */
   async progress(queue: string, id: string, input: unknown): Promise<Result<ProgressOutput>> {
     const parsed = checked(ProgressRequest, input, { queue, id });
-    return parsed.ok ? this.#object(queue).reportProgress(queue, id, parsed.value) : parsed;
+    return parsed.ok ? this.#object(queue).reportProgress(id, parsed.value) : parsed;
   }
 
   /** As `POST /v1/queues/{queue}/tasks/{id}/logs`. */
   async logs(queue: string, id: string, input: unknown): Promise<Result<LogsOutput>> {
     const parsed = checked(LogsRequest, input, { queue, id });
-    return parsed.ok ? this.#object(queue).appendLogs(queue, id, parsed.value) : parsed;
+    return parsed.ok ? this.#object(queue).appendLogs(id, parsed.value) : parsed;
   }
 
   /** As `GET /v1/queues/{queue}/tasks/{id}`. */
   async task(queue: string, id: string): Promise<Result<TaskInfo>> {
     const parsed = checked(z.unknown(), undefined, { queue, id });
-    return parsed.ok ? decoded(await this.#object(queue).task(queue, id)) : parsed;
+    return parsed.ok ? decoded(await this.#object(queue).task(id)) : parsed;
   }
 
   /** As `POST /v1/queues/{queue}/tasks/{id}/promote`. */
   async promote(queue: string, id: string): Promise<Result<{ id: string; state: "ready" }>> {
     const parsed = checked(z.unknown(), undefined, { queue, id });
-    return parsed.ok ? this.#object(queue).promote(queue, id) : parsed;
+    return parsed.ok ? this.#object(queue).promote(id) : parsed;
   }
 
   /** As `GET /v1/queues/{queue}/tasks`. */
   async tasks(queue: string, input: unknown): Promise<Result<TaskPage>> {
     const parsed = checked(TaskListQuery, input, { queue, target: "query" });
-    return parsed.ok ? decoded(await this.#object(queue).tasks(queue, parsed.value)) : parsed;
+    return parsed.ok ? decoded(await this.#object(queue).tasks(parsed.value)) : parsed;
   }
 
   /** As `GET /v1/queues/{queue}/stats`. */
   async stats(queue: string): Promise<Result<QueueStats>> {
-    return validName<QueueStats>(queue) ?? ok(await this.#object(queue).stats(queue));
+    return validName<QueueStats>(queue) ?? ok(await this.#object(queue).stats());
   }
 
   /** As `GET /v1/queues/{queue}/dead`. */
   async dead(queue: string, input: unknown = {}): Promise<Result<DeadPage>> {
     const parsed = checked(DeadQuery, input, { queue, target: "query" });
-    return parsed.ok ? decoded(await this.#object(queue).dead(queue, parsed.value)) : parsed;
+    return parsed.ok ? decoded(await this.#object(queue).dead(parsed.value)) : parsed;
   }
 
   /** As `POST /v1/queues/{queue}/dead/redrive`. */
   async redrive(queue: string, input: unknown = {}): Promise<Result<{ redriven: number }>> {
     const parsed = checked(RedriveRequest, input, { queue });
-    return parsed.ok ? this.#object(queue).redrive(queue, parsed.value) : parsed;
+    return parsed.ok ? this.#object(queue).redrive(parsed.value) : parsed;
   }
 
   /** As `DELETE /v1/queues/{queue}/tasks`. */
   async purge(queue: string, input: unknown): Promise<Result<{ purged: number }>> {
     const parsed = checked(PurgeQuery, input, { queue, target: "query" });
-    return parsed.ok ? this.#object(queue).purge(queue, parsed.value) : parsed;
+    return parsed.ok ? this.#object(queue).purge(parsed.value) : parsed;
   }
 
   /** As `POST /v1/queues/{queue}/pause`. */
   async pause(queue: string): Promise<Result<{ paused: boolean }>> {
-    return validName<{ paused: boolean }>(queue) ?? ok(await this.#object(queue).setPaused(queue, true));
+    return validName<{ paused: boolean }>(queue) ?? ok(await this.#object(queue).setPaused(true));
   }
 
   /** As `POST /v1/queues/{queue}/resume`. */
   async resume(queue: string): Promise<Result<{ paused: boolean }>> {
-    return validName<{ paused: boolean }>(queue) ?? ok(await this.#object(queue).setPaused(queue, false));
+    return validName<{ paused: boolean }>(queue) ?? ok(await this.#object(queue).setPaused(false));
   }
 
   /** As `DELETE /v1/queues/{queue}`. */
   async deleteQueue(queue: string): Promise<Result<{ deleted: true }>> {
     const bad = validName<{ deleted: true }>(queue);
     if (bad) return bad;
-    const deleted = await this.#object(queue).deleteQueue(queue);
+    const deleted = await this.#object(queue).deleteQueue();
     await forgetName(this.#env, "queues", queue);
     return ok(deleted);
   }
@@ -196,50 +196,50 @@ export class QueueRpc extends RpcTarget implements QueueTransport {
   /** As `PUT /v1/queues/{queue}/config`. */
   async setConfig(queue: string, input: unknown): Promise<Result<QueueConfig>> {
     const parsed = checked(QueueConfigRequest, input, { queue });
-    return parsed.ok ? ok(await this.#object(queue).setLeaseLimits(queue, parsed.value)) : parsed;
+    return parsed.ok ? ok(await this.#object(queue).setLeaseLimits(parsed.value)) : parsed;
   }
 
   /** As `GET /v1/queues/{queue}/config`. */
   async config(queue: string): Promise<Result<QueueConfig>> {
-    return validName<QueueConfig>(queue) ?? ok(await this.#object(queue).leaseLimits(queue));
+    return validName<QueueConfig>(queue) ?? ok(await this.#object(queue).leaseLimits());
   }
 
   /** As `PUT /v1/queues/{queue}/schedules/{name}`. */
   async putSchedule(queue: string, name: string, input: unknown): Promise<Result<ScheduleInfo>> {
     const parsed = checked(ScheduleRequest, input, { queue, name });
     if (!parsed.ok) return parsed;
-    const put = await this.#noted(queue, this.#object(queue).putSchedule(queue, name, parsed.value));
+    const put = await this.#noted(queue, this.#object(queue).putSchedule(name, parsed.value));
     return put.ok ? ok(parseJsonText(put.value.schedule)) : put;
   }
 
   /** As `GET /v1/queues/{queue}/schedules`. */
   async schedules(queue: string, input: unknown = {}): Promise<Result<SchedulePage>> {
     const parsed = checked(ScheduleListQuery, input, { queue, target: "query" });
-    return parsed.ok ? decoded(await this.#object(queue).schedulesPage(queue, parsed.value)) : parsed;
+    return parsed.ok ? decoded(await this.#object(queue).schedulesPage(parsed.value)) : parsed;
   }
 
   /** As `GET /v1/queues/{queue}/schedules/{name}`. */
   async schedule(queue: string, name: string): Promise<Result<ScheduleInfo>> {
     const parsed = checked(z.unknown(), undefined, { queue, name });
-    return parsed.ok ? decoded(await this.#object(queue).schedule(queue, name)) : parsed;
+    return parsed.ok ? decoded(await this.#object(queue).schedule(name)) : parsed;
   }
 
   /** As `POST /v1/queues/{queue}/schedules/{name}/pause`. */
   async pauseSchedule(queue: string, name: string): Promise<Result<ScheduleInfo>> {
     const parsed = checked(z.unknown(), undefined, { queue, name });
-    return parsed.ok ? decoded(await this.#object(queue).setSchedulePaused(queue, name, true)) : parsed;
+    return parsed.ok ? decoded(await this.#object(queue).setSchedulePaused(name, true)) : parsed;
   }
 
   /** As `POST /v1/queues/{queue}/schedules/{name}/resume`. */
   async resumeSchedule(queue: string, name: string): Promise<Result<ScheduleInfo>> {
     const parsed = checked(z.unknown(), undefined, { queue, name });
-    return parsed.ok ? decoded(await this.#object(queue).setSchedulePaused(queue, name, false)) : parsed;
+    return parsed.ok ? decoded(await this.#object(queue).setSchedulePaused(name, false)) : parsed;
   }
 
   /** As `DELETE /v1/queues/{queue}/schedules/{name}`. */
   async deleteSchedule(queue: string, name: string): Promise<Result<{ deleted: true }>> {
     const parsed = checked(z.unknown(), undefined, { queue, name });
-    return parsed.ok ? this.#object(queue).deleteSchedule(queue, name) : parsed;
+    return parsed.ok ? this.#object(queue).deleteSchedule(name) : parsed;
   }
 
   #object(queue: string) {
