@@ -12,8 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue, Worker } from "bullmq";
 import { HttpTransport } from "../shared/client/http.ts";
-import { httpQueueTransport } from "../shared/client/http-queue-transport.ts";
-import type { QueueTransport } from "../shared/client/queue-transport.ts";
+import { httpQueues, type QueueApi } from "../shared/client/queue-api.ts";
 import { unwrap } from "../shared/errors.ts";
 import { freePort, startWorker } from "./lib/dev-server.ts";
 import { type LatencySummary, quantile, runLoad, summarize } from "./lib/load.ts";
@@ -26,8 +25,8 @@ const PRODUCERS = 2;
 const CONSUMERS = 8;
 
 /** A transport whose every request's latency lands in `latencies`. */
-function timedTransport(ctx: BenchContext, latencies: number[]): QueueTransport {
-  return httpQueueTransport(
+function timedTransport(ctx: BenchContext, latencies: number[]): QueueApi {
+  return httpQueues(
     new HttpTransport({
       baseUrl: ctx.baseUrl,
       token: ctx.token,
