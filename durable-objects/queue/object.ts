@@ -103,6 +103,20 @@ interface Waiter {
 
 type AckFailureCode = NonNullable<AckBatchOutput["results"][number]["code"]>;
 
+/** One ack of a batch as the object checks it: the task's row number (none for a malformed id) and its result as JSON text. */
+interface AckRecord {
+  id: string;
+  leaseId: string;
+  seq: number | undefined;
+  text: Result<string | null>;
+}
+
+/** Whether one ack held, or why not. */
+interface AckOutcome {
+  id: string;
+  outcome: Result<true>;
+}
+
 const readyKey = (row: LeasedRow) => ({ rank: row.priority, availableAt: row.available_at, seq: row.seq });
 
 const parseId = (id: string): number | undefined => (TASK_ID.test(id) ? Number(id) : undefined);
@@ -239,8 +253,10 @@ export class QueueObject extends SqlObject {
     await this.ready;
     const now = Date.now();
     return this.mutate(now, () => {
-      const outcome = this.completeMany([{ id, ...input }], now, () => "result")[0] as Result<true>;
-      return outcome.ok ? ok({ id, state: "completed" as const }) : outcome;
+      for (const { outcome } of this.completeMany([{ id, ...input }], now, () => "result")) {
+        if (!outcome.ok) return outcome;
+      }
+      return ok({ id, state: "completed" as const });
     });
   }
 
@@ -249,8 +265,7 @@ export class QueueObject extends SqlObject {
     await this.ready;
     const now = Date.now();
     const results = this.mutate(now, () =>
-      this.completeMany(input.acks, now, (i) => `acks.${i}.result`).map((outcome, i) => {
-        const id = (input.acks[i] as AckBatchInput["acks"][number]).id;
+      this.completeMany(input.acks, now, (i) => `acks.${i}.result`).map(({ id, outcome }) => {
         if (outcome.ok) return { id, ok: true };
         return { id, ok: false, code: outcome.error.code as AckFailureCode };
       }),
@@ -855,68 +870,65 @@ export class QueueObject extends SqlObject {
     acks: ReadonlyArray<{ id: string; leaseId: string; result?: unknown }>,
     now: number,
     field: (index: number) => string,
-  ): Array<Result<true>> {
-    const seqs = acks.map((a) => parseId(a.id));
-    const texts = acks.map((a, i) => (a.result === undefined ? ok(null) : jsonText(a.result, field(i))));
-    const results = texts.flatMap((t) => (t.ok ? [t.value] : []));
+  ): AckOutcome[] {
+    const records = acks.map(
+      (a, i): AckRecord => ({
+        id: a.id,
+        leaseId: a.leaseId,
+        seq: parseId(a.id),
+        text: a.result === undefined ? ok(null) : jsonText(a.result, field(i)),
+      }),
+    );
+    const valid = records.flatMap((r) => (r.text.ok ? [{ ...r, result: r.text.value }] : []));
+    const distinct = new Set(records.map((r) => r.seq)).size === records.length;
     const outcomes =
-      new Set(seqs).size === seqs.length && results.length === acks.length
-        ? this.completeHeld(acks, seqs, results, now)
-        : this.completeInOrder(acks, seqs, texts, now);
-    if (outcomes.some((o) => o.ok)) this.wakeAt(now + this.config.retentionMs);
+      distinct && valid.length === records.length
+        ? this.completeHeld(valid, now)
+        : this.completeInOrder(records, now);
+    if (outcomes.some((o) => o.outcome.ok)) this.wakeAt(now + this.config.retentionMs);
     return outcomes;
   }
 
   /** {@link completeMany} for distinct tasks with valid results: one statement when all hold. */
   private completeHeld(
-    acks: ReadonlyArray<{ id: string; leaseId: string }>,
-    seqs: ReadonlyArray<number | undefined>,
-    results: ReadonlyArray<string | null>,
+    acks: ReadonlyArray<AckRecord & { result: string | null }>,
     now: number,
-  ): Array<Result<true>> {
-    const candidates = acks.flatMap((a, i) => {
-      const seq = seqs[i];
-      return seq === undefined ? [] : [{ seq, leaseId: a.leaseId, result: results[i] as string | null }];
-    });
+  ): AckOutcome[] {
+    const candidates = acks.flatMap(({ seq, leaseId, result }) =>
+      seq === undefined ? [] : [{ seq, leaseId, result }],
+    );
     const completed = new Map(this.store.completeHeld(candidates, now).map((r) => [r.seq, r.priority]));
     const missed = candidates.filter((c) => !completed.has(c.seq)).map((c) => c.seq);
     const rows = new Map(missed.length > 0 ? this.store.leasesOf(missed).map((r) => [r.seq, r]) : []);
-    return acks.map((a, i): Result<true> => {
-      const seq = seqs[i];
+    return acks.map(({ id, leaseId, seq }): AckOutcome => {
       const priority = seq === undefined ? undefined : completed.get(seq);
       if (priority === undefined) {
         const row = seq === undefined ? undefined : rows.get(seq);
-        return ackedBy(row, a.leaseId) ? ok(true) : this.notHeld(a.id, row);
+        return { id, outcome: ackedBy(row, leaseId) ? ok(true) : this.notHeld(id, row) };
       }
       this.counters.move("ack", priorityOf(priority), "leased", "completed");
-      return ok(true);
+      return { id, outcome: ok(true) };
     });
   }
 
   /** {@link completeMany} ack by ack, in order: one read and one write in all. */
-  private completeInOrder(
-    acks: ReadonlyArray<{ id: string; leaseId: string }>,
-    seqs: ReadonlyArray<number | undefined>,
-    texts: ReadonlyArray<Result<string | null>>,
-    now: number,
-  ): Array<Result<true>> {
-    const known = seqs.filter((seq): seq is number => seq !== undefined);
+  private completeInOrder(acks: readonly AckRecord[], now: number): AckOutcome[] {
+    const known = acks.flatMap(({ seq }) => (seq === undefined ? [] : [seq]));
     const rows = new Map(this.store.leasesOf(known).map((row) => [row.seq, row]));
     const done: Array<{ seq: number; leaseId: string; result: string | null }> = [];
-    const outcomes = acks.map((a, i): Result<true> => {
-      const seq = seqs[i];
+    const outcomeOf = ({ id, leaseId, seq, text }: AckRecord): Result<true> => {
       const row = seq === undefined ? undefined : rows.get(seq);
-      if (ackedBy(row, a.leaseId)) return ok(true);
-      const held = this.checkHeld(a.id, row, a.leaseId, now);
+      if (ackedBy(row, leaseId)) return ok(true);
+      const held = this.checkHeld(id, row, leaseId, now);
       if (!held.ok) return held;
-      const text = texts[i] as Result<string | null>;
       if (!text.ok) return text;
       const task = held.value;
-      done.push({ seq: task.seq, leaseId: a.leaseId, result: text.value });
+      done.push({ seq: task.seq, leaseId, result: text.value });
       rows.set(task.seq, { ...task, state: "completed", lease_expires_at: null });
       this.counters.move("ack", priorityOf(task.priority), "leased", "completed");
       return ok(true);
-    });
+    };
+    const outcomes = acks.map((ack) => ({ id: ack.id, outcome: outcomeOf(ack) }));
     // Every one was just seen held, and a task repeated in the batch is in `done` once.
     if (done.length > 0) this.store.completeHeld(done, now);
     return outcomes;
