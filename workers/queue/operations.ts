@@ -2,7 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Env } from "../../shared/env.ts";
-import { ApiError, ok } from "../../shared/errors.ts";
+import { ok } from "../../shared/errors.ts";
 import type { JsonText } from "../../shared/json-text.ts";
 import {
   commonErrors,
@@ -57,6 +57,7 @@ import { ConsumeQuery, EmptyBody, Paused, QueueDeleted } from "../../shared/sche
 import { forgetName } from "../catalog/note.ts";
 import { declare, declareUpgrade } from "../declare/table.ts";
 import type { AppEnv } from "../http/router.ts";
+import { requireWebSocketUpgrade } from "../http/upgrade.ts";
 
 const QueueName = NameParam("Queue name").openapi({ param: { name: "queue", in: "path" } });
 const queueParams = z.object({ queue: QueueName });
@@ -97,11 +98,7 @@ async function deleteQueue(env: Env, queue: string) {
 
 /** Hands a WebSocket upgrade to the queue's object, which holds the consumer sockets. */
 function consume(c: Context<AppEnv>, queue: string, query: z.output<typeof ConsumeQuery>): Promise<Response> {
-  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-    throw new ApiError("invalid_request", "this route needs a WebSocket upgrade (Upgrade: websocket)", {
-      field: "upgrade",
-    });
-  }
+  requireWebSocketUpgrade(c);
   const target = new URL("https://queue.internal/consume");
   target.searchParams.set("prefetch", String(query.prefetch));
   target.searchParams.set("visibilityMs", String(query.visibilityMs));
