@@ -6,7 +6,7 @@ import type { CatalogObject } from "../durable-objects/catalog/object.ts";
 import type { DbClusterObject } from "../durable-objects/db-cluster/object.ts";
 import type { LockObject } from "../durable-objects/lock/object.ts";
 import type { QueueVars } from "../durable-objects/queue/config.ts";
-import type { QueueObject } from "../durable-objects/queue.ts";
+import type { QueueObject } from "../durable-objects/queue/object.ts";
 import type { StateObject } from "../durable-objects/state/object.ts";
 import type { TokenRateLimitObject } from "../durable-objects/token-rate-limit/object.ts";
 import type { TokenRegistryObject } from "../durable-objects/token-registry/object.ts";

@@ -9,7 +9,7 @@ export { TopicObject } from "../durable-objects/bus/object.ts";
 export { CatalogObject } from "../durable-objects/catalog/object.ts";
 export { DbClusterObject } from "../durable-objects/db-cluster/object.ts";
 export { LockObject } from "../durable-objects/lock/object.ts";
-export { QueueObject } from "../durable-objects/queue.ts";
+export { QueueObject } from "../durable-objects/queue/object.ts";
 export { StateObject } from "../durable-objects/state/object.ts";
 export { TokenRateLimitObject } from "../durable-objects/token-rate-limit/object.ts";
 export { TokenRegistryObject } from "../durable-objects/token-registry/object.ts";

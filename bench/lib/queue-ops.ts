@@ -1,13 +1,12 @@
 /** What the queue and flow benchmarks share: a timed HTTP transport and one lease-and-ack round. */
 import { HttpTransport } from "../../shared/client/http.ts";
-import { httpQueueTransport } from "../../shared/client/http-queue-transport.ts";
-import type { QueueTransport } from "../../shared/client/queue-transport.ts";
+import { httpQueues, type QueueApi } from "../../shared/client/queue-api.ts";
 import { unwrap } from "../../shared/errors.ts";
 import type { BenchContext } from "./types.ts";
 
 /** A transport whose every request's latency lands in `latencies`. */
-export function timedTransport(ctx: BenchContext, latencies: number[]): QueueTransport {
-  return httpQueueTransport(
+export function timedTransport(ctx: BenchContext, latencies: number[]): QueueApi {
+  return httpQueues(
     new HttpTransport({
       baseUrl: ctx.baseUrl,
       token: ctx.token,
@@ -27,7 +26,7 @@ export function timedTransport(ctx: BenchContext, latencies: number[]): QueueTra
  * returns how many acks held. `result` gives each ack's result (none by default).
  */
 export async function leaseAndAck(
-  t: QueueTransport,
+  t: QueueApi,
   queue: string,
   max: number,
   result?: (id: string) => string,

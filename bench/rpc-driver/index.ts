@@ -5,7 +5,7 @@
  * batches while consumers lease a batch and ack it in one call, and answers a {@link RunAnswer}.
  * It runs on the same local runtime (and thread) as Switchyard; see bench/queue.ts.
  */
-import type { QueueTransport } from "../../shared/client/queue-transport.ts";
+import type { QueueApi } from "../../shared/client/queue-api.ts";
 import { unwrap } from "../../shared/errors.ts";
 import type { SwitchyardRpc } from "../../workers/rpc.ts";
 import { summarize } from "../lib/load.ts";
@@ -42,7 +42,7 @@ function params(url: URL): RunParams | string {
 
 async function run(env: Env, p: RunParams): Promise<RunAnswer> {
   using stub = await env.SWITCHYARD.queues();
-  const t: QueueTransport = stub;
+  const t: QueueApi = stub;
   const queue = `bench-rpc-${Date.now().toString(36)}`;
   const times = { enqueue: [] as number[], lease: [] as number[], ack: [] as number[] };
   // The runtime's clock moves only across I/O; every call timed here is one, so the spans hold.

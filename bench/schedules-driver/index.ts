@@ -7,7 +7,8 @@
  * and wrote, from the cursors) comes back in a {@link RunAnswer} per size: with the due schedules
  * read off an index, it stays the same whatever the size.
  */
-import { QueueObject } from "../../durable-objects/queue.ts";
+import type { ObjectAlarm } from "../../durable-objects/lib/alarm.ts";
+import { QueueObject } from "../../durable-objects/queue/object.ts";
 import type { Env as SwitchyardEnv } from "../../shared/env.ts";
 import { ScheduleRequest } from "../../shared/schemas/queue-schedule.ts";
 import type { RingCost, RunAnswer } from "./answer.ts";
@@ -44,7 +45,6 @@ export class MeteredQueue extends QueueObject {
 
   /** Creates the schedules: `total - due` cold ones (monthly intervals and yearly crons), then the `due` hourly ones. */
   async seed(total: number, due: number): Promise<void> {
-    const queue = "bench";
     for (let i = 0; i < total; i++) {
       const hot = i >= total - due;
       const cadence = hot
@@ -53,7 +53,7 @@ export class MeteredQueue extends QueueObject {
           ? { everyMs: 30 * 24 * HOUR }
           : { cron: `${i % 60} ${i % 24} 1 1 *`, timezone: "Europe/Berlin" };
       const input = ScheduleRequest.parse({ ...cadence, task: { payload: { schedule: i } } });
-      const put = await this.putSchedule(queue, `s-${String(i).padStart(5, "0")}`, input);
+      const put = await this.putSchedule(`s-${String(i).padStart(5, "0")}`, input);
       if (!put.ok) throw new Error(`schedule ${i}: ${put.error.message}`);
     }
   }
@@ -61,7 +61,7 @@ export class MeteredQueue extends QueueObject {
   /** Rings the alarm as if at `at`, metering only the ring. */
   async ring(at: number): Promise<Omit<RingCost, "ms">> {
     // The alarm takes the instant it was set for as its time (see QueueObject.alarm).
-    (this as unknown as { alarmAt: number | null }).alarmAt = at;
+    (this as unknown as { alarmTime: ObjectAlarm }).alarmTime.restore(at);
     this.metered.cursors = [];
     await this.alarm();
     const cursors = this.metered.cursors;

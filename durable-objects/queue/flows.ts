@@ -38,8 +38,8 @@ export interface FlowHooks {
 
 /** The queue objects as a flow reaches them (`env.QUEUES.getByName`). */
 export interface FlowPeer {
-  flowCreate(queue: string, link: ChildLink, node: PlantedNode): Promise<Result<FlowChildOutput>>;
-  flowEnded(queue: string, ends: ChildEnded[]): Promise<Result<{ applied: number }>>;
+  flowCreate(link: ChildLink, node: PlantedNode): Promise<Result<FlowChildOutput>>;
+  flowEnded(ends: ChildEnded[]): Promise<Result<{ applied: number }>>;
 }
 
 /** Most outbox rows one delivery step sends; most local ends one drain step applies. */
@@ -232,7 +232,7 @@ export class QueueFlows {
       const body = JSON.parse(row.body) as CreateBody;
       sends.push(
         peer(row.target)
-          .flowCreate(row.target, body.link, body.node)
+          .flowCreate(body.link, body.node)
           .then(
             (answer) => {
               if (!answer.ok) return logFailure(row, answer.error.message);
@@ -247,7 +247,7 @@ export class QueueFlows {
       const items = group.map((r) => JSON.parse(r.body) as ChildEnded);
       sends.push(
         peer(target)
-          .flowEnded(target, items)
+          .flowEnded(items)
           .then(
             (answer) => {
               if (!answer.ok) return logFailure(group[0] as OutboxRow, answer.error.message);

@@ -3,6 +3,8 @@
  * bucket ({@link LeaseBucket}) and how often each limit bit, in memory and in SQLite, so that a
  * restarted object still counts the leases of the last period.
  */
+import { z } from "@hono/zod-openapi";
+import { QueueConfig } from "../../shared/schemas/queue-config.ts";
 import type { Sql } from "../lib/sql.ts";
 import {
   allowance,
@@ -23,6 +25,9 @@ export const LIMITS_SCHEMA = `CREATE TABLE lease_tokens (at INTEGER NOT NULL, n 
    );
    INSERT INTO queue_limits (id, config, bites)
      VALUES (1, '${JSON.stringify(NO_LIMITS)}', '{"rate":0,"concurrency":0}');`;
+
+/** How often each limit bit, as `queue_limits` stores it (checked when read back). */
+const StoredBites: z.ZodType<Bites> = z.object({ rate: z.number().int(), concurrency: z.number().int() });
 
 /** A change of the settings: an absent field stays, null removes that limit. */
 export interface LimitsPatch {
@@ -45,8 +50,8 @@ export class QueueLimits {
     const row = this.sql.one<{ config: string; bites: string }>(
       "SELECT config, bites FROM queue_limits WHERE id = 1",
     );
-    this.limits = row ? (JSON.parse(row.config) as LeaseLimits) : NO_LIMITS;
-    this.bites = row ? (JSON.parse(row.bites) as Bites) : { rate: 0, concurrency: 0 };
+    this.limits = row ? QueueConfig.parse(JSON.parse(row.config)) : NO_LIMITS;
+    this.bites = row ? StoredBites.parse(JSON.parse(row.bites)) : { rate: 0, concurrency: 0 };
     const rate = this.limits.rateLimit;
     this.bucket = rate === null ? null : new LeaseBucket(rate.leases, rate.periodMs, this.taken());
   }

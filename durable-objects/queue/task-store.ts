@@ -3,6 +3,8 @@
  * its cost depends on the rows it touches, not on how many tasks the queue holds.
  */
 
+import { z } from "@hono/zod-openapi";
+import { QueueStats } from "../../shared/schemas/queue.ts";
 import type { Sql } from "../lib/sql.ts";
 import { type CounterSnapshot, emptySnapshot } from "../logic/queue-counters.ts";
 import type { DueTimes, TaskState } from "../logic/queue-rules.ts";
@@ -158,6 +160,15 @@ const LIST_SOURCE: Readonly<Record<TaskState, string>> = {
 
 type PriorityRow = { priority: number };
 
+/** The counters as `queue_meta` stores them, checked when read back: the counts and totals of `stats`. */
+const StoredCounters: z.ZodType<CounterSnapshot> = z.object({
+  counts: QueueStats.pick({ ready: true, delayed: true, leased: true, completed: true, dead: true }).extend({
+    // Counters stored before flows have no `waiting`.
+    waiting: z.number().int().default(0),
+  }),
+  totals: QueueStats.shape.totals,
+});
+
 /** The oldest head among the four priorities' runs in the ready index (aggregate min skips NULLs). */
 const OLDEST_READY = `SELECT min(head) AS oldest FROM (${[0, 1, 2, 3]
   .map(
@@ -179,7 +190,7 @@ export class TaskStore {
       "SELECT counters, alarm_at FROM queue_meta WHERE id = 1",
     );
     if (!row) throw new Error("queue_meta has no row: the schema was not set up");
-    return { counters: JSON.parse(row.counters) as CounterSnapshot, alarmAt: row.alarm_at };
+    return { counters: StoredCounters.parse(JSON.parse(row.counters)), alarmAt: row.alarm_at };
   }
 
   saveCounters(counters: CounterSnapshot): void {

@@ -1,8 +1,8 @@
 /**
  * The typed queue client: produce tasks, inspect the queue, and consume it with a handler that
  * is leased tasks, kept holding them while it runs, and acked or nacked by its outcome. It runs
- * over any {@link QueueTransport}: HTTP ({@link httpQueueTransport}) or a service binding's
- * `queues()` RPC target.
+ * over any {@link QueueApi}: HTTP ({@link httpQueues}), a service binding ({@link rpcQueues}) or
+ * the binding's `queues()` RPC target itself.
  */
 import { ApiError, isErrorCode, type Result, unwrap } from "../errors.ts";
 import { type BackoffPolicy, backoffDelay } from "../resilience/backoff.ts";
@@ -28,10 +28,9 @@ import type {
   ScheduleRequestInput,
 } from "../schemas/queue-schedule.ts";
 import type { ServerMessage } from "../schemas/queue-stream.ts";
-import type { ConsumerSocket, QueueTransport } from "./queue-transport.ts";
+import type { ConsumerSocket, QueueApi } from "./queue-api.ts";
 
-export { httpQueueTransport } from "./http-queue-transport.ts";
-export type { QueueTransport } from "./queue-transport.ts";
+export { httpQueues, QUEUE_CALLS, type QueueApi, type QueueRpcBinding, rpcQueues } from "./queue-api.ts";
 
 /** What a handler gets besides the task. */
 export interface HandlerContext {
@@ -124,10 +123,10 @@ class AckBatcher {
   private pending: Array<{ ack: AckBatchInput["acks"][number]; settle: (held: Result<boolean>) => void }> =
     [];
   private flushing: Promise<void> | undefined;
-  private readonly transport: QueueTransport;
+  private readonly transport: QueueApi;
   private readonly queue: string;
 
-  constructor(transport: QueueTransport, queue: string) {
+  constructor(transport: QueueApi, queue: string) {
     this.transport = transport;
     this.queue = queue;
   }
@@ -284,9 +283,9 @@ class StreamSession implements LeaseOps {
 
 export class QueueClient {
   /** The transport underneath, for the raw operations (lease, ack, nack, extend). */
-  readonly transport: QueueTransport;
+  readonly transport: QueueApi;
 
-  constructor(transport: QueueTransport) {
+  constructor(transport: QueueApi) {
     this.transport = transport;
   }
 
@@ -497,7 +496,7 @@ export class QueueClient {
     while (!signal?.aborted) {
       let socket: ConsumerSocket;
       try {
-        socket = await (transport.openConsumer as NonNullable<QueueTransport["openConsumer"]>)(queue, {
+        socket = await (transport.openConsumer as NonNullable<QueueApi["openConsumer"]>)(queue, {
           prefetch: concurrency,
           visibilityMs,
         });

@@ -7,7 +7,7 @@ import { type SwitchyardBinding as BusBinding, BusClient } from "./bus.ts";
 import { bindName } from "./handles.ts";
 import { HttpTransport } from "./http.ts";
 import { httpLocks, LockClient, type LockRpcBinding, rpcLocks } from "./locks.ts";
-import { httpQueueTransport, QueueClient, type QueueTransport } from "./queue.ts";
+import { httpQueues, QueueClient, type QueueRpcBinding, rpcQueues } from "./queue.ts";
 import {
   httpState,
   rpcState,
@@ -65,24 +65,7 @@ function lockHandle(client: LockClient, name: string) {
 }
 
 /** A service binding to the `SwitchyardRpc` entrypoint. */
-export interface SwitchyardService extends LockRpcBinding, StateRpcBinding, BusBinding {
-  queues(): QueueTransport | Promise<QueueTransport>;
-}
-
-/** A queue transport that fetches the binding's queue target on each call (RPC stubs pipeline). */
-function rpcQueueTransport(binding: SwitchyardService): QueueTransport {
-  return new Proxy({} as QueueTransport, {
-    get:
-      (_, method) =>
-      async (...args: unknown[]) => {
-        const target = (await binding.queues()) as unknown as Record<
-          PropertyKey,
-          (...a: unknown[]) => unknown
-        >;
-        return target[method]?.(...args);
-      },
-  });
-}
+export interface SwitchyardService extends LockRpcBinding, StateRpcBinding, BusBinding, QueueRpcBinding {}
 
 export class Switchyard {
   readonly locks: LockClient;
@@ -105,7 +88,7 @@ export class Switchyard {
     const http = HttpTransport.over(options);
     return new Switchyard({
       locks: new LockClient(httpLocks(http)),
-      queues: new QueueClient(httpQueueTransport(http)),
+      queues: new QueueClient(httpQueues(http)),
       topics: BusClient.http(options),
       state: httpState(http, webSocketConnector(options)),
     });
@@ -118,7 +101,7 @@ export class Switchyard {
   static binding(binding: SwitchyardService): Switchyard {
     return new Switchyard({
       locks: new LockClient(rpcLocks(binding)),
-      queues: new QueueClient(rpcQueueTransport(binding)),
+      queues: new QueueClient(rpcQueues(binding)),
       topics: BusClient.binding(binding),
       state: rpcState(binding),
     });

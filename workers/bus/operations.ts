@@ -2,7 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Env } from "../../shared/env.ts";
-import { ApiError, ok } from "../../shared/errors.ts";
+import { ok } from "../../shared/errors.ts";
 import {
   DeadLetterList,
   DeadLetterRedriveRequest,
@@ -32,6 +32,7 @@ import {
 } from "../../shared/schemas/common.ts";
 import { declare, declareUpgrade } from "../declare/table.ts";
 import type { AppEnv } from "../http/router.ts";
+import { requireWebSocketUpgrade } from "../http/upgrade.ts";
 
 const TopicParam = NameParam("Topic name").openapi({ param: { name: "topic", in: "path" } });
 const params = z.object({ topic: TopicParam });
@@ -53,11 +54,7 @@ function subscribe(
   topic: string,
   query: z.output<typeof SubscribeQuery>,
 ): Promise<Response> {
-  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-    throw new ApiError("invalid_request", "this route needs a WebSocket upgrade (Upgrade: websocket)", {
-      field: "upgrade",
-    });
-  }
+  requireWebSocketUpgrade(c);
   const target = new URL("https://topic.internal/subscribe");
   if (query.filter) target.searchParams.set("filter", query.filter);
   if (query.fromSeq !== undefined) target.searchParams.set("fromSeq", String(query.fromSeq));

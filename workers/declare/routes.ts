@@ -4,11 +4,12 @@
  * request and answers the value as JSON with the route's success status, or the failure as the
  * contract's error (`backpressure` with its `Retry-After`).
  */
-import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Hook, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
 import { executionCtx, operation } from "../http/operation.ts";
 import { type AppEnv, createRouter } from "../http/router.ts";
+import { invalidRequest } from "../http/validation.ts";
 import type { AnyDeclared, CallContext, CallInput, DeclaredRoute, OperationTable } from "./table.ts";
 
 /**
@@ -58,8 +59,29 @@ function handlerOf(declared: AnyDeclared) {
   return async (c: Context<AppEnv>) => {
     const input = validInput(c);
     const value = unwrapForHttp(await declared.call(c.env, input, httpContext(c))) as never;
+    if (declared.jsonText) {
+      // Handed on as is, not parsed and serialised again (the route's schema still describes it).
+      const { text, status: picked } = declared.jsonText(value);
+      return c.body(text, (picked ?? status) as 200, { "content-type": "application/json" });
+    }
     const body = declared.json ? declared.json(value) : value;
     return c.json(body, status as 200, declared.headers?.(value));
+  };
+}
+
+/**
+ * The validation hook of an operation whose body schema is a union: a failed body is validated
+ * again by the branch it means (`bodySchemaFor`), whose error names the field; else the router's.
+ */
+function hookOf(declared: AnyDeclared): Hook<unknown, AppEnv, string, undefined> | undefined {
+  const schemaFor = "bodySchemaFor" in declared ? declared.bodySchemaFor : undefined;
+  if (!schemaFor) return undefined;
+  return (result) => {
+    if (result.success) return undefined;
+    // The union's own error says only "invalid input": validate the branch the body means.
+    const body = (result as { data?: unknown }).data;
+    const branch = result.target === "json" ? schemaFor(body).safeParse(body) : result;
+    throw invalidRequest(branch.success ? result.error : branch.error, result.target);
   };
 }
 
@@ -73,7 +95,11 @@ export function routesOf(
   router: OpenAPIHono<AppEnv> = createRouter(),
 ): OpenAPIHono<AppEnv> {
   for (const declared of Object.values(table)) {
-    router.openapi(operation(declared.access, declared.route), handlerOf(declared) as never);
+    router.openapi(
+      operation(declared.access, declared.route),
+      handlerOf(declared) as never,
+      hookOf(declared),
+    );
   }
   return router;
 }

@@ -7,7 +7,8 @@
 import { RpcTarget } from "cloudflare:workers";
 import type { z } from "@hono/zod-openapi";
 import type { Env } from "../../shared/env.ts";
-import type { Result } from "../../shared/errors.ts";
+import { ok, type Result } from "../../shared/errors.ts";
+import { parseJsonText } from "../../shared/json-text.ts";
 import { noteName } from "../catalog/note.ts";
 import type { Action, Background, Capability } from "../http/access.ts";
 import { NAME_PARAM } from "../http/operation.ts";
@@ -23,13 +24,16 @@ import {
 } from "./table.ts";
 
 /** Each request part's schema in a route, and the target its errors name. */
-const PARTS: Record<RequestPart, { target: string; schema: (d: AnyCall) => z.ZodType | undefined }> = {
+const PARTS: Record<
+  RequestPart,
+  { target: string; schema: (d: AnyCall, given: unknown) => z.ZodType | undefined }
+> = {
   headers: {
     target: "header",
     schema: (d) => d.rpcHeaders ?? (d.route.request?.headers as z.ZodType | undefined),
   },
   query: { target: "query", schema: (d) => d.route.request?.query },
-  body: { target: "json", schema: (d) => bodySchema(d) },
+  body: { target: "json", schema: (d, given) => d.bodySchemaFor?.(given) ?? bodySchema(d) },
 };
 
 function bodySchema(declared: AnyCall): z.ZodType | undefined {
@@ -58,7 +62,7 @@ function validated(declared: AnyCall, args: readonly unknown[]): Result<Record<s
     input.params = parsed.value;
   }
   for (const part of ["headers", "query", "body"] as const) {
-    const schema = PARTS[part].schema(declared);
+    const schema = PARTS[part].schema(declared, given[part]);
     if (!schema || !(part in given)) continue;
     const parsed = parseInput(schema, given[part], PARTS[part].target);
     if (!parsed.ok) return parsed;
@@ -91,6 +95,8 @@ async function callOverRpc(
     const name = (input.value.params as Record<string, string>)[param];
     if (name !== undefined) noteName(self[ENV], backgroundOf(self[CONTEXT]), capability, name);
   }
+  // RPC callers get objects: JSON text built around stored payloads is decoded.
+  if (result.ok && declared.jsonText) return ok(parseJsonText(declared.jsonText(result.value as never).text));
   return result;
 }
 

@@ -18,6 +18,7 @@ import type { RouteConfig, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Env } from "../../shared/env.ts";
 import type { Result } from "../../shared/errors.ts";
+import type { JsonText } from "../../shared/json-text.ts";
 import type { Principal } from "../http/access.ts";
 import type { Access } from "../http/operation.ts";
 import type { AppEnv } from "../http/router.ts";
@@ -55,11 +56,15 @@ export interface CallContext {
   principal?: Principal;
 }
 
-/** An operation whose route, RPC method and client call are derived from it. */
+/**
+ * An operation whose route, RPC method and client call are derived from it. `W` is what the RPC
+ * method answers: the value itself, or what its {@link Declared.jsonText} encodes.
+ */
 export interface Declared<
   R extends DeclaredRoute = DeclaredRoute,
   A extends readonly string[] = readonly string[],
   T = unknown,
+  W = T,
 > {
   access: Access;
   route: R;
@@ -70,18 +75,28 @@ export interface Declared<
   rpc?: A;
   /** The schema of the `headers` argument over RPC, where it differs from the HTTP headers. */
   rpcHeaders?: z.ZodType;
+  /**
+   * The schema that validates a given body, where the route's is a union: its errors then name
+   * the field of the branch the body means (a queue's one task or batch), over HTTP and RPC alike.
+   */
+  bodySchemaFor?: (body: unknown) => z.ZodType;
   /** The object call: a result whose value is the RPC answer and (through `json`) the HTTP body. */
   call(env: Env, input: CallInput<R>, context: CallContext): Promise<Result<T>>;
   /** The HTTP body when it is not the value itself. */
   json?: (value: T) => unknown;
   /** Response headers taken from the value (state: the `ETag`). */
   headers?: (value: T) => Record<string, string>;
+  /**
+   * For a value that carries JSON text the object built around stored payloads: the text, sent
+   * over HTTP as is (with `status` when the value picks it), and decoded for the RPC answer.
+   */
+  jsonText?: (value: T) => { text: JsonText<W>; status?: number };
 }
 
 /** Declares one operation; a typed identity, so that the table keeps each entry's types. */
-export function declare<R extends DeclaredRoute, const A extends readonly string[], T>(
-  operation: Declared<R, A, T>,
-): Declared<R, A, T> {
+export function declare<R extends DeclaredRoute, const A extends readonly string[], T, W = T>(
+  operation: Declared<R, A, T, W>,
+): Declared<R, A, T, W> {
   return operation;
 }
 
@@ -116,9 +131,11 @@ export type AnyDeclared =
       route: DeclaredRoute;
       rpc?: readonly string[];
       rpcHeaders?: z.ZodType;
+      bodySchemaFor?: (body: unknown) => z.ZodType;
       call(env: Env, input: never, context: CallContext): Promise<Result<unknown>>;
       json?: (value: never) => unknown;
       headers?: (value: never) => Record<string, string>;
+      jsonText?: (value: never) => { text: string; status?: number };
     }
   | {
       access: Access;
@@ -141,14 +158,14 @@ type RpcArgs<A> = A extends readonly [infer H, ...infer Rest]
 
 /** The RPC methods a table declares: each takes its `rpc` arguments and answers a `Result`. */
 export type RpcMethods<T> = {
-  [K in keyof T as T[K] extends Declared<DeclaredRoute, infer A, infer _>
+  [K in keyof T as T[K] extends Declared<DeclaredRoute, infer A, infer _, infer _W>
     ? A extends readonly [] | readonly [string, ...string[]]
       ? K
       : never
     : T[K] extends { rpc: RpcFunction }
       ? K
-      : never]: T[K] extends Declared<DeclaredRoute, infer A, infer V>
-    ? (...args: RpcArgs<A>) => Promise<Result<V>>
+      : never]: T[K] extends Declared<DeclaredRoute, infer A, infer _, infer W>
+    ? (...args: RpcArgs<A>) => Promise<Result<W>>
     : T[K] extends { rpc: (env: Env, ...args: infer P) => infer Answer }
       ? (...args: P) => Answer
       : never;

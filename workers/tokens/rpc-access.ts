@@ -17,6 +17,7 @@ import { type Action, allows, type Capability, type Principal } from "../http/ac
 import { authenticate } from "../http/auth.ts";
 import { lockOperations } from "../lock/operations.ts";
 import { mirrorOperations } from "../mirror/operations.ts";
+import { queueOperations } from "../queue/operations.ts";
 import { stateOperations } from "../state/operations.ts";
 import { enforceRateLimit } from "./rate-limit.ts";
 
@@ -28,35 +29,7 @@ export const RPC_ACTIONS: Record<Capability, Readonly<Record<string, Action>>> =
 
   state: actionsOf(stateOperations),
 
-  queues: {
-    task: "read",
-    tasks: "read",
-    stats: "read",
-    dead: "read",
-    enqueue: "write",
-    flow: "write",
-    lease: "consume",
-    ack: "consume",
-    ackBatch: "consume",
-    nack: "consume",
-    extend: "consume",
-    progress: "consume",
-    logs: "consume",
-    redrive: "admin",
-    purge: "admin",
-    promote: "admin",
-    pause: "admin",
-    resume: "admin",
-    deleteQueue: "admin",
-    config: "read",
-    setConfig: "admin",
-    schedules: "read",
-    schedule: "read",
-    putSchedule: "admin",
-    pauseSchedule: "admin",
-    resumeSchedule: "admin",
-    deleteSchedule: "admin",
-  },
+  queues: actionsOf(queueOperations),
   db: actionsOf(dbOperations),
 };
 

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { BUS_CALLS } from "../../../shared/client/bus.ts";
 import { LOCK_CALLS } from "../../../shared/client/locks.ts";
 import { MIRROR_CALLS } from "../../../shared/client/mirror.ts";
+import { QUEUE_CALLS } from "../../../shared/client/queue-api.ts";
 import { STATE_CALLS } from "../../../shared/client/state.ts";
 import { TOKEN_CALLS } from "../../../shared/client/tokens.ts";
 import type { CallTable } from "../../../shared/client/transport.ts";
@@ -16,6 +17,7 @@ import { busOperations } from "../../../workers/bus/operations.ts";
 import type { AnyDeclared } from "../../../workers/declare/table.ts";
 import { lockOperations } from "../../../workers/lock/operations.ts";
 import { mirrorOperations } from "../../../workers/mirror/operations.ts";
+import { queueOperations } from "../../../workers/queue/operations.ts";
 import { stateOperations } from "../../../workers/state/operations.ts";
 import { tokenOperations } from "../../../workers/tokens/routes.ts";
 
@@ -27,6 +29,7 @@ const PAIRS: Array<[string, CallTable, Record<string, AnyDeclared>, string]> = [
   ["state", STATE_CALLS, stateOperations, "/v1/state"],
   ["mirrors", MIRROR_CALLS, mirrorOperations, "/v1/mirrors"],
   ["tokens", TOKEN_CALLS, tokenOperations, "/v1/tokens"],
+  ["queues", QUEUE_CALLS, queueOperations, "/v1/queues"],
 ];
 
 describe("the client's calls", () => {

@@ -168,7 +168,7 @@ describe("flows under restarts, failed deliveries and duplicates", () => {
             cut.delete(q);
             const stub = queueStub(queues[q] as string);
             // Only a running object can be evicted: wake it first.
-            await stub.stats(queues[q] as string);
+            await stub.stats();
             await evictDurableObject(stub);
           };
           if (cutFirst) await cutOff(0);
@@ -239,7 +239,7 @@ describe("flows under restarts, failed deliveries and duplicates", () => {
             if (!node) return;
             const parent = nodes[node.parent as number] as ModelNode;
             const stub = queueStub(parent.queue);
-            const answer = await stub.flowEnded(parent.queue, [
+            const answer = await stub.flowEnded([
               {
                 parentSeq: Number(parent.id),
                 position: node.position,

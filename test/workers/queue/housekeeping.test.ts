@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { QueueObject } from "../../../durable-objects/queue.ts";
+import type { ObjectAlarm } from "../../../durable-objects/lib/alarm.ts";
+import type { QueueObject } from "../../../durable-objects/queue/object.ts";
 import { call, unique } from "../helpers.ts";
 import { enqueue, lease, qpath, queueStub } from "./queue-helpers.ts";
 
@@ -92,8 +93,8 @@ describe("housekeeping runs in steps of at most 1,000 tasks", () => {
       // Everything expired a second ago and the alarm is late: the next request settles what is due.
       const past = Date.now() - 1_000;
       state.storage.sql.exec("UPDATE tasks SET lease_expires_at = ? WHERE state = 'leased'", past);
-      (instance as unknown as { alarmAt: number }).alarmAt = past;
-      const stats = await instance.stats(q);
+      (instance as unknown as { alarmTime: ObjectAlarm }).alarmTime.restore(past);
+      const stats = await instance.stats();
       return { leased: stats.leased, ready: stats.ready.normal };
     });
     expect(moved).toEqual({ leased: 1500, ready: 1000 });

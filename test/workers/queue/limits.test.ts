@@ -8,7 +8,7 @@ import { exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { HttpTransport } from "../../../shared/client/http.ts";
-import { httpQueueTransport, QueueClient } from "../../../shared/client/queue.ts";
+import { httpQueues, QueueClient } from "../../../shared/client/queue.ts";
 import { call, TOKEN, unique } from "../helpers.ts";
 import { enqueue, lease, qpath, queueStub, storedTasks, waiting } from "./queue-helpers.ts";
 import { type Consumer, consumer } from "./stream-helpers.ts";
@@ -231,7 +231,7 @@ describe("lease limits in the typed client", () => {
       "HTTP",
       async () =>
         new QueueClient(
-          httpQueueTransport(
+          httpQueues(
             new HttpTransport({
               baseUrl: "http://localhost/",
               token: TOKEN,

@@ -4,7 +4,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import { HttpTransport } from "../../../shared/client/http.ts";
-import { httpQueueTransport, QueueClient } from "../../../shared/client/queue.ts";
+import { httpQueues, QueueClient } from "../../../shared/client/queue.ts";
 import { call, TOKEN } from "../helpers.ts";
 
 /** `/v1/queues/{queue}{rest}`. */
@@ -79,7 +79,7 @@ export async function waiting(q: string, n: number): Promise<void> {
 /** The typed client over HTTP, through the Worker's own fetch. */
 export const clientOverHttp = () =>
   new QueueClient(
-    httpQueueTransport(
+    httpQueues(
       new HttpTransport({
         baseUrl: "http://localhost/",
         token: TOKEN,

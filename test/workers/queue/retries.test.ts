@@ -2,7 +2,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { describe, expect, it } from "vitest";
 import { DEFAULT_RETRY_POLICY } from "../../../durable-objects/logic/queue-rules.ts";
 import { DEFAULT_RETENTION_MS } from "../../../durable-objects/queue/config.ts";
-import type { QueueObject } from "../../../durable-objects/queue.ts";
+import type { QueueObject } from "../../../durable-objects/queue/object.ts";
 import { call, unique } from "../helpers.ts";
 import { enqueue, lease, qpath, queueStub } from "./queue-helpers.ts";
 

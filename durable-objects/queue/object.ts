@@ -4,11 +4,10 @@
  * rules live in `logic/queue-rules.ts`, the rows in {@link TaskStore}; this class runs each
  * operation as one transaction, keeps the stats counters and the alarm, and answers long polls.
  */
-import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../shared/env.ts";
-import { fail, ok, type Result } from "../shared/errors.ts";
-import type { JsonText } from "../shared/json-text.ts";
-import { MAX_PAGE_BYTES, MAX_VALUE_BYTES, valueBytes } from "../shared/schemas/common.ts";
+import type { Env } from "../../shared/env.ts";
+import { fail, ok, type Result } from "../../shared/errors.ts";
+import type { JsonText } from "../../shared/json-text.ts";
+import { MAX_PAGE_BYTES, MAX_VALUE_BYTES, valueBytes } from "../../shared/schemas/common.ts";
 import type {
   AckBatchInput,
   AckBatchOutput,
@@ -27,25 +26,26 @@ import type {
   TaskInfo,
   TaskListInput,
   TaskPage,
-} from "../shared/schemas/queue.ts";
-import type { FlowChildOutput, FlowCreatedOutput, FlowInput } from "../shared/schemas/queue-flow.ts";
+} from "../../shared/schemas/queue.ts";
+import type { FlowChildOutput, FlowCreatedOutput, FlowInput } from "../../shared/schemas/queue-flow.ts";
 import type {
   LogsInput,
   LogsOutput,
   ProgressInput,
   ProgressOutput,
-} from "../shared/schemas/queue-progress.ts";
+} from "../../shared/schemas/queue-progress.ts";
 import type {
   ScheduleInfo,
   ScheduleInput,
   ScheduleListInput,
   SchedulePage,
-} from "../shared/schemas/queue-schedule.ts";
-import type { ConsumerMessage, ServerMessage } from "../shared/schemas/queue-stream.ts";
-import { answerClose } from "./lib/socket-close.ts";
-import { migrate, Sql, startUp } from "./lib/sql.ts";
-import type { LeaseLimits } from "./logic/lease-limits.ts";
-import { QueueCounters } from "./logic/queue-counters.ts";
+} from "../../shared/schemas/queue-schedule.ts";
+import type { ConsumerMessage, ServerMessage } from "../../shared/schemas/queue-stream.ts";
+import { ObjectAlarm } from "../lib/alarm.ts";
+import { answerClose } from "../lib/socket-close.ts";
+import { SqlObject } from "../lib/sql-object.ts";
+import type { LeaseLimits } from "../logic/lease-limits.ts";
+import { QueueCounters } from "../logic/queue-counters.ts";
 import {
   holdsLease,
   leaseOrder,
@@ -56,17 +56,17 @@ import {
   priorityOf,
   priorityRank,
   type TaskState,
-} from "./logic/queue-rules.ts";
-import { logEntries, progressText } from "./logic/task-progress.ts";
-import { type QueueConfig, queueConfig } from "./queue/config.ts";
-import { type Push, QueueConsumers, sendTo } from "./queue/consumers.ts";
-import { type ChildEnded, type ChildLink, FlowStore, type OutboxRow } from "./queue/flow-store.ts";
-import { type FlowHooks, type FlowPeer, type PlantedNode, QueueFlows } from "./queue/flows.ts";
-import { type LimitsPatch, QueueLimits } from "./queue/limits.ts";
-import { ProgressStore } from "./queue/progress-store.ts";
-import { ScheduleStore } from "./queue/schedule-store.ts";
-import { QueueSchedules } from "./queue/schedules.ts";
-import { StreamStore } from "./queue/stream-store.ts";
+} from "../logic/queue-rules.ts";
+import { logEntries, progressText } from "../logic/task-progress.ts";
+import { type QueueConfig, queueConfig } from "./config.ts";
+import { type Push, QueueConsumers, sendTo } from "./consumers.ts";
+import { type ChildEnded, type ChildLink, FlowStore, type OutboxRow } from "./flow-store.ts";
+import { type FlowHooks, type FlowPeer, type PlantedNode, QueueFlows } from "./flows.ts";
+import { type LimitsPatch, QueueLimits } from "./limits.ts";
+import { ProgressStore } from "./progress-store.ts";
+import { ScheduleStore } from "./schedule-store.ts";
+import { QueueSchedules } from "./schedules.ts";
+import { StreamStore } from "./stream-store.ts";
 import {
   cursorAfter,
   infoText,
@@ -75,7 +75,7 @@ import {
   leasedText,
   pageAnswer,
   parseCursor,
-} from "./queue/task-list.ts";
+} from "./task-list.ts";
 import {
   type LeasedRow,
   type LeaseRow,
@@ -83,7 +83,7 @@ import {
   QUEUE_SCHEMA,
   type RedriveRow,
   type TaskRow,
-} from "./queue/task-store.ts";
+} from "./task-store.ts";
 
 /**
  * Most tasks one housekeeping step moves, all kinds together (promotions, expired leases,
@@ -105,6 +105,20 @@ interface Waiter {
 }
 
 type AckFailureCode = NonNullable<AckBatchOutput["results"][number]["code"]>;
+
+/** One ack of a batch as the object checks it: the task's row number (none for a malformed id) and its result as JSON text. */
+interface AckRecord {
+  id: string;
+  leaseId: string;
+  seq: number | undefined;
+  text: Result<string | null>;
+}
+
+/** Whether one ack held, or why not. */
+interface AckOutcome {
+  id: string;
+  outcome: Result<true>;
+}
 
 const readyKey = (row: LeasedRow) => ({ rank: row.priority, availableAt: row.available_at, seq: row.seq });
 
@@ -154,7 +168,7 @@ const ackedBy = (row: LeaseRow | undefined, leaseId: string): boolean =>
 const earliest = (a: number | null, b: number | null): number | null =>
   a === null || b === null ? (a ?? b) : Math.min(a, b);
 
-export class QueueObject extends DurableObject<Env> {
+export class QueueObject extends SqlObject {
   private readonly store: StreamStore;
   /** Tasks' progress and log lines. */
   private readonly progress: ProgressStore;
@@ -166,13 +180,12 @@ export class QueueObject extends DurableObject<Env> {
   /** Paused: leases and pushes hand out nothing (persisted; see {@link setPaused}). */
   private paused = false;
   private readonly config: QueueConfig;
-  private readonly ready: Promise<void>;
   private counters = new QueueCounters();
-  /** When the alarm is set for, as last written; the alarm treats that instant as "now". */
-  private alarmAt: number | null = null;
+  /** The one alarm, set at or before the earliest pending work; a ring treats its time as "now". */
+  private readonly alarmTime: ObjectAlarm;
   /** Long-polling leases, first come first served. */
   private readonly waiters: Waiter[] = [];
-  /** The earliest time at which work made by the running operation falls due (see {@link commit}). */
+  /** The earliest time at which work made by the running operation falls due (see {@link saveCountersAndAlarm}). */
   private wakeBy: number | null = null;
   /** The running operation settled due work or spent the alarm: the alarm's time is recomputed. */
   private rescan = false;
@@ -180,9 +193,10 @@ export class QueueObject extends DurableObject<Env> {
   private sending: Promise<void> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    super(ctx, env, QUEUE_SCHEMA);
     this.config = queueConfig(env);
-    const sql = new Sql(ctx.storage.sql);
+    this.alarmTime = new ObjectAlarm(ctx.storage);
+    const sql = this.sql;
     this.store = new StreamStore(sql);
     this.progress = new ProgressStore(sql);
     this.consumers = new QueueConsumers(ctx);
@@ -190,14 +204,10 @@ export class QueueObject extends DurableObject<Env> {
     this.schedules = new QueueSchedules(new ScheduleStore(sql));
     this.flows = new QueueFlows(new FlowStore(sql));
     this.limits = new QueueLimits(sql);
-    this.ready = startUp(ctx, () => {
-      migrate(sql, QUEUE_SCHEMA);
-      this.load();
-    });
   }
 
   /** Adds one task or a batch; a live task with the same dedup key answers with its id. */
-  async enqueue(_queue: string, input: EnqueueInput): Promise<Result<{ ids: string[] }>> {
+  async enqueue(input: EnqueueInput): Promise<Result<{ ids: string[] }>> {
     await this.ready;
     const batch = "tasks" in input;
     const tasks = batch ? input.tasks : [input];
@@ -248,7 +258,7 @@ export class QueueObject extends DurableObject<Env> {
    * Leases up to `max` tasks in priority order (fewer when their payloads pass the page budget);
    * with `waitMs`, waits for the first to be ready. The answer is JSON text around the stored payloads.
    */
-  async lease(_queue: string, input: LeaseInput): Promise<Result<LeaseAnswer>> {
+  async lease(input: LeaseInput): Promise<Result<LeaseAnswer>> {
     await this.ready;
     const now = Date.now();
     const tasks = this.mutate(now, () => this.take(input.max, input.visibilityMs, now));
@@ -270,22 +280,23 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /** Completes a task held under `leaseId`; repeated with the lease that completed it, answers the same. */
-  async ack(queue: string, id: string, input: AckInput): Promise<Result<{ id: string; state: "completed" }>> {
+  async ack(id: string, input: AckInput): Promise<Result<{ id: string; state: "completed" }>> {
     await this.ready;
     const now = Date.now();
     return this.mutateAndSend(now, () => {
-      const outcome = this.completeMany(queue, [{ id, ...input }], now, () => "result")[0] as Result<true>;
-      return outcome.ok ? ok({ id, state: "completed" as const }) : outcome;
+      for (const { outcome } of this.completeMany([{ id, ...input }], now, () => "result")) {
+        if (!outcome.ok) return outcome;
+      }
+      return ok({ id, state: "completed" as const });
     });
   }
 
   /** Completes many tasks in one transaction; each result says whether its ack held. */
-  async ackBatch(queue: string, input: AckBatchInput): Promise<Result<AckBatchOutput>> {
+  async ackBatch(input: AckBatchInput): Promise<Result<AckBatchOutput>> {
     await this.ready;
     const now = Date.now();
     const results = await this.mutateAndSend(now, () =>
-      this.completeMany(queue, input.acks, now, (i) => `acks.${i}.result`).map((outcome, i) => {
-        const id = (input.acks[i] as AckBatchInput["acks"][number]).id;
+      this.completeMany(input.acks, now, (i) => `acks.${i}.result`).map(({ id, outcome }) => {
         if (outcome.ok) return { id, ok: true };
         return { id, ok: false, code: outcome.error.code as AckFailureCode };
       }),
@@ -294,11 +305,11 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /** Gives a task back: retried after a backoff (or `delayMs`), or dead when out of attempts. */
-  async nack(queue: string, id: string, input: NackInput): Promise<Result<NackOutput>> {
+  async nack(id: string, input: NackInput): Promise<Result<NackOutput>> {
     await this.ready;
     const now = Date.now();
     return this.mutateAndSend(now, (): Result<NackOutput> => {
-      const held = this.held(queue, id, input.leaseId, now);
+      const held = this.held(id, input.leaseId, now);
       if (!held.ok) return held;
       const row = held.value;
       const priority = priorityOf(row.priority);
@@ -318,13 +329,13 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /** Makes a delayed task ready now; long polls waiting get it at once. */
-  async promote(queue: string, id: string): Promise<Result<{ id: string; state: "ready" }>> {
+  async promote(id: string): Promise<Result<{ id: string; state: "ready" }>> {
     await this.ready;
     const now = Date.now();
     return this.mutate(now, () => {
       const seq = parseId(id);
       const row = seq === undefined ? undefined : this.store.leaseOf(seq);
-      if (!row) return this.notFound(queue, id);
+      if (!row) return this.notFound(id);
       if (row.state !== "delayed") {
         return fail("conflict", `task ${id} is ${row.state}: only a delayed task can be promoted`, {
           id,
@@ -338,11 +349,11 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /** Moves a held lease's expiry to now + `visibilityMs`. */
-  async extend(queue: string, id: string, input: ExtendInput): Promise<Result<{ leaseExpiresAt: number }>> {
+  async extend(id: string, input: ExtendInput): Promise<Result<{ leaseExpiresAt: number }>> {
     await this.ready;
     const now = Date.now();
     return this.mutate(now, () => {
-      const held = this.held(queue, id, input.leaseId, now);
+      const held = this.held(id, input.leaseId, now);
       if (!held.ok) return held;
       const leaseExpiresAt = now + input.visibilityMs;
       this.store.extendLease(held.value.seq, leaseExpiresAt);
@@ -354,8 +365,8 @@ export class QueueObject extends DurableObject<Env> {
    * Replaces a held task's progress (any JSON, at most 4 KiB of text). It stays through retries:
    * a nack, an expiry or a closed socket leave it for the next attempt to read and replace.
    */
-  reportProgress(queue: string, id: string, input: ProgressInput): Promise<Result<ProgressOutput>> {
-    return this.whileHeld(queue, id, input.leaseId, (row, now) => {
+  reportProgress(id: string, input: ProgressInput): Promise<Result<ProgressOutput>> {
+    return this.whileHeld(id, input.leaseId, (row, now) => {
       const text = progressText(input.progress);
       if (!text.ok) return text;
       this.progress.setProgress(row.seq, text.value, now);
@@ -364,8 +375,8 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /** Appends log lines to a held task, each marked with the attempt and the time; the newest 100 are kept. */
-  appendLogs(queue: string, id: string, input: LogsInput): Promise<Result<LogsOutput>> {
-    return this.whileHeld(queue, id, input.leaseId, (row, now) => {
+  appendLogs(id: string, input: LogsInput): Promise<Result<LogsOutput>> {
+    return this.whileHeld(id, input.leaseId, (row, now) => {
       const entries = logEntries(input.lines, row.attempt, now);
       if (!entries.ok) return entries;
       const kept = this.progress.append(row.seq, entries.value);
@@ -375,7 +386,6 @@ export class QueueObject extends DurableObject<Env> {
 
   /** Runs `fn` in one transaction on task `id` while `leaseId` is its live lease; else `not_found` or `lease_mismatch`. */
   private async whileHeld<T>(
-    queue: string,
     id: string,
     leaseId: string,
     fn: (row: LeaseRow, now: number) => Result<T>,
@@ -383,17 +393,17 @@ export class QueueObject extends DurableObject<Env> {
     await this.ready;
     const now = Date.now();
     return this.mutate(now, () => {
-      const held = this.held(queue, id, leaseId, now);
+      const held = this.held(id, leaseId, now);
       return held.ok ? fn(held.value, now) : held;
     });
   }
 
   /** One task as it stands, as JSON text around its stored payload and result. */
-  async task(queue: string, id: string): Promise<Result<JsonText<TaskInfo>>> {
+  async task(id: string): Promise<Result<JsonText<TaskInfo>>> {
     await this.ready;
     return this.mutate(Date.now(), () => {
       const row = this.find(id);
-      if (!row) return this.notFound(queue, id);
+      if (!row) return this.notFound(id);
       return ok(infoText(row, this.logsOf([row]).get(row.seq) ?? []) as JsonText<TaskInfo>);
     });
   }
@@ -402,7 +412,7 @@ export class QueueObject extends DurableObject<Env> {
    * A page of the tasks in one state (see {@link TaskStore.listPage} for the order and the byte
    * budget), or the live task holding `dedupKey` (in `state`, when both are given).
    */
-  async tasks(_queue: string, input: TaskListInput): Promise<Result<JsonText<TaskPage>>> {
+  async tasks(input: TaskListInput): Promise<Result<JsonText<TaskPage>>> {
     await this.ready;
     return this.mutate(Date.now(), (): Result<JsonText<TaskPage>> => {
       if (input.dedupKey === undefined) return this.page(input.state ?? "ready", input.cursor, input.limit);
@@ -415,7 +425,7 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /** The counters, kept up to date by every move (never recounted). */
-  async stats(_queue: string): Promise<QueueStats> {
+  async stats(): Promise<QueueStats> {
     await this.ready;
     const now = Date.now();
     return this.mutate(now, () => {
@@ -427,13 +437,13 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /** A page of the dead-letter queue, oldest first. */
-  async dead(_queue: string, input: DeadQueryInput): Promise<Result<JsonText<DeadPage>>> {
+  async dead(input: DeadQueryInput): Promise<Result<JsonText<DeadPage>>> {
     await this.ready;
     return this.mutate(Date.now(), () => this.page("dead", input.cursor, input.limit));
   }
 
   /** Puts dead tasks (the listed ones, or all) back in the queue with their attempts reset. */
-  async redrive(_queue: string, input: RedriveInput): Promise<Result<{ redriven: number }>> {
+  async redrive(input: RedriveInput): Promise<Result<{ redriven: number }>> {
     await this.ready;
     const now = Date.now();
     const redriven = this.mutate(now, () => {
@@ -461,7 +471,7 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /** Deletes completed or dead tasks finished at least `olderThanMs` ago. */
-  async purge(_queue: string, input: PurgeInput): Promise<Result<{ purged: number }>> {
+  async purge(input: PurgeInput): Promise<Result<{ purged: number }>> {
     await this.ready;
     const now = Date.now();
     const purged = this.mutate(now, () =>
@@ -471,7 +481,7 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /** Pauses or resumes the queue: while paused, leases and pushes hand out nothing. Idempotent. */
-  async setPaused(_queue: string, paused: boolean): Promise<{ paused: boolean }> {
+  async setPaused(paused: boolean): Promise<{ paused: boolean }> {
     await this.ready;
     // Resuming serves waiting long polls and sockets in the same transaction (see `mutate`).
     this.mutate(Date.now(), () => {
@@ -485,10 +495,10 @@ export class QueueObject extends DurableObject<Env> {
    * Deletes every task, the schedules, the counters and the paused flag: open long polls answer empty, streaming
    * sockets are closed. The queue can be used again at once; task ids are never reused.
    */
-  async deleteQueue(_queue: string): Promise<{ deleted: true }> {
+  async deleteQueue(): Promise<{ deleted: true }> {
     await this.ready;
     this.consumers.closeAll(1000, "queue deleted");
-    this.ctx.storage.transactionSync(() => {
+    this.transaction(() => {
       this.store.deleteAll();
       this.schedules.deleteAll();
       this.limits.deleteAll();
@@ -504,13 +514,13 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /** Changes the lease limits (an absent field stays, null removes it); waiting leases and sockets are served at once when they loosen. */
-  async setLeaseLimits(_queue: string, patch: LimitsPatch): Promise<LeaseLimits> {
+  async setLeaseLimits(patch: LimitsPatch): Promise<LeaseLimits> {
     await this.ready;
     return this.mutate(Date.now(), () => this.limits.set(patch));
   }
 
   /** The lease limits. */
-  async leaseLimits(_queue: string): Promise<LeaseLimits> {
+  async leaseLimits(): Promise<LeaseLimits> {
     await this.ready;
     return this.limits.config;
   }
@@ -520,7 +530,6 @@ export class QueueObject extends DurableObject<Env> {
    * The schedule's JSON text carries its stored payload as is.
    */
   async putSchedule(
-    _queue: string,
     name: string,
     input: ScheduleInput,
   ): Promise<Result<{ created: boolean; schedule: JsonText<ScheduleInfo> }>> {
@@ -536,42 +545,38 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /** One schedule with its next run times. */
-  async schedule(queue: string, name: string): Promise<Result<JsonText<ScheduleInfo>>> {
+  async schedule(name: string): Promise<Result<JsonText<ScheduleInfo>>> {
     await this.ready;
     const now = Date.now();
     return this.mutate(now, () => {
       const text = this.schedules.get(name, now);
-      return text === undefined ? this.noSchedule(queue, name) : ok(text);
+      return text === undefined ? this.noSchedule(name) : ok(text);
     });
   }
 
   /** A page of the schedules in name order. */
-  async schedulesPage(_queue: string, input: ScheduleListInput): Promise<Result<JsonText<SchedulePage>>> {
+  async schedulesPage(input: ScheduleListInput): Promise<Result<JsonText<SchedulePage>>> {
     await this.ready;
     return this.mutate(Date.now(), () => ok(this.schedules.list(input, MAX_PAGE_BYTES)));
   }
 
   /** Pauses or resumes a schedule (idempotent); a resumed one runs next after now. */
-  async setSchedulePaused(
-    queue: string,
-    name: string,
-    paused: boolean,
-  ): Promise<Result<JsonText<ScheduleInfo>>> {
+  async setSchedulePaused(name: string, paused: boolean): Promise<Result<JsonText<ScheduleInfo>>> {
     await this.ready;
     const now = Date.now();
     return this.mutate(now, () => {
       const out = this.schedules.setPaused(name, paused, now);
-      if (out === undefined) return this.noSchedule(queue, name);
+      if (out === undefined) return this.noSchedule(name);
       if (out.nextRunAt !== null) this.wakeAt(out.nextRunAt);
       return ok(out.text);
     });
   }
 
   /** Deletes a schedule; the tasks its runs enqueued stay. */
-  async deleteSchedule(queue: string, name: string): Promise<Result<{ deleted: true }>> {
+  async deleteSchedule(name: string): Promise<Result<{ deleted: true }>> {
     await this.ready;
     return this.mutate(Date.now(), () =>
-      this.schedules.delete(name) ? ok({ deleted: true as const }) : this.noSchedule(queue, name),
+      this.schedules.delete(name) ? ok({ deleted: true as const }) : this.noSchedule(name),
     );
   }
 
@@ -581,7 +586,7 @@ export class QueueObject extends DurableObject<Env> {
    * in other queues by their objects, asked through the outbox (retried until they answer). A live
    * task holding the parent's dedup key answers with its id instead.
    */
-  async flow(queue: string, input: FlowInput): Promise<Result<FlowCreatedOutput>> {
+  async flow(input: FlowInput): Promise<Result<FlowCreatedOutput>> {
     await this.ready;
     const root = plantedNode(
       { ...input.parent, delayMs: 0, onChildFailure: input.onChildFailure, children: input.children },
@@ -594,7 +599,7 @@ export class QueueObject extends DurableObject<Env> {
       const key = input.parent.dedupKey;
       const existing = key === undefined ? undefined : this.store.liveWithKey(key);
       if (existing !== undefined) return { id: String(existing), children: [], deduplicated: true };
-      const tree = this.flows.plant(queue, root.value, null, now, this.flowHooks);
+      const tree = this.flows.plant(this.name, root.value, null, now, this.flowHooks);
       return { id: tree.id as string, children: tree.children ?? [] };
     });
     return ok(out);
@@ -604,18 +609,19 @@ export class QueueObject extends DurableObject<Env> {
    * For a flow's parent in another queue: creates the child at `link` with its own subtree, or
    * answers the child created before at `link` (a creation delivered again creates nothing).
    */
-  async flowCreate(queue: string, link: ChildLink, node: PlantedNode): Promise<Result<FlowChildOutput>> {
+  async flowCreate(link: ChildLink, node: PlantedNode): Promise<Result<FlowChildOutput>> {
     await this.ready;
     const now = Date.now();
     const out = await this.mutateAndSend(
       now,
-      () => this.flows.existing(queue, link) ?? this.flows.plant(queue, node, link, now, this.flowHooks),
+      () =>
+        this.flows.existing(this.name, link) ?? this.flows.plant(this.name, node, link, now, this.flowHooks),
     );
     return ok(out);
   }
 
   /** For children in other queues: records their ends (each once) and moves their parents on. */
-  async flowEnded(_queue: string, ends: ChildEnded[]): Promise<Result<{ applied: number }>> {
+  async flowEnded(ends: ChildEnded[]): Promise<Result<{ applied: number }>> {
     await this.ready;
     const now = Date.now();
     const applied = await this.mutateAndSend(now, () => this.flows.applyEnds(ends, now, this.flowHooks));
@@ -630,7 +636,7 @@ export class QueueObject extends DurableObject<Env> {
     await this.ready;
     const url = new URL(request.url);
     const client = this.consumers.accept(
-      url.searchParams.get("queue") ?? "",
+      this.name,
       Number(url.searchParams.get("prefetch")),
       Number(url.searchParams.get("visibilityMs")),
     );
@@ -644,10 +650,10 @@ export class QueueObject extends DurableObject<Env> {
     const received = this.consumers.receive(ws, data);
     if (received?.kind === "closed") this.mutate(Date.now(), () => undefined);
     if (received?.kind !== "message") return;
-    const { queue, message: m } = received;
+    const m = received.message;
     const id = m.type === "ack" ? undefined : m.id;
     try {
-      sendTo(ws, await this.answer(queue, m));
+      sendTo(ws, await this.answer(m));
     } catch (err) {
       // A bug, not the client's fault: answered all the same, so later answers keep their order.
       console.error("queue: consumer message failed", err);
@@ -660,24 +666,24 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /** The answer to a consumer's message: the HTTP route's result, as a socket message. */
-  private async answer(queue: string, m: ConsumerMessage): Promise<ServerMessage> {
+  private async answer(m: ConsumerMessage): Promise<ServerMessage> {
     if (m.type === "ack") {
-      const out = await this.ackBatch(queue, { acks: m.acks });
+      const out = await this.ackBatch({ acks: m.acks });
       return out.ok ? { type: "acked", results: out.value.results } : { type: "error", error: out.error };
     }
     if (m.type === "nack") {
-      const out = await this.nack(queue, m.id, m);
+      const out = await this.nack(m.id, m);
       return out.ok ? { type: "nacked", ...out.value } : { type: "error", id: m.id, error: out.error };
     }
     if (m.type === "progress") {
-      const out = await this.reportProgress(queue, m.id, m);
+      const out = await this.reportProgress(m.id, m);
       return out.ok ? { type: "progressed", ...out.value } : { type: "error", id: m.id, error: out.error };
     }
     if (m.type === "log") {
-      const out = await this.appendLogs(queue, m.id, m);
+      const out = await this.appendLogs(m.id, m);
       return out.ok ? { type: "logged", ...out.value } : { type: "error", id: m.id, error: out.error };
     }
-    const out = await this.extend(queue, m.id, m);
+    const out = await this.extend(m.id, m);
     return out.ok
       ? { type: "extended", id: m.id, ...out.value }
       : { type: "error", id: m.id, error: out.error };
@@ -743,20 +749,15 @@ export class QueueObject extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     await this.ready;
-    const now = Math.max(Date.now(), this.alarmAt ?? 0);
-    // This alarm is spent: forget it here and in storage, or a restart would trust a stale time.
-    // (After settling: the settling pass runs only once the alarm's time has come.)
-    await this.mutateAndSend(now, () => {
-      this.alarmAt = null;
-      this.store.saveAlarmAt(null);
-      this.rescan = true;
-    });
+    // This alarm is spent: forgotten here and in storage, or a restart would trust a stale time.
+    const now = this.alarmTime.ring();
+    await this.mutateAndSend(now, () => this.store.saveAlarmAt(null), true);
   }
 
-  private load(): void {
+  protected override load(): void {
     const meta = this.store.loadMeta();
     this.counters = new QueueCounters(meta.counters);
-    this.alarmAt = meta.alarmAt;
+    this.alarmTime.restore(meta.alarmAt);
     this.paused = this.store.paused();
     this.limits.load();
     this.flows.load();
@@ -764,11 +765,12 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /**
-   * Runs one operation as one transaction: settle what is due, apply `fn`, hand newly ready
-   * tasks to long-pollers, save the counters and re-aim the alarm. On failure the in-memory
-   * counters are reloaded, so they never drift from storage.
+   * Runs one operation as one transaction: settle what is due (everything due by `now` when the
+   * alarm `rang`), apply `fn`, hand newly ready tasks to long-pollers, save the counters and
+   * re-aim the alarm. On failure memory is reloaded from storage ({@link SqlObject.transaction})
+   * and the long polls served meanwhile wait again.
    */
-  private mutate<T>(now: number, fn: () => T): T {
+  private mutate<T>(now: number, fn: () => T, rang = false): T {
     const served: Array<{ waiter: Waiter; tasks: LeasedText[] }> = [];
     let pushes: Push[] = [];
     let claimed: OutboxRow[] = [];
@@ -776,19 +778,18 @@ export class QueueObject extends DurableObject<Env> {
     this.rescan = false;
     let out: T;
     try {
-      out = this.ctx.storage.transactionSync(() => {
-        this.settle(now);
+      out = this.transaction(() => {
+        this.settle(now, rang);
         this.returnOrphans(now);
         const result = fn();
         claimed = this.flows.step(now, this.flowHooks);
         this.serveWaiters(now, served);
         pushes = this.feedConsumers(now);
-        this.commit();
+        this.saveCountersAndAlarm();
         return result;
       });
     } catch (err) {
       this.waiters.unshift(...served.map((s) => s.waiter));
-      this.load();
       throw err;
     }
     for (const { waiter, tasks } of served) {
@@ -806,8 +807,8 @@ export class QueueObject extends DurableObject<Env> {
    * parent's queue has the child's end. Only this operation's own sends are awaited: two objects
    * that send to each other never wait on each other's waiting.
    */
-  private async mutateAndSend<T>(now: number, fn: () => T): Promise<T> {
-    const out = this.mutate(now, fn);
+  private async mutateAndSend<T>(now: number, fn: () => T, rang = false): Promise<T> {
+    const out = this.mutate(now, fn, rang);
     const sending = this.sending;
     this.sending = undefined;
     if (sending) await sending;
@@ -843,13 +844,15 @@ export class QueueObject extends DurableObject<Env> {
   };
 
   /**
-   * Moves what is due by `now`. Skipped before the alarm's time: {@link commit} keeps the alarm at
-   * or before the earliest pending work, so nothing is due yet (this spares three statements).
+   * Moves what is due by `now`. Skipped before the alarm's time (unless it `rang`):
+   * {@link saveCountersAndAlarm} keeps the alarm at or before the earliest pending work, so
+   * nothing is due yet (this spares three statements).
    */
-  private settle(now: number): void {
-    if (this.alarmAt === null || now < this.alarmAt) return;
+  private settle(now: number, rang: boolean): void {
+    const at = this.alarmTime.at;
+    if (!rang && (at === null || now < at)) return;
     this.rescan = true;
-    // One step moves at most SETTLE_LIMIT tasks in all; `commit` re-aims the alarm at what is left.
+    // One step moves at most SETTLE_LIMIT tasks in all; the alarm is re-aimed at what is left.
     let budget = SETTLE_LIMIT;
     for (const { priority } of this.store.promoteDue(now, budget)) {
       this.counters.move("promote", priorityOf(priority), "delayed", "ready");
@@ -968,15 +971,12 @@ export class QueueObject extends DurableObject<Env> {
    * operation made ({@link wakeAt}) can bring it forward, and no statement looks for due times;
    * they are read from storage only after settling or when the alarm is spent.
    */
-  private commit(): void {
+  private saveCountersAndAlarm(): void {
     const changes = this.counters.takeChanges();
     if (changes) this.store.saveCounters(changes);
     // A wake-up for the lease limits is in no table: it joins the rescan.
     const due = this.rescan ? earliest(this.earliestDue(), this.wakeBy) : this.wakeBy;
-    if (due === null || (this.alarmAt !== null && this.alarmAt <= due)) return;
-    void this.ctx.storage.setAlarm(due);
-    this.alarmAt = due;
-    this.store.saveAlarmAt(due);
+    if (this.alarmTime.bringForward(due)) this.store.saveAlarmAt(due);
   }
 
   /** The earliest pending work of any kind, read from storage: tasks' due times and schedules' next runs. */
@@ -993,93 +993,81 @@ export class QueueObject extends DurableObject<Env> {
    * repeated ack finds the task completed by the first.
    */
   private completeMany(
-    queue: string,
     acks: ReadonlyArray<{ id: string; leaseId: string; result?: unknown }>,
     now: number,
     field: (index: number) => string,
-  ): Array<Result<true>> {
-    const seqs = acks.map((a) => parseId(a.id));
-    const texts = acks.map((a, i) => (a.result === undefined ? ok(null) : jsonText(a.result, field(i))));
-    const results = texts.flatMap((t) => (t.ok ? [t.value] : []));
+  ): AckOutcome[] {
+    const records = acks.map(
+      (a, i): AckRecord => ({
+        id: a.id,
+        leaseId: a.leaseId,
+        seq: parseId(a.id),
+        text: a.result === undefined ? ok(null) : jsonText(a.result, field(i)),
+      }),
+    );
+    const valid = records.flatMap((r) => (r.text.ok ? [{ ...r, result: r.text.value }] : []));
+    const distinct = new Set(records.map((r) => r.seq)).size === records.length;
     const outcomes =
-      new Set(seqs).size === seqs.length && results.length === acks.length
-        ? this.completeHeld(queue, acks, seqs, results, now)
-        : this.completeInOrder(queue, acks, seqs, texts, now);
-    if (outcomes.some((o) => o.ok)) this.wakeAt(now + this.config.retentionMs);
+      distinct && valid.length === records.length
+        ? this.completeHeld(valid, now)
+        : this.completeInOrder(records, now);
+    if (outcomes.some((o) => o.outcome.ok)) this.wakeAt(now + this.config.retentionMs);
     return outcomes;
   }
 
   /** {@link completeMany} for distinct tasks with valid results: one statement when all hold. */
   private completeHeld(
-    queue: string,
-    acks: ReadonlyArray<{ id: string; leaseId: string }>,
-    seqs: ReadonlyArray<number | undefined>,
-    results: ReadonlyArray<string | null>,
+    acks: ReadonlyArray<AckRecord & { result: string | null }>,
     now: number,
-  ): Array<Result<true>> {
-    const candidates = acks.flatMap((a, i) => {
-      const seq = seqs[i];
-      return seq === undefined ? [] : [{ seq, leaseId: a.leaseId, result: results[i] as string | null }];
-    });
+  ): AckOutcome[] {
+    const candidates = acks.flatMap(({ seq, leaseId, result }) =>
+      seq === undefined ? [] : [{ seq, leaseId, result }],
+    );
     const completed = new Map(this.store.completeHeld(candidates, now).map((r) => [r.seq, r.priority]));
     const missed = candidates.filter((c) => !completed.has(c.seq)).map((c) => c.seq);
     const rows = new Map(missed.length > 0 ? this.store.leasesOf(missed).map((r) => [r.seq, r]) : []);
-    return acks.map((a, i): Result<true> => {
-      const seq = seqs[i];
+    return acks.map(({ id, leaseId, seq }): AckOutcome => {
       const priority = seq === undefined ? undefined : completed.get(seq);
       if (priority === undefined) {
         const row = seq === undefined ? undefined : rows.get(seq);
-        return ackedBy(row, a.leaseId) ? ok(true) : this.notHeld(queue, a.id, row);
+        return { id, outcome: ackedBy(row, leaseId) ? ok(true) : this.notHeld(id, row) };
       }
       this.counters.move("ack", priorityOf(priority), "leased", "completed");
-      return ok(true);
+      return { id, outcome: ok(true) };
     });
   }
 
   /** {@link completeMany} ack by ack, in order: one read and one write in all. */
-  private completeInOrder(
-    queue: string,
-    acks: ReadonlyArray<{ id: string; leaseId: string }>,
-    seqs: ReadonlyArray<number | undefined>,
-    texts: ReadonlyArray<Result<string | null>>,
-    now: number,
-  ): Array<Result<true>> {
-    const known = seqs.filter((seq): seq is number => seq !== undefined);
+  private completeInOrder(acks: readonly AckRecord[], now: number): AckOutcome[] {
+    const known = acks.flatMap(({ seq }) => (seq === undefined ? [] : [seq]));
     const rows = new Map(this.store.leasesOf(known).map((row) => [row.seq, row]));
     const done: Array<{ seq: number; leaseId: string; result: string | null }> = [];
-    const outcomes = acks.map((a, i): Result<true> => {
-      const seq = seqs[i];
+    const outcomeOf = ({ id, leaseId, seq, text }: AckRecord): Result<true> => {
       const row = seq === undefined ? undefined : rows.get(seq);
-      if (ackedBy(row, a.leaseId)) return ok(true);
-      const held = this.checkHeld(queue, a.id, row, a.leaseId, now);
+      if (ackedBy(row, leaseId)) return ok(true);
+      const held = this.checkHeld(id, row, leaseId, now);
       if (!held.ok) return held;
-      const text = texts[i] as Result<string | null>;
       if (!text.ok) return text;
       const task = held.value;
-      done.push({ seq: task.seq, leaseId: a.leaseId, result: text.value });
+      done.push({ seq: task.seq, leaseId, result: text.value });
       rows.set(task.seq, { ...task, state: "completed", lease_expires_at: null });
       this.counters.move("ack", priorityOf(task.priority), "leased", "completed");
       return ok(true);
-    });
+    };
+    const outcomes = acks.map((ack) => ({ id: ack.id, outcome: outcomeOf(ack) }));
     // Every one was just seen held, and a task repeated in the batch is in `done` once.
     if (done.length > 0) this.store.completeHeld(done, now);
     return outcomes;
   }
 
   /** The task when `leaseId` is its live lease; else `not_found` or `lease_mismatch`. */
-  private held(queue: string, id: string, leaseId: string, now: number): Result<LeaseRow> {
+  private held(id: string, leaseId: string, now: number): Result<LeaseRow> {
     const seq = parseId(id);
-    return this.checkHeld(queue, id, seq === undefined ? undefined : this.store.leaseOf(seq), leaseId, now);
+    return this.checkHeld(id, seq === undefined ? undefined : this.store.leaseOf(seq), leaseId, now);
   }
 
   /** `row` when `leaseId` is its live lease; else `not_found` (no row) or `lease_mismatch`. */
-  private checkHeld(
-    queue: string,
-    id: string,
-    row: LeaseRow | undefined,
-    leaseId: string,
-    now: number,
-  ): Result<LeaseRow> {
+  private checkHeld(id: string, row: LeaseRow | undefined, leaseId: string, now: number): Result<LeaseRow> {
     if (
       row &&
       holdsLease(
@@ -1090,12 +1078,12 @@ export class QueueObject extends DurableObject<Env> {
     ) {
       return ok(row);
     }
-    return this.notHeld(queue, id, row);
+    return this.notHeld(id, row);
   }
 
   /** Why an ack, nack or extension of task `id` (stored as `row`, if at all) does not hold. */
-  private notHeld<T>(queue: string, id: string, row: LeaseRow | undefined): Result<T> {
-    if (!row) return this.notFound(queue, id);
+  private notHeld<T>(id: string, row: LeaseRow | undefined): Result<T> {
+    if (!row) return this.notFound(id);
     return fail("lease_mismatch", `task ${id} is not leased under this lease id (expired or taken over)`, {
       id,
       state: row.state,
@@ -1112,11 +1100,11 @@ export class QueueObject extends DurableObject<Env> {
     return seq === undefined ? undefined : this.store.get(seq);
   }
 
-  private noSchedule<T>(queue: string, name: string): Result<T> {
-    return fail("not_found", `queue ${queue} has no schedule ${name}`, { name });
+  private noSchedule<T>(name: string): Result<T> {
+    return fail("not_found", `queue ${this.name} has no schedule ${name}`, { name });
   }
 
-  private notFound<T>(queue: string, id: string): Result<T> {
-    return fail("not_found", `queue ${queue} has no task ${id}`, { id });
+  private notFound<T>(id: string): Result<T> {
+    return fail("not_found", `queue ${this.name} has no task ${id}`, { id });
   }
 }
