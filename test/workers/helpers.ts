@@ -46,3 +46,10 @@ export async function expectDocumented(paths: string[]) {
   expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(paths));
   return doc;
 }
+
+/** Asserts a 400 `invalid_request` that names `field`, the answer to every malformed input. */
+export function expectInvalidField(res: Awaited<ReturnType<typeof call>>, field: string) {
+  expect(res.status, res.text).toBe(400);
+  expect(res.body.error.code).toBe("invalid_request");
+  expect(res.body.error.details.field).toBe(field);
+}
