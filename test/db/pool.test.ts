@@ -17,7 +17,7 @@ const sleepy = (seconds: number) => async (sql: PgConnection) => {
 };
 
 /** Runs `test` with a pool on pg-2, closed afterwards whatever happens. */
-async function withPool(options: PoolOptions, test: (pool: Pool) => Promise<void>) {
+async function withPool(options: PoolOptions, test: (pool: Pool<PgConnection>) => Promise<void>) {
   const pool = new Pool("pg-2", connector(), options);
   try {
     await test(pool);
