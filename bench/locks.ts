@@ -5,7 +5,7 @@
  */
 import Redlock from "redlock";
 import { client, percentOf } from "./lib/api.ts";
-import { runLoad } from "./lib/load.ts";
+import { type LoadOptions, runLoad } from "./lib/load.ts";
 import { connectRedis } from "./lib/redis.ts";
 import type { BenchRow, BenchSuite } from "./lib/types.ts";
 
@@ -16,13 +16,11 @@ const locksSuite: BenchSuite = async (ctx) => {
   const durationMs = ctx.quick ? 1_500 : 8_000;
   const run = `bench-${Date.now()}`;
   const rows: BenchRow[] = [];
+  /** Every row runs the same load: CONCURRENCY callers for durationMs. */
+  const load = (op: LoadOptions["op"]) => runLoad({ concurrency: CONCURRENCY, durationMs, op });
 
-  const health = await runLoad({
-    concurrency: CONCURRENCY,
-    durationMs,
-    op: async () => {
-      await fetch(`${ctx.baseUrl}/health`).then((r) => r.arrayBuffer());
-    },
+  const health = await load(async () => {
+    await fetch(`${ctx.baseUrl}/health`).then((r) => r.arrayBuffer());
   });
   rows.push({ suite: "locks", name: "GET /health (no-op ceiling)", ...health, note: "requests/s" });
 
@@ -36,11 +34,7 @@ const locksSuite: BenchSuite = async (ctx) => {
       await call("POST", `/v1/locks/${name}/release`, { owner, token: grant.body.token });
     };
 
-  const distinct = await runLoad({
-    concurrency: CONCURRENCY,
-    durationMs,
-    op: pair((i) => `${run}-${i % 100}`),
-  });
+  const distinct = await load(pair((i) => `${run}-${i % 100}`));
   rows.push({
     suite: "locks",
     name: "acquire+release, 100 locks",
@@ -56,16 +50,8 @@ const locksSuite: BenchSuite = async (ctx) => {
   });
   if (minted.status !== 201) throw new Error(`mint ${minted.status}`);
   const scopedSend = client({ ...ctx, token: minted.body.token });
-  const admin = await runLoad({
-    concurrency: CONCURRENCY,
-    durationMs,
-    op: pair((i) => `${run}-s${i % 100}`),
-  });
-  const scoped = await runLoad({
-    concurrency: CONCURRENCY,
-    durationMs,
-    op: pair((i) => `${run}-s${i % 100}`, scopedSend),
-  });
+  const admin = await load(pair((i) => `${run}-s${i % 100}`));
+  const scoped = await load(pair((i) => `${run}-s${i % 100}`, scopedSend));
   rows.push({ suite: "locks", name: "acquire+release, admin token", ...admin, note: "pairs/s" });
   rows.push({
     suite: "locks",
@@ -74,7 +60,7 @@ const locksSuite: BenchSuite = async (ctx) => {
     note: `pairs/s; ${Math.round((100 * (admin.opsPerSec - scoped.opsPerSec)) / admin.opsPerSec)} % below the admin token`,
   });
 
-  const hot = await runLoad({ concurrency: CONCURRENCY, durationMs, op: pair(() => `${run}-hot`) });
+  const hot = await load(pair(() => `${run}-hot`));
   rows.push({
     suite: "locks",
     name: "acquire+release, 1 hot lock",
@@ -99,18 +85,14 @@ const locksSuite: BenchSuite = async (ctx) => {
     const lock = await redlock.lock(resource(i), 10_000);
     await lock.unlock();
   };
-  const rlDistinct = await runLoad({
-    concurrency: CONCURRENCY,
-    durationMs,
-    op: redlockPair((i) => `${run}-${i % 100}`),
-  });
+  const rlDistinct = await load(redlockPair((i) => `${run}-${i % 100}`));
   rows.push({
     suite: "locks",
     name: "redlock lock+unlock, 100 locks",
     ...rlDistinct,
     note: "peer, local Redis",
   });
-  const rlHot = await runLoad({ concurrency: CONCURRENCY, durationMs, op: redlockPair(() => `${run}-hot`) });
+  const rlHot = await load(redlockPair(() => `${run}-hot`));
   rows.push({ suite: "locks", name: "redlock lock+unlock, 1 hot lock", ...rlHot, note: "peer, local Redis" });
   redis.disconnect();
   return rows;

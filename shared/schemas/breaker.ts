@@ -6,6 +6,9 @@ const StateName = z
   .enum(["closed", "open", "half_open"])
   .openapi({ description: "closed: calls go; open: refused; half_open: a few probes go", example: "closed" });
 
+/** How long until the breaker's state lets a call go; present only while it does not. */
+const retryAfterMs = (description: string) => z.number().int().optional().openapi({ description });
+
 export const BreakerConfig = z
   .strictObject({
     consecutiveFailures: int(1, 1000).default(5).openapi({ description: "Failures in a row that open it" }),
@@ -33,11 +36,7 @@ export const Acquired = z
   .object({
     state: StateName,
     allowed: z.boolean(),
-    retryAfterMs: z
-      .number()
-      .int()
-      .optional()
-      .openapi({ description: "When refused: how long until a call may go" }),
+    retryAfterMs: retryAfterMs("When refused: how long until a call may go"),
   })
   .openapi("BreakerAcquired");
 
@@ -58,11 +57,7 @@ export const OutcomeBatch = z
 export const Recorded = z
   .object({
     state: StateName,
-    retryAfterMs: z
-      .number()
-      .int()
-      .optional()
-      .openapi({ description: "An addition to the contract: when open, how long until half-open" }),
+    retryAfterMs: retryAfterMs("An addition to the contract: when open, how long until half-open"),
   })
   .openapi("BreakerRecorded");
 

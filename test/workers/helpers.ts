@@ -1,5 +1,6 @@
 /** Calls the Worker's own `fetch` as an HTTP client would, with the dev token unless told otherwise. */
 import { exports } from "cloudflare:workers";
+import { expect } from "vitest";
 
 export const TOKEN = "switchyard-dev-token";
 
@@ -37,4 +38,18 @@ export async function call(method: string, path: string, body?: unknown, opts: C
 /** A name no other test uses, so every test gets fresh objects. */
 export function unique(prefix: string): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Asserts that the public OpenAPI document lists every one of `paths`; returns the document. */
+export async function expectDocumented(paths: string[]) {
+  const doc = (await call("GET", "/openapi.json", undefined, { token: null })).body;
+  expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(paths));
+  return doc;
+}
+
+/** Asserts a 400 `invalid_request` that names `field`, the answer to every malformed input. */
+export function expectInvalidField(res: Awaited<ReturnType<typeof call>>, field: string) {
+  expect(res.status, res.text).toBe(400);
+  expect(res.body.error.code).toBe("invalid_request");
+  expect(res.body.error.details.field).toBe(field);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call } from "./helpers.ts";
+import { call, expectDocumented } from "./helpers.ts";
 
 describe("common HTTP rules", () => {
   it("answers /health without auth", async () => {
@@ -9,8 +9,7 @@ describe("common HTTP rules", () => {
   });
 
   it("lists the service routes in the OpenAPI document, and ETag / Retry-After headers", async () => {
-    const { body } = await call("GET", "/openapi.json", undefined, { token: null });
-    expect(Object.keys(body.paths)).toEqual(expect.arrayContaining(["/health", "/openapi.json", "/docs"]));
+    const body = await expectDocumented(["/health", "/openapi.json", "/docs"]);
     expect(body.paths["/v1/state/{namespace}/{key}"].get.responses["200"].headers.ETag).toBeDefined();
     expect(
       body.paths["/v1/topics/{topic}/events"].post.responses["429"].headers["Retry-After"],

@@ -24,6 +24,7 @@ import { type CallContext, declare } from "../declare/table.ts";
 const params = z.object({ name: NameParam("Lock name") });
 const tags = ["Locks"];
 const lockObject = (env: Env, name: string) => env.LOCKS.getByName(name);
+const notHolder = { 409: errorResponse("`not_holder`: not the live grant") };
 
 /**
  * Acquires; a waiter whose HTTP client goes away leaves the queue at once (issue 17): the runtime
@@ -76,7 +77,7 @@ export const lockOperations = {
       request: { params, body: jsonBody(ReleaseRequest) },
       responses: {
         200: jsonResponse(Released, "Released"),
-        409: errorResponse("`not_holder`: not the live grant"),
+        ...notHolder,
         ...commonErrors,
       },
     },
@@ -95,7 +96,7 @@ export const lockOperations = {
       request: { params, body: jsonBody(ExtendRequest) },
       responses: {
         200: jsonResponse(Extended, "Extended"),
-        409: errorResponse("`not_holder`: not the live grant"),
+        ...notHolder,
         ...commonErrors,
       },
     },

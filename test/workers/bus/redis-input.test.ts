@@ -3,7 +3,7 @@
  * bad bodies are `400 invalid_request` naming the field, a valid one is `400 not_configured`.
  */
 import { describe, expect, it } from "vitest";
-import { call, unique } from "../helpers.ts";
+import { call, expectInvalidField, unique } from "../helpers.ts";
 
 const create = (topic: string, body: unknown) => call("POST", `/v1/topics/${topic}/subscriptions`, body);
 
@@ -24,9 +24,7 @@ describe("Redis subscription targets", () => {
     ["a stream that is not a string", { redis: { stream: 5 } }, "redis.stream"],
   ])("refuse %s", async (_name, body, field) => {
     const res = await create(unique("rin"), body);
-    expect(res.status, res.text).toBe(400);
-    expect(res.body.error.code).toBe("invalid_request");
-    expect(res.body.error.details.field).toBe(field);
+    expectInvalidField(res, field);
   });
 
   it("answer not_configured for a valid body when Redis is not configured", async () => {

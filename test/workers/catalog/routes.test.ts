@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { forgetName } from "../../../workers/catalog/note.ts";
-import { call, unique } from "../helpers.ts";
+import { call, expectInvalidField, unique } from "../helpers.ts";
 import { list, listAll, waitForName } from "./helpers.ts";
 
 const HOOK = "http://127.0.0.1:9/hook";
@@ -183,9 +183,7 @@ describe("GET /v1/<capability>", () => {
     ["cursor", { cursor: "" }],
   ])("answers 400 naming %s for %j", async (field, query) => {
     const res = await list("breakers", query);
-    expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe("invalid_request");
-    expect(res.body.error.details.field).toBe(field);
+    expectInvalidField(res, field);
   });
 
   it("needs a token, and does not clash with the per-name routes", async () => {

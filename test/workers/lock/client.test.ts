@@ -91,17 +91,22 @@ describe.each(transports)("LockClient over %s", (_label, api) => {
 });
 
 describe("HttpTransport", () => {
-  it("retries network errors with backoff, then succeeds", async () => {
-    let calls = 0;
-    const flaky = new HttpTransport({
+  /** A transport to the Worker through `fetch`, retrying after 1 ms. */
+  const retrying = (fetch: typeof globalThis.fetch, maxAttempts?: number) =>
+    new HttpTransport({
       baseUrl: "http://localhost",
       token: TOKEN,
+      maxAttempts,
       backoff: { kind: "constant", initialDelayMs: 1, maxDelayMs: 1, jitter: "none" },
-      fetch: async (r) => {
-        calls++;
-        if (calls < 3) throw new TypeError("connection reset");
-        return exports.default.fetch(r);
-      },
+      fetch,
+    });
+
+  it("retries network errors with backoff, then succeeds", async () => {
+    let calls = 0;
+    const flaky = retrying(async (r) => {
+      calls++;
+      if (calls < 3) throw new TypeError("connection reset");
+      return exports.default.fetch(r);
     });
     const result = await flaky.request("GET", "/health");
     expect(result).toEqual({ ok: true, value: { ok: true, version: expect.any(String) } });
@@ -110,14 +115,9 @@ describe("HttpTransport", () => {
 
   it("does not resend a POST unless the caller marks it idempotent", async () => {
     let calls = 0;
-    const once = new HttpTransport({
-      baseUrl: "http://localhost",
-      token: TOKEN,
-      backoff: { kind: "constant", initialDelayMs: 1, maxDelayMs: 1, jitter: "none" },
-      fetch: async () => {
-        calls++;
-        throw new TypeError("connection reset after the request was sent");
-      },
+    const once = retrying(async () => {
+      calls++;
+      throw new TypeError("connection reset after the request was sent");
     });
     const result = await once.request("POST", "/v1/state/ns/counter/increment", { by: 1 });
     expect(!result.ok && result.error.code).toBe("unavailable");
@@ -127,15 +127,9 @@ describe("HttpTransport", () => {
   });
 
   it("gives up after maxAttempts with unavailable", async () => {
-    const down = new HttpTransport({
-      baseUrl: "http://localhost",
-      token: TOKEN,
-      maxAttempts: 2,
-      backoff: { kind: "constant", initialDelayMs: 1, maxDelayMs: 1, jitter: "none" },
-      fetch: async () => {
-        throw new TypeError("connection refused");
-      },
-    });
+    const down = retrying(async () => {
+      throw new TypeError("connection refused");
+    }, 2);
     const result = await down.request("GET", "/health");
     expect(!result.ok && result.error.code).toBe("unavailable");
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, unique } from "../helpers.ts";
+import { call, expectInvalidField, unique } from "../helpers.ts";
 
 const acquire = (name: string, body: unknown) => call("POST", `/v1/locks/${name}/acquire`, body);
 const release = (name: string, body: unknown) => call("POST", `/v1/locks/${name}/release`, body);
@@ -54,9 +54,7 @@ describe("POST /v1/locks/{name}/acquire", () => {
     ["permits", { owner: "a", permits: "2" }],
   ])("answers 400 naming %s for %j", async (field, body) => {
     const res = await acquire(unique("lock"), body);
-    expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe("invalid_request");
-    expect(res.body.error.details.field).toBe(field);
+    expectInvalidField(res, field);
   });
 
   it.each(["-lead", "a b", "x".repeat(129), "semi;colon", "é"])(
