@@ -89,6 +89,12 @@ export interface MonitorState {
   following: Record<string, number>;
   /** Where each promotion forked the new timeline off the old one, when known. */
   forks: Array<{ epoch: number; lsn: string }>;
+  /**
+   * Node name → the fork LSN a repointed replica must not have replayed past, until it streams:
+   * a replica probed while it still replays its own WAL after a restart can look behind the fork
+   * and pass it a moment later.
+   */
+  forkToPass: Record<string, string>;
   /** The last promotion that failed since one last succeeded. */
   failedPromotion: FailedPromotion | null;
 }
@@ -129,6 +135,7 @@ export function initialState(nodes: readonly NodeConfig[]): MonitorState {
     failedAtLastArchive: 0,
     following: {},
     forks: [],
+    forkToPass: {},
     failedPromotion: null,
     nodes: nodes.map((n) => ({
       name: n.name,
@@ -271,7 +278,11 @@ export class ClusterMonitor {
     const primaryTimeline = primaryProbe?.ok && !primaryProbe.inRecovery ? primaryProbe.timeline : undefined;
     for (const node of this.state.nodes) {
       const probe = probes[node.name];
-      if (node.name === this.state.primary || this.#follows(node.name)) continue;
+      if (node.name === this.state.primary) continue;
+      if (this.#follows(node.name)) {
+        this.#watchRepointed(node, probe);
+        continue;
+      }
       if (!probe?.ok || !probe.inRecovery) continue;
       // Streaming the primary's own timeline already (rebuilt from it, or repointed by hand).
       const onPrimaryTimeline = probe.streaming && probe.timeline === primaryTimeline;
@@ -281,8 +292,27 @@ export class ClusterMonitor {
       if (!onPrimaryTimeline && fork && replayed && replayed !== fork && lsnReached(replayed, fork)) {
         node.fenced = true;
         node.healthy = false;
+      } else if (!onPrimaryTimeline && fork) {
+        this.state.forkToPass[node.name] = fork;
       }
       decision.repoint.push(node.name);
+    }
+  }
+
+  /**
+   * A replica repointed while behind the fork: once it streams from the primary it is done; if it
+   * replays past the fork first (WAL of its own, replayed after a restart), it diverged after all.
+   */
+  #watchRepointed(node: NodeView, probe: Probe | undefined): void {
+    const fork = this.state.forkToPass[node.name];
+    if (!fork || !probe?.ok || !probe.inRecovery) return;
+    const replayed = probe.replayLsn;
+    if (probe.streaming) {
+      delete this.state.forkToPass[node.name];
+    } else if (replayed && replayed !== fork && lsnReached(replayed, fork)) {
+      delete this.state.forkToPass[node.name];
+      node.fenced = true;
+      node.healthy = false;
     }
   }
 

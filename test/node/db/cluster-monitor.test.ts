@@ -212,6 +212,37 @@ describe("ClusterMonitor", () => {
     expect(m.node("c")).toMatchObject({ fenced: false, healthy: true });
   });
 
+  it("fences a repointed replica that replays past the fork before it streams (a restart's own WAL)", () => {
+    const m = monitor();
+    m.observe({ a: primary("0/3000000"), b: replica("0/3000000"), c: down }, 0);
+    m.promoted("a", "b", "0/3000100");
+    const tl2 = primary("0/3100000", { timeline: 2 });
+    // Probed mid start-up: behind the fork, so repointed and not fenced yet.
+    expect(m.observe({ a: down, b: tl2, c: stranded("0/3000000") }, 1).repoint).toEqual(["c"]);
+    m.repointed("c");
+    expect(m.node("c")?.fenced).toBe(false);
+    // It goes on replaying its own WAL past the fork, and the new primary refuses it.
+    m.observe({ a: down, b: tl2, c: stranded("0/3000200") }, 2);
+    expect(m.node("c")).toMatchObject({ fenced: true, healthy: false });
+    expect(m.topology().nodes.find((n) => n.name === "c")?.fenced).toBe(true);
+    // Rebuilt from b: it streams, and is taken back.
+    m.observe({ a: down, b: tl2, c: replica("0/3100000", 0, { timeline: 2 }) }, 3);
+    expect(m.node("c")).toMatchObject({ fenced: false, healthy: true });
+  });
+
+  it("stops watching a repointed replica once it streams", () => {
+    const m = monitor();
+    m.observe({ a: primary("0/3000000"), b: replica("0/3000000"), c: down }, 0);
+    m.promoted("a", "b", "0/3000100");
+    const tl2 = primary("0/3200000", { timeline: 2 });
+    m.observe({ a: down, b: tl2, c: stranded("0/3000000") }, 1);
+    m.repointed("c");
+    m.observe({ a: down, b: tl2, c: replica("0/3100000", 0, { timeline: 2 }) }, 2);
+    // Past the fork on the new timeline, between two reconnects: not a divergence.
+    m.observe({ a: down, b: tl2, c: stranded("0/3100000") }, 3);
+    expect(m.node("c")?.fenced).toBe(false);
+  });
+
   it("does not fence a replica past the fork that streams the primary's timeline already", () => {
     const m = monitor();
     m.observe({ a: primary("0/3000000"), b: replica("0/3000000"), c: down }, 0);
