@@ -8,6 +8,7 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { cpuSeconds, runtimePids } from "./runtime-memory.ts";
 
 interface ProfileNode {
   id: number;
@@ -61,33 +62,6 @@ class Inspector {
   close(): void {
     this.#ws.close();
   }
-}
-
-/** CPU seconds (user + system) a process and its descendants have used, from /proc. */
-function processTreeCpuSeconds(rootPid: number): number {
-  const parentOf = new Map<number, number>();
-  const ticks = new Map<number, number>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // The fields after the command name, which is in parentheses and may hold spaces.
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      parentOf.set(Number(entry), Number(fields[1]));
-      ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]));
-    } catch {
-      // The process ended while we read.
-    }
-  }
-  const inTree = (pid: number): boolean => {
-    for (let p: number | undefined = pid; p !== undefined && p > 1; p = parentOf.get(p)) {
-      if (p === rootPid) return true;
-    }
-    return false;
-  };
-  let total = 0;
-  for (const [pid, t] of ticks) if (inTree(pid)) total += t;
-  return total / 100; // USER_HZ is 100 on Linux.
 }
 
 /** Maps a line of wrangler's bundle to the source module esbuild wrote it from (`// path` headers). */
@@ -152,7 +126,8 @@ export async function startProfiling(inspectorPort: number, workerPid: number): 
   await inspector.send("Profiler.enable");
   await inspector.send("Profiler.setSamplingInterval", { interval: 250 });
   await inspector.send("Profiler.start");
-  const runtimeCpuBefore = processTreeCpuSeconds(workerPid);
+  const runtime = runtimePids(workerPid);
+  const runtimeCpuBefore = cpuSeconds(runtime);
   const driverCpuBefore = process.cpuUsage();
   const started = performance.now();
   return {
@@ -160,7 +135,7 @@ export async function startProfiling(inspectorPort: number, workerPid: number): 
       const { profile } = await inspector.send<{ profile: Profile }>("Profiler.stop");
       inspector.close();
       const wallSeconds = (performance.now() - started) / 1000;
-      const runtimeCpu = processTreeCpuSeconds(workerPid) - runtimeCpuBefore;
+      const runtimeCpu = cpuSeconds(runtime) - runtimeCpuBefore;
       const driver = process.cpuUsage(driverCpuBefore);
       const driverCpu = (driver.user + driver.system) / 1e6;
       return report(profile, { wallSeconds, runtimeCpu, driverCpu });

@@ -1,6 +1,7 @@
 /**
- * The resident memory of the workerd processes this process started (`wrangler dev`'s runtime),
- * read from /proc: what an attacker's request makes the local runtime hold.
+ * The resident memory and CPU time of the workerd processes this process started (`wrangler dev`'s
+ * runtime), read from /proc: what an attacker's request makes the local runtime hold, and what a
+ * benchmark row costs it.
  */
 import { readdirSync, readFileSync } from "node:fs";
 
@@ -42,6 +43,21 @@ export function runtimePids(root = process.pid): number[] {
     }
   }
   return pids;
+}
+
+/** CPU seconds (user + system) `pids` have used together. */
+export function cpuSeconds(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Exited.
+    }
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux.
 }
 
 /** Resident bytes (VmRSS) of `pids` together. */
