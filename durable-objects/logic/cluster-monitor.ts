@@ -151,6 +151,17 @@ export function initialState(nodes: readonly NodeConfig[]): MonitorState {
   };
 }
 
+/** Whether a replica replayed WAL past `fork`: WAL the new timeline never had. */
+function passedFork(replayed: string | null | undefined, fork: string): boolean {
+  return !!replayed && replayed !== fork && lsnReached(replayed, fork);
+}
+
+/** Out of routing and failover until rebuilt (it streams again). */
+function fenceDiverged(node: NodeView): void {
+  node.fenced = true;
+  node.healthy = false;
+}
+
 export class ClusterMonitor {
   readonly state: MonitorState;
   readonly #settings: HaSettings;
@@ -288,10 +299,8 @@ export class ClusterMonitor {
       const onPrimaryTimeline = probe.streaming && probe.timeline === primaryTimeline;
       const missed = (this.state.following[node.name] ?? 0) + 1;
       const fork = this.state.forks.find((f) => f.epoch === missed)?.lsn;
-      const replayed = probe.replayLsn;
-      if (!onPrimaryTimeline && fork && replayed && replayed !== fork && lsnReached(replayed, fork)) {
-        node.fenced = true;
-        node.healthy = false;
+      if (!onPrimaryTimeline && fork && passedFork(probe.replayLsn, fork)) {
+        fenceDiverged(node);
       } else if (!onPrimaryTimeline && fork) {
         this.state.forkToPass[node.name] = fork;
       }
@@ -306,13 +315,11 @@ export class ClusterMonitor {
   #watchRepointed(node: NodeView, probe: Probe | undefined): void {
     const fork = this.state.forkToPass[node.name];
     if (!fork || !probe?.ok || !probe.inRecovery) return;
-    const replayed = probe.replayLsn;
     if (probe.streaming) {
       delete this.state.forkToPass[node.name];
-    } else if (replayed && replayed !== fork && lsnReached(replayed, fork)) {
+    } else if (passedFork(probe.replayLsn, fork)) {
       delete this.state.forkToPass[node.name];
-      node.fenced = true;
-      node.healthy = false;
+      fenceDiverged(node);
     }
   }
 
