@@ -43,7 +43,7 @@ export class CircuitBreakerObject extends SqlObject {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, BREAKER_SCHEMA);
     this.store = new BreakerStore(this.sql);
-    this.alarmTime = new ObjectAlarm(ctx.storage);
+    this.alarmTime = new ObjectAlarm(ctx.storage, () => this.clock.now());
   }
 
   protected override load(): void {
@@ -59,7 +59,7 @@ export class CircuitBreakerObject extends SqlObject {
     return this.transaction(() => {
       this.settings = settings;
       this.breaker = new Breaker(rules(settings), this.breaker.toJSON());
-      this.saveAndAimAlarm(Date.now());
+      this.saveAndAimAlarm(this.clock.now());
       return settings;
     });
   }
@@ -67,7 +67,7 @@ export class CircuitBreakerObject extends SqlObject {
   /** May a call go now? In half-open, a yes takes one of the probe slots. */
   async acquire(): Promise<BreakerAcquired> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.transaction((): BreakerAcquired => {
       const admission = this.breaker.acquire(now);
       const state = this.breaker.state(now).state;
@@ -82,7 +82,7 @@ export class CircuitBreakerObject extends SqlObject {
   /** Takes outcomes, in the order they happened, and answers the state after them. */
   async record(outcomes: readonly BreakerOutcome[]): Promise<BreakerRecorded> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.transaction((): BreakerRecorded => {
       for (const o of outcomes) this.breaker.record(o.ok, o.latencyMs, now);
       this.saveAndAimAlarm(now);
@@ -94,7 +94,7 @@ export class CircuitBreakerObject extends SqlObject {
   /** The state, the settings in force and the lifetime counters. */
   async info(): Promise<BreakerInfo> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.transaction(() => {
       const state = this.breaker.state(now).state;
       this.saveAndAimAlarm(now);

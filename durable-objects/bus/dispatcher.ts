@@ -38,6 +38,8 @@ export const TARGET_NOT_ALLOWED = "target not allowed";
 
 /** What the dispatcher needs from the topic object. */
 export interface DispatcherHost {
+  /** The object's clock (see `SqlObject.clock`). */
+  now(): number;
   /** The topic's in-flight limit as configured now. */
   maxInFlight(): number;
   /** An event row as receivers see it (it knows the topic's name). */
@@ -206,7 +208,7 @@ export class WebhookDispatcher {
    * slot is taken, due deliveries wait for a slot (each finished attempt starts the next), so
    * this is only a watchdog at the earliest lease end.
    */
-  nextDue(now: number = Date.now()): number | null {
+  nextDue(now: number = this.host.now()): number | null {
     let due: number | null = null;
     for (const sub of this.subscribers.values()) {
       // A probe needs a delivery that is not in flight: stragglers report and re-point the alarm.
@@ -237,7 +239,7 @@ export class WebhookDispatcher {
         this.inFlight.delete(key);
         this.running.delete(work);
         try {
-          this.pump(Date.now());
+          this.pump(this.host.now());
           this.host.settled();
         } catch (err) {
           // The lease brings the rest back due; nothing may escape as an unhandled rejection.
@@ -271,6 +273,7 @@ export class WebhookDispatcher {
       id: event.id,
       body: JSON.stringify(this.host.toEvent(event)),
       timeoutMs: sub.timeoutMs,
+      sentAt: this.host.now(),
     });
   }
 
@@ -285,7 +288,7 @@ export class WebhookDispatcher {
       : await this.sendToWebhook(sub, event);
     // The subscription may have been deleted while the request ran.
     if (this.subscribers.get(sub.id) !== sub) return;
-    const now = Date.now();
+    const now = this.host.now();
     if (sub.health.record(outcome, now, probe)) this.store.saveHealth(sub.id, sub.health.toJSON());
     if (outcome.ok) {
       this.drop(this.store.deleteDelivery(sub.id, event.seq));
@@ -343,7 +346,7 @@ export class WebhookDispatcher {
     if (!paused) sub.consecutiveDead = 0;
     this.store.savePaused(sub.id, paused, sub.consecutiveDead);
     if (!paused) return;
-    const now = Date.now();
+    const now = this.host.now();
     for (const d of this.store.nonCriticalDeliveries(sub.id)) {
       if (this.inFlight.has(deliveryKey({ subscriptionId: d.sub_id, seq: d.seq, rank: d.rank }))) continue;
       const event = this.store.event(d.seq) as EventRow;

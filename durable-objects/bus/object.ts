@@ -88,14 +88,17 @@ export class TopicObject extends SqlObject {
     super(ctx, env, TOPIC_SCHEMA);
     const sql = this.sql;
     this.store = new TopicStore(sql);
-    this.alarmTime = new ObjectAlarm(ctx.storage);
     const eventOf = (row: EventRow) => toEvent(row, this.topic);
+    const now = () => this.clock.now();
+    this.alarmTime = new ObjectAlarm(ctx.storage, now);
     this.sockets = new TopicSockets(ctx, this.store, {
+      now,
       toEvent: eventOf,
       changed: () => this.aimAlarm(),
       keepAlive: (work) => this.ctx.waitUntil(work),
     });
     this.dispatcher = new WebhookDispatcher(this.store, {
+      now,
       maxInFlight: () => this.config.maxInFlight,
       toEvent: eventOf,
       settled: () => this.aimAlarm(),
@@ -119,7 +122,7 @@ export class TopicObject extends SqlObject {
         limit: MAX_VALUE_BYTES,
       });
     }
-    const now = Date.now();
+    const now = this.clock.now();
     const critical = events.map((e) => e.critical || e.priority === "critical");
     const sizes = texts.map(utf8Bytes);
     const undelivered = this.dispatcher.undelivered;
@@ -211,7 +214,7 @@ export class TopicObject extends SqlObject {
       max_delay_ms: retry.maxDelayMs,
       timeout_ms: input.timeoutMs,
       secret: input.redis ? "" : generateSecret(),
-      created_at: Date.now(),
+      created_at: this.clock.now(),
       paused: 0,
       consecutive_dead: 0,
       redis: input.redis ? JSON.stringify(input.redis) : null,
@@ -224,7 +227,7 @@ export class TopicObject extends SqlObject {
   /** Every webhook subscription, oldest first, without secrets. */
   async listSubscriptions(): Promise<SubscriptionInfo[]> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.dispatcher.subscriptions().map((s) => subscriptionInfo(s, now));
   }
 
@@ -242,7 +245,7 @@ export class TopicObject extends SqlObject {
     await this.ready;
     const sub = this.dispatcher.subscription(id);
     if (!sub) return this.unknownSubscription(id);
-    const now = Date.now();
+    const now = this.clock.now();
     this.operation(() => {
       this.dispatcher.resume(sub);
       this.dispatcher.pump(now);
@@ -256,7 +259,7 @@ export class TopicObject extends SqlObject {
     const sub = this.dispatcher.subscription(id);
     if (!sub) return this.unknownSubscription(id);
     this.operation(() => this.dispatcher.pause(sub));
-    return ok(subscriptionInfo(sub, Date.now()));
+    return ok(subscriptionInfo(sub, this.clock.now()));
   }
 
   /**
@@ -293,7 +296,7 @@ export class TopicObject extends SqlObject {
     const sub = this.dispatcher.subscription(id);
     if (!sub) return this.unknownSubscription(id);
     return this.operation(() => {
-      const { redriven, restored } = this.dispatcher.redrive(sub, seqs, Date.now());
+      const { redriven, restored } = this.dispatcher.redrive(sub, seqs, this.clock.now());
       this.retained += restored;
       return ok({ redriven });
     });
@@ -324,7 +327,7 @@ export class TopicObject extends SqlObject {
   /** The counters of the contract's stats. */
   async stats(): Promise<TopicStatsValue> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     const meta = this.store.meta();
     return {
       published: meta.published,
@@ -374,7 +377,7 @@ export class TopicObject extends SqlObject {
     return this.operation(() => {
       this.config = { ...this.config, ...patch };
       this.store.saveConfig(this.config);
-      const now = Date.now();
+      const now = this.clock.now();
       this.prune(now);
       this.dispatcher.pump(now);
       return this.config;
@@ -452,7 +455,7 @@ export class TopicObject extends SqlObject {
       this.topic = this.name;
       this.store.saveName(this.name);
     }
-    this.dispatcher.retryCutShort(Date.now());
+    this.dispatcher.retryCutShort(this.clock.now());
     this.aimAlarm();
   }
 
@@ -494,7 +497,7 @@ export class TopicObject extends SqlObject {
    * {@link WebhookDispatcher.nextDue}), an unacked socket event, or the next pruning.
    */
   private aimAlarm(): void {
-    const times: number[] = this.pruneBehind ? [Date.now()] : [];
+    const times: number[] = this.pruneBehind ? [this.clock.now()] : [];
     const delivery = this.dispatcher.nextDue();
     if (delivery !== null) times.push(delivery);
     const ack = this.store.earliestAckDue();

@@ -36,6 +36,8 @@ interface SocketAttachment {
 
 /** What the sockets need from the topic object. */
 export interface SocketsHost {
+  /** The object's clock (see `SqlObject.clock`). */
+  now(): number;
   /** An event row as subscribers see it (it knows the topic's name). */
   toEvent(row: EventRow): BusEventValue;
   /** Rows changed outside a call of the object (a replay step): re-aim the alarm. */
@@ -190,7 +192,7 @@ export class TopicSockets {
       }
       const matching = heads.filter((h) => matchesFilter(socket.filter, h.type));
       const n = fitPage(matching, EVENT_PAGE, REPLAY_STEP_BYTES);
-      const now = Date.now();
+      const now = this.host.now();
       for (const row of this.store.eventsIn(matching.slice(0, n).map((h) => h.seq))) {
         this.send(ws, socket.id, row, this.message(row), now);
       }

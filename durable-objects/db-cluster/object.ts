@@ -17,6 +17,7 @@ import { openPgSocket } from "../../shared/db/socket.ts";
 import type { Topology } from "../../shared/db/topology.ts";
 import type { Env } from "../../shared/env.ts";
 import { fail, ok, type Result } from "../../shared/errors.ts";
+import { sleep } from "../../shared/resilience/clock.ts";
 import type {
   ClusterStatus,
   FailoverInput,
@@ -78,7 +79,7 @@ export class DbClusterObject extends SqlObject {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, CLUSTER_SCHEMA);
     this.store = new ClusterStore(this.sql);
-    this.alarmTime = new ObjectAlarm(ctx.storage);
+    this.alarmTime = new ObjectAlarm(ctx.storage, () => this.clock.now());
     this.config = loadDbConfig(env);
     const config = this.config;
     if (config) {
@@ -142,7 +143,7 @@ export class DbClusterObject extends SqlObject {
     await this.ready;
     const monitor = this.monitor;
     if (!monitor) return notConfigured();
-    await this.exclusive(() => this.round(Date.now()));
+    await this.exclusive(() => this.round(this.clock.now()));
     return ok(monitor.topology());
   }
 
@@ -188,7 +189,7 @@ export class DbClusterObject extends SqlObject {
       } catch (err) {
         return this.unavailable<RestorePoint>(primary, err);
       }
-      const point = { name, lsn, createdAt: Date.now(), node: primary };
+      const point = { name, lsn, createdAt: this.clock.now(), node: primary };
       this.store.addRestorePoint(point);
       return ok(point);
     });
@@ -226,10 +227,10 @@ export class DbClusterObject extends SqlObject {
     if (!monitor) return undefined;
     if (monitor.state.nodes.every((n) => n.checkedAt === 0)) {
       await this.exclusive(async () => {
-        if (monitor.state.nodes.every((n) => n.checkedAt === 0)) await this.round(Date.now());
+        if (monitor.state.nodes.every((n) => n.checkedAt === 0)) await this.round(this.clock.now());
       });
     } else if (this.alarmTime.at === null) {
-      this.transaction(() => this.scheduleNextRound(Date.now()));
+      this.transaction(() => this.scheduleNextRound(this.clock.now()));
     }
     return monitor;
   }
@@ -286,7 +287,7 @@ export class DbClusterObject extends SqlObject {
   }
 
   private async switchover(monitor: ClusterMonitor, input: FailoverInput): Promise<Result<FailoverResult>> {
-    const now = Date.now();
+    const now = this.clock.now();
     const probes = await this.probeAll(monitor.state);
     monitor.observe(probes, now);
     const from = monitor.state.primary;
@@ -309,7 +310,7 @@ export class DbClusterObject extends SqlObject {
       monitor,
       from,
       to,
-      Date.now(),
+      this.clock.now(),
       input.reason,
       false,
     );
@@ -317,7 +318,7 @@ export class DbClusterObject extends SqlObject {
       if (refused) await this.unfenceUnlessPromoted(from, to);
       else console.error(`${to} may still be promoting: ${from} stays fenced until the checks tell`);
     }
-    this.saveStateAndScheduleNextRound(Date.now());
+    this.saveStateAndScheduleNextRound(this.clock.now());
     return result;
   }
 
@@ -326,18 +327,18 @@ export class DbClusterObject extends SqlObject {
    * error the primary is unfenced and the switchover abandoned.
    */
   private async drain(from: string, to: string): Promise<Result<true>> {
-    const deadline = Date.now() + (this.config?.ha.switchoverTimeoutMs ?? 10_000);
+    const deadline = this.clock.now() + (this.config?.ha.switchoverTimeoutMs ?? 10_000);
     try {
       const lsn = await this.onNode(from, async (sql) => {
         await fence(sql);
         return currentLsn(sql);
       });
       while (!(await this.onNode(to, (sql) => hasReplayed(sql, lsn)))) {
-        if (Date.now() > deadline) {
+        if (this.clock.now() > deadline) {
           await this.onNode(from, unfence);
           return fail("unavailable", `${to} did not catch up with ${from} in time; switchover abandoned`);
         }
-        await new Promise((r) => setTimeout(r, CATCH_UP_POLL_MS));
+        await sleep(this.clock, CATCH_UP_POLL_MS);
       }
       return ok(true);
     } catch (err) {
@@ -375,7 +376,7 @@ export class DbClusterObject extends SqlObject {
     automatic: boolean,
   ): Promise<{ result: Result<FailoverResult>; refused: boolean }> {
     const failed = (error: string, refused: boolean) => {
-      monitor.promotionFailed({ from, to, at: Date.now(), reason, automatic, error });
+      monitor.promotionFailed({ from, to, at: this.clock.now(), reason, automatic, error });
       const outcome = refused
         ? `${from} is still the primary`
         : `${from} stays fenced until ${to} is checked`;

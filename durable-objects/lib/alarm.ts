@@ -5,11 +5,14 @@
  */
 export class ObjectAlarm {
   private readonly storage: DurableObjectStorage;
+  private readonly now: () => number;
   /** When the alarm is set for, as last written; null when none is set. */
   at: number | null = null;
 
-  constructor(storage: DurableObjectStorage) {
+  /** `now` is the object's clock (see `SqlObject.clock`). */
+  constructor(storage: DurableObjectStorage, now: () => number) {
     this.storage = storage;
+    this.now = now;
   }
 
   /** Takes the stored time back (at start-up, or after a failed transaction). */
@@ -23,7 +26,7 @@ export class ObjectAlarm {
    * The alarm is spent: it is forgotten here, and the object aims it again.
    */
   ring(): number {
-    const now = Math.max(Date.now(), this.at ?? 0);
+    const now = Math.max(this.now(), this.at ?? 0);
     this.at = null;
     return now;
   }

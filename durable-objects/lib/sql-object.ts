@@ -5,12 +5,18 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../../shared/env.ts";
+import { type Clock, systemClock } from "../../shared/resilience/clock.ts";
 import { migrate, Sql, startUp } from "./sql.ts";
 
 export abstract class SqlObject extends DurableObject<Env> {
   protected readonly sql: Sql;
   /** Start-up (migrations, then {@link load}); every entry point awaits it first. */
   protected readonly ready: Promise<void>;
+  /**
+   * The object's time and timers. Every instant the object stores or compares comes from here, so
+   * a test can move time with a `ManualClock` (set through `runInDurableObject`) instead of waiting.
+   */
+  clock: Clock = systemClock;
 
   constructor(ctx: DurableObjectState, env: Env, schema: readonly string[]) {
     super(ctx, env);

@@ -23,6 +23,8 @@ export interface WebhookAttempt {
   id: string;
   body: string;
   timeoutMs: number;
+  /** When it is sent, in ms (the object's clock): `webhook-timestamp`. */
+  sentAt: number;
 }
 
 /** How a webhook attempt went: the outcome every transport reports. */
@@ -34,7 +36,7 @@ export async function sendWebhook(attempt: WebhookAttempt): Promise<WebhookOutco
     const headers = await signatureHeaders(
       attempt.key,
       attempt.id,
-      Math.floor(Date.now() / 1000),
+      Math.floor(attempt.sentAt / 1000),
       attempt.body,
     );
     const res = await fetch(attempt.url, {

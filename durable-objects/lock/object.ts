@@ -6,6 +6,7 @@
  */
 import type { Env } from "../../shared/env.ts";
 import { fail, ok, type Result } from "../../shared/errors.ts";
+import type { TimerHandle } from "../../shared/resilience/clock.ts";
 import type {
   AcquireInput,
   ExtendInput,
@@ -20,7 +21,7 @@ import { LOCK_SCHEMA, LockStore } from "./store.ts";
 
 interface PendingWaiter extends Waiter {
   resolve: (result: Result<LockGrant>) => void;
-  timer: ReturnType<typeof setTimeout>;
+  timer: TimerHandle;
   /** The caller's name for this wait, so that it can leave the queue when its client has gone. */
   ticket?: string;
 }
@@ -40,7 +41,7 @@ export class LockObject extends SqlObject {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, LOCK_SCHEMA);
     this.store = new LockStore(this.sql);
-    this.alarmTime = new ObjectAlarm(ctx.storage);
+    this.alarmTime = new ObjectAlarm(ctx.storage, () => this.clock.now());
   }
 
   /**
@@ -49,7 +50,7 @@ export class LockObject extends SqlObject {
    */
   async acquire(input: AcquireInput, ticket?: string): Promise<Result<LockGrant>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     const decision = this.operation(() => {
       this.settle(now);
       const d = this.semaphore.acquire(input.owner, input.ttlMs, input.permits, now);
@@ -83,14 +84,14 @@ export class LockObject extends SqlObject {
     const pending = this.pending.get(id);
     this.forgetWaiter(id);
     const left = this.semaphore.dequeue(id);
-    if (pending) pending.resolve(this.held(this.semaphore.retryAfterMs(Date.now())));
+    if (pending) pending.resolve(this.held(this.semaphore.retryAfterMs(this.clock.now())));
     return left;
   }
 
   /** Ends a live grant and hands its permit to the next waiter. */
   async release(input: ReleaseInput): Promise<Result<{ released: true }>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.operation(() => {
       if (!this.semaphore.release(input.owner, input.token, now)) return this.notHolder();
       this.store.deleteHolder(input.owner);
@@ -102,7 +103,7 @@ export class LockObject extends SqlObject {
   /** Pushes a live grant's expiry to now + `ttlMs`. */
   async extend(input: ExtendInput): Promise<Result<{ expiresAt: number }>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.operation(() => {
       const holder = this.semaphore.extend(input.owner, input.token, input.ttlMs, now);
       if (!holder) return this.notHolder();
@@ -115,7 +116,7 @@ export class LockObject extends SqlObject {
   async info(): Promise<LockInfo> {
     await this.ready;
     return this.operation(() => {
-      this.settle(Date.now());
+      this.settle(this.clock.now());
       return {
         name: this.name,
         permits: this.semaphore.permits,
@@ -187,10 +188,10 @@ export class LockObject extends SqlObject {
     const waiter = { id, owner: input.owner, ttlMs: input.ttlMs };
     this.semaphore.enqueue(waiter);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimer(() => {
         this.forgetWaiter(id);
         // A waiter that gives up leaves the queue.
-        if (this.semaphore.dequeue(id)) resolve(this.held(this.semaphore.retryAfterMs(Date.now())));
+        if (this.semaphore.dequeue(id)) resolve(this.held(this.semaphore.retryAfterMs(this.clock.now())));
       }, input.waitMs);
       this.pending.set(id, { ...waiter, resolve, timer, ticket });
       if (ticket !== undefined) this.tickets.set(ticket, id);
@@ -201,7 +202,7 @@ export class LockObject extends SqlObject {
   private forgetWaiter(id: number): void {
     const pending = this.pending.get(id);
     if (!pending) return;
-    clearTimeout(pending.timer);
+    this.clock.clearTimer(pending.timer);
     if (pending.ticket !== undefined) this.tickets.delete(pending.ticket);
     this.pending.delete(id);
   }

@@ -7,6 +7,7 @@
 import type { Env } from "../../shared/env.ts";
 import { fail, ok, type Result } from "../../shared/errors.ts";
 import type { JsonText } from "../../shared/json-text.ts";
+import type { TimerHandle } from "../../shared/resilience/clock.ts";
 import { MAX_PAGE_BYTES, MAX_VALUE_BYTES, valueBytes } from "../../shared/schemas/common.ts";
 import type {
   AckBatchInput,
@@ -101,7 +102,7 @@ interface Waiter {
   max: number;
   visibilityMs: number;
   resolve: (result: Result<LeaseAnswer>) => void;
-  timer: ReturnType<typeof setTimeout>;
+  timer: TimerHandle;
 }
 
 type AckFailureCode = NonNullable<AckBatchOutput["results"][number]["code"]>;
@@ -195,7 +196,7 @@ export class QueueObject extends SqlObject {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, QUEUE_SCHEMA);
     this.config = queueConfig(env);
-    this.alarmTime = new ObjectAlarm(ctx.storage);
+    this.alarmTime = new ObjectAlarm(ctx.storage, () => this.clock.now());
     const sql = this.sql;
     this.store = new StreamStore(sql);
     this.progress = new ProgressStore(sql);
@@ -217,7 +218,7 @@ export class QueueObject extends SqlObject {
       if (!text.ok) return text;
       payloads.push(text.value);
     }
-    const now = Date.now();
+    const now = this.clock.now();
     const ids = this.mutate(now, () => {
       const ids: string[] = [];
       // Tasks without a dedup key go in one statement per run; a keyed one is checked on its own.
@@ -260,7 +261,7 @@ export class QueueObject extends SqlObject {
    */
   async lease(input: LeaseInput): Promise<Result<LeaseAnswer>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     const tasks = this.mutate(now, () => this.take(input.max, input.visibilityMs, now));
     if (tasks.length > 0 || input.waitMs === 0) return ok(leaseAnswer(tasks));
     return new Promise((resolve) => {
@@ -268,7 +269,7 @@ export class QueueObject extends SqlObject {
         max: input.max,
         visibilityMs: input.visibilityMs,
         resolve,
-        timer: setTimeout(() => {
+        timer: this.clock.setTimer(() => {
           const i = this.waiters.indexOf(waiter);
           if (i < 0) return;
           this.waiters.splice(i, 1);
@@ -282,7 +283,7 @@ export class QueueObject extends SqlObject {
   /** Completes a task held under `leaseId`; repeated with the lease that completed it, answers the same. */
   async ack(id: string, input: AckInput): Promise<Result<{ id: string; state: "completed" }>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.mutateAndSend(now, () => {
       for (const { outcome } of this.completeMany([{ id, ...input }], now, () => "result")) {
         if (!outcome.ok) return outcome;
@@ -294,7 +295,7 @@ export class QueueObject extends SqlObject {
   /** Completes many tasks in one transaction; each result says whether its ack held. */
   async ackBatch(input: AckBatchInput): Promise<Result<AckBatchOutput>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     const results = await this.mutateAndSend(now, () =>
       this.completeMany(input.acks, now, (i) => `acks.${i}.result`).map(({ id, outcome }) => {
         if (outcome.ok) return { id, ok: true };
@@ -307,7 +308,7 @@ export class QueueObject extends SqlObject {
   /** Gives a task back: retried after a backoff (or `delayMs`), or dead when out of attempts. */
   async nack(id: string, input: NackInput): Promise<Result<NackOutput>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.mutateAndSend(now, (): Result<NackOutput> => {
       const held = this.held(id, input.leaseId, now);
       if (!held.ok) return held;
@@ -331,7 +332,7 @@ export class QueueObject extends SqlObject {
   /** Makes a delayed task ready now; long polls waiting get it at once. */
   async promote(id: string): Promise<Result<{ id: string; state: "ready" }>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.mutate(now, () => {
       const seq = parseId(id);
       const row = seq === undefined ? undefined : this.store.leaseOf(seq);
@@ -351,7 +352,7 @@ export class QueueObject extends SqlObject {
   /** Moves a held lease's expiry to now + `visibilityMs`. */
   async extend(id: string, input: ExtendInput): Promise<Result<{ leaseExpiresAt: number }>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.mutate(now, () => {
       const held = this.held(id, input.leaseId, now);
       if (!held.ok) return held;
@@ -391,7 +392,7 @@ export class QueueObject extends SqlObject {
     fn: (row: LeaseRow, now: number) => Result<T>,
   ): Promise<Result<T>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.mutate(now, () => {
       const held = this.held(id, leaseId, now);
       return held.ok ? fn(held.value, now) : held;
@@ -401,7 +402,7 @@ export class QueueObject extends SqlObject {
   /** One task as it stands, as JSON text around its stored payload and result. */
   async task(id: string): Promise<Result<JsonText<TaskInfo>>> {
     await this.ready;
-    return this.mutate(Date.now(), () => {
+    return this.mutate(this.clock.now(), () => {
       const row = this.find(id);
       if (!row) return this.notFound(id);
       return ok(infoText(row, this.logsOf([row]).get(row.seq) ?? []) as JsonText<TaskInfo>);
@@ -414,7 +415,7 @@ export class QueueObject extends SqlObject {
    */
   async tasks(input: TaskListInput): Promise<Result<JsonText<TaskPage>>> {
     await this.ready;
-    return this.mutate(Date.now(), (): Result<JsonText<TaskPage>> => {
+    return this.mutate(this.clock.now(), (): Result<JsonText<TaskPage>> => {
       if (input.dedupKey === undefined) return this.page(input.state ?? "ready", input.cursor, input.limit);
       const seq = this.store.liveWithKey(input.dedupKey);
       const row = seq === undefined ? undefined : this.store.get(seq);
@@ -427,7 +428,7 @@ export class QueueObject extends SqlObject {
   /** The counters, kept up to date by every move (never recounted). */
   async stats(): Promise<QueueStats> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.mutate(now, () => {
       const { counts, totals } = this.counters.snapshot();
       const since = this.store.oldestReadySince();
@@ -439,13 +440,13 @@ export class QueueObject extends SqlObject {
   /** A page of the dead-letter queue, oldest first. */
   async dead(input: DeadQueryInput): Promise<Result<JsonText<DeadPage>>> {
     await this.ready;
-    return this.mutate(Date.now(), () => this.page("dead", input.cursor, input.limit));
+    return this.mutate(this.clock.now(), () => this.page("dead", input.cursor, input.limit));
   }
 
   /** Puts dead tasks (the listed ones, or all) back in the queue with their attempts reset. */
   async redrive(input: RedriveInput): Promise<Result<{ redriven: number }>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     const redriven = this.mutate(now, () => {
       let count = 0;
       const revive = (row: RedriveRow | undefined) => {
@@ -473,7 +474,7 @@ export class QueueObject extends SqlObject {
   /** Deletes completed or dead tasks finished at least `olderThanMs` ago. */
   async purge(input: PurgeInput): Promise<Result<{ purged: number }>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     const purged = this.mutate(now, () =>
       this.deleteFinished(input.state, now - input.olderThanMs, Infinity),
     );
@@ -484,7 +485,7 @@ export class QueueObject extends SqlObject {
   async setPaused(paused: boolean): Promise<{ paused: boolean }> {
     await this.ready;
     // Resuming serves waiting long polls and sockets in the same transaction (see `mutate`).
-    this.mutate(Date.now(), () => {
+    this.mutate(this.clock.now(), () => {
       this.paused = paused;
       this.store.setPaused(paused);
     });
@@ -507,7 +508,7 @@ export class QueueObject extends SqlObject {
     this.load();
     await this.ctx.storage.deleteAlarm();
     for (const waiter of this.waiters.splice(0)) {
-      clearTimeout(waiter.timer);
+      this.clock.clearTimer(waiter.timer);
       waiter.resolve(ok(leaseAnswer([])));
     }
     return { deleted: true };
@@ -516,7 +517,7 @@ export class QueueObject extends SqlObject {
   /** Changes the lease limits (an absent field stays, null removes it); waiting leases and sockets are served at once when they loosen. */
   async setLeaseLimits(patch: LimitsPatch): Promise<LeaseLimits> {
     await this.ready;
-    return this.mutate(Date.now(), () => this.limits.set(patch));
+    return this.mutate(this.clock.now(), () => this.limits.set(patch));
   }
 
   /** The lease limits. */
@@ -536,7 +537,7 @@ export class QueueObject extends SqlObject {
     await this.ready;
     const payload = jsonText(input.task.payload, "task.payload");
     if (!payload.ok) return payload;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.mutate(now, () => {
       const put = this.schedules.put(name, input, payload.value, now);
       if (put.nextRunAt !== null) this.wakeAt(put.nextRunAt);
@@ -547,7 +548,7 @@ export class QueueObject extends SqlObject {
   /** One schedule with its next run times. */
   async schedule(name: string): Promise<Result<JsonText<ScheduleInfo>>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.mutate(now, () => {
       const text = this.schedules.get(name, now);
       return text === undefined ? this.noSchedule(name) : ok(text);
@@ -557,13 +558,13 @@ export class QueueObject extends SqlObject {
   /** A page of the schedules in name order. */
   async schedulesPage(input: ScheduleListInput): Promise<Result<JsonText<SchedulePage>>> {
     await this.ready;
-    return this.mutate(Date.now(), () => ok(this.schedules.list(input, MAX_PAGE_BYTES)));
+    return this.mutate(this.clock.now(), () => ok(this.schedules.list(input, MAX_PAGE_BYTES)));
   }
 
   /** Pauses or resumes a schedule (idempotent); a resumed one runs next after now. */
   async setSchedulePaused(name: string, paused: boolean): Promise<Result<JsonText<ScheduleInfo>>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.mutate(now, () => {
       const out = this.schedules.setPaused(name, paused, now);
       if (out === undefined) return this.noSchedule(name);
@@ -575,7 +576,7 @@ export class QueueObject extends SqlObject {
   /** Deletes a schedule; the tasks its runs enqueued stay. */
   async deleteSchedule(name: string): Promise<Result<{ deleted: true }>> {
     await this.ready;
-    return this.mutate(Date.now(), () =>
+    return this.mutate(this.clock.now(), () =>
       this.schedules.delete(name) ? ok({ deleted: true as const }) : this.noSchedule(name),
     );
   }
@@ -594,7 +595,7 @@ export class QueueObject extends SqlObject {
       "",
     );
     if (!root.ok) return root;
-    const now = Date.now();
+    const now = this.clock.now();
     const out = await this.mutateAndSend(now, (): FlowCreatedOutput => {
       const key = input.parent.dedupKey;
       const existing = key === undefined ? undefined : this.store.liveWithKey(key);
@@ -611,7 +612,7 @@ export class QueueObject extends SqlObject {
    */
   async flowCreate(link: ChildLink, node: PlantedNode): Promise<Result<FlowChildOutput>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     const out = await this.mutateAndSend(
       now,
       () =>
@@ -623,7 +624,7 @@ export class QueueObject extends SqlObject {
   /** For children in other queues: records their ends (each once) and moves their parents on. */
   async flowEnded(ends: ChildEnded[]): Promise<Result<{ applied: number }>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     const applied = await this.mutateAndSend(now, () => this.flows.applyEnds(ends, now, this.flowHooks));
     return ok({ applied });
   }
@@ -640,7 +641,7 @@ export class QueueObject extends SqlObject {
       Number(url.searchParams.get("prefetch")),
       Number(url.searchParams.get("visibilityMs")),
     );
-    this.mutate(Date.now(), () => undefined);
+    this.mutate(this.clock.now(), () => undefined);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -648,7 +649,7 @@ export class QueueObject extends SqlObject {
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
     await this.ready;
     const received = this.consumers.receive(ws, data);
-    if (received?.kind === "closed") this.mutate(Date.now(), () => undefined);
+    if (received?.kind === "closed") this.mutate(this.clock.now(), () => undefined);
     if (received?.kind !== "message") return;
     const m = received.message;
     const id = m.type === "ack" ? undefined : m.id;
@@ -693,7 +694,7 @@ export class QueueObject extends SqlObject {
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     await this.ready;
     try {
-      if (this.consumers.closed(ws)) this.mutate(Date.now(), () => undefined);
+      if (this.consumers.closed(ws)) this.mutate(this.clock.now(), () => undefined);
     } finally {
       answerClose(ws, code, reason);
     }
@@ -702,7 +703,7 @@ export class QueueObject extends SqlObject {
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
     await this.ready;
     console.warn("queue: WebSocket error", error);
-    if (this.consumers.closed(ws)) this.mutate(Date.now(), () => undefined);
+    if (this.consumers.closed(ws)) this.mutate(this.clock.now(), () => undefined);
   }
 
   /** Inside the running transaction: the leases of closed sockets go back to ready (or dead). */
@@ -793,7 +794,7 @@ export class QueueObject extends SqlObject {
       throw err;
     }
     for (const { waiter, tasks } of served) {
-      clearTimeout(waiter.timer);
+      this.clock.clearTimer(waiter.timer);
       waiter.resolve(ok(leaseAnswer(tasks)));
     }
     this.consumers.send(pushes);
@@ -819,7 +820,7 @@ export class QueueObject extends SqlObject {
   private async send(rows: readonly OutboxRow[]): Promise<void> {
     try {
       const { done, created } = await this.flows.send(rows, (queue) => this.peer(queue));
-      this.mutate(Date.now(), () => this.flows.acknowledge(done, created));
+      this.mutate(this.clock.now(), () => this.flows.acknowledge(done, created));
     } catch (err) {
       console.error("queue flows: sending the outbox failed; the alarm retries", err);
     }

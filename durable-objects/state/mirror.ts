@@ -150,6 +150,8 @@ type OutboxRow = {
 
 /** What the mirror needs from the state object. */
 export interface MirrorHost {
+  /** The object's clock (see `SqlObject.clock`). */
+  now(): number;
   /** The namespace's version counter. */
   version(): number;
   /** Called after a drain: save the counters and re-aim the alarm (the next retry may have moved). */
@@ -327,7 +329,7 @@ export class StateMirror {
 
   private failed(error: ErrorInfo): void {
     const config = this.config as ConfigRow;
-    const now = Date.now();
+    const now = this.host.now();
     config.attempts += 1;
     config.next_attempt_at = now + mirrorRetryDelay(config.attempts, Math.random);
     config.last_error = error.message;

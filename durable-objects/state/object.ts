@@ -116,8 +116,9 @@ export class StateObject extends SqlObject {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, STATE_SCHEMA);
     this.store = new StateStore(this.sql);
-    this.alarmTime = new ObjectAlarm(ctx.storage);
+    this.alarmTime = new ObjectAlarm(ctx.storage, () => this.clock.now());
     this.mirror = new StateMirror(this.sql, env, {
+      now: () => this.clock.now(),
       version: () => this.version,
       settled: () => this.touch(),
       keepAlive: (work) => ctx.waitUntil(work),
@@ -127,7 +128,7 @@ export class StateObject extends SqlObject {
   /** The live entry of `key`, or `not_found`. */
   async get(key: string): Promise<Result<StateEntry>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.run(() => {
       const entry = this.read(key, now);
       return entry ? ok(toEntry(key, entry)) : notFound(key);
@@ -137,7 +138,7 @@ export class StateObject extends SqlObject {
   /** Sets `key`; the precondition makes it compare-and-set or create-only. */
   async put(key: string, input: PutInput, pre: PreconditionInput = {}): Promise<Result<PutResult>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.run(() => {
       const write = planPut(key, input, pre, this.readForWrite(key, now), this.version, now);
       if (!write.ok) return write;
@@ -149,7 +150,7 @@ export class StateObject extends SqlObject {
   /** Deletes `key`: `not_found` when absent, `version_mismatch` when the precondition fails. */
   async delete(key: string, pre: PreconditionInput = {}): Promise<Result<Deleted>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.run(() => {
       const write = planDelete(key, pre, this.readForWrite(key, now), this.version);
       if (!write.ok) return write;
@@ -161,7 +162,7 @@ export class StateObject extends SqlObject {
   /** Adds `by` to the number at `key` (an absent key counts from 0). */
   async increment(key: string, input: IncrementInput): Promise<Result<IncrementResult>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.run(() => {
       const planned = planIncrement(key, input, this.readForWrite(key, now), this.version, now);
       if (!planned.ok) return planned;
@@ -173,7 +174,7 @@ export class StateObject extends SqlObject {
   /** Live keys starting with `prefix`, in key order (UTF-8 byte order), a page at a time. */
   async list(input: ListInput): Promise<Result<ListPage>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.run(() => {
       const after = input.cursor === undefined ? "" : (decodeCursor(input.cursor) ?? "");
       // Expired keys the alarm has not reached yet are skipped, as a read skips them.
@@ -191,7 +192,7 @@ export class StateObject extends SqlObject {
   /** Runs an etcd-style transaction atomically (see {@link planTxn}). */
   async txn(input: TxnInput): Promise<Result<TxnResult>> {
     await this.ready;
-    const now = Date.now();
+    const now = this.clock.now();
     return this.run(() => {
       const plan = planTxn(input, (key) => this.readForWrite(key, now), this.version, now);
       if (!plan.ok) return plan;
@@ -328,7 +329,7 @@ export class StateObject extends SqlObject {
     this.alarmTime.aim(this.alarmDue);
     this.broadcast(this.outbox);
     this.outbox = [];
-    this.mirror.kick(Date.now());
+    this.mirror.kick(this.clock.now());
     return result;
   }
 
@@ -400,11 +401,11 @@ export class StateObject extends SqlObject {
     }
     const overBounds = this.log.entries > LOG_BOUNDS.maxEntries || this.log.bytes > LOG_BOUNDS.maxBytes;
     const nextExpiry = this.store.nextExpiry();
-    const mirror = this.mirror.nextDue(Date.now());
+    const mirror = this.mirror.nextDue(this.clock.now());
     const due =
       nextExpiry === null || mirror === null ? (nextExpiry ?? mirror) : Math.min(nextExpiry, mirror);
     // A log still over its bounds is trimmed further by the next ring, which comes at once.
-    this.alarmDue = overBounds ? Math.min(due ?? Date.now(), Date.now()) : due;
+    this.alarmDue = overBounds ? Math.min(due ?? this.clock.now(), this.clock.now()) : due;
     this.store.saveMeta(this.version, this.alarmDue, this.log);
     this.dirty = false;
   }
@@ -441,7 +442,7 @@ export class StateObject extends SqlObject {
         return;
       }
       if ((ws.bufferedAmount ?? 0) >= REPLAY_STEP_CHARS) {
-        setTimeout(() => this.replayStep(ws), REPLAY_PAUSE_MS);
+        this.clock.setTimer(() => this.replayStep(ws), REPLAY_PAUSE_MS);
         return;
       }
       const prefix = this.prefixOf(ws);
@@ -469,7 +470,7 @@ export class StateObject extends SqlObject {
       return;
     }
     this.replaying.set(ws, after);
-    setTimeout(() => this.replayStep(ws), 0);
+    this.clock.setTimer(() => this.replayStep(ws), 0);
   }
 
   /** A socket's prefix, from memory or, after hibernation, from its attachment. */

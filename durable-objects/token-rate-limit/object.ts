@@ -23,7 +23,7 @@ export class TokenRateLimitObject extends SqlObject {
   }
 
   /** Counts one call against `limit` at `now` (the object's clock unless a test gives one). */
-  async take(limit: RateLimit, now: number = Date.now()): Promise<Take> {
+  async take(limit: RateLimit, now: number = this.clock.now()): Promise<Take> {
     await this.ready;
     return this.transaction(() => {
       const taken = this.logFor(limit).take(now);
