@@ -55,13 +55,17 @@ import type { AppEnv } from "../http/router.ts";
 import { requireWebSocketUpgrade } from "../http/upgrade.ts";
 
 const QueueName = NameParam("Queue name").openapi({ param: { name: "queue", in: "path" } });
-const params = {
+const pathParams = {
   queue: QueueName,
   id: PathId({ description: "Task id", example: "42" }),
   name: ScheduleName,
 };
-const queues = declareFor({ capability: "queues", tags: ["Task queue"], params });
-const schedules = declareFor({ capability: "queues", tags: ["Task queue: schedules"], params });
+const queues = declareFor({ capability: "queues", tags: ["Task queue"], params: pathParams });
+const queueSchedules = declareFor({
+  capability: "queues",
+  tags: ["Task queue: schedules"],
+  params: pathParams,
+});
 const queueObject = (env: Env, queue: string) => env.QUEUES.getByName(queue);
 
 const leaseConflict = errorResponse("`lease_mismatch`: the lease expired or another consumer holds the task");
@@ -295,7 +299,7 @@ export const queueOperations = {
     call: async (env, { params }) => ok(await queueObject(env, params.queue).leaseLimits()),
   }),
 
-  putSchedule: schedules.admin("createSchedule", "PUT /{queue}/schedules/{name}", {
+  putSchedule: queueSchedules.admin("createSchedule", "PUT /{queue}/schedules/{name}", {
     catalog: true,
     summary: "Create or replace a schedule: a task enqueued on a cron expression or a fixed interval",
     description:
@@ -310,7 +314,7 @@ export const queueOperations = {
     jsonText: (put) => ({ text: put.schedule, status: put.created ? 201 : 200 }),
   }),
 
-  schedules: schedules.read("listSchedules", "GET /{queue}/schedules", {
+  schedules: queueSchedules.read("listSchedules", "GET /{queue}/schedules", {
     summary: "A page of the queue's schedules in name order",
     description:
       "Ascending byte order of the name. A page stops at `limit` schedules or 8 MiB of payload (always at least one); `cursor` says where to go on.",
@@ -320,14 +324,14 @@ export const queueOperations = {
     jsonText: sentAsIs,
   }),
 
-  schedule: schedules.read("getSchedule", "GET /{queue}/schedules/{name}", {
+  schedule: queueSchedules.read("getSchedule", "GET /{queue}/schedules/{name}", {
     summary: "A schedule with its next run times",
     responses: { 200: jsonResponse(ScheduleInfo, "The schedule"), 404: unknownSchedule },
     call: (env, { params }) => queueObject(env, params.queue).schedule(params.name),
     jsonText: sentAsIs,
   }),
 
-  pauseSchedule: schedules.admin("pauseSchedule", "POST /{queue}/schedules/{name}/pause", {
+  pauseSchedule: queueSchedules.admin("pauseSchedule", "POST /{queue}/schedules/{name}/pause", {
     summary: "Pause a schedule: no runs until it is resumed",
     description: "Idempotent. The body may be absent or `{}`.",
     body: optionalBody(EmptyBody),
@@ -337,7 +341,7 @@ export const queueOperations = {
     jsonText: sentAsIs,
   }),
 
-  resumeSchedule: schedules.admin("resumeSchedule", "POST /{queue}/schedules/{name}/resume", {
+  resumeSchedule: queueSchedules.admin("resumeSchedule", "POST /{queue}/schedules/{name}/resume", {
     summary: "Resume a schedule: it runs next at its first time after now",
     description:
       "Idempotent. Runs that fell due while it was paused are not made up. The body may be absent or `{}`.",
@@ -348,7 +352,7 @@ export const queueOperations = {
     jsonText: sentAsIs,
   }),
 
-  deleteSchedule: schedules.admin("deleteSchedule", "DELETE /{queue}/schedules/{name}", {
+  deleteSchedule: queueSchedules.admin("deleteSchedule", "DELETE /{queue}/schedules/{name}", {
     summary: "Delete a schedule (the tasks its runs enqueued stay)",
     responses: { 200: jsonResponse(ScheduleDeleted, "Deleted"), 404: unknownSchedule },
     call: (env, { params }) => queueObject(env, params.queue).deleteSchedule(params.name),
