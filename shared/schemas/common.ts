@@ -26,6 +26,14 @@ export const NameParam = (description: string) =>
     .regex(NAME_PATTERN, "must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
     .openapi({ param: { name: "name", in: "path" }, description, example: "orders-42" });
 
+/** A path parameter holding an id (a task's, a subscription's). */
+export const PathId = (meta: { description?: string; example: string }) =>
+  z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" }, ...meta });
+
 /** An integer within bounds, for `...Ms` durations and counts. */
 export const int = (min: number, max: number) => z.number().int().min(min).max(max);
 

@@ -16,9 +16,9 @@ import {
   decodeCatalogCursor,
   encodeCatalogCursor,
 } from "../../shared/schemas/catalog.ts";
-import { commonErrors, errorResponse, jsonResponse } from "../../shared/schemas/common.ts";
+import { errorResponse, jsonResponse } from "../../shared/schemas/common.ts";
+import { declareFor } from "../declare/declare-for.ts";
 import { routesOf } from "../declare/routes.ts";
-import { declare } from "../declare/table.ts";
 import { mayRead, type Principal } from "../http/access.ts";
 import { catalogObject } from "./note.ts";
 
@@ -59,22 +59,15 @@ export async function listCatalog(
 /** The listing of one capability, declared (HTTP only). */
 function listing(capability: CatalogCapability) {
   const { operationId, tag, what } = LISTINGS[capability];
-  return declare({
-    access: { capability, action: "read" },
-    route: {
-      operationId,
-      method: "get",
-      path: `/${capability}`,
-      tags: [tag],
-      summary: `List the ${what} that exist`,
-      description:
-        "Names that have been written to, in ascending byte order (`a-1` < `a-10` < `a-2` < `a-B` < `a-b`); a name appears within 10 seconds of its first write. A scoped token sees only the names a `read` scope covers, so a page may hold fewer than `limit` items: only `cursor: null` ends the list.",
-      request: { query: CatalogQuery },
-      responses: {
-        200: jsonResponse(CatalogPage, `A page of ${what}`),
-        ...commonErrors,
-        403: errorResponse("The token has no `read` scope on this capability, or a foreign `Origin`"),
-      },
+  const catalog = declareFor({ capability, tags: [tag], rpc: false });
+  return catalog.read(operationId, `GET /${capability}`, {
+    summary: `List the ${what} that exist`,
+    description:
+      "Names that have been written to, in ascending byte order (`a-1` < `a-10` < `a-2` < `a-B` < `a-b`); a name appears within 10 seconds of its first write. A scoped token sees only the names a `read` scope covers, so a page may hold fewer than `limit` items: only `cursor: null` ends the list.",
+    query: CatalogQuery,
+    responses: {
+      200: jsonResponse(CatalogPage, `A page of ${what}`),
+      403: errorResponse("The token has no `read` scope on this capability, or a foreign `Origin`"),
     },
     call: async (env, { query }, { principal }) => {
       if (!principal) throw new Error("listing: no guard ran for this route");

@@ -4,7 +4,7 @@
  */
 import { CLUSTER_OBJECT } from "../../durable-objects/db-cluster/object.ts";
 import type { Env } from "../../shared/env.ts";
-import { commonErrors, errorResponse, jsonBody, jsonResponse } from "../../shared/schemas/common.ts";
+import { errorResponse, jsonResponse } from "../../shared/schemas/common.ts";
 import {
   ClusterStatus,
   FailoverList,
@@ -14,104 +14,60 @@ import {
   RestorePointList,
   RestorePointRequest,
 } from "../../shared/schemas/db.ts";
-import { declare } from "../declare/table.ts";
+import { declareFor } from "../declare/declare-for.ts";
 import { dbConfig } from "./config.ts";
 
-const tags = ["Postgres HA"];
-const unavailable = { 503: errorResponse("`unavailable`: no cluster configured, or the database is down") };
+const db = declareFor({
+  capability: "db",
+  tags: ["Postgres HA"],
+  errors: { 503: errorResponse("`unavailable`: no cluster configured, or the database is down") },
+});
 const cluster = (env: Env) => env.DB_CLUSTER.getByName(CLUSTER_OBJECT);
 
 /** The database operations: routes at `/v1/db`, methods of `env.SWITCHYARD.db()`. */
 export const dbOperations = {
-  status: declare({
-    access: { capability: "db", action: "read" },
-    route: {
-      operationId: "getDbStatus",
-      method: "get",
-      path: "/status",
-      tags,
-      summary: "Every node's role, health and lag, and the backup check",
-      description: `Checked every \`checkIntervalMs\` (${dbConfig?.ha.checkIntervalMs ?? 5000} ms here) by the cluster object.`,
-      responses: { 200: jsonResponse(ClusterStatus, "The cluster"), ...commonErrors, ...unavailable },
-    },
-    rpc: [],
+  status: db.read("getDbStatus", "GET /status", {
+    summary: "Every node's role, health and lag, and the backup check",
+    description: `Checked every \`checkIntervalMs\` (${dbConfig?.ha.checkIntervalMs ?? 5000} ms here) by the cluster object.`,
+    responses: { 200: jsonResponse(ClusterStatus, "The cluster") },
     call: (env) => cluster(env).status(),
   }),
 
-  failover: declare({
-    access: { capability: "db", action: "admin" },
-    route: {
-      operationId: "failoverDb",
-      method: "post",
-      path: "/failover",
-      tags,
-      summary: "Switch over to the best or the named replica",
-      description:
-        "With the primary up: fences it (read-only), waits until the target has replayed its last WAL, promotes the target. With the primary down: promotes the target at once. The old primary is fenced either way.",
-      request: { body: jsonBody(FailoverRequest) },
-      responses: {
-        200: jsonResponse(FailoverResult, "Switched over"),
-        404: errorResponse("`not_found`: no node named `target`"),
-        409: errorResponse("`conflict`: the target is the primary, or no replica qualifies"),
-        ...commonErrors,
-        503: errorResponse(
-          "`unavailable`: no cluster configured, the database is down, the target did not catch up in time, or its promotion failed (`details.node`; the primary stays the primary, `failedPromotion` in the status says why)",
-        ),
-      },
+  failover: db.admin("failoverDb", "POST /failover", {
+    summary: "Switch over to the best or the named replica",
+    description:
+      "With the primary up: fences it (read-only), waits until the target has replayed its last WAL, promotes the target. With the primary down: promotes the target at once. The old primary is fenced either way.",
+    body: FailoverRequest,
+    responses: {
+      200: jsonResponse(FailoverResult, "Switched over"),
+      404: errorResponse("`not_found`: no node named `target`"),
+      409: errorResponse("`conflict`: the target is the primary, or no replica qualifies"),
+      503: errorResponse(
+        "`unavailable`: no cluster configured, the database is down, the target did not catch up in time, or its promotion failed (`details.node`; the primary stays the primary, `failedPromotion` in the status says why)",
+      ),
     },
-    rpc: ["body"],
     call: (env, { body }) => cluster(env).failover(body),
   }),
 
-  failovers: declare({
-    access: { capability: "db", action: "read" },
-    route: {
-      operationId: "listFailovers",
-      method: "get",
-      path: "/failovers",
-      tags,
-      summary: "Failover history, oldest first",
-      responses: { 200: jsonResponse(FailoverList, "The history"), ...commonErrors, ...unavailable },
-    },
-    rpc: [],
+  failovers: db.read("listFailovers", "GET /failovers", {
+    summary: "Failover history, oldest first",
+    responses: { 200: jsonResponse(FailoverList, "The history") },
     call: (env) => cluster(env).failovers(),
   }),
 
-  createRestorePoint: declare({
-    access: { capability: "db", action: "admin" },
-    route: {
-      operationId: "createRestorePoint",
-      method: "post",
-      path: "/restore-points",
-      tags,
-      summary: "Create a named restore point on the primary",
-      request: { body: jsonBody(RestorePointRequest) },
-      responses: {
-        201: jsonResponse(RestorePoint, "Created"),
-        409: errorResponse("`conflict`: a restore point has this name already"),
-        ...commonErrors,
-        ...unavailable,
-      },
+  createRestorePoint: db.admin("createRestorePoint", "POST /restore-points", {
+    summary: "Create a named restore point on the primary",
+    body: RestorePointRequest,
+    responses: {
+      201: jsonResponse(RestorePoint, "Created"),
+      409: errorResponse("`conflict`: a restore point has this name already"),
     },
-    rpc: ["body"],
     call: (env, { body }) => cluster(env).createRestorePoint(body.name),
   }),
 
-  restorePoints: declare({
-    access: { capability: "db", action: "read" },
-    route: {
-      operationId: "listRestorePoints",
-      method: "get",
-      path: "/restore-points",
-      tags,
-      summary: "Restore points, oldest first",
-      responses: {
-        200: jsonResponse(RestorePointList, "The restore points"),
-        ...commonErrors,
-        ...unavailable,
-      },
-    },
-    rpc: [],
+  restorePoints: db.read("listRestorePoints", "GET /restore-points", {
+    summary: "Restore points, oldest first",
+    responses: { 200: jsonResponse(RestorePointList, "The restore points") },
     call: (env) => cluster(env).restorePoints(),
   }),
 };

@@ -7,7 +7,7 @@
 import type { Hook, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
-import { executionCtx, operation } from "../http/operation.ts";
+import { executionCtx, operation, requireOthers } from "../http/operation.ts";
 import { type AppEnv, createRouter } from "../http/router.ts";
 import { invalidRequest } from "../http/validation.ts";
 import type { AnyDeclared, CallContext, CallInput, DeclaredRoute, OperationTable } from "./table.ts";
@@ -42,30 +42,26 @@ export function httpContext(c: Context<AppEnv>): CallContext {
 }
 
 /** The request's parts; the route's validators ran before the handler, a part it lacks is undefined. */
-function validInput(c: Context<AppEnv>): never {
+function validInput(c: Context<AppEnv>): CallInput {
   const valid = c.req.valid.bind(c.req) as (target: string) => unknown;
-  const input: CallInput<DeclaredRoute> = {
-    params: valid("param") as never,
-    body: valid("json") as never,
-    query: valid("query") as never,
-    headers: valid("header") as never,
-  };
-  return input as never;
+  return { params: valid("param"), body: valid("json"), query: valid("query"), headers: valid("header") };
 }
 
 function handlerOf(declared: AnyDeclared) {
-  if ("upgrade" in declared) return (c: Context<AppEnv>) => declared.upgrade(c, validInput(c));
+  if ("upgrade" in declared) return (c: Context<AppEnv>) => declared.upgrade(c, validInput(c) as never);
   const status = successStatus(declared.route);
   return async (c: Context<AppEnv>) => {
     const input = validInput(c);
-    const value = unwrapForHttp(await declared.call(c.env, input, httpContext(c))) as never;
+    if (declared.otherNames)
+      requireOthers(c.get("principal"), declared.access, declared.otherNames(input.body));
+    const value = unwrapForHttp(await declared.call(c.env, input as never, httpContext(c))) as never;
     if (declared.jsonText) {
       // Handed on as is, not parsed and serialised again (the route's schema still describes it).
       const { text, status: picked } = declared.jsonText(value);
       return c.body(text, (picked ?? status) as 200, { "content-type": "application/json" });
     }
     const body = declared.json ? declared.json(value) : value;
-    return c.json(body, status as 200, declared.headers?.(value));
+    return c.json(body, status as 200, declared.responseHeaders?.(value));
   };
 }
 

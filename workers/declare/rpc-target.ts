@@ -140,11 +140,25 @@ export function rpcTargetOf<T extends Record<string, AnyDeclared>>(
   return Target as unknown as RpcTargetClass<T>;
 }
 
-/** The action each RPC method needs, from the table: what `guardRpc` checks a scoped token for. */
-export function actionsOf(table: Record<string, AnyDeclared>): Record<string, Action> {
-  const actions: Record<string, Action> = {};
+/**
+ * What a scoped token needs for an RPC method: its action on the name in the first argument, and
+ * on the names `otherNames` finds in its arguments (a flow's child queues).
+ */
+export interface RpcAccess {
+  action: Action;
+  otherNames?: (args: readonly unknown[]) => string[];
+}
+
+/** The access each RPC method needs, from the table: what `guardRpc` checks a scoped token for. */
+export function rpcAccessOf(table: Record<string, AnyDeclared>): Record<string, RpcAccess> {
+  const access: Record<string, RpcAccess> = {};
   for (const [method, declared] of Object.entries(table)) {
-    if (declared.rpc && "action" in declared.access) actions[method] = declared.access.action;
+    if (!declared.rpc || !("action" in declared.access)) continue;
+    const { action } = declared.access;
+    const otherNames = "otherNames" in declared ? declared.otherNames : undefined;
+    const body = Array.isArray(declared.rpc) ? declared.rpc.indexOf("body") : -1;
+    access[method] =
+      otherNames && body >= 0 ? { action, otherNames: (args) => otherNames(args[body]) } : { action };
   }
-  return actions;
+  return access;
 }

@@ -1,18 +1,23 @@
 /**
  * One operation, declared once: its OpenAPI route (method, path, schemas, status codes,
  * `operationId`), the access a token needs, the arguments of its RPC method, and the object call.
- * `routesOf` (./routes.ts) turns a capability's table into its Hono routes, `rpcTargetOf`
- * (./rpc-target.ts) into its service-binding RPC target; both validate with the route's schemas.
+ * A capability's table writes each entry with `declareFor` (./declare-for.ts), which fills in
+ * what the table has in common; `routesOf` (./routes.ts) turns the table into its Hono routes,
+ * `rpcTargetOf` (./rpc-target.ts) into its service-binding RPC target; both validate with the
+ * route's schemas.
  *
  * @example
+ * const locks = declareFor({ capability: "locks", tags: ["Locks"], params: { name: NameParam("Lock name") } });
  * export const lockOperations = {
- *   info: declare({
- *     access: { capability: "locks", action: "read" },
- *     route: { operationId: "getLock", method: "get", path: "/{name}", request: { params }, responses },
- *     rpc: ["name"],
+ *   info: locks.read("getLock", "GET /{name}", {
+ *     summary: "Holders and waiters of a lock",
+ *     responses: { 200: jsonResponse(LockInfo, "The lock") },
  *     call: async (env, { params }) => ok(await lockObject(env, params.name).info()),
  *   }),
  * };
+ * // info.route: { operationId: "getLock", method: "get", path: "/{name}", tags, summary,
+ * //   request: { params: z.object({ name }) }, responses: { 200, ...commonErrors } }
+ * // info.access: { capability: "locks", action: "read" }; info.rpc: ["name"]
  */
 import type { RouteConfig, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -30,20 +35,12 @@ export type RequestPart = (typeof REQUEST_PARTS)[number];
 /** A route as `operation()` takes it. */
 export type DeclaredRoute = Omit<RouteConfig, "security" | "middleware"> & { operationId: string };
 
-type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
-type RequestOf<R> = R extends { request: infer Q } ? Q : object;
-type PartOf<R, K extends string> = RequestOf<R> extends { [P in K]: infer S } ? Output<S> : undefined;
-type BodyOf<R> =
-  RequestOf<R> extends { body: { content: { "application/json": { schema: infer S } } } }
-    ? Output<S>
-    : undefined;
-
 /** What the object call receives: the request's parts, validated by the route's schemas. */
-export interface CallInput<R> {
-  params: PartOf<R, "params">;
-  body: BodyOf<R>;
-  query: PartOf<R, "query">;
-  headers: PartOf<R, "headers">;
+export interface CallInput<P = unknown, B = unknown, Q = unknown, H = unknown> {
+  params: P;
+  body: B;
+  query: Q;
+  headers: H;
 }
 
 /** Where the call runs: what HTTP adds (the caller's principal, an abort signal) and the background. */
@@ -57,17 +54,18 @@ export interface CallContext {
 }
 
 /**
- * An operation whose route, RPC method and client call are derived from it. `W` is what the RPC
+ * An operation whose route, RPC method and client call are derived from it. `I` is the call's
+ * validated input, `A` the RPC arguments (`undefined`: offered over HTTP only), `W` what the RPC
  * method answers: the value itself, or what its {@link Declared.jsonText} encodes.
  */
 export interface Declared<
-  R extends DeclaredRoute = DeclaredRoute,
-  A extends readonly string[] = readonly string[],
+  I extends CallInput = CallInput,
+  A extends readonly string[] | undefined = readonly string[] | undefined,
   T = unknown,
   W = T,
 > {
   access: Access;
-  route: R;
+  route: DeclaredRoute;
   /**
    * The RPC method's arguments in order: path parameters by name, then request parts
    * (`body`, `query`, `headers`); absent for an operation offered over HTTP only.
@@ -79,25 +77,27 @@ export interface Declared<
    * The schema that validates a given body, where the route's is a union: its errors then name
    * the field of the branch the body means (a queue's one task or batch), over HTTP and RPC alike.
    */
-  bodySchemaFor?: (body: unknown) => z.ZodType;
-  /** The object call: a result whose value is the RPC answer and (through `json`) the HTTP body. */
-  call(env: Env, input: CallInput<R>, context: CallContext): Promise<Result<T>>;
+  bodySchemaFor?(body: unknown): z.ZodType;
+  /**
+   * The names of the capability a body reaches besides the one in the path (a flow's children in
+   * other queues): the token needs the operation's action on each, over HTTP and RPC alike. It
+   * takes any value, so that the RPC guard can read it before validation.
+   */
+  otherNames?(body: unknown): string[];
+  /**
+   * The object call: a result whose value is the RPC answer and (through `json`) the HTTP body.
+   * The value's type is inferred from it alone (`NoInfer` below).
+   */
+  call(env: Env, input: I, context: CallContext): Promise<Result<T>>;
   /** The HTTP body when it is not the value itself. */
-  json?: (value: T) => unknown;
+  json?(value: NoInfer<T>): unknown;
   /** Response headers taken from the value (state: the `ETag`). */
-  headers?: (value: T) => Record<string, string>;
+  responseHeaders?(value: NoInfer<T>): Record<string, string>;
   /**
    * For a value that carries JSON text the object built around stored payloads: the text, sent
    * over HTTP as is (with `status` when the value picks it), and decoded for the RPC answer.
    */
-  jsonText?: (value: T) => { text: JsonText<W>; status?: number };
-}
-
-/** Declares one operation; a typed identity, so that the table keeps each entry's types. */
-export function declare<R extends DeclaredRoute, const A extends readonly string[], T, W = T>(
-  operation: Declared<R, A, T, W>,
-): Declared<R, A, T, W> {
-  return operation;
+  jsonText?(value: NoInfer<T>): { text: JsonText<W>; status?: number };
 }
 
 /** An RPC method written by hand, for what does not map onto a request (a subscription's callbacks). */
@@ -108,44 +108,23 @@ export type RpcFunction = (env: Env, ...args: never[]) => Promise<Result<unknown
  * one, is written by hand.
  */
 export interface DeclaredUpgrade<
-  R extends DeclaredRoute = DeclaredRoute,
-  F extends RpcFunction = RpcFunction,
+  I extends CallInput = CallInput,
+  F extends RpcFunction | undefined = RpcFunction | undefined,
 > {
   access: Access;
-  route: R;
-  upgrade(c: Context<AppEnv>, input: CallInput<R>): Promise<Response>;
+  route: DeclaredRoute;
+  upgrade(c: Context<AppEnv>, input: I): Promise<Response>;
   rpc?: F;
 }
 
-/** Declares a WebSocket upgrade (see {@link DeclaredUpgrade}). */
-export function declareUpgrade<R extends DeclaredRoute, F extends RpcFunction>(
-  operation: DeclaredUpgrade<R, F>,
-): DeclaredUpgrade<R, F> {
-  return operation;
-}
+/**
+ * A declared operation with an object call, as the generic builders see it (the value's type is
+ * theirs to pass on: the fields that take it are methods, so any entry fits).
+ */
+export type AnyCall = Declared<never, readonly string[] | undefined, unknown, unknown>;
 
-/** Any declared operation, as the generic builders see it. */
-export type AnyDeclared =
-  | {
-      access: Access;
-      route: DeclaredRoute;
-      rpc?: readonly string[];
-      rpcHeaders?: z.ZodType;
-      bodySchemaFor?: (body: unknown) => z.ZodType;
-      call(env: Env, input: never, context: CallContext): Promise<Result<unknown>>;
-      json?: (value: never) => unknown;
-      headers?: (value: never) => Record<string, string>;
-      jsonText?: (value: never) => { text: string; status?: number };
-    }
-  | {
-      access: Access;
-      route: DeclaredRoute;
-      upgrade(c: Context<AppEnv>, input: never): Promise<Response>;
-      rpc?: RpcFunction;
-    };
-
-/** A declared operation with an object call. */
-export type AnyCall = Extract<AnyDeclared, { call: unknown }>;
+/** Any declared operation. */
+export type AnyDeclared = AnyCall | DeclaredUpgrade<never, RpcFunction | undefined>;
 
 /** A capability's operations, keyed by their RPC method name, in the order their routes match. */
 export type OperationTable = Record<string, AnyDeclared>;
@@ -158,13 +137,13 @@ type RpcArgs<A> = A extends readonly [infer H, ...infer Rest]
 
 /** The RPC methods a table declares: each takes its `rpc` arguments and answers a `Result`. */
 export type RpcMethods<T> = {
-  [K in keyof T as T[K] extends Declared<DeclaredRoute, infer A, infer _, infer _W>
+  [K in keyof T as T[K] extends Declared<never, infer A, infer _, infer _W>
     ? A extends readonly [] | readonly [string, ...string[]]
       ? K
       : never
     : T[K] extends { rpc: RpcFunction }
       ? K
-      : never]: T[K] extends Declared<DeclaredRoute, infer A, infer _, infer W>
+      : never]: T[K] extends Declared<never, infer A, infer _, infer W>
     ? (...args: RpcArgs<A>) => Promise<Result<W>>
     : T[K] extends { rpc: (env: Env, ...args: infer P) => infer Answer }
       ? (...args: P) => Answer

@@ -11,7 +11,7 @@ import { ApiError } from "../../shared/errors.ts";
 import { NAME_PATTERN } from "../../shared/schemas/common.ts";
 import { noteName } from "../catalog/note.ts";
 import { enforceRateLimit } from "../tokens/rate-limit.ts";
-import { type Action, allows, type Background, type Capability } from "./access.ts";
+import { type Action, allows, type Background, type Capability, type Principal } from "./access.ts";
 import { authenticate, bearerToken } from "./auth.ts";
 import { readJsonBody } from "./json-body.ts";
 import { checkOrigin } from "./origin.ts";
@@ -63,8 +63,8 @@ function checkName(c: Context<AppEnv>, capability: Capability): string | undefin
   return name;
 }
 
-function forbidden(what: string): ApiError {
-  return new ApiError("forbidden", `this token's scopes do not allow ${what}`);
+function forbidden(what: string, details?: Record<string, unknown>): ApiError {
+  return new ApiError("forbidden", `this token's scopes do not allow ${what}`, details);
 }
 
 /** The one middleware of every `/v1` route; see the module comment for its order. */
@@ -91,6 +91,24 @@ export function guard(access: Access): MiddlewareHandler<AppEnv> {
     await next();
     if (noted && c.res.status < 300) noteName(c.env, executionCtx(c), noted.capability, noted.name);
   };
+}
+
+/**
+ * Checks the names a request reaches besides the one in its path (`otherNames` of its
+ * declaration: a flow's child queues): the token needs the route's action on each.
+ */
+export function requireOthers(
+  principal: Principal | undefined,
+  access: Access,
+  names: readonly string[],
+): void {
+  if (!principal || "adminOnly" in access) return;
+  const { capability, action } = access;
+  for (const name of names) {
+    if (!allows(principal, capability, action, name)) {
+      throw forbidden(`${action} on ${capability}:${name}`, { [NAME_PARAM[capability] ?? "name"]: name });
+    }
+  }
 }
 
 /** The execution context, where the runtime gives one (not in some unit tests of the app). */

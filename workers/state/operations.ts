@@ -8,13 +8,7 @@
 import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ApiError, unwrap } from "../../shared/errors.ts";
-import {
-  commonErrors,
-  errorResponse,
-  jsonBody,
-  jsonResponse,
-  versionedResponse,
-} from "../../shared/schemas/common.ts";
+import { errorResponse, jsonResponse, versionedResponse } from "../../shared/schemas/common.ts";
 import {
   ConditionalHeaders,
   Deleted,
@@ -23,7 +17,6 @@ import {
   KeyParams,
   ListPage,
   ListQuery,
-  NamespaceParams,
   Precondition,
   PutRequest,
   PutResult,
@@ -32,12 +25,16 @@ import {
   TxnRequest,
   TxnResult,
 } from "../../shared/schemas/state.ts";
-import { declare, declareUpgrade } from "../declare/table.ts";
+import { declareFor } from "../declare/declare-for.ts";
 import type { AppEnv } from "../http/router.ts";
 import { openSubscription, stateObject } from "./object.ts";
 import { watch } from "./watch.ts";
 
-const tags = ["State"];
+const state = declareFor({
+  capability: "state",
+  tags: ["State"],
+  params: { namespace: KeyParams.shape.namespace, key: KeyParams.shape.key },
+});
 const notFoundResponse = errorResponse("`not_found`: the key is absent or expired");
 const mismatchResponse = errorResponse(
   "`version_mismatch`: `If-Match` / `If-None-Match` failed; `details.currentVersion` (0 when absent)",
@@ -70,140 +67,83 @@ async function subscribe(c: Context<AppEnv>, namespace: string, query: z.output<
 
 /** The state operations: routes at `/v1/state`, methods of `env.SWITCHYARD.state()`. */
 export const stateOperations = {
-  list: declare({
-    access: { capability: "state", action: "read" },
-    route: {
-      operationId: "listStateKeys",
-      method: "get",
-      path: "/{namespace}",
-      tags,
-      summary: "List keys by prefix",
-      description:
-        "Live keys in key order (UTF-8 byte order), `limit` per page; `cursor` is null on the last page.",
-      request: { params: NamespaceParams, query: ListQuery },
-      responses: { 200: jsonResponse(ListPage, "A page of keys"), ...commonErrors },
-    },
-    rpc: ["namespace", "query"],
+  list: state.read("listStateKeys", "GET /{namespace}", {
+    summary: "List keys by prefix",
+    description:
+      "Live keys in key order (UTF-8 byte order), `limit` per page; `cursor` is null on the last page.",
+    query: ListQuery,
+    responses: { 200: jsonResponse(ListPage, "A page of keys") },
     call: (env, { params, query }) => stateObject(env, params.namespace).list(query),
   }),
 
-  txn: declare({
-    access: { capability: "state", action: "write", catalog: true },
-    route: {
-      operationId: "stateTxn",
-      method: "post",
-      path: "/{namespace}/txn",
-      tags,
-      summary: "Multi-key transaction (etcd-style)",
-      description:
-        "If every `compare` holds (a key's `version`, 0 = absent, with `==`, `!=`, `<`, `>`; or its `value` with `==`, `!=`), " +
-        "the `success` operations run, else the `failure` ones: `put`, `delete`, `get`, in order, each seeing the earlier " +
-        "ones, atomically. Every write takes the next version. At most 128 compares and 128 operations per branch. " +
-        "An addition to the contract.",
-      request: { params: NamespaceParams, body: jsonBody(TxnRequest) },
-      responses: { 200: jsonResponse(TxnResult, "Which branch ran and its results"), ...commonErrors },
-    },
-    rpc: ["namespace", "body"],
+  txn: state.write("stateTxn", "POST /{namespace}/txn", {
+    catalog: true,
+    summary: "Multi-key transaction (etcd-style)",
+    description:
+      "If every `compare` holds (a key's `version`, 0 = absent, with `==`, `!=`, `<`, `>`; or its `value` with `==`, `!=`), " +
+      "the `success` operations run, else the `failure` ones: `put`, `delete`, `get`, in order, each seeing the earlier " +
+      "ones, atomically. Every write takes the next version. At most 128 compares and 128 operations per branch. " +
+      "An addition to the contract.",
+    body: TxnRequest,
+    responses: { 200: jsonResponse(TxnResult, "Which branch ran and its results") },
     call: (env, { params, body }) => stateObject(env, params.namespace).txn(body),
   }),
 
-  watch: declareUpgrade({
-    access: { capability: "state", action: "read", queryToken: true },
-    route: {
-      operationId: "subscribeState",
-      method: "get",
-      path: "/{namespace}/subscribe",
-      tags,
-      summary: "Watch changes over a WebSocket",
-      description:
-        'With `Upgrade: websocket` (auth may be `?token=`): one message per change, `{"type":"change","op":"set"|"delete"|"expire","key","value"?,"version"}`, ' +
-        "in version order with no gaps. `fromVersion` replays the retained changes after that version first; when they are " +
-        'gone the first message is `{"type":"reset","version"}` and the client should re-list. Client messages are ignored. ' +
-        "Without `Upgrade` this path reads the key named `subscribe`.",
-      request: { params: NamespaceParams, query: SubscribeQuery },
-      responses: { 101: { description: "Switching protocols: the subscription" }, ...commonErrors },
-    },
+  watch: state.read.upgrade("subscribeState", "GET /{namespace}/subscribe", {
+    summary: "Watch changes over a WebSocket",
+    description:
+      'With `Upgrade: websocket` (auth may be `?token=`): one message per change, `{"type":"change","op":"set"|"delete"|"expire","key","value"?,"version"}`, ' +
+      "in version order with no gaps. `fromVersion` replays the retained changes after that version first; when they are " +
+      'gone the first message is `{"type":"reset","version"}` and the client should re-list. Client messages are ignored. ' +
+      "Without `Upgrade` this path reads the key named `subscribe`.",
+    query: SubscribeQuery,
+    responses: { 101: { description: "Switching protocols: the subscription" } },
     upgrade: (c, { params, query }) => subscribe(c, params.namespace, query),
     rpc: watch,
   }),
 
-  increment: declare({
-    access: { capability: "state", action: "write", catalog: true },
-    route: {
-      operationId: "incrementStateKey",
-      method: "post",
-      path: "/{namespace}/{key}/increment",
-      tags,
-      summary: "Add to a number atomically",
-      description:
-        "An absent key counts from 0. Without `ttlMs` the key keeps its expiry; with it, the expiry moves.",
-      request: { params: KeyParams, body: jsonBody(IncrementRequest) },
-      responses: {
-        200: versionedResponse(IncrementResult, "The new value"),
-        409: errorResponse("`not_a_number`: the key holds something else, or the sum is not finite"),
-        ...commonErrors,
-      },
+  increment: state.write("incrementStateKey", "POST /{namespace}/{key}/increment", {
+    catalog: true,
+    summary: "Add to a number atomically",
+    description:
+      "An absent key counts from 0. Without `ttlMs` the key keeps its expiry; with it, the expiry moves.",
+    body: IncrementRequest,
+    responses: {
+      200: versionedResponse(IncrementResult, "The new value"),
+      409: errorResponse("`not_a_number`: the key holds something else, or the sum is not finite"),
     },
-    rpc: ["namespace", "key", "body"],
     call: (env, { params, body }) => stateObject(env, params.namespace).increment(params.key, body),
-    headers: versioned,
+    responseHeaders: versioned,
   }),
 
-  get: declare({
-    access: { capability: "state", action: "read" },
-    route: {
-      operationId: "getStateKey",
-      method: "get",
-      path: "/{namespace}/{key}",
-      tags,
-      summary: "Read a key",
-      description: 'The value with its version; the version is also the `ETag` (`"<version>"`).',
-      request: { params: KeyParams },
-      responses: { 200: versionedResponse(StateEntry, "The entry"), 404: notFoundResponse, ...commonErrors },
-    },
-    rpc: ["namespace", "key"],
+  get: state.read("getStateKey", "GET /{namespace}/{key}", {
+    summary: "Read a key",
+    description: 'The value with its version; the version is also the `ETag` (`"<version>"`).',
+    responses: { 200: versionedResponse(StateEntry, "The entry"), 404: notFoundResponse },
     call: (env, { params }) => stateObject(env, params.namespace).get(params.key),
-    headers: versioned,
+    responseHeaders: versioned,
   }),
 
-  put: declare({
-    access: { capability: "state", action: "write", catalog: true },
-    route: {
-      operationId: "putStateKey",
-      method: "put",
-      path: "/{namespace}/{key}",
-      tags,
-      summary: "Write a key",
-      description:
-        "Takes the namespace's next version. `If-Match` makes it compare-and-set, `If-None-Match: *` create-only. " +
-        "Without `ttlMs` the key does not expire (an earlier TTL is cleared).",
-      request: { params: KeyParams, headers: ConditionalHeaders, body: jsonBody(PutRequest) },
-      responses: { 200: versionedResponse(PutResult, "Written"), 412: mismatchResponse, ...commonErrors },
-    },
-    rpc: ["namespace", "key", "body", "headers"],
+  put: state.write("putStateKey", "PUT /{namespace}/{key}", {
+    catalog: true,
+    summary: "Write a key",
+    description:
+      "Takes the namespace's next version. `If-Match` makes it compare-and-set, `If-None-Match: *` create-only. " +
+      "Without `ttlMs` the key does not expire (an earlier TTL is cleared).",
+    headers: ConditionalHeaders,
+    body: PutRequest,
+    responses: { 200: versionedResponse(PutResult, "Written"), 412: mismatchResponse },
     rpcHeaders: preconditionOverRpc,
     call: (env, { params, body, headers }) =>
       stateObject(env, params.namespace).put(params.key, body, precondition(headers)),
-    headers: versioned,
+    responseHeaders: versioned,
   }),
 
-  delete: declare({
-    access: { capability: "state", action: "write", catalog: true },
-    route: {
-      operationId: "deleteStateKey",
-      method: "delete",
-      path: "/{namespace}/{key}",
-      tags,
-      summary: "Delete a key",
-      request: { params: KeyParams, headers: ConditionalHeaders },
-      responses: {
-        200: jsonResponse(Deleted, "Deleted"),
-        404: notFoundResponse,
-        412: mismatchResponse,
-        ...commonErrors,
-      },
-    },
-    rpc: ["namespace", "key", "headers"],
+  delete: state.write("deleteStateKey", "DELETE /{namespace}/{key}", {
+    catalog: true,
+    summary: "Delete a key",
+    headers: ConditionalHeaders,
+    responses: { 200: jsonResponse(Deleted, "Deleted"), 404: notFoundResponse, 412: mismatchResponse },
     rpcHeaders: preconditionOverRpc,
     call: (env, { params, headers }) =>
       stateObject(env, params.namespace).delete(params.key, precondition(headers)),

@@ -2,7 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Env } from "../../shared/env.ts";
 import { fail, ok } from "../../shared/errors.ts";
-import { commonErrors, errorResponse, jsonBody, jsonResponse } from "../../shared/schemas/common.ts";
+import { errorResponse, jsonResponse } from "../../shared/schemas/common.ts";
 import {
   MintedToken,
   type MintInput,
@@ -11,16 +11,18 @@ import {
   TokenList,
   TokenListQuery,
 } from "../../shared/schemas/tokens.ts";
+import { declareFor } from "../declare/declare-for.ts";
 import { routesOf } from "../declare/routes.ts";
-import { declare } from "../declare/table.ts";
 import { keyRing, signToken, toBase64Url } from "./codec.ts";
 import { registryOf, revocations, tokenNow } from "./verify.ts";
 
-const tags = ["Access tokens"];
-const adminErrors = {
-  ...commonErrors,
-  403: errorResponse("Not an admin token (a scoped token cannot manage tokens)"),
-};
+const adminOnly = declareFor({
+  adminOnly: true,
+  tags: ["Access tokens"],
+  params: { id: z.string().openapi({ description: "The id `POST /v1/tokens` returned" }) },
+  errors: { 403: errorResponse("Not an admin token (a scoped token cannot manage tokens)") },
+  rpc: false,
+});
 
 function newTokenId(): string {
   return `tk_${toBase64Url(crypto.getRandomValues(new Uint8Array(12)))}`;
@@ -62,54 +64,29 @@ async function revoke(env: Env, id: string) {
 
 /** The token operations, mounted at `/v1/tokens` (HTTP only). */
 export const tokenOperations = {
-  mint: declare({
-    access: { adminOnly: true },
-    route: {
-      operationId: "mintToken",
-      method: "post",
-      path: "/",
-      tags,
-      summary: "Mint a scoped, expiring token",
-      description:
-        "The token's scopes, expiry and rate limit travel inside it, signed with the first key of `TOKEN_SIGNING_KEYS`. " +
-        "`400 not_configured` (`details.field` = `TOKEN_SIGNING_KEYS`) when no signing key is set.",
-      request: { body: jsonBody(MintRequest) },
-      responses: { 201: jsonResponse(MintedToken, "Minted; the text is shown only here"), ...adminErrors },
-    },
+  mint: adminOnly("mintToken", "POST /", {
+    summary: "Mint a scoped, expiring token",
+    description:
+      "The token's scopes, expiry and rate limit travel inside it, signed with the first key of `TOKEN_SIGNING_KEYS`. " +
+      "`400 not_configured` (`details.field` = `TOKEN_SIGNING_KEYS`) when no signing key is set.",
+    body: MintRequest,
+    responses: { 201: jsonResponse(MintedToken, "Minted; the text is shown only here") },
     call: (env, { body }) => mint(env, body),
   }),
 
-  list: declare({
-    access: { adminOnly: true },
-    route: {
-      operationId: "listTokens",
-      method: "get",
-      path: "/",
-      tags,
-      summary: "List live scoped tokens (never their text)",
-      request: { query: TokenListQuery },
-      responses: { 200: jsonResponse(TokenList, "A page of live tokens, in id order"), ...adminErrors },
-    },
+  list: adminOnly("listTokens", "GET /", {
+    summary: "List live scoped tokens (never their text)",
+    query: TokenListQuery,
+    responses: { 200: jsonResponse(TokenList, "A page of live tokens, in id order") },
     call: async (env, { query }) =>
       ok(await registryOf(env).list(query.limit, query.cursor || undefined, tokenNow())),
   }),
 
-  revoke: declare({
-    access: { adminOnly: true },
-    route: {
-      operationId: "revokeToken",
-      method: "delete",
-      path: "/{id}",
-      tags,
-      summary: "Revoke a scoped token (refused everywhere within 10 s)",
-      request: {
-        params: z.object({ id: z.string().openapi({ description: "The id `POST /v1/tokens` returned" }) }),
-      },
-      responses: {
-        200: jsonResponse(Revoked, "Revoked (also when it already was, or has expired)"),
-        404: errorResponse("No token with this id was minted"),
-        ...adminErrors,
-      },
+  revoke: adminOnly("revokeToken", "DELETE /{id}", {
+    summary: "Revoke a scoped token (refused everywhere within 10 s)",
+    responses: {
+      200: jsonResponse(Revoked, "Revoked (also when it already was, or has expired)"),
+      404: errorResponse("No token with this id was minted"),
     },
     call: (env, { params }) => revoke(env, params.id),
   }),

@@ -2,18 +2,18 @@
  * Scoped tokens on the service-binding RPC. A bound Worker that passes no token is admin, as
  * before: the binding itself is the trust boundary (only Workers the account binds can call).
  * A token narrows it: each RPC method is checked with the same decision as its HTTP route
- * (`allows`, capability and action from {@link RPC_ACTIONS}, the name from the first argument).
+ * (`allows`, capability and action from {@link RPC_ACTIONS}, the name from the first argument and
+ * any other names the operation declares).
  * A method missing from the table is refused to scoped tokens (fail closed).
  */
 import { RpcTarget } from "cloudflare:workers";
 import type { Env } from "../../shared/env.ts";
 import { ApiError, type ErrorInfo, fail } from "../../shared/errors.ts";
-import { childQueues } from "../../shared/schemas/queue-flow.ts";
 import { breakerOperations } from "../breaker/operations.ts";
 import { busOperations } from "../bus/operations.ts";
 import { dbOperations } from "../db/operations.ts";
-import { actionsOf } from "../declare/rpc-target.ts";
-import { type Action, allows, type Capability, type Principal } from "../http/access.ts";
+import { type RpcAccess, rpcAccessOf } from "../declare/rpc-target.ts";
+import { allows, type Capability, type Principal } from "../http/access.ts";
 import { authenticate } from "../http/auth.ts";
 import { lockOperations } from "../lock/operations.ts";
 import { mirrorOperations } from "../mirror/operations.ts";
@@ -21,28 +21,18 @@ import { queueOperations } from "../queue/operations.ts";
 import { stateOperations } from "../state/operations.ts";
 import { enforceRateLimit } from "./rate-limit.ts";
 
-/** The action of each RPC method, per capability: the API.md table, as each operation declares it. */
-export const RPC_ACTIONS: Record<Capability, Readonly<Record<string, Action>>> = {
-  locks: actionsOf(lockOperations),
-  breakers: actionsOf(breakerOperations),
-  topics: actionsOf(busOperations),
-
-  state: actionsOf(stateOperations),
-
-  queues: actionsOf(queueOperations),
-  db: actionsOf(dbOperations),
-};
-
-/**
- * Names an RPC call reaches besides its first argument, per capability and method: each needs the
- * method's action too (a flow's children in other queues).
- */
-const OTHER_NAMES: Partial<Record<Capability, Readonly<Record<string, (args: unknown[]) => string[]>>>> = {
-  queues: { flow: (args) => childQueues(args[1]) },
+/** The access of each RPC method, per capability: the API.md table, as each operation declares it. */
+export const RPC_ACTIONS: Record<Capability, Readonly<Record<string, RpcAccess>>> = {
+  locks: rpcAccessOf(lockOperations),
+  breakers: rpcAccessOf(breakerOperations),
+  topics: rpcAccessOf(busOperations),
+  state: rpcAccessOf(stateOperations),
+  queues: rpcAccessOf(queueOperations),
+  db: rpcAccessOf(dbOperations),
 };
 
 /** The mirror target's methods (`mirrors()`): all the `admin` action on `state`. */
-export const MIRROR_RPC_ACTIONS: Readonly<Record<string, Action>> = actionsOf(mirrorOperations);
+export const MIRROR_RPC_ACTIONS: Readonly<Record<string, RpcAccess>> = rpcAccessOf(mirrorOperations);
 
 /** What an RPC caller may pass when it asks for a capability's target. */
 export interface RpcOptions {
@@ -112,7 +102,7 @@ export async function guardRpc<T extends object>(
   capability: Capability,
   target: T,
   token: string | undefined,
-  actions: Readonly<Record<string, Action>> = RPC_ACTIONS[capability],
+  actions: Readonly<Record<string, RpcAccess>> = RPC_ACTIONS[capability],
 ): Promise<T> {
   const first = await rpcPrincipal(env, token);
   if ("kind" in first && first.kind === "admin") return target;
@@ -121,10 +111,10 @@ export async function guardRpc<T extends object>(
     const principal = await rpcPrincipal(env, token);
     if (!("kind" in principal)) return principal;
     if (principal.kind === "admin") return undefined;
-    const action = actions[method];
+    const access = actions[method];
     const name = capability === "db" ? undefined : String(args[0]);
-    const others = OTHER_NAMES[capability]?.[method]?.(args) ?? [];
-    if (action === undefined || ![name, ...others].every((n) => allows(principal, capability, action, n))) {
+    const names = [name, ...(access?.otherNames?.(args) ?? [])];
+    if (access === undefined || !names.every((n) => allows(principal, capability, access.action, n))) {
       return { code: "forbidden", message: `this token's scopes do not allow ${method} on ${capability}` };
     }
     if (!principal.rateLimit) return undefined;
