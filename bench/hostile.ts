@@ -4,6 +4,8 @@
  * keys expire at once (goal: p99 under 100 ms), and publish latency on a topic while one of its
  * WebSockets floods junk (goal: unchanged within noise).
  */
+import { Worker } from "node:worker_threads";
+import type { FloodSeen } from "./lib/flood-thread.ts";
 import { quantile } from "./lib/load.ts";
 import { peakResidentDuring, streamBody } from "./lib/runtime-memory.ts";
 import type { BenchContext, BenchRow, BenchSuite } from "./lib/types.ts";
@@ -136,38 +138,22 @@ const JUNK_FRAMES = 20_000;
 /**
  * One subscriber socket at a time on `topic` sending {@link JUNK_FRAMES} frames that are not acks;
  * when the topic closes it (1008 after 10), the next one connects and floods again, until stopped.
+ * Runs on its own thread (see lib/flood-thread.ts).
  */
 function flood(ctx: BenchContext, topic: string) {
   const url = `${ctx.baseUrl.replace(/^http/, "ws")}/v1/topics/${topic}/subscribe?token=${encodeURIComponent(ctx.token)}`;
-  const seen = { sockets: 0, frames: 0, closedPolicy: 0 };
-  let stopped = false;
-  let current: WebSocket | undefined;
-  const one = () =>
-    new Promise<void>((resolve) => {
-      const ws = new WebSocket(url);
-      current = ws;
-      ws.addEventListener("open", () => {
-        seen.sockets += 1;
-        for (let i = 0; i < JUNK_FRAMES && ws.readyState === WebSocket.OPEN; i++) {
-          ws.send(`junk ${i}`);
-          seen.frames += 1;
-        }
-      });
-      ws.addEventListener("close", (e) => {
-        if (e.code === 1008) seen.closedPolicy += 1;
-        resolve();
-      });
-      ws.addEventListener("error", () => resolve());
-    });
-  const running = (async () => {
-    while (!stopped) await one();
-  })();
+  const thread = new Worker(new URL("./lib/flood-thread.ts", import.meta.url), {
+    workerData: { url, frames: JUNK_FRAMES },
+  });
+  const seen = new Promise<FloodSeen>((resolve, reject) => {
+    thread.once("message", resolve);
+    thread.once("error", reject);
+  });
   return {
-    seen,
-    async stop() {
-      stopped = true;
-      current?.close();
-      await running;
+    /** Stops flooding; resolves with what the flooder did once its last socket has closed. */
+    stop(): Promise<FloodSeen> {
+      thread.postMessage("stop");
+      return seen;
     },
   };
 }
@@ -180,10 +166,9 @@ async function floodRow(ctx: BenchContext): Promise<BenchRow> {
   const quietBefore = await publishLatencies(ctx, topic, phaseMs);
   const flooder = flood(ctx, topic);
   const flooded = await publishLatencies(ctx, topic, phaseMs);
-  await flooder.stop();
+  const { sockets, frames, closedPolicy } = await flooder.stop();
   const quietAfter = await publishLatencies(ctx, topic, phaseMs);
   const quiet = [...quietBefore, ...quietAfter].sort((a, b) => a - b);
-  const { sockets, frames, closedPolicy } = flooder.seen;
   return {
     suite: "hostile",
     name: "publish while one socket floods junk",

@@ -91,12 +91,7 @@ export class TopicObject extends SqlObject {
     const eventOf = (row: EventRow) => toEvent(row, this.topic);
     const now = () => this.clock.now();
     this.alarmTime = new ObjectAlarm(ctx.storage, now);
-    this.sockets = new TopicSockets(ctx, this.store, {
-      now,
-      toEvent: eventOf,
-      changed: () => this.aimAlarm(),
-      keepAlive: (work) => this.ctx.waitUntil(work),
-    });
+    this.sockets = new TopicSockets(ctx, this.store, { now, toEvent: eventOf });
     this.dispatcher = new WebhookDispatcher(this.store, {
       now,
       maxInFlight: () => this.config.maxInFlight,
@@ -106,8 +101,6 @@ export class TopicObject extends SqlObject {
       redis: new RedisSinks(env, sql),
       allowInsecure: () => this.env.ALLOW_INSECURE_WEBHOOKS === "true",
     });
-    // Keep-alives are answered by the runtime without waking a hibernating object.
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
 
   /** Appends events (one or a batch) and queues a delivery per matching webhook subscription. */
@@ -385,8 +378,9 @@ export class TopicObject extends SqlObject {
   }
 
   /**
-   * A WebSocket subscriber (the Worker has validated the query and the upgrade): accepted for
-   * hibernation, replays from `fromSeq` if given, then receives events as they are published.
+   * A WebSocket subscriber (the Worker has validated the query and the upgrade, and relays the
+   * client): accepted for hibernation, replays from `fromSeq` if given, then receives events as
+   * they are published.
    */
   override async fetch(request: Request): Promise<Response> {
     await this.ready;
@@ -401,7 +395,7 @@ export class TopicObject extends SqlObject {
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** `{"type": "ack", "seq"}` settles a critical event; anything else counts as a bad message. */
+  /** What the Worker's relay forwards: acks, and the go-ahead for a replay's next step. */
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     await this.ready;
     this.operation(() => this.sockets.receive(ws, message));

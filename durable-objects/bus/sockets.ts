@@ -1,17 +1,18 @@
 /**
  * A topic's WebSocket subscribers: hibernatable sockets that carry their filter in their
  * attachment, get retained events replayed on connect, new events as they are published, and
- * critical events sent again until they acknowledge them. A replay goes in steps of at most
- * {@link REPLAY_STEP_BYTES}, each sent once the socket has passed on what it buffered, so a
- * slow reader never makes the object hold more than a step; a socket that sends more than
- * {@link MAX_BAD_MESSAGES} bad messages is closed with 1008 (API 1.2).
+ * critical events sent again until they acknowledge them. Each socket leads to the Worker's relay
+ * (workers/http/socket-relay.ts), which holds the client's socket, answers pings and bad messages
+ * and forwards only acks. A replay goes in steps of at most {@link REPLAY_STEP_BYTES}, the next
+ * sent when the relay says the client has taken the last (logic/relay-frames.ts), so a slow reader
+ * never makes the object or the relay hold more than a step.
  */
 
 import type { BusEventValue } from "../../shared/schemas/bus.ts";
-import { answerClose } from "../lib/socket-close.ts";
 import { matchesFilter } from "../logic/filter.ts";
 import { fitPage } from "../logic/page-budget.ts";
-import { closing, MAX_BAD_MESSAGES, POLICY_VIOLATION, strike } from "../logic/socket-strikes.ts";
+import { STEP_SENT, STEP_TAKEN } from "../logic/relay-frames.ts";
+import { topicClientMessage } from "../logic/topic-messages.ts";
 import { EVENT_PAGE, type EventRow, type TopicStore } from "./store.ts";
 
 /** A critical event sent to a WebSocket is sent again after this long without an ack. */
@@ -20,18 +21,12 @@ export const ACK_TIMEOUT_MS = 10_000;
 /** Most event text one replay step reads and sends. */
 export const REPLAY_STEP_BYTES = 1024 * 1024;
 
-/** A replay waits while the socket has more than this buffered, checking every {@link REPLAY_WAIT_MS}. */
-const REPLAY_HIGH_WATER = 1024 * 1024;
-const REPLAY_WAIT_MS = 20;
-
 /** What each hibernatable socket carries across hibernation. */
 interface SocketAttachment {
   id: string;
   filter: string[];
   /** While replaying: the next seq to send. Live events wait for the replay to reach them. */
   replayFrom?: number;
-  /** Bad messages received so far. */
-  bad?: number;
 }
 
 /** What the sockets need from the topic object. */
@@ -40,10 +35,6 @@ export interface SocketsHost {
   now(): number;
   /** An event row as subscribers see it (it knows the topic's name). */
   toEvent(row: EventRow): BusEventValue;
-  /** Rows changed outside a call of the object (a replay step): re-aim the alarm. */
-  changed(): void;
-  /** Keeps the object alive until `work` settles. */
-  keepAlive(work: Promise<void>): void;
 }
 
 /** The attachment of a socket this topic accepted; undefined for any other. */
@@ -57,8 +48,6 @@ export class TopicSockets {
   private readonly ctx: DurableObjectState;
   private readonly store: TopicStore;
   private readonly host: SocketsHost;
-  /** Sockets whose replay runs in this isolate (one that hibernated mid-replay is restarted). */
-  private readonly replaying = new Set<string>();
 
   constructor(ctx: DurableObjectState, store: TopicStore, host: SocketsHost) {
     this.ctx = ctx;
@@ -67,8 +56,8 @@ export class TopicSockets {
   }
 
   /**
-   * Accepts a new subscriber for hibernation and, with `fromSeq`, starts sending it the retained
-   * events from there on; returns the client end for the 101 response.
+   * Accepts a new subscriber for hibernation and, with `fromSeq`, sends it the first step of the
+   * retained events from there on; returns the relay's end for the 101 response.
    */
   accept(filter: string[], fromSeq: number | undefined): WebSocket {
     const pair = new WebSocketPair();
@@ -77,7 +66,7 @@ export class TopicSockets {
     if (fromSeq !== undefined) socket.replayFrom = fromSeq;
     this.ctx.acceptWebSocket(server, [socket.id]);
     server.serializeAttachment(socket);
-    if (fromSeq !== undefined) this.startReplay(server, socket);
+    this.replayStep(server, socket);
     return client;
   }
 
@@ -90,45 +79,24 @@ export class TopicSockets {
       const socket = attachment(ws);
       if (!socket) continue;
       // A replay sends this event when it gets there.
-      if (socket.replayFrom !== undefined) this.startReplay(ws, socket);
-      else if (matchesFilter(socket.filter, row.type)) this.send(ws, socket.id, row, message, now);
+      if (socket.replayFrom === undefined && matchesFilter(socket.filter, row.type))
+        this.send(ws, socket.id, row, message, now);
     }
   }
 
   /**
-   * `{"type": "ack", "seq"}` settles a critical event. Anything else is answered with an error
-   * message, logged once per socket, and the socket closed with 1008 once it has sent more than
-   * {@link MAX_BAD_MESSAGES}. Returns true when it changed rows.
+   * What the relay forwards: `{"type": "ack", "seq"}` settles a critical event, and
+   * {@link STEP_TAKEN} asks for the next replay step. The relay answers everything else itself.
    */
-  receive(ws: WebSocket, message: string | ArrayBuffer): boolean {
+  receive(ws: WebSocket, message: string | ArrayBuffer): void {
     const socket = attachment(ws);
-    if (!socket || closing(socket.bad ?? 0)) return false;
-    const parsed = clientMessage(message);
-    if (parsed?.type === "ack") {
-      this.store.ack(socket.id, parsed.seq);
-      return true;
+    if (!socket) return;
+    if (message === STEP_TAKEN) {
+      this.replayStep(ws, socket);
+      return;
     }
-    // The runtime answers the exact text '{"type":"ping"}'; other spellings of it reach us.
-    if (parsed?.type === "ping") {
-      trySend(ws, PONG);
-      return false;
-    }
-    const hit = strike(socket.bad ?? 0);
-    socket.bad = hit.count;
-    // Kept before a close too: the frames still arriving from a closed socket are then dropped.
-    ws.serializeAttachment(socket);
-    if (hit.log) {
-      console.warn(
-        `topic: socket ${socket.id} sent a message that is not an ack (further ones are not logged)`,
-      );
-    }
-    if (hit.close) {
-      answerClose(ws, POLICY_VIOLATION, "too many bad messages");
-      this.store.forgetSocket(socket.id);
-      return true;
-    }
-    trySend(ws, BAD_MESSAGE);
-    return false;
+    const parsed = topicClientMessage(message);
+    if (parsed?.type === "ack") this.store.ack(socket.id, parsed.seq);
   }
 
   /** Drops what a closed socket still had to acknowledge; returns true when it was one of ours. */
@@ -159,49 +127,30 @@ export class TopicSockets {
     }
   }
 
-  /** Starts replaying to a socket unless its replay already runs here. */
-  private startReplay(ws: WebSocket, socket: SocketAttachment): void {
-    if (this.replaying.has(socket.id)) return;
-    this.replaying.add(socket.id);
-    const work = this.replay(ws, socket.id)
-      .catch((err) => console.error("topic: a WebSocket replay failed", err))
-      .finally(() => this.replaying.delete(socket.id));
-    this.host.keepAlive(work);
-  }
-
   /**
-   * Sends retained events from the socket's `replayFrom` on, in seq order, a step at a time,
-   * each once the socket's buffer has drained, until none is left: then the socket goes live.
-   * Each step reads sizes first and only the events it sends whole.
+   * Sends the retained events from the socket's `replayFrom` on, in seq order, up to
+   * {@link REPLAY_STEP_BYTES}, then {@link STEP_SENT}: the relay's answer brings the next step.
+   * With none left the socket goes live. Reads sizes first and only the events it sends whole.
    */
-  private async replay(ws: WebSocket, socketId: string): Promise<void> {
-    for (;;) {
-      while (ws.readyState === WebSocket.OPEN && ws.bufferedAmount > REPLAY_HIGH_WATER) {
-        await new Promise((resolve) => setTimeout(resolve, REPLAY_WAIT_MS));
-      }
-      const socket = attachment(ws);
-      if (ws.readyState !== WebSocket.OPEN || socket?.id !== socketId || socket.replayFrom === undefined)
-        return;
-      const heads = this.store.eventHeads(socket.replayFrom, EVENT_PAGE);
-      const last = heads[heads.length - 1];
-      if (!last) {
-        // Caught up: from now on, published events reach this socket as they come.
-        delete socket.replayFrom;
-        ws.serializeAttachment(socket);
-        return;
-      }
-      const matching = heads.filter((h) => matchesFilter(socket.filter, h.type));
-      const n = fitPage(matching, EVENT_PAGE, REPLAY_STEP_BYTES);
-      const now = this.host.now();
-      for (const row of this.store.eventsIn(matching.slice(0, n).map((h) => h.seq))) {
-        this.send(ws, socket.id, row, this.message(row), now);
-      }
-      socket.replayFrom = n < matching.length ? (matching[n] as { seq: number }).seq : last.seq + 1;
+  private replayStep(ws: WebSocket, socket: SocketAttachment): void {
+    if (socket.replayFrom === undefined) return;
+    const heads = this.store.eventHeads(socket.replayFrom, EVENT_PAGE);
+    const last = heads[heads.length - 1];
+    if (!last) {
+      // Caught up: from now on, published events reach this socket as they come.
+      delete socket.replayFrom;
       ws.serializeAttachment(socket);
-      this.host.changed();
-      // Lets the socket's buffer and the object's other callers go first.
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      return;
     }
+    const matching = heads.filter((h) => matchesFilter(socket.filter, h.type));
+    const n = fitPage(matching, EVENT_PAGE, REPLAY_STEP_BYTES);
+    const now = this.host.now();
+    for (const row of this.store.eventsIn(matching.slice(0, n).map((h) => h.seq))) {
+      this.send(ws, socket.id, row, this.message(row), now);
+    }
+    socket.replayFrom = n < matching.length ? (matching[n] as { seq: number }).seq : last.seq + 1;
+    ws.serializeAttachment(socket);
+    trySend(ws, STEP_SENT);
   }
 
   private message(row: EventRow): string {
@@ -212,32 +161,6 @@ export class TopicSockets {
   private send(ws: WebSocket, socketId: string, row: EventRow, message: string, now: number): void {
     if (trySend(ws, message) && row.critical === 1)
       this.store.expectAck(row.seq, socketId, now + ACK_TIMEOUT_MS);
-  }
-}
-
-const BAD_MESSAGE = JSON.stringify({
-  type: "error",
-  error: {
-    code: "invalid_request",
-    message: 'expected {"type": "ack", "seq": <integer>} or {"type": "ping"}',
-  },
-});
-
-const PONG = JSON.stringify({ type: "pong" });
-
-/** A well-formed client message (an ack or a ping), else undefined. */
-function clientMessage(
-  message: string | ArrayBuffer,
-): { type: "ack"; seq: number } | { type: "ping" } | undefined {
-  if (typeof message !== "string") return undefined;
-  try {
-    const parsed = JSON.parse(message) as { type?: unknown; seq?: unknown } | null;
-    if (parsed?.type === "ping") return { type: "ping" };
-    if (parsed?.type === "ack" && Number.isSafeInteger(parsed.seq))
-      return { type: "ack", seq: parsed.seq as number };
-    return undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,6 +1,12 @@
 /** `/v1/topics/{topic}`: every event bus operation, declared once (see workers/declare/table.ts). */
 import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import {
+  ackFrame,
+  BAD_TOPIC_MESSAGE,
+  PONG,
+  topicClientMessage,
+} from "../../durable-objects/logic/topic-messages.ts";
 import type { Env } from "../../shared/env.ts";
 import { ok } from "../../shared/errors.ts";
 import {
@@ -32,6 +38,7 @@ import {
 } from "../../shared/schemas/common.ts";
 import { declareFor, optionalBody } from "../declare/declare-for.ts";
 import type { AppEnv } from "../http/router.ts";
+import { type RelayRules, relaySocket } from "../http/socket-relay.ts";
 import { requireWebSocketUpgrade } from "../http/upgrade.ts";
 
 const topics = declareFor({
@@ -45,8 +52,23 @@ const topics = declareFor({
 const topicObject = (env: Env, topic: string) => env.TOPICS.getByName(topic);
 const notFound = { 404: errorResponse("No such subscription") };
 
-/** Hands a WebSocket upgrade to the topic's object, which holds the subscriber sockets. */
-function subscribe(
+/** What a subscriber may send: acks go on to the object, pings are answered by the relay. */
+const subscriberRules: RelayRules = {
+  route: "topic",
+  classify(frame) {
+    const message = topicClientMessage(frame);
+    if (message?.type === "ack") return { forward: ackFrame(message.seq) };
+    if (message?.type === "ping") return { answer: PONG };
+    return undefined;
+  },
+  badAnswer: BAD_TOPIC_MESSAGE,
+};
+
+/**
+ * Opens a socket to the topic's object, which holds the subscribers (hibernatable), and relays the
+ * client to it through the Worker, so that the object never receives a client's bad frames.
+ */
+async function subscribe(
   c: Context<AppEnv>,
   topic: string,
   query: z.output<typeof SubscribeQuery>,
@@ -55,7 +77,10 @@ function subscribe(
   const target = new URL("https://topic.internal/subscribe");
   if (query.filter) target.searchParams.set("filter", query.filter);
   if (query.fromSeq !== undefined) target.searchParams.set("fromSeq", String(query.fromSeq));
-  return topicObject(c.env, topic).fetch(new Request(target, { headers: { upgrade: "websocket" } }));
+  const res = await topicObject(c.env, topic).fetch(
+    new Request(target, { headers: { upgrade: "websocket" } }),
+  );
+  return res.webSocket ? relaySocket(res.webSocket, subscriberRules) : res;
 }
 
 /** The event bus operations: routes at `/v1/topics`, methods of `env.SWITCHYARD.topics()`. */

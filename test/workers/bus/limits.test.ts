@@ -4,8 +4,8 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import { PRUNE_STEP } from "../../../durable-objects/bus/object.ts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { PRUNE_STEP, TopicObject } from "../../../durable-objects/bus/object.ts";
 import { DUE_DELIVERIES_SQL } from "../../../durable-objects/bus/store.ts";
 import { PAGE_BYTES } from "../../../durable-objects/logic/page-budget.ts";
 import { MAX_BAD_MESSAGES } from "../../../durable-objects/logic/socket-strikes.ts";
@@ -107,6 +107,38 @@ describe("bad WebSocket messages", () => {
     expect(await closed).toBe(1008);
     // Other callers were not held up.
     expect((await call("POST", `/v1/topics/${topic}/events`, { type: "a" })).status).toBe(202);
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("keeps a flood of 20,000 junk frames away from the topic's object: it receives the ack only", async () => {
+    const topic = unique("flood");
+    const received = vi.spyOn(TopicObject.prototype, "webSocketMessage");
+    const objectSideClosed = new Promise<number>((resolve) => {
+      const close = TopicObject.prototype.webSocketClose;
+      vi.spyOn(TopicObject.prototype, "webSocketClose").mockImplementation(async function (
+        this: TopicObject,
+        ws,
+        code,
+        reason,
+      ) {
+        await close.call(this, ws, code, reason);
+        resolve(code);
+      });
+    });
+    const sub = await connect(topic);
+    const closed = new Promise<number>((resolve) => sub.ws.addEventListener("close", (e) => resolve(e.code)));
+    const [seq] = await publish(topic, { type: "order.paid", critical: true });
+    expect((await sub.next()).event).toMatchObject({ seq, critical: true });
+    sub.ws.send(`{"type": "ack", "seq": ${seq}}`);
+    for (let i = 0; i < 20_000; i++) sub.ws.send(`junk ${i}`);
+    expect(await closed).toBe(1008);
+    // The relay closed the object's socket behind the ack it had forwarded.
+    expect(await objectSideClosed).toBe(1008);
+    expect(received.mock.calls.map(([, message]) => message)).toEqual([`{"type":"ack","seq":${seq}}`]);
+    expect(sub.buffered().filter((m) => m.type === "error")).toHaveLength(MAX_BAD_MESSAGES);
   });
 });
 

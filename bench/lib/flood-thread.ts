@@ -1,0 +1,46 @@
+/**
+ * The flooding client of bench/hostile.ts's flood row, on a thread of its own: its synchronous
+ * bursts of sends (tens of ms each) would otherwise hold up the event loop that times the
+ * publishes, and count as the server's latency. One subscriber socket at a time sends `frames`
+ * frames that are not acks; when the server closes it, the next connects and floods again, until
+ * the parent posts "stop"; then the thread posts its {@link FloodSeen} and ends.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+
+/** What the flooder did. */
+export interface FloodSeen {
+  sockets: number;
+  frames: number;
+  closedPolicy: number;
+}
+
+const { url, frames } = workerData as { url: string; frames: number };
+const seen: FloodSeen = { sockets: 0, frames: 0, closedPolicy: 0 };
+let stopped = false;
+let current: WebSocket | undefined;
+
+const one = () =>
+  new Promise<void>((resolve) => {
+    const ws = new WebSocket(url);
+    current = ws;
+    ws.addEventListener("open", () => {
+      seen.sockets += 1;
+      for (let i = 0; i < frames && ws.readyState === WebSocket.OPEN; i++) {
+        ws.send(`junk ${i}`);
+        seen.frames += 1;
+      }
+    });
+    ws.addEventListener("close", (e) => {
+      if (e.code === 1008) seen.closedPolicy += 1;
+      resolve();
+    });
+    ws.addEventListener("error", () => resolve());
+  });
+
+parentPort?.on("message", () => {
+  stopped = true;
+  current?.close();
+});
+while (!stopped) await one();
+parentPort?.postMessage(seen);
+parentPort?.close();

@@ -1,0 +1,35 @@
+/**
+ * What a topic's WebSocket subscriber may send (`{"type": "ack", "seq"}`, `{"type": "ping"}`) and
+ * the answers it gets; the Worker's relay checks every frame with it, the object reads the acks.
+ */
+
+/** A well-formed subscriber message. */
+export type TopicClientMessage = { type: "ack"; seq: number } | { type: "ping" };
+
+/** A well-formed subscriber message, else undefined. */
+export function topicClientMessage(message: string | ArrayBuffer): TopicClientMessage | undefined {
+  if (typeof message !== "string") return undefined;
+  try {
+    const parsed = JSON.parse(message) as { type?: unknown; seq?: unknown } | null;
+    if (parsed?.type === "ping") return { type: "ping" };
+    if (parsed?.type === "ack" && Number.isSafeInteger(parsed.seq))
+      return { type: "ack", seq: parsed.seq as number };
+    return undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The ack as the relay forwards it to the object. */
+export const ackFrame = (seq: number): string => JSON.stringify({ type: "ack", seq });
+
+/** The answer to any other message. */
+export const BAD_TOPIC_MESSAGE = JSON.stringify({
+  type: "error",
+  error: {
+    code: "invalid_request",
+    message: 'expected {"type": "ack", "seq": <integer>} or {"type": "ping"}',
+  },
+});
+
+export const PONG = JSON.stringify({ type: "pong" });

@@ -1,0 +1,84 @@
+/**
+ * A WebSocket route whose object must not receive what a client floods. The Worker holds the
+ * client's socket and forwards to the object's own (hibernatable) socket only the frames the route
+ * calls well-formed; every other frame is answered here, logged once per socket, and past ten of
+ * them the client is closed with `1008` and what it still sends is dropped unread
+ * (logic/socket-strikes.ts). An object receives each frame as one hibernation event, which costs its thread far more
+ * than the relay's listener does (docs/limits.md), and a publish waits behind those events.
+ * The object's frames pass through, except the replay pacing of logic/relay-frames.ts.
+ */
+import { answerClose } from "../../durable-objects/lib/socket-close.ts";
+import { CLIENT_HIGH_WATER, STEP_SENT, STEP_TAKEN } from "../../durable-objects/logic/relay-frames.ts";
+import { closing, POLICY_VIOLATION, strike } from "../../durable-objects/logic/socket-strikes.ts";
+
+/** How often a paced replay checks whether the client has taken its step. */
+const DRAIN_CHECK_MS = 20;
+
+/** What a route's client may send. */
+export interface RelayRules {
+  /** Names the route in the one log line per socket. */
+  route: string;
+  /** A client frame: the text to forward to the object, an answer to send back, or undefined when bad. */
+  classify(frame: string | ArrayBuffer): { forward: string } | { answer: string } | undefined;
+  /** The answer to a bad frame. */
+  badAnswer: string;
+}
+
+/** Relays between a new client socket and `upstream`, the object's socket; returns the 101. */
+export function relaySocket(upstream: WebSocket, rules: RelayRules): Response {
+  const { 0: client, 1: server } = new WebSocketPair();
+  server.accept();
+  upstream.accept();
+  let bad = 0;
+  server.addEventListener("message", ({ data }) => {
+    if (closing(bad)) return;
+    const frame = rules.classify(data);
+    if (frame) {
+      if ("forward" in frame) trySend(upstream, frame.forward);
+      else trySend(server, frame.answer);
+      return;
+    }
+    const hit = strike(bad);
+    bad = hit.count;
+    if (hit.log) console.warn(`${rules.route}: a socket sent a bad message (further ones are not logged)`);
+    if (hit.close) {
+      answerClose(server, POLICY_VIOLATION, "too many bad messages");
+      answerClose(upstream, POLICY_VIOLATION, "too many bad messages");
+    } else {
+      trySend(server, rules.badAnswer);
+    }
+  });
+  upstream.addEventListener("message", ({ data }) => {
+    if (data === STEP_SENT) void answerWhenTaken(server, upstream);
+    else trySend(server, data);
+  });
+  // A close or an error on either side closes both.
+  server.addEventListener("close", ({ code, reason }) => {
+    answerClose(upstream, code, reason);
+    answerClose(server, code, reason);
+  });
+  upstream.addEventListener("close", ({ code, reason }) => {
+    answerClose(server, code, reason);
+    answerClose(upstream, code, reason);
+  });
+  server.addEventListener("error", () => answerClose(upstream, 1011, "the client's socket failed"));
+  upstream.addEventListener("error", () => answerClose(server, 1011, "the object's socket failed"));
+  return new Response(null, { status: 101, webSocket: client });
+}
+
+/** Answers a replay step once the client's socket has passed on all but {@link CLIENT_HIGH_WATER}. */
+async function answerWhenTaken(client: WebSocket, upstream: WebSocket): Promise<void> {
+  while (client.readyState === WebSocket.OPEN && client.bufferedAmount > CLIENT_HIGH_WATER) {
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_CHECK_MS));
+  }
+  if (client.readyState === WebSocket.OPEN) trySend(upstream, STEP_TAKEN);
+}
+
+/** Sends on a socket that may have closed meanwhile. */
+function trySend(ws: WebSocket, message: string | ArrayBuffer): void {
+  try {
+    ws.send(message);
+  } catch {
+    // Closed: its close listener closes the other side.
+  }
+}
