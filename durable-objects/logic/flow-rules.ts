@@ -88,6 +88,12 @@ export function childResultsText(children: readonly EndedChild[], budget: number
 export const childFailure = (child: { queue: string; id: string; error: string | null }): string =>
   `child ${child.queue}/${child.id} is dead${child.error === null ? "" : `: ${child.error}`}`;
 
+/**
+ * The `error` a child removed by its queue's deletion reaches its parent with: it counts as a
+ * child that died, so the parent follows its policy (see `childFailure`).
+ */
+export const queueDeleted = (queue: string): string => `queue ${queue} was deleted`;
+
 /** How long a failed delivery between queue objects waits before the next try: 1 s doubling to 1 min. */
 export const redeliveryDelay = (attempts: number): number =>
   Math.min(60_000, 1_000 * 2 ** Math.max(0, attempts - 1));

@@ -301,8 +301,21 @@ export class FlowStore {
     );
   }
 
-  deleteAll(): void {
-    for (const table of ["flow_parents", "flow_children", "flow_links", "flow_outbox"]) {
+  /**
+   * A queue deletion's share, in its transaction and before the tasks go. Each child not yet ended
+   * whose parent lives in another queue dies with `error`, so the end trigger writes its outbox row
+   * as for any dead child; ends already waiting for other queues stay. What served this queue's
+   * own parents goes: their rows, the ends for them and the creations not yet delivered. The
+   * outbox left drains as usual.
+   */
+  deleteAll(error: string): void {
+    this.sql.run(
+      `UPDATE tasks SET state = 'dead', last_error = ?
+       WHERE seq IN (SELECT child_seq FROM flow_links WHERE open = 1 AND parent_queue <> '')`,
+      error,
+    );
+    this.sql.run("DELETE FROM flow_outbox WHERE kind = 'create' OR target = ''");
+    for (const table of ["flow_parents", "flow_children", "flow_links"]) {
       this.sql.run(`DELETE FROM ${table}`);
     }
   }

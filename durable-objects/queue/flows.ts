@@ -13,6 +13,7 @@ import {
   childFailure,
   childResultsText,
   MAX_CHILD_RESULTS_BYTES,
+  queueDeleted,
   redeliveryDelay,
 } from "../logic/flow-rules.ts";
 import { priorityRank } from "../logic/queue-rules.ts";
@@ -275,9 +276,15 @@ export class QueueFlows {
     if (done.length > 0) this.store.delivered(done);
   }
 
-  deleteAll(): void {
-    this.store.deleteAll();
-    this.active = false;
+  /**
+   * Inside the transaction that deletes queue `queue`, before its tasks go: its unfinished
+   * children of parents in other queues end as dead ({@link queueDeleted}); only the outbox for
+   * other queues is kept, to be delivered as usual (see {@link FlowStore.deleteAll}).
+   */
+  deleteAll(queue: string): void {
+    this.store.deleteAll(queueDeleted(queue));
+    this.awaited.clear();
+    this.active = this.store.active();
   }
 }
 

@@ -494,24 +494,35 @@ export class QueueObject extends SqlObject {
 
   /**
    * Deletes every task, the schedules, the counters and the paused flag: open long polls answer empty, streaming
-   * sockets are closed. The queue can be used again at once; task ids are never reused.
+   * sockets are closed. The queue can be used again at once; task ids are never reused. Flow
+   * children deleted before they ended reach their parents in other queues as dead children: the
+   * answer comes once those queues have the news (or the alarm retries).
    */
   async deleteQueue(): Promise<{ deleted: true }> {
     await this.ready;
-    this.consumers.closeAll(1000, "queue deleted");
-    this.transaction(() => {
-      this.store.deleteAll();
-      this.schedules.deleteAll();
-      this.limits.deleteAll();
-      this.flows.deleteAll();
-    });
-    this.load();
-    await this.ctx.storage.deleteAlarm();
     for (const waiter of this.waiters.splice(0)) {
       this.clock.clearTimer(waiter.timer);
       waiter.resolve(ok(leaseAnswer([])));
     }
+    this.consumers.closeAll(1000, "queue deleted");
+    await this.mutateAndSend(this.clock.now(), () => this.deleteAll());
     return { deleted: true };
+  }
+
+  /**
+   * {@link deleteQueue}'s transaction. The children's ends go to the flow outbox first (the only
+   * thing kept), so they are sent after the commit like any other and the alarm, aimed at them in
+   * the same transaction, retries them across restarts until acknowledged.
+   */
+  private deleteAll(): void {
+    this.flows.deleteAll(this.name);
+    this.store.deleteAll();
+    this.schedules.deleteAll();
+    this.limits.deleteAll();
+    // Memory as the emptied storage has it; the alarm from now on serves the outbox alone.
+    this.alarmTime.aim(null);
+    this.load();
+    this.wakeBy = null;
   }
 
   /** Changes the lease limits (an absent field stays, null removes it); waiting leases and sockets are served at once when they loosen. */

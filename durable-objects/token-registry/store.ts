@@ -1,6 +1,8 @@
 /**
- * The registry's rows: what was minted (never the token text) and when it was revoked. Rows are
- * kept after expiry so that revoking an expired id still answers `200`, as the contract says.
+ * The registry's rows: what was minted (never the token text) and when it was revoked, until a
+ * while after the token expired (the alarm prunes them); the secret that proves its token ids
+ * (`logic/token-ids.ts`), so that revoking an id whose row is gone still answers `200`, as the
+ * contract says; and the alarm's time.
  */
 import type { TokenInfoValue, TokenListValue } from "../../shared/schemas/tokens.ts";
 import type { RateLimit, Scope } from "../../workers/http/access.ts";
@@ -16,7 +18,24 @@ export const TOKEN_REGISTRY_SCHEMA = [
      revoked_at INTEGER
    );
    CREATE INDEX tokens_revoked ON tokens (revoked_at, expires_at) WHERE revoked_at IS NOT NULL;`,
+  // Pruning takes rows in expiry order; ids minted before ids carried a proof are kept aside.
+  `CREATE INDEX tokens_expiry ON tokens (expires_at);
+   CREATE TABLE registry_meta (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     id_secret BLOB,
+     alarm_at INTEGER
+   );
+   INSERT INTO registry_meta (id, id_secret, alarm_at) VALUES (1, NULL, NULL);
+   CREATE TABLE unproved_ids (id TEXT PRIMARY KEY) WITHOUT ROWID;
+   INSERT INTO unproved_ids (id) SELECT id FROM tokens;`,
 ] as const;
+
+/**
+ * One pruning step: up to `?2` rows whose token expired by `?1`, earliest first. Through the
+ * expiry index (which holds the rowid), the step reads only the rows it deletes.
+ */
+export const PRUNE_STEP_SQL = `DELETE FROM tokens WHERE rowid IN (
+  SELECT rowid FROM tokens WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`;
 
 /** What the registry keeps of a minted token. */
 export interface TokenRecord {
@@ -83,6 +102,41 @@ export class TokenStore {
   /** Marks `id` revoked at `now`, unless it was revoked before. */
   revoke(id: string, now: number): void {
     this.sql.run("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", now, id);
+  }
+
+  /**
+   * Whether `id` was minted before ids carried their proof (those ids are kept, so that revoking
+   * one still answers `200` once its row is pruned).
+   */
+  mintedUnproved(id: string): boolean {
+    return this.sql.one("SELECT id FROM unproved_ids WHERE id = ?", id) !== undefined;
+  }
+
+  /** The secret that proves token ids (null until the first start sets it) and the alarm's time. */
+  meta(): { idSecret: ArrayBuffer | null; alarmAt: number | null } {
+    const row = this.sql.one<{ id_secret: ArrayBuffer | null; alarm_at: number | null }>(
+      "SELECT id_secret, alarm_at FROM registry_meta",
+    );
+    return { idSecret: row?.id_secret ?? null, alarmAt: row?.alarm_at ?? null };
+  }
+
+  /** Sets the id secret, once: an object's ids must stay provable for good. */
+  saveIdSecret(secret: ArrayBuffer): void {
+    this.sql.run("UPDATE registry_meta SET id_secret = ? WHERE id_secret IS NULL", secret);
+  }
+
+  saveAlarmAt(at: number | null): void {
+    this.sql.run("UPDATE registry_meta SET alarm_at = ?", at);
+  }
+
+  /** Deletes up to `limit` rows whose token expired by `before`, earliest first; returns how many. */
+  prune(before: number, limit: number): number {
+    return this.sql.count(PRUNE_STEP_SQL, before, limit);
+  }
+
+  /** The earliest expiry of any row kept, or null when none is. */
+  earliestExpiry(): number | null {
+    return this.sql.one<{ at: number | null }>("SELECT min(expires_at) AS at FROM tokens")?.at ?? null;
   }
 
   /** Ids revoked before they expired, still unexpired at `now`. */

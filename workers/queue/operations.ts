@@ -279,7 +279,7 @@ export const queueOperations = {
   deleteQueue: queues.admin("deleteQueue", "DELETE /{queue}", {
     summary: "Delete the queue: every task in every state, its counters and the paused flag",
     description:
-      "Open long polls answer an empty list and streaming sockets are closed; later calls on the deleted task ids answer 404. The name leaves the catalog; the queue can be used again at once, empty.",
+      "Open long polls answer an empty list and streaming sockets are closed; later calls on the deleted task ids answer 404. Flow children deleted before they ended count as dead children for their parents in other queues (error `queue <queue> was deleted`); the answer comes once those queues have it. The name leaves the catalog; the queue can be used again at once, empty.",
     responses: { 200: jsonResponse(QueueDeleted, "Deleted (also when it held nothing)") },
     call: (env, { params }) => deleteQueue(env, params.queue),
   }),

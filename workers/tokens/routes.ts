@@ -13,7 +13,7 @@ import {
 } from "../../shared/schemas/tokens.ts";
 import { declareFor } from "../declare/declare-for.ts";
 import { routesOf } from "../declare/routes.ts";
-import { keyRing, signToken, toBase64Url } from "./codec.ts";
+import { keyRing, signToken } from "./codec.ts";
 import { registryOf, revocations, tokenNow } from "./verify.ts";
 
 const adminOnly = declareFor({
@@ -24,11 +24,7 @@ const adminOnly = declareFor({
   rpc: false,
 });
 
-function newTokenId(): string {
-  return `tk_${toBase64Url(crypto.getRandomValues(new Uint8Array(12)))}`;
-}
-
-/** Signs a new token and records it (never its text) in the registry. */
+/** Records a new token (never its text) in the registry, which gives its id, then signs it. */
 async function mint(env: Env, input: MintInput) {
   const ring = await keyRing(env.TOKEN_SIGNING_KEYS);
   if (!ring) {
@@ -36,21 +32,19 @@ async function mint(env: Env, input: MintInput) {
       field: "TOKEN_SIGNING_KEYS",
     });
   }
-  const id = newTokenId();
   const expiresAt = tokenNow() + input.ttlMs;
   const rateLimit = input.rateLimit ? { rateLimit: input.rateLimit } : {};
+  const id = await registryOf(env).record({
+    label: input.label ?? null,
+    scopes: input.scopes,
+    expiresAt,
+    ...rateLimit,
+  });
   const token = await signToken(ring, {
     id,
     scopes: input.scopes,
     exp: expiresAt,
     ...(input.rateLimit ? { rl: input.rateLimit } : {}),
-  });
-  await registryOf(env).record({
-    id,
-    label: input.label ?? null,
-    scopes: input.scopes,
-    expiresAt,
-    ...rateLimit,
   });
   return ok({ id, token, expiresAt });
 }

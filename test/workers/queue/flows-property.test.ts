@@ -6,13 +6,12 @@
  * died is dead and never leased.
  */
 
-import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_FLOW_DEPTH } from "../../../durable-objects/logic/flow-rules.ts";
-import type { FlowPeer } from "../../../durable-objects/queue/flows.ts";
 import { call, unique } from "../helpers.ts";
-import { type Leased, lease, qpath, queueStub } from "./queue-helpers.ts";
+import { cutOff, type Leased, lease, qpath, queueStub, restart } from "./queue-helpers.ts";
 
 /** A node of the generated tree: its queue (0 = the flow's), whether a leaf dies, its policy. */
 interface GenNode {
@@ -144,11 +143,6 @@ function expectedEnd(nodes: ModelNode[], n: number): "completed" | "dead" {
   return dead && node.policy === "fail" ? "dead" : "completed";
 }
 
-const failingPeer: FlowPeer = {
-  flowCreate: () => Promise.reject(new Error("cut off")),
-  flowEnded: () => Promise.reject(new Error("cut off")),
-};
-
 describe("flows under restarts, failed deliveries and duplicates", () => {
   it("readies every parent exactly once, after all its children, with all their results", async () => {
     await fc.assert(
@@ -161,21 +155,16 @@ describe("flows under restarts, failed deliveries and duplicates", () => {
           const { nodes, body } = plan(root, queues);
           const cut = new Set<number>();
           const everCut = new Set<string>();
-          const cutOff = async (q: number) => {
+          const cutOffQueue = async (q: number) => {
             cut.add(q);
             everCut.add(queues[q] as string);
-            await runInDurableObject(queueStub(queues[q] as string), (instance) => {
-              Object.assign(instance, { peer: () => failingPeer });
-            });
+            await cutOff(queues[q] as string);
           };
-          const restart = async (q: number) => {
+          const restartQueue = async (q: number) => {
             cut.delete(q);
-            const stub = queueStub(queues[q] as string);
-            // Only a running object can be evicted: wake it first.
-            await stub.stats();
-            await evictDurableObject(stub);
+            await restart(queues[q] as string);
           };
-          if (cutFirst) await cutOff(0);
+          if (cutFirst) await cutOffQueue(0);
           const created = await call("POST", qpath(queues[0] as string, "/flows"), body);
           expect(created.status, created.text).toBe(201);
           (nodes[0] as ModelNode).id = created.body.id;
@@ -267,13 +256,13 @@ describe("flows under restarts, failed deliveries and duplicates", () => {
 
           for (const op of ops) {
             if (op.kind === "work") await work(op.queue, op.max);
-            else if (op.kind === "restart") await restart(op.queue);
-            else if (op.kind === "cut") await cutOff(op.queue);
+            else if (op.kind === "restart") await restartQueue(op.queue);
+            else if (op.kind === "cut") await cutOffQueue(op.queue);
             else if (op.kind === "alarm") await runDurableObjectAlarm(queueStub(queues[op.queue] as string));
             else await duplicate(op.pick);
           }
           // Heal every cut (a restart brings the real peers back), then work until nothing moves.
-          for (const q of [...cut]) await restart(q);
+          for (const q of [...cut]) await restartQueue(q);
           for (let quiet = 0; quiet < 2; ) {
             let moved = 0;
             for (let q = 0; q < queues.length; q++) {

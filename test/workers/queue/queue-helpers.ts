@@ -1,8 +1,9 @@
 /** Shortcuts for the queue tests: paths, the common calls, and a look at the object's rows. */
 
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import type { FlowPeer } from "../../../durable-objects/queue/flows.ts";
 import { HttpTransport } from "../../../shared/client/http.ts";
 import { httpQueues, QueueClient } from "../../../shared/client/queue.ts";
 import { call, TOKEN } from "../helpers.ts";
@@ -37,6 +38,25 @@ export async function lease(queue: string, body: unknown = {}): Promise<Leased[]
 
 /** The queue's object stub, for alarms, eviction and row inspection. */
 export const queueStub = (queue: string) => env.QUEUES.getByName(queue);
+
+const failingPeer: FlowPeer = {
+  flowCreate: () => Promise.reject(new Error("cut off")),
+  flowEnded: () => Promise.reject(new Error("cut off")),
+};
+
+/** Cuts the queue's object off from the other queues until it restarts: its flow deliveries fail. */
+export function cutOff(queue: string): Promise<void> {
+  return runInDurableObject(queueStub(queue), (instance) => {
+    Object.assign(instance, { peer: () => failingPeer });
+  });
+}
+
+/** Restarts the queue's object (it keeps only what it stored): woken first, as only a running object can be evicted. */
+export async function restart(queue: string): Promise<void> {
+  const stub = queueStub(queue);
+  await stub.stats();
+  await evictDurableObject(stub);
+}
 
 /** One stored task, as the object keeps it. */
 export interface StoredTask {
