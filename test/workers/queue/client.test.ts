@@ -1,14 +1,16 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { QueueClient } from "../../../shared/client/queue.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import { unique } from "../helpers.ts";
-import { clientOverHttp, clientOverRpc, queueStub } from "./queue-helpers.ts";
+import {
+  CLIENT_TRANSPORTS,
+  clientOverHttp,
+  clientOverHttpLeases,
+  clientOverRpc,
+  queueStub,
+} from "./queue-helpers.ts";
 
-describe.each([
-  ["HTTP", async () => clientOverHttp()],
-  ["RPC", clientOverRpc],
-])("queue client over %s", (transport, makeClient) => {
+describe.each(CLIENT_TRANSPORTS)("queue client over %s", (transport, makeClient) => {
   it("produces, consumes with concurrency and batches, acks results and nacks failures", async () => {
     const client = await makeClient();
     const q = unique("client");
@@ -127,11 +129,7 @@ describe("queue client: streaming and operator calls", () => {
     expect(leaseIds.every((id) => id.startsWith("ws:"))).toBe(true);
 
     // A transport that cannot open sockets: the same consume, over HTTP leases.
-    const base = clientOverHttp().transport;
-    const noSockets = new QueueClient({
-      ...base,
-      openConsumer: () => Promise.reject(new Error("no WebSockets here")),
-    });
+    const noSockets = clientOverHttpLeases();
     await noSockets.enqueue(q, { payload: 3 });
     const again = new AbortController();
     const httpIds: string[] = [];

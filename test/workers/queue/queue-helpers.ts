@@ -90,3 +90,16 @@ export const clientOverHttp = () =>
 
 /** The typed client over the service binding's RPC target. */
 export const clientOverRpc = async () => new QueueClient(await exports.SwitchyardRpc.queues());
+
+/** The typed client over HTTP leases only: its transport cannot open the streaming socket. */
+export const clientOverHttpLeases = () =>
+  new QueueClient({
+    ...clientOverHttp().transport,
+    openConsumer: () => Promise.reject(new Error("no sockets here")),
+  });
+
+/** The typed client's transports, for `describe.each` and `it.each`: HTTP (streaming when it consumes) and RPC. */
+export const CLIENT_TRANSPORTS: Array<[string, () => Promise<QueueClient>]> = [
+  ["HTTP", async () => clientOverHttp()],
+  ["RPC", clientOverRpc],
+];
