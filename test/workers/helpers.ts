@@ -1,6 +1,7 @@
 /** Calls the Worker's own `fetch` as an HTTP client would, with the dev token unless told otherwise. */
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import { answerJson } from "../../shared/answer-json.ts";
 
 export const TOKEN = "switchyard-dev-token";
 
@@ -26,12 +27,7 @@ export async function call(method: string, path: string, body?: unknown, opts: C
   );
   const text = await res.text();
   // biome-ignore lint/suspicious/noExplicitAny: tests read response fields freely and expect() checks them
-  let json: any;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
+  const json: any = answerJson(text);
   return { status: res.status, headers: res.headers, body: json, text };
 }
 
