@@ -43,9 +43,17 @@ export async function expectDocumented(paths: string[]) {
   return doc;
 }
 
+/** An answer as {@link call} returns it. */
+export type Answer = Awaited<ReturnType<typeof call>>;
+
+/** Asserts an error answer: its status and the contract's error code. */
+export function expectError(res: Answer, status: number, code: string) {
+  expect(res.status, res.text).toBe(status);
+  expect(res.body.error.code).toBe(code);
+}
+
 /** Asserts a 400 `invalid_request` that names `field`, the answer to every malformed input. */
-export function expectInvalidField(res: Awaited<ReturnType<typeof call>>, field: string) {
-  expect(res.status, res.text).toBe(400);
-  expect(res.body.error.code).toBe("invalid_request");
+export function expectInvalidField(res: Answer, field: string) {
+  expectError(res, 400, "invalid_request");
   expect(res.body.error.details.field).toBe(field);
 }

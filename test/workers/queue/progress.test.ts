@@ -14,7 +14,7 @@ import {
   MAX_LOG_LINES_KEPT,
   MAX_PROGRESS_BYTES,
 } from "../../../shared/schemas/queue-progress.ts";
-import { call, unique } from "../helpers.ts";
+import { call, expectError, unique } from "../helpers.ts";
 import { scoped } from "../tokens/helpers.ts";
 import {
   CLIENT_TRANSPORTS,
@@ -172,8 +172,7 @@ describe("progress and logs over HTTP", () => {
     ];
     for (const send of sends) {
       const wrong = await send(t.id, "not-the-lease");
-      expect(wrong.status).toBe(409);
-      expect(wrong.body.error.code).toBe("lease_mismatch");
+      expectError(wrong, 409, "lease_mismatch");
       for (const id of ["999999", "abc", "0"]) {
         const unknown = await send(id, t.leaseId);
         expect(unknown.status, id).toBe(404);

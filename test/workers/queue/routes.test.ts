@@ -1,6 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, unique } from "../helpers.ts";
+import { call, expectError, unique } from "../helpers.ts";
 import { enqueue, lease, qpath, queueStub } from "./queue-helpers.ts";
 
 /** One byte over the 256 KiB a payload may have (a string counts its own bytes). */
@@ -69,15 +69,13 @@ describe("POST /v1/queues/{queue}/tasks", () => {
     ["a batch that is not a list", { tasks: { payload: 1 } }, "tasks"],
   ])("answers %s with 400 naming the field", async (_label, body, field) => {
     const res = await call("POST", qpath(unique("q"), "/tasks"), body);
-    expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe("invalid_request");
+    expectError(res, 400, "invalid_request");
     expect(res.body.error.details.field).toBe(field);
   });
 
   it("answers a bad queue name with 400", async () => {
     const res = await call("POST", qpath("-bad", "/tasks"), { payload: 1 });
-    expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe("invalid_request");
+    expectError(res, 400, "invalid_request");
   });
 
   it("answers a payload over 256 KiB with 413 and stores nothing of the batch", async () => {
@@ -169,8 +167,7 @@ describe("POST /v1/queues/{queue}/tasks/{id}/ack", () => {
   it("refuses a wrong or spent lease with 409 and an unknown task with 404", async () => {
     const { q, id, leaseId } = await leasedTask();
     const wrong = await call("POST", qpath(q, `/tasks/${id}/ack`), { leaseId: "not-mine" });
-    expect(wrong.status).toBe(409);
-    expect(wrong.body.error.code).toBe("lease_mismatch");
+    expectError(wrong, 409, "lease_mismatch");
     expect((await call("POST", qpath(q, `/tasks/${id}/ack`), { leaseId })).status).toBe(200);
     // A retried ack of the lease that completed the task holds again (its answer may have been lost).
     const twice = await call("POST", qpath(q, `/tasks/${id}/ack`), { leaseId });
@@ -178,8 +175,7 @@ describe("POST /v1/queues/{queue}/tasks/{id}/ack", () => {
     expect((await call("POST", qpath(q, `/tasks/${id}/ack`), { leaseId: "not-mine" })).status).toBe(409);
     for (const unknown of ["999999", "abc", "007"]) {
       const res = await call("POST", qpath(q, `/tasks/${unknown}/ack`), { leaseId });
-      expect(res.status).toBe(404);
-      expect(res.body.error.code).toBe("not_found");
+      expectError(res, 404, "not_found");
     }
   });
 
@@ -262,8 +258,7 @@ describe("POST /v1/queues/{queue}/tasks/{id}/extend", () => {
       expect((await call("POST", qpath(q, `/tasks/${id}/extend`), body)).status).toBe(400);
     }
     const wrong = await call("POST", qpath(q, `/tasks/${id}/extend`), { leaseId: "x", visibilityMs: 5_000 });
-    expect(wrong.status).toBe(409);
-    expect(wrong.body.error.code).toBe("lease_mismatch");
+    expectError(wrong, 409, "lease_mismatch");
     const unknown = await call("POST", qpath(q, "/tasks/77777/extend"), { leaseId, visibilityMs: 5_000 });
     expect(unknown.status).toBe(404);
   });
@@ -306,8 +301,7 @@ describe("POST /v1/queues/{queue}/ack (batch)", () => {
 describe("GET /v1/queues/{queue}/tasks/{id} and /stats", () => {
   it("answers an unknown task with 404", async () => {
     const res = await call("GET", qpath(unique("q"), "/tasks/1"));
-    expect(res.status).toBe(404);
-    expect(res.body.error.code).toBe("not_found");
+    expectError(res, 404, "not_found");
   });
 
   it("counts tasks per state and priority, with totals and the oldest ready age", async () => {
