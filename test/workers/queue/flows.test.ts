@@ -7,11 +7,10 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, expectError, unique } from "../helpers.ts";
 import { mint } from "../tokens/helpers.ts";
-import { clientOverRpc, enqueue, lease, qpath } from "./queue-helpers.ts";
+import { clientOverRpc, enqueue, lease, qpath, stats } from "./queue-helpers.ts";
 
 const flow = (queue: string, body: unknown) => call("POST", qpath(queue, "/flows"), body);
 const info = async (q: string, id: string) => (await call("GET", qpath(q, `/tasks/${id}`))).body;
-const stats = async (q: string) => (await call("GET", qpath(q, "/stats"))).body;
 
 /** Leases every ready task of `queue` and acks each with `result(payload)`; returns the payloads. */
 async function work(queue: string, result: (payload: unknown) => unknown = (p) => ({ done: p })) {

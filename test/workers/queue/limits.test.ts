@@ -13,6 +13,7 @@ import {
   lease,
   qpath,
   queueStub,
+  stats,
   storedTasks,
   waiting,
 } from "./queue-helpers.ts";
@@ -26,7 +27,6 @@ async function configure(q: string, body: unknown) {
   return res.body;
 }
 
-const stats = async (q: string) => (await call("GET", qpath(q, "/stats"))).body;
 const leasedRows = async (q: string) => (await storedTasks(q)).filter((t) => t.state === "leased").length;
 
 async function fill(q: string, n: number) {

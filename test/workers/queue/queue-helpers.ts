@@ -5,7 +5,7 @@ import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import { HttpTransport } from "../../../shared/client/http.ts";
 import { httpQueues, QueueClient } from "../../../shared/client/queue.ts";
-import { call, TOKEN } from "../helpers.ts";
+import { call, TOKEN, unique } from "../helpers.ts";
 
 /** `/v1/queues/{queue}{rest}`. */
 export const qpath = (queue: string, rest = "") => `/v1/queues/${queue}${rest}`;
@@ -15,6 +15,17 @@ export async function enqueue(queue: string, body: unknown): Promise<string[]> {
   const res = await call("POST", qpath(queue, "/tasks"), body);
   expect(res.status, res.text).toBe(201);
   return res.body.ids;
+}
+
+/** The queue's stats (`GET .../stats`). */
+export const stats = async (queue: string) => (await call("GET", qpath(queue, "/stats"))).body;
+
+/** A fresh queue with two tasks (payloads 1 and 2), both leased: for the batch ack tests. */
+export async function twoLeased(): Promise<{ q: string; a?: Leased; b?: Leased }> {
+  const q = unique("q");
+  await enqueue(q, { tasks: [{ payload: 1 }, { payload: 2 }] });
+  const [a, b] = await lease(q, { max: 2 });
+  return { q, a, b };
 }
 
 export interface Leased {
