@@ -26,13 +26,6 @@ export const NameParam = (description: string) =>
     .regex(NAME_PATTERN, "must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
     .openapi({ param: { name: "name", in: "path" }, description, example: "orders-42" });
 
-/**
- * The `cursor` of a page: where the next one starts, null at the end. `description` says so to
- * the reader, with what else ends a page early where something does.
- */
-export const nextCursor = (description = "Pass it back for the next page; null at the end") =>
-  z.string().nullable().openapi({ description });
-
 /** An integer within bounds, for `...Ms` durations and counts. */
 export const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -92,6 +85,13 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   content: { "application/json": { schema } },
   required: true,
 });
+
+/**
+ * The `cursor` of a page: where the next one starts, null at the end. `description` says so to
+ * the reader, with what else ends a page early where something does.
+ */
+export const nextCursor = (description = "Pass it back for the next page; null at the end") =>
+  z.string().nullable().openapi({ description });
 
 const encoder = new TextEncoder();
 
