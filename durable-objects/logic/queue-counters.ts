@@ -35,15 +35,10 @@ export interface CounterSnapshot {
 
 /** A snapshot of a queue that never held a task. */
 export function emptySnapshot(): CounterSnapshot {
+  // PRIORITIES lists every Priority, so each gets its count.
+  const ready = Object.fromEntries(PRIORITIES.map((p) => [p, 0])) as Record<Priority, number>;
   return {
-    counts: {
-      ready: { low: 0, normal: 0, high: 0, critical: 0 },
-      delayed: 0,
-      leased: 0,
-      completed: 0,
-      dead: 0,
-      waiting: 0,
-    },
+    counts: { ready, delayed: 0, leased: 0, completed: 0, dead: 0, waiting: 0 },
     totals: { enqueued: 0, completed: 0, retried: 0, dead: 0, recovered: 0 },
   };
 }

@@ -213,22 +213,23 @@ export class FlowStore {
 
   /** A waiting parent becomes ready now, carrying its children's results; returns its priority. */
   release(seq: number, childResults: string, now: number): number | undefined {
-    return this.sql.one<{ priority: number }>(
-      `UPDATE tasks SET state = 'ready', available_at = ?, child_results = ?
-       WHERE seq = ? AND state = 'waiting' RETURNING priority`,
-      now,
-      childResults,
-      seq,
-    )?.priority;
+    return this.endWait(seq, "state = 'ready', available_at = ?, child_results = ?", now, childResults);
   }
 
   /** A waiting parent dies (a child failed it); returns its priority. Its own parent hears of it by the trigger. */
   failWaiting(seq: number, lastError: string, now: number): number | undefined {
+    return this.endWait(seq, "state = 'dead', finished_at = ?, last_error = ?", now, lastError);
+  }
+
+  /**
+   * Takes a parent out of `waiting` with `assignments` (a fixed SET clause of ours with two
+   * placeholders, for `now` and `text`); returns its priority, or undefined when it was not waiting.
+   */
+  private endWait(seq: number, assignments: string, now: number, text: string): number | undefined {
     return this.sql.one<{ priority: number }>(
-      `UPDATE tasks SET state = 'dead', finished_at = ?, last_error = ?
-       WHERE seq = ? AND state = 'waiting' RETURNING priority`,
+      `UPDATE tasks SET ${assignments} WHERE seq = ? AND state = 'waiting' RETURNING priority`,
       now,
-      lastError,
+      text,
       seq,
     )?.priority;
   }

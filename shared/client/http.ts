@@ -4,6 +4,7 @@
  * answers of idempotent requests.
  * Web-standard APIs only: it runs in Workers, Node 22 and browsers.
  */
+import { answerJson } from "../answer-json.ts";
 import { type ErrorInfo, isErrorCode, type Result } from "../errors.ts";
 import type { BackoffPolicy } from "../resilience/backoff.ts";
 import { retry } from "../resilience/retry.ts";
@@ -69,14 +70,6 @@ function errorInfo(res: Response, body: unknown): ErrorInfo {
   return info;
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return text ? JSON.parse(text) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export class HttpTransport {
   readonly #options: HttpClientOptions;
 
@@ -115,7 +108,7 @@ export class HttpTransport {
           message: `network error: ${err instanceof Error ? err.message : String(err)}`,
         });
       }
-      const parsed = parseJson(await res.text());
+      const parsed = answerJson(await res.text());
       if (res.ok) return { ok: true, value: parsed as T };
       const error = errorInfo(res, parsed);
       if (RETRYABLE_STATUS.has(res.status)) throw new RetryableAnswer(error);

@@ -1,7 +1,7 @@
 /** Request and response schemas of `/v1/topics/{topic}`. */
 import { z } from "@hono/zod-openapi";
 import { patternProblem } from "../../durable-objects/logic/filter.ts";
-import { int } from "./common.ts";
+import { int, nextCursor } from "./common.ts";
 import { BY_URGENCY } from "./priority.ts";
 
 /** Most events in one publish. */
@@ -288,10 +288,9 @@ export const DeadLetter = z
 export const DeadLetterList = z
   .object({
     deadLetters: z.array(DeadLetter),
-    cursor: z.string().nullable().openapi({
-      description:
-        "Pass it back as `cursor` for the next page; null at the end. A page stops at `limit` or at 8 MiB of event text, whichever comes first (with at least one dead letter)",
-    }),
+    cursor: nextCursor(
+      "Pass it back as `cursor` for the next page; null at the end. A page stops at `limit` or at 8 MiB of event text, whichever comes first (with at least one dead letter)",
+    ),
   })
   .openapi("DeadLetterList");
 

@@ -3,7 +3,7 @@
  * Names sort in ascending byte order (`a-1` < `a-10` < `a-2` < `a-B` < `a-b`).
  */
 import { z } from "@hono/zod-openapi";
-import { NAME_PATTERN } from "./common.ts";
+import { NAME_PATTERN, nextCursor } from "./common.ts";
 
 /** The capabilities whose names the catalog keeps (`db` has no names). */
 export const CATALOG_CAPABILITIES = ["locks", "queues", "state", "topics", "breakers"] as const;
@@ -73,10 +73,9 @@ export type CatalogEntry = z.infer<typeof CatalogEntry>;
 export const CatalogPage = z
   .object({
     items: z.array(CatalogEntry),
-    cursor: z.string().nullable().openapi({
-      description:
-        "Pass as `cursor` for the next page; only null ends the list (a scoped token's page may hold fewer than `limit` items)",
-    }),
+    cursor: nextCursor(
+      "Pass as `cursor` for the next page; only null ends the list (a scoped token's page may hold fewer than `limit` items)",
+    ),
   })
   .openapi("CatalogPage");
 export type CatalogPage = z.infer<typeof CatalogPage>;

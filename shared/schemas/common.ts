@@ -94,6 +94,13 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   required: true,
 });
 
+/**
+ * The `cursor` of a page: where the next one starts, null at the end. `description` says so to
+ * the reader, with what else ends a page early where something does.
+ */
+export const nextCursor = (description = "Pass it back for the next page; null at the end") =>
+  z.string().nullable().openapi({ description });
+
 const encoder = new TextEncoder();
 
 /** Bytes of a string's UTF-8 encoding. */

@@ -48,13 +48,14 @@ export const BackupStatus = z
   })
   .openapi("DbBackupStatus");
 
+/** When a promotion was tried, why, and whether the monitor tried it rather than an operator. */
+const attemptFields = { at: z.number().int(), reason: z.string(), automatic: z.boolean() };
+
 export const FailedPromotion = z
   .object({
     from: z.string().openapi({ description: "The primary, which stayed the primary" }),
     to: z.string().openapi({ description: "The node that was not promoted" }),
-    at: z.number().int(),
-    reason: z.string(),
-    automatic: z.boolean(),
+    ...attemptFields,
     error: z.string().openapi({ example: "refused (server error 42501)" }),
   })
   .openapi("DbFailedPromotion");
@@ -85,13 +86,7 @@ export const FailoverResult = z
   .openapi("DbFailoverResult");
 
 export const FailoverRecord = z
-  .object({
-    from: z.string(),
-    to: z.string(),
-    at: z.number().int(),
-    reason: z.string(),
-    automatic: z.boolean(),
-  })
+  .object({ from: z.string(), to: z.string(), ...attemptFields })
   .openapi("DbFailover");
 
 export const FailoverList = z.object({ failovers: z.array(FailoverRecord) }).openapi("DbFailovers");
@@ -117,7 +112,6 @@ export const RestorePoint = z
 
 export const RestorePointList = z.object({ restorePoints: z.array(RestorePoint) }).openapi("DbRestorePoints");
 
-export type NodeStatus = z.infer<typeof NodeStatus>;
 export type ClusterStatus = z.infer<typeof ClusterStatus>;
 export type FailoverInput = z.infer<typeof FailoverRequest>;
 export type FailoverResult = z.infer<typeof FailoverResult>;

@@ -2,8 +2,8 @@
 import { z } from "@hono/zod-openapi";
 import { PRIORITIES } from "../../durable-objects/logic/queue-rules.ts";
 import { cronProblem, MISSED_POLICIES, zoneProblem } from "../../durable-objects/logic/schedule-rules.ts";
-import { int, NAME_PATTERN } from "./common.ts";
-import { type JsonValue, MAX_BATCH, MAX_DELAY_MS, TaskInput } from "./queue.ts";
+import { int, NAME_PATTERN, nextCursor } from "./common.ts";
+import { type JsonValue, MAX_DELAY_MS, pageQueryFields, TaskInput } from "./queue.ts";
 
 /** The longest interval of an `everyMs` schedule: 30 days (a cron covers longer cadences). */
 export const MAX_INTERVAL_MS = MAX_DELAY_MS;
@@ -91,16 +91,10 @@ export const ScheduleInfo = z
   })
   .openapi("Schedule");
 
-export const ScheduleListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(MAX_BATCH).default(100),
-  cursor: z.string().max(128).optional().openapi({ description: "From the previous page" }),
-});
+export const ScheduleListQuery = z.object(pageQueryFields(128));
 
 export const SchedulePage = z
-  .object({
-    schedules: z.array(ScheduleInfo),
-    cursor: z.string().nullable().openapi({ description: "Pass it back for the next page; null at the end" }),
-  })
+  .object({ schedules: z.array(ScheduleInfo), cursor: nextCursor() })
   .openapi("SchedulePage");
 
 export const ScheduleDeleted = z.object({ deleted: z.literal(true) }).openapi("ScheduleDeleted");

@@ -1,7 +1,7 @@
 /** Request and response schemas of `/v1/queues/{queue}`. */
 import { z } from "@hono/zod-openapi";
 import { PRIORITIES, TASK_STATES } from "../../durable-objects/logic/queue-rules.ts";
-import { int } from "./common.ts";
+import { int, nextCursor } from "./common.ts";
 
 /** Longest delay a task or a retry may ask for: 30 days. */
 export const MAX_DELAY_MS = 30 * 24 * 3_600_000;
@@ -217,18 +217,19 @@ export const QueueStats = z
   })
   .openapi("QueueStats");
 
-export const DeadQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(MAX_BATCH).default(100),
-  cursor: z.string().max(64).optional().openapi({ description: "From the previous page" }),
+/**
+ * The paging fields of a queue's list queries: how many (1 to {@link MAX_BATCH}, `defaultLimit` when
+ * absent) and the previous page's `cursor`, at most `cursorChars` long.
+ */
+export const pageQueryFields = (cursorChars: number, defaultLimit = 100) => ({
+  limit: z.coerce.number().int().min(1).max(MAX_BATCH).default(defaultLimit),
+  cursor: z.string().max(cursorChars).optional().openapi({ description: "From the previous page" }),
 });
 
+export const DeadQuery = z.object(pageQueryFields(64));
+
 /** A page of tasks (task lists, dead letters) and where the next one starts. */
-export const TaskPage = z
-  .object({
-    tasks: z.array(TaskInfo),
-    cursor: z.string().nullable().openapi({ description: "Pass it back for the next page; null at the end" }),
-  })
-  .openapi("TaskPage");
+export const TaskPage = z.object({ tasks: z.array(TaskInfo), cursor: nextCursor() }).openapi("TaskPage");
 
 /** A page of the dead-letter queue. */
 export const DeadPage = TaskPage;
@@ -240,8 +241,7 @@ export const TaskListQuery = z
       description:
         "The state to list: `ready` in lease order (highest priority first, oldest first), the others oldest enqueued first. Required unless `dedupKey` is given",
     }),
-    limit: z.coerce.number().int().min(1).max(MAX_BATCH).default(50),
-    cursor: z.string().max(64).optional().openapi({ description: "From the previous page" }),
+    ...pageQueryFields(64, 50),
     dedupKey: z.string().min(1).max(512).optional().openapi({
       description: "Lists the live task (ready, delayed, leased or waiting) holding this key, or nothing",
     }),

@@ -2,12 +2,10 @@
  * A real Chromium (Debian's `chromium` package, driven by playwright-core; nothing downloaded)
  * against a Worker started with wrangler's API, for the browser tests of the console and `/docs`.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdir } from "node:fs/promises";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll } from "vitest";
-import { type RunningWorker, startWorker } from "../integration/bus/worker.ts";
+import { type RunningWorker, workerForFile } from "../integration/bus/worker.ts";
 
 /** Where the screenshots go (gitignored); docs/img/ keeps the two the README shows. */
 export const OUTPUT = "test-output";
@@ -31,26 +29,19 @@ export interface Session {
  * server lacks, a 403 on a probe); they are not script errors, so they are not recorded.
  */
 export function browserSession(): Session {
-  let stateDir = "";
-  let worker: RunningWorker | undefined;
+  const worker = workerForFile();
   let browser: Browser | undefined;
   beforeAll(async () => {
     await mkdir(OUTPUT, { recursive: true });
-    stateDir = await mkdtemp(join(tmpdir(), "switchyard-browser-"));
-    [worker, browser] = await Promise.all([
-      startWorker(stateDir),
-      chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] }),
-    ]);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
   });
+  // Hooks stack: the browser closes before the Worker stops.
   afterAll(async () => {
     await browser?.close();
-    await worker?.stop();
-    await rm(stateDir, { recursive: true, force: true });
   });
   return {
     get worker() {
-      if (!worker) throw new Error("the Worker is not running");
-      return worker;
+      return worker.current;
     },
     get browser() {
       if (!browser) throw new Error("the browser is not running");

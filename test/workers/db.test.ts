@@ -4,7 +4,7 @@
  * against real Postgres is in test/db.
  */
 import { describe, expect, it } from "vitest";
-import { call, expectDocumented } from "./helpers.ts";
+import { call, expectDocumented, expectError } from "./helpers.ts";
 
 describe("/v1/db without a running database", () => {
   it("reports the configured node and whether it is healthy", async () => {
@@ -32,8 +32,7 @@ describe("/v1/db without a running database", () => {
     expect(badName.status).toBe(400);
     expect(badName.body.error.details.field).toBe("name");
     const unknown = await call("POST", "/v1/db/failover", { target: "pg-7", reason: "x" });
-    expect(unknown.status).toBe(404);
-    expect(unknown.body.error.code).toBe("not_found");
+    expectError(unknown, 404, "not_found");
   });
 
   it("needs a token and lists the routes in the OpenAPI document", async () => {

@@ -1,6 +1,7 @@
 /** Calls the Worker's own `fetch` as an HTTP client would, with the dev token unless told otherwise. */
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import { answerJson } from "../../shared/answer-json.ts";
 
 export const TOKEN = "switchyard-dev-token";
 
@@ -26,12 +27,7 @@ export async function call(method: string, path: string, body?: unknown, opts: C
   );
   const text = await res.text();
   // biome-ignore lint/suspicious/noExplicitAny: tests read response fields freely and expect() checks them
-  let json: any;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
+  const json: any = answerJson(text);
   return { status: res.status, headers: res.headers, body: json, text };
 }
 
@@ -47,9 +43,17 @@ export async function expectDocumented(paths: string[]) {
   return doc;
 }
 
+/** An answer as {@link call} returns it. */
+export type Answer = Awaited<ReturnType<typeof call>>;
+
+/** Asserts an error answer: its status and the contract's error code. */
+export function expectError(res: Answer, status: number, code: string) {
+  expect(res.status, res.text).toBe(status);
+  expect(res.body.error.code).toBe(code);
+}
+
 /** Asserts a 400 `invalid_request` that names `field`, the answer to every malformed input. */
-export function expectInvalidField(res: Awaited<ReturnType<typeof call>>, field: string) {
-  expect(res.status, res.text).toBe(400);
-  expect(res.body.error.code).toBe("invalid_request");
+export function expectInvalidField(res: Answer, field: string) {
+  expectError(res, 400, "invalid_request");
   expect(res.body.error.details.field).toBe(field);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, expectDocumented } from "./helpers.ts";
+import { call, expectDocumented, expectError } from "./helpers.ts";
 
 describe("common HTTP rules", () => {
   it("answers /health without auth", async () => {
@@ -42,17 +42,14 @@ describe("common HTTP rules", () => {
     ["a malformed header", null, { authorization: "Basic abc" }],
   ])("refuses %s with 401", async (_label, token, headers) => {
     const res = await call("GET", "/v1/locks/x", undefined, { token, headers });
-    expect(res.status).toBe(401);
-    expect(res.body.error.code).toBe("unauthorized");
+    expectError(res, 401, "unauthorized");
   });
 
   it("answers unknown routes 404 and wrong methods 405, in the error shape", async () => {
     const missing = await call("GET", "/v1/nothing-here");
-    expect(missing.status).toBe(404);
-    expect(missing.body.error.code).toBe("not_found");
+    expectError(missing, 404, "not_found");
     const wrong = await call("PUT", "/v1/locks/x/acquire", {});
-    expect(wrong.status).toBe(405);
-    expect(wrong.body.error.code).toBe("method_not_allowed");
+    expectError(wrong, 405, "method_not_allowed");
     expect(wrong.headers.get("allow")).toBe("POST");
   });
 
@@ -61,14 +58,12 @@ describe("common HTTP rules", () => {
       raw: "owner=a",
       headers: { "content-type": "text/plain" },
     });
-    expect(text.status).toBe(415);
-    expect(text.body.error.code).toBe("unsupported_media_type");
+    expectError(text, 415, "unsupported_media_type");
     const broken = await call("POST", "/v1/locks/x/acquire", undefined, {
       raw: "{",
       headers: { "content-type": "application/json" },
     });
-    expect(broken.status).toBe(400);
-    expect(broken.body.error.code).toBe("invalid_request");
+    expectError(broken, 400, "invalid_request");
   });
 
   it("reads an empty body, with or without a JSON content-type, as {}", async () => {
@@ -82,13 +77,11 @@ describe("common HTTP rules", () => {
 
   it("answers a trailing slash 404, not 405", async () => {
     const res = await call("GET", "/v1/locks/abc/");
-    expect(res.status).toBe(404);
-    expect(res.body.error.code).toBe("not_found");
+    expectError(res, 404, "not_found");
   });
 
   it("answers a body over 1 MiB with 413", async () => {
     const res = await call("POST", "/v1/locks/x/acquire", { owner: "a", pad: "x".repeat(1024 * 1024) });
-    expect(res.status).toBe(413);
-    expect(res.body.error.code).toBe("payload_too_large");
+    expectError(res, 413, "payload_too_large");
   });
 });

@@ -2,6 +2,7 @@
  * The console's calls to the Switchyard API: the operator's token (kept in sessionStorage, sent
  * as `Authorization`, and as `?token=` on WebSocket upgrades), and what the token may do.
  */
+import { answerJson } from "../../shared/answer-json.ts";
 
 const TOKEN_KEY = "switchyard.console.token";
 
@@ -57,15 +58,9 @@ export async function api<T = unknown>(
       headers: new Headers(),
     };
   }
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
+  const parsed = answerJson(await res.text()) as T;
   if (res.status === 401) onUnauthorized();
-  return { status: res.status, ok: res.ok, body: parsed as T, headers: res.headers };
+  return { status: res.status, ok: res.ok, body: parsed, headers: res.headers };
 }
 
 /**

@@ -91,7 +91,7 @@ export function workerForFile(): FileWorker {
   let stateDir = "";
   let worker: RunningWorker | undefined;
   beforeAll(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), "switchyard-bus-"));
+    stateDir = await mkdtemp(join(tmpdir(), "switchyard-worker-"));
     worker = await startWorker(stateDir);
   });
   afterAll(async () => {

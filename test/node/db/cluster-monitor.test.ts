@@ -58,6 +58,19 @@ function monitor(settings: Record<string, unknown> = {}) {
   );
 }
 
+/** b as the primary after the failover from a: on timeline 2, past the fork at 0/3000100. */
+const tl2 = primary("0/3100000", { timeline: 2 });
+/** A replica streaming timeline 2 from b. */
+const onTl2 = replica("0/3100000", 0, { timeline: 2 });
+
+/** A monitor that saw a fail over from a to b, forking at 0/3000100, while c was down. */
+function failedOverWhileCDown() {
+  const m = monitor();
+  m.observe({ a: primary("0/3000000"), b: replica("0/3000000"), c: down }, 0);
+  m.promoted("a", "b", "0/3000100");
+  return m;
+}
+
 describe("ClusterMonitor", () => {
   it("marks nodes healthy and measures replica lag from pg_stat_replication, else from positions", () => {
     const m = monitor();
@@ -125,7 +138,7 @@ describe("ClusterMonitor", () => {
     const m = monitor();
     m.promoted("a", "b");
     expect(m.state).toMatchObject({ primary: "b", epoch: 1 });
-    const d = m.observe({ a: primary("0/3000000"), b: primary("0/3100000", { timeline: 2 }), c: down }, 10);
+    const d = m.observe({ a: primary("0/3000000"), b: tl2, c: down }, 10);
     expect(d.fence).toEqual(["a"]);
     expect(m.node("a")).toMatchObject({ role: "primary", healthy: false, fenced: true, stale: true });
     expect(m.node("b")).toMatchObject({ role: "primary", healthy: true });
@@ -141,8 +154,8 @@ describe("ClusterMonitor", () => {
   it("unfences a former primary once it is rebuilt as a replica", () => {
     const m = monitor();
     m.promoted("a", "b");
-    m.observe({ a: primary("0/3000000"), b: primary("0/3100000", { timeline: 2 }), c: down }, 1);
-    m.observe({ a: replica("0/3100000"), b: primary("0/3100000", { timeline: 2 }), c: down }, 2);
+    m.observe({ a: primary("0/3000000"), b: tl2, c: down }, 1);
+    m.observe({ a: replica("0/3100000"), b: tl2, c: down }, 2);
     expect(m.node("a")).toMatchObject({ role: "replica", healthy: true, fenced: false, stale: false });
   });
 
@@ -171,15 +184,10 @@ describe("ClusterMonitor", () => {
     m.promoted("a", "b", "0/3000100");
     m.repointed("c");
     // c followed at promotion time; a is the old primary (fenced, down).
-    const tl2 = primary("0/3100000", { timeline: 2 });
-    expect(m.observe({ a: down, b: tl2, c: replica("0/3100000", 0, { timeline: 2 }) }, 1).repoint).toEqual(
-      [],
-    );
+    expect(m.observe({ a: down, b: tl2, c: onTl2 }, 1).repoint).toEqual([]);
 
     // Now c is down during the next promotion, to a rebuilt a.
-    const n = monitor();
-    n.observe({ a: primary("0/3000000"), b: replica("0/3000000"), c: down }, 0);
-    n.promoted("a", "b", "0/3000100");
+    const n = failedOverWhileCDown();
     expect(n.observe({ a: down, b: tl2, c: down }, 1).repoint).toEqual([]);
     // Back, still pointed at the dead a, and behind the fork: repointed, never a failover candidate.
     const back = { a: down, b: tl2, c: stranded("0/3000000") };
@@ -187,17 +195,12 @@ describe("ClusterMonitor", () => {
     expect(n.candidate(back, "c")).toMatch(/c is not a reachable replica/);
     expect(n.node("c")).toMatchObject({ fenced: false });
     n.repointed("c");
-    expect(n.observe({ ...back, c: replica("0/3100000", 0, { timeline: 2 }) }, 3).repoint).toEqual([]);
-    expect(n.candidate({ ...back, c: replica("0/3100000", 0, { timeline: 2 }) }, "c")).toMatchObject({
-      node: { name: "c" },
-    });
+    expect(n.observe({ ...back, c: onTl2 }, 3).repoint).toEqual([]);
+    expect(n.candidate({ ...back, c: onTl2 }, "c")).toMatchObject({ node: { name: "c" } });
   });
 
   it("fences a returning replica that replayed past the fork: it needs a rebuild, yet is repointed", () => {
-    const m = monitor();
-    m.observe({ a: primary("0/3000000"), b: replica("0/3000000"), c: down }, 0);
-    m.promoted("a", "b", "0/3000100");
-    const tl2 = primary("0/3100000", { timeline: 2 });
+    const m = failedOverWhileCDown();
     const d = m.observe({ a: down, b: tl2, c: stranded("0/3000200") }, 1);
     // Repointed all the same, so that it cannot go on streaming from a if a comes back.
     expect(d.repoint).toEqual(["c"]);
@@ -208,15 +211,12 @@ describe("ClusterMonitor", () => {
     m.observe({ a: down, b: tl2, c: stranded("0/3000200") }, 2);
     expect(m.node("c")?.fenced).toBe(true);
     // Rebuilt from b: it streams, and is taken back.
-    m.observe({ a: down, b: tl2, c: replica("0/3100000", 0, { timeline: 2 }) }, 3);
+    m.observe({ a: down, b: tl2, c: onTl2 }, 3);
     expect(m.node("c")).toMatchObject({ fenced: false, healthy: true });
   });
 
   it("fences a repointed replica that replays past the fork before it streams (a restart's own WAL)", () => {
-    const m = monitor();
-    m.observe({ a: primary("0/3000000"), b: replica("0/3000000"), c: down }, 0);
-    m.promoted("a", "b", "0/3000100");
-    const tl2 = primary("0/3100000", { timeline: 2 });
+    const m = failedOverWhileCDown();
     // Probed mid start-up: behind the fork, so repointed and not fenced yet.
     expect(m.observe({ a: down, b: tl2, c: stranded("0/3000000") }, 1).repoint).toEqual(["c"]);
     m.repointed("c");
@@ -226,31 +226,24 @@ describe("ClusterMonitor", () => {
     expect(m.node("c")).toMatchObject({ fenced: true, healthy: false });
     expect(m.topology().nodes.find((n) => n.name === "c")?.fenced).toBe(true);
     // Rebuilt from b: it streams, and is taken back.
-    m.observe({ a: down, b: tl2, c: replica("0/3100000", 0, { timeline: 2 }) }, 3);
+    m.observe({ a: down, b: tl2, c: onTl2 }, 3);
     expect(m.node("c")).toMatchObject({ fenced: false, healthy: true });
   });
 
   it("stops watching a repointed replica once it streams", () => {
-    const m = monitor();
-    m.observe({ a: primary("0/3000000"), b: replica("0/3000000"), c: down }, 0);
-    m.promoted("a", "b", "0/3000100");
-    const tl2 = primary("0/3200000", { timeline: 2 });
-    m.observe({ a: down, b: tl2, c: stranded("0/3000000") }, 1);
+    const m = failedOverWhileCDown();
+    const ahead = primary("0/3200000", { timeline: 2 });
+    m.observe({ a: down, b: ahead, c: stranded("0/3000000") }, 1);
     m.repointed("c");
-    m.observe({ a: down, b: tl2, c: replica("0/3100000", 0, { timeline: 2 }) }, 2);
+    m.observe({ a: down, b: ahead, c: onTl2 }, 2);
     // Past the fork on the new timeline, between two reconnects: not a divergence.
-    m.observe({ a: down, b: tl2, c: stranded("0/3100000") }, 3);
+    m.observe({ a: down, b: ahead, c: stranded("0/3100000") }, 3);
     expect(m.node("c")?.fenced).toBe(false);
   });
 
   it("does not fence a replica past the fork that streams the primary's timeline already", () => {
-    const m = monitor();
-    m.observe({ a: primary("0/3000000"), b: replica("0/3000000"), c: down }, 0);
-    m.promoted("a", "b", "0/3000100");
-    const d = m.observe(
-      { a: down, b: primary("0/3100000", { timeline: 2 }), c: replica("0/3100000", 0, { timeline: 2 }) },
-      1,
-    );
+    const m = failedOverWhileCDown();
+    const d = m.observe({ a: down, b: tl2, c: onTl2 }, 1);
     expect(d.repoint).toEqual(["c"]);
     expect(m.node("c")?.fenced).toBe(false);
   });

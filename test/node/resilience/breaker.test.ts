@@ -1,6 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Breaker, type BreakerConfig, type StateChange } from "../../../shared/resilience/breaker.ts";
+import {
+  Breaker,
+  type BreakerConfig,
+  type BreakerSnapshot,
+  type StateChange,
+} from "../../../shared/resilience/breaker.ts";
 
 const base: BreakerConfig = {
   consecutiveFailures: 3,
@@ -10,11 +15,15 @@ const base: BreakerConfig = {
   halfOpenProbes: 2,
 };
 
-function breaker(config: Partial<BreakerConfig> = {}) {
+function breaker(config: Partial<BreakerConfig> = {}, snapshot?: BreakerSnapshot) {
   const changes: StateChange[] = [];
-  const b = new Breaker({ ...base, ...config }, undefined, (c) => changes.push(c));
+  const b = new Breaker({ ...base, ...config }, snapshot, (c) => changes.push(c));
   return { b, changes };
 }
+
+/** A breaker that opens on its rates alone: no test here fails 1 000 calls in a row. */
+const rateBased = (config: Partial<BreakerConfig>, snapshot?: BreakerSnapshot) =>
+  breaker({ consecutiveFailures: 1_000, ...config }, snapshot);
 
 /** Records outcomes at `now`: true = success, false = failure. */
 const feed = (b: Breaker, outcomes: boolean[], now = 0) => {
@@ -94,28 +103,19 @@ describe("circuit breaker rules", () => {
   });
 
   it("opens on the good call that brings the window up to minimumCalls", () => {
-    const { b } = breaker({ consecutiveFailures: 1_000, failureRate: 0.5, minimumCalls: 2 });
+    const { b } = rateBased({ failureRate: 0.5, minimumCalls: 2 });
     b.record(false, undefined, 0);
     expect(b.state(0).state).toBe("closed");
     b.record(true, undefined, 0);
     expect(b.state(0).state).toBe("open");
-    const slow = breaker({
-      consecutiveFailures: 1_000,
-      slowCallMs: 100,
-      slowCallRate: 0.5,
-      minimumCalls: 2,
-    }).b;
+    const slow = rateBased({ slowCallMs: 100, slowCallRate: 0.5, minimumCalls: 2 }).b;
     slow.record(true, 150, 0);
     slow.record(true, 10, 0);
     expect(slow.state(0).state).toBe("open");
   });
 
   it("measures the rate over the last windowSize calls only", () => {
-    const { b } = breaker({
-      consecutiveFailures: 100,
-      failureRate: 0.75,
-      window: { kind: "count", size: 4 },
-    });
+    const { b } = rateBased({ failureRate: 0.75, window: { kind: "count", size: 4 } });
     // F F T T T T: the two failures slide out; then F F F over T T... reaches 3/4.
     feed(b, [false, false, true, true, true, true, false, false]);
     expect(b.state(0).state).toBe("closed");
@@ -124,12 +124,7 @@ describe("circuit breaker rules", () => {
   });
 
   it("measures the rate over the last windowMs, in steps of a tenth", () => {
-    const { b } = breaker({
-      consecutiveFailures: 100,
-      failureRate: 0.5,
-      minimumCalls: 2,
-      window: { kind: "time", ms: 1_000 },
-    });
+    const { b } = rateBased({ failureRate: 0.5, minimumCalls: 2, window: { kind: "time", ms: 1_000 } });
     b.record(false, undefined, 0);
     // The failure at t=0 has left the window (bucket 0 is older than 1 000 ms at t=1 050).
     b.record(true, undefined, 1_050);
@@ -141,34 +136,28 @@ describe("circuit breaker rules", () => {
   });
 
   it("counts slow calls as bad for failureRate, and on their own for slowCallRate", () => {
-    const rate = breaker({ consecutiveFailures: 100, failureRate: 0.5, slowCallMs: 100 });
+    const rate = rateBased({ failureRate: 0.5, slowCallMs: 100 });
     for (const ms of [10, 150, 20, 100]) rate.b.record(true, ms, 0);
     expect(rate.b.state(0).state).toBe("open");
     expect(rate.changes[0]?.reason).toBe("failure_rate");
 
-    const slow = breaker({ consecutiveFailures: 100, slowCallRate: 0.75, slowCallMs: 100 });
+    const slow = rateBased({ slowCallRate: 0.75, slowCallMs: 100 });
     for (const ms of [500, 10, 500]) slow.b.record(true, ms, 0);
     slow.b.record(false, 500, 0);
     expect(slow.changes[0]?.reason).toBe("slow_call_rate");
   });
 
   it("ignores latency when no slowCallMs is set", () => {
-    const { b } = breaker({ consecutiveFailures: 100, failureRate: 0.5 });
+    const { b } = rateBased({ failureRate: 0.5 });
     for (let i = 0; i < 10; i++) b.record(true, 1e9, 0);
     expect(b.state(0).state).toBe("closed");
   });
 
   it("round-trips through toJSON", () => {
-    const { b } = breaker({
-      consecutiveFailures: 100,
-      failureRate: 0.5,
-      window: { kind: "time", ms: 10_000 },
-    });
+    const config: Partial<BreakerConfig> = { failureRate: 0.5, window: { kind: "time", ms: 10_000 } };
+    const { b } = rateBased(config);
     feed(b, [true, false, true], 5_000);
-    const copy = new Breaker(
-      { ...base, consecutiveFailures: 100, failureRate: 0.5, window: { kind: "time", ms: 10_000 } },
-      JSON.parse(JSON.stringify(b)),
-    );
+    const copy = rateBased(config, JSON.parse(JSON.stringify(b))).b;
     expect(copy.toJSON()).toEqual(b.toJSON());
     copy.record(false, undefined, 5_001);
     expect(copy.state(5_001).state).toBe("open");

@@ -20,6 +20,9 @@ function failing(failures: number, error: () => unknown = () => new Flaky("down"
   return { fn, calls: () => calls };
 }
 
+/** Exponential from 100 ms with no jitter: the delays go 100, 200, 400, 800… */
+const DOUBLING = { jitter: "none", initialDelayMs: 100 } as const;
+
 /** Runs `retry` on a manual clock; returns the outcome, the delays waited and the time taken. */
 async function run<F = never>(
   fn: () => Promise<string>,
@@ -93,23 +96,13 @@ describe("retry", () => {
   });
 
   it("never waits longer than maxDelayMs", async () => {
-    const r = await run(failing(99).fn, {
-      jitter: "none",
-      initialDelayMs: 100,
-      maxDelayMs: 250,
-      maxAttempts: 6,
-    });
+    const r = await run(failing(99).fn, { ...DOUBLING, maxDelayMs: 250, maxAttempts: 6 });
     expect(r.delays).toEqual([100, 200, 250, 250, 250]);
   });
 
   it("stops when the next attempt would start after maxElapsedMs", async () => {
     const task = failing(99);
-    const r = await run(task.fn, {
-      jitter: "none",
-      initialDelayMs: 100,
-      maxAttempts: 100,
-      maxElapsedMs: 1000,
-    });
+    const r = await run(task.fn, { ...DOUBLING, maxAttempts: 100, maxElapsedMs: 1000 });
     // 100 + 200 + 400 = 700 elapsed; waiting 800 more would pass 1000.
     expect(r.delays).toEqual([100, 200, 400]);
     expect(task.calls()).toBe(4);
@@ -151,8 +144,8 @@ describe("retry", () => {
 
   it("calls a fallback function with the last failure", async () => {
     const r = await run(failing(99).fn, {
+      ...DOUBLING,
       maxAttempts: 3,
-      jitter: "none",
       fallback: async (x) =>
         `fallback after ${x.attempts} attempts, ${x.elapsedMs} ms: ${"error" in x && String(x.error)}`,
     });

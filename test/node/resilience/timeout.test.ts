@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  type AdaptiveTimeoutOptions,
   adaptiveTimeout,
   ManualClock,
   sleep,
@@ -143,31 +144,30 @@ describe("timeoutPartial", () => {
 });
 
 describe("adaptiveTimeout", () => {
-  /** Runs one call lasting `ms` on the clock. */
-  async function call(policy: ReturnType<typeof adaptiveTimeout>, clock: ManualClock, ms: number) {
-    return clock.runUntilSettled(policy.execute(({ signal }) => sleep(clock, ms, signal))).then(
-      () => "ok",
-      (e: unknown) => (e instanceof TimeoutError ? `timeout ${e.timeoutMs}` : "error"),
-    );
+  /**
+   * An adaptive timeout on a manual clock, and `call(ms)`, which runs one call lasting `ms` through
+   * it: "ok", "timeout <deadline>" or "error".
+   */
+  function onClock(options: Omit<AdaptiveTimeoutOptions, "clock">) {
+    const clock = new ManualClock();
+    const policy = adaptiveTimeout({ ...options, clock });
+    const call = (ms: number) =>
+      clock.runUntilSettled(policy.execute(({ signal }) => sleep(clock, ms, signal))).then(
+        () => "ok",
+        (e: unknown) => (e instanceof TimeoutError ? `timeout ${e.timeoutMs}` : "error"),
+      );
+    return { policy, call };
   }
 
   it("uses maxMs until it has minSamples, then p × factor of recent durations, clamped", async () => {
-    const clock = new ManualClock();
-    const policy = adaptiveTimeout({
-      minMs: 20,
-      maxMs: 1_000,
-      percentile: 0.9,
-      factor: 2,
-      minSamples: 10,
-      clock,
-    });
+    const { policy, call } = onClock({ minMs: 20, maxMs: 1_000, percentile: 0.9, factor: 2, minSamples: 10 });
     expect(policy.currentMs).toBe(1_000);
-    for (let i = 1; i <= 9; i++) await call(policy, clock, i * 10);
+    for (let i = 1; i <= 9; i++) await call(i * 10);
     expect(policy.currentMs).toBe(1_000);
-    await call(policy, clock, 100);
+    await call(100);
     // Durations 10..100: the 90th percentile (nearest rank) is 90; × 2.
     expect(policy.currentMs).toBe(180);
-    expect(await call(policy, clock, 200)).toBe("timeout 180");
+    expect(await call(200)).toBe("timeout 180");
   });
 
   it("clamps to minMs and maxMs", () => {
@@ -181,24 +181,22 @@ describe("adaptiveTimeout", () => {
   });
 
   it("forgets durations older than the window, and timeouts pull the deadline up", async () => {
-    const clock = new ManualClock();
-    const policy = adaptiveTimeout({
+    const { policy, call } = onClock({
       minMs: 1,
       maxMs: 10_000,
       percentile: 1,
       factor: 2,
       windowSize: 5,
       minSamples: 5,
-      clock,
     });
-    for (const ms of [100, 10, 10, 10, 10]) await call(policy, clock, ms);
+    for (const ms of [100, 10, 10, 10, 10]) await call(ms);
     expect(policy.currentMs).toBe(200);
-    await call(policy, clock, 10);
+    await call(10);
     expect(policy.currentMs).toBe(20);
     // The dependency got slower for good: each timeout records the deadline, which then doubles.
-    expect(await call(policy, clock, 70)).toBe("timeout 20");
+    expect(await call(70)).toBe("timeout 20");
     expect(policy.currentMs).toBe(40);
-    expect(await call(policy, clock, 70)).toBe("timeout 40");
-    expect(await call(policy, clock, 70)).toBe("ok");
+    expect(await call(70)).toBe("timeout 40");
+    expect(await call(70)).toBe("ok");
   });
 });

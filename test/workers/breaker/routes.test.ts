@@ -19,9 +19,13 @@ async function configured(config: Record<string, unknown>) {
   return path;
 }
 
+/** A fresh breaker that opens on its rates alone: 1000 failures in a row never come in these tests. */
+const rateBased = (config: Record<string, unknown>) => configured({ consecutiveFailures: 1000, ...config });
+
 const record = (path: string, ok: boolean, latencyMs?: number) =>
   call("POST", `${path}/record`, latencyMs === undefined ? { ok } : { ok, latencyMs });
 const acquire = (path: string) => call("POST", `${path}/acquire`);
+const counters = async (path: string) => (await call("GET", path)).body.counters;
 const stub = (path: string) => env.BREAKERS.getByName(path.split("/").at(-1) as string);
 
 describe("PUT /v1/breakers/{name}", () => {
@@ -139,12 +143,7 @@ describe("POST /v1/breakers/{name}/record", () => {
       state: "open",
       retryAfterMs: 30_000,
     });
-    expect((await call("GET", path)).body.counters).toEqual({
-      calls: 4,
-      failures: 3,
-      rejected: 0,
-      opened: 1,
-    });
+    expect(await counters(path)).toEqual({ calls: 4, failures: 3, rejected: 0, opened: 1 });
   });
 
   it("refuses an empty or oversized batch", async () => {
@@ -157,24 +156,19 @@ describe("POST /v1/breakers/{name}/record", () => {
 
 describe("rate-based opening", () => {
   it("opens on the failure rate only once minimumCalls are in the window", async () => {
-    const path = await configured({ consecutiveFailures: 1000, failureRate: 0.5, minimumCalls: 4 });
+    const path = await rateBased({ failureRate: 0.5, minimumCalls: 4 });
     for (const ok of [false, true, false]) expect((await record(path, ok)).body.state).toBe("closed");
     expect((await record(path, false)).body.state).toBe("open");
   });
 
   it("counts calls slower than slowCallMs towards the rate", async () => {
-    const path = await configured({
-      consecutiveFailures: 1000,
-      failureRate: 0.5,
-      minimumCalls: 2,
-      slowCallMs: 100,
-    });
+    const path = await rateBased({ failureRate: 0.5, minimumCalls: 2, slowCallMs: 100 });
     expect((await record(path, true, 99)).body.state).toBe("closed");
     expect((await record(path, true, 100)).body.state).toBe("open");
   });
 
   it("does not open below the rate", async () => {
-    const path = await configured({ consecutiveFailures: 1000, failureRate: 0.7, minimumCalls: 5 });
+    const path = await rateBased({ failureRate: 0.7, minimumCalls: 5 });
     for (const ok of [false, true, false, true, false, true]) await record(path, ok);
     expect((await call("GET", path)).body.state).toBe("closed");
   });
@@ -194,12 +188,7 @@ describe("open, half-open and the probes", () => {
     expect(res.body).toEqual({ state: "open", allowed: false, retryAfterMs: expect.any(Number) });
     expect(res.body.retryAfterMs).toBeGreaterThan(59_000);
     expect(res.body.retryAfterMs).toBeLessThanOrEqual(60_000);
-    expect((await call("GET", path)).body.counters).toEqual({
-      calls: 1,
-      failures: 1,
-      rejected: 1,
-      opened: 1,
-    });
+    expect(await counters(path)).toEqual({ calls: 1, failures: 1, rejected: 1, opened: 1 });
   });
 
   it("turns half-open on the alarm at the end of openMs, and lets exactly halfOpenProbes callers probe", async () => {
@@ -232,7 +221,7 @@ describe("open, half-open and the probes", () => {
     await runDurableObjectAlarm(stub(path));
     expect((await acquire(path)).body.allowed).toBe(true);
     expect((await record(path, false)).body.state).toBe("open");
-    expect((await call("GET", path)).body.counters.opened).toBe(2);
+    expect((await counters(path)).opened).toBe(2);
   });
 
   it("frees the slot of a probe that never reports when the alarm runs", async () => {
@@ -256,12 +245,7 @@ describe("open, half-open and the probes", () => {
 
 describe("persistence", () => {
   it("keeps the config, state, window and counters across an eviction", async () => {
-    const path = await configured({
-      consecutiveFailures: 1000,
-      failureRate: 0.5,
-      minimumCalls: 4,
-      openMs: 5_000,
-    });
+    const path = await rateBased({ failureRate: 0.5, minimumCalls: 4, openMs: 5_000 });
     await call("POST", `${path}/record-batch`, { outcomes: [{ ok: false }, { ok: true }, { ok: false }] });
     await evictDurableObject(stub(path));
     const before = (await call("GET", path)).body;

@@ -3,7 +3,7 @@
  * bad bodies are `400 invalid_request` naming the field, a valid one is `400 not_configured`.
  */
 import { describe, expect, it } from "vitest";
-import { call, expectInvalidField, unique } from "../helpers.ts";
+import { call, expectError, expectInvalidField, unique } from "../helpers.ts";
 
 const create = (topic: string, body: unknown) => call("POST", `/v1/topics/${topic}/subscriptions`, body);
 
@@ -30,8 +30,7 @@ describe("Redis subscription targets", () => {
   it("answer not_configured for a valid body when Redis is not configured", async () => {
     for (const redis of [{ stream: "s".repeat(256), maxLen: 10_000_000 }, { channel: "c" }]) {
       const res = await create(unique("rin"), { redis });
-      expect(res.status, res.text).toBe(400);
-      expect(res.body.error.code).toBe("not_configured");
+      expectError(res, 400, "not_configured");
       expect(res.body.error.details.field).toBe("redis");
     }
   });

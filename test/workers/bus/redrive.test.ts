@@ -1,6 +1,6 @@
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { call, expectInvalidField, unique } from "../helpers.ts";
+import { call, expectError, expectInvalidField, unique } from "../helpers.ts";
 import { publish, receiver, ring, settled, subscribeWebhook } from "./helpers.ts";
 
 const stats = async (topic: string) => (await call("GET", `/v1/topics/${topic}/stats`)).body;
@@ -59,16 +59,14 @@ describe("POST /v1/topics/{topic}/subscriptions/{id}/dead-letters/redrive", () =
 
   it("answers 404 not_found for an unknown topic or subscription, and 400 for a bad topic name", async () => {
     const unknownTopic = await call("POST", redrivePath(unique("t"), "sub_nope"), {});
-    expect(unknownTopic.status).toBe(404);
-    expect(unknownTopic.body.error.code).toBe("not_found");
+    expectError(unknownTopic, 404, "not_found");
 
     const topic = unique("t");
     const sub = await subscribeWebhook(topic);
     expect((await call("POST", redrivePath(topic, "sub_nope"))).status).toBe(404);
     await call("DELETE", `/v1/topics/${topic}/subscriptions/${sub.id}`);
     const deleted = await call("POST", redrivePath(topic, sub.id), { seqs: [1] });
-    expect(deleted.status).toBe(404);
-    expect(deleted.body.error.code).toBe("not_found");
+    expectError(deleted, 404, "not_found");
 
     expect((await call("POST", redrivePath("-bad", "sub_x"))).status).toBe(400);
   });
@@ -175,8 +173,7 @@ describe("redriving dead letters", () => {
     expect((await call("POST", redrivePath(topic, sub.id))).body).toEqual({ redriven: 3 });
     expect((await stats(topic)).pending).toBe(3);
     const refused = await call("POST", `/v1/topics/${topic}/events`, { type: "order.d" });
-    expect(refused.status).toBe(429);
-    expect(refused.body.error.code).toBe("backpressure");
+    expectError(refused, 429, "backpressure");
     hook.release();
     await ring(topic);
     expect((await stats(topic)).delivered).toBe(3);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { call, expectInvalidField, unique } from "../helpers.ts";
+import { call, expectError, expectInvalidField, unique } from "../helpers.ts";
 import { LOOPBACK_HOOK, publish, receiver, subscribeWebhook } from "./helpers.ts";
 
 const base = (topic: string) => `/v1/topics/${topic}`;
@@ -53,8 +53,7 @@ describe("POST /v1/topics/{topic}/events", () => {
 
   it("refuses a bad topic name with 400", async () => {
     const res = await call("POST", "/v1/topics/-bad/events", { type: "a" });
-    expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe("invalid_request");
+    expectError(res, 400, "invalid_request");
   });
 });
 
@@ -78,8 +77,7 @@ describe("subscriptions", () => {
     expect(del.status).toBe(200);
     expect((await call("GET", `${base(topic)}/subscriptions`)).body.subscriptions).toEqual([]);
     const again = await call("DELETE", `${base(topic)}/subscriptions/${created.id}`);
-    expect(again.status).toBe(404);
-    expect(again.body.error.code).toBe("not_found");
+    expectError(again, 404, "not_found");
   });
 
   it("defaults maxAttempts to 10 and lists an empty filter as all events", async () => {
@@ -164,8 +162,7 @@ describe("GET /v1/topics/{topic}/events", () => {
     "refuses %s with 400",
     async (q) => {
       const res = await call("GET", `${base(unique("t"))}/events?${q}`);
-      expect(res.status).toBe(400);
-      expect(res.body.error.code).toBe("invalid_request");
+      expectError(res, 400, "invalid_request");
     },
   );
 });

@@ -30,6 +30,14 @@ function background() {
   return { ctx, settled: () => Promise.all(pending.splice(0)) };
 }
 
+/** noteName for queue names on a {@link countingEnv}, its background writes collected. */
+function noting() {
+  const { env: counted, counter } = countingEnv();
+  const { ctx, settled } = background();
+  const note = (name: string, at: number) => noteName(counted, ctx, "queues", name, at);
+  return { env: counted, counter, settled, note };
+}
+
 const entry = async (capability: "queues" | "locks", name: string) =>
   (await env.CATALOG.getByName(capability).list({ prefix: name, after: "", limit: 1 })).items.find(
     (i) => i.name === name,
@@ -37,28 +45,26 @@ const entry = async (capability: "queues" | "locks", name: string) =>
 
 describe("noteName", () => {
   it("writes to the catalog object once per new name, however many requests use it", async () => {
-    const { env: counted, counter } = countingEnv();
-    const { ctx, settled } = background();
+    const { counter, settled, note } = noting();
     const names = [unique("hot"), unique("hot"), unique("hot")];
     const t0 = Date.now();
-    for (let i = 0; i < 200; i++) noteName(counted, ctx, "queues", names[i % 3] as string, t0 + i);
+    for (let i = 0; i < 200; i++) note(names[i % 3] as string, t0 + i);
     await settled();
     expect(counter.writes).toBe(3);
     for (const name of names) expect(await entry("queues", name)).toBeDefined();
   });
 
   it("writes a name in use again at most every 5 s", async () => {
-    const { env: counted, counter } = countingEnv();
-    const { ctx, settled } = background();
+    const { counter, settled, note } = noting();
     const name = unique("refresh");
     const t0 = Date.now();
-    noteName(counted, ctx, "queues", name, t0);
-    noteName(counted, ctx, "queues", name, t0 + 4_999);
+    note(name, t0);
+    note(name, t0 + 4_999);
     await settled();
     expect(counter.writes).toBe(1);
     expect(await entry("queues", name)).toEqual({ name, createdAt: t0, lastUsedAt: t0 });
-    noteName(counted, ctx, "queues", name, t0 + 5_000);
-    noteName(counted, ctx, "queues", name, t0 + 5_001);
+    note(name, t0 + 5_000);
+    note(name, t0 + 5_001);
     await settled();
     expect(counter.writes).toBe(2);
     expect(await entry("queues", name)).toEqual({ name, createdAt: t0, lastUsedAt: t0 + 5_000 });
@@ -88,10 +94,10 @@ describe("noteName", () => {
     await settled();
     expect(errors).toHaveBeenCalledOnce();
     errors.mockRestore();
-    const { env: counted, counter } = countingEnv();
-    noteName(counted, ctx, "queues", name, Date.now());
-    await settled();
-    expect(counter.writes).toBe(1);
+    const next = noting();
+    next.note(name, Date.now());
+    await next.settled();
+    expect(next.counter.writes).toBe(1);
     expect(await entry("queues", name)).toBeDefined();
   });
 
@@ -104,18 +110,17 @@ describe("noteName", () => {
 
 describe("forgetName", () => {
   it("removes the name, and the next write in this isolate registers it again", async () => {
-    const { env: counted, counter } = countingEnv();
-    const { ctx, settled } = background();
+    const { env: counted, counter, settled, note } = noting();
     const name = unique("gone");
     const t0 = Date.now();
-    noteName(counted, ctx, "queues", name, t0);
+    note(name, t0);
     await settled();
     expect(await entry("queues", name)).toBeDefined();
 
     await forgetName(counted, "queues", name);
     expect(await entry("queues", name)).toBeUndefined();
 
-    noteName(counted, ctx, "queues", name, t0 + 1);
+    note(name, t0 + 1);
     await settled();
     expect(counter.writes).toBe(3);
     expect(await entry("queues", name)).toEqual({ name, createdAt: t0 + 1, lastUsedAt: t0 + 1 });

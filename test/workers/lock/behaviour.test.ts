@@ -1,7 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, unique } from "../helpers.ts";
+import { call, expectError, unique } from "../helpers.ts";
 
 const acquire = (name: string, body: Record<string, unknown>) =>
   call("POST", `/v1/locks/${name}/acquire`, body);
@@ -84,8 +84,7 @@ describe("waiting", () => {
     const name = unique("lock");
     await acquire(name, { owner: "a", ttlMs: 60_000 });
     const res = await acquire(name, { owner: "b", waitMs: 50 });
-    expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe("lock_held");
+    expectError(res, 409, "lock_held");
     expect((await info(name)).waiters).toBe(0);
   });
 
@@ -115,8 +114,7 @@ describe("semaphores", () => {
     const name = unique("sem");
     await acquire(name, { owner: "a", permits: 3 });
     const res = await acquire(name, { owner: "b", permits: 2 });
-    expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe("conflict");
+    expectError(res, 409, "conflict");
     expect(res.body.error.details.permits).toBe(3);
   });
 

@@ -2,7 +2,7 @@ import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { call, unique } from "../helpers.ts";
+import { call, expectError, unique } from "../helpers.ts";
 
 const OWNERS = ["a", "b", "c", "d"];
 
@@ -83,8 +83,7 @@ describe("locks under random interleavings (real object, storage and alarms)", (
                     : { owner: target.owner, token: target.token, ttlMs: 60_000 };
                 const res = await call("POST", `/v1/locks/${name}/${c.op}`, body);
                 if (c.stale) {
-                  expect(res.status).toBe(409);
-                  expect(res.body.error.code).toBe("not_holder");
+                  expectError(res, 409, "not_holder");
                 } else {
                   expect(res.status).toBe(200);
                   if (c.op === "release") dead.push(target);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, expectInvalidField, unique } from "../helpers.ts";
+import { call, expectError, expectInvalidField, unique } from "../helpers.ts";
 
 const acquire = (name: string, body: unknown) => call("POST", `/v1/locks/${name}/acquire`, body);
 const release = (name: string, body: unknown) => call("POST", `/v1/locks/${name}/release`, body);
@@ -19,8 +19,7 @@ describe("POST /v1/locks/{name}/acquire", () => {
     const name = unique("lock");
     await acquire(name, { owner: "a", ttlMs: 10_000 });
     const res = await acquire(name, { owner: "b" });
-    expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe("lock_held");
+    expectError(res, 409, "lock_held");
     expect(res.body.error.details.retryAfterMs).toBeGreaterThan(0);
     expect(res.body.error.details.retryAfterMs).toBeLessThanOrEqual(10_000);
   });
@@ -80,8 +79,7 @@ describe("POST /v1/locks/{name}/release", () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ released: true });
     const twice = await release(name, { owner: "a", token: grant.token });
-    expect(twice.status).toBe(409);
-    expect(twice.body.error.code).toBe("not_holder");
+    expectError(twice, 409, "not_holder");
   });
 
   it("refuses a wrong token or owner with 409 not_holder", async () => {
@@ -117,8 +115,7 @@ describe("POST /v1/locks/{name}/extend", () => {
   it("refuses a grant that is not live with 409 not_holder", async () => {
     const name = unique("lock");
     const res = await extend(name, { owner: "a", token: 1, ttlMs: 1000 });
-    expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe("not_holder");
+    expectError(res, 409, "not_holder");
   });
 
   it("requires ttlMs in range", async () => {

@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { call, unique } from "../helpers.ts";
-import { enqueue, lease, qpath, queueStub } from "./queue-helpers.ts";
+import { enqueue, lease, qpath, queueStub, stats, twoLeased } from "./queue-helpers.ts";
 
 // Batches go to SQLite as one statement per run of tasks (rows packed in a JSON array): these
 // check that the packing keeps payloads, order, dedup keys and per-ack outcomes exact.
@@ -38,14 +38,11 @@ describe("batched statements", () => {
     expect(ids).toEqual(["1", "2", "3", "2", "4", "5"]);
     const leased = await lease(q, { max: 10 });
     expect(leased.map((t) => t.payload)).toEqual(["a", "b", "c", "e", "f"]);
-    const stats = await call("GET", qpath(q, "/stats"));
-    expect(stats.body.totals.enqueued).toBe(5);
+    expect((await stats(q)).totals.enqueued).toBe(5);
   });
 
   it("acks a task listed twice in one batch once, and keeps the first ack's result", async () => {
-    const q = unique("q");
-    await enqueue(q, { tasks: [{ payload: 1 }, { payload: 2 }] });
-    const [a, b] = await lease(q, { max: 2 });
+    const { q, a, b } = await twoLeased();
     const res = await call("POST", qpath(q, "/ack"), {
       acks: [
         { id: a?.id, leaseId: a?.leaseId, result: { sent: "a\"'\\ é" } },
@@ -67,8 +64,7 @@ describe("batched statements", () => {
     const taskB = (await call("GET", qpath(q, `/tasks/${b?.id}`))).body;
     expect(taskB.state).toBe("completed");
     expect(taskB).not.toHaveProperty("result");
-    const stats = await call("GET", qpath(q, "/stats"));
-    expect(stats.body).toMatchObject({ completed: 2, leased: 0, totals: { completed: 2 } });
+    expect(await stats(q)).toMatchObject({ completed: 2, leased: 0, totals: { completed: 2 } });
   });
 
   it("answers a batch of acks as acking them one by one, in order, would", async () => {
@@ -125,8 +121,7 @@ describe("batched statements", () => {
             if (result === undefined) expect(info).not.toHaveProperty("result");
             else expect(info.result).toEqual(result);
           }
-          const stats = (await call("GET", qpath(q, "/stats"))).body;
-          expect(stats).toMatchObject({ completed: completed.size, leased: n - completed.size });
+          expect(await stats(q)).toMatchObject({ completed: completed.size, leased: n - completed.size });
         },
       ),
       { numRuns: 25 },

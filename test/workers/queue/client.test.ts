@@ -1,14 +1,16 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { QueueClient } from "../../../shared/client/queue.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import { unique } from "../helpers.ts";
-import { clientOverHttp, clientOverRpc, queueStub } from "./queue-helpers.ts";
+import {
+  CLIENT_TRANSPORTS,
+  clientOverHttp,
+  clientOverHttpLeases,
+  clientOverRpc,
+  queueStub,
+} from "./queue-helpers.ts";
 
-describe.each([
-  ["HTTP", async () => clientOverHttp()],
-  ["RPC", clientOverRpc],
-])("queue client over %s", (transport, makeClient) => {
+describe.each(CLIENT_TRANSPORTS)("queue client over %s", (transport, makeClient) => {
   it("produces, consumes with concurrency and batches, acks results and nacks failures", async () => {
     const client = await makeClient();
     const q = unique("client");
@@ -52,39 +54,44 @@ describe.each([
     expect(await client.purge(q, { state: "completed" })).toBe(16);
   });
 
-  it("extends the lease while a slow handler runs", async () => {
+  /** What a {@link consumeOne} handler is given: its queue, its lease's signal, and the consumer's stop. */
+  interface OneTask {
+    q: string;
+    signal: AbortSignal;
+    stop: () => void;
+  }
+
+  /** Enqueues one task and consumes it with `handle` under 1 s leases; `handle` stops the consumer. */
+  async function consumeOne(payload: string, handle: (task: OneTask) => Promise<void>) {
     const client = await makeClient();
     const q = unique("client");
-    const id = await client.enqueue(q, { payload: "slow" });
+    const id = await client.enqueue(q, { payload });
     const stop = new AbortController();
     const summary = await client.consume(
       q,
-      async () => {
-        // Outlives the 1 s lease more than once: only the extensions keep it.
-        await scheduler.wait(1_500);
-        stop.abort();
-      },
+      (_task, { signal }) => handle({ q, signal, stop: () => stop.abort() }),
       { visibilityMs: 1_000, waitMs: 100, signal: stop.signal },
     );
+    return { client, q, id, summary };
+  }
+
+  it("extends the lease while a slow handler runs", async () => {
+    const { client, q, id, summary } = await consumeOne("slow", async ({ stop }) => {
+      // Outlives the 1 s lease more than once: only the extensions keep it.
+      await scheduler.wait(1_500);
+      stop();
+    });
     expect(summary).toEqual({ completed: 1, failed: 0, lost: 0 });
     expect(await client.task(q, id)).toMatchObject({ state: "completed", attempt: 1 });
   });
 
   it("tells the handler when its lease is lost and does not ack", async () => {
-    const client = await makeClient();
-    const q = unique("client");
-    const id = await client.enqueue(q, { payload: "lost" });
-    const stop = new AbortController();
-    const summary = await client.consume(
-      q,
-      async (_task, { signal }) => {
-        stop.abort();
-        // The lease expires (the alarm recovers the task); the next extension is refused.
-        await runDurableObjectAlarm(queueStub(q));
-        await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
-      },
-      { visibilityMs: 1_000, waitMs: 100, signal: stop.signal },
-    );
+    const { client, q, id, summary } = await consumeOne("lost", async ({ q, signal, stop }) => {
+      stop();
+      // The lease expires (the alarm recovers the task); the next extension is refused.
+      await runDurableObjectAlarm(queueStub(q));
+      await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+    });
     expect(summary).toEqual({ completed: 0, failed: 0, lost: 1 });
     // Over HTTP the client streams: the recovered task was pushed again to its socket after the
     // stop, not started, and given back when the socket closed (that lease counts an attempt).
@@ -127,11 +134,7 @@ describe("queue client: streaming and operator calls", () => {
     expect(leaseIds.every((id) => id.startsWith("ws:"))).toBe(true);
 
     // A transport that cannot open sockets: the same consume, over HTTP leases.
-    const base = clientOverHttp().transport;
-    const noSockets = new QueueClient({
-      ...base,
-      openConsumer: () => Promise.reject(new Error("no WebSockets here")),
-    });
+    const noSockets = clientOverHttpLeases();
     await noSockets.enqueue(q, { payload: 3 });
     const again = new AbortController();
     const httpIds: string[] = [];

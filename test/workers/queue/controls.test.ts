@@ -1,7 +1,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { call, unique } from "../helpers.ts";
-import { enqueue, lease, qpath, queueStub } from "./queue-helpers.ts";
+import { enqueue, lease, qpath, queueStub, stats } from "./queue-helpers.ts";
 import { consumer } from "./stream-helpers.ts";
 
 /** Resolves once a long poll waits in the queue's object. */
@@ -17,8 +17,6 @@ async function parked(q: string): Promise<void> {
     await scheduler.wait(10);
   }
 }
-
-const stats = async (q: string) => (await call("GET", qpath(q, "/stats"))).body;
 
 describe("pause and resume", () => {
   it("are idempotent, work on a queue never used, take no body or {}, and persist", async () => {

@@ -5,13 +5,12 @@
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, unique } from "../helpers.ts";
+import { call, expectError, unique } from "../helpers.ts";
 import { mint } from "../tokens/helpers.ts";
-import { clientOverRpc, enqueue, lease, qpath } from "./queue-helpers.ts";
+import { clientOverRpc, enqueue, lease, qpath, stats } from "./queue-helpers.ts";
 
 const flow = (queue: string, body: unknown) => call("POST", qpath(queue, "/flows"), body);
 const info = async (q: string, id: string) => (await call("GET", qpath(q, `/tasks/${id}`))).body;
-const stats = async (q: string) => (await call("GET", qpath(q, "/stats"))).body;
 
 /** Leases every ready task of `queue` and acks each with `result(payload)`; returns the payloads. */
 async function work(queue: string, result: (payload: unknown) => unknown = (p) => ({ done: p })) {
@@ -216,8 +215,7 @@ describe("flows across queues", () => {
       { parent: { payload: 1 }, children: [{ queue: "elsewhere", payload: 2 }] },
       { token },
     );
-    expect(theirs.status).toBe(403);
-    expect(theirs.body.error.code).toBe("forbidden");
+    expectError(theirs, 403, "forbidden");
     // The same over the service binding with the token.
     const rpc = await exports.SwitchyardRpc.queues({ token });
     const denied = await rpc.flow(q, {
@@ -248,8 +246,7 @@ describe("bad flows", () => {
     ["an unknown field", { parent: { payload: 1 }, children: [{ payload: 1 }], extra: true }],
   ])("refuses %s with 400", async (_why, body) => {
     const res = await flow(unique("flow"), body);
-    expect(res.status, res.text).toBe(400);
-    expect(res.body.error.code).toBe("invalid_request");
+    expectError(res, 400, "invalid_request");
   });
 
   it("refuses a tree deeper than 8 levels or over 1,000 tasks", async () => {

@@ -1,6 +1,6 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, unique } from "../helpers.ts";
+import { call, expectError, unique } from "../helpers.ts";
 import { enqueue, lease, qpath, queueStub } from "./queue-helpers.ts";
 
 const ack = (q: string, id: string, body: unknown) => call("POST", qpath(q, `/tasks/${id}/ack`), body);
@@ -30,8 +30,7 @@ describe("an ack retried after its answer was lost", () => {
     const [t] = await lease(q);
     await ack(q, id as string, { leaseId: t?.leaseId });
     const other = await ack(q, id as string, { leaseId: `${t?.leaseId}x` });
-    expect(other.status).toBe(409);
-    expect(other.body.error.code).toBe("lease_mismatch");
+    expectError(other, 409, "lease_mismatch");
     const nack = await call("POST", qpath(q, `/tasks/${id}/nack`), { leaseId: t?.leaseId });
     expect(nack.status).toBe(409);
     const extend = await call("POST", qpath(q, `/tasks/${id}/extend`), {

@@ -4,13 +4,19 @@
  * streaming consumers together.
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { HttpTransport } from "../../../shared/client/http.ts";
-import { httpQueues, QueueClient } from "../../../shared/client/queue.ts";
-import { call, TOKEN, unique } from "../helpers.ts";
-import { enqueue, lease, qpath, queueStub, storedTasks, waiting } from "./queue-helpers.ts";
+import { call, unique } from "../helpers.ts";
+import {
+  CLIENT_TRANSPORTS,
+  enqueue,
+  lease,
+  qpath,
+  queueStub,
+  stats,
+  storedTasks,
+  waiting,
+} from "./queue-helpers.ts";
 import { type Consumer, consumer } from "./stream-helpers.ts";
 
 const HOUR = 3_600_000;
@@ -21,7 +27,6 @@ async function configure(q: string, body: unknown) {
   return res.body;
 }
 
-const stats = async (q: string) => (await call("GET", qpath(q, "/stats"))).body;
 const leasedRows = async (q: string) => (await storedTasks(q)).filter((t) => t.state === "leased").length;
 
 async function fill(q: string, n: number) {
@@ -226,26 +231,14 @@ describe("limits with HTTP and streaming consumers mixed (property)", () => {
 });
 
 describe("lease limits in the typed client", () => {
-  it.each([
-    [
-      "HTTP",
-      async () =>
-        new QueueClient(
-          httpQueues(
-            new HttpTransport({
-              baseUrl: "http://localhost/",
-              token: TOKEN,
-              fetch: (r) => exports.default.fetch(r),
-            }),
-          ),
-        ),
-    ],
-    ["RPC", async () => new QueueClient(await exports.SwitchyardRpc.queues())],
-  ])("over %s: sets and reads the config; bad input is an invalid_request", async (_name, make) => {
-    const client = await make();
-    const q = unique("lim");
-    expect(await client.setConfig(q, { maxLeased: 2 })).toEqual({ rateLimit: null, maxLeased: 2 });
-    expect(await client.config(q)).toEqual({ rateLimit: null, maxLeased: 2 });
-    await expect(client.setConfig(q, { maxLeased: 0 })).rejects.toMatchObject({ code: "invalid_request" });
-  });
+  it.each(CLIENT_TRANSPORTS)(
+    "over %s: sets and reads the config; bad input is an invalid_request",
+    async (_name, make) => {
+      const client = await make();
+      const q = unique("lim");
+      expect(await client.setConfig(q, { maxLeased: 2 })).toEqual({ rateLimit: null, maxLeased: 2 });
+      expect(await client.config(q)).toEqual({ rateLimit: null, maxLeased: 2 });
+      await expect(client.setConfig(q, { maxLeased: 0 })).rejects.toMatchObject({ code: "invalid_request" });
+    },
+  );
 });

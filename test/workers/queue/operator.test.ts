@@ -1,6 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, unique } from "../helpers.ts";
+import { call, expectError, unique } from "../helpers.ts";
 import { enqueue, lease, qpath } from "./queue-helpers.ts";
 
 const promote = (q: string, id: string, body?: unknown) =>
@@ -73,8 +73,7 @@ describe("POST /v1/queues/{queue}/tasks/{id}/promote", () => {
     }
     for (const unknown of ["999999", "abc", "007"]) {
       const res = await promote(q, unknown);
-      expect(res.status).toBe(404);
-      expect(res.body.error.code).toBe("not_found");
+      expectError(res, 404, "not_found");
     }
   });
 
@@ -175,8 +174,7 @@ describe("GET /v1/queues/{queue}/tasks", () => {
     const q = unique("q");
     await enqueue(q, { payload: 1 });
     const res = await list(q, query);
-    expect(res.status, res.text).toBe(400);
-    expect(res.body.error.code).toBe("invalid_request");
+    expectError(res, 400, "invalid_request");
     expect(res.body.error.details.field).toBe(field);
   });
 

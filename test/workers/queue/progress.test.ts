@@ -8,18 +8,17 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { QueueClient } from "../../../shared/client/queue.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import {
   MAX_LOG_LINE_BYTES,
   MAX_LOG_LINES_KEPT,
   MAX_PROGRESS_BYTES,
 } from "../../../shared/schemas/queue-progress.ts";
-import { call, unique } from "../helpers.ts";
+import { call, expectError, unique } from "../helpers.ts";
 import { scoped } from "../tokens/helpers.ts";
 import {
-  clientOverHttp,
-  clientOverRpc,
+  CLIENT_TRANSPORTS,
+  clientOverHttpLeases,
   enqueue,
   type Leased,
   lease,
@@ -173,8 +172,7 @@ describe("progress and logs over HTTP", () => {
     ];
     for (const send of sends) {
       const wrong = await send(t.id, "not-the-lease");
-      expect(wrong.status).toBe(409);
-      expect(wrong.body.error.code).toBe("lease_mismatch");
+      expectError(wrong, 409, "lease_mismatch");
       for (const id of ["999999", "abc", "0"]) {
         const unknown = await send(id, t.leaseId);
         expect(unknown.status, id).toBe(404);
@@ -379,17 +377,13 @@ describe("access", () => {
   });
 });
 
-describe.each([
-  [
-    "HTTP leases",
-    async () => {
-      const base = clientOverHttp().transport;
-      return new QueueClient({ ...base, openConsumer: () => Promise.reject(new Error("no sockets")) });
-    },
-  ],
-  ["a streaming socket", async () => clientOverHttp()],
-  ["the service binding", clientOverRpc],
-])("the typed client over %s", (_how, makeClient) => {
+/** The client's transports, and HTTP leases without the streaming socket. */
+const TRANSPORTS: typeof CLIENT_TRANSPORTS = [
+  ["HTTP leases", async () => clientOverHttpLeases()],
+  ...CLIENT_TRANSPORTS,
+];
+
+describe.each(TRANSPORTS)("the typed client over %s", (_how, makeClient) => {
   it("gives handlers progress() and log(), and raw calls for leased tasks", async () => {
     const client = await makeClient();
     const q = unique("progress-client");
@@ -425,7 +419,10 @@ describe.each([
     expect(held?.id).toBe(other);
     await client.progress(q, held as Leased, 42);
     await client.log(q, held as Leased, ["raw"]);
-    expect(await client.task(q, other)).toMatchObject({ progress: 42, logs: [{ attempt: 1, line: "raw" }] });
+    expect(await client.task(q, other)).toMatchObject({
+      progress: 42,
+      logs: [{ attempt: 1, line: "raw" }],
+    });
     await expect(client.progress(q, { id: other, leaseId: "nope" }, 1)).rejects.toMatchObject({
       code: "lease_mismatch",
     });

@@ -6,7 +6,7 @@ import { expect } from "vitest";
 import type { FlowPeer } from "../../../durable-objects/queue/flows.ts";
 import { HttpTransport } from "../../../shared/client/http.ts";
 import { httpQueues, QueueClient } from "../../../shared/client/queue.ts";
-import { call, TOKEN } from "../helpers.ts";
+import { call, TOKEN, unique } from "../helpers.ts";
 
 /** `/v1/queues/{queue}{rest}`. */
 export const qpath = (queue: string, rest = "") => `/v1/queues/${queue}${rest}`;
@@ -16,6 +16,17 @@ export async function enqueue(queue: string, body: unknown): Promise<string[]> {
   const res = await call("POST", qpath(queue, "/tasks"), body);
   expect(res.status, res.text).toBe(201);
   return res.body.ids;
+}
+
+/** The queue's stats (`GET .../stats`). */
+export const stats = async (queue: string) => (await call("GET", qpath(queue, "/stats"))).body;
+
+/** A fresh queue with two tasks (payloads 1 and 2), both leased: for the batch ack tests. */
+export async function twoLeased(): Promise<{ q: string; a?: Leased; b?: Leased }> {
+  const q = unique("q");
+  await enqueue(q, { tasks: [{ payload: 1 }, { payload: 2 }] });
+  const [a, b] = await lease(q, { max: 2 });
+  return { q, a, b };
 }
 
 export interface Leased {
@@ -110,3 +121,16 @@ export const clientOverHttp = () =>
 
 /** The typed client over the service binding's RPC target. */
 export const clientOverRpc = async () => new QueueClient(await exports.SwitchyardRpc.queues());
+
+/** The typed client over HTTP leases only: its transport cannot open the streaming socket. */
+export const clientOverHttpLeases = () =>
+  new QueueClient({
+    ...clientOverHttp().transport,
+    openConsumer: () => Promise.reject(new Error("no sockets here")),
+  });
+
+/** The typed client's transports, for `describe.each` and `it.each`: HTTP (streaming when it consumes) and RPC. */
+export const CLIENT_TRANSPORTS: Array<[string, () => Promise<QueueClient>]> = [
+  ["HTTP", async () => clientOverHttp()],
+  ["RPC", clientOverRpc],
+];

@@ -4,9 +4,8 @@ import { DEFAULT_RETRY_POLICY } from "../../../durable-objects/logic/queue-rules
 import { DEFAULT_RETENTION_MS } from "../../../durable-objects/queue/config.ts";
 import type { QueueObject } from "../../../durable-objects/queue/object.ts";
 import { call, unique } from "../helpers.ts";
-import { enqueue, lease, qpath, queueStub } from "./queue-helpers.ts";
+import { enqueue, lease, qpath, queueStub, stats } from "./queue-helpers.ts";
 
-const stats = async (q: string) => (await call("GET", qpath(q, "/stats"))).body;
 const info = async (q: string, id: string) => (await call("GET", qpath(q, `/tasks/${id}`))).body;
 
 describe("retries", () => {

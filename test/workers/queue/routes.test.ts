@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, unique } from "../helpers.ts";
-import { enqueue, lease, qpath, queueStub } from "./queue-helpers.ts";
+import { call, expectError, unique } from "../helpers.ts";
+import { enqueue, lease, qpath, queueStub, stats, twoLeased } from "./queue-helpers.ts";
 
 /** One byte over the 256 KiB a payload may have (a string counts its own bytes). */
 const big = "x".repeat(256 * 1024 + 1);
@@ -69,15 +69,13 @@ describe("POST /v1/queues/{queue}/tasks", () => {
     ["a batch that is not a list", { tasks: { payload: 1 } }, "tasks"],
   ])("answers %s with 400 naming the field", async (_label, body, field) => {
     const res = await call("POST", qpath(unique("q"), "/tasks"), body);
-    expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe("invalid_request");
+    expectError(res, 400, "invalid_request");
     expect(res.body.error.details.field).toBe(field);
   });
 
   it("answers a bad queue name with 400", async () => {
     const res = await call("POST", qpath("-bad", "/tasks"), { payload: 1 });
-    expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe("invalid_request");
+    expectError(res, 400, "invalid_request");
   });
 
   it("answers a payload over 256 KiB with 413 and stores nothing of the batch", async () => {
@@ -88,8 +86,7 @@ describe("POST /v1/queues/{queue}/tasks", () => {
     const batch = await call("POST", qpath(q, "/tasks"), { tasks: [{ payload: 1 }, { payload: big }] });
     expect(batch.status).toBe(413);
     expect(batch.body.error.details.field).toBe("tasks.1.payload");
-    const stats = await call("GET", qpath(q, "/stats"));
-    expect(stats.body.totals.enqueued).toBe(0);
+    expect((await stats(q)).totals.enqueued).toBe(0);
     const atLimit = await call("POST", qpath(q, "/tasks"), { payload: big.slice(1) });
     expect(atLimit.status).toBe(201);
   });
@@ -126,8 +123,7 @@ describe("POST /v1/queues/{queue}/lease", () => {
     for (let i = 0; i < 18; i++) await enqueue(q, { tasks: Array.from({ length: 4 }, () => ({ payload })) });
     const first = await lease(q, { max: 100 });
     expect(first.length).toBe(Math.floor((8 * 1024 * 1024) / (payload.length + 2)));
-    const stats = await call("GET", qpath(q, "/stats"));
-    expect(stats.body).toMatchObject({ leased: first.length, ready: { normal: 72 - first.length } });
+    expect(await stats(q)).toMatchObject({ leased: first.length, ready: { normal: 72 - first.length } });
     const rest = [...(await lease(q, { max: 100 })), ...(await lease(q, { max: 100 }))];
     expect(rest.map((t) => t.attempt)).toEqual(rest.map(() => 1));
     expect(first.length + rest.length).toBe(72);
@@ -169,8 +165,7 @@ describe("POST /v1/queues/{queue}/tasks/{id}/ack", () => {
   it("refuses a wrong or spent lease with 409 and an unknown task with 404", async () => {
     const { q, id, leaseId } = await leasedTask();
     const wrong = await call("POST", qpath(q, `/tasks/${id}/ack`), { leaseId: "not-mine" });
-    expect(wrong.status).toBe(409);
-    expect(wrong.body.error.code).toBe("lease_mismatch");
+    expectError(wrong, 409, "lease_mismatch");
     expect((await call("POST", qpath(q, `/tasks/${id}/ack`), { leaseId })).status).toBe(200);
     // A retried ack of the lease that completed the task holds again (its answer may have been lost).
     const twice = await call("POST", qpath(q, `/tasks/${id}/ack`), { leaseId });
@@ -178,8 +173,7 @@ describe("POST /v1/queues/{queue}/tasks/{id}/ack", () => {
     expect((await call("POST", qpath(q, `/tasks/${id}/ack`), { leaseId: "not-mine" })).status).toBe(409);
     for (const unknown of ["999999", "abc", "007"]) {
       const res = await call("POST", qpath(q, `/tasks/${unknown}/ack`), { leaseId });
-      expect(res.status).toBe(404);
-      expect(res.body.error.code).toBe("not_found");
+      expectError(res, 404, "not_found");
     }
   });
 
@@ -262,8 +256,7 @@ describe("POST /v1/queues/{queue}/tasks/{id}/extend", () => {
       expect((await call("POST", qpath(q, `/tasks/${id}/extend`), body)).status).toBe(400);
     }
     const wrong = await call("POST", qpath(q, `/tasks/${id}/extend`), { leaseId: "x", visibilityMs: 5_000 });
-    expect(wrong.status).toBe(409);
-    expect(wrong.body.error.code).toBe("lease_mismatch");
+    expectError(wrong, 409, "lease_mismatch");
     const unknown = await call("POST", qpath(q, "/tasks/77777/extend"), { leaseId, visibilityMs: 5_000 });
     expect(unknown.status).toBe(404);
   });
@@ -271,9 +264,7 @@ describe("POST /v1/queues/{queue}/tasks/{id}/extend", () => {
 
 describe("POST /v1/queues/{queue}/ack (batch)", () => {
   it("acks each task on its own merits in one call", async () => {
-    const q = unique("q");
-    await enqueue(q, { tasks: [{ payload: 1 }, { payload: 2 }] });
-    const [a, b] = await lease(q, { max: 2 });
+    const { q, a, b } = await twoLeased();
     const res = await call("POST", qpath(q, "/ack"), {
       acks: [
         { id: a?.id, leaseId: a?.leaseId, result: "ok" },
@@ -287,8 +278,7 @@ describe("POST /v1/queues/{queue}/ack (batch)", () => {
       { id: b?.id, ok: false, code: "lease_mismatch" },
       { id: "5000", ok: false, code: "not_found" },
     ]);
-    const stats = await call("GET", qpath(q, "/stats"));
-    expect(stats.body).toMatchObject({ completed: 1, leased: 1 });
+    expect(await stats(q)).toMatchObject({ completed: 1, leased: 1 });
   });
 
   it.each([
@@ -306,8 +296,7 @@ describe("POST /v1/queues/{queue}/ack (batch)", () => {
 describe("GET /v1/queues/{queue}/tasks/{id} and /stats", () => {
   it("answers an unknown task with 404", async () => {
     const res = await call("GET", qpath(unique("q"), "/tasks/1"));
-    expect(res.status).toBe(404);
-    expect(res.body.error.code).toBe("not_found");
+    expectError(res, 404, "not_found");
   });
 
   it("counts tasks per state and priority, with totals and the oldest ready age", async () => {
@@ -337,7 +326,7 @@ describe("GET /v1/queues/{queue}/tasks/{id} and /stats", () => {
       paused: false,
     });
     expect(res.body.oldestReadyAgeMs).toBeGreaterThanOrEqual(0);
-    expect((await call("GET", qpath(unique("q"), "/stats"))).body.oldestReadyAgeMs).toBe(0);
+    expect((await stats(unique("q"))).oldestReadyAgeMs).toBe(0);
   });
 
   it("reports the oldest ready age across priorities, whichever priority holds it", async () => {
@@ -361,7 +350,7 @@ describe("GET /v1/queues/{queue}/tasks/{id} and /stats", () => {
         Number(critical),
       );
     });
-    const age = async () => (await call("GET", qpath(q, "/stats"))).body.oldestReadyAgeMs as number;
+    const age = async () => (await stats(q)).oldestReadyAgeMs as number;
     expect(await age()).toBeGreaterThanOrEqual(50_000);
     expect(await age()).toBeLessThan(55_000);
     await lease(q); // the critical task goes first; the low one is still the oldest
@@ -433,8 +422,7 @@ describe("dead letters", () => {
     });
     const rest = await call("POST", qpath(q, "/dead/redrive"));
     expect(rest.body).toEqual({ redriven: 2 });
-    const stats = await call("GET", qpath(q, "/stats"));
-    expect(stats.body).toMatchObject({ dead: 0, ready: { normal: 3 } });
+    expect(await stats(q)).toMatchObject({ dead: 0, ready: { normal: 3 } });
     const bad = await call("POST", qpath(q, "/dead/redrive"), { ids: [] });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.field).toBe("ids");
@@ -449,8 +437,7 @@ describe("DELETE /v1/queues/{queue}/tasks", () => {
     expect(recent.body).toEqual({ purged: 0 });
     expect((await call("DELETE", qpath(q, "/tasks?state=completed"))).body).toEqual({ purged: 0 });
     expect((await call("DELETE", qpath(q, "/tasks?state=dead"))).body).toEqual({ purged: 2 });
-    const stats = await call("GET", qpath(q, "/stats"));
-    expect(stats.body).toMatchObject({ dead: 0, totals: { dead: 2 } });
+    expect(await stats(q)).toMatchObject({ dead: 0, totals: { dead: 2 } });
   });
 
   it.each([

@@ -8,7 +8,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../../shared/errors.ts";
 import { call, unique } from "../helpers.ts";
-import { clientOverHttp, clientOverRpc, enqueue, qpath, queueStub } from "./queue-helpers.ts";
+import { CLIENT_TRANSPORTS, enqueue, qpath, queueStub } from "./queue-helpers.ts";
 
 const HOUR = 3_600_000;
 const at = (iso: string) => Date.parse(iso);
@@ -291,10 +291,7 @@ describe("schedule runs", () => {
 });
 
 describe("schedules in the typed client", () => {
-  it.each([
-    ["HTTP", async () => clientOverHttp()],
-    ["RPC", clientOverRpc],
-  ])("over %s: put, get, list, pause, resume, delete", async (_name, make) => {
+  it.each(CLIENT_TRANSPORTS)("over %s: put, get, list, pause, resume, delete", async (_name, make) => {
     const client = await make();
     const q = unique("sched");
     const s = await client.putSchedule(q, "nightly", { cron: "@daily", task: { payload: { x: 1 } } });

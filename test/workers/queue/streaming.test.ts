@@ -1,10 +1,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { call, unique } from "../helpers.ts";
-import { enqueue, qpath, queueStub, storedTasks } from "./queue-helpers.ts";
+import { enqueue, qpath, queueStub, stats, storedTasks } from "./queue-helpers.ts";
 import { consumer, upgrade } from "./stream-helpers.ts";
-
-const stats = async (q: string) => (await call("GET", qpath(q, "/stats"))).body;
 
 describe("streaming consumers: the protocol", () => {
   it("pushes tasks in lease order to a socket that connected first, and takes batch acks", async () => {

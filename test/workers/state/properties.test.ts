@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { StateMessage } from "../../../shared/schemas/state.ts";
-import { call, unique } from "../helpers.ts";
+import { call, expectError, unique } from "../helpers.ts";
 import { subscribe } from "./subscriber.ts";
 
 const KEYS = ["a", "a/b", "b", "b c"];
@@ -138,8 +138,7 @@ describe("state under random operation sequences (real object, storage, alarms a
               const body = c.ttlMs === undefined ? { by: c.by } : { by: c.by, ttlMs: c.ttlMs };
               const res = await call("POST", `${path(ns, c.key)}/increment`, body);
               if (current && typeof current.value !== "number") {
-                expect(res.status).toBe(409);
-                expect(res.body.error.code).toBe("not_a_number");
+                expectError(res, 409, "not_a_number");
                 break;
               }
               const value = ((current?.value as number | undefined) ?? 0) + c.by;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, expectDocumented, unique } from "../helpers.ts";
+import { call, expectDocumented, expectError, unique } from "../helpers.ts";
 
 const keyPath = (ns: string, key: string, suffix = "") =>
   `/v1/state/${ns}/${encodeURIComponent(key)}${suffix}`;
@@ -46,8 +46,7 @@ describe("get, put and versions", () => {
 
   it("answers 404 not_found for an absent key", async () => {
     const res = await get(unique("st"), "missing");
-    expect(res.status).toBe(404);
-    expect(res.body.error.code).toBe("not_found");
+    expectError(res, 404, "not_found");
   });
 
   it.each([
@@ -134,8 +133,7 @@ describe("get, put and versions", () => {
     expect((await put(ns, "big", { value: "x".repeat(limit) })).status).toBe(200);
     expect((await get(ns, "big")).body.value).toHaveLength(limit);
     const over = await put(ns, "big", { value: "x".repeat(limit + 1) });
-    expect(over.status).toBe(413);
-    expect(over.body.error.code).toBe("payload_too_large");
+    expectError(over, 413, "payload_too_large");
     // Non-strings count their JSON text.
     const array = await put(ns, "arr", { value: ["x".repeat(limit)] });
     expect(array.status).toBe(413);
@@ -231,8 +229,7 @@ describe("conditional writes", () => {
     expect(done.body).toEqual({ deleted: true });
     expect((await get(ns, "k")).status).toBe(404);
     const again = await call("DELETE", keyPath(ns, "k"));
-    expect(again.status).toBe(404);
-    expect(again.body.error.code).toBe("not_found");
+    expectError(again, 404, "not_found");
   });
 });
 
@@ -246,8 +243,7 @@ describe("increment", () => {
     expect((await get(ns, "n")).body.value).toBe(39.5);
     await put(ns, "s", { value: "text" });
     const nan = await inc("s", {});
-    expect(nan.status).toBe(409);
-    expect(nan.body.error.code).toBe("not_a_number");
+    expectError(nan, 409, "not_a_number");
     expect((await inc("n", { by: "1" })).status).toBe(400);
     expect((await inc("big", { by: Number.MAX_VALUE })).status).toBe(200);
     expect((await inc("big", { by: Number.MAX_VALUE })).body.error.code).toBe("not_a_number");
@@ -305,8 +301,7 @@ describe("list", () => {
     "refuses %s with 400",
     async (query) => {
       const res = await call("GET", `/v1/state/${unique("st")}?${query}`);
-      expect(res.status).toBe(400);
-      expect(res.body.error.code).toBe("invalid_request");
+      expectError(res, 400, "invalid_request");
     },
   );
 });

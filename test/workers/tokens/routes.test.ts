@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../../shared/resilience/clock.ts";
 import { useTokenClock } from "../../../workers/tokens/verify.ts";
-import { call, expectInvalidField, unique } from "../helpers.ts";
+import { call, expectError, expectInvalidField, unique } from "../helpers.ts";
 import { manualTokenClock, mint, scoped } from "./helpers.ts";
 
 afterEach(() => useTokenClock(systemClock));
@@ -21,8 +21,7 @@ describe("POST /v1/tokens", () => {
     const ok = await call("POST", `/v1/locks/${name}/acquire`, { owner: "a" }, { token: minted.token });
     expect(ok.status).toBe(200);
     const other = await call("POST", `/v1/locks/${name}-x/acquire`, { owner: "a" }, { token: minted.token });
-    expect(other.status).toBe(403);
-    expect(other.body.error.code).toBe("forbidden");
+    expectError(other, 403, "forbidden");
   });
 
   it("answers 201 with the default ttl of an hour", async () => {
@@ -89,8 +88,7 @@ describe("POST /v1/tokens", () => {
   it("lets only an admin mint: a scoped token gets 403 whatever its body", async () => {
     const token = await scoped("locks:*", "read", "write");
     const res = await call("POST", "/v1/tokens", { bogus: true }, { token });
-    expect(res.status).toBe(403);
-    expect(res.body.error.code).toBe("forbidden");
+    expectError(res, 403, "forbidden");
   });
 });
 
@@ -147,8 +145,7 @@ describe("GET and DELETE /v1/tokens", () => {
     clock.advance(5000);
     expect((await call("DELETE", `/v1/tokens/${u.id}`)).status).toBe(200);
     const missing = await call("DELETE", "/v1/tokens/tk_never");
-    expect(missing.status).toBe(404);
-    expect(missing.body.error.code).toBe("not_found");
+    expectError(missing, 404, "not_found");
   });
 
   it("refuses limits out of range and scoped tokens", async () => {

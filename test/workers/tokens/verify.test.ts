@@ -4,7 +4,7 @@ import { systemClock } from "../../../shared/resilience/clock.ts";
 import { keyRing, signToken } from "../../../workers/tokens/codec.ts";
 import { MAX_AGE_MS, REFRESH_AFTER_MS } from "../../../workers/tokens/revocations.ts";
 import { useTokenClock, verifyScopedToken } from "../../../workers/tokens/verify.ts";
-import { call, unique } from "../helpers.ts";
+import { call, expectError, unique } from "../helpers.ts";
 import { manualTokenClock, mint } from "./helpers.ts";
 
 afterEach(() => useTokenClock(systemClock));
@@ -39,8 +39,7 @@ describe("verifying scoped tokens", () => {
     // Over HTTP: a flipped signature, payload and kid all answer 401.
     for (const i of [4, 12, token.length - 5]) {
       const res = await call("GET", "/v1/locks/x", undefined, { token: flip(token, i) });
-      expect(res.status).toBe(401);
-      expect(res.body.error.code).toBe("unauthorized");
+      expectError(res, 401, "unauthorized");
     }
   }, 60_000);
 
@@ -89,8 +88,7 @@ describe("verifying scoped tokens", () => {
     expect((await call("GET", `/v1/locks/${name}`, undefined, { token })).status).toBe(200);
     clock.advance(1);
     const res = await call("GET", `/v1/locks/${name}`, undefined, { token });
-    expect(res.status).toBe(401);
-    expect(res.body.error.code).toBe("unauthorized");
+    expectError(res, 401, "unauthorized");
   });
 
   it("refuses a revoked token everywhere within 10 s: other isolates' caches, driven by their clock", async () => {
@@ -124,8 +122,7 @@ describe("verifying scoped tokens", () => {
       expect((await call("GET", `/v1/locks/${name}`, undefined, { token })).status).toBe(200);
     }
     const res = await call("GET", `/v1/locks/${name}`, undefined, { token });
-    expect(res.status).toBe(429);
-    expect(res.body.error.code).toBe("rate_limited");
+    expectError(res, 429, "rate_limited");
     const retryAfter = Number(res.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
@@ -150,8 +147,7 @@ describe("the order of checks", () => {
     expect(badName.body.error.details.field).toBe("name");
     // A good name outside the scopes (write on a read-only scope) with a bad body: 403.
     const outside = await call("POST", `/v1/locks/${name}/acquire`, { bogus: 1 }, { token });
-    expect(outside.status).toBe(403);
-    expect(outside.body.error.code).toBe("forbidden");
+    expectError(outside, 403, "forbidden");
     const notJson = await call("POST", `/v1/locks/${name}/acquire`, undefined, {
       token,
       raw: "not json",
