@@ -166,7 +166,7 @@ async function floodRow(ctx: BenchContext): Promise<BenchRow> {
   const quietBefore = await publishLatencies(ctx, topic, phaseMs);
   const flooder = flood(ctx, topic);
   const flooded = await publishLatencies(ctx, topic, phaseMs);
-  const { sockets, frames, closedPolicy } = await flooder.stop();
+  const { sockets, frames, closedPolicy, refused } = await flooder.stop();
   const quietAfter = await publishLatencies(ctx, topic, phaseMs);
   const quiet = [...quietBefore, ...quietAfter].sort((a, b) => a - b);
   return {
@@ -176,7 +176,7 @@ async function floodRow(ctx: BenchContext): Promise<BenchRow> {
     opsPerSec: flooded.length / (phaseMs / 1000),
     p50Ms: quantile(flooded, 0.5),
     p99Ms: quantile(flooded, 0.99),
-    note: `goal: as quiet within noise; quiet p50/p99 ${quantile(quiet, 0.5).toFixed(1)}/${quantile(quiet, 0.99).toFixed(1)} ms (before ${quantile(quietBefore, 0.5).toFixed(1)}/${quantile(quietBefore, 0.99).toFixed(1)}, after ${quantile(quietAfter, 0.5).toFixed(1)}/${quantile(quietAfter, 0.99).toFixed(1)}); ${sockets} flooding sockets sent ${frames.toLocaleString("en")} frames, ${closedPolicy} closed 1008`,
+    note: `goal: as quiet within noise; quiet p50/p99 ${quantile(quiet, 0.5).toFixed(1)}/${quantile(quiet, 0.99).toFixed(1)} ms (before ${quantile(quietBefore, 0.5).toFixed(1)}/${quantile(quietBefore, 0.99).toFixed(1)}, after ${quantile(quietAfter, 0.5).toFixed(1)}/${quantile(quietAfter, 0.99).toFixed(1)}); ${sockets} flooding sockets sent ${frames.toLocaleString("en")} frames, ${closedPolicy} closed 1008, ${refused.toLocaleString("en")} upgrades refused`,
   };
 }
 

@@ -96,6 +96,18 @@ export class ApiError extends Error {
   }
 }
 
+/** `429 rate_limited`, with `details.retryAfterMs` and `Retry-After` in whole seconds, rounded up. */
+export function rateLimited(message: string, retryAfterMs: number): ApiError {
+  return new ApiError(
+    "rate_limited",
+    message,
+    { retryAfterMs },
+    {
+      "Retry-After": String(Math.ceil(retryAfterMs / 1000)),
+    },
+  );
+}
+
 /** Returns a result's value or throws its error as an {@link ApiError}. */
 export function unwrap<T>(result: Result<T>): T {
   if (result.ok) return result.value;

@@ -3,7 +3,8 @@
  * bursts of sends (tens of ms each) would otherwise hold up the event loop that times the
  * publishes, and count as the server's latency. One subscriber socket at a time sends `frames`
  * frames that are not acks; when the server closes it, the next connects and floods again, until
- * the parent posts "stop"; then the thread posts its {@link FloodSeen} and ends.
+ * the parent posts "stop"; then the thread posts its {@link FloodSeen} and ends. Like an abusive
+ * client it ignores `Retry-After`: an upgrade refused during its cool-down is tried again at once.
  */
 import { parentPort, workerData } from "node:worker_threads";
 
@@ -12,10 +13,12 @@ export interface FloodSeen {
   sockets: number;
   frames: number;
   closedPolicy: number;
+  /** Upgrades answered without a socket (429 during the cool-down). */
+  refused: number;
 }
 
 const { url, frames } = workerData as { url: string; frames: number };
-const seen: FloodSeen = { sockets: 0, frames: 0, closedPolicy: 0 };
+const seen: FloodSeen = { sockets: 0, frames: 0, closedPolicy: 0, refused: 0 };
 let stopped = false;
 let current: WebSocket | undefined;
 
@@ -23,7 +26,9 @@ const one = () =>
   new Promise<void>((resolve) => {
     const ws = new WebSocket(url);
     current = ws;
+    let opened = false;
     ws.addEventListener("open", () => {
+      opened = true;
       seen.sockets += 1;
       for (let i = 0; i < frames && ws.readyState === WebSocket.OPEN; i++) {
         ws.send(`junk ${i}`);
@@ -34,7 +39,10 @@ const one = () =>
       if (e.code === 1008) seen.closedPolicy += 1;
       resolve();
     });
-    ws.addEventListener("error", () => resolve());
+    ws.addEventListener("error", () => {
+      if (!opened) seen.refused += 1;
+      resolve();
+    });
   });
 
 parentPort?.on("message", () => {

@@ -38,6 +38,7 @@ import {
 } from "../../shared/schemas/common.ts";
 import { declareFor, optionalBody } from "../declare/declare-for.ts";
 import type { AppEnv } from "../http/router.ts";
+import { refuseWhileCooling, socketCaller } from "../http/socket-cooldown.ts";
 import { type RelayRules, relaySocket } from "../http/socket-relay.ts";
 import { requireWebSocketUpgrade } from "../http/upgrade.ts";
 
@@ -66,7 +67,8 @@ const subscriberRules: RelayRules = {
 
 /**
  * Opens a socket to the topic's object, which holds the subscribers (hibernatable), and relays the
- * client to it through the Worker, so that the object never receives a client's bad frames.
+ * client to it through the Worker, so that the object never receives a client's bad frames. A
+ * caller cooling down after such a socket is refused before any socket is made.
  */
 async function subscribe(
   c: Context<AppEnv>,
@@ -74,13 +76,15 @@ async function subscribe(
   query: z.output<typeof SubscribeQuery>,
 ): Promise<Response> {
   requireWebSocketUpgrade(c);
+  const caller = socketCaller(c, subscriberRules.route, topic);
+  refuseWhileCooling(caller);
   const target = new URL("https://topic.internal/subscribe");
   if (query.filter) target.searchParams.set("filter", query.filter);
   if (query.fromSeq !== undefined) target.searchParams.set("fromSeq", String(query.fromSeq));
   const res = await topicObject(c.env, topic).fetch(
     new Request(target, { headers: { upgrade: "websocket" } }),
   );
-  return res.webSocket ? relaySocket(res.webSocket, subscriberRules) : res;
+  return res.webSocket ? relaySocket(res.webSocket, subscriberRules, caller) : res;
 }
 
 /** The event bus operations: routes at `/v1/topics`, methods of `env.SWITCHYARD.topics()`. */
@@ -174,6 +178,9 @@ export const busOperations = {
       101: { description: "Switching protocols to a WebSocket" },
       400: errorResponse("Not a WebSocket upgrade, or a bad filter or fromSeq"),
       401: commonErrors[401],
+      429: errorResponse(
+        "`rate_limited`, with `Retry-After`: a socket of this token on this topic was closed for bad messages",
+      ),
     },
     commonErrors: false,
     upgrade: (c, { params, query }) => subscribe(c, params.topic, query),

@@ -2,14 +2,15 @@
  * A WebSocket route whose object must not receive what a client floods. The Worker holds the
  * client's socket and forwards to the object's own (hibernatable) socket only the frames the route
  * calls well-formed; every other frame is answered here, logged once per socket, and past ten of
- * them the client is closed with `1008` and what it still sends is dropped unread
- * (logic/socket-strikes.ts). An object receives each frame as one hibernation event, which costs its thread far more
+ * them the client is closed with `1008`, what it still sends is dropped unread
+ * (logic/socket-strikes.ts), and the caller cools down before its next socket (socket-cooldown.ts). An object receives each frame as one hibernation event, which costs its thread far more
  * than the relay's listener does (docs/limits.md), and a publish waits behind those events.
  * The object's frames pass through, except the replay pacing of logic/relay-frames.ts.
  */
 import { answerClose } from "../../durable-objects/lib/socket-close.ts";
 import { CLIENT_HIGH_WATER, STEP_SENT, STEP_TAKEN } from "../../durable-objects/logic/relay-frames.ts";
 import { closing, POLICY_VIOLATION, strike } from "../../durable-objects/logic/socket-strikes.ts";
+import { coolDown } from "./socket-cooldown.ts";
 
 /** How often a paced replay checks whether the client has taken its step. */
 const DRAIN_CHECK_MS = 20;
@@ -24,8 +25,11 @@ export interface RelayRules {
   badAnswer: string;
 }
 
-/** Relays between a new client socket and `upstream`, the object's socket; returns the 101. */
-export function relaySocket(upstream: WebSocket, rules: RelayRules): Response {
+/**
+ * Relays between a new client socket and `upstream`, the object's socket; returns the 101.
+ * `caller` (socketCaller) cools down if the client is closed for bad frames.
+ */
+export function relaySocket(upstream: WebSocket, rules: RelayRules, caller: string): Response {
   const { 0: client, 1: server } = new WebSocketPair();
   server.accept();
   upstream.accept();
@@ -42,6 +46,7 @@ export function relaySocket(upstream: WebSocket, rules: RelayRules): Response {
     bad = hit.count;
     if (hit.log) console.warn(`${rules.route}: a socket sent a bad message (further ones are not logged)`);
     if (hit.close) {
+      coolDown(caller);
       answerClose(server, POLICY_VIOLATION, "too many bad messages");
       answerClose(upstream, POLICY_VIOLATION, "too many bad messages");
     } else {

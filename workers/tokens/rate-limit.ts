@@ -5,18 +5,15 @@
  * a `rateLimit` pay this round trip.
  */
 import type { Env } from "../../shared/env.ts";
-import { ApiError } from "../../shared/errors.ts";
+import { rateLimited } from "../../shared/errors.ts";
 import type { RateLimit } from "../http/access.ts";
 
 /** Throws `429 rate_limited` with `Retry-After` when the token is over its limit. */
 export async function enforceRateLimit(env: Env, tokenId: string, limit: RateLimit): Promise<void> {
   const taken = await env.TOKEN_RATE_LIMITS.getByName(tokenId).take(limit);
   if (taken.allowed) return;
-  const { retryAfterMs } = taken;
-  throw new ApiError(
-    "rate_limited",
+  throw rateLimited(
     `this token allows ${limit.requests} requests per ${limit.periodMs} ms`,
-    { retryAfterMs },
-    { "Retry-After": String(Math.ceil(retryAfterMs / 1000)) },
+    taken.retryAfterMs,
   );
 }

@@ -95,11 +95,11 @@ export interface Subscriber {
   send(value: unknown): void;
 }
 
-/** Opens `GET /v1/topics/{topic}/subscribe?...` through the Worker's fetch. */
-export async function connect(topic: string, query = ""): Promise<Subscriber> {
+/** Opens `GET /v1/topics/{topic}/subscribe?...` through the Worker's fetch, with `token` (the dev admin token by default). */
+export async function connect(topic: string, query = "", token = TOKEN): Promise<Subscriber> {
   const res = await exports.default.fetch(
     new Request(`http://localhost/v1/topics/${topic}/subscribe?${query}`, {
-      headers: { upgrade: "websocket", authorization: `Bearer ${TOKEN}` },
+      headers: { upgrade: "websocket", authorization: `Bearer ${token}` },
     }),
   );
   expect(res.status).toBe(101);

@@ -1,0 +1,50 @@
+/**
+ * Cool-downs against connection churn: a caller whose socket on a route was closed `1008` for bad
+ * frames (logic/socket-strikes.ts) may not open another there for a while
+ * (logic/socket-cooldowns.ts), and such upgrades are refused with `429 rate_limited` before any
+ * socket is made. Without this a flooder reconnects at once and floods again, so closing its
+ * socket bought ~0.2 s (docs/limits.md).
+ *
+ * Kept in the Worker isolate's memory: best-effort (each isolate has its own, and an isolate may be
+ * evicted), but free on the upgrade path; an object per caller would be exact at a round trip per
+ * upgrade, and the admin principal would funnel every admin subscriber through one object
+ * (docs/security.md).
+ */
+import type { Context } from "hono";
+import { SocketCooldowns } from "../../durable-objects/logic/socket-cooldowns.ts";
+import { rateLimited } from "../../shared/errors.ts";
+import { type Clock, systemClock } from "../../shared/resilience/clock.ts";
+import type { AppEnv } from "./router.ts";
+
+let cooldowns = new SocketCooldowns(systemClock);
+
+/** Replaces this isolate's cool-downs with empty ones on `clock`: tests move time instead of sleeping. */
+export function useCooldownClock(clock: Pick<Clock, "now">): void {
+  cooldowns = new SocketCooldowns(clock);
+}
+
+/**
+ * Who a socket's cool-down applies to: the token's principal (all admin tokens are one principal),
+ * the route and its target, so that one bad socket does not lock an admin token's other
+ * subscribers out of every other topic.
+ */
+export function socketCaller(c: Context<AppEnv>, route: string, target: string): string {
+  const principal = c.get("principal");
+  const who = principal?.kind === "scoped" ? `token:${principal.id}` : "admin";
+  return `${who} ${route} ${target}`;
+}
+
+/** Throws `429 rate_limited` with `Retry-After` while `caller` is cooling down. */
+export function refuseWhileCooling(caller: string): void {
+  const retryAfterMs = cooldowns.remainingMs(caller);
+  if (retryAfterMs === 0) return;
+  throw rateLimited(
+    "a socket of this token on this route was closed for bad messages; wait before opening another",
+    retryAfterMs,
+  );
+}
+
+/** Starts `caller`'s cool-down in this isolate. */
+export function coolDown(caller: string): void {
+  cooldowns.penalize(caller);
+}
