@@ -1,7 +1,9 @@
 /**
  * One object per state namespace: versioned keys (one counter per namespace, like etcd's
  * revision), TTL expiry on the alarm, a bounded change log, and subscribers on hibernatable
- * WebSockets that receive every change in version order. The rules live in
+ * WebSockets that receive every change in version order. Each socket leads to the Worker's relay
+ * (workers/http/socket-relay.ts), which holds the client's socket and answers whatever the client
+ * sends, so the object only hears the relay's replay pacing (logic/relay-frames.ts). The rules live in
  * `logic/state-writes.ts`; this class loads entries, applies planned writes and fans them out.
  */
 import type { Env } from "../../shared/env.ts";
@@ -27,7 +29,7 @@ import { ObjectAlarm } from "../lib/alarm.ts";
 import { answerClose } from "../lib/socket-close.ts";
 import { SqlObject } from "../lib/sql-object.ts";
 import { entriesToDrop, LOG_BOUNDS, resumePlan } from "../logic/change-log.ts";
-import { closing, POLICY_VIOLATION, strike } from "../logic/socket-strikes.ts";
+import { STEP_SENT, STEP_TAKEN } from "../logic/relay-frames.ts";
 import {
   type PlannedWrite,
   planDelete,
@@ -53,20 +55,17 @@ export const EXPIRY_STEP = 100;
 /** Change-log rows dropped per operation (API.md 1.2's step); the alarm goes on with the rest. */
 const TRIM_STEP = 1000;
 
-/** Payload text one replay step sends, and what a socket may hold unsent before the next step. */
+/** Most payload text one replay step sends. */
 export const REPLAY_STEP_CHARS = 8 * 1024 * 1024;
 
 /** Change-log rows a replay step reads at a time. */
 const REPLAY_ROWS = 500;
 
-/** How long a replay waits for a socket that still holds a full step unsent. */
-const REPLAY_PAUSE_MS = 10;
-
-/** What a socket keeps across hibernation. */
+/** What a socket keeps across hibernation (the object may hibernate between replay steps). */
 interface SocketAttachment {
   prefix: string;
-  /** Bad messages it has sent (see `logic/socket-strikes.ts`). */
-  bad?: number;
+  /** While replaying: the last version sent. Live changes skip the socket until it catches up. */
+  replayAfter?: number;
 }
 
 /** A change ready to send: its key (for prefix filters) and the message text. */
@@ -87,12 +86,6 @@ function toEntry(key: string, e: StoredEntry): StateEntry {
   return entry;
 }
 
-/** The answer to a message from a subscriber (the shape of the queue consumer's bad-message answer). */
-const ONE_WAY = JSON.stringify({
-  type: "error",
-  error: { code: "invalid_request", message: "state subscriptions are one-way: send nothing" },
-});
-
 const notFound = <T>(key: string): Result<T> => fail("not_found", `no key ${JSON.stringify(key)}`);
 
 export class StateObject extends SqlObject {
@@ -107,11 +100,10 @@ export class StateObject extends SqlObject {
   private alarmDue: number | null = null;
   /** Changes of the running operation, sent once it has committed. */
   private outbox: Outgoing[] = [];
-  private readonly prefixes = new WeakMap<WebSocket, string>();
+  /** Each socket's attachment, read once after hibernation; written through by {@link attach}. */
+  private readonly attachments = new WeakMap<WebSocket, SocketAttachment>();
   /** The namespace's mirror into Redis, if one is configured. */
   private readonly mirror: StateMirror;
-  /** Sockets still being sent their replay, with the last version sent; live changes skip them. */
-  private readonly replaying = new Map<WebSocket, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, STATE_SCHEMA);
@@ -232,50 +224,28 @@ export class StateObject extends SqlObject {
     const from = url.searchParams.get("fromVersion");
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ prefix } satisfies SocketAttachment);
-    this.prefixes.set(server, prefix);
     const plan = resumePlan(from === null ? undefined : Number(from), this.log.floor, this.version);
+    this.attach(server, plan.kind === "replay" ? { prefix, replayAfter: plan.after } : { prefix });
     if (plan.kind === "reset") server.send(JSON.stringify({ type: "reset", version: plan.version }));
-    if (plan.kind === "replay") {
-      this.replaying.set(server, plan.after);
-      this.replayStep(server);
-    }
+    if (plan.kind === "replay") this.replayStep(server);
     return new Response(null, { status: 101, webSocket: client });
   }
 
   /**
-   * Subscriptions are one-way, so anything a client sends is a bad message: answered with an
-   * `error`, logged once per socket, and past ten of them the socket is closed `1008` (`logic/socket-strikes.ts`).
+   * The relay forwards nothing a client sends (subscriptions are one-way, and the relay answers
+   * it): only {@link STEP_TAKEN}, which asks for a replay's next step.
    */
-  override async webSocketMessage(ws: WebSocket): Promise<void> {
-    const attachment = (ws.deserializeAttachment() as SocketAttachment | null) ?? {
-      prefix: this.prefixOf(ws),
-    };
-    if (closing(attachment.bad ?? 0)) return;
-    const s = strike(attachment.bad ?? 0);
-    ws.serializeAttachment({ ...attachment, bad: s.count } satisfies SocketAttachment);
-    if (s.log)
-      console.warn("state: a subscriber sent a message (subscriptions are one-way); not logged again");
-    try {
-      if (s.close) {
-        this.replaying.delete(ws);
-        ws.close(POLICY_VIOLATION, "too many bad messages");
-      } else {
-        ws.send(ONE_WAY);
-      }
-    } catch {
-      // Closing already.
-    }
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    await this.ready;
+    if (message === STEP_TAKEN) this.replayStep(ws);
   }
 
-  /** Answers the client's close so the socket ends cleanly. */
+  /** Answers the relay's close so the socket ends cleanly. */
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    this.replaying.delete(ws);
     answerClose(ws, code, reason);
   }
 
-  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
-    this.replaying.delete(ws);
+  override async webSocketError(_ws: WebSocket, error: unknown): Promise<void> {
     console.warn("state subscriber socket failed", error);
   }
 
@@ -414,9 +384,9 @@ export class StateObject extends SqlObject {
   private broadcast(changes: readonly Outgoing[]): void {
     if (changes.length === 0) return;
     for (const ws of this.ctx.getWebSockets()) {
+      const { prefix, replayAfter } = this.attachmentOf(ws);
       // A socket still replaying reads these changes from the log when its turn comes.
-      if (this.replaying.has(ws)) continue;
-      const prefix = this.prefixOf(ws);
+      if (replayAfter !== undefined) continue;
       try {
         for (const c of changes) if (c.key.startsWith(prefix)) ws.send(c.text);
       } catch {
@@ -427,30 +397,26 @@ export class StateObject extends SqlObject {
 
   /**
    * Sends a replaying socket its next step of the log: at most {@link REPLAY_STEP_CHARS} of
-   * messages (at least one), and only once the socket has sent what earlier steps gave it, so a
-   * slow reader holds one step in memory, not the whole log. A log trimmed past the socket's
-   * place meanwhile sends `reset`, as a late `fromVersion` would.
+   * messages (at least one), then {@link STEP_SENT}; the relay answers {@link STEP_TAKEN} once the
+   * client has taken it, which brings the next step, so a slow reader holds one step in memory, not
+   * the whole log. With none left the socket goes live. A log trimmed past the socket's place
+   * meanwhile sends `reset`, as a late `fromVersion` would.
    */
   private replayStep(ws: WebSocket): void {
-    const from = this.replaying.get(ws);
-    if (from === undefined) return;
-    let after: number = from;
+    const socket = this.attachmentOf(ws);
+    if (socket.replayAfter === undefined) return;
+    let after = socket.replayAfter;
     try {
       if (after < this.log.floor) {
         ws.send(JSON.stringify({ type: "reset", version: this.version }));
-        this.replaying.delete(ws);
+        this.attach(ws, { prefix: socket.prefix });
         return;
       }
-      if ((ws.bufferedAmount ?? 0) >= REPLAY_STEP_CHARS) {
-        this.clock.setTimer(() => this.replayStep(ws), REPLAY_PAUSE_MS);
-        return;
-      }
-      const prefix = this.prefixOf(ws);
       let sent = 0;
       step: for (;;) {
         const rows: LogRow[] = this.store.logAfter(after, REPLAY_ROWS);
         for (const r of rows) {
-          if (r.key.startsWith(prefix)) {
+          if (r.key.startsWith(socket.prefix)) {
             const text = changeMessage(r.op, r.key, r.version, r.value);
             if (sent > 0 && sent + text.length > REPLAY_STEP_CHARS) break step;
             ws.send(text);
@@ -460,26 +426,27 @@ export class StateObject extends SqlObject {
         }
         if (rows.length < REPLAY_ROWS) break;
       }
+      const caughtUp = after >= this.version;
+      this.attach(ws, caughtUp ? { prefix: socket.prefix } : { prefix: socket.prefix, replayAfter: after });
+      if (!caughtUp) ws.send(STEP_SENT);
     } catch {
-      // A socket that is closing: its close handler cleans up.
-      this.replaying.delete(ws);
-      return;
+      // A socket that is closing: it goes with its attachment.
     }
-    if (after >= this.version) {
-      this.replaying.delete(ws);
-      return;
-    }
-    this.replaying.set(ws, after);
-    this.clock.setTimer(() => this.replayStep(ws), 0);
   }
 
-  /** A socket's prefix, from memory or, after hibernation, from its attachment. */
-  private prefixOf(ws: WebSocket): string {
-    let prefix = this.prefixes.get(ws);
-    if (prefix === undefined) {
-      prefix = (ws.deserializeAttachment() as SocketAttachment | null)?.prefix ?? "";
-      this.prefixes.set(ws, prefix);
+  /** A socket's attachment, from memory or, after hibernation, from the socket. */
+  private attachmentOf(ws: WebSocket): SocketAttachment {
+    let socket = this.attachments.get(ws);
+    if (socket === undefined) {
+      socket = (ws.deserializeAttachment() as SocketAttachment | null) ?? { prefix: "" };
+      this.attachments.set(ws, socket);
     }
-    return prefix;
+    return socket;
+  }
+
+  /** Keeps `socket` as the attachment of `ws`, across hibernation too. */
+  private attach(ws: WebSocket, socket: SocketAttachment): void {
+    ws.serializeAttachment(socket);
+    this.attachments.set(ws, socket);
   }
 }

@@ -2,6 +2,7 @@
 import type { StateObject } from "../../durable-objects/state/object.ts";
 import type { Env } from "../../shared/env.ts";
 import type { SubscribeInput } from "../../shared/schemas/state.ts";
+import { type RelayRules, relaySocket } from "../http/socket-relay.ts";
 
 /**
  * The object's methods as the Worker calls them. The stub type maps results through the runtime's
@@ -26,13 +27,36 @@ type StateStub = Pick<
 export const stateObject = (env: Env, namespace: string): StateStub =>
   env.STATE.getByName(namespace) as unknown as StateStub;
 
+/** The answer to anything a subscriber sends (the shape of the queue consumer's bad-message answer). */
+const ONE_WAY = JSON.stringify({
+  type: "error",
+  error: { code: "invalid_request", message: "state subscriptions are one-way: send nothing" },
+});
+
+/** Subscriptions are one-way: every client frame is a bad one, a ping too. */
+export const watcherRules: RelayRules = {
+  route: "state",
+  classify: () => undefined,
+  badAnswer: ONE_WAY,
+};
+
 /**
- * Opens a subscription on the namespace's object: the answer is a `101` whose `webSocket` carries
- * the change messages. The object trusts these parameters, so they must be validated first.
+ * Opens a subscription on the namespace's object and relays it through the Worker, so that the
+ * object never receives what the client sends: the answer is a `101` whose `webSocket` carries the
+ * change messages; `caller` (socketCaller) cools down if the client is closed for bad frames. The
+ * object trusts these parameters, so they must be validated first.
  */
-export function openSubscription(env: Env, namespace: string, input: SubscribeInput): Promise<Response> {
+export async function openSubscription(
+  env: Env,
+  namespace: string,
+  input: SubscribeInput,
+  caller: string,
+): Promise<Response> {
   const url = new URL("https://state.internal/subscribe");
   url.searchParams.set("prefix", input.prefix);
   if (input.fromVersion !== undefined) url.searchParams.set("fromVersion", String(input.fromVersion));
-  return stateObject(env, namespace).fetch(new Request(url, { headers: { Upgrade: "websocket" } }));
+  const res = await stateObject(env, namespace).fetch(
+    new Request(url, { headers: { Upgrade: "websocket" } }),
+  );
+  return res.webSocket ? relaySocket(res.webSocket, watcherRules, caller) : res;
 }

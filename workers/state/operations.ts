@@ -27,7 +27,8 @@ import {
 } from "../../shared/schemas/state.ts";
 import { declareFor } from "../declare/declare-for.ts";
 import type { AppEnv } from "../http/router.ts";
-import { openSubscription, stateObject } from "./object.ts";
+import { refuseWhileCooling, socketCaller } from "../http/socket-cooldown.ts";
+import { openSubscription, stateObject, watcherRules } from "./object.ts";
 import { watch } from "./watch.ts";
 
 const state = declareFor({
@@ -54,13 +55,19 @@ function precondition(headers: Conditions) {
   return { ifMatch: headers["if-match"], ifNoneMatch: headers["if-none-match"] };
 }
 
-/** Opens a subscription; without `Upgrade: websocket` the path reads the key named `subscribe`. */
+/**
+ * Opens a subscription, relayed through the Worker; a caller cooling down after a socket closed for
+ * bad messages is refused before any socket is made. Without `Upgrade: websocket` the path reads
+ * the key named `subscribe`.
+ */
 async function subscribe(c: Context<AppEnv>, namespace: string, query: z.output<typeof SubscribeQuery>) {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
     const entry = unwrap(await stateObject(c.env, namespace).get("subscribe"));
     return c.json(entry, 200, versioned(entry));
   }
-  const res = await openSubscription(c.env, namespace, query);
+  const caller = socketCaller(c, watcherRules.route, namespace);
+  refuseWhileCooling(caller);
+  const res = await openSubscription(c.env, namespace, query, caller);
   if (!res.webSocket) throw new ApiError("internal", "the state object refused the subscription");
   return res;
 }
@@ -97,7 +104,12 @@ export const stateOperations = {
       'gone the first message is `{"type":"reset","version"}` and the client should re-list. Client messages are ignored. ' +
       "Without `Upgrade` this path reads the key named `subscribe`.",
     query: SubscribeQuery,
-    responses: { 101: { description: "Switching protocols: the subscription" } },
+    responses: {
+      101: { description: "Switching protocols: the subscription" },
+      429: errorResponse(
+        "`rate_limited`, with `Retry-After`: a socket of this token on this namespace was closed for bad messages",
+      ),
+    },
     upgrade: (c, { params, query }) => subscribe(c, params.namespace, query),
     rpc: watch,
   }),

@@ -6,7 +6,7 @@ import { fail, ok, type Result } from "../../shared/errors.ts";
 import { type StateMessage, SubscribeQuery } from "../../shared/schemas/state.ts";
 import { parseInput } from "../http/validation.ts";
 import { validName } from "../rpc-validation.ts";
-import { openSubscription } from "./object.ts";
+import { openSubscription, watcherRules } from "./object.ts";
 
 /**
  * Keeps a function received over RPC callable after the call that brought it returns (RPC
@@ -50,7 +50,9 @@ export async function watch(
   if (invalid) return invalid;
   const query = parseInput(SubscribeQuery, options, "query");
   if (!query.ok) return query;
-  const socket = (await openSubscription(env, namespace, query.value)).webSocket;
+  // The callbacks never send on the socket, so this caller never cools down.
+  const caller = `rpc ${watcherRules.route} ${namespace}`;
+  const socket = (await openSubscription(env, namespace, query.value, caller)).webSocket;
   if (!socket) return fail("unavailable", "the state object refused the subscription");
   const deliver = retain(onMessage);
   const ended = onClose && retain(onClose);

@@ -96,6 +96,18 @@ describe.each(transports)("StateClient over %s", (_label, api) => {
     second.close();
   });
 
+  it("replays past one step from fromVersion, the relay pacing it", async () => {
+    const s = new StateClient(api, unique("cl"));
+    // 40 values of 250 KiB: a 10 MB replay, more than one step of the object's.
+    const value = "v".repeat(250 * 1024);
+    for (let i = 0; i < 40; i++) await s.put(`k${i % 5}`, value);
+    const seen: number[] = [];
+    const watcher = await s.watch("", (m) => seen.push(m.version), { fromVersion: 0 });
+    await eventually(() => seen.length === 40, "the whole replay");
+    expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    watcher.close();
+  });
+
   it("resumes after the connection drops, without gaps or repeats", async () => {
     const ns = unique("cl");
     const s = new StateClient(api, ns);
