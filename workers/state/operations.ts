@@ -101,7 +101,7 @@ export const stateOperations = {
     description:
       'With `Upgrade: websocket` (auth may be `?token=`): one message per change, `{"type":"change","op":"set"|"delete"|"expire","key","value"?,"version"}`, ' +
       "in version order with no gaps. `fromVersion` replays the retained changes after that version first; when they are " +
-      'gone the first message is `{"type":"reset","version"}` and the client should re-list. Client messages are ignored. ' +
+      'gone the first message is `{"type":"reset","version"}` and the client should re-list. The socket is one-way: each client message is answered with an error, and after 10 the socket is closed with `1008` (then `429` for a cool-down). ' +
       "Without `Upgrade` this path reads the key named `subscribe`.",
     query: SubscribeQuery,
     responses: {
