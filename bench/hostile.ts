@@ -2,7 +2,7 @@
  * Issue 22's benchmark rows: the runtime's resident memory while 4 clients each stream a 64 MiB
  * body (goal: flat, under 96 MiB of growth), read latency in a namespace while 100,000 of its
  * keys expire at once (goal: p99 under 100 ms), and publish latency on a topic while one of its
- * WebSockets floods junk (goal: unchanged within noise).
+ * WebSockets floods junk, and the same for writes to a state namespace (goal: unchanged within noise).
  */
 import { Worker } from "node:worker_threads";
 import type { FloodSeen } from "./lib/flood-thread.ts";
@@ -119,15 +119,50 @@ async function expiryRow(ctx: BenchContext): Promise<BenchRow> {
   };
 }
 
-/** Sorted latencies of publishes to `topic`, one at a time, for `ms`. */
-async function publishLatencies(ctx: BenchContext, topic: string, ms: number): Promise<number[]> {
+/**
+ * What a flood row floods and times: the subscribe socket of a topic or a namespace, and the
+ * writes a quiet client makes to that same object meanwhile.
+ */
+interface FloodTarget {
+  name: string;
+  /** The subscribe route of `id`. */
+  socket(id: string): string;
+  /** One write to `id`: method, path, body and the status it answers. */
+  write(id: string): { method: string; path: string; body: unknown; status: number };
+}
+
+const TOPIC_FLOOD: FloodTarget = {
+  name: "publish while one socket floods junk",
+  socket: (topic) => `/v1/topics/${topic}/subscribe`,
+  write: (topic) => ({
+    method: "POST",
+    path: `/v1/topics/${topic}/events`,
+    body: { type: "bench.quiet", data: 1 },
+    status: 202,
+  }),
+};
+
+const STATE_FLOOD: FloodTarget = {
+  name: "state PUT while one socket floods junk",
+  socket: (ns) => `/v1/state/${ns}/subscribe`,
+  write: (ns) => ({ method: "PUT", path: `/v1/state/${ns}/quiet`, body: { value: 1 }, status: 200 }),
+};
+
+/** Sorted latencies of `target`'s writes to `id`, one at a time, for `ms`. */
+async function writeLatencies(
+  ctx: BenchContext,
+  target: FloodTarget,
+  id: string,
+  ms: number,
+): Promise<number[]> {
+  const { method, path, body, status } = target.write(id);
   const latencies: number[] = [];
   const until = Date.now() + ms;
   while (Date.now() < until) {
     const start = performance.now();
-    const status = await request(ctx, "POST", `/v1/topics/${topic}/events`, { type: "bench.quiet", data: 1 });
+    const answered = await request(ctx, method, path, body);
     latencies.push(performance.now() - start);
-    if (status !== 202) throw new Error(`publish answered ${status}`);
+    if (answered !== status) throw new Error(`${method} ${path} answered ${answered}`);
   }
   return latencies.sort((a, b) => a - b);
 }
@@ -136,12 +171,12 @@ async function publishLatencies(ctx: BenchContext, topic: string, ms: number): P
 const JUNK_FRAMES = 20_000;
 
 /**
- * One subscriber socket at a time on `topic` sending {@link JUNK_FRAMES} frames that are not acks;
- * when the topic closes it (1008 after 10), the next one connects and floods again, until stopped.
+ * One subscriber socket at a time on `path` sending {@link JUNK_FRAMES} frames that are not acks;
+ * when the Worker closes it (1008 after 10), the next one connects and floods again, until stopped.
  * Runs on its own thread (see lib/flood-thread.ts).
  */
-function flood(ctx: BenchContext, topic: string) {
-  const url = `${ctx.baseUrl.replace(/^http/, "ws")}/v1/topics/${topic}/subscribe?token=${encodeURIComponent(ctx.token)}`;
+function flood(ctx: BenchContext, path: string) {
+  const url = `${ctx.baseUrl.replace(/^http/, "ws")}${path}?token=${encodeURIComponent(ctx.token)}`;
   const thread = new Worker(new URL("./lib/flood-thread.ts", import.meta.url), {
     workerData: { url, frames: JUNK_FRAMES },
   });
@@ -158,20 +193,21 @@ function flood(ctx: BenchContext, topic: string) {
   };
 }
 
-async function floodRow(ctx: BenchContext): Promise<BenchRow> {
-  const topic = `bench-flood-${Date.now()}`;
+/** Writes timed quiet, while one socket on the same object floods junk, then quiet again. */
+async function floodRow(ctx: BenchContext, target: FloodTarget): Promise<BenchRow> {
+  const id = `bench-flood-${Date.now()}`;
   const phaseMs = ctx.quick ? 2_000 : 5_000;
-  await publishLatencies(ctx, topic, 500);
+  await writeLatencies(ctx, target, id, 500);
   // Quiet, flooded, quiet again: both quiet phases are the baseline, so drift shows as a gap between them.
-  const quietBefore = await publishLatencies(ctx, topic, phaseMs);
-  const flooder = flood(ctx, topic);
-  const flooded = await publishLatencies(ctx, topic, phaseMs);
+  const quietBefore = await writeLatencies(ctx, target, id, phaseMs);
+  const flooder = flood(ctx, target.socket(id));
+  const flooded = await writeLatencies(ctx, target, id, phaseMs);
   const { sockets, frames, closedPolicy, refused } = await flooder.stop();
-  const quietAfter = await publishLatencies(ctx, topic, phaseMs);
+  const quietAfter = await writeLatencies(ctx, target, id, phaseMs);
   const quiet = [...quietBefore, ...quietAfter].sort((a, b) => a - b);
   return {
     suite: "hostile",
-    name: "publish while one socket floods junk",
+    name: target.name,
     ops: flooded.length,
     opsPerSec: flooded.length / (phaseMs / 1000),
     p50Ms: quantile(flooded, 0.5),
@@ -180,11 +216,12 @@ async function floodRow(ctx: BenchContext): Promise<BenchRow> {
   };
 }
 
-/** `BENCH_HOSTILE_ROWS=expiry,flood` runs some of the rows (default: all). */
+/** `BENCH_HOSTILE_ROWS=expiry,flood,state-flood` runs some of the rows (default: all). */
 const ROWS: Record<string, (ctx: BenchContext) => Promise<BenchRow>> = {
   memory: memoryRow,
   expiry: expiryRow,
-  flood: floodRow,
+  flood: (ctx) => floodRow(ctx, TOPIC_FLOOD),
+  "state-flood": (ctx) => floodRow(ctx, STATE_FLOOD),
 };
 
 const hostileSuite: BenchSuite = async (ctx) => {
