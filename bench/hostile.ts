@@ -148,6 +148,21 @@ const STATE_FLOOD: FloodTarget = {
   write: (ns) => ({ method: "PUT", path: `/v1/state/${ns}/quiet`, body: { value: 1 }, status: 200 }),
 };
 
+/**
+ * The queue's consumer socket still counts bad frames inside its object (no relay: it carries the
+ * streaming consumers' acks), so this row shows what a flood costs there.
+ */
+const CONSUME_FLOOD: FloodTarget = {
+  name: "enqueue while one consumer socket floods junk",
+  socket: (queue) => `/v1/queues/${queue}/consume`,
+  write: (queue) => ({
+    method: "POST",
+    path: `/v1/queues/${queue}/tasks`,
+    body: { payload: 1 },
+    status: 201,
+  }),
+};
+
 /** Sorted latencies of `target`'s writes to `id`, one at a time, for `ms`. */
 async function writeLatencies(
   ctx: BenchContext,
@@ -216,12 +231,13 @@ async function floodRow(ctx: BenchContext, target: FloodTarget): Promise<BenchRo
   };
 }
 
-/** `BENCH_HOSTILE_ROWS=expiry,flood,state-flood` runs some of the rows (default: all). */
+/** `BENCH_HOSTILE_ROWS=expiry,flood,state-flood,consume-flood` runs some of the rows (default: all). */
 const ROWS: Record<string, (ctx: BenchContext) => Promise<BenchRow>> = {
   memory: memoryRow,
   expiry: expiryRow,
   flood: (ctx) => floodRow(ctx, TOPIC_FLOOD),
   "state-flood": (ctx) => floodRow(ctx, STATE_FLOOD),
+  "consume-flood": (ctx) => floodRow(ctx, CONSUME_FLOOD),
 };
 
 const hostileSuite: BenchSuite = async (ctx) => {
