@@ -10,7 +10,7 @@
  * socket holds what (nothing else is stored per push).
  */
 
-import { fail, type Result } from "../../shared/errors.ts";
+import { type ErrorInfo, fail, type Result } from "../../shared/errors.ts";
 import {
   CONSUMER_MESSAGES,
   type ConsumerMessage,
@@ -18,10 +18,11 @@ import {
 } from "../../shared/schemas/queue-stream.ts";
 import { parseInput } from "../../workers/http/validation.ts";
 import { planPushes } from "../logic/push-plan.ts";
-import { MAX_BAD_MESSAGES, POLICY_VIOLATION, strike } from "../logic/socket-strikes.ts";
 import type { LeaseObserver, StreamStore } from "./stream-store.ts";
 import type { LeasedText } from "./task-list.ts";
 
+/** How every push message starts; any other message of the object's answers a client's message. */
+export const PUSH_START = '{"type":"tasks","tasks":';
 /** Every pushed task's lease id starts with this (HTTP lease ids are bare UUIDs). */
 const PUSH_PREFIX = "ws:";
 /**
@@ -44,8 +45,6 @@ interface ConsumerAttachment {
   queue: string;
   prefetch: number;
   visibilityMs: number;
-  /** Bad messages received so far (the first is logged; past the limit the socket is closed). */
-  bad: number;
   /** Set when the server closed the socket: it takes no more pushes, even before its close event. */
   closed?: boolean;
 }
@@ -68,13 +67,6 @@ export interface Orphan {
   seq: number;
   prefix: string;
 }
-
-/** What a client's message turned out to be. */
-export type Received =
-  | { kind: "message"; queue: string; message: ConsumerMessage }
-  | { kind: "bad" }
-  /** Too many bad messages: the socket was closed and its tasks are orphans now. */
-  | { kind: "closed" };
 
 function attachment(ws: WebSocket): ConsumerAttachment | undefined {
   const value = ws.deserializeAttachment() as ConsumerAttachment | null;
@@ -129,7 +121,6 @@ export class QueueConsumers implements LeaseObserver {
       queue,
       prefetch,
       visibilityMs,
-      bad: 0,
     };
     this.ctx.acceptWebSocket(server, ["consumer"]);
     server.serializeAttachment(socket);
@@ -220,7 +211,7 @@ export class QueueConsumers implements LeaseObserver {
       let parts: string[] = [];
       let chars = 0;
       const flush = () => {
-        sendTo(ws, `{"type":"tasks","tasks":[${parts.join(",")}]}`);
+        sendTo(ws, `${PUSH_START}[${parts.join(",")}]}`);
         parts = [];
         chars = 0;
       };
@@ -235,31 +226,21 @@ export class QueueConsumers implements LeaseObserver {
   }
 
   /**
-   * Reads a client's message. A bad one is answered with an `invalid_request` error (the first
-   * is logged); past {@link MAX_BAD_MESSAGES} the socket is closed with 1008. Messages of sockets
-   * this module did not accept are ignored (undefined).
+   * Reads a client's message. The Worker's relay forwards well-formed ones only, and answers,
+   * counts and closes on bad ones (workers/http/socket-relay.ts), so a bad one here is a bug: it
+   * is still answered with the `invalid_request` error and logged. Messages of sockets this module
+   * did not accept, and bad ones, are undefined.
    */
-  receive(ws: WebSocket, data: string | ArrayBuffer): Received | undefined {
-    const id = attachment(ws)?.id;
-    const consumer = id === undefined ? undefined : this.consumers.get(id);
-    if (!consumer) return undefined;
-    const { socket } = consumer;
-    const parsed = parseMessage(data);
-    if (parsed.ok) return { kind: "message", queue: socket.queue, message: parsed.value };
-    sendTo(ws, { type: "error", error: parsed.error });
-    const hit = strike(socket.bad);
-    socket.bad = hit.count;
-    if (hit.log) {
-      console.warn(
-        `queue ${socket.queue}: consumer ${socket.id} sent a bad message: ${parsed.error.message}`,
-      );
-    }
-    if (hit.close) {
-      this.close(ws, socket, POLICY_VIOLATION, "too many bad messages");
-      return { kind: "closed" };
-    }
-    ws.serializeAttachment(socket);
-    return { kind: "bad" };
+  receive(ws: WebSocket, data: string | ArrayBuffer): ConsumerMessage | undefined {
+    const socket = attachment(ws);
+    if (!socket || !this.consumers.has(socket.id)) return undefined;
+    const parsed = parseConsumerMessage(data);
+    if (parsed.ok) return parsed.value;
+    sendTo(ws, badMessageAnswer(parsed.error));
+    console.warn(
+      `queue ${socket.queue}: consumer ${socket.id} got a bad message past the relay: ${parsed.error.message}`,
+    );
+    return undefined;
   }
 
   /** A socket closed (or failed): its tasks become orphans. False for sockets it did not accept. */
@@ -316,8 +297,12 @@ export class QueueConsumers implements LeaseObserver {
   }
 }
 
-/** A client's message, checked against the schema its `type` names. */
-function parseMessage(data: string | ArrayBuffer): Result<ConsumerMessage> {
+/** The answer to a bad message, as the client reads it. */
+export const badMessageAnswer = (error: ErrorInfo): string =>
+  JSON.stringify({ type: "error", error } satisfies ServerMessage);
+
+/** A client's message, checked against the schema its `type` names (by the relay, then by the object). */
+export function parseConsumerMessage(data: string | ArrayBuffer): Result<ConsumerMessage> {
   if (typeof data !== "string") return fail("invalid_request", "messages are JSON text, not binary");
   let value: unknown;
   try {

@@ -659,10 +659,8 @@ export class QueueObject extends SqlObject {
   /** A consumer's ack, nack, extend, progress or log, answered as the HTTP route would, in the order received. */
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
     await this.ready;
-    const received = this.consumers.receive(ws, data);
-    if (received?.kind === "closed") this.mutate(this.clock.now(), () => undefined);
-    if (received?.kind !== "message") return;
-    const m = received.message;
+    const m = this.consumers.receive(ws, data);
+    if (!m) return;
     const id = m.type === "ack" ? undefined : m.id;
     try {
       sendTo(ws, await this.answer(m));

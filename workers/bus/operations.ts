@@ -60,9 +60,8 @@ const subscriberRules: RelayRules = {
     const message = topicClientMessage(frame);
     if (message?.type === "ack") return { forward: ackFrame(message.seq) };
     if (message?.type === "ping") return { answer: PONG };
-    return undefined;
+    return { bad: BAD_TOPIC_MESSAGE };
   },
-  badAnswer: BAD_TOPIC_MESSAGE,
 };
 
 /**

@@ -1,8 +1,8 @@
 /**
  * A WebSocket route whose object must not receive what a client floods. The Worker holds the
  * client's socket and forwards to the object's own (hibernatable) socket only the frames the route
- * calls well-formed; every other frame is answered here, logged once per socket, and past ten of
- * them the client is closed with `1008`, what it still sends is dropped unread
+ * calls well-formed; every other frame is answered here (the one past the limit too), logged once
+ * per socket, and past ten of them the client is closed with `1008`, what it still sends is dropped unread
  * (logic/socket-strikes.ts), and the caller cools down before its next socket (socket-cooldown.ts). An object receives each frame as one hibernation event, which costs its thread far more
  * than the relay's listener does (docs/limits.md), and a publish waits behind those events.
  * The object's frames pass through, except the replay pacing of logic/relay-frames.ts.
@@ -10,6 +10,7 @@
 import { answerClose } from "../../durable-objects/lib/socket-close.ts";
 import { CLIENT_HIGH_WATER, STEP_SENT, STEP_TAKEN } from "../../durable-objects/logic/relay-frames.ts";
 import { closing, POLICY_VIOLATION, strike } from "../../durable-objects/logic/socket-strikes.ts";
+import { AnswerOrder } from "./answer-order.ts";
 import { coolDown } from "./socket-cooldown.ts";
 
 /** How often a paced replay checks whether the client has taken its step. */
@@ -19,10 +20,15 @@ const DRAIN_CHECK_MS = 20;
 export interface RelayRules {
   /** Names the route in the one log line per socket. */
   route: string;
-  /** A client frame: the text to forward to the object, an answer to send back, or undefined when bad. */
-  classify(frame: string | ArrayBuffer): { forward: string } | { answer: string } | undefined;
-  /** The answer to a bad frame. */
-  badAnswer: string;
+  /** A client frame: the text to forward to the object, an answer to send back, or a bad frame's answer. */
+  classify(frame: string | ArrayBuffer): { forward: string } | { answer: string } | { bad: string };
+  /**
+   * For a route whose object answers every forwarded frame, once and in order: whether a frame of
+   * the object's is such an answer. The client then reads all answers in the order of its frames
+   * (answer-order.ts), the bad frame that closes the socket is answered too, and the close waits
+   * for the answers still owed.
+   */
+  isAnswer?(frame: string | ArrayBuffer): boolean;
 }
 
 /**
@@ -33,28 +39,32 @@ export function relaySocket(upstream: WebSocket, rules: RelayRules, caller: stri
   const { 0: client, 1: server } = new WebSocketPair();
   server.accept();
   upstream.accept();
+  const answers = new AnswerOrder((text) => trySend(server, text));
   let bad = 0;
   server.addEventListener("message", ({ data }) => {
     if (closing(bad)) return;
     const frame = rules.classify(data);
-    if (frame) {
-      if ("forward" in frame) trySend(upstream, frame.forward);
-      else trySend(server, frame.answer);
-      return;
+    if ("forward" in frame) {
+      if (rules.isAnswer) answers.forwarded();
+      return trySend(upstream, frame.forward);
     }
+    if ("answer" in frame) return answers.answer(frame.answer);
     const hit = strike(bad);
     bad = hit.count;
     if (hit.log) console.warn(`${rules.route}: a socket sent a bad message (further ones are not logged)`);
+    if (!hit.close || rules.isAnswer) answers.answer(frame.bad);
     if (hit.close) {
       coolDown(caller);
-      answerClose(server, POLICY_VIOLATION, "too many bad messages");
-      answerClose(upstream, POLICY_VIOLATION, "too many bad messages");
-    } else {
-      trySend(server, rules.badAnswer);
+      answers.onceSettled(() => {
+        // The object first: it settles the socket's state before the client can ask about it.
+        answerClose(upstream, POLICY_VIOLATION, "too many bad messages");
+        answerClose(server, POLICY_VIOLATION, "too many bad messages");
+      });
     }
   });
   upstream.addEventListener("message", ({ data }) => {
     if (data === STEP_SENT) void answerWhenTaken(server, upstream);
+    else if (rules.isAnswer?.(data)) answers.objectAnswered(String(data));
     else trySend(server, data);
   });
   // A close or an error on either side closes both.

@@ -1,6 +1,7 @@
 /** `/v1/queues/{queue}`: every task queue operation, declared once (see workers/declare/table.ts). */
 import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { badMessageAnswer, PUSH_START, parseConsumerMessage } from "../../durable-objects/queue/consumers.ts";
 import type { Env } from "../../shared/env.ts";
 import { ok } from "../../shared/errors.ts";
 import type { JsonText } from "../../shared/json-text.ts";
@@ -52,6 +53,8 @@ import { ConsumeQuery, EmptyBody, Paused, QueueDeleted } from "../../shared/sche
 import { forgetName } from "../catalog/note.ts";
 import { declareFor, optionalBody } from "../declare/declare-for.ts";
 import type { AppEnv } from "../http/router.ts";
+import { refuseWhileCooling, socketCaller } from "../http/socket-cooldown.ts";
+import { type RelayRules, relaySocket } from "../http/socket-relay.ts";
 import { requireWebSocketUpgrade } from "../http/upgrade.ts";
 
 const QueueName = NameParam("Queue name").openapi({ param: { name: "queue", in: "path" } });
@@ -90,13 +93,40 @@ async function deleteQueue(env: Env, queue: string) {
   return ok(deleted);
 }
 
-/** Hands a WebSocket upgrade to the queue's object, which holds the consumer sockets. */
-function consume(c: Context<AppEnv>, queue: string, query: z.output<typeof ConsumeQuery>): Promise<Response> {
+/**
+ * What a consumer may send: well-formed messages go on to the object as sent, which answers each in
+ * turn; others are answered here, in their turn.
+ */
+const consumerRules: RelayRules = {
+  route: "queue",
+  classify(frame) {
+    const parsed = parseConsumerMessage(frame);
+    // Well-formed means text: String() hands it on unchanged.
+    return parsed.ok ? { forward: String(frame) } : { bad: badMessageAnswer(parsed.error) };
+  },
+  isAnswer: (frame) => typeof frame === "string" && !frame.startsWith(PUSH_START),
+};
+
+/**
+ * Opens a socket to the queue's object, which holds the consumer sockets (hibernatable), and relays
+ * the client to it through the Worker, so that the object never receives a client's bad frames. A
+ * caller cooling down after such a socket is refused before any socket is made.
+ */
+async function consume(
+  c: Context<AppEnv>,
+  queue: string,
+  query: z.output<typeof ConsumeQuery>,
+): Promise<Response> {
   requireWebSocketUpgrade(c);
+  const caller = socketCaller(c, consumerRules.route, queue);
+  refuseWhileCooling(caller);
   const target = new URL("https://queue.internal/consume");
   target.searchParams.set("prefetch", String(query.prefetch));
   target.searchParams.set("visibilityMs", String(query.visibilityMs));
-  return queueObject(c.env, queue).fetch(new Request(target, { headers: { upgrade: "websocket" } }));
+  const res = await queueObject(c.env, queue).fetch(
+    new Request(target, { headers: { upgrade: "websocket" } }),
+  );
+  return res.webSocket ? relaySocket(res.webSocket, consumerRules, caller) : res;
 }
 
 /** The queue operations: routes at `/v1/queues`, methods of `env.SWITCHYARD.queues()`. */
@@ -361,13 +391,16 @@ export const queueOperations = {
   consume: queues.consume.upgrade("consumeQueue", "GET /{queue}/consume", {
     summary: "Consume over a WebSocket: tasks are pushed while the socket has credit",
     description:
-      'Send `Upgrade: websocket`. The server pushes `{"type": "tasks", "tasks": [LeasedTask]}` while the socket holds fewer than `prefetch` unsettled tasks. Send `{"type": "ack", "acks": [{"id", "leaseId", "result"?}]}`, `{"type": "nack", "id", "leaseId", "error"?, "retry"?, "delayMs"?}` and `{"type": "extend", "id", "leaseId", "visibilityMs"}`, `{"type": "progress", "id", "leaseId", "progress"}` and `{"type": "log", "id", "leaseId", "lines"}`; each is answered in order with `acked` (`results`), `nacked` (`id`, `state`, `nextAttemptAt`?), `extended` (`id`, `leaseExpiresAt`), `progressed` (`id`, `progressAt`), `logged` (`id`, `appended`, `kept`, `dropped`) or `{"type": "error", "id"?, "error"}`. When the socket closes its unsettled tasks return to ready at once. More than 10 bad messages close the socket with 1008. See docs/queue.md.',
+      'Send `Upgrade: websocket`. The server pushes `{"type": "tasks", "tasks": [LeasedTask]}` while the socket holds fewer than `prefetch` unsettled tasks. Send `{"type": "ack", "acks": [{"id", "leaseId", "result"?}]}`, `{"type": "nack", "id", "leaseId", "error"?, "retry"?, "delayMs"?}` and `{"type": "extend", "id", "leaseId", "visibilityMs"}`, `{"type": "progress", "id", "leaseId", "progress"}` and `{"type": "log", "id", "leaseId", "lines"}`; each is answered in order with `acked` (`results`), `nacked` (`id`, `state`, `nextAttemptAt`?), `extended` (`id`, `leaseExpiresAt`), `progressed` (`id`, `progressAt`), `logged` (`id`, `appended`, `kept`, `dropped`) or `{"type": "error", "id"?, "error"}`. When the socket closes its unsettled tasks return to ready at once. More than 10 bad messages close the socket with 1008, and the token gets 429 on this consume route for a cool-down. See docs/queue.md.',
     query: ConsumeQuery,
     responses: {
       101: { description: "Switching protocols to a WebSocket" },
       400: errorResponse("Not a WebSocket upgrade, or a bad prefetch or visibilityMs"),
       401: commonErrors[401],
       403: errorResponse("A token whose scopes do not allow consume on this queue, or a foreign Origin"),
+      429: errorResponse(
+        "`rate_limited`, with `Retry-After`: a consumer socket of this token on this queue was closed for bad messages",
+      ),
     },
     commonErrors: false,
     upgrade: (c, { params, query }) => consume(c, params.queue, query),

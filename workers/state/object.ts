@@ -36,8 +36,7 @@ const ONE_WAY = JSON.stringify({
 /** Subscriptions are one-way: every client frame is a bad one, a ping too. */
 export const watcherRules: RelayRules = {
   route: "state",
-  classify: () => undefined,
-  badAnswer: ONE_WAY,
+  classify: () => ({ bad: ONE_WAY }),
 };
 
 /**

@@ -2,7 +2,8 @@
  * Issue 22, a flooder that reconnects as soon as its socket is closed: after a `1008` for bad
  * messages the same caller (token principal, route, target) is refused new sockets there with
  * `429 rate_limited` and `Retry-After` for a cool-down; other targets and other tokens are not.
- * The same for each route whose socket the Worker relays: topic and state subscriptions.
+ * The same for each route whose socket the Worker relays: topic and state subscriptions, and the
+ * queue's streaming consumers.
  */
 import { exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -17,8 +18,10 @@ import { scoped } from "../tokens/helpers.ts";
 interface Route {
   name: string;
   path(target: string): string;
-  /** A scope resource that lets a token read every target. */
+  /** A scope resource that lets a token open the socket on every target, */
   everyTarget: string;
+  /** with this action. */
+  action: string;
   /** Checks that `ws` on `target` carries messages: resolves with a message of the right type. */
   expectLive(ws: WebSocket, target: string): Promise<void>;
   /** The contract's answer to the path without `Upgrade: websocket`, cooling down or not. */
@@ -30,6 +33,7 @@ const routes: Route[] = [
     name: "topic",
     path: (topic) => `/v1/topics/${topic}/subscribe`,
     everyTarget: "topics:*",
+    action: "read",
     withoutUpgrade: [400, "invalid_request"],
     async expectLive(ws) {
       const pong = nextMessage(ws);
@@ -41,12 +45,25 @@ const routes: Route[] = [
     name: "state",
     path: (ns) => `/v1/state/${ns}/subscribe`,
     everyTarget: "state:*",
+    action: "read",
     // The key named `subscribe`, absent.
     withoutUpgrade: [404, "not_found"],
     async expectLive(ws, ns) {
       const change = nextMessage(ws);
       expect((await call("PUT", `/v1/state/${ns}/live`, { value: 1 })).status).toBe(200);
       expect(await change).toMatchObject({ type: "change", key: "live" });
+    },
+  },
+  {
+    name: "queue",
+    path: (queue) => `/v1/queues/${queue}/consume`,
+    everyTarget: "queues:*",
+    action: "consume",
+    withoutUpgrade: [400, "invalid_request"],
+    async expectLive(ws, queue) {
+      const push = nextMessage(ws);
+      expect((await call("POST", `/v1/queues/${queue}/tasks`, { payload: 1 })).status).toBe(201);
+      expect(await push).toMatchObject({ type: "tasks" });
     },
   },
 ];
@@ -125,7 +142,7 @@ describe.each(routes)("a caller whose $name socket was closed for bad messages",
 
   it("is still let in on other targets, and other tokens are let in on its target", async () => {
     const target = unique("churn");
-    const reader = await scoped(route.everyTarget, "read");
+    const reader = await scoped(route.everyTarget, route.action);
     await floodUntilClosed(target, reader);
     expectError(await refusedUpgrade(target, reader), 429, "rate_limited");
 
