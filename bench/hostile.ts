@@ -148,10 +148,7 @@ const STATE_FLOOD: FloodTarget = {
   write: (ns) => ({ method: "PUT", path: `/v1/state/${ns}/quiet`, body: { value: 1 }, status: 200 }),
 };
 
-/**
- * The queue's consumer socket still counts bad frames inside its object (no relay: it carries the
- * streaming consumers' acks), so this row shows what a flood costs there.
- */
+/** The queue's consumer socket: relayed too, with the consumers' messages forwarded to the object. */
 const CONSUME_FLOOD: FloodTarget = {
   name: "enqueue while one consumer socket floods junk",
   socket: (queue) => `/v1/queues/${queue}/consume`,
