@@ -1,6 +1,6 @@
 /** Calls the Worker's own `fetch` as an HTTP client would, with the dev token unless told otherwise. */
 import { exports } from "cloudflare:workers";
-import { expect } from "vitest";
+import { expect, vi } from "vitest";
 import { answerJson } from "../../shared/answer-json.ts";
 
 export const TOKEN = "switchyard-dev-token";
@@ -56,4 +56,31 @@ export function expectError(res: Answer, status: number, code: string) {
 export function expectInvalidField(res: Answer, field: string) {
   expectError(res, 400, "invalid_request");
   expect(res.body.error.details.field).toBe(field);
+}
+
+/** An object class whose hibernatable sockets a test watches close. */
+interface SocketObjectClass {
+  prototype: {
+    webSocketClose(ws: WebSocket, code: number, reason: string, wasClean: boolean): Promise<void>;
+  };
+}
+
+/**
+ * The code of the first socket `objects` close on their side, once their own handler has run
+ * (spied on the prototype: call `vi.restoreAllMocks()` after the test).
+ */
+export function objectSideClose(objects: SocketObjectClass): Promise<number> {
+  return new Promise((resolve) => {
+    const close = objects.prototype.webSocketClose;
+    vi.spyOn(objects.prototype, "webSocketClose").mockImplementation(async function (
+      this: unknown,
+      ws,
+      code,
+      reason,
+      wasClean,
+    ) {
+      await close.call(this, ws, code, reason, wasClean);
+      resolve(code);
+    });
+  });
 }

@@ -9,7 +9,7 @@ import { PRUNE_STEP, TopicObject } from "../../../durable-objects/bus/object.ts"
 import { DUE_DELIVERIES_SQL } from "../../../durable-objects/bus/store.ts";
 import { PAGE_BYTES } from "../../../durable-objects/logic/page-budget.ts";
 import { MAX_BAD_MESSAGES } from "../../../durable-objects/logic/socket-strikes.ts";
-import { call, unique } from "../helpers.ts";
+import { call, objectSideClose, unique } from "../helpers.ts";
 import { connect, publish, settled, subscribeWebhook } from "./helpers.ts";
 import { RealHook } from "./real-receiver.ts";
 
@@ -116,18 +116,7 @@ describe("bad WebSocket messages", () => {
   it("keeps a flood of 20,000 junk frames away from the topic's object: it receives the ack only", async () => {
     const topic = unique("flood");
     const received = vi.spyOn(TopicObject.prototype, "webSocketMessage");
-    const objectSideClosed = new Promise<number>((resolve) => {
-      const close = TopicObject.prototype.webSocketClose;
-      vi.spyOn(TopicObject.prototype, "webSocketClose").mockImplementation(async function (
-        this: TopicObject,
-        ws,
-        code,
-        reason,
-      ) {
-        await close.call(this, ws, code, reason);
-        resolve(code);
-      });
-    });
+    const objectSideClosed = objectSideClose(TopicObject);
     const sub = await connect(topic);
     const closed = new Promise<number>((resolve) => sub.ws.addEventListener("close", (e) => resolve(e.code)));
     const [seq] = await publish(topic, { type: "order.paid", critical: true });

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MAX_BAD_MESSAGES, POLICY_VIOLATION } from "../../../durable-objects/logic/socket-strikes.ts";
 import { QueueObject } from "../../../durable-objects/queue/object.ts";
-import { unique } from "../helpers.ts";
+import { objectSideClose, unique } from "../helpers.ts";
 import { enqueue, stats } from "../queue/queue-helpers.ts";
 import { consumer } from "../queue/stream-helpers.ts";
 
@@ -19,18 +19,7 @@ describe("a consumer socket flooding junk", () => {
   it("never reaches the queue's object: it receives the ack only, and the 1008 that ends the socket", async () => {
     const warn = vi.spyOn(console, "warn");
     const received = vi.spyOn(QueueObject.prototype, "webSocketMessage");
-    const objectSideClosed = new Promise<number>((resolve) => {
-      const close = QueueObject.prototype.webSocketClose;
-      vi.spyOn(QueueObject.prototype, "webSocketClose").mockImplementation(async function (
-        this: QueueObject,
-        ws,
-        code,
-        reason,
-      ) {
-        await close.call(this, ws, code, reason);
-        resolve(code);
-      });
-    });
+    const objectSideClosed = objectSideClose(QueueObject);
     const q = unique("flood");
     const c = await consumer(q, { prefetch: 5 });
     const [first, second] = await enqueue(q, { tasks: [{ payload: 1 }, { payload: 2 }] });
