@@ -1,19 +1,13 @@
 /**
  * A queue's lease limits as the object keeps them: the operator's settings, the rate limit's
- * bucket ({@link LeaseBucket}) and how often each limit bit, in memory and in SQLite, so that a
+ * window ({@link WindowLimit}) and how often each limit bit, in memory and in SQLite, so that a
  * restarted object still counts the leases of the last period.
  */
 import { z } from "@hono/zod-openapi";
 import { QueueConfig } from "../../shared/schemas/queue-config.ts";
 import type { Sql } from "../lib/sql.ts";
-import {
-  allowance,
-  type Bites,
-  LeaseBucket,
-  type LeaseLimits,
-  NO_LIMITS,
-  type Taken,
-} from "../logic/lease-limits.ts";
+import { allowance, type Bites, type LeaseLimits, NO_LIMITS } from "../logic/lease-limits.ts";
+import { type Taken, WindowLimit } from "../logic/window-limit.ts";
 
 /** The limits' tables: one migration step of the queue's schema (see `QUEUE_SCHEMA`). */
 export const LIMITS_SCHEMA = `CREATE TABLE lease_tokens (at INTEGER NOT NULL, n INTEGER NOT NULL);
@@ -38,7 +32,7 @@ export interface LimitsPatch {
 export class QueueLimits {
   private readonly sql: Sql;
   private limits: LeaseLimits = NO_LIMITS;
-  private bucket: LeaseBucket | null = null;
+  private rate: WindowLimit | null = null;
   private bites: Bites = { rate: 0, concurrency: 0 };
 
   constructor(sql: Sql) {
@@ -53,7 +47,7 @@ export class QueueLimits {
     this.limits = row ? QueueConfig.parse(JSON.parse(row.config)) : NO_LIMITS;
     this.bites = row ? StoredBites.parse(JSON.parse(row.bites)) : { rate: 0, concurrency: 0 };
     const rate = this.limits.rateLimit;
-    this.bucket = rate === null ? null : new LeaseBucket(rate.leases, rate.periodMs, this.taken());
+    this.rate = rate === null ? null : new WindowLimit(rate.leases, rate.periodMs, this.taken());
   }
 
   get config(): LeaseLimits {
@@ -80,7 +74,7 @@ export class QueueLimits {
     this.sql.run("UPDATE queue_limits SET config = ? WHERE id = 1", JSON.stringify(next));
     this.limits = next;
     const rate = next.rateLimit;
-    this.bucket = rate === null ? null : new LeaseBucket(rate.leases, rate.periodMs, this.taken());
+    this.rate = rate === null ? null : new WindowLimit(rate.leases, rate.periodMs, this.taken());
     if (rate === null) this.sql.run("DELETE FROM lease_tokens");
     return next;
   }
@@ -90,8 +84,8 @@ export class QueueLimits {
    * the limits cut it, the bite is counted.
    */
   allow(asked: number, leased: number, now: number): number {
-    if (asked <= 0 || (this.bucket === null && this.limits.maxLeased === null)) return asked;
-    const tokens = this.bucket?.available(now) ?? Number.POSITIVE_INFINITY;
+    if (asked <= 0 || (this.rate === null && this.limits.maxLeased === null)) return asked;
+    const tokens = this.rate?.available(now) ?? Number.POSITIVE_INFINITY;
     const { allowed, bitBy } = allowance(asked, tokens, leased, this.limits.maxLeased);
     if (bitBy !== null) {
       this.bites[bitBy]++;
@@ -102,15 +96,15 @@ export class QueueLimits {
 
   /** Records `n` tasks leased at `now` against the rate. */
   took(n: number, now: number): void {
-    if (this.bucket === null || n <= 0) return;
-    this.bucket.take(now, n);
+    if (this.rate === null || n <= 0) return;
+    this.rate.take(now, n);
     this.sql.run("INSERT INTO lease_tokens (at, n) VALUES (?, ?)", now, n);
-    this.sql.run("DELETE FROM lease_tokens WHERE at <= ?", now - this.bucket.periodMs);
+    this.sql.run("DELETE FROM lease_tokens WHERE at <= ?", now - this.rate.periodMs);
   }
 
   /** When the rate limit next gives a token back, or null (no rate limit, or none out). */
   nextTokenAt(now: number): number | null {
-    return this.bucket?.nextTokenAt(now) ?? null;
+    return this.rate?.nextFreeAt(now) ?? null;
   }
 
   /** Forgets everything (the queue was deleted). */

@@ -1,6 +1,6 @@
 /**
  * One object per rate-limited scoped token (named by the token id): an exact sliding-window
- * counter ({@link SlidingLog}) whose allowed calls are also written to SQLite, so that an object
+ * limit ({@link WindowLimit}) whose allowed calls are also written to SQLite, so that an object
  * evicted between two calls of a slow, long-period token still remembers them.
  *
  * Why not the Workers Rate Limiting binding: its limit and period are fixed per binding in
@@ -10,12 +10,12 @@
 import type { Env } from "../../shared/env.ts";
 import type { RateLimit } from "../../workers/http/access.ts";
 import { SqlObject } from "../lib/sql-object.ts";
-import { SlidingLog, type Take } from "../logic/sliding-log.ts";
+import { type Take, takeOne, WindowLimit } from "../logic/window-limit.ts";
 import { CALLS_SCHEMA, CallStore } from "./store.ts";
 
 export class TokenRateLimitObject extends SqlObject {
   private readonly store: CallStore;
-  private log: { key: string; log: SlidingLog } | undefined;
+  private window: { key: string; limit: WindowLimit } | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, CALLS_SCHEMA);
@@ -26,7 +26,7 @@ export class TokenRateLimitObject extends SqlObject {
   async take(limit: RateLimit, now: number = this.clock.now()): Promise<Take> {
     await this.ready;
     return this.transaction(() => {
-      const taken = this.logFor(limit).take(now);
+      const taken = takeOne(this.windowFor(limit), now);
       if (taken.allowed) this.store.add(now, now - limit.periodMs);
       return taken;
     });
@@ -34,18 +34,16 @@ export class TokenRateLimitObject extends SqlObject {
 
   /** The window is rebuilt from storage on its next use. */
   protected override load(): void {
-    this.log = undefined;
+    this.window = undefined;
   }
 
-  /** The log for this limit, loaded from storage on first use (a token's limit never changes). */
-  private logFor(limit: RateLimit): SlidingLog {
+  /** The window for this limit, loaded from storage on first use (a token's limit never changes). */
+  private windowFor(limit: RateLimit): WindowLimit {
     const key = `${limit.requests}/${limit.periodMs}`;
-    if (this.log?.key !== key) {
-      this.log = {
-        key,
-        log: new SlidingLog(limit.requests, limit.periodMs, this.store.latest(limit.requests)),
-      };
+    if (this.window?.key !== key) {
+      const calls = this.store.latest(limit.requests).map((at) => ({ at, n: 1 }));
+      this.window = { key, limit: new WindowLimit(limit.requests, limit.periodMs, calls) };
     }
-    return this.log.log;
+    return this.window.limit;
   }
 }
