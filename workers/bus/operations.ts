@@ -38,8 +38,8 @@ import {
 } from "../../shared/schemas/common.ts";
 import { declareFor, optionalBody } from "../declare/declare-for.ts";
 import type { AppEnv } from "../http/router.ts";
-import { refuseWhileCooling, socketCaller } from "../http/socket-cooldown.ts";
-import { type RelayRules, relaySocket } from "../http/socket-relay.ts";
+import { admitSocket } from "../http/socket-cooldown.ts";
+import { type RelayRules, relayToObject } from "../http/socket-relay.ts";
 import { requireWebSocketUpgrade } from "../http/upgrade.ts";
 
 const topics = declareFor({
@@ -75,15 +75,11 @@ async function subscribe(
   query: z.output<typeof SubscribeQuery>,
 ): Promise<Response> {
   requireWebSocketUpgrade(c);
-  const caller = socketCaller(c, subscriberRules.route, topic);
-  refuseWhileCooling(caller);
+  const caller = admitSocket(c, subscriberRules.route, topic);
   const target = new URL("https://topic.internal/subscribe");
   if (query.filter) target.searchParams.set("filter", query.filter);
   if (query.fromSeq !== undefined) target.searchParams.set("fromSeq", String(query.fromSeq));
-  const res = await topicObject(c.env, topic).fetch(
-    new Request(target, { headers: { upgrade: "websocket" } }),
-  );
-  return res.webSocket ? relaySocket(res.webSocket, subscriberRules, caller) : res;
+  return relayToObject(topicObject(c.env, topic), target, subscriberRules, caller);
 }
 
 /** The event bus operations: routes at `/v1/topics`, methods of `env.SWITCHYARD.topics()`. */

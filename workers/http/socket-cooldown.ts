@@ -24,20 +24,17 @@ export function useCooldownClock(clock: Pick<Clock, "now">): void {
 }
 
 /**
- * Who a socket's cool-down applies to: the token's principal (all admin tokens are one principal),
- * the route and its target, so that one bad socket does not lock an admin token's other
- * subscribers out of every other topic.
+ * Admits a new socket on `route` to `target`: the caller's key for its cool-down, or `429
+ * rate_limited` with `Retry-After` while that caller is cooling down. The caller is the token's
+ * principal (all admin tokens are one principal), the route and its target, so that one bad
+ * socket does not lock an admin token's other subscribers out of every other topic.
  */
-export function socketCaller(c: Context<AppEnv>, route: string, target: string): string {
+export function admitSocket(c: Context<AppEnv>, route: string, target: string): string {
   const principal = c.get("principal");
   const who = principal?.kind === "scoped" ? `token:${principal.id}` : "admin";
-  return `${who} ${route} ${target}`;
-}
-
-/** Throws `429 rate_limited` with `Retry-After` while `caller` is cooling down. */
-export function refuseWhileCooling(caller: string): void {
+  const caller = `${who} ${route} ${target}`;
   const retryAfterMs = cooldowns.remainingMs(caller);
-  if (retryAfterMs === 0) return;
+  if (retryAfterMs === 0) return caller;
   throw rateLimited(
     "a socket of this token on this route was closed for bad messages; wait before opening another",
     retryAfterMs,

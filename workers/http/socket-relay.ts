@@ -32,8 +32,23 @@ export interface RelayRules {
 }
 
 /**
+ * Opens a socket on an object (`target` names what it streams) and relays the client to it; the
+ * object's own answer passes through when it refuses the upgrade. The object trusts `target`'s
+ * parameters: validate them first.
+ */
+export async function relayToObject(
+  object: { fetch(request: Request): Promise<Response> },
+  target: URL,
+  rules: RelayRules,
+  caller: string,
+): Promise<Response> {
+  const res = await object.fetch(new Request(target, { headers: { upgrade: "websocket" } }));
+  return res.webSocket ? relaySocket(res.webSocket, rules, caller) : res;
+}
+
+/**
  * Relays between a new client socket and `upstream`, the object's socket; returns the 101.
- * `caller` (socketCaller) cools down if the client is closed for bad frames.
+ * `caller` (admitSocket) cools down if the client is closed for bad frames.
  */
 export function relaySocket(upstream: WebSocket, rules: RelayRules, caller: string): Response {
   const { 0: client, 1: server } = new WebSocketPair();

@@ -53,8 +53,8 @@ import { ConsumeQuery, EmptyBody, Paused, QueueDeleted } from "../../shared/sche
 import { forgetName } from "../catalog/note.ts";
 import { declareFor, optionalBody } from "../declare/declare-for.ts";
 import type { AppEnv } from "../http/router.ts";
-import { refuseWhileCooling, socketCaller } from "../http/socket-cooldown.ts";
-import { type RelayRules, relaySocket } from "../http/socket-relay.ts";
+import { admitSocket } from "../http/socket-cooldown.ts";
+import { type RelayRules, relayToObject } from "../http/socket-relay.ts";
 import { requireWebSocketUpgrade } from "../http/upgrade.ts";
 
 const QueueName = NameParam("Queue name").openapi({ param: { name: "queue", in: "path" } });
@@ -118,15 +118,11 @@ async function consume(
   query: z.output<typeof ConsumeQuery>,
 ): Promise<Response> {
   requireWebSocketUpgrade(c);
-  const caller = socketCaller(c, consumerRules.route, queue);
-  refuseWhileCooling(caller);
+  const caller = admitSocket(c, consumerRules.route, queue);
   const target = new URL("https://queue.internal/consume");
   target.searchParams.set("prefetch", String(query.prefetch));
   target.searchParams.set("visibilityMs", String(query.visibilityMs));
-  const res = await queueObject(c.env, queue).fetch(
-    new Request(target, { headers: { upgrade: "websocket" } }),
-  );
-  return res.webSocket ? relaySocket(res.webSocket, consumerRules, caller) : res;
+  return relayToObject(queueObject(c.env, queue), target, consumerRules, caller);
 }
 
 /** The queue operations: routes at `/v1/queues`, methods of `env.SWITCHYARD.queues()`. */

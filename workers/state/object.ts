@@ -2,7 +2,7 @@
 import type { StateObject } from "../../durable-objects/state/object.ts";
 import type { Env } from "../../shared/env.ts";
 import type { SubscribeInput } from "../../shared/schemas/state.ts";
-import { type RelayRules, relaySocket } from "../http/socket-relay.ts";
+import { type RelayRules, relayToObject } from "../http/socket-relay.ts";
 
 /**
  * The object's methods as the Worker calls them. The stub type maps results through the runtime's
@@ -42,7 +42,7 @@ export const watcherRules: RelayRules = {
 /**
  * Opens a subscription on the namespace's object and relays it through the Worker, so that the
  * object never receives what the client sends: the answer is a `101` whose `webSocket` carries the
- * change messages; `caller` (socketCaller) cools down if the client is closed for bad frames. The
+ * change messages; `caller` (admitSocket) cools down if the client is closed for bad frames. The
  * object trusts these parameters, so they must be validated first.
  */
 export async function openSubscription(
@@ -54,8 +54,5 @@ export async function openSubscription(
   const url = new URL("https://state.internal/subscribe");
   url.searchParams.set("prefix", input.prefix);
   if (input.fromVersion !== undefined) url.searchParams.set("fromVersion", String(input.fromVersion));
-  const res = await stateObject(env, namespace).fetch(
-    new Request(url, { headers: { Upgrade: "websocket" } }),
-  );
-  return res.webSocket ? relaySocket(res.webSocket, watcherRules, caller) : res;
+  return relayToObject(stateObject(env, namespace), url, watcherRules, caller);
 }

@@ -27,7 +27,7 @@ import {
 } from "../../shared/schemas/state.ts";
 import { declareFor } from "../declare/declare-for.ts";
 import type { AppEnv } from "../http/router.ts";
-import { refuseWhileCooling, socketCaller } from "../http/socket-cooldown.ts";
+import { admitSocket } from "../http/socket-cooldown.ts";
 import { openSubscription, stateObject, watcherRules } from "./object.ts";
 import { watch } from "./watch.ts";
 
@@ -65,8 +65,7 @@ async function subscribe(c: Context<AppEnv>, namespace: string, query: z.output<
     const entry = unwrap(await stateObject(c.env, namespace).get("subscribe"));
     return c.json(entry, 200, versioned(entry));
   }
-  const caller = socketCaller(c, watcherRules.route, namespace);
-  refuseWhileCooling(caller);
+  const caller = admitSocket(c, watcherRules.route, namespace);
   const res = await openSubscription(c.env, namespace, query, caller);
   if (!res.webSocket) throw new ApiError("internal", "the state object refused the subscription");
   return res;
