@@ -2,6 +2,13 @@
  * What a topic's WebSocket subscriber may send (`{"type": "ack", "seq"}`, `{"type": "ping"}`) and
  * the answers it gets; the Worker's relay checks every frame with it, the object reads the acks.
  */
+import type { BusEventValue } from "../../shared/schemas/bus.ts";
+
+/** What a subscriber receives: events, the answer to a ping, the answer to a bad message. */
+export type TopicServerMessage =
+  | { type: "event"; event: BusEventValue }
+  | { type: "pong" }
+  | { type: "error"; error: { code: string; message: string } };
 
 /** A well-formed subscriber message. */
 export type TopicClientMessage = { type: "ack"; seq: number } | { type: "ping" };

@@ -40,13 +40,21 @@ interface Operation {
   description?: string;
   security?: unknown[];
   parameters?: Parameter[];
-  requestBody?: { content?: Record<string, { schema?: Schema }> };
-  responses?: Record<string, { description?: string; content?: Record<string, { schema?: Schema }> }>;
+  requestBody?: { required?: boolean; content?: Record<string, { schema?: Schema }> };
+  responses?: Record<
+    string,
+    {
+      description?: string;
+      headers?: Record<string, unknown>;
+      content?: Record<string, { schema?: Schema }>;
+    }
+  >;
   "x-switchyard-access"?: string;
 }
 
-/** The parts of an OpenAPI 3.1 document the reference reads. */
+/** The parts of an OpenAPI 3.1 document the reference and the tests read. */
 export interface OpenApiDocument {
+  openapi: string;
   info: { title: string; version: string; description?: string };
   paths: Record<string, Record<string, Operation>>;
   components?: { schemas?: Record<string, Schema> };

@@ -178,7 +178,7 @@ describe("state mirrors", () => {
     ] as const) {
       const res = await call("PUT", `/v1/mirrors/state/${ns}`, body);
       expect(res.status, res.text).toBe(400);
-      expect(res.body.error.details.field).toBe(field);
+      expect(res.error?.details?.field).toBe(field);
     }
     expect((await call("PUT", "/v1/mirrors/state/-bad", { redis: { prefix: "" } })).status).toBe(400);
     expect((await call("GET", `/v1/mirrors/state/${ns}`)).status).toBe(404);

@@ -78,5 +78,11 @@ function listing(capability: CatalogCapability) {
 
 const capabilities = Object.keys(LISTINGS) as CatalogCapability[];
 
+/** The listing of each capability, by its name. */
+export const catalogOperations = Object.fromEntries(capabilities.map((c) => [c, listing(c)])) as Record<
+  CatalogCapability,
+  ReturnType<typeof listing>
+>;
+
 /** The listing routes, mounted at `/v1`. */
-export const catalogRoutes = routesOf(Object.fromEntries(capabilities.map((c) => [c, listing(c)])));
+export const catalogRoutes = routesOf(catalogOperations);

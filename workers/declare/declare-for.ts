@@ -84,14 +84,14 @@ type RpcOf<A, Table extends boolean, H extends string, B, Q, Hd> = A extends rea
       : [...PathNames<H>, ...Part<B, "body">, ...Part<Q, "query">, ...Part<Hd, "headers">];
 
 /** What a route says of itself besides its method and path. */
-interface Described<Q> {
+interface Described<Q, R extends Responses = Responses> {
   summary: string;
   description?: string;
   /** Instead of the table's tags. */
   tags?: string[];
   query?: Q;
   /** The entry's answer (the first 2xx is the success status) and its particular errors. */
-  responses: Responses;
+  responses: R;
   /** `false`: the route answers only the entry's own responses (a WebSocket upgrade). */
   commonErrors?: false;
 }
@@ -106,8 +106,8 @@ type CallFields =
   | "jsonText";
 
 /** An operation with an object call, as a table writes it. */
-export interface CallSpec<I extends CallInput, B, Q, Hd, A, T, W>
-  extends Described<Q>,
+export interface CallSpec<I extends CallInput, B, Q, Hd, A, T, W, R extends Responses = Responses>
+  extends Described<Q, R>,
     Pick<Declared<I, undefined, T, W>, CallFields> {
   /** The operation writes the name into existence: the catalog learns it on success. */
   catalog?: true;
@@ -118,8 +118,12 @@ export interface CallSpec<I extends CallInput, B, Q, Hd, A, T, W>
 }
 
 /** A WebSocket upgrade, as a table writes it; the token may also come as `?token=`. */
-export interface UpgradeSpec<I extends CallInput, Q, F extends RpcFunction | undefined>
-  extends Described<Q>,
+export interface UpgradeSpec<
+  I extends CallInput,
+  Q,
+  F extends RpcFunction | undefined,
+  R extends Responses = Responses,
+> extends Described<Q, R>,
     Pick<DeclaredUpgrade<I, F>, "upgrade" | "rpc"> {}
 
 /** Declares the operations of one action: `locks.write("releaseLock", "POST /{name}/release", {...})`. */
@@ -132,21 +136,33 @@ export interface Declarer<M extends ParamSchemas, Table extends boolean> {
     const A extends readonly string[] | false | undefined = undefined,
     T = unknown,
     W = T,
+    R extends Responses = Responses,
   >(
     operationId: string,
     http: H,
-    spec: CallSpec<InputOf<H, M, B, Q, Hd>, B, Q, Hd, A, T, W>,
-  ): Declared<InputOf<H, M, B, Q, Hd>, RpcOf<A, Table, H, B, Q, Hd>, T, W>;
+    spec: CallSpec<InputOf<H, M, B, Q, Hd>, B, Q, Hd, A, T, W, R>,
+  ): Declared<InputOf<H, M, B, Q, Hd>, RpcOf<A, Table, H, B, Q, Hd>, T, W> & Routed<H, R>;
   /** A WebSocket upgrade of this action. */
   upgrade<
     const H extends Http,
     Q extends PartSchema | undefined = undefined,
     F extends RpcFunction | undefined = undefined,
+    R extends Responses = Responses,
   >(
     operationId: string,
     http: H,
-    spec: UpgradeSpec<InputOf<H, M, undefined, Q, undefined>, Q, F>,
-  ): DeclaredUpgrade<InputOf<H, M, undefined, Q, undefined>, F>;
+    spec: UpgradeSpec<InputOf<H, M, undefined, Q, undefined>, Q, F, R>,
+  ): DeclaredUpgrade<InputOf<H, M, undefined, Q, undefined>, F> & Routed<H, R>;
+}
+
+/**
+ * An entry's route as its table wrote it: `http` is its method and path below the mount
+ * (`"POST /{name}/release"`), and the route's responses hold the entry's own (typed: the Worker
+ * tests read answers by them).
+ */
+export interface Routed<H extends Http, R extends Responses> {
+  http: H;
+  route: Omit<DeclaredRoute, "responses"> & { responses: R };
 }
 
 /** What every entry of a table shares. */
@@ -215,6 +231,7 @@ function declarerOf(
     const route = routeOf(table, operationId, http, spec);
     return {
       access: accessOf(spec.catalog ?? false, false),
+      http,
       route,
       rpc: rpcOf(table, route.path, spec),
       rpcHeaders: spec.rpcHeaders,
@@ -228,6 +245,7 @@ function declarerOf(
   };
   const upgrade = (operationId: string, http: string, spec: AnyUpgradeSpec): AnyDeclared => ({
     access: accessOf(false, true),
+    http,
     route: routeOf(table, operationId, http, spec),
     upgrade: spec.upgrade,
     rpc: spec.rpc,

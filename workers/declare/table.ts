@@ -65,6 +65,8 @@ export interface Declared<
   W = T,
 > {
   access: Access;
+  /** The method and path below the table's mount, as the entry wrote them: `"POST /{name}/release"`. */
+  http: string;
   route: DeclaredRoute;
   /**
    * The RPC method's arguments in order: path parameters by name, then request parts
@@ -112,6 +114,8 @@ export interface DeclaredUpgrade<
   F extends RpcFunction | undefined = RpcFunction | undefined,
 > {
   access: Access;
+  /** The method and path below the table's mount, as the entry wrote them: `"POST /{name}/release"`. */
+  http: string;
   route: DeclaredRoute;
   upgrade(c: Context<AppEnv>, input: I): Promise<Response>;
   rpc?: F;

@@ -11,9 +11,12 @@ const DEFAULTS = {
   halfOpenProbes: 1,
 };
 
+/** A breaker's path: the answers of its routes are typed by it. */
+type BreakerPath = `/v1/breakers/${string}`;
+
 /** A fresh breaker configured with `config`; returns its path. */
-async function configured(config: Record<string, unknown>) {
-  const path = `/v1/breakers/${unique("br")}`;
+async function configured(config: Record<string, unknown>): Promise<BreakerPath> {
+  const path: BreakerPath = `/v1/breakers/${unique("br")}`;
   const res = await call("PUT", path, config);
   expect(res.status).toBe(200);
   return path;
@@ -22,15 +25,15 @@ async function configured(config: Record<string, unknown>) {
 /** A fresh breaker that opens on its rates alone: 1000 failures in a row never come in these tests. */
 const rateBased = (config: Record<string, unknown>) => configured({ consecutiveFailures: 1000, ...config });
 
-const record = (path: string, ok: boolean, latencyMs?: number) =>
+const record = (path: BreakerPath, ok: boolean, latencyMs?: number) =>
   call("POST", `${path}/record`, latencyMs === undefined ? { ok } : { ok, latencyMs });
-const acquire = (path: string) => call("POST", `${path}/acquire`);
-const counters = async (path: string) => (await call("GET", path)).body.counters;
+const acquire = (path: BreakerPath) => call("POST", `${path}/acquire`);
+const counters = async (path: BreakerPath) => (await call("GET", path)).body.counters;
 const stub = (path: string) => env.BREAKERS.getByName(path.split("/").at(-1) as string);
 
 describe("PUT /v1/breakers/{name}", () => {
   it("fills in the defaults and answers the config in force", async () => {
-    const path = `/v1/breakers/${unique("br")}`;
+    const path: BreakerPath = `/v1/breakers/${unique("br")}`;
     const res = await call("PUT", path, {});
     expect(res.body).toEqual(DEFAULTS);
     const full = { ...DEFAULTS, failureRate: 0.5, slowCallMs: 250, halfOpenProbes: 3 };
@@ -58,7 +61,7 @@ describe("PUT /v1/breakers/{name}", () => {
   ])("refuses %s = %j with 400 naming the field", async (field, value) => {
     const res = await call("PUT", `/v1/breakers/${unique("br")}`, { [field]: value });
     expect(res.status).toBe(400);
-    expect(res.body.error).toMatchObject({ code: "invalid_request", details: { field } });
+    expect(res.error).toMatchObject({ code: "invalid_request", details: { field } });
   });
 
   it("accepts the edges of every range", async () => {
@@ -84,7 +87,7 @@ describe("PUT /v1/breakers/{name}", () => {
   it("refuses a bad name, a non-JSON body and a wrong method", async () => {
     const bad = await call("PUT", "/v1/breakers/-nope", {});
     expect(bad.status).toBe(400);
-    expect(bad.body.error.details.field).toBe("name");
+    expect(bad.error?.details?.field).toBe("name");
     const text = await call("PUT", "/v1/breakers/x", undefined, {
       raw: "a=1",
       headers: { "content-type": "text/plain" },
@@ -121,7 +124,7 @@ describe("POST /v1/breakers/{name}/record", () => {
   ])("refuses %j with 400", async (body, field) => {
     const res = await call("POST", `/v1/breakers/${unique("br")}/record`, body);
     expect(res.status).toBe(400);
-    expect(res.body.error.details.field).toBe(field);
+    expect(res.error?.details?.field).toBe(field);
   });
 
   it("opens after consecutiveFailures failures in a row; a success in between resets the run", async () => {

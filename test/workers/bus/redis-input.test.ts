@@ -31,7 +31,7 @@ describe("Redis subscription targets", () => {
     for (const redis of [{ stream: "s".repeat(256), maxLen: 10_000_000 }, { channel: "c" }]) {
       const res = await create(unique("rin"), { redis });
       expectError(res, 400, "not_configured");
-      expect(res.body.error.details.field).toBe("redis");
+      expect(res.error?.details?.field).toBe("redis");
     }
   });
 

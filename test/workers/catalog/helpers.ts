@@ -5,7 +5,7 @@ import { call } from "../helpers.ts";
 /** `GET /v1/<capability>?...` through the Worker with the dev (admin) token. */
 export function list(capability: CatalogCapability, query: Record<string, string | number> = {}) {
   const params = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
-  const qs = params.size > 0 ? `?${params}` : "";
+  const qs: "" | `?${string}` = params.size > 0 ? `?${params}` : "";
   return call("GET", `/v1/${capability}${qs}`);
 }
 
@@ -16,7 +16,7 @@ export async function listAll(capability: CatalogCapability, prefix: string, lim
   do {
     const res = await list(capability, { prefix, limit, ...(cursor ? { cursor } : {}) });
     if (res.status !== 200) throw new Error(`listing answered ${res.status}: ${res.text}`);
-    names.push(...res.body.items.map((i: { name: string }) => i.name));
+    names.push(...res.body.items.map((i) => i.name));
     cursor = res.body.cursor;
   } while (cursor !== null);
   return names;
@@ -30,7 +30,7 @@ export async function waitForName(capability: CatalogCapability, name: string, p
   const deadline = Date.now() + 10_000;
   for (;;) {
     const res = await list(capability, { prefix: name, limit: 1 });
-    const entry = res.body?.items?.find((i: { name: string }) => i.name === name);
+    const entry = res.body?.items?.find((i) => i.name === name);
     if (Boolean(entry) === present) return entry;
     if (Date.now() > deadline) {
       throw new Error(`${capability}:${name} did not ${present ? "appear" : "leave"} within 10 s`);

@@ -41,8 +41,8 @@ describe("names appear after each kind of write (HTTP)", () => {
     const res = await write(name);
     expect(res.status).toBeLessThan(300);
     const entry = await waitForName(capability, name);
-    expect(entry.createdAt).toBeGreaterThanOrEqual(before);
-    expect(entry.lastUsedAt).toBe(entry.createdAt);
+    expect(entry?.createdAt).toBeGreaterThanOrEqual(before);
+    expect(entry?.lastUsedAt).toBe(entry?.createdAt);
   });
 
   it("a refused write (an invalid body) does not register the name", async () => {
@@ -198,17 +198,17 @@ describe("GET /v1/<capability>", () => {
     const doc = (await call("GET", "/openapi.json")).body;
     const ids = { locks: "listLocks", queues: "listQueues", state: "listStateNamespaces" } as const;
     for (const [capability, operationId] of Object.entries(ids)) {
-      const op = doc.paths[`/v1/${capability}`].get;
-      expect(op.operationId).toBe(operationId);
-      expect(op["x-switchyard-access"]).toBe(`${capability}:read`);
+      const op = doc.paths[`/v1/${capability}`]?.get;
+      expect(op?.operationId).toBe(operationId);
+      expect(op?.["x-switchyard-access"]).toBe(`${capability}:read`);
     }
-    expect(doc.paths["/v1/topics"].get.operationId).toBe("listTopics");
-    expect(doc.paths["/v1/breakers"].get.operationId).toBe("listBreakers");
+    expect(doc.paths["/v1/topics"]?.get?.operationId).toBe("listTopics");
+    expect(doc.paths["/v1/breakers"]?.get?.operationId).toBe("listBreakers");
     const params = Object.fromEntries(
-      doc.paths["/v1/queues"].get.parameters.map((p: { name: string }) => [p.name, p]),
+      (doc.paths["/v1/queues"]?.get?.parameters ?? []).map((p) => [p.name, p]),
     );
     expect(params.limit).toMatchObject({ in: "query", required: false });
-    expect(params.limit.schema).toMatchObject({ type: "integer", minimum: 1, maximum: 1000, default: 100 });
+    expect(params.limit?.schema).toMatchObject({ type: "integer", minimum: 1, maximum: 1000, default: 100 });
     expect(params.prefix).toMatchObject({ in: "query", required: false, schema: { default: "" } });
     expect(params.cursor).toMatchObject({ in: "query", required: false });
   });

@@ -12,34 +12,29 @@ import { STATE_CALLS } from "../../../shared/client/state.ts";
 import { TOKEN_CALLS } from "../../../shared/client/tokens.ts";
 import type { CallTable } from "../../../shared/client/transport.ts";
 import { BREAKER_CALLS } from "../../../shared/resilience/breaker-client.ts";
-import { breakerOperations } from "../../../workers/breaker/operations.ts";
-import { busOperations } from "../../../workers/bus/operations.ts";
 import type { AnyDeclared } from "../../../workers/declare/table.ts";
-import { lockOperations } from "../../../workers/lock/operations.ts";
-import { mirrorOperations } from "../../../workers/mirror/operations.ts";
-import { queueOperations } from "../../../workers/queue/operations.ts";
-import { stateOperations } from "../../../workers/state/operations.ts";
-import { tokenOperations } from "../../../workers/tokens/routes.ts";
+import { MOUNTED } from "../operations.ts";
 
-/** Each client table, the Worker's table, and where the Worker mounts its routes. */
-const PAIRS: Array<[string, CallTable, Record<string, AnyDeclared>, string]> = [
-  ["locks", LOCK_CALLS, lockOperations, "/v1/locks"],
-  ["breakers", BREAKER_CALLS, breakerOperations, "/v1/breakers"],
-  ["topics", BUS_CALLS, busOperations, "/v1/topics"],
-  ["state", STATE_CALLS, stateOperations, "/v1/state"],
-  ["mirrors", MIRROR_CALLS, mirrorOperations, "/v1/mirrors"],
-  ["tokens", TOKEN_CALLS, tokenOperations, "/v1/tokens"],
-  ["queues", QUEUE_CALLS, queueOperations, "/v1/queues"],
+/** Each client table, and where the Worker mounts the operations it calls. */
+const PAIRS: Array<[string, CallTable, keyof typeof MOUNTED]> = [
+  ["locks", LOCK_CALLS, "/v1/locks"],
+  ["breakers", BREAKER_CALLS, "/v1/breakers"],
+  ["topics", BUS_CALLS, "/v1/topics"],
+  ["state", STATE_CALLS, "/v1/state"],
+  ["mirrors", MIRROR_CALLS, "/v1/mirrors"],
+  ["tokens", TOKEN_CALLS, "/v1/tokens"],
+  ["queues", QUEUE_CALLS, "/v1/queues"],
 ];
 
 describe("the client's calls", () => {
-  it.each(PAIRS)("%s: the declared method, path and RPC arguments", (_name, calls, operations, mount) => {
+  it.each(PAIRS)("%s: the declared method, path and RPC arguments", (_name, calls, mount) => {
+    const operations: Record<string, AnyDeclared> = MOUNTED[mount];
     for (const [method, call] of Object.entries(calls)) {
       const declared = operations[method];
       expect(declared, method).toBeDefined();
       if (!declared) continue;
-      const path = `${mount}${declared.route.path}`.replace(/\/$/, "");
-      expect(call.http, method).toBe(`${declared.route.method.toUpperCase()} ${path}`);
+      const [verb, path] = declared.http.split(" ");
+      expect(call.http, method).toBe(`${verb} ${`${mount}${path}`.replace(/\/$/, "")}`);
       if (Array.isArray(declared.rpc)) expect(call.args, method).toEqual(declared.rpc);
     }
   });

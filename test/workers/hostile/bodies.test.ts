@@ -52,7 +52,7 @@ describe("deep bodies", () => {
       headers: { "content-type": "application/json" },
     });
     expect(res.status).toBe(400);
-    expect(res.body.error).toMatchObject({ code: "invalid_request", details: { limit: MAX_JSON_DEPTH } });
+    expect(res.error).toMatchObject({ code: "invalid_request", details: { limit: MAX_JSON_DEPTH } });
   });
 
   it("takes a body exactly 64 deep and refuses 65", async () => {

@@ -122,7 +122,7 @@ describe.each(routes)("a caller whose $name socket was closed for bad messages",
     const refused = await refusedUpgrade(target);
     expectError(refused, 429, "rate_limited");
     expect(refused.headers.get("retry-after")).toBe(String(FIRST_COOLDOWN_MS / 1000));
-    expect(refused.body.error.details).toEqual({ retryAfterMs: FIRST_COOLDOWN_MS });
+    expect(refused.error?.details).toEqual({ retryAfterMs: FIRST_COOLDOWN_MS });
 
     clock.advance(FIRST_COOLDOWN_MS - 1_500);
     expect((await refusedUpgrade(target)).headers.get("retry-after")).toBe("2");

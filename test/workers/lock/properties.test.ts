@@ -68,7 +68,7 @@ describe("locks under random interleavings (real object, storage and alarms)", (
                   expect(res.body.token).toBeGreaterThan(maxToken);
                   maxToken = res.body.token;
                 } else {
-                  expect(res.body.error.code).toBe("lock_held");
+                  expect(res.error?.code).toBe("lock_held");
                 }
                 break;
               }

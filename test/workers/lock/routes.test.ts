@@ -20,8 +20,8 @@ describe("POST /v1/locks/{name}/acquire", () => {
     await acquire(name, { owner: "a", ttlMs: 10_000 });
     const res = await acquire(name, { owner: "b" });
     expectError(res, 409, "lock_held");
-    expect(res.body.error.details.retryAfterMs).toBeGreaterThan(0);
-    expect(res.body.error.details.retryAfterMs).toBeLessThanOrEqual(10_000);
+    expect(res.error?.details?.retryAfterMs).toBeGreaterThan(0);
+    expect(res.error?.details?.retryAfterMs).toBeLessThanOrEqual(10_000);
   });
 
   it("gives the holder its grant back with the same token and a renewed expiry", async () => {
@@ -36,7 +36,7 @@ describe("POST /v1/locks/{name}/acquire", () => {
   it("accepts an empty body only where every field has a default", async () => {
     const res = await call("POST", `/v1/locks/${unique("lock")}/acquire`);
     expect(res.status).toBe(400);
-    expect(res.body.error.details.field).toBe("owner");
+    expect(res.error?.details?.field).toBe("owner");
   });
 
   it.each([
@@ -61,7 +61,7 @@ describe("POST /v1/locks/{name}/acquire", () => {
     async (name) => {
       const res = await acquire(encodeURIComponent(name), { owner: "a" });
       expect(res.status).toBe(400);
-      expect(res.body.error.details.field).toBe("name");
+      expect(res.error?.details?.field).toBe("name");
     },
   );
 
@@ -85,8 +85,8 @@ describe("POST /v1/locks/{name}/release", () => {
   it("refuses a wrong token or owner with 409 not_holder", async () => {
     const name = unique("lock");
     const { body: grant } = await acquire(name, { owner: "a" });
-    expect((await release(name, { owner: "a", token: grant.token + 1 })).body.error.code).toBe("not_holder");
-    expect((await release(name, { owner: "b", token: grant.token })).body.error.code).toBe("not_holder");
+    expect((await release(name, { owner: "a", token: grant.token + 1 })).error?.code).toBe("not_holder");
+    expect((await release(name, { owner: "b", token: grant.token })).error?.code).toBe("not_holder");
   });
 
   it.each([
@@ -97,7 +97,7 @@ describe("POST /v1/locks/{name}/release", () => {
   ])("answers 400 naming %s for %j", async (field, body) => {
     const res = await release(unique("lock"), body);
     expect(res.status).toBe(400);
-    expect(res.body.error.details.field).toBe(field);
+    expect(res.error?.details?.field).toBe(field);
   });
 });
 
@@ -109,7 +109,7 @@ describe("POST /v1/locks/{name}/extend", () => {
     expect(res.status).toBe(200);
     expect(res.body.expiresAt).toBeGreaterThan(grant.expiresAt);
     const info = await call("GET", `/v1/locks/${name}`);
-    expect(info.body.holders[0].expiresAt).toBe(res.body.expiresAt);
+    expect(info.body.holders[0]?.expiresAt).toBe(res.body.expiresAt);
   });
 
   it("refuses a grant that is not live with 409 not_holder", async () => {
@@ -121,7 +121,7 @@ describe("POST /v1/locks/{name}/extend", () => {
   it("requires ttlMs in range", async () => {
     const res = await extend(unique("lock"), { owner: "a", token: 1, ttlMs: 50 });
     expect(res.status).toBe(400);
-    expect(res.body.error.details.field).toBe("ttlMs");
+    expect(res.error?.details?.field).toBe("ttlMs");
   });
 });
 

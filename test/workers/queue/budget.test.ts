@@ -16,13 +16,23 @@ async function bigTasks(q: string, extra: Record<string, unknown> = {}): Promise
   return ids;
 }
 
+/** A queue's list that pages with a cursor: its dead letters or a state's tasks (`/tasks?state=...`). */
+type List = "/dead" | `/tasks?${string}`;
+
+/** One page of the queue's list, from `cursor`. */
+function page(q: string, list: List, cursor: string) {
+  const query = `limit=1000&cursor=${encodeURIComponent(cursor)}`;
+  return list === "/dead"
+    ? call("GET", qpath(q, `/dead?${query}`))
+    : call("GET", qpath(q, `${list}&${query}`));
+}
+
 /** Follows a list's cursor to the end; returns each page's size and answer length. */
-async function pages(path: string): Promise<Array<{ ids: string[]; bytes: number }>> {
+async function pages(q: string, list: List): Promise<Array<{ ids: string[]; bytes: number }>> {
   const out: Array<{ ids: string[]; bytes: number }> = [];
   let cursor: string | null = "";
   while (cursor !== null && out.length < 10) {
-    const sep = path.includes("?") ? "&" : "?";
-    const res = await call("GET", `${path}${sep}limit=1000&cursor=${encodeURIComponent(cursor)}`);
+    const res = await page(q, list, cursor);
     expect(res.status, res.text.slice(0, 200)).toBe(200);
     out.push({ ids: res.body.tasks.map((t: { id: string }) => t.id), bytes: res.text.length });
     cursor = res.body.cursor;
@@ -61,7 +71,7 @@ describe("answers that carry payloads stop at 8 MiB of payload text", () => {
     const ids = await bigTasks(q, { maxAttempts: 1 });
     const leased = [...(await lease(q, { max: 1000 })), ...(await lease(q, { max: 1000 }))];
     for (const t of leased) await call("POST", qpath(q, `/tasks/${t.id}/nack`), { leaseId: t.leaseId });
-    const seen = await pages(qpath(q, "/dead"));
+    const seen = await pages(q, "/dead");
     // The old pages held all 40 (10 MiB) at once.
     expect(seen.map((p) => p.ids.length)).toEqual([FIT, TASKS - FIT]);
     expect(seen.flatMap((p) => p.ids)).toEqual(ids);
@@ -71,11 +81,11 @@ describe("answers that carry payloads stop at 8 MiB of payload text", () => {
   it("task lists stop under 8 MiB with a cursor that continues, in every state", async () => {
     const q = unique("q");
     const ids = await bigTasks(q, { delayMs: 600_000 });
-    const delayed = await pages(qpath(q, "/tasks?state=delayed"));
+    const delayed = await pages(q, "/tasks?state=delayed");
     expect(delayed.map((p) => p.ids.length)).toEqual([FIT, TASKS - FIT]);
     expect(delayed.flatMap((p) => p.ids)).toEqual(ids);
     for (const id of ids) await call("POST", qpath(q, `/tasks/${id}/promote`));
-    const ready = await pages(qpath(q, "/tasks?state=ready"));
+    const ready = await pages(q, "/tasks?state=ready");
     expect(ready.map((p) => p.ids.length)).toEqual([FIT, TASKS - FIT]);
     expect(ready.flatMap((p) => p.ids)).toEqual(ids);
     for (const p of ready) expect(p.bytes).toBeLessThan(MAX_PAGE_BYTES + 64 * 1024);

@@ -297,12 +297,14 @@ describe("flows under restarts, failed deliveries and duplicates", () => {
   }, 240_000);
 });
 
+/** Whether a task's payload is node `n`'s (`{n}`). */
+const isNode = (payload: unknown, n: number) =>
+  typeof payload === "object" && payload !== null && "n" in payload && payload.n === n;
+
 /** The id of a parent never leased: from its own parent's task info (`childResults`) or the waiting list. */
 async function parentId(node: ModelNode, nodes: ModelNode[]): Promise<string> {
   const dead = await call("GET", qpath(node.queue, "/tasks?state=dead&limit=1000"));
-  const found = (dead.body.tasks as Array<{ id: string; payload: { n: number } }>).find(
-    (t) => t.payload.n === node.n,
-  );
+  const found = dead.body.tasks.find((t) => isNode(t.payload, node.n));
   expect(found, `parent ${node.n} among the dead of ${node.queue} (${nodes.length} nodes)`).toBeDefined();
   return (found as { id: string }).id;
 }

@@ -99,7 +99,8 @@ async function settleSockets(q: string, m: Model, seen: Set<string>): Promise<vo
   }
 }
 
-const taskPath = (q: string, id: string, verb: string) => qpath(q, `/tasks/${id}/${verb}`);
+const taskPath = <const Verb extends string>(q: string, id: string, verb: Verb) =>
+  qpath(q, `/tasks/${id}/${verb}`);
 
 async function apply(q: string, m: Model, s: Step): Promise<void> {
   switch (s.kind) {

@@ -6,10 +6,13 @@ import { expect } from "vitest";
 import type { FlowPeer } from "../../../durable-objects/queue/flows.ts";
 import { HttpTransport } from "../../../shared/client/http.ts";
 import { httpQueues, QueueClient } from "../../../shared/client/queue.ts";
+import type { LeasedTask } from "../../../shared/schemas/queue.ts";
+import type { FlowChildOutput } from "../../../shared/schemas/queue-flow.ts";
 import { call, TOKEN, unique } from "../helpers.ts";
 
-/** `/v1/queues/{queue}{rest}`. */
-export const qpath = (queue: string, rest = "") => `/v1/queues/${queue}${rest}`;
+/** `/v1/queues/{queue}{rest}`, typed so that {@link call} knows the route. */
+export const qpath = <const Rest extends string = "">(queue: string, rest?: Rest) =>
+  `/v1/queues/${queue}${rest ?? ""}` as `/v1/queues/${string}${Rest}`;
 
 /** Enqueues (one task or `{tasks}`) and returns the ids; fails the test on anything but 201. */
 export async function enqueue(queue: string, body: unknown): Promise<string[]> {
@@ -29,22 +32,20 @@ export async function twoLeased(): Promise<{ q: string; a?: Leased; b?: Leased }
   return { q, a, b };
 }
 
-export interface Leased {
-  id: string;
-  leaseId: string;
-  attempt: number;
-  priority: string;
-  payload: unknown;
-  leaseExpiresAt: number;
-  enqueuedAt: number;
-  childResults?: Array<{ queue: string; id: string; state: string; result?: unknown; error?: string }>;
-}
+/** A leased task, as `POST .../lease` answers it. */
+export type Leased = LeasedTask;
 
 /** Leases and returns the tasks; fails the test on anything but 200. */
 export async function lease(queue: string, body: unknown = {}): Promise<Leased[]> {
   const res = await call("POST", qpath(queue, "/lease"), body);
   expect(res.status, res.text).toBe(200);
   return res.body.tasks;
+}
+
+/** A created flow child's id; the test stops here if its queue had not taken it yet (`id: null`). */
+export function childId(child: FlowChildOutput | undefined): string {
+  if (typeof child?.id !== "string") throw new Error(`no id for the flow child ${JSON.stringify(child)}`);
+  return child.id;
 }
 
 /** The queue's object stub, for alarms, eviction and row inspection. */

@@ -1,11 +1,23 @@
 /** Streaming consumers for the queue tests: real WebSockets through the Worker's own fetch. */
 import { exports } from "cloudflare:workers";
+import { expect } from "vitest";
 import type { LeasedTask } from "../../../shared/schemas/queue.ts";
+import type { ServerMessage } from "../../../shared/schemas/queue-stream.ts";
 import { TOKEN } from "../helpers.ts";
 
-/** A received message (tests read its fields freely; expect() checks them). */
-// biome-ignore lint/suspicious/noExplicitAny: see above
-export type Message = any;
+/** A received message: what the server pushes (the contract's type). */
+export type Message = ServerMessage;
+
+/** A message of one type. */
+export type MessageOf<T extends Message["type"]> = Extract<Message, { type: T }>;
+
+/** Fails the test unless `message` is of `type`; the test then reads it as one. */
+export function expectMessage<T extends Message["type"]>(
+  message: Message | undefined,
+  type: T,
+): asserts message is MessageOf<T> {
+  expect(message?.type, JSON.stringify(message)).toBe(type);
+}
 
 export interface Consumer {
   ws: WebSocket;
@@ -21,7 +33,7 @@ export interface Consumer {
   answer(timeoutMs?: number): Promise<Message>;
   send(value: unknown): void;
   /** Acks the given held tasks (all by default) in one message; resolves with the answer. */
-  ack(ids?: string[]): Promise<Message>;
+  ack(ids?: string[]): Promise<MessageOf<"acked">>;
   /** Forgets held tasks locally (after an ack or nack elsewhere). */
   settle(ids: string[]): void;
   closed: Promise<{ code: number; reason: string }>;
@@ -78,14 +90,18 @@ export async function consumer(
     until,
     async answer(timeoutMs) {
       await until(() => answers().length > answered, "an answer", timeoutMs);
-      return answers()[answered++];
+      const answer = answers()[answered++];
+      if (answer === undefined) throw new Error("no answer");
+      return answer;
     },
     send: (value) => ws.send(typeof value === "string" ? value : JSON.stringify(value)),
     async ack(ids = [...held.keys()]) {
       const acks = ids.map((id) => ({ id, leaseId: (held.get(id) as LeasedTask).leaseId }));
       c.settle(ids);
       c.send({ type: "ack", acks });
-      return c.answer();
+      const answer = await c.answer();
+      expectMessage(answer, "acked");
+      return answer;
     },
     settle(ids) {
       for (const id of ids) held.delete(id);

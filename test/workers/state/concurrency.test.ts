@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { call, unique } from "../helpers.ts";
 
-const keyPath = (ns: string, key: string) => `/v1/state/${ns}/${encodeURIComponent(key)}`;
+/** A key's path: the answers are typed by the route. */
+const keyPath = (ns: string, key: string): `/v1/state/${string}/${string}` =>
+  `/v1/state/${ns}/${encodeURIComponent(key)}`;
 
 describe("concurrent writers", () => {
   it("50 compare-and-set writers on one key: exactly one wins per version, the others get 412", async () => {
@@ -26,7 +28,7 @@ describe("concurrent writers", () => {
       const next = winners[0]?.body.version as number;
       for (const l of losers) {
         expect(l.status).toBe(412);
-        expect(l.body.error).toMatchObject({ code: "version_mismatch", details: { currentVersion: next } });
+        expect(l.error).toMatchObject({ code: "version_mismatch", details: { currentVersion: next } });
       }
       const read = await call("GET", keyPath(ns, "k"));
       expect(read.body.version).toBe(next);

@@ -7,7 +7,7 @@ describe("state mirrors without Redis", () => {
     const ns = unique("mc");
     const bad = await call("PUT", `/v1/mirrors/state/${ns}`, { redis: { prefix: "p", bogus: true } });
     expect(bad.status).toBe(400);
-    expect(bad.body.error).toMatchObject({ code: "invalid_request", details: { field: "redis.bogus" } });
+    expect(bad.error).toMatchObject({ code: "invalid_request", details: { field: "redis.bogus" } });
     for (const [method, body] of [
       ["PUT", { redis: { prefix: "" } }],
       ["GET", undefined],
@@ -15,7 +15,7 @@ describe("state mirrors without Redis", () => {
     ] as const) {
       const res = await call(method, `/v1/mirrors/state/${ns}`, body);
       expect(res.status, res.text).toBe(400);
-      expect(res.body.error).toMatchObject({ code: "not_configured", details: { field: "redis" } });
+      expect(res.error).toMatchObject({ code: "not_configured", details: { field: "redis" } });
     }
   });
 

@@ -78,7 +78,9 @@ class Model {
   }
 }
 
-const path = (ns: string, k: string) => `/v1/state/${ns}/${encodeURIComponent(k)}`;
+/** A key's path: the answers are typed by the route. */
+const path = (ns: string, k: string): `/v1/state/${string}/${string}` =>
+  `/v1/state/${ns}/${encodeURIComponent(k)}`;
 
 async function expiresAt(ns: string, k: string): Promise<number | undefined> {
   return (await call("GET", path(ns, k))).body.expiresAt;
@@ -101,7 +103,7 @@ describe("state under random operation sequences (real object, storage, alarms a
               const res = await call("PUT", path(ns, c.key), body, { headers });
               if (c.createOnly && current) {
                 expect(res.status).toBe(412);
-                expect(res.body.error.details.currentVersion).toBe(current.version);
+                expect(res.error?.details?.currentVersion).toBe(current.version);
                 break;
               }
               expect(res.body).toEqual({ key: c.key, version: model.version + 1 });
@@ -118,7 +120,7 @@ describe("state under random operation sequences (real object, storage, alarms a
               );
               if (c.stale) {
                 expect(res.status).toBe(412);
-                expect(res.body.error.details.currentVersion).toBe(current?.version ?? 0);
+                expect(res.error?.details?.currentVersion).toBe(current?.version ?? 0);
               } else {
                 expect(res.body.version).toBe(model.set(c.key, c.value));
               }

@@ -1,8 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { call, expectDocumented, expectError, unique } from "../helpers.ts";
 
-const keyPath = (ns: string, key: string, suffix = "") =>
-  `/v1/state/${ns}/${encodeURIComponent(key)}${suffix}`;
+/** A key's path, or (with `suffix`) the path of a route below it: the answers are typed by the route. */
+function keyPath(ns: string, key: string): `/v1/state/${string}/${string}`;
+function keyPath(ns: string, key: string, suffix: "/increment"): `/v1/state/${string}/${string}/increment`;
+function keyPath(ns: string, key: string, suffix = "") {
+  return `/v1/state/${ns}/${encodeURIComponent(key)}${suffix}`;
+}
 const put = (ns: string, key: string, body: unknown, headers: Record<string, string> = {}) =>
   call("PUT", keyPath(ns, key), body, { headers });
 const get = (ns: string, key: string) => call("GET", keyPath(ns, key));
@@ -82,7 +86,7 @@ describe("get, put and versions", () => {
     const over = `${at}x`;
     const res = await put(ns, over, { value: 1 });
     expect(res.status).toBe(400);
-    expect(res.body.error).toMatchObject({ code: "invalid_request", details: { field: "key" } });
+    expect(res.error).toMatchObject({ code: "invalid_request", details: { field: "key" } });
     expect((await get(ns, over)).status).toBe(400);
   });
 
@@ -91,7 +95,7 @@ describe("get, put and versions", () => {
     for (const method of ["GET", "PUT", "DELETE"]) {
       const res = await call(method, `/v1/state/${ns}/`, method === "PUT" ? { value: 1 } : undefined);
       expect(res.status).toBe(400);
-      expect(res.body.error.details.field).toBe("key");
+      expect(res.error?.details?.field).toBe("key");
     }
   });
 
@@ -105,7 +109,7 @@ describe("get, put and versions", () => {
           method === "PUT" ? { value: 1 } : undefined,
         );
         expect(res.status).toBe(400);
-        expect(res.body.error.details.field).toBe("key");
+        expect(res.error?.details?.field).toBe("key");
       }
     }
     const inc = await call("POST", `/v1/state/${ns}/%ZZ/increment`, { by: 1 });
@@ -117,14 +121,14 @@ describe("get, put and versions", () => {
     for (const key of ["line\nbreak", "tab\there", "nul\u0000", "del\u007f"]) {
       const res = await put(ns, key, { value: 1 });
       expect(res.status).toBe(400);
-      expect(res.body.error.details.field).toBe("key");
+      expect(res.error?.details?.field).toBe("key");
     }
   });
 
   it("refuses a bad namespace name with 400", async () => {
     const res = await call("PUT", `/v1/state/${encodeURIComponent("bad name")}/k`, { value: 1 });
     expect(res.status).toBe(400);
-    expect(res.body.error.details.field).toBe("namespace");
+    expect(res.error?.details?.field).toBe("namespace");
   });
 
   it("accepts a value at 256 KiB and refuses one over it with 413", async () => {
@@ -142,11 +146,11 @@ describe("get, put and versions", () => {
 
   it("refuses bodies without a value, with bad TTLs, or not JSON", async () => {
     const ns = unique("st");
-    expect((await put(ns, "k", {})).body.error.details.field).toBe("value");
+    expect((await put(ns, "k", {})).error?.details?.field).toBe("value");
     for (const ttlMs of [0, -5, 1.5, "10"]) {
       const res = await put(ns, "k", { value: 1, ttlMs });
       expect(res.status).toBe(400);
-      expect(res.body.error.details.field).toBe("ttlMs");
+      expect(res.error?.details?.field).toBe("ttlMs");
     }
     const text = await call("PUT", keyPath(ns, "k"), undefined, {
       raw: "1",
@@ -180,7 +184,7 @@ describe("conditional writes", () => {
     expect(ok.status).toBe(200);
     const stale = await put(ns, "k", { value: "c" }, { "If-Match": `"${v1}"` });
     expect(stale.status).toBe(412);
-    expect(stale.body.error).toMatchObject({
+    expect(stale.error).toMatchObject({
       code: "version_mismatch",
       details: { currentVersion: ok.body.version },
     });
@@ -191,7 +195,7 @@ describe("conditional writes", () => {
     const ns = unique("st");
     const res = await put(ns, "k", { value: 1 }, { "If-Match": '"3"' });
     expect(res.status).toBe(412);
-    expect(res.body.error.details.currentVersion).toBe(0);
+    expect(res.error?.details?.currentVersion).toBe(0);
     expect((await put(ns, "k", { value: 1 }, { "If-Match": '"0"' })).status).toBe(200);
     expect((await put(ns, "k", { value: 2 }, { "If-Match": '"0"' })).status).toBe(412);
   });
@@ -201,7 +205,7 @@ describe("conditional writes", () => {
     expect((await put(ns, "k", { value: 1 }, { "If-None-Match": "*" })).status).toBe(200);
     const again = await put(ns, "k", { value: 2 }, { "If-None-Match": "*" });
     expect(again.status).toBe(412);
-    expect(again.body.error.details.currentVersion).toBe(1);
+    expect(again.error?.details?.currentVersion).toBe(1);
   });
 
   it("If-Match: * needs the key to exist", async () => {
@@ -214,7 +218,7 @@ describe("conditional writes", () => {
   it("refuses a malformed If-Match with 400", async () => {
     const res = await put(unique("st"), "k", { value: 1 }, { "If-Match": "yesterday" });
     expect(res.status).toBe(400);
-    expect(res.body.error.details.field).toBe("if-match");
+    expect(res.error?.details?.field).toBe("if-match");
   });
 
   it("deletes with an optional If-Match; absent → 404", async () => {
@@ -224,7 +228,7 @@ describe("conditional writes", () => {
       headers: { "If-Match": `"${v + 1}"` },
     });
     expect(stale.status).toBe(412);
-    expect(stale.body.error.details.currentVersion).toBe(v);
+    expect(stale.error?.details?.currentVersion).toBe(v);
     const done = await call("DELETE", keyPath(ns, "k"), undefined, { headers: { "If-Match": `"${v}"` } });
     expect(done.body).toEqual({ deleted: true });
     expect((await get(ns, "k")).status).toBe(404);
@@ -246,13 +250,14 @@ describe("increment", () => {
     expectError(nan, 409, "not_a_number");
     expect((await inc("n", { by: "1" })).status).toBe(400);
     expect((await inc("big", { by: Number.MAX_VALUE })).status).toBe(200);
-    expect((await inc("big", { by: Number.MAX_VALUE })).body.error.code).toBe("not_a_number");
+    expect((await inc("big", { by: Number.MAX_VALUE })).error?.code).toBe("not_a_number");
   });
 
   it("keeps the expiry without ttlMs and moves it with one", async () => {
     const ns = unique("st");
     await put(ns, "n", { value: 1, ttlMs: 60_000 });
     const first = (await get(ns, "n")).body.expiresAt;
+    if (first === undefined) throw new Error("a key put with ttlMs has no expiresAt");
     await call("POST", keyPath(ns, "n", "/increment"), {});
     expect((await get(ns, "n")).body.expiresAt).toBe(first);
     await call("POST", keyPath(ns, "n", "/increment"), { ttlMs: 120_000 });
@@ -315,6 +320,6 @@ describe("OpenAPI", () => {
       "/v1/state/{namespace}/subscribe",
       "/v1/state/{namespace}/txn",
     ]);
-    expect(doc.paths["/v1/state/{namespace}/txn"].post.requestBody).toBeDefined();
+    expect(doc.paths["/v1/state/{namespace}/txn"]?.post?.requestBody).toBeDefined();
   });
 });

@@ -16,6 +16,8 @@ describe("POST /v1/state/{namespace}/txn", () => {
     });
     const a = (await get(ns, "acct/a")).body;
     const b = (await get(ns, "acct/b")).body;
+    if (typeof a.value !== "number" || typeof b.value !== "number")
+      throw new Error("the balances are not numbers");
     const transfer = {
       compare: [
         { key: "acct/a", version: a.version },
@@ -108,7 +110,7 @@ describe("POST /v1/state/{namespace}/txn", () => {
   ])("refuses %s with 400", async (_label, body, field) => {
     const res = await txn(unique("txn"), body);
     expect(res.status).toBe(400);
-    expect(res.body.error).toMatchObject({ code: "invalid_request", details: { field } });
+    expect(res.error).toMatchObject({ code: "invalid_request", details: { field } });
   });
 
   it("refuses an oversized value with 413 and writes nothing", async () => {

@@ -144,7 +144,7 @@ describe("the order of checks", () => {
     // A good token, a bad name: 400 naming the param, before the scopes.
     const badName = await call("POST", "/v1/locks/-bad/acquire", { bogus: 1 }, { token });
     expect(badName.status).toBe(400);
-    expect(badName.body.error.details.field).toBe("name");
+    expect(badName.error?.details?.field).toBe("name");
     // A good name outside the scopes (write on a read-only scope) with a bad body: 403.
     const outside = await call("POST", `/v1/locks/${name}/acquire`, { bogus: 1 }, { token });
     expectError(outside, 403, "forbidden");
@@ -165,6 +165,6 @@ describe("the order of checks", () => {
       },
     );
     expect(badBody.status).toBe(400);
-    expect(badBody.body.error.details.field).toBe("bogus");
+    expect(badBody.error?.details?.field).toBe("bogus");
   });
 });
