@@ -67,8 +67,8 @@ import {
 import { logEntries, progressText } from "../logic/task-progress.ts";
 import { type QueueConfig, queueConfig } from "./config.ts";
 import { type Push, QueueConsumers, sendTo } from "./consumers.ts";
-import { type ChildEnded, type ChildLink, FlowStore, type OutboxRow } from "./flow-store.ts";
-import { type FlowHooks, type FlowPeer, type PlantedNode, QueueFlows } from "./flows.ts";
+import { type ChildEnded, FlowStore, type OutboxRow } from "./flow-store.ts";
+import { type FlowCreation, type FlowHooks, type FlowPeer, type PlantedNode, QueueFlows } from "./flows.ts";
 import { type LimitsPatch, QueueLimits } from "./limits.ts";
 import { ProgressStore } from "./progress-store.ts";
 import { ScheduleStore } from "./schedule-store.ts";
@@ -636,16 +636,19 @@ export class QueueObject extends SqlObject {
   }
 
   /**
-   * For a flow's parent in another queue: creates the child at `link` with its own subtree, or
-   * answers the child created before at `link` (a creation delivered again creates nothing).
+   * For flows' parents in another queue: creates each child at its link with its own subtree, or
+   * answers the child created before there (a creation delivered again creates nothing); one
+   * transaction for all, the answers in order.
    */
-  async flowCreate(link: ChildLink, node: PlantedNode): Promise<Result<FlowChildOutput>> {
+  async flowCreateAll(creations: FlowCreation[]): Promise<Result<FlowChildOutput[]>> {
     await this.ready;
     const now = this.clock.now();
-    const out = await this.mutateAndSend(
-      now,
-      () =>
-        this.flows.existing(this.name, link) ?? this.flows.plant(this.name, node, link, now, this.flowHooks),
+    const out = await this.mutateAndSend(now, () =>
+      creations.map(
+        ({ link, node }) =>
+          this.flows.existing(this.name, link) ??
+          this.flows.plant(this.name, node, link, now, this.flowHooks),
+      ),
     );
     return ok(out);
   }

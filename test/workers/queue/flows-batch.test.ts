@@ -5,12 +5,14 @@
  * parent's dedup key on its own, `write` needed on every child queue of every flow, and the same
  * over RPC and the typed client.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { FlowPeer } from "../../../durable-objects/queue/flows.ts";
 import type { FlowCreatedOutput } from "../../../shared/schemas/queue-flow.ts";
 import { call, expectError, expectInvalidField, unique } from "../helpers.ts";
 import { mint } from "../tokens/helpers.ts";
-import { batchOfFlows, CLIENT_TRANSPORTS, enqueue, lease, qpath, stats } from "./queue-helpers.ts";
+import { batchOfFlows, CLIENT_TRANSPORTS, enqueue, lease, qpath, queueStub, stats } from "./queue-helpers.ts";
 
 const post = (queue: string, body: unknown, token?: string) =>
   call("POST", qpath(queue, "/flows"), body, token === undefined ? {} : { token });
@@ -118,6 +120,31 @@ describe("a batch of flows", () => {
     }
     for (const flow of created) expect(leased.get(flow.id), `parent ${flow.id}`).toBe(1);
     for (const queue of [q, a, b]) expect((await stats(queue)).waiting, queue).toBe(0);
+  });
+
+  it("sends a batch's creations for another queue in one call and answers every child's id", async () => {
+    const [q, other] = [unique("fb"), unique("fb-o")];
+    const calls: number[] = [];
+    await runInDurableObject(queueStub(q), (instance) => {
+      const self = instance as unknown as { peer(queue: string): FlowPeer };
+      const real = self.peer.bind(instance);
+      const counted = (queue: string): FlowPeer => ({
+        flowCreateAll: (creations) => {
+          calls.push(creations.length);
+          return real(queue).flowCreateAll(creations);
+        },
+        flowEnded: (ends) => real(queue).flowEnded(ends),
+      });
+      Object.assign(instance, { peer: counted });
+    });
+    const created = await batch(
+      q,
+      Array.from({ length: 90 }, (_, i) => numbered(i, Array(10).fill(other))),
+    );
+    expect(calls).toEqual([900]);
+    const children = created.flatMap((f) => f.children);
+    expect(children.filter((c) => c.queue === other && typeof c.id === "string")).toHaveLength(900);
+    expect(await counts(other)).toEqual({ enqueued: 900, waiting: 0 });
   });
 
   it("answers one flow as before, not as a batch", async () => {

@@ -73,7 +73,7 @@ export function childId(child: FlowChildOutput | undefined): string {
 export const queueStub = (queue: string) => env.QUEUES.getByName(queue);
 
 const failingPeer: FlowPeer = {
-  flowCreate: () => Promise.reject(new Error("cut off")),
+  flowCreateAll: () => Promise.reject(new Error("cut off")),
   flowEnded: () => Promise.reject(new Error("cut off")),
 };
 
