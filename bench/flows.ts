@@ -1,11 +1,12 @@
 /**
  * Flow benchmarks: 1,000 parents with 10 children each (11,000 tasks), end to end: the flows are
- * enqueued (one request each, 4 producers) while 8 consumers lease batches of up to 100 and ack
- * them in one request, children first (a parent is leasable only once its 10 children are done),
- * until every parent is acked too. Once with the children in the parent's queue, once with them
- * in a queue of their own (each child's end then travels between queue objects). The peer is
- * BullMQ's FlowProducer on the local Redis (`addBulk` of 100 flows, children in their own queue,
- * Workers at concurrency 100 on both queues, no-op jobs).
+ * enqueued (4 producers, one flow per request, or batches of 90 flows = 990 tasks per request)
+ * while 8 consumers lease batches of up to 100 and ack them in one request, children first (a
+ * parent is leasable only once its 10 children are done), until every parent is acked too. Each
+ * with the children in the parent's queue and with them in a queue of their own (each child's
+ * creation and end then travel between queue objects). The peer is BullMQ's FlowProducer on the
+ * local Redis (`addBulk` of 100 flows, children in their own queue, Workers at concurrency 100 on
+ * both queues, no-op jobs).
  */
 import { FlowProducer, Queue, Worker } from "bullmq";
 import { unwrap } from "../shared/errors.ts";
@@ -18,11 +19,21 @@ const CHILDREN = 10;
 const PRODUCERS = 4;
 const CONSUMERS = 8;
 const BATCH = 100;
+/** Flows per request in the batched rows: 90 × 11 = 990 tasks, under the 1,000 a batch may hold. */
+const FLOWS_PER_BATCH = 90;
 
 const name = (label: string) => `bench-flow-${label}-${Date.now().toString(36)}`;
 
-/** Switchyard: `parents` flows of 10 children, children in `childQueue` or (undefined) the parent's. */
-async function switchyard(ctx: BenchContext, parents: number, separate: boolean): Promise<BenchRow> {
+/**
+ * Switchyard: `parents` flows of 10 children, `perRequest` flows per request (1: the one-flow
+ * body; more: `{flows}`), children in a queue of their own when `separate`, else the parent's.
+ */
+async function switchyard(
+  ctx: BenchContext,
+  parents: number,
+  separate: boolean,
+  perRequest: number,
+): Promise<BenchRow> {
   const latencies: number[] = [];
   const t = timedTransport(ctx, latencies);
   const parentQueue = name("parents");
@@ -33,14 +44,19 @@ async function switchyard(ctx: BenchContext, parents: number, separate: boolean)
   let finished = 0;
   const started = performance.now();
   let progressAt = started;
+  const flow = (i: number) => ({
+    parent: { payload: { i } },
+    children: Array.from({ length: CHILDREN }, (_, j) => ({
+      payload: { i, j },
+      ...(separate ? { queue: childQueue } : {}),
+    })),
+  });
   const produce = async () => {
     while (enqueued < parents) {
-      const i = enqueued++;
-      const children = Array.from({ length: CHILDREN }, (_, j) => ({
-        payload: { i, j },
-        ...(separate ? { queue: childQueue } : {}),
-      }));
-      unwrap(await t.flow(parentQueue, { parent: { payload: { i } }, children }));
+      const first = enqueued;
+      enqueued = Math.min(parents, first + perRequest);
+      const flows = Array.from({ length: enqueued - first }, (_, k) => flow(first + k));
+      unwrap(await t.flow(parentQueue, perRequest === 1 ? (flows[0] as ReturnType<typeof flow>) : { flows }));
     }
   };
   const consume = async (_: unknown, k: number) => {
@@ -67,12 +83,12 @@ async function switchyard(ctx: BenchContext, parents: number, separate: boolean)
   latencies.sort((a, b) => a - b);
   return {
     suite: "flows",
-    name: `${parents} parents × ${CHILDREN} children end to end, children in ${separate ? "a queue of their own" : "the parent's queue"}`,
+    name: `${parents} parents × ${CHILDREN} children end to end, ${perRequest === 1 ? "one flow" : `${perRequest} flows`} per request, children in ${separate ? "a queue of their own" : "the parent's queue"}`,
     ops: total,
     opsPerSec: total / seconds,
     p50Ms: quantile(latencies, 0.5),
     p99Ms: quantile(latencies, 0.99),
-    note: `${latencies.length} requests (one flow each; lease and ack batches of up to ${BATCH}); ${PRODUCERS} producers, ${CONSUMERS} consumers`,
+    note: `${latencies.length} requests (${Math.ceil(parents / perRequest)} flow posts; lease and ack batches of up to ${BATCH}); ${PRODUCERS} producers, ${CONSUMERS} consumers`,
   };
 }
 
@@ -131,7 +147,9 @@ async function bullmq(parents: number): Promise<BenchRow> {
 
 const suite: BenchSuite = async (ctx) => {
   const parents = ctx.quick ? 100 : 1_000;
-  const rows = [await switchyard(ctx, parents, false), await switchyard(ctx, parents, true)];
+  const rows: BenchRow[] = [];
+  for (const perRequest of [1, FLOWS_PER_BATCH])
+    for (const separate of [false, true]) rows.push(await switchyard(ctx, parents, separate, perRequest));
   const redis = await connectRedis();
   redis?.disconnect();
   if (!redis) {

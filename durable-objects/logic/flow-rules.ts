@@ -6,8 +6,10 @@
 
 /** Deepest a flow tree may be: the parent is level 1. */
 export const MAX_FLOW_DEPTH = 8;
-/** Most tasks (parent included) one flow may create. */
+/** Most tasks (parents included) one flow, or one batch of flows, may create. */
 export const MAX_FLOW_NODES = 1000;
+/** Most flows in one batch: each is at least a parent and one child, so {@link MAX_FLOW_NODES} allow no more. */
+export const MAX_FLOWS_PER_BATCH = MAX_FLOW_NODES / 2;
 /**
  * Most bytes of child results one parent carries in its lease and task info; past it a child's
  * entry says `resultOmitted` and its result is read from the child task itself.

@@ -13,6 +13,7 @@ import {
   childFailure,
   childResultsText,
   MAX_CHILD_RESULTS_BYTES,
+  MAX_FLOW_NODES,
   queueDeleted,
   redeliveryDelay,
 } from "../logic/flow-rules.ts";
@@ -37,14 +38,32 @@ export interface FlowHooks {
   wakeAt(time: number): void;
 }
 
+/** A child to create in another queue: where it sits under its parent, and its subtree. */
+export interface FlowCreation {
+  link: ChildLink;
+  node: PlantedNode;
+}
+
 /** The queue objects as a flow reaches them (`env.QUEUES.getByName`). */
 export interface FlowPeer {
-  flowCreate(link: ChildLink, node: PlantedNode): Promise<Result<FlowChildOutput>>;
+  /** Creates the children (each once: one already created at its link is answered as it is), in order. */
+  flowCreateAll(creations: FlowCreation[]): Promise<Result<FlowChildOutput[]>>;
   flowEnded(ends: ChildEnded[]): Promise<Result<{ applied: number }>>;
 }
 
-/** Most outbox rows one delivery step sends; most local ends one drain step applies. */
+/** Most local ends one drain step applies. */
 const STEP = 500;
+/**
+ * Most outbox rows one step claims for sending: all that one operation writes (a flow or a batch
+ * of flows at most 999 creations, an ack batch at most 1,000 ends), so that its answer waits for
+ * them all.
+ */
+const CLAIM = MAX_FLOW_NODES;
+/**
+ * Most row text one delivery call carries (at least one row): the rows for one queue go in as
+ * few calls as that allows, well under the 32 MiB of an RPC message.
+ */
+const CALL_BYTES = 4 * 1024 * 1024;
 
 /** The task row of a flow node: waiting when it has children, else ready or delayed. */
 function taskOf(node: PlantedNode, now: number): NewTask {
@@ -58,11 +77,6 @@ function taskOf(node: PlantedNode, now: number): NewTask {
     availableAt: now + (waits ? 0 : node.delayMs),
     dedupKey: node.dedupKey ?? null,
   };
-}
-
-interface CreateBody {
-  link: ChildLink;
-  node: PlantedNode;
 }
 
 export class QueueFlows {
@@ -141,7 +155,7 @@ export class QueueFlows {
       const childSeq = local.get(position);
       if (childSeq !== undefined) return this.grow(queue, child, childSeq, now, hooks);
       const at = queues[position] as string;
-      const body: CreateBody = { link: { parentQueue: queue, parentSeq: seq, position }, node: child };
+      const body: FlowCreation = { link: { parentQueue: queue, parentSeq: seq, position }, node: child };
       const placeholder: FlowChildOutput = { queue: at, id: null };
       this.awaited.set(this.store.send("create", at, JSON.stringify(body)), placeholder);
       return placeholder;
@@ -201,7 +215,7 @@ export class QueueFlows {
       found = true;
       this.applyEnds(ends, now, hooks);
     }
-    const claimed = this.store.claimDue(now, STEP, (attempts) => now + redeliveryDelay(attempts));
+    const claimed = this.store.claimDue(now, CLAIM, (attempts) => now + redeliveryDelay(attempts));
     const next = this.store.earliest();
     if (next !== null) hooks.wakeAt(next);
     else if (!found) this.active = this.store.active();
@@ -214,50 +228,40 @@ export class QueueFlows {
   }
 
   /**
-   * Sends claimed rows to their queues; answers the ids of the rows acknowledged and what each
-   * acknowledged creation answered. A row whose queue failed stays for its retry.
+   * Sends claimed rows to their queues, the creations and the ends for one queue in as few calls
+   * as {@link CALL_BYTES} allow; answers the ids of the rows acknowledged and what each
+   * acknowledged creation answered. The rows of a call that failed stay for their retry.
    */
   async send(
     rows: readonly OutboxRow[],
     peer: (queue: string) => FlowPeer,
-  ): Promise<{ done: number[]; created: Array<{ row: number; body: CreateBody; child: FlowChildOutput }> }> {
+  ): Promise<{
+    done: number[];
+    created: Array<{ row: number; body: FlowCreation; child: FlowChildOutput }>;
+  }> {
     const done: number[] = [];
-    const created: Array<{ row: number; body: CreateBody; child: FlowChildOutput }> = [];
-    const ends = new Map<string, OutboxRow[]>();
-    const sends: Array<Promise<void>> = [];
-    for (const row of rows) {
-      if (row.kind === "ended") {
-        ends.set(row.target, [...(ends.get(row.target) ?? []), row]);
-        continue;
+    const created: Array<{ row: number; body: FlowCreation; child: FlowChildOutput }> = [];
+    const sends = callsOf(rows).map(async ({ kind, target, group }) => {
+      try {
+        if (kind === "ended") {
+          const answer = await peer(target).flowEnded(group.map((r) => JSON.parse(r.body) as ChildEnded));
+          if (!answer.ok) return logFailure(group, answer.error.message);
+          done.push(...group.map((r) => r.id));
+          return;
+        }
+        const bodies = group.map((r) => JSON.parse(r.body) as FlowCreation);
+        const answer = await peer(target).flowCreateAll(bodies);
+        if (!answer.ok) return logFailure(group, answer.error.message);
+        group.forEach((r, k) => {
+          const child = answer.value[k];
+          if (!child) return;
+          done.push(r.id);
+          created.push({ row: r.id, body: bodies[k] as FlowCreation, child });
+        });
+      } catch (err) {
+        logFailure(group, err);
       }
-      const body = JSON.parse(row.body) as CreateBody;
-      sends.push(
-        peer(row.target)
-          .flowCreate(body.link, body.node)
-          .then(
-            (answer) => {
-              if (!answer.ok) return logFailure(row, answer.error.message);
-              done.push(row.id);
-              created.push({ row: row.id, body, child: answer.value });
-            },
-            (err: unknown) => logFailure(row, err),
-          ),
-      );
-    }
-    for (const [target, group] of ends) {
-      const items = group.map((r) => JSON.parse(r.body) as ChildEnded);
-      sends.push(
-        peer(target)
-          .flowEnded(items)
-          .then(
-            (answer) => {
-              if (!answer.ok) return logFailure(group[0] as OutboxRow, answer.error.message);
-              done.push(...group.map((r) => r.id));
-            },
-            (err: unknown) => logFailure(group[0] as OutboxRow, err),
-          ),
-      );
-    }
+    });
     await Promise.all(sends);
     return { done, created };
   }
@@ -265,7 +269,7 @@ export class QueueFlows {
   /** Inside a transaction: drops acknowledged rows and notes the ids of children created elsewhere. */
   acknowledge(
     done: readonly number[],
-    created: ReadonlyArray<{ row: number; body: CreateBody; child: FlowChildOutput }>,
+    created: ReadonlyArray<{ row: number; body: FlowCreation; child: FlowChildOutput }>,
   ): void {
     for (const { row, body, child } of created) {
       if (child.id !== null) this.store.setChildId(body.link.parentSeq, body.link.position, child.id);
@@ -288,6 +292,33 @@ export class QueueFlows {
   }
 }
 
-function logFailure(row: OutboxRow, err: unknown): void {
-  console.warn(`queue flows: delivery to ${row.target} failed (try ${row.attempts + 1}), retried later`, err);
+/**
+ * The calls that deliver `rows`: per kind and target queue, in row order, each call up to
+ * {@link CALL_BYTES} of row text (a larger row goes alone).
+ */
+function callsOf(
+  rows: readonly OutboxRow[],
+): Array<{ kind: OutboxRow["kind"]; target: string; group: OutboxRow[] }> {
+  const calls: Array<{ kind: OutboxRow["kind"]; target: string; group: OutboxRow[]; bytes: number }> = [];
+  const open = new Map<string, (typeof calls)[number]>();
+  for (const row of rows) {
+    const key = `${row.kind} ${row.target}`;
+    let call = open.get(key);
+    if (!call || call.bytes + row.body.length > CALL_BYTES) {
+      call = { kind: row.kind, target: row.target, group: [], bytes: 0 };
+      calls.push(call);
+      open.set(key, call);
+    }
+    call.group.push(row);
+    call.bytes += row.body.length;
+  }
+  return calls.map(({ kind, target, group }) => ({ kind, target, group }));
+}
+
+function logFailure(group: readonly OutboxRow[], err: unknown): void {
+  const first = group[0] as OutboxRow;
+  console.warn(
+    `queue flows: delivery of ${group.length} ${first.kind} row(s) to ${first.target} failed (try ${first.attempts + 1}), retried later`,
+    err,
+  );
 }

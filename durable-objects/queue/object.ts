@@ -28,7 +28,13 @@ import type {
   TaskListInput,
   TaskPage,
 } from "../../shared/schemas/queue.ts";
-import type { FlowChildOutput, FlowCreatedOutput, FlowInput } from "../../shared/schemas/queue-flow.ts";
+import type {
+  EnqueueFlowInput,
+  FlowChildOutput,
+  FlowCreatedOutput,
+  FlowInput,
+  FlowsEnqueuedOutput,
+} from "../../shared/schemas/queue-flow.ts";
 import type {
   LogsInput,
   LogsOutput,
@@ -61,8 +67,8 @@ import {
 import { logEntries, progressText } from "../logic/task-progress.ts";
 import { type QueueConfig, queueConfig } from "./config.ts";
 import { type Push, QueueConsumers, sendTo } from "./consumers.ts";
-import { type ChildEnded, type ChildLink, FlowStore, type OutboxRow } from "./flow-store.ts";
-import { type FlowHooks, type FlowPeer, type PlantedNode, QueueFlows } from "./flows.ts";
+import { type ChildEnded, FlowStore, type OutboxRow } from "./flow-store.ts";
+import { type FlowCreation, type FlowHooks, type FlowPeer, type PlantedNode, QueueFlows } from "./flows.ts";
 import { type LimitsPatch, QueueLimits } from "./limits.ts";
 import { ProgressStore } from "./progress-store.ts";
 import { ScheduleStore } from "./schedule-store.ts";
@@ -160,6 +166,14 @@ function plantedNode(
   }
   return ok(planted);
 }
+
+/** A flow's parent as the root of its tree; `prefix` places its fields in the body (`flows.3.`). */
+const plantedRoot = (flow: FlowInput, prefix: string): Result<PlantedNode> =>
+  plantedNode(
+    { ...flow.parent, delayMs: 0, onChildFailure: flow.onChildFailure, children: flow.children },
+    `${prefix}parent.payload`,
+    prefix,
+  );
 
 /** True when `row` is a task that the lease `leaseId` completed: a retried ack of it holds again. */
 const ackedBy = (row: LeaseRow | undefined, leaseId: string): boolean =>
@@ -593,41 +607,48 @@ export class QueueObject extends SqlObject {
   }
 
   /**
-   * Enqueues a flow: the parent waits (never leased) until every child has ended, then becomes
-   * ready with their results. Children in this queue are created in the same transaction; those
-   * in other queues by their objects, asked through the outbox (retried until they answer). A live
-   * task holding the parent's dedup key answers with its id instead.
+   * Enqueues a flow, or a batch of flows in one transaction: each parent waits (never leased)
+   * until every child has ended, then becomes ready with their results. Children in this queue
+   * are created in the same transaction; those in other queues by their objects, asked through
+   * the outbox (retried until they answer). A live task holding a parent's dedup key answers with
+   * its id instead, for that flow alone (a parent earlier in the same batch holds it as well).
    */
-  async flow(input: FlowInput): Promise<Result<FlowCreatedOutput>> {
+  async flow(input: EnqueueFlowInput): Promise<Result<FlowsEnqueuedOutput>> {
     await this.ready;
-    const root = plantedNode(
-      { ...input.parent, delayMs: 0, onChildFailure: input.onChildFailure, children: input.children },
-      "parent.payload",
-      "",
-    );
-    if (!root.ok) return root;
+    const batch = "flows" in input;
+    const flows = batch ? input.flows : [input];
+    const roots: PlantedNode[] = [];
+    for (const [i, flow] of flows.entries()) {
+      const root = plantedRoot(flow, batch ? `flows.${i}.` : "");
+      if (!root.ok) return root;
+      roots.push(root.value);
+    }
     const now = this.clock.now();
-    const out = await this.mutateAndSend(now, (): FlowCreatedOutput => {
-      const key = input.parent.dedupKey;
-      const existing = key === undefined ? undefined : this.store.liveWithKey(key);
-      if (existing !== undefined) return { id: String(existing), children: [], deduplicated: true };
-      const tree = this.flows.plant(this.name, root.value, null, now, this.flowHooks);
-      return { id: tree.id as string, children: tree.children ?? [] };
-    });
-    return ok(out);
+    const created = await this.mutateAndSend(now, () =>
+      roots.map((root): FlowCreatedOutput => {
+        const existing = root.dedupKey === undefined ? undefined : this.store.liveWithKey(root.dedupKey);
+        if (existing !== undefined) return { id: String(existing), children: [], deduplicated: true };
+        const tree = this.flows.plant(this.name, root, null, now, this.flowHooks);
+        return { id: tree.id as string, children: tree.children ?? [] };
+      }),
+    );
+    return ok(batch ? { flows: created } : (created[0] as FlowCreatedOutput));
   }
 
   /**
-   * For a flow's parent in another queue: creates the child at `link` with its own subtree, or
-   * answers the child created before at `link` (a creation delivered again creates nothing).
+   * For flows' parents in another queue: creates each child at its link with its own subtree, or
+   * answers the child created before there (a creation delivered again creates nothing); one
+   * transaction for all, the answers in order.
    */
-  async flowCreate(link: ChildLink, node: PlantedNode): Promise<Result<FlowChildOutput>> {
+  async flowCreateAll(creations: FlowCreation[]): Promise<Result<FlowChildOutput[]>> {
     await this.ready;
     const now = this.clock.now();
-    const out = await this.mutateAndSend(
-      now,
-      () =>
-        this.flows.existing(this.name, link) ?? this.flows.plant(this.name, node, link, now, this.flowHooks),
+    const out = await this.mutateAndSend(now, () =>
+      creations.map(
+        ({ link, node }) =>
+          this.flows.existing(this.name, link) ??
+          this.flows.plant(this.name, node, link, now, this.flowHooks),
+      ),
     );
     return ok(out);
   }

@@ -25,7 +25,7 @@ import type {
   TaskPage,
 } from "../schemas/queue.ts";
 import type { QueueConfig, QueueConfigRequestInput } from "../schemas/queue-config.ts";
-import type { FlowCreatedOutput, FlowRequestInput } from "../schemas/queue-flow.ts";
+import type { EnqueueFlowRequestInput, FlowsEnqueuedOutput } from "../schemas/queue-flow.ts";
 import type { LogsInput, LogsOutput, ProgressInput, ProgressOutput } from "../schemas/queue-progress.ts";
 import type {
   ScheduleInfo,
@@ -40,8 +40,11 @@ import { bindingTransport, type CallTable, callsOver, httpTransport, queryString
 /** The queue operations, as both transports offer them. */
 export interface QueueApi {
   enqueue(queue: string, input: EnqueueRequestInput): Promise<Result<{ ids: string[] }>>;
-  /** Enqueues a flow: a parent that waits for its children. */
-  flow(queue: string, input: FlowRequestInput): Promise<Result<FlowCreatedOutput>>;
+  /**
+   * Enqueues a flow (a parent that waits for its children), answered `FlowCreated`, or a batch
+   * `{flows}` in one transaction, answered `{flows: [FlowCreated, ...]}`.
+   */
+  flow(queue: string, input: EnqueueFlowRequestInput): Promise<Result<FlowsEnqueuedOutput>>;
   lease(queue: string, input: LeaseRequestInput): Promise<Result<{ tasks: LeasedTask[] }>>;
   ack(queue: string, id: string, input: AckInput): Promise<Result<{ id: string; state: "completed" }>>;
   ackBatch(queue: string, input: AckBatchInput): Promise<Result<AckBatchOutput>>;

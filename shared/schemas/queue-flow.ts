@@ -1,9 +1,13 @@
-/** Schemas of flows: `POST /v1/queues/{queue}/flows`, a parent task with children that it waits for. */
+/**
+ * Schemas of flows: `POST /v1/queues/{queue}/flows`, a parent task with children that it waits
+ * for, or a batch of them.
+ */
 import { z } from "@hono/zod-openapi";
 import {
   CHILD_FAILURE_POLICIES,
   MAX_FLOW_DEPTH,
   MAX_FLOW_NODES,
+  MAX_FLOWS_PER_BATCH,
   treeSize,
 } from "../../durable-objects/logic/flow-rules.ts";
 import { NAME_PATTERN } from "./common.ts";
@@ -128,14 +132,57 @@ export const FlowCreated = z
   })
   .openapi("FlowCreated");
 
+/**
+ * `{"flows": [...]}`: up to {@link MAX_FLOWS_PER_BATCH} flows created in one transaction, holding
+ * at most {@link MAX_FLOW_NODES} tasks in all (each flow's own limits hold as well).
+ */
+export const FlowBatch = z
+  .strictObject({ flows: z.array(FlowRequest).min(1).max(MAX_FLOWS_PER_BATCH) })
+  .superRefine((batch, ctx) => {
+    const nodes = batch.flows.reduce((sum, flow) => sum + treeSize(flow).nodes, 0);
+    if (nodes > MAX_FLOW_NODES) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["flows"],
+        message: `a batch of flows holds at most ${MAX_FLOW_NODES} tasks in all (parents and children)`,
+      });
+    }
+  })
+  .openapi("FlowBatch");
+
+/** One flow, or `{"flows": [...]}`; see {@link flowSchemaFor} for validation. */
+export const EnqueueFlowRequest = z.union([FlowBatch, FlowRequest]).openapi("EnqueueFlowRequest");
+
+/**
+ * The branch of {@link EnqueueFlowRequest} a body means: a batch when it has `flows`. Validating
+ * against that branch alone names the offending field (`flows.3.children.0.payload`).
+ */
+export function flowSchemaFor(body: unknown): typeof FlowBatch | typeof FlowRequest {
+  return typeof body === "object" && body !== null && "flows" in body ? FlowBatch : FlowRequest;
+}
+
+export const FlowBatchCreated = z
+  .object({
+    flows: z.array(FlowCreated).openapi({ description: "One answer per flow, in the order given" }),
+  })
+  .openapi("FlowBatchCreated");
+
+/** The answer to one flow (`FlowCreated`) or to a batch (`{"flows": [FlowCreated, ...]}`). */
+export const FlowsEnqueued = z.union([FlowBatchCreated, FlowCreated]).openapi("FlowsEnqueued");
+
 export type FlowInput = z.output<typeof FlowRequest>;
 export type FlowRequestInput = z.input<typeof FlowRequest>;
 export type FlowCreatedOutput = z.output<typeof FlowCreated>;
+/** One flow or a batch, as validated. */
+export type EnqueueFlowInput = z.output<typeof EnqueueFlowRequest>;
+/** One flow or `{flows}`, as a caller may send it. */
+export type EnqueueFlowRequestInput = z.input<typeof EnqueueFlowRequest>;
+export type FlowsEnqueuedOutput = z.output<typeof FlowsEnqueued>;
 
 /**
- * The queues a flow body names for its children, besides its own (each needs `write` too). It
- * takes any value, so that the RPC guard can read it before validation; what is not a child list
- * names nothing.
+ * The queues a flow body (one flow, or every flow of `{flows}`) names for its children, besides
+ * its own (each needs `write` too). It takes any value, so that the RPC guard can read it before
+ * validation; what is not a child list names nothing.
  */
 export function childQueues(body: unknown): string[] {
   const found = new Set<string>();
@@ -145,6 +192,9 @@ export function childQueues(body: unknown): string[] {
     if (typeof queue === "string") found.add(queue);
     if (Array.isArray(children)) for (const child of children) walk(child, depth + 1);
   };
+  // Both shapes are walked: a body mixing them is refused by validation, never under-checked.
   walk(body, 0);
+  const flows = typeof body === "object" && body !== null ? (body as { flows?: unknown }).flows : undefined;
+  if (Array.isArray(flows)) for (const flow of flows) walk(flow, 0);
   return [...found];
 }

@@ -34,7 +34,12 @@ import {
   TaskPage,
 } from "../../shared/schemas/queue.ts";
 import { QueueConfig, QueueConfigRequest } from "../../shared/schemas/queue-config.ts";
-import { childQueues, FlowCreated, FlowRequest } from "../../shared/schemas/queue-flow.ts";
+import {
+  childQueues,
+  EnqueueFlowRequest,
+  FlowsEnqueued,
+  flowSchemaFor,
+} from "../../shared/schemas/queue-flow.ts";
 import {
   LogsAppended,
   LogsRequest,
@@ -145,15 +150,19 @@ export const queueOperations = {
     catalog: true,
     tags: ["Task queue: flows"],
     summary:
-      "Enqueue a flow: a parent task that becomes ready once its children (here or in other queues) are done",
+      "Enqueue a flow, or a batch of flows: a parent task that becomes ready once its children (here or in other queues) are done",
     description:
-      "The parent waits in state `waiting` (never leased) until every child has ended; then it becomes ready exactly once and its lease and task info carry `childResults` (each child's queue, id, state and result, up to 1 MiB of results). A dead child fails the parent (`onChildFailure: fail`, its `lastError` names the child) or counts as done without a result (`ignore`). Children nest (up to 8 levels, 1,000 tasks in all) and may live in other queues (`queue`): the token needs `write` on each. A live task holding the parent's `dedupKey` answers with its id (`deduplicated`). See docs/queue.md.",
-    body: FlowRequest,
+      'The parent waits in state `waiting` (never leased) until every child has ended; then it becomes ready exactly once and its lease and task info carry `childResults` (each child\'s queue, id, state and result, up to 1 MiB of results). A dead child fails the parent (`onChildFailure: fail`, its `lastError` names the child) or counts as done without a result (`ignore`). Children nest (up to 8 levels, 1,000 tasks in all) and may live in other queues (`queue`): the token needs `write` on each. A live task holding the parent\'s `dedupKey` answers with its id (`deduplicated`). `{"flows": [...]}` enqueues up to 500 flows in one transaction (1,000 tasks in all, parents and children), answered `{"flows": [...]}` in the order given; each parent\'s `dedupKey` counts on its own, and a parent earlier in the batch holds its key for those after it. See docs/queue.md.',
+    body: EnqueueFlowRequest,
     responses: {
-      201: jsonResponse(FlowCreated, "The parent's id and the children's ids, in the order given"),
+      201: jsonResponse(
+        FlowsEnqueued,
+        "The parent's id and the children's ids, in the order given; for a batch, one such answer per flow",
+      ),
       403: errorResponse("The token may not write to this queue or to a child's queue, or a foreign Origin"),
       413: errorResponse("A payload over 256 KiB (`details.field` names it), or a body over 1 MiB"),
     },
+    bodySchemaFor: flowSchemaFor,
     otherNames: childQueues,
     call: (env, { params, body }) => queueObject(env, params.queue).flow(body),
   }),

@@ -7,12 +7,12 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { call, unique } from "../helpers.ts";
-import { childId, cutOff, lease, qpath, queueStub, restart, storedTasks } from "./queue-helpers.ts";
+import { childId, cutOff, lease, oneFlow, qpath, queueStub, restart, storedTasks } from "./queue-helpers.ts";
 
 const flow = async (queue: string, body: unknown) => {
   const res = await call("POST", qpath(queue, "/flows"), body);
   expect(res.status, res.text).toBe(201);
-  return res.body;
+  return oneFlow(res.body);
 };
 const info = async (q: string, id: string) => (await call("GET", qpath(q, `/tasks/${id}`))).body;
 const deleteQueue = async (q: string) => expect((await call("DELETE", qpath(q))).status).toBe(200);

@@ -1,17 +1,27 @@
 /**
- * The flow invariant, over random trees across three queues, worked in random orders with object
- * restarts, deliveries that fail (a queue object cut off from the others until it restarts) and
- * completion and creation messages delivered twice: every parent becomes ready exactly once,
- * after all its children ended, carrying all their results in order; a parent whose `fail` child
- * died is dead and never leased.
+ * The flow invariant, over random trees across three queues (one flow, or a batch of up to three
+ * posted in one request), worked in random orders with object restarts, deliveries that fail (a
+ * queue object cut off from the others until it restarts) and completion and creation messages
+ * delivered twice: every parent becomes ready exactly once, after all its children ended,
+ * carrying all their results in order; a parent whose `fail` child died is dead and never leased.
  */
 
 import { runDurableObjectAlarm } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MAX_FLOW_DEPTH } from "../../../durable-objects/logic/flow-rules.ts";
+import { MAX_FLOW_DEPTH, MAX_FLOW_NODES } from "../../../durable-objects/logic/flow-rules.ts";
+import type { FlowCreatedOutput } from "../../../shared/schemas/queue-flow.ts";
 import { call, unique } from "../helpers.ts";
-import { cutOff, type Leased, lease, qpath, queueStub, restart } from "./queue-helpers.ts";
+import {
+  batchOfFlows,
+  cutOff,
+  type Leased,
+  lease,
+  oneFlow,
+  qpath,
+  queueStub,
+  restart,
+} from "./queue-helpers.ts";
 
 /** A node of the generated tree: its queue (0 = the flow's), whether a leaf dies, its policy. */
 interface GenNode {
@@ -49,6 +59,9 @@ const rootArb = fc.record({
   policy: fc.constantFrom("fail" as const, "ignore" as const),
   children: fc.array(nodeArb, { minLength: 1, maxLength: 3 }),
 });
+
+/** One flow (posted as such) or a batch of up to three (posted as `{flows}`). */
+const rootsArb = fc.array(rootArb, { minLength: 1, maxLength: 3 });
 
 /** One step of the run. */
 type Op =
@@ -98,8 +111,11 @@ interface ModelNode {
   firstByCopy?: boolean;
 }
 
-/** Builds the model and the request body (payload `{n}` names each node). */
-function plan(root: { policy: "fail" | "ignore"; children: GenNode[] }, queues: string[]) {
+/**
+ * Builds the model and the request body (payload `{n}` names each node): one flow, or `{flows}`
+ * for several; `roots` are the nodes of the flows' parents, in order.
+ */
+function plan(gen: Array<{ policy: "fail" | "ignore"; children: GenNode[] }>, queues: string[]) {
   const nodes: ModelNode[] = [];
   const add = (g: GenNode, parent: number | null, position: number): Record<string, unknown> => {
     const n = nodes.length;
@@ -125,14 +141,18 @@ function plan(root: { policy: "fail" | "ignore"; children: GenNode[] }, queues: 
       ...(children.length > 0 ? { children, onChildFailure: g.policy } : {}),
     };
   };
-  const top = add({ queue: 0, dies: false, policy: root.policy, children: root.children }, null, 0);
-  const { queue: _q, maxAttempts: _m, ...rest } = top;
-  const body = {
-    parent: { payload: rest.payload, maxAttempts: 1 },
-    children: rest.children,
-    onChildFailure: root.policy,
-  };
-  return { nodes, body };
+  const roots: number[] = [];
+  const flows = gen.map((root) => {
+    roots.push(nodes.length);
+    const top = add({ queue: 0, dies: false, policy: root.policy, children: root.children }, null, 0);
+    const { queue: _q, maxAttempts: _m, ...rest } = top;
+    return {
+      parent: { payload: rest.payload, maxAttempts: 1 },
+      children: rest.children,
+      onChildFailure: root.policy,
+    };
+  });
+  return { nodes, roots, body: flows.length === 1 ? flows[0] : { flows } };
 }
 
 /** What a node ends as: a leaf as told; a parent dead when a `fail` child of it ended dead. */
@@ -147,12 +167,14 @@ describe("flows under restarts, failed deliveries and duplicates", () => {
   it("readies every parent exactly once, after all its children, with all their results", async () => {
     await fc.assert(
       fc.asyncProperty(
-        rootArb,
+        rootsArb,
         fc.array(opArb, { maxLength: 25 }),
         fc.boolean(),
-        async (root, ops, cutFirst) => {
+        async (gen, ops, cutFirst) => {
           const queues = [unique("fp"), unique("fp-a"), unique("fp-b")];
-          const { nodes, body } = plan(root, queues);
+          const { nodes, roots, body } = plan(gen, queues);
+          // A batch holds at most 1,000 tasks (a larger one is a 400, not flows).
+          fc.pre(nodes.length <= MAX_FLOW_NODES);
           const cut = new Set<number>();
           const everCut = new Set<string>();
           const cutOffQueue = async (q: number) => {
@@ -167,7 +189,8 @@ describe("flows under restarts, failed deliveries and duplicates", () => {
           if (cutFirst) await cutOffQueue(0);
           const created = await call("POST", qpath(queues[0] as string, "/flows"), body);
           expect(created.status, created.text).toBe(201);
-          (nodes[0] as ModelNode).id = created.body.id;
+          const answers = roots.length === 1 ? [oneFlow(created.body)] : batchOfFlows(created.body);
+          expect(answers).toHaveLength(roots.length);
           // The ids the answer knows (a child whose queue was cut off is null until created).
           const learn = (n: number, tree: { id: string | null; children?: Array<{ id: string | null }> }) => {
             if (tree.id !== null) (nodes[n] as ModelNode).id = tree.id;
@@ -176,7 +199,9 @@ describe("flows under restarts, failed deliveries and duplicates", () => {
               if (sub) learn(c, { children: [], ...sub });
             });
           };
-          learn(0, created.body);
+          roots.forEach((n, i) => {
+            learn(n, answers[i] as FlowCreatedOutput);
+          });
 
           /** Records a node's end; a dead one fails its parent under `fail`, and so on up. */
           const ended = (node: ModelNode, state: "completed" | "dead") => {

@@ -7,9 +7,13 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, expectError, unique } from "../helpers.ts";
 import { mint } from "../tokens/helpers.ts";
-import { childId, clientOverRpc, enqueue, lease, qpath, stats } from "./queue-helpers.ts";
+import { childId, clientOverRpc, enqueue, lease, oneFlow, qpath, stats } from "./queue-helpers.ts";
 
-const flow = (queue: string, body: unknown) => call("POST", qpath(queue, "/flows"), body);
+/** Posts one flow; the answer's body typed as one flow's. */
+const flow = async (queue: string, body: unknown) => {
+  const res = await call("POST", qpath(queue, "/flows"), body);
+  return { ...res, body: oneFlow(res.body) };
+};
 const info = async (q: string, id: string) => (await call("GET", qpath(q, `/tasks/${id}`))).body;
 
 /** Leases every ready task of `queue` and acks each with `result(payload)`; returns the payloads. */

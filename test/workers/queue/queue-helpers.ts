@@ -7,7 +7,11 @@ import type { FlowPeer } from "../../../durable-objects/queue/flows.ts";
 import { HttpTransport } from "../../../shared/client/http.ts";
 import { httpQueues, QueueClient } from "../../../shared/client/queue.ts";
 import type { LeasedTask } from "../../../shared/schemas/queue.ts";
-import type { FlowChildOutput } from "../../../shared/schemas/queue-flow.ts";
+import type {
+  FlowChildOutput,
+  FlowCreatedOutput,
+  FlowsEnqueuedOutput,
+} from "../../../shared/schemas/queue-flow.ts";
 import { call, TOKEN, unique } from "../helpers.ts";
 
 /** `/v1/queues/{queue}{rest}`, typed so that {@link call} knows the route. */
@@ -42,6 +46,23 @@ export async function lease(queue: string, body: unknown = {}): Promise<Leased[]
   return res.body.tasks;
 }
 
+/**
+ * The answer to one flow, as `POST .../flows` declares it for a single flow (it answers `{flows}`
+ * only to a batch). An error body passes through: the test reads it through `error`.
+ */
+export function oneFlow(body: FlowsEnqueuedOutput): FlowCreatedOutput {
+  if (typeof body === "object" && body !== null && "flows" in body)
+    throw new Error(`a batch's answer where one flow's was expected: ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** The answers to a batch of flows (`{flows}`), in order; the test stops here on any other body. */
+export function batchOfFlows(body: FlowsEnqueuedOutput): FlowCreatedOutput[] {
+  if (!("flows" in body))
+    throw new Error(`one flow's answer where a batch's was expected: ${JSON.stringify(body)}`);
+  return body.flows;
+}
+
 /** A created flow child's id; the test stops here if its queue had not taken it yet (`id: null`). */
 export function childId(child: FlowChildOutput | undefined): string {
   if (typeof child?.id !== "string") throw new Error(`no id for the flow child ${JSON.stringify(child)}`);
@@ -52,7 +73,7 @@ export function childId(child: FlowChildOutput | undefined): string {
 export const queueStub = (queue: string) => env.QUEUES.getByName(queue);
 
 const failingPeer: FlowPeer = {
-  flowCreate: () => Promise.reject(new Error("cut off")),
+  flowCreateAll: () => Promise.reject(new Error("cut off")),
   flowEnded: () => Promise.reject(new Error("cut off")),
 };
 
