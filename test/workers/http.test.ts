@@ -86,4 +86,13 @@ describe("common HTTP rules", () => {
     const res = await call("POST", "/v1/locks/x/acquire", { owner: "a", pad: "x".repeat(1024 * 1024) });
     expectError(res, 413, "payload_too_large");
   });
+
+  it("answers a body over 1 MiB of another type, or of none, 415: the media type is checked first", async () => {
+    // Bytes carry no content-type of their own; a string would be sent as text/plain.
+    const big = new TextEncoder().encode("x".repeat(2 * 1024 * 1024));
+    for (const headers of [{ "content-type": "text/plain" }, {}] as Array<Record<string, string>>) {
+      const res = await call("POST", "/v1/locks/x/acquire", undefined, { raw: big, headers });
+      expectError(res, 415, "unsupported_media_type");
+    }
+  });
 });

@@ -1,7 +1,7 @@
 /**
- * Reads a request body once, as a stream, before validation: past 1 MiB → 413 the moment the
- * stream passes it (with or without `Content-Length`, so the Worker never holds more), not JSON
- * → 415, malformed or nested deeper than 64 → 400. An empty body reads as `{}`, so routes whose
+ * Reads a request body once, as a stream, before validation: not JSON → 415 (whatever its size,
+ * as the contract orders the checks), past 1 MiB → 413 the moment the stream passes it (with or
+ * without `Content-Length`, so the Worker never holds more), malformed or nested deeper than 64 → 400. An empty body reads as `{}`, so routes whose
  * fields all have defaults accept no body.
  */
 import type { Context } from "hono";
@@ -103,16 +103,36 @@ export function parseJsonText(text: string, field = "body"): unknown {
   }
 }
 
+/** Whether a stream holds any byte; reads no further than the first chunk that has one. */
+async function holdsBytes(body: ReadableStream<Uint8Array> | null): Promise<boolean> {
+  if (body === null) return false;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return false;
+    if (value.byteLength > 0) {
+      await reader.cancel().catch(() => undefined);
+      return true;
+    }
+  }
+}
+
 /** Reads and checks the body of `c`'s request, then hands its text to Hono's validators. */
 export async function readJsonBody(c: Context): Promise<void> {
   if (!BODY_METHODS.has(c.req.method)) return;
   const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > MAX_REQUEST_BYTES) throw tooLarge();
   const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
-  const isJson = JSON_MEDIA_TYPE.test(mediaType);
-  if (!isJson && declared > 0) {
-    throw new ApiError("unsupported_media_type", "the body must be JSON (content-type: application/json)");
+  // The contract checks the media type before the size: a body of another type is 415 whatever
+  // its length, found from its first byte. An empty one without a type reads as "", which the
+  // validator takes as {} and which must not count as a body of the wrong type.
+  if (!JSON_MEDIA_TYPE.test(mediaType)) {
+    if (declared > 0 || (await holdsBytes(c.req.raw.body))) {
+      throw new ApiError("unsupported_media_type", "the body must be JSON (content-type: application/json)");
+    }
+    cacheBodyText(c, "");
+    return;
   }
+  if (declared > MAX_REQUEST_BYTES) throw tooLarge();
   // With a Content-Length the runtime ends the body there, so one arrayBuffer() is bounded and
   // cheaper than stepping a reader; a chunked body (no length) is read in steps and cut off.
   const bytes =
@@ -120,16 +140,13 @@ export async function readJsonBody(c: Context): Promise<void> {
       ? new Uint8Array(await c.req.raw.arrayBuffer())
       : await readBounded(c.req.raw.body, MAX_REQUEST_BYTES);
   if (bytes.byteLength > MAX_REQUEST_BYTES) throw tooLarge();
-  // Empty: "{}" for a JSON request, which the validator then parses; "" for one without a type,
-  // which the validator reads as {} and which must not count as a body of the wrong type.
-  let text = isJson ? "{}" : "";
-  if (bytes.byteLength > 0) {
-    if (!isJson) {
-      throw new ApiError("unsupported_media_type", "the body must be JSON (content-type: application/json)");
-    }
-    text = new TextDecoder().decode(bytes);
-    parseJsonText(text);
-  }
-  // Hono's validators read the body through this cache.
+  // Empty: "{}", which the validator then parses.
+  const text = bytes.byteLength > 0 ? new TextDecoder().decode(bytes) : "{}";
+  parseJsonText(text);
+  cacheBodyText(c, text);
+}
+
+/** Hono's validators read the body through this cache. */
+function cacheBodyText(c: Context, text: string): void {
   (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text);
 }
