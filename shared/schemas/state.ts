@@ -184,8 +184,10 @@ const TxnCompare = z
   })
   .superRefine((c, ctx) => {
     const hasValue = "value" in c;
+    // details.field names a field, never only the compare: the missing version, or the extra value.
     if ((c.version === undefined) === !hasValue) {
-      ctx.addIssue({ code: "custom", message: "give exactly one of version and value" });
+      const path = [hasValue ? "value" : "version"];
+      ctx.addIssue({ code: "custom", path, message: "give exactly one of version and value" });
     } else if (hasValue && (c.op === "<" || c.op === ">")) {
       ctx.addIssue({ code: "custom", path: ["op"], message: "values compare with == or != only" });
     }

@@ -66,6 +66,16 @@ describe("common HTTP rules", () => {
       headers: { "content-type": "application/json" },
     });
     expectError(broken, 400, "invalid_request");
+    expect(broken.error?.details?.field).toBe("body");
+    // JSON that is not an object names the body too.
+    for (const raw of ["[]", "null", '"owner"']) {
+      const notObject = await call("POST", "/v1/locks/x/acquire", undefined, {
+        raw,
+        headers: { "content-type": "application/json" },
+      });
+      expectError(notObject, 400, "invalid_request");
+      expect(notObject.error?.details?.field).toBe("body");
+    }
   });
 
   it("reads an empty body, with or without a JSON content-type, as {}", async () => {

@@ -20,9 +20,12 @@ function details(issues: readonly Issue[], target: string) {
   return { field: fields[0]?.field ?? target, issues: fields };
 }
 
-/** The error for a schema failure in the request part `target` (json, param, query, header). */
+/**
+ * The error for a schema failure in the request part `target` (json, param, query, header). A
+ * failure of the whole body (an array where an object belongs) names `body`, as malformed JSON does.
+ */
 export function invalidRequest(error: z.ZodError, target: string): ApiError {
-  const d = details(error.issues, target);
+  const d = details(error.issues, target === "json" ? "body" : target);
   return new ApiError("invalid_request", `${d.field}: ${error.issues[0]?.message ?? "invalid"}`, d);
 }
 

@@ -96,8 +96,12 @@ describe("POST /v1/state/{namespace}/txn", () => {
   });
 
   it.each([
-    ["a compare with both version and value", { compare: [{ key: "a", version: 1, value: 1 }] }, "compare.0"],
-    ["a compare with neither", { compare: [{ key: "a" }] }, "compare.0"],
+    [
+      "a compare with both version and value",
+      { compare: [{ key: "a", version: 1, value: 1 }] },
+      "compare.0.value",
+    ],
+    ["a compare with neither", { compare: [{ key: "a" }] }, "compare.0.version"],
     ["ordering on a value", { compare: [{ key: "a", op: "<", value: 1 }] }, "compare.0.op"],
     ["an unknown op", { success: [{ op: "incr", key: "a" }] }, "success.0.op"],
     ["a bad key", { success: [{ op: "get", key: "" }] }, "success.0.key"],
