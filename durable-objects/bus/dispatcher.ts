@@ -304,9 +304,11 @@ export class WebhookDispatcher {
       this.store.hold(sub.id, event.seq, now, outcome.error);
       return;
     }
-    const attempts = delivery.attempts + 1;
+    const receiverDown = outcome.receiverDown === true;
+    const attempts = delivery.attempts + (receiverDown ? 0 : 1);
     const decision = afterFailure({
       attempts,
+      receiverDown,
       maxAttempts: sub.maxAttempts,
       critical: delivery.critical === 1,
       paused: sub.paused,

@@ -52,12 +52,14 @@ interface Connection {
 
 /**
  * Whether a failure says Redis (or its REST gateway) is unreachable, rather than that Redis
- * answered with an error: Redis error replies start with an upper-case code (`ERR`, `WRONGTYPE`,
- * `NOSCRIPT`, `EXECABORT`, ...); anything else (a timeout, a refused connection, a 5xx) is down.
+ * answered with an error. Redis's error replies start with an upper-case code (`ERR`, `WRONGTYPE`,
+ * `NOSCRIPT`, `EXECABORT`, ...), which the client puts after `Command failed: ` for a command of
+ * its automatic pipeline (how it sends every command) or first for a request the server refused;
+ * anything else (a timeout, a refused connection, a gateway's 5xx, a body that is not JSON) is down.
  */
 export function redisUnreachable(err: unknown): boolean {
   const text = err instanceof Error ? err.message : String(err);
-  return !/^[A-Z]{2,}[A-Z_]* /.test(text);
+  return !/^(Command failed: )?[A-Z]{2,}[A-Z_]* /.test(text);
 }
 
 /** Sends events to Redis targets for one topic object. */

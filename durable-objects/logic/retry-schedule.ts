@@ -25,8 +25,17 @@ export const PAUSE_AFTER_DEAD_LETTERS = 5;
 export type FailureDecision = { kind: "retry"; dueAt: number; delayMs: number } | { kind: "dead" };
 
 export interface FailedAttempt {
-  /** Attempts made so far, the failed one included (1 after the first failure). */
+  /**
+   * Attempts that count toward `maxAttempts` so far, the failed one included when it counts (1
+   * after the first failure the receiver answered).
+   */
   attempts: number;
+  /**
+   * The failure says the receiver itself is unreachable (connection refused, timeout, 502/503/504):
+   * it never counts toward `maxAttempts`, so an event is not dead-lettered for a receiver that is
+   * down, in the attempts before enough of them mark it down (receiver-health.ts) as after.
+   */
+  receiverDown?: boolean;
   maxAttempts: number;
   critical: boolean;
   /** Paused subscriptions keep only critical events. */
@@ -38,8 +47,9 @@ export interface FailedAttempt {
 
 /** Schedules the next attempt or gives up on a failed one. */
 export function afterFailure(f: FailedAttempt): FailureDecision {
-  if (!f.critical && (f.paused || f.attempts >= f.maxAttempts)) return { kind: "dead" };
-  const delayMs = backoffDelay(f.policy, f.attempts, f.random);
+  const spent = !f.receiverDown && f.attempts >= f.maxAttempts;
+  if (!f.critical && (f.paused || spent)) return { kind: "dead" };
+  const delayMs = backoffDelay(f.policy, Math.max(1, f.attempts), f.random);
   return { kind: "retry", dueAt: f.now + delayMs, delayMs };
 }
 

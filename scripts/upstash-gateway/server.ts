@@ -202,7 +202,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   function refuse(res: ServerResponse): void {
     counters.refused++;
-    send(res, 503, { error: "ERR Redis is unreachable (gateway fault switch)" });
+    // Not a Redis error reply (no error code): the gateway answers for a Redis it cannot reach.
+    send(res, 503, { error: "Redis is unreachable (gateway fault switch)" });
   }
 
   async function controlFaults(req: IncomingMessage, res: ServerResponse): Promise<void> {

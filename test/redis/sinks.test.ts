@@ -148,18 +148,51 @@ describe("Redis stream sinks", () => {
     expect(stats.body.subscriptions[0]).toMatchObject({ pending: 0, deadLetters: 0 });
   });
 
+  it("spend no attempt while Redis is unreachable: the receiver goes down, and the events follow once it is back", async () => {
+    const topic = unique("redistest-rs-down");
+    const stream = unique("redistest-stream");
+    const id = await subscribe(topic, { redis: { stream }, maxAttempts: 1 });
+    await faults({ down: true });
+    const { ids } = await publish(
+      topic,
+      Array.from({ length: 3 }, (_, i) => ({ type: "d.event", data: i })),
+    );
+    const listed = async () => (await call("GET", `/v1/topics/${topic}/subscriptions`)).body.subscriptions[0];
+    await until(
+      async () => (await listed()).receiver === "down",
+      () => runDurableObjectAlarm(stub(topic)),
+    );
+    const dead = await call("GET", `/v1/topics/${topic}/subscriptions/${id}/dead-letters`);
+    expect(dead.body.deadLetters).toEqual([]);
+    await faults({ down: false });
+    // The next probe (at most 15 s after it went down) gets through and the backlog follows.
+    await until(
+      async () => (await redis().xlen(stream)) === 3,
+      () => runDurableObjectAlarm(stub(topic)),
+      30_000,
+    );
+    expect((await entries(stream)).map((e) => e.id).sort()).toEqual([...ids].sort());
+    expect((await listed()).receiver).toBe("up");
+  }, 40_000);
+
   it("dead-letter after maxAttempts and append a redriven event once", async () => {
     const topic = unique("redistest-rs-dead");
     const stream = unique("redistest-stream");
     const id = await subscribe(topic, { redis: { stream }, maxAttempts: 1 });
-    await faults({ down: true });
+    // Redis answers, with an error: the key holds a string, so the append is refused (WRONGTYPE).
+    // An unreachable Redis would spend no attempt (a receiver that is down).
+    await redis().set(stream, "not a stream");
     await publish(topic, [{ type: "d.event", data: 1 }]);
-    const dead = await until(async () => {
-      const res = await call("GET", `/v1/topics/${topic}/subscriptions/${id}/dead-letters`);
-      return res.body.deadLetters.length > 0 ? res.body.deadLetters : undefined;
-    });
-    expect(dead[0]?.lastError).toMatch(/Redis/);
-    await faults({ down: false });
+    const dead = await until(
+      async () => {
+        const res = await call("GET", `/v1/topics/${topic}/subscriptions/${id}/dead-letters`);
+        return res.body.deadLetters.length > 0 ? res.body.deadLetters : undefined;
+      },
+      () => runDurableObjectAlarm(stub(topic)),
+    );
+    expect(dead[0]?.lastError).toMatch(/^Redis: .*WRONGTYPE/);
+    expect((await call("GET", `/v1/topics/${topic}/stats`)).body.subscriptions[0].receiver).toBe("up");
+    await redis().del(stream);
     const redriven = await call("POST", `/v1/topics/${topic}/subscriptions/${id}/dead-letters/redrive`, {});
     expect(redriven.body).toEqual({ redriven: 1 });
     await streamLength(topic, stream, 1);

@@ -23,6 +23,27 @@ describe("webhook retry schedule", () => {
     expect(afterFailure({ ...base, attempts: 3 })).toEqual({ kind: "dead" });
   });
 
+  it("never dead-letters a failure that says the receiver is down, whatever the count", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 60 }),
+        fc.integer({ min: 1, max: 50 }),
+        (attempts, maxAttempts) => {
+          const d = afterFailure({ ...base, attempts, maxAttempts, receiverDown: true });
+          expect(d.kind).toBe("retry");
+          if (d.kind === "retry") expect(d.delayMs).toBeLessThanOrEqual(DEFAULT_WEBHOOK_BACKOFF.maxDelayMs);
+        },
+      ),
+    );
+    // Before any attempt counted, the delay is the first one.
+    const first = afterFailure({ ...base, attempts: 0, receiverDown: true });
+    expect(first).toEqual(afterFailure({ ...base, attempts: 1, critical: true }));
+    // A paused subscription still keeps only critical events.
+    expect(afterFailure({ ...base, attempts: 0, receiverDown: true, paused: true })).toEqual({
+      kind: "dead",
+    });
+  });
+
   it("keeps retrying a critical event past maxAttempts, at most maxDelayMs apart", () => {
     const d = afterFailure({ ...base, attempts: 40, critical: true });
     expect(d).toMatchObject({ kind: "retry" });

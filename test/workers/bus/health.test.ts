@@ -96,8 +96,13 @@ describe("a receiver that is down", () => {
       const sub = await subscribeWebhook(topic, { url, maxAttempts: 1 });
       await publish(topic, { type: "a" });
       await settled(topic);
-      expect(await deadLetters(topic, sub.id)).toHaveLength(1);
-      expect((await deadLetters(topic, sub.id))[0]).toMatchObject({ lastError: "connection failed" });
+      // A down signal spends no attempt, even the first: the event waits for its retry.
+      expect(await deadLetters(topic, sub.id)).toEqual([]);
+      // A pause by hand moves it to the dead letters, with what its attempt met.
+      expect((await call("POST", `/v1/topics/${topic}/subscriptions/${sub.id}/pause`)).status).toBe(200);
+      expect(await deadLetters(topic, sub.id)).toEqual([
+        expect.objectContaining({ attempts: 0, lastError: "connection failed" }),
+      ]);
     }
 
     const topic = unique("refused");
@@ -109,12 +114,10 @@ describe("a receiver that is down", () => {
     await publish(topic, { events: Array.from({ length: DOWN_AFTER + 2 }, () => ({ type: "a" })) });
     await settled(topic);
     expect((await listed(topic)).receiver).toBe("down");
-    // The failures before it went down were counted (maxAttempts 1); the rest wait for a probe.
-    const s = await stats(topic);
-    expect(s.failed).toBe(DOWN_AFTER - 1);
-    expect(s.pending).toBe(3);
+    // With maxAttempts 1, not even the failures before it went down were counted: all wait.
+    expect(await stats(topic)).toMatchObject({ failed: 0, pending: DOWN_AFTER + 2 });
     await runDurableObjectAlarm(stub(topic));
-    expect(await stats(topic)).toMatchObject({ failed: DOWN_AFTER - 1, pending: 3 });
+    expect(await stats(topic)).toMatchObject({ failed: 0, pending: DOWN_AFTER + 2 });
   });
 
   it("holds the topic in backpressure: waiting events still count as undelivered", async () => {
