@@ -7,7 +7,7 @@
 import type { Hook, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
-import { executionCtx, operation, requireOthers } from "../http/operation.ts";
+import { executionCtx, operation, requireOthers, withinRateLimit } from "../http/operation.ts";
 import { type AppEnv, createRouter } from "../http/router.ts";
 import { invalidRequest } from "../http/validation.ts";
 import type { AnyDeclared, CallContext, CallInput, DeclaredRoute, OperationTable } from "./table.ts";
@@ -48,12 +48,19 @@ function validInput(c: Context<AppEnv>): CallInput {
 }
 
 function handlerOf(declared: AnyDeclared) {
-  if ("upgrade" in declared) return (c: Context<AppEnv>) => declared.upgrade(c, validInput(c) as never);
+  if ("upgrade" in declared) {
+    return async (c: Context<AppEnv>) => {
+      const input = validInput(c);
+      await withinRateLimit(c);
+      return declared.upgrade(c, input as never);
+    };
+  }
   const status = successStatus(declared.route);
   return async (c: Context<AppEnv>) => {
     const input = validInput(c);
     if (declared.otherNames)
       requireOthers(c.get("principal"), declared.access, declared.otherNames(input.body));
+    await withinRateLimit(c);
     const value = unwrapForHttp(await declared.call(c.env, input as never, httpContext(c))) as never;
     if (declared.jsonText) {
       // Handed on as is, not parsed and serialised again (the route's schema still describes it).

@@ -2,8 +2,9 @@
  * One declaration per operation: its route (method, path, schemas, status codes), its
  * `operationId`, and the capability and action a token needs for it. `operation()` turns that
  * into a Hono OpenAPI route whose one middleware (`guard`) checks, in the contract's order:
- * the origin (403), the token (401), the name in the path (400), the scopes (403), the token's
- * rate limit (429), then reads the body (415, 413, 400); the route's own validators follow.
+ * the origin (403), the token (401), the name in the path (400), the scopes (403), then reads the
+ * body (415, 413, 400); the route's own validators follow, and the handler takes from the token's
+ * rate limit (429, {@link withinRateLimit}) just before the operation.
  */
 import { createRoute, type RouteConfig } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
@@ -84,13 +85,23 @@ export function guard(access: Access): MiddlewareHandler<AppEnv> {
       }
       if (access.catalog && name !== undefined) noted = { capability: access.capability, name };
     }
-    if (principal.kind === "scoped" && principal.rateLimit) {
-      await enforceRateLimit(c.env, principal.id, principal.rateLimit);
-    }
     await readJsonBody(c);
     await next();
     if (noted && c.res.status < 300) noteName(c.env, executionCtx(c), noted.capability, noted.name);
   };
+}
+
+/**
+ * Takes one request from a scoped token's rate limit, or throws `429 rate_limited`. Called once
+ * the request is known to be valid: the contract counts the limit among the operation's own
+ * failures, after the body and query, so a request refused for its body neither gets 429 nor
+ * spends the token's allowance.
+ */
+export async function withinRateLimit(c: Context<AppEnv>): Promise<void> {
+  const principal = c.get("principal");
+  if (principal?.kind === "scoped" && principal.rateLimit) {
+    await enforceRateLimit(c.env, principal.id, principal.rateLimit);
+  }
 }
 
 /**

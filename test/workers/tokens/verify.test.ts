@@ -167,4 +167,25 @@ describe("the order of checks", () => {
     expect(badBody.status).toBe(400);
     expect(badBody.error?.details?.field).toBe("bogus");
   });
+
+  it("answers a token over its rate limit 415 and 400 for its body first, and 429 only for a valid request", async () => {
+    const name = unique("ord-rl");
+    const { token } = await mint({
+      scopes: [{ resource: `locks:${name}`, actions: ["write"] }],
+      rateLimit: { requests: 1, periodMs: 60_000 },
+    });
+    const acquire = (body?: unknown, raw?: string) =>
+      call("POST", `/v1/locks/${name}/acquire`, body, {
+        token,
+        ...(raw === undefined ? {} : { raw, headers: { "content-type": "text/plain" } }),
+      });
+    // Requests refused for their body spend nothing of the allowance.
+    expectError(await acquire({ owner: "a", bogus: 1 }), 400, "invalid_request");
+    expectError(await acquire(undefined, "owner=a"), 415, "unsupported_media_type");
+    expect((await acquire({ owner: "a", ttlMs: 60_000 })).status).toBe(200);
+    // Over the limit now: the body is still checked first, the operation is refused.
+    expectError(await acquire({ owner: "a", bogus: 1 }), 400, "invalid_request");
+    expectError(await acquire(undefined, "owner=a"), 415, "unsupported_media_type");
+    expectError(await acquire({ owner: "a", ttlMs: 60_000 }), 429, "rate_limited");
+  });
 });
