@@ -26,8 +26,10 @@ describe("socket cool-downs", () => {
     expect(onClock().cooldowns.remainingMs("admin topic t")).toBe(0);
   });
 
-  it("holds a penalized caller for the first cool-down, counting down, then lets it in", () => {
+  it("lets a caller closed once in at once, and holds one closed twice for the first cool-down, counting down", () => {
     const { clock, cooldowns } = onClock();
+    cooldowns.penalize("a");
+    expect(cooldowns.remainingMs("a")).toBe(0);
     cooldowns.penalize("a");
     expect(cooldowns.remainingMs("a")).toBe(FIRST_COOLDOWN_MS);
     clock.advance(FIRST_COOLDOWN_MS - 1);
@@ -38,30 +40,38 @@ describe("socket cool-downs", () => {
 
   it("doubles on each repeat up to the longest", () => {
     const { clock, cooldowns } = onClock();
-    const lengths = Array.from({ length: 8 }, () => serve(clock, cooldowns, "a"));
-    expect(lengths).toEqual([10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000, 300_000]);
+    const lengths = Array.from({ length: 9 }, () => serve(clock, cooldowns, "a"));
+    expect(lengths).toEqual([0, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000, 300_000]);
     expect(Math.max(...lengths)).toBe(MAX_COOLDOWN_MS);
   });
 
   it("starts over after a quiet period past the cool-down's end, not before", () => {
     const { clock, cooldowns } = onClock();
     serve(clock, cooldowns, "a");
+    serve(clock, cooldowns, "a");
     clock.advance(FORGET_AFTER_MS - 1);
     expect(serve(clock, cooldowns, "a")).toBe(2 * FIRST_COOLDOWN_MS);
     clock.advance(FORGET_AFTER_MS);
+    // Forgotten: the next close is a first one again.
+    expect(serve(clock, cooldowns, "a")).toBe(0);
     expect(serve(clock, cooldowns, "a")).toBe(FIRST_COOLDOWN_MS);
   });
 
   it("keeps callers apart", () => {
     const { cooldowns } = onClock();
     cooldowns.penalize("token:t1 topic orders");
+    cooldowns.penalize("token:t1 topic orders");
+    expect(cooldowns.remainingMs("token:t1 topic orders")).toBe(FIRST_COOLDOWN_MS);
     expect(cooldowns.remainingMs("token:t1 topic payments")).toBe(0);
     expect(cooldowns.remainingMs("token:t2 topic orders")).toBe(0);
   });
 
   it("remembers a bounded number of callers, forgetting the least recently penalized", () => {
     const { cooldowns } = onClock();
-    for (let i = 0; i <= MAX_REMEMBERED; i++) cooldowns.penalize(`c${i}`);
+    for (let i = 0; i <= MAX_REMEMBERED; i++) {
+      cooldowns.penalize(`c${i}`);
+      cooldowns.penalize(`c${i}`);
+    }
     expect(cooldowns.remainingMs("c0")).toBe(0);
     expect(cooldowns.remainingMs("c1")).toBe(FIRST_COOLDOWN_MS);
     expect(cooldowns.remainingMs(`c${MAX_REMEMBERED}`)).toBe(FIRST_COOLDOWN_MS);
