@@ -93,14 +93,53 @@ export function tooDeep(field = "body"): ApiError {
   });
 }
 
+/**
+ * The dotted path (from `root`) of the first number in `value` that is not finite, or null. JSON
+ * text such as `1e400` parses to Infinity, which would be stored as `null`: refused instead, as
+ * the contract's "out-of-range number". Walked without recursion; a cyclic RPC value ends.
+ */
+export function nonFiniteNumberAt(value: unknown, root: string): string | null {
+  const seen = new Set<object>();
+  const stack: Array<{ value: unknown; path: string[] }> = [{ value, path: [] }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const v = item.value;
+    if (typeof v === "number" && !Number.isFinite(v))
+      return item.path.length > 0 ? item.path.join(".") : root;
+    if (v === null || typeof v !== "object" || seen.has(v)) continue;
+    seen.add(v);
+    // Pushed last to first, so that the first in document order is found first.
+    const entries = Object.entries(v);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, child] = entries[i] as [string, unknown];
+      stack.push({ value: child, path: [...item.path, key] });
+    }
+  }
+  return null;
+}
+
+/** The `400` for a number that is not a finite double, at `field`. */
+export function outOfRange(field: string): ApiError {
+  return new ApiError("invalid_request", `${field}: out-of-range number (JSON numbers must be finite)`, {
+    field,
+  });
+}
+
+/** A run of digits that may overflow a double: a 3-digit exponent, or 309 digits. */
+const MAY_OVERFLOW = /\d[eE][+]?\d{3}|\d{309}/;
+
 /** Parses JSON text under the depth limit, with the contract's errors. */
 export function parseJsonText(text: string, field = "body"): unknown {
   if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw tooDeep(field);
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw new ApiError("invalid_request", "the body is not valid JSON", { field });
   }
+  // Only a text that holds such digits (in a string, too) is walked: the common body costs a scan.
+  const at = MAY_OVERFLOW.test(text) ? nonFiniteNumberAt(value, field) : null;
+  if (at !== null) throw outOfRange(at);
+  return value;
 }
 
 /** Whether a stream holds any byte; reads no further than the first chunk that has one. */

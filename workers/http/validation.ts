@@ -2,7 +2,7 @@
 import type { z } from "@hono/zod-openapi";
 import { ApiError, fail, ok, type Result } from "../../shared/errors.ts";
 import { MAX_JSON_DEPTH } from "../../shared/schemas/common.ts";
-import { tooDeep, valueDepthExceeds } from "./json-body.ts";
+import { nonFiniteNumberAt, outOfRange, tooDeep, valueDepthExceeds } from "./json-body.ts";
 
 type Issue = z.core.$ZodIssue;
 
@@ -30,8 +30,19 @@ export function invalidRequest(error: z.ZodError, target: string): ApiError {
 }
 
 /**
+ * What an RPC body holds that a JSON body could not: nesting past the depth limit, or a number
+ * that is not finite (structured clone carries Infinity and NaN; stored as JSON they would become null).
+ */
+function unfitForJson(value: unknown): ApiError | null {
+  if (valueDepthExceeds(value, MAX_JSON_DEPTH)) return tooDeep();
+  const at = nonFiniteNumberAt(value, "body");
+  return at === null ? null : outOfRange(at);
+}
+
+/**
  * Validates a value against a schema outside Hono (RPC calls), with the same error as HTTP. A
- * `json` value (an RPC body, which no body reader saw) is held to the same depth limit first.
+ * `json` value (an RPC body, which no body reader saw) is held to the same depth limit and finite
+ * numbers first.
  * @example const input = parseInput(AcquireRequest, raw, "json");
  */
 export function parseInput<S extends z.ZodType>(
@@ -39,10 +50,8 @@ export function parseInput<S extends z.ZodType>(
   value: unknown,
   target: string,
 ): Result<z.output<S>> {
-  if (target === "json" && valueDepthExceeds(value, MAX_JSON_DEPTH)) {
-    const err = tooDeep();
-    return fail(err.code, err.message, err.details);
-  }
+  const unfit = target === "json" ? unfitForJson(value) : null;
+  if (unfit) return fail(unfit.code, unfit.message, unfit.details);
   const parsed = schema.safeParse(value);
   if (parsed.success) return ok(parsed.data);
   const err = invalidRequest(parsed.error, target);

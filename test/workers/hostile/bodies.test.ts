@@ -55,6 +55,59 @@ async function putStreamed(
   return { status: res.status, body: json };
 }
 
+describe("numbers a double cannot hold", () => {
+  /** Sends `text` as a JSON body. */
+  const send = (method: string, path: string, text: string) =>
+    call(method, path, undefined, { raw: text, headers: { "content-type": "application/json" } });
+
+  it("refuses 1e400 anywhere in a body with 400 naming the field, instead of storing null", async () => {
+    const ns = unique("inf");
+    const queue = unique("inf");
+    const topic = unique("inf");
+    const cases: Array<[method: string, path: string, text: string, field: string]> = [
+      ["PUT", `/v1/state/${ns}/k`, '{"value":1e400}', "value"],
+      ["PUT", `/v1/state/${ns}/k`, '{"value":{"a":[1,-1E+400]}}', "value.a.1"],
+      ["POST", `/v1/state/${ns}/k/increment`, '{"by":1e400}', "by"],
+      [
+        "POST",
+        `/v1/queues/${queue}/tasks`,
+        '{"tasks":[{"payload":1},{"payload":{"n":1e999}}]}',
+        "tasks.1.payload.n",
+      ],
+      ["POST", `/v1/topics/${topic}/events`, `{"type":"t","data":1${"0".repeat(400)}}`, "data"],
+    ];
+    for (const [method, path, text, field] of cases) {
+      const res = await send(method, path, text);
+      expect(res.status, `${method} ${path} ${text.slice(0, 60)}`).toBe(400);
+      expect(res.error).toMatchObject({ code: "invalid_request", details: { field } });
+    }
+    // Nothing was stored: the key is still absent.
+    expect((await call("GET", `/v1/state/${ns}/k`)).status).toBe(404);
+    // Large finite numbers, and such digits inside strings, are taken as they are.
+    const fine = await send("PUT", `/v1/state/${ns}/k`, '{"value":{"big":1e308,"text":"1e400"}}');
+    expect(fine.status).toBe(200);
+    expect((await call("GET", `/v1/state/${ns}/k`)).body).toMatchObject({
+      value: { big: 1e308, text: "1e400" },
+    });
+  });
+
+  it("refuses Infinity and NaN through the service binding too", async () => {
+    const ns = unique("inf");
+    const state = await exports.SwitchyardRpc.state();
+    for (const bad of [Number.POSITIVE_INFINITY, Number.NaN]) {
+      expect(await state.put(ns, "k", { value: { list: [0, bad] } })).toMatchObject({
+        ok: false,
+        error: { code: "invalid_request", details: { field: "value.list.1" } },
+      });
+    }
+    const queue = await exports.SwitchyardRpc.queues();
+    expect(await queue.enqueue(unique("inf"), { payload: Number.NEGATIVE_INFINITY })).toMatchObject({
+      ok: false,
+      error: { code: "invalid_request", details: { field: "payload" } },
+    });
+  });
+});
+
 describe("deep bodies", () => {
   it("answers a body nested 5,000 deep (10 KB) with 400, not a 500", async () => {
     const ns = unique("deep");
