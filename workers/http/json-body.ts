@@ -1,7 +1,8 @@
 /**
  * Reads a request body once, as a stream, before validation: not JSON → 415 (whatever its size,
  * as the contract orders the checks), past 1 MiB → 413 the moment the stream passes it (with or
- * without `Content-Length`, so the Worker never holds more), malformed or nested deeper than 64 → 400. An empty body reads as `{}`, so routes whose
+ * without `Content-Length`, so the Worker never holds more), malformed, nested deeper than 64 or
+ * holding a number a double cannot (`1e400`) → 400. An empty body reads as `{}`, so routes whose
  * fields all have defaults accept no body.
  */
 import type { Context } from "hono";
@@ -96,25 +97,56 @@ export function tooDeep(field = "body"): ApiError {
 /**
  * The dotted path (from `root`) of the first number in `value` that is not finite, or null. JSON
  * text such as `1e400` parses to Infinity, which would be stored as `null`: refused instead, as
- * the contract's "out-of-range number". Walked without recursion; a cyclic RPC value ends.
+ * the contract's "out-of-range number". Recursive, so callers check the depth limit first; an
+ * object reached twice (an RPC value may share one) is walked once.
  */
 export function nonFiniteNumberAt(value: unknown, root: string): string | null {
+  const path: Array<string | number> = [];
   const seen = new Set<object>();
-  const stack: Array<{ value: unknown; path: string[] }> = [{ value, path: [] }];
-  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const v = item.value;
-    if (typeof v === "number" && !Number.isFinite(v))
-      return item.path.length > 0 ? item.path.join(".") : root;
-    if (v === null || typeof v !== "object" || seen.has(v)) continue;
+  const holds = (v: unknown): boolean => {
+    if (typeof v === "number") return !Number.isFinite(v);
+    if (v === null || typeof v !== "object" || seen.has(v)) return false;
     seen.add(v);
-    // Pushed last to first, so that the first in document order is found first.
-    const entries = Object.entries(v);
-    for (let i = entries.length - 1; i >= 0; i--) {
-      const [key, child] = entries[i] as [string, unknown];
-      stack.push({ value: child, path: [...item.path, key] });
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        path.push(i);
+        if (holds(v[i])) return true;
+        path.pop();
+      }
+      return false;
     }
+    for (const key of Object.keys(v)) {
+      path.push(key);
+      if (holds((v as Record<string, unknown>)[key])) return true;
+      path.pop();
+    }
+    return false;
+  };
+  if (!holds(value)) return null;
+  return path.length > 0 ? path.join(".") : root;
+}
+
+/**
+ * Whether JSON text may hold a number a double cannot: one with an exponent, or a run of 309
+ * digits (outside strings, in one pass). Only then is the parsed value walked.
+ */
+export function mayHoldHugeNumber(text: string): boolean {
+  let inString = false;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 92 /* \ */) i++;
+      else if (ch === 34 /* " */) inString = false;
+    } else if (ch >= 48 && ch <= 57) {
+      if (++digits >= 309) return true;
+      continue;
+    } else if (ch === 34) inString = true;
+    // An exponent: e or E straight after a digit (true and false have theirs after letters).
+    else if ((ch === 101 || ch === 69) && digits > 0) return true;
+    digits = 0;
   }
-  return null;
+  return false;
 }
 
 /** The `400` for a number that is not a finite double, at `field`. */
@@ -123,9 +155,6 @@ export function outOfRange(field: string): ApiError {
     field,
   });
 }
-
-/** A run of digits that may overflow a double: a 3-digit exponent, or 309 digits. */
-const MAY_OVERFLOW = /\d[eE][+]?\d{3}|\d{309}/;
 
 /** Parses JSON text under the depth limit, with the contract's errors. */
 export function parseJsonText(text: string, field = "body"): unknown {
@@ -136,8 +165,7 @@ export function parseJsonText(text: string, field = "body"): unknown {
   } catch {
     throw new ApiError("invalid_request", "the body is not valid JSON", { field });
   }
-  // Only a text that holds such digits (in a string, too) is walked: the common body costs a scan.
-  const at = MAY_OVERFLOW.test(text) ? nonFiniteNumberAt(value, field) : null;
+  const at = mayHoldHugeNumber(text) ? nonFiniteNumberAt(value, field) : null;
   if (at !== null) throw outOfRange(at);
   return value;
 }

@@ -50,7 +50,8 @@ export function parseInput<S extends z.ZodType>(
   value: unknown,
   target: string,
 ): Result<z.output<S>> {
-  const unfit = target === "json" ? unfitForJson(value) : null;
+  // A socket message is JSON its object may store (an ack's result), held to the body's rules.
+  const unfit = target === "json" || target === "message" ? unfitForJson(value) : null;
   if (unfit) return fail(unfit.code, unfit.message, unfit.details);
   const parsed = schema.safeParse(value);
   if (parsed.success) return ok(parsed.data);

@@ -68,6 +68,9 @@ describe("numbers a double cannot hold", () => {
       ["PUT", `/v1/state/${ns}/k`, '{"value":1e400}', "value"],
       ["PUT", `/v1/state/${ns}/k`, '{"value":{"a":[1,-1E+400]}}', "value.a.1"],
       ["POST", `/v1/state/${ns}/k/increment`, '{"by":1e400}', "by"],
+      // Overflows with a two-digit exponent: 1 and 300 zeros, times 10^10; 1 and 250 zeros .5, times 10^60.
+      ["PUT", `/v1/state/${ns}/k`, `{"value":1${"0".repeat(300)}e10}`, "value"],
+      ["PUT", `/v1/state/${ns}/k`, `{"value":[1${"0".repeat(250)}.5e60]}`, "value.0"],
       [
         "POST",
         `/v1/queues/${queue}/tasks`,

@@ -98,6 +98,21 @@ describe("streaming consumers: the protocol", () => {
     expect(plain.error).toMatchObject({ code: "invalid_request", details: { field: "upgrade" } });
   });
 
+  it("refuses an ack whose result a double cannot hold (1e400), as the HTTP route does, and keeps the lease", async () => {
+    const q = unique("stream");
+    const c = await consumer(q, { prefetch: 1 });
+    const [id] = await enqueue(q, { payload: 1 });
+    await c.until(() => c.held.has(id as string));
+    const leaseId = c.held.get(id as string)?.leaseId;
+    c.send(`{"type":"ack","acks":[{"id":"${id}","leaseId":"${leaseId}","result":{"n":1e400}}]}`);
+    expect(await c.answer()).toMatchObject({
+      type: "error",
+      error: { code: "invalid_request", details: { field: "acks.0.result.n" } },
+    });
+    expect(await stats(q)).toMatchObject({ leased: 1, completed: 0 });
+    c.close();
+  });
+
   it("answers bad messages and keeps the socket open, then closes it with 1008 after more than 10", async () => {
     const q = unique("stream");
     const c = await consumer(q, { prefetch: 5 });
