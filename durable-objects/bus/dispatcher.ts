@@ -14,7 +14,7 @@ import { sendWebhook } from "../lib/webhook-sender.ts";
 import { type DueDelivery, deliveryKey, dispatchRank, planDispatch } from "../logic/dispatch-order.ts";
 import { matchesFilter } from "../logic/filter.ts";
 import type { AttemptOutcome } from "../logic/receiver-health.ts";
-import { afterFailure, shouldPause } from "../logic/retry-schedule.ts";
+import { afterFailure, countFailure, shouldPause } from "../logic/retry-schedule.ts";
 import { webhookUrlProblem } from "../logic/webhook-url.ts";
 import type { RedisSinks } from "./redis-sink.ts";
 import {
@@ -304,11 +304,12 @@ export class WebhookDispatcher {
       this.store.hold(sub.id, event.seq, now, outcome.error);
       return;
     }
-    const receiverDown = outcome.receiverDown === true;
-    const attempts = delivery.attempts + (receiverDown ? 0 : 1);
+    const counted = countFailure(
+      { attempts: delivery.attempts, downTries: delivery.down_tries },
+      outcome.receiverDown === true,
+    );
     const decision = afterFailure({
-      attempts,
-      receiverDown,
+      counted,
       maxAttempts: sub.maxAttempts,
       critical: delivery.critical === 1,
       paused: sub.paused,
@@ -317,11 +318,11 @@ export class WebhookDispatcher {
       random: Math.random,
     });
     if (decision.kind === "retry") {
-      this.store.scheduleRetry(sub.id, event.seq, attempts, decision.dueAt, outcome.error);
+      this.store.scheduleRetry(sub.id, event.seq, counted, decision.dueAt, outcome.error);
       return;
     }
     this.drop(this.store.deleteDelivery(sub.id, event.seq));
-    this.deadLetter(sub, event, attempts, outcome.error, now);
+    this.deadLetter(sub, event, counted.attempts, outcome.error, now);
     if (!sub.paused && shouldPause(sub.consecutiveDead)) this.setPaused(sub, true);
   }
 

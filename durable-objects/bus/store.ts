@@ -8,7 +8,7 @@ import { PRIORITIES, type Priority } from "../../shared/schemas/priority.ts";
 import type { Sql } from "../lib/sql.ts";
 import { dispatchRank } from "../logic/dispatch-order.ts";
 import { type HealthSnapshot, ReceiverHealth } from "../logic/receiver-health.ts";
-import { DEFAULT_WEBHOOK_BACKOFF } from "../logic/retry-schedule.ts";
+import { type CountedTries, DEFAULT_WEBHOOK_BACKOFF } from "../logic/retry-schedule.ts";
 
 /** The topic's schema, by version (see `migrate`). */
 export const TOPIC_SCHEMA = [
@@ -88,13 +88,15 @@ export const TOPIC_SCHEMA = [
    DROP INDEX deliveries_due;
    CREATE INDEX deliveries_order ON deliveries (sub_id, rank, seq);
    CREATE INDEX deliveries_sub_due ON deliveries (sub_id, due_at);`,
+  // Down signals a delivery met that did not count toward maxAttempts (logic/retry-schedule.ts).
+  "ALTER TABLE deliveries ADD COLUMN down_tries INTEGER NOT NULL DEFAULT 0",
 ] as const;
 
 /**
  * A subscription's due deliveries in dispatch order (`sub_id`, `now`, `limit`): the walk of its
  * `(rank, seq)` index stops at `limit` due rows. Exported for the test that counts its reads.
  */
-export const DUE_DELIVERIES_SQL = `SELECT sub_id, seq, rank, critical, attempts FROM deliveries
+export const DUE_DELIVERIES_SQL = `SELECT sub_id, seq, rank, critical, attempts, down_tries FROM deliveries
   INDEXED BY deliveries_order WHERE sub_id = ? AND due_at <= ? ORDER BY rank, seq LIMIT ?`;
 
 /** Rows read per page when replaying or scanning events. */
@@ -143,7 +145,10 @@ export interface DeliveryRow extends Record<string, SqlStorageValue> {
   seq: number;
   rank: number;
   critical: number;
+  /** Attempts that counted toward maxAttempts. */
   attempts: number;
+  /** Down signals met that did not count. */
+  down_tries: number;
 }
 
 /** The topic's one row of name, counters, settings and alarm. */
@@ -491,7 +496,7 @@ export class TopicStore {
   /** A subscription's first delivery in dispatch order that is not in flight, due or not (a probe). */
   firstDelivery(subId: string): DeliveryRow | undefined {
     return this.sql.one<DeliveryRow>(
-      `SELECT sub_id, seq, rank, critical, attempts FROM deliveries INDEXED BY deliveries_order
+      `SELECT sub_id, seq, rank, critical, attempts, down_tries FROM deliveries INDEXED BY deliveries_order
        WHERE sub_id = ? AND in_flight = 0 ORDER BY rank, seq LIMIT 1`,
       subId,
     );
@@ -500,7 +505,7 @@ export class TopicStore {
   /** A subscription's pending non-critical deliveries. */
   nonCriticalDeliveries(subId: string): (DeliveryRow & { last_error: string | null })[] {
     return this.sql.all<DeliveryRow & { last_error: string | null }>(
-      "SELECT sub_id, seq, rank, critical, attempts, last_error FROM deliveries WHERE sub_id = ? AND critical = 0",
+      "SELECT sub_id, seq, rank, critical, attempts, down_tries, last_error FROM deliveries WHERE sub_id = ? AND critical = 0",
       subId,
     );
   }
@@ -520,11 +525,13 @@ export class TopicStore {
     this.sql.run("UPDATE deliveries SET in_flight = 0, due_at = ? WHERE in_flight = 1", now);
   }
 
-  /** Records a failed attempt and when the next one is due. */
-  scheduleRetry(subId: string, seq: number, attempts: number, dueAt: number, error: string): void {
+  /** Records a failed attempt (how it counted) and when the next one is due. */
+  scheduleRetry(subId: string, seq: number, counted: CountedTries, dueAt: number, error: string): void {
     this.sql.run(
-      "UPDATE deliveries SET attempts = ?, due_at = ?, in_flight = 0, last_error = ? WHERE sub_id = ? AND seq = ?",
-      attempts,
+      `UPDATE deliveries SET attempts = ?, down_tries = ?, due_at = ?, in_flight = 0, last_error = ?
+       WHERE sub_id = ? AND seq = ?`,
+      counted.attempts,
+      counted.downTries,
       dueAt,
       error,
       subId,

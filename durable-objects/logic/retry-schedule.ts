@@ -4,6 +4,7 @@
  * letters: they keep being retried at the capped delay until a receiver takes them.
  */
 import { type BackoffPolicy, backoffDelay, type RandomSource } from "../../shared/resilience/backoff.ts";
+import { DOWN_AFTER } from "./receiver-health.ts";
 
 /**
  * Default webhook retry schedule: 5 s doubling up to 1 h, with "equal" jitter (a delay in [d/2, d]),
@@ -24,18 +25,31 @@ export const PAUSE_AFTER_DEAD_LETTERS = 5;
 
 export type FailureDecision = { kind: "retry"; dueAt: number; delayMs: number } | { kind: "dead" };
 
-export interface FailedAttempt {
-  /**
-   * Attempts that count toward `maxAttempts` so far, the failed one included when it counts (1
-   * after the first failure the receiver answered).
-   */
+/** How a delivery's failed attempts have counted so far. */
+export interface CountedTries {
+  /** Attempts that count toward `maxAttempts`. */
   attempts: number;
-  /**
-   * The failure says the receiver itself is unreachable (connection refused, timeout, 502/503/504):
-   * it never counts toward `maxAttempts`, so an event is not dead-lettered for a receiver that is
-   * down, in the attempts before enough of them mark it down (receiver-health.ts) as after.
-   */
-  receiverDown?: boolean;
+  /** Down signals that did not count (at most {@link DOWN_AFTER}). */
+  downTries: number;
+}
+
+/**
+ * Counts one more failed attempt. A failure the receiver answered counts toward `maxAttempts`. A
+ * down signal (connection refused, timeout, 502/503/504: receiver-health.ts) does not, for the
+ * first {@link DOWN_AFTER} of a delivery: that is as many as mark a receiver that is really down as
+ * down, and from then on its attempts wait for the probes and count for nothing (the contract: attempts
+ * while the receiver is down do not count), so a refused port never dead-letters anything. Past
+ * them a down signal counts: a receiver that answers the other events but never this one (a timeout
+ * on this payload) cannot keep it retrying for ever.
+ */
+export function countFailure(before: CountedTries, receiverDown: boolean): CountedTries {
+  if (receiverDown && before.downTries < DOWN_AFTER) return { ...before, downTries: before.downTries + 1 };
+  return { ...before, attempts: before.attempts + 1 };
+}
+
+export interface FailedAttempt {
+  /** How the delivery's attempts have counted, the failed one included ({@link countFailure}). */
+  counted: CountedTries;
   maxAttempts: number;
   critical: boolean;
   /** Paused subscriptions keep only critical events. */
@@ -45,11 +59,11 @@ export interface FailedAttempt {
   random: RandomSource;
 }
 
-/** Schedules the next attempt or gives up on a failed one. */
+/** Schedules the next attempt or gives up on a failed one; delays grow with every try made. */
 export function afterFailure(f: FailedAttempt): FailureDecision {
-  const spent = !f.receiverDown && f.attempts >= f.maxAttempts;
-  if (!f.critical && (f.paused || spent)) return { kind: "dead" };
-  const delayMs = backoffDelay(f.policy, Math.max(1, f.attempts), f.random);
+  const { attempts, downTries } = f.counted;
+  if (!f.critical && (f.paused || attempts >= f.maxAttempts)) return { kind: "dead" };
+  const delayMs = backoffDelay(f.policy, attempts + downTries, f.random);
   return { kind: "retry", dueAt: f.now + delayMs, delayMs };
 }
 

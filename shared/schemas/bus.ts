@@ -282,7 +282,15 @@ export const DEFAULT_TOPIC_CONFIG: TopicConfigValue = {
 };
 
 export const DeadLetter = z
-  .object({ event: BusEvent, attempts: z.number().int(), lastError: z.string(), deadAt: z.number().int() })
+  .object({
+    event: BusEvent,
+    attempts: z.number().int().openapi({
+      description:
+        "Attempts that counted toward maxAttempts (a receiver that was down costs none; 0 when a pause dead-lettered an event whose tries all met a down receiver)",
+    }),
+    lastError: z.string(),
+    deadAt: z.number().int(),
+  })
   .openapi("DeadLetter");
 
 export const DeadLetterList = z
