@@ -174,7 +174,7 @@ export const busOperations = {
       400: errorResponse("Not a WebSocket upgrade, or a bad filter or fromSeq"),
       401: commonErrors[401],
       429: errorResponse(
-        "`rate_limited`, with `Retry-After`: a socket of this token on this topic was closed for bad messages",
+        "`rate_limited`, with `Retry-After`: sockets of this token on this topic were closed for bad messages twice",
       ),
     },
     commonErrors: false,

@@ -1,6 +1,6 @@
 /**
- * Cool-downs against connection churn: a caller whose socket on a route was closed `1008` for bad
- * frames (logic/socket-strikes.ts) may not open another there for a while
+ * Cool-downs against connection churn: a caller whose sockets on a route were closed `1008` for bad
+ * frames (logic/socket-strikes.ts) twice may not open another there for a while
  * (logic/socket-cooldowns.ts), and such upgrades are refused with `429 rate_limited` before any
  * socket is made. Without this a flooder reconnects at once and floods again, so closing its
  * socket bought ~0.2 s (docs/limits.md).
@@ -36,7 +36,7 @@ export function admitSocket(c: Context<AppEnv>, route: string, target: string): 
   const retryAfterMs = cooldowns.remainingMs(caller);
   if (retryAfterMs === 0) return caller;
   throw rateLimited(
-    "a socket of this token on this route was closed for bad messages; wait before opening another",
+    "sockets of this token on this route were closed for bad messages twice; wait before opening another",
     retryAfterMs,
   );
 }
