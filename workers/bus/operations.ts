@@ -75,7 +75,7 @@ async function subscribe(
   query: z.output<typeof SubscribeQuery>,
 ): Promise<Response> {
   requireWebSocketUpgrade(c);
-  const caller = admitSocket(c, subscriberRules.route, topic);
+  const caller = await admitSocket(c, subscriberRules.route, topic);
   const target = new URL("https://topic.internal/subscribe");
   if (query.filter) target.searchParams.set("filter", query.filter);
   if (query.fromSeq !== undefined) target.searchParams.set("fromSeq", String(query.fromSeq));

@@ -48,13 +48,8 @@ function validInput(c: Context<AppEnv>): CallInput {
 }
 
 function handlerOf(declared: AnyDeclared) {
-  if ("upgrade" in declared) {
-    return async (c: Context<AppEnv>) => {
-      const input = validInput(c);
-      await withinRateLimit(c);
-      return declared.upgrade(c, input as never);
-    };
-  }
+  // An upgrade route takes the rate limit itself, once the request is an upgrade (admitSocket).
+  if ("upgrade" in declared) return (c: Context<AppEnv>) => declared.upgrade(c, validInput(c) as never);
   const status = successStatus(declared.route);
   return async (c: Context<AppEnv>) => {
     const input = validInput(c);

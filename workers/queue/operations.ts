@@ -123,7 +123,7 @@ async function consume(
   query: z.output<typeof ConsumeQuery>,
 ): Promise<Response> {
   requireWebSocketUpgrade(c);
-  const caller = admitSocket(c, consumerRules.route, queue);
+  const caller = await admitSocket(c, consumerRules.route, queue);
   const target = new URL("https://queue.internal/consume");
   target.searchParams.set("prefetch", String(query.prefetch));
   target.searchParams.set("visibilityMs", String(query.visibilityMs));

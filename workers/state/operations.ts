@@ -26,6 +26,7 @@ import {
   TxnResult,
 } from "../../shared/schemas/state.ts";
 import { declareFor } from "../declare/declare-for.ts";
+import { withinRateLimit } from "../http/operation.ts";
 import type { AppEnv } from "../http/router.ts";
 import { admitSocket } from "../http/socket-cooldown.ts";
 import { openSubscription, stateObject, watcherRules } from "./object.ts";
@@ -62,10 +63,11 @@ function precondition(headers: Conditions) {
  */
 async function subscribe(c: Context<AppEnv>, namespace: string, query: z.output<typeof SubscribeQuery>) {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+    await withinRateLimit(c);
     const entry = unwrap(await stateObject(c.env, namespace).get("subscribe"));
     return c.json(entry, 200, versioned(entry));
   }
-  const caller = admitSocket(c, watcherRules.route, namespace);
+  const caller = await admitSocket(c, watcherRules.route, namespace);
   const res = await openSubscription(c.env, namespace, query, caller);
   if (!res.webSocket) throw new ApiError("internal", "the state object refused the subscription");
   return res;

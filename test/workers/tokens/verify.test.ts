@@ -1,4 +1,4 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../../shared/resilience/clock.ts";
 import { keyRing, signToken } from "../../../workers/tokens/codec.ts";
@@ -187,5 +187,26 @@ describe("the order of checks", () => {
     expectError(await acquire({ owner: "a", bogus: 1 }), 400, "invalid_request");
     expectError(await acquire(undefined, "owner=a"), 415, "unsupported_media_type");
     expectError(await acquire({ owner: "a", ttlMs: 60_000 }), 429, "rate_limited");
+  });
+
+  it("answers a subscribe route without the upgrade 400 and spends nothing; the upgrade takes from the limit", async () => {
+    const topic = unique("ord-rl");
+    const { token } = await mint({
+      scopes: [{ resource: `topics:${topic}`, actions: ["read"] }],
+      rateLimit: { requests: 1, periodMs: 60_000 },
+    });
+    const upgrade = (headers: Record<string, string>) =>
+      exports.default.fetch(
+        new Request(`http://localhost/v1/topics/${topic}/subscribe`, {
+          headers: { authorization: `Bearer ${token}`, ...headers },
+        }),
+      );
+    for (let i = 0; i < 2; i++) expect((await upgrade({})).status).toBe(400);
+    const live = await upgrade({ upgrade: "websocket" });
+    expect(live.status).toBe(101);
+    live.webSocket?.accept();
+    live.webSocket?.close();
+    expect((await upgrade({ upgrade: "websocket" })).status).toBe(429);
+    expect((await upgrade({})).status).toBe(400);
   });
 });
