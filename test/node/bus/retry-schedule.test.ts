@@ -114,13 +114,15 @@ describe("down signals and maxAttempts", () => {
   });
 
   it("grows the delay with every try, counted or not", () => {
-    const after = (counted: CountedTries) => {
+    const delayAfter = (counted: CountedTries) => {
       const d = afterFailure({ ...base, critical: true, counted });
       if (d.kind !== "retry") throw new Error("expected a retry");
       return d.delayMs;
     };
-    expect(after({ attempts: 0, downTries: 1 })).toBe(after(answered(1)));
-    expect(after({ attempts: 0, downTries: 2 })).toBeGreaterThan(after({ attempts: 0, downTries: 1 }));
-    expect(after({ attempts: 2, downTries: 3 })).toBe(after(answered(5)));
+    expect(delayAfter({ attempts: 0, downTries: 1 })).toBe(delayAfter(answered(1)));
+    expect(delayAfter({ attempts: 0, downTries: 2 })).toBeGreaterThan(
+      delayAfter({ attempts: 0, downTries: 1 }),
+    );
+    expect(delayAfter({ attempts: 2, downTries: 3 })).toBe(delayAfter(answered(5)));
   });
 });
