@@ -9,6 +9,7 @@ import {
 } from "../../durable-objects/logic/topic-messages.ts";
 import type { Env } from "../../shared/env.ts";
 import { ok } from "../../shared/errors.ts";
+import { redisConfigProblem } from "../../shared/redis/config.ts";
 import {
   DeadLetterList,
   DeadLetterRedriveRequest,
@@ -107,6 +108,8 @@ export const busOperations = {
       201: jsonResponse(SubscriptionCreated, "Created"),
       409: errorResponse("`conflict`: the topic has 100 subscriptions"),
     },
+    // A Redis target needs Redis (a webhook needs nothing).
+    configured: (env, { body }) => (body.redis === undefined ? undefined : redisConfigProblem(env)),
     call: (env, { params, body }) => topicObject(env, params.topic).createSubscription(body),
   }),
 

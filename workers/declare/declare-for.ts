@@ -100,6 +100,7 @@ type CallFields =
   | "rpcHeaders"
   | "bodySchemaFor"
   | "otherNames"
+  | "configured"
   | "call"
   | "json"
   | "responseHeaders"
@@ -237,6 +238,7 @@ function declarerOf(
       rpcHeaders: spec.rpcHeaders,
       bodySchemaFor: spec.bodySchemaFor,
       otherNames: spec.otherNames,
+      configured: spec.configured,
       call: spec.call,
       json: spec.json,
       responseHeaders: spec.responseHeaders,

@@ -55,6 +55,8 @@ function handlerOf(declared: AnyDeclared) {
     const input = validInput(c);
     if (declared.otherNames)
       requireOthers(c.get("principal"), declared.access, declared.otherNames(input.body));
+    const unconfigured = declared.configured?.(c.env, input as never);
+    if (unconfigured) throw new ApiError(unconfigured.code, unconfigured.message, unconfigured.details);
     await withinRateLimit(c);
     const value = unwrapForHttp(await declared.call(c.env, input as never, httpContext(c))) as never;
     if (declared.jsonText) {

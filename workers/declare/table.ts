@@ -22,7 +22,7 @@
 import type { RouteConfig, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Env } from "../../shared/env.ts";
-import type { Result } from "../../shared/errors.ts";
+import type { ErrorInfo, Result } from "../../shared/errors.ts";
 import type { JsonText } from "../../shared/json-text.ts";
 import type { Principal } from "../http/access.ts";
 import type { Access } from "../http/operation.ts";
@@ -86,6 +86,12 @@ export interface Declared<
    * takes any value, so that the RPC guard can read it before validation.
    */
   otherNames?(body: unknown): string[];
+  /**
+   * What the call needs configured (Redis), as the object would refuse it: checked over HTTP after
+   * validation and before the token's rate limit, since the contract answers `400 not_configured`
+   * before the operation's own `429`. The object still checks for itself.
+   */
+  configured?(env: Env, input: I): ErrorInfo | undefined;
   /**
    * The object call: a result whose value is the RPC answer and (through `json`) the HTTP body.
    * The value's type is inferred from it alone (`NoInfer` below).
