@@ -7,7 +7,7 @@
 import { RpcTarget } from "cloudflare:workers";
 import type { z } from "@hono/zod-openapi";
 import type { Env } from "../../shared/env.ts";
-import { ok, type Result } from "../../shared/errors.ts";
+import { type ErrorInfo, ok, type Result } from "../../shared/errors.ts";
 import { parseJsonText } from "../../shared/json-text.ts";
 import { noteName } from "../catalog/note.ts";
 import type { Action, Background, Capability } from "../http/access.ts";
@@ -70,6 +70,8 @@ function validated(declared: AnyCall, args: readonly unknown[]): Result<Record<s
   }
   return { ok: true, value: input };
 }
+
+const refusalOf = (result: Result<unknown>): ErrorInfo | null => (result.ok ? null : result.error);
 
 const ENV = Symbol("env");
 const CONTEXT = Symbol("context");
@@ -147,6 +149,11 @@ export function rpcTargetOf<T extends Record<string, AnyDeclared>>(
 export interface RpcAccess {
   action: Action;
   otherNames?: (args: readonly unknown[]) => string[];
+  /**
+   * Why the arguments would be refused (`invalid_request`), or null: the guard asks before it
+   * takes from a token's rate limit, so that a refused call spends nothing, as over HTTP.
+   */
+  refusal?: (args: readonly unknown[]) => ErrorInfo | null;
 }
 
 /** The access each RPC method needs, from the table: what `guardRpc` checks a scoped token for. */
@@ -157,8 +164,11 @@ export function rpcAccessOf(table: Record<string, AnyDeclared>): Record<string, 
     const { action } = declared.access;
     const otherNames = "otherNames" in declared ? declared.otherNames : undefined;
     const body = Array.isArray(declared.rpc) ? declared.rpc.indexOf("body") : -1;
-    access[method] =
-      otherNames && body >= 0 ? { action, otherNames: (args) => otherNames(args[body]) } : { action };
+    access[method] = {
+      action,
+      ...(otherNames && body >= 0 ? { otherNames: (args) => otherNames(args[body]) } : {}),
+      ...("call" in declared ? { refusal: (args) => refusalOf(validated(declared, args)) } : {}),
+    };
   }
   return access;
 }

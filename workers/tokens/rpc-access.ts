@@ -118,6 +118,8 @@ export async function guardRpc<T extends object>(
       return { code: "forbidden", message: `this token's scopes do not allow ${method} on ${capability}` };
     }
     if (!principal.rateLimit) return undefined;
+    // A call its arguments would refuse answers that refusal (from the method) and spends nothing.
+    if (access.refusal?.(args)) return undefined;
     try {
       await enforceRateLimit(env, principal.id, principal.rateLimit);
       return undefined;

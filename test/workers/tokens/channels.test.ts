@@ -97,6 +97,31 @@ describe("a scoped token on the RPC entrypoint", () => {
     expect(await db.status()).toMatchObject({ ok: false, error: { code: "forbidden" } });
   });
 
+  it("answers invalid arguments as they are, spending nothing of the limit, as HTTP does", async () => {
+    const name = unique("rpc");
+    const { token } = await mint({
+      scopes: [{ resource: `locks:${name}`, actions: ["write"] }],
+      rateLimit: { requests: 1, periodMs: 60_000 },
+    });
+    using locks = await exports.SwitchyardRpc.locks({ token });
+    for (let i = 0; i < 2; i++) {
+      expect(await locks.acquire(name, { owner: "a", bogus: 1 })).toMatchObject({
+        ok: false,
+        error: { code: "invalid_request", details: { field: "bogus" } },
+      });
+    }
+    expect(await locks.acquire(name, { owner: "a" })).toMatchObject({ ok: true });
+    expect(await locks.acquire(name, { owner: "a" })).toMatchObject({
+      ok: false,
+      error: { code: "rate_limited" },
+    });
+    // Past the limit, a bad call still gets its own refusal.
+    expect(await locks.acquire(name, { owner: "a", bogus: 1 })).toMatchObject({
+      ok: false,
+      error: { code: "invalid_request" },
+    });
+  });
+
   it("knows the action of every RPC method, so a new method cannot slip through unchecked", () => {
     const classes = {
       locks: LockRpc,
