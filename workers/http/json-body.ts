@@ -47,29 +47,52 @@ export async function readBounded(
   return bytes;
 }
 
+/** What {@link scanJsonText} finds in JSON text. */
+export interface TextScan {
+  /** Arrays and objects nest deeper than the limit. */
+  tooDeep: boolean;
+  /**
+   * A number a double may not hold: one with an exponent, or 309 digits in a row. Only then is
+   * the parsed value walked for it ({@link nonFiniteNumberAt}).
+   */
+  hugeNumber: boolean;
+}
+
 /**
- * The deepest nesting of arrays and objects in a JSON text, counted without parsing (so a
- * 5,000-deep body cannot overflow the parser's stack or anything downstream). Strings are skipped.
+ * One pass over JSON text, without parsing and skipping strings: the nesting of arrays and
+ * objects against `maxDepth` (so a 5,000-deep body cannot overflow the parser's stack or anything
+ * downstream), and whether a number may overflow a double.
  */
-export function jsonDepthExceeds(text: string, max: number): boolean {
+export function scanJsonText(text: string, maxDepth: number): TextScan {
   let depth = 0;
   let inString = false;
+  let digits = 0;
+  let hugeNumber = false;
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
     if (inString) {
       if (ch === 92 /* \ */) i++;
       else if (ch === 34 /* " */) inString = false;
-    } else if (ch === 34) inString = true;
+      continue;
+    }
+    if (ch >= 48 && ch <= 57) {
+      if (++digits >= 309) hugeNumber = true;
+      continue;
+    }
+    // An exponent: e or E straight after a digit (true and false have theirs after letters).
+    if ((ch === 101 || ch === 69) && digits > 0) hugeNumber = true;
+    else if (ch === 34) inString = true;
     else if (ch === 123 /* { */ || ch === 91 /* [ */) {
-      if (++depth > max) return true;
+      if (++depth > maxDepth) return { tooDeep: true, hugeNumber };
     } else if (ch === 125 /* } */ || ch === 93 /* ] */) depth--;
+    digits = 0;
   }
-  return false;
+  return { tooDeep: false, hugeNumber };
 }
 
 /**
  * Whether a value (as RPC hands it over, never through JSON text) nests arrays and objects deeper
- * than `max`, counted as {@link jsonDepthExceeds} counts its text. Walked without recursion, and a
+ * than `max`, counted as {@link scanJsonText} counts its text. Walked without recursion, and a
  * shared or cyclic object is walked again only when reached deeper, so this ends for any graph.
  */
 export function valueDepthExceeds(value: unknown, max: number): boolean {
@@ -126,29 +149,6 @@ export function nonFiniteNumberAt(value: unknown, root: string): string | null {
   return path.length > 0 ? path.join(".") : root;
 }
 
-/**
- * Whether JSON text may hold a number a double cannot: one with an exponent, or a run of 309
- * digits (outside strings, in one pass). Only then is the parsed value walked.
- */
-export function mayHoldHugeNumber(text: string): boolean {
-  let inString = false;
-  let digits = 0;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (inString) {
-      if (ch === 92 /* \ */) i++;
-      else if (ch === 34 /* " */) inString = false;
-    } else if (ch >= 48 && ch <= 57) {
-      if (++digits >= 309) return true;
-      continue;
-    } else if (ch === 34) inString = true;
-    // An exponent: e or E straight after a digit (true and false have theirs after letters).
-    else if ((ch === 101 || ch === 69) && digits > 0) return true;
-    digits = 0;
-  }
-  return false;
-}
-
 /** The `400` for a number that is not a finite double, at `field`. */
 export function outOfRange(field: string): ApiError {
   return new ApiError("invalid_request", `${field}: out-of-range number (JSON numbers must be finite)`, {
@@ -158,14 +158,15 @@ export function outOfRange(field: string): ApiError {
 
 /** Parses JSON text under the depth limit, with the contract's errors. */
 export function parseJsonText(text: string, field = "body"): unknown {
-  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw tooDeep(field);
+  const scan = scanJsonText(text, MAX_JSON_DEPTH);
+  if (scan.tooDeep) throw tooDeep(field);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     throw new ApiError("invalid_request", "the body is not valid JSON", { field });
   }
-  const at = mayHoldHugeNumber(text) ? nonFiniteNumberAt(value, field) : null;
+  const at = scan.hugeNumber ? nonFiniteNumberAt(value, field) : null;
   if (at !== null) throw outOfRange(at);
   return value;
 }
