@@ -2,7 +2,6 @@
  * `/v1/mirrors/state/{namespace}`: the mirror of a state namespace into Redis, each operation
  * declared once (see workers/declare/table.ts).
  */
-import type { Env } from "../../shared/env.ts";
 import { redisConfigProblem } from "../../shared/redis/config.ts";
 import { errorResponse, jsonResponse } from "../../shared/schemas/common.ts";
 import { MirrorDeleted, MirrorRequest, MirrorStatus } from "../../shared/schemas/mirror.ts";
@@ -18,8 +17,6 @@ const state = declareFor({
 const noMirror = { 404: errorResponse("`not_found`: the namespace has no mirror") };
 const configuration =
   "Redis not configured (`UPSTASH_REDIS_REST_URL`, `UPSTASH_REDIS_REST_TOKEN`): `400 not_configured`.";
-/** Every mirror operation needs Redis. */
-const configured = (env: Env) => redisConfigProblem(env);
 
 /** The mirror operations: routes at `/v1/mirrors`, methods of `env.SWITCHYARD.mirrors()`. */
 export const mirrorOperations = {
@@ -32,7 +29,7 @@ export const mirrorOperations = {
       configuration,
     body: MirrorRequest,
     responses: { 200: jsonResponse(MirrorStatus, "The mirror's status") },
-    configured,
+    configured: redisConfigProblem,
     call: (env, { params, body }) => stateObject(env, params.namespace).putMirror(body.redis.prefix),
   }),
 
@@ -40,7 +37,7 @@ export const mirrorOperations = {
     summary: "A mirror's status",
     description: `\`mirroredVersion\` equals \`namespaceVersion\` exactly when the mirror has caught up. ${configuration}`,
     responses: { 200: jsonResponse(MirrorStatus, "The mirror's status"), ...noMirror },
-    configured,
+    configured: redisConfigProblem,
     call: (env, { params }) => stateObject(env, params.namespace).getMirror(),
   }),
 
@@ -48,7 +45,7 @@ export const mirrorOperations = {
     summary: "Stop mirroring a namespace",
     description: `The Redis keys stay. ${configuration}`,
     responses: { 200: jsonResponse(MirrorDeleted, "Stopped"), ...noMirror },
-    configured,
+    configured: redisConfigProblem,
     call: (env, { params }) => stateObject(env, params.namespace).deleteMirror(),
   }),
 };
