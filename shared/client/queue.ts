@@ -115,23 +115,23 @@ function settled<T>(call: Promise<Result<T>>): Promise<Result<T>> {
   }));
 }
 
+type AckEntry = AckBatchInput["acks"][number];
+
 /**
- * Coalesces acks: one is sent at once; those that arrive while it is in flight go together in the
- * next batch request. Resolves each ack to whether it held.
+ * Coalesces acks, over HTTP or a consumer socket alike: one batch is sent at once; acks that
+ * arrive while it is in flight go together in the next (at most 1000 a batch). Resolves each ack
+ * to whether it held, or to the failure of its whole batch.
  */
 class AckBatcher {
-  private pending: Array<{ ack: AckBatchInput["acks"][number]; settle: (held: Result<boolean>) => void }> =
-    [];
+  private pending: Array<{ ack: AckEntry; settle: (held: Result<boolean>) => void }> = [];
   private flushing: Promise<void> | undefined;
-  private readonly transport: QueueApi;
-  private readonly queue: string;
+  private readonly send: (acks: AckEntry[]) => Promise<Result<{ results: Array<{ ok: boolean }> }>>;
 
-  constructor(transport: QueueApi, queue: string) {
-    this.transport = transport;
-    this.queue = queue;
+  constructor(send: AckBatcher["send"]) {
+    this.send = send;
   }
 
-  ack(ack: AckBatchInput["acks"][number]): Promise<Result<boolean>> {
+  ack(ack: AckEntry): Promise<Result<boolean>> {
     return new Promise((settle) => {
       this.pending.push({ ack, settle });
       this.flushing ??= this.flush();
@@ -141,7 +141,7 @@ class AckBatcher {
   private async flush(): Promise<void> {
     while (this.pending.length > 0) {
       const chunk = this.pending.splice(0, 1000);
-      const sent = await settled(this.transport.ackBatch(this.queue, { acks: chunk.map((c) => c.ack) }));
+      const sent = await this.send(chunk.map((c) => c.ack));
       chunk.forEach((c, i) => {
         c.settle(sent.ok ? { ok: true, value: sent.value.results[i]?.ok === true } : sent);
       });
@@ -177,9 +177,11 @@ class StreamSession implements LeaseOps {
   private readonly socket: ConsumerSocket;
   private readonly visibilityMs: number;
   private readonly answers: Array<(m: ServerMessage | undefined) => void> = [];
-  private pendingAcks: Array<{ ack: AckBatchInput["acks"][number]; settle: (r: Result<boolean>) => void }> =
-    [];
-  private acking = false;
+  // Once the socket is gone, a batch's request answers undefined at once: its acks fail with socketGone.
+  private readonly acks = new AckBatcher(async (acks) => {
+    const answer = await this.request({ type: "ack", acks });
+    return answer?.type === "acked" ? { ok: true, value: answer } : this.failure(answer);
+  });
   private gone = false;
 
   constructor(socket: ConsumerSocket, visibilityMs: number) {
@@ -198,7 +200,6 @@ class StreamSession implements LeaseOps {
       if (this.gone) return;
       this.gone = true;
       for (const answer of this.answers.splice(0)) answer(undefined);
-      for (const p of this.pendingAcks.splice(0)) p.settle(socketGone());
       closed();
     };
     socket.addEventListener("close", end);
@@ -231,11 +232,7 @@ class StreamSession implements LeaseOps {
   }
 
   ack(task: LeasedTask, result: JsonValue | undefined): Promise<Result<boolean>> {
-    return new Promise((settle) => {
-      if (this.gone) return settle(socketGone());
-      this.pendingAcks.push({ ack: { id: task.id, leaseId: task.leaseId, result }, settle });
-      if (!this.acking) void this.flushAcks();
-    });
+    return this.acks.ack({ id: task.id, leaseId: task.leaseId, result });
   }
 
   close(): void {
@@ -244,19 +241,6 @@ class StreamSession implements LeaseOps {
     } catch {
       // Already closed.
     }
-  }
-
-  private async flushAcks(): Promise<void> {
-    this.acking = true;
-    while (this.pendingAcks.length > 0 && !this.gone) {
-      const chunk = this.pendingAcks.splice(0, 1000);
-      const answer = await this.request({ type: "ack", acks: chunk.map((c) => c.ack) });
-      chunk.forEach((c, i) => {
-        if (answer?.type === "acked") c.settle({ ok: true, value: answer.results[i]?.ok === true });
-        else c.settle(this.failure(answer));
-      });
-    }
-    this.acking = false;
   }
 
   /** Sends a message; resolves with its answer, or undefined when the socket closed first. */
@@ -543,7 +527,7 @@ export class QueueClient {
 
   /** The lease operations of the HTTP (or RPC) path: one request each, acks batched. */
   private httpLeaseOps(queue: string, visibilityMs: number): LeaseOps {
-    const acks = new AckBatcher(this.transport, queue);
+    const acks = new AckBatcher((batch) => settled(this.transport.ackBatch(queue, { acks: batch })));
     return {
       extend: (task) =>
         settled(this.transport.extend(queue, task.id, { leaseId: task.leaseId, visibilityMs })),

@@ -151,6 +151,26 @@ describe("queue client: streaming and operator calls", () => {
     expect(httpIds[0]?.startsWith("ws:")).toBe(false);
   });
 
+  it("counts a streamed task lost when its socket closes before the ack is answered", async () => {
+    const client = clientOverHttp();
+    const q = unique("client");
+    await client.enqueue(q, { payload: 1 });
+    const stop = new AbortController();
+    const errors: unknown[] = [];
+    const summary = await client.consume(
+      q,
+      async (task) => {
+        expect(task.leaseId.startsWith("ws:")).toBe(true);
+        // Deleting the queue closes its consumer sockets; the ack that follows has nowhere to go.
+        await client.deleteQueue(q);
+        stop.abort();
+      },
+      { signal: stop.signal, onError: (error) => errors.push(error) },
+    );
+    expect(summary).toEqual({ completed: 0, failed: 0, lost: 1 });
+    expect(errors).toEqual([expect.objectContaining({ code: "lease_mismatch" })]);
+  });
+
   it("pauses, resumes and deletes queues", async () => {
     const client = clientOverHttp();
     const q = unique("client");
