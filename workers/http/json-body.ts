@@ -53,7 +53,7 @@ export interface TextScan {
   tooDeep: boolean;
   /**
    * A number a double may not hold: one with an exponent, or 309 digits in a row. Only then is
-   * the parsed value walked for it ({@link nonFiniteNumberAt}).
+   * the parsed value walked for it ({@link valueFlaw}).
    */
   hugeNumber: boolean;
 }
@@ -90,67 +90,68 @@ export function scanJsonText(text: string, maxDepth: number): TextScan {
   return { tooDeep: false, hugeNumber };
 }
 
+/** What a parsed value holds that JSON text may not: nesting past the limit, or a number that is not finite. */
+export type ValueFlaw = { kind: "tooDeep" } | { kind: "nonFinite"; field: string };
+
+/** One step of {@link valueFlaw}'s walk: the parent link spells a flaw's path only when there is one. */
+interface Visit {
+  value: unknown;
+  depth: number;
+  key: string;
+  parent: Visit | undefined;
+}
+
 /**
- * Whether a value (as RPC hands it over, never through JSON text) nests arrays and objects deeper
- * than `max`, counted as {@link scanJsonText} counts its text. Walked without recursion, and a
- * shared or cyclic object is walked again only when reached deeper, so this ends for any graph.
+ * The flaw of a value (an RPC value, or parsed text whose scan found a huge number), or null:
+ * arrays and objects nested deeper than `max` (counted as {@link scanJsonText} counts text; this
+ * wins over any number), else the first number in document order that is not finite, named by its
+ * dotted path from `root`. JSON text such as `1e400` parses to Infinity, which would be stored as
+ * `null`, and structured clone carries Infinity and NaN as they are. One walk without recursion;
+ * a shared or cyclic object is walked again only when reached deeper, so it ends for any graph.
  */
-export function valueDepthExceeds(value: unknown, max: number): boolean {
+export function valueFlaw(value: unknown, max: number, root: string): ValueFlaw | null {
   const deepest = new Map<object, number>();
-  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 1 }];
+  let nonFinite: Visit | undefined;
+  const stack: Visit[] = [{ value, depth: 1, key: root, parent: undefined }];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
     const v = item.value;
+    if (typeof v === "number" && !Number.isFinite(v)) nonFinite ??= item;
     if (v === null || typeof v !== "object") continue;
-    if (item.depth > max) return true;
+    if (item.depth > max) return { kind: "tooDeep" };
     if ((deepest.get(v) ?? 0) >= item.depth) continue;
     deepest.set(v, item.depth);
-    for (const child of Object.values(v)) stack.push({ value: child, depth: item.depth + 1 });
+    // Pushed last to first, so that they are visited in document order.
+    const keys = Object.keys(v);
+    for (let k = keys.length - 1; k >= 0; k--) {
+      const key = keys[k] as string;
+      stack.push({ value: (v as Record<string, unknown>)[key], depth: item.depth + 1, key, parent: item });
+    }
   }
-  return false;
+  return nonFinite === undefined ? null : { kind: "nonFinite", field: pathOf(nonFinite) };
+}
+
+/** `value.a.1` for a visit of `a[1]` under `value`; the root alone is named by its own key. */
+function pathOf(visit: Visit): string {
+  const keys: string[] = [];
+  for (let at: Visit | undefined = visit; at?.parent !== undefined; at = at.parent) keys.push(at.key);
+  return keys.length > 0 ? keys.reverse().join(".") : visit.key;
+}
+
+/** The contract's `400` for a flaw. */
+export function flawError(flaw: ValueFlaw): ApiError {
+  return flaw.kind === "tooDeep" ? tooDeep() : outOfRange(flaw.field);
 }
 
 /** The `400` for a body nested deeper than {@link MAX_JSON_DEPTH}. */
-export function tooDeep(field = "body"): ApiError {
+function tooDeep(field = "body"): ApiError {
   return new ApiError("invalid_request", `the body is nested deeper than ${MAX_JSON_DEPTH} levels`, {
     field,
     limit: MAX_JSON_DEPTH,
   });
 }
 
-/**
- * The dotted path (from `root`) of the first number in `value` that is not finite, or null. JSON
- * text such as `1e400` parses to Infinity, which would be stored as `null`: refused instead, as
- * the contract's "out-of-range number". Recursive, so callers check the depth limit first; an
- * object reached twice (an RPC value may share one) is walked once.
- */
-export function nonFiniteNumberAt(value: unknown, root: string): string | null {
-  const path: Array<string | number> = [];
-  const seen = new Set<object>();
-  const holds = (v: unknown): boolean => {
-    if (typeof v === "number") return !Number.isFinite(v);
-    if (v === null || typeof v !== "object" || seen.has(v)) return false;
-    seen.add(v);
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) {
-        path.push(i);
-        if (holds(v[i])) return true;
-        path.pop();
-      }
-      return false;
-    }
-    for (const key of Object.keys(v)) {
-      path.push(key);
-      if (holds((v as Record<string, unknown>)[key])) return true;
-      path.pop();
-    }
-    return false;
-  };
-  if (!holds(value)) return null;
-  return path.length > 0 ? path.join(".") : root;
-}
-
 /** The `400` for a number that is not a finite double, at `field`. */
-export function outOfRange(field: string): ApiError {
+function outOfRange(field: string): ApiError {
   return new ApiError("invalid_request", `${field}: out-of-range number (JSON numbers must be finite)`, {
     field,
   });
@@ -166,8 +167,9 @@ export function parseJsonText(text: string, field = "body"): unknown {
   } catch {
     throw new ApiError("invalid_request", "the body is not valid JSON", { field });
   }
-  const at = scan.hugeNumber ? nonFiniteNumberAt(value, field) : null;
-  if (at !== null) throw outOfRange(at);
+  // The scan has checked the depth: a flaw here is a number.
+  const flaw = scan.hugeNumber ? valueFlaw(value, MAX_JSON_DEPTH, field) : null;
+  if (flaw) throw flawError(flaw);
   return value;
 }
 

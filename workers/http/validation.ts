@@ -2,7 +2,7 @@
 import type { z } from "@hono/zod-openapi";
 import { ApiError, fail, ok, type Result } from "../../shared/errors.ts";
 import { MAX_JSON_DEPTH } from "../../shared/schemas/common.ts";
-import { nonFiniteNumberAt, outOfRange, tooDeep, valueDepthExceeds } from "./json-body.ts";
+import { flawError, valueFlaw } from "./json-body.ts";
 
 type Issue = z.core.$ZodIssue;
 
@@ -30,16 +30,6 @@ export function invalidRequest(error: z.ZodError, target: string): ApiError {
 }
 
 /**
- * What an RPC body holds that a JSON body could not: nesting past the depth limit, or a number
- * that is not finite (structured clone carries Infinity and NaN; stored as JSON they would become null).
- */
-function unfitForJson(value: unknown): ApiError | null {
-  if (valueDepthExceeds(value, MAX_JSON_DEPTH)) return tooDeep();
-  const at = nonFiniteNumberAt(value, "body");
-  return at === null ? null : outOfRange(at);
-}
-
-/**
  * Validates a value against a schema outside Hono (RPC calls), with the same error as HTTP. A
  * `json` value (an RPC body, which no body reader saw) is held to the same depth limit and finite
  * numbers first.
@@ -51,8 +41,12 @@ export function parseInput<S extends z.ZodType>(
   target: string,
 ): Result<z.output<S>> {
   // A socket message is JSON its object may store (an ack's result), held to the body's rules.
-  const unfit = target === "json" || target === "message" ? unfitForJson(value) : null;
-  if (unfit) return fail(unfit.code, unfit.message, unfit.details);
+  // Structured clone carries what JSON text cannot: nesting past the limit, Infinity and NaN.
+  const flaw = target === "json" || target === "message" ? valueFlaw(value, MAX_JSON_DEPTH, "body") : null;
+  if (flaw) {
+    const unfit = flawError(flaw);
+    return fail(unfit.code, unfit.message, unfit.details);
+  }
   const parsed = schema.safeParse(value);
   if (parsed.success) return ok(parsed.data);
   const err = invalidRequest(parsed.error, target);

@@ -6,7 +6,7 @@ import { exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_JSON_DEPTH, MAX_REQUEST_BYTES } from "../../../shared/schemas/common.ts";
-import { scanJsonText, valueDepthExceeds } from "../../../workers/http/json-body.ts";
+import { scanJsonText, valueFlaw } from "../../../workers/http/json-body.ts";
 import { call, TOKEN, unique } from "../helpers.ts";
 
 /** `depth` nested arrays around a number: `[[[1]]]` is 3 deep. */
@@ -151,7 +151,25 @@ describe("deep bodies", () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 8 }), fc.integer({ min: 1, max: 8 }), (value, max) => {
         const text = JSON.stringify(value);
-        expect(scanJsonText(text, max).tooDeep).toBe(valueDepthExceeds(JSON.parse(text), max));
+        expect(scanJsonText(text, max).tooDeep).toBe(
+          valueFlaw(JSON.parse(text), max, "body")?.kind === "tooDeep",
+        );
+      }),
+    );
+  });
+
+  it("names the first number a JSON body could not hold, in document order, unless the value is too deep", () => {
+    expect(valueFlaw({ a: [1, { b: Infinity }], c: NaN }, MAX_JSON_DEPTH, "body")).toEqual({
+      kind: "nonFinite",
+      field: "a.1.b",
+    });
+    expect(valueFlaw(Number.NaN, MAX_JSON_DEPTH, "value")).toEqual({ kind: "nonFinite", field: "value" });
+    expect(valueFlaw({ a: -Infinity, b: nestedValue(100) }, MAX_JSON_DEPTH, "body")).toEqual({
+      kind: "tooDeep",
+    });
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 8 }), (value) => {
+        expect(valueFlaw(value, MAX_JSON_DEPTH, "body")).toBeNull();
       }),
     );
   });
@@ -159,7 +177,7 @@ describe("deep bodies", () => {
   it("ends on a cyclic value", () => {
     const a: unknown[] = [];
     a.push(a, a);
-    expect(valueDepthExceeds(a, MAX_JSON_DEPTH)).toBe(true);
+    expect(valueFlaw(a, MAX_JSON_DEPTH, "body")).toEqual({ kind: "tooDeep" });
   });
 });
 
