@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { DeadLetterList, SubscriptionCreated } from "../../shared/schemas/bus.ts";
@@ -232,15 +232,22 @@ describe("the operator console in Chromium", () => {
     await page.keyboard.type(TOKEN);
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Overview" }).waitFor(WAIT);
-    const tabTo = async (test: () => Promise<boolean>) => {
+    // Tabs until `target` has the focus; it is waited for first, as a page draws its buttons once
+    // its data (and the token's actions) have come.
+    const tabTo = async (target: Locator, test: () => Promise<boolean>) => {
+      await target.waitFor(WAIT);
       for (let i = 0; i < 30 && !(await test()); i++) await page.keyboard.press("Tab");
       expect(await test()).toBe(true);
     };
-    await tabTo(() => page.evaluate(() => document.activeElement?.id === "open-name"));
+    await tabTo(page.locator("#open-name"), () =>
+      page.evaluate(() => document.activeElement?.id === "open-name"),
+    );
     await page.keyboard.type("console-keys");
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Queue console-keys" }).waitFor(WAIT);
-    await tabTo(() => page.evaluate(() => document.activeElement?.textContent === "Purge dead"));
+    await tabTo(page.getByRole("button", { name: "Purge dead" }), () =>
+      page.evaluate(() => document.activeElement?.textContent === "Purge dead"),
+    );
     await page.keyboard.press("Enter");
     await page.getByRole("dialog").waitFor(WAIT);
     await page.keyboard.press("Escape");
