@@ -37,6 +37,9 @@ export const PathId = (meta: { description?: string; example: string }) =>
 /** An integer within bounds, for `...Ms` durations and counts. */
 export const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
+/** The body of a POST or PUT that takes none: absent, or `{}` (any field is unknown). */
+export const EmptyBody = z.strictObject({}).openapi("EmptyBody");
+
 /** The contract's error body. */
 export const ErrorSchema = z
   .object({

@@ -76,9 +76,6 @@ export const Paused = z
   .object({ paused: z.boolean().openapi({ description: "Whether leases and pushes hand out nothing" }) })
   .openapi("QueuePaused");
 
-/** Pause and resume take no body, or `{}`. */
-export const EmptyBody = z.strictObject({}).openapi("EmptyBody");
-
 export const QueueDeleted = z.object({ deleted: z.literal(true) }).openapi("QueueDeleted");
 
 export type ConsumeQueryInput = z.output<typeof ConsumeQuery>;

@@ -45,6 +45,68 @@ describe("unknown fields (API.md 1.1)", () => {
     expect(nested.error?.details?.field).toBe("tasks.1.delay");
   });
 
+  it.each([
+    [
+      "a typo for a scope's action",
+      "POST",
+      "/v1/tokens",
+      { scopes: [{ resource: "state:app", action: ["read"] }] },
+      "scopes.0.action",
+    ],
+    [
+      "an unknown field beside a missing prefix",
+      "PUT",
+      `/v1/mirrors/state/${unique("m")}`,
+      { redis: { bogus: 1 } },
+      "redis.bogus",
+    ],
+    ["a typo for a required field", "POST", `/v1/locks/${unique("l")}/acquire`, { ownr: "a" }, "ownr"],
+    [
+      "an unknown field beside a bad value",
+      "POST",
+      `/v1/locks/${unique("l")}/acquire`,
+      { owner: "a", ttlMs: 5, ttl: 5 },
+      "ttl",
+    ],
+    [
+      "a typo inside a batch",
+      "POST",
+      `/v1/queues/${unique("q")}/tasks`,
+      { tasks: [{ paylod: 1 }] },
+      "tasks.0.paylod",
+    ],
+    [
+      "a typo inside a txn op",
+      "POST",
+      `/v1/state/${unique("ns")}/txn`,
+      { success: [{ op: "put", key: "a", valu: 1 }] },
+      "success.0.valu",
+    ],
+    ["a typo for a breaker outcome", "POST", `/v1/breakers/${unique("b")}/record`, { okay: true }, "okay"],
+  ])("names the unknown field whatever else is wrong: %s", async (_label, method, path, body, field) => {
+    const res = await call(method, path, body);
+    expect(res.status).toBe(400);
+    expect(res.error?.details?.field).toBe(field);
+    expect(res.error?.message).toBe(`${field}: unknown field`);
+  });
+
+  it("refuses fields on a POST that takes no body, and takes none or {}", async () => {
+    const breaker = `/v1/breakers/${unique("b")}/acquire`;
+    const topic = unique("t");
+    const sub = await call("POST", `/v1/topics/${topic}/subscriptions`, {
+      url: "http://127.0.0.1:9/hook",
+    });
+    const pause = `/v1/topics/${topic}/subscriptions/${sub.body.id}/pause`;
+    const resume = `/v1/topics/${topic}/subscriptions/${sub.body.id}/resume`;
+    for (const path of [breaker, pause, resume]) {
+      const refused = await call("POST", path, { x: 1 });
+      expect(refused.status).toBe(400);
+      expect(refused.error?.details?.field).toBe("x");
+      expect((await call("POST", path, {})).status).toBe(200);
+      expect((await call("POST", path)).status).toBe(200);
+    }
+  });
+
   it("never checks fields inside values typed as any JSON", async () => {
     const res = await call("PUT", `/v1/state/${unique("ns")}/k`, { value: { anything: { goes: true } } });
     expect(res.status).toBe(200);

@@ -7,7 +7,8 @@
  *   so, `queryToken` for a WebSocket upgrade);
  * - `route.request`: the parameters the path names, in path order, with the table's schemas;
  *   `headers`, `query`, and `body: X` (a required JSON body; `optionalBody(X)` one the request
- *   may leave out);
+ *   may leave out); a POST or PUT without `body` takes none or `{}` (`EmptyBody`), so that a body
+ *   with fields is refused as everywhere else, and its RPC method has no body argument;
  * - `route.responses`: the common errors, the table's `errors`, then the entry's own (which win);
  *   `commonErrors: false` keeps the entry's alone;
  * - `rpc`: the path parameters in path order, then the request parts the entry has (`body`,
@@ -24,7 +25,7 @@
  * }),
  */
 import { type RouteConfig, z } from "@hono/zod-openapi";
-import { commonErrors, jsonBody } from "../../shared/schemas/common.ts";
+import { commonErrors, EmptyBody, jsonBody } from "../../shared/schemas/common.ts";
 import { ACTIONS, type Action, type Capability } from "../http/access.ts";
 import type { Access } from "../http/operation.ts";
 import {
@@ -273,11 +274,13 @@ function routeOf(
     names.length > 0
       ? z.object(Object.fromEntries(names.map((name) => [name, paramSchema(table, name)])))
       : undefined;
+  // A POST or PUT declared without a body still refuses one with fields (unknown fields are a 400).
+  const body = spec.body ?? (verb === "POST" || verb === "PUT" ? optionalBody(EmptyBody) : undefined);
   const request = {
     ...(params ? { params } : {}),
     ...(spec.headers ? { headers: spec.headers } : {}),
     ...(spec.query ? { query: spec.query } : {}),
-    ...(spec.body ? { body: bodyOf(spec.body) } : {}),
+    ...(body ? { body: bodyOf(body) } : {}),
   };
   const responses =
     spec.commonErrors === false ? spec.responses : { ...commonErrors, ...table.errors, ...spec.responses };

@@ -12,21 +12,22 @@ function fieldOf(issue: Issue, target: string): string {
   return path.length > 0 ? path.join(".") : target;
 }
 
-function details(issues: readonly Issue[], target: string) {
-  const fields = issues.map((i) => ({
-    field: fieldOf(i, target),
-    message: i.code === "unrecognized_keys" ? "unknown field" : i.message,
-  }));
-  return { field: fields[0]?.field ?? target, issues: fields };
-}
-
 /**
  * The error for a schema failure in the request part `target` (json, param, query, header). A
  * failure of the whole body (an array where an object belongs) names `body`, as malformed JSON does.
+ * `details.field` names the first unknown field when there is one, whatever else is wrong (the
+ * contract's rule: a typo such as `ttl` for `ttlMs` also leaves `ttlMs` missing, and zod lists
+ * unknown keys after the fields it checked); else the first issue's field.
  */
 export function invalidRequest(error: z.ZodError, target: string): ApiError {
-  const d = details(error.issues, target === "json" ? "body" : target);
-  return new ApiError("invalid_request", `${d.field}: ${error.issues[0]?.message ?? "invalid"}`, d);
+  const root = target === "json" ? "body" : target;
+  const issues = error.issues.map((i) => ({
+    field: fieldOf(i, root),
+    message: i.code === "unrecognized_keys" ? "unknown field" : i.message,
+  }));
+  const unknown = error.issues.findIndex((i) => i.code === "unrecognized_keys");
+  const lead = issues[Math.max(unknown, 0)] ?? { field: root, message: "invalid" };
+  return new ApiError("invalid_request", `${lead.field}: ${lead.message}`, { field: lead.field, issues });
 }
 
 /**

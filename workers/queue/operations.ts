@@ -54,7 +54,7 @@ import {
   SchedulePage,
   ScheduleRequest,
 } from "../../shared/schemas/queue-schedule.ts";
-import { ConsumeQuery, EmptyBody, Paused, QueueDeleted } from "../../shared/schemas/queue-stream.ts";
+import { ConsumeQuery, Paused, QueueDeleted } from "../../shared/schemas/queue-stream.ts";
 import { forgetName } from "../catalog/note.ts";
 import { declareFor, optionalBody } from "../declare/declare-for.ts";
 import type { AppEnv } from "../http/router.ts";
@@ -296,18 +296,14 @@ export const queueOperations = {
     summary: "Pause the queue: leases and pushes hand out nothing until it is resumed",
     description:
       "Idempotent; works on a queue never used before. Enqueue still works; long polls keep waiting; `stats` shows `paused`.",
-    body: optionalBody(EmptyBody),
     responses: { 200: jsonResponse(Paused, "Paused") },
-    rpc: ["queue"],
     call: async (env, { params }) => ok(await queueObject(env, params.queue).setPaused(true)),
   }),
 
   resume: queues.admin("resumeQueue", "POST /{queue}/resume", {
     summary: "Resume a paused queue",
     description: "Idempotent. Waiting long polls and streaming consumers are served at once.",
-    body: optionalBody(EmptyBody),
     responses: { 200: jsonResponse(Paused, "Resumed") },
-    rpc: ["queue"],
     call: async (env, { params }) => ok(await queueObject(env, params.queue).setPaused(false)),
   }),
 
@@ -369,9 +365,7 @@ export const queueOperations = {
   pauseSchedule: queueSchedules.admin("pauseSchedule", "POST /{queue}/schedules/{name}/pause", {
     summary: "Pause a schedule: no runs until it is resumed",
     description: "Idempotent. The body may be absent or `{}`.",
-    body: optionalBody(EmptyBody),
     responses: { 200: jsonResponse(ScheduleInfo, "Paused"), 404: unknownSchedule },
-    rpc: ["queue", "name"],
     call: (env, { params }) => queueObject(env, params.queue).setSchedulePaused(params.name, true),
     jsonText: sentAsIs,
   }),
@@ -380,9 +374,7 @@ export const queueOperations = {
     summary: "Resume a schedule: it runs next at its first time after now",
     description:
       "Idempotent. Runs that fell due while it was paused are not made up. The body may be absent or `{}`.",
-    body: optionalBody(EmptyBody),
     responses: { 200: jsonResponse(ScheduleInfo, "Resumed"), 404: unknownSchedule },
-    rpc: ["queue", "name"],
     call: (env, { params }) => queueObject(env, params.queue).setSchedulePaused(params.name, false),
     jsonText: sentAsIs,
   }),

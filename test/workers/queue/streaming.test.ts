@@ -121,7 +121,7 @@ describe("streaming consumers: the protocol", () => {
       { type: "bogus" },
       { type: "ack" },
       { type: "ack", acks: [] },
-      { type: "ack", acks: [{ id: "1" }] },
+      { type: "ack", acks: [{ id: "1", leaseid: "x" }] },
       { type: "nack", id: "1", leaseId: "x", extra: true },
       { type: "extend", id: "1", leaseId: "x", visibilityMs: 5 },
       [1, 2],
@@ -132,6 +132,8 @@ describe("streaming consumers: the protocol", () => {
     const answers = [];
     for (const _ of bad) answers.push(await c.answer());
     for (const a of answers) expect(a).toMatchObject({ type: "error", error: { code: "invalid_request" } });
+    // A typo names the unknown field, not the one it left missing.
+    expect(answers[4]).toMatchObject({ error: { details: { field: "acks.0.leaseid" } } });
     expect(answers[5]).toMatchObject({ error: { details: { field: "extra" } } });
     expect(answers[9]).toMatchObject({ error: { details: { field: "acks.0.bogus" } } });
     // Ten bad messages: still open and working.
