@@ -76,9 +76,10 @@ export function planDelete(
   entry: StoredEntry | undefined,
   version: number,
 ): Result<PlannedWrite & { op: "delete" }> {
+  // Absent is 404 whatever the If-Match: the contract's order of checks puts 404 before 412.
+  if (!entry) return fail("not_found", `no key ${JSON.stringify(key)}`);
   const checked = checkPrecondition(key, pre, entry);
   if (!checked.ok) return checked;
-  if (!entry) return fail("not_found", `no key ${JSON.stringify(key)}`);
   return ok({ op: "delete", key, version: version + 1 });
 }
 

@@ -60,9 +60,11 @@ describe("single writes", () => {
     expect(present.ok || present.error.details).toEqual({ currentVersion: 4 });
   });
 
-  it("a delete of an absent key is not_found", () => {
+  it("a delete of an absent key is not_found, with or without If-Match", () => {
     const res = planDelete("k", {}, undefined, 9);
     expect(res.ok || res.error.code).toBe("not_found");
+    const matched = planDelete("k", { ifMatch: 3 }, undefined, 9);
+    expect(matched.ok || matched.error.code).toBe("not_found");
   });
 
   it("an increment counts from 0, keeps the expiry, and refuses non-numbers and infinities", () => {

@@ -234,6 +234,11 @@ describe("conditional writes", () => {
     expect((await get(ns, "k")).status).toBe(404);
     const again = await call("DELETE", keyPath(ns, "k"));
     expectError(again, 404, "not_found");
+    // 404 comes before 412 in the contract's order of checks.
+    const stillAbsent = await call("DELETE", keyPath(ns, "k"), undefined, {
+      headers: { "If-Match": `"${v}"` },
+    });
+    expectError(stillAbsent, 404, "not_found");
   });
 });
 
