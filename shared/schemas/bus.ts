@@ -318,12 +318,11 @@ export const DeadLetterRedriveRequest = z
   .strictObject({
     seqs: z
       .array(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER))
-      .min(1)
       .max(MAX_REDRIVE_SEQS)
       .optional()
       .openapi({
         description:
-          "Seqs of the dead letters to redrive; all of them when absent. Seqs that are not dead letters of the subscription are skipped.",
+          "Seqs of the dead letters to redrive; all of them when absent, none when empty. Seqs that are not dead letters of the subscription are skipped.",
         example: [3, 7],
       }),
   })

@@ -260,10 +260,9 @@ export const RedriveRequest = z
   .strictObject({
     ids: z
       .array(TaskId)
-      .min(1)
       .max(MAX_BATCH)
       .optional()
-      .openapi({ description: "Dead tasks to redrive; all of them when absent" }),
+      .openapi({ description: "Dead tasks to redrive; all of them when absent, none when empty" }),
   })
   .openapi("RedriveRequest");
 
