@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Env } from "../../../shared/env.ts";
 import { app } from "../../../workers/app.ts";
 import { authenticate, DEV_TOKEN } from "../../../workers/http/auth.ts";
-import { TOKEN, unique } from "../helpers.ts";
+import { call, TOKEN, unique } from "../helpers.ts";
 
 const upgrade = { Upgrade: "websocket" };
 
@@ -107,6 +107,22 @@ describe("fail closed", () => {
     });
     // One line per isolate, not one per request.
     expect(warn.mock.calls.filter((c) => String(c[0]).includes("API_TOKENS")).length).toBe(1);
+  });
+
+  it("refuses a signed scoped token too with no API_TOKENS and no ALLOW_DEV_TOKEN (every /v1 request)", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const minted = await call("POST", "/v1/tokens", { scopes: [{ resource: "locks:*", actions: ["read"] }] });
+    const scoped = (minted.body as { token: string }).token;
+    const read = (vars: Partial<Env>) =>
+      withEnv(
+        vars,
+        new Request(`http://localhost/v1/locks/${unique("l")}`, {
+          headers: { authorization: `Bearer ${scoped}` },
+        }),
+      );
+    expect((await read({})).status).toBe(200);
+    expect((await read({ API_TOKENS: undefined, ALLOW_DEV_TOKEN: undefined })).status).toBe(401);
+    expect((await read({ API_TOKENS: "a-real-token", ALLOW_DEV_TOKEN: undefined })).status).toBe(200);
   });
 
   it("accepts the dev token where the test configuration turns it on", async () => {
