@@ -32,5 +32,4 @@ export const MirrorStatus = z
 
 export const MirrorDeleted = z.object({ deleted: z.literal(true) }).openapi("MirrorDeleted");
 
-export type MirrorInput = z.infer<typeof MirrorRequest>;
 export type MirrorStatus = z.infer<typeof MirrorStatus>;

@@ -34,6 +34,5 @@ export const QueueConfig = z
   })
   .openapi("QueueConfig");
 
-export type QueueConfigInput = z.output<typeof QueueConfigRequest>;
 export type QueueConfigRequestInput = z.input<typeof QueueConfigRequest>;
 export type QueueConfig = z.output<typeof QueueConfig>;

@@ -78,6 +78,5 @@ export const Paused = z
 
 export const QueueDeleted = z.object({ deleted: z.literal(true) }).openapi("QueueDeleted");
 
-export type ConsumeQueryInput = z.output<typeof ConsumeQuery>;
 /** The consume query as a caller writes it. */
 export type ConsumeRequest = { prefetch?: number; visibilityMs?: number };

@@ -4,7 +4,6 @@
  * request pays one Map lookup and the catalog object sees one write per new name per isolate.
  */
 import type { Env } from "../../shared/env.ts";
-import type { Result } from "../../shared/errors.ts";
 import type { CatalogCapability } from "../../shared/schemas/catalog.ts";
 import type { Background, Capability } from "../http/access.ts";
 import { SeenNames } from "./seen.ts";
@@ -49,21 +48,6 @@ export function noteName(
 /** The catalog write, async so that even a synchronous failure becomes a rejection. */
 async function writeNote(env: Env, capability: CatalogCapability, name: string, at: number): Promise<void> {
   await catalogObject(env, capability).note(name, at);
-}
-
-/** Notes a name when an RPC write's result is ok, and hands the result back unchanged. */
-export type NoteIfOk = <T>(name: string, result: Result<T> | Promise<Result<T>>) => Promise<Result<T>>;
-
-/**
- * `noteName` for the RPC write methods of one capability, which answer a `Result`.
- * @example return this.#noted(name, validName(name) ?? this.#object(name).acquire(input));
- */
-export function notesFor(env: Env, ctx: Background | undefined, capability: CatalogCapability): NoteIfOk {
-  return async (name, result) => {
-    const settled = await result;
-    if (settled.ok) noteName(env, ctx, capability, name);
-    return settled;
-  };
 }
 
 /**
