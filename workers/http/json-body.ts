@@ -93,48 +93,62 @@ export function scanJsonText(text: string, maxDepth: number): TextScan {
 /** What a parsed value holds that JSON text may not: nesting past the limit, or a number that is not finite. */
 export type ValueFlaw = { kind: "tooDeep" } | { kind: "nonFinite"; field: string };
 
-/** One step of {@link valueFlaw}'s walk: the parent link spells a flaw's path only when there is one. */
-interface Visit {
-  value: unknown;
-  depth: number;
-  key: string;
-  parent: Visit | undefined;
+/** An array or object on {@link valueFlaw}'s path: its keys (none for an array) and the next to visit. */
+interface Frame {
+  value: object;
+  keys: string[] | undefined;
+  next: number;
 }
+
+const frameOf = (value: object): Frame => ({
+  value,
+  keys: Array.isArray(value) ? undefined : Object.keys(value),
+  next: 0,
+});
 
 /**
  * The flaw of a value (an RPC value, or parsed text whose scan found a huge number), or null:
  * arrays and objects nested deeper than `max` (counted as {@link scanJsonText} counts text; this
  * wins over any number), else the first number in document order that is not finite, named by its
  * dotted path from `root`. JSON text such as `1e400` parses to Infinity, which would be stored as
- * `null`, and structured clone carries Infinity and NaN as they are. One walk without recursion;
- * a shared or cyclic object is walked again only when reached deeper, so it ends for any graph.
+ * `null`, and structured clone carries Infinity and NaN as they are.
+ *
+ * One walk in document order without recursion, holding a frame only for each array or object on
+ * the current path: a 1 MiB array of numbers costs no allocation per element. A shared or cyclic
+ * object is walked again only when reached deeper, so the walk ends for any graph.
  */
 export function valueFlaw(value: unknown, max: number, root: string): ValueFlaw | null {
-  const deepest = new Map<object, number>();
-  let nonFinite: Visit | undefined;
-  const stack: Visit[] = [{ value, depth: 1, key: root, parent: undefined }];
-  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const v = item.value;
-    if (typeof v === "number" && !Number.isFinite(v)) nonFinite ??= item;
-    if (v === null || typeof v !== "object") continue;
-    if (item.depth > max) return { kind: "tooDeep" };
-    if ((deepest.get(v) ?? 0) >= item.depth) continue;
-    deepest.set(v, item.depth);
-    // Pushed last to first, so that they are visited in document order.
-    const keys = Object.keys(v);
-    for (let k = keys.length - 1; k >= 0; k--) {
-      const key = keys[k] as string;
-      stack.push({ value: (v as Record<string, unknown>)[key], depth: item.depth + 1, key, parent: item });
+  if (typeof value === "number") return Number.isFinite(value) ? null : { kind: "nonFinite", field: root };
+  if (value === null || typeof value !== "object") return null;
+  if (max < 1) return { kind: "tooDeep" };
+  const deepest = new Map<object, number>([[value, 1]]);
+  const frames: Frame[] = [frameOf(value)];
+  let nonFinite: string | undefined;
+  for (let top = frames.at(-1); top !== undefined; top = frames.at(-1)) {
+    const size = top.keys ? top.keys.length : (top.value as unknown[]).length;
+    if (top.next >= size) {
+      frames.pop();
+      continue;
+    }
+    const key = top.keys ? (top.keys[top.next] as string) : top.next;
+    top.next++;
+    const child = (top.value as Record<string | number, unknown>)[key];
+    if (typeof child === "number") {
+      if (nonFinite === undefined && !Number.isFinite(child)) nonFinite = pathOf(frames);
+    } else if (child !== null && typeof child === "object") {
+      const depth = frames.length + 1;
+      if (depth > max) return { kind: "tooDeep" };
+      if ((deepest.get(child) ?? 0) >= depth) continue;
+      deepest.set(child, depth);
+      frames.push(frameOf(child));
     }
   }
-  return nonFinite === undefined ? null : { kind: "nonFinite", field: pathOf(nonFinite) };
+  return nonFinite === undefined ? null : { kind: "nonFinite", field: nonFinite };
 }
 
-/** `value.a.1` for a visit of `a[1]` under `value`; the root alone is named by its own key. */
-function pathOf(visit: Visit): string {
-  const keys: string[] = [];
-  for (let at: Visit | undefined = visit; at?.parent !== undefined; at = at.parent) keys.push(at.key);
-  return keys.length > 0 ? keys.reverse().join(".") : visit.key;
+/** `a.1.b`: the keys each frame on the path has just visited. */
+function pathOf(frames: readonly Frame[]): string {
+  return frames.map((f) => (f.keys ? f.keys[f.next - 1] : f.next - 1)).join(".");
 }
 
 /** The contract's `400` for a flaw. */

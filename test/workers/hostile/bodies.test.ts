@@ -14,6 +14,17 @@ const nestedText = (depth: number) => `${"[".repeat(depth)}1${"]".repeat(depth)}
 /** A PUT body whose value is `depth` arrays deep: the body itself is one level more. */
 const putBody = (depth: number) => `{"value":${nestedText(depth)}}`;
 
+/** The path of the first number that is not finite, in document order (recursive: small values only). */
+function firstNonFinite(value: unknown, path: string[]): string[] | undefined {
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : path;
+  if (value === null || typeof value !== "object") return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const found = firstNonFinite(child, [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 function nestedValue(depth: number): unknown {
   let v: unknown = 1;
   for (let i = 0; i < depth; i++) v = [v];
@@ -170,6 +181,22 @@ describe("deep bodies", () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 8 }), (value) => {
         expect(valueFlaw(value, MAX_JSON_DEPTH, "body")).toBeNull();
+      }),
+    );
+    // Against the plain recursive reading, on trees whose numbers may be Infinity or NaN.
+    const { tree } = fc.letrec((tie) => ({
+      tree: fc.oneof({ depthSize: "small" }, fc.double(), tie("array"), tie("object")),
+      array: fc.array(tie("tree"), { maxLength: 5 }),
+      object: fc.dictionary(fc.string({ maxLength: 3 }), tie("tree"), { maxKeys: 5 }),
+    }));
+    fc.assert(
+      fc.property(tree, (value) => {
+        const first = firstNonFinite(value, []);
+        expect(valueFlaw(value, MAX_JSON_DEPTH, "body")).toEqual(
+          first === undefined
+            ? null
+            : { kind: "nonFinite", field: first.length > 0 ? first.join(".") : "body" },
+        );
       }),
     );
   });
