@@ -2,8 +2,8 @@
  * Who a bearer token stands for: an admin token from `API_TOKENS` (constant-time comparison),
  * the documented dev token where local development turns it on (`ALLOW_DEV_TOKEN=true`), or a
  * signed scoped token (`workers/tokens/`). Anything else is `401`. Fails closed: with no
- * `API_TOKENS` and no dev token allowed, nobody gets in (scoped tokens neither), and the isolate
- * logs why once.
+ * `API_TOKENS` and no dev token allowed, no `/v1` request gets in (scoped tokens neither), and the
+ * isolate logs why once.
  */
 import type { Env } from "../../shared/env.ts";
 import { ApiError } from "../../shared/errors.ts";
@@ -76,17 +76,29 @@ export async function authenticate(
   candidate: string | undefined,
   ctx?: Background,
 ): Promise<Principal> {
-  const admins = adminTokens(env);
-  // Fail closed (API.md 1.2): with no admin token configured every request is refused, scoped
-  // tokens minted earlier included; a deployment that lost its secrets is shut, not half open.
-  if (!candidate || admins.length === 0) throw unauthorized();
+  if (!candidate) throw unauthorized();
   if (isScopedTokenText(candidate)) {
     const scoped = await verifyScopedToken(env, candidate, ctx);
     if (scoped) return scoped;
     throw unauthorized();
   }
-  if (await tokenMatches(candidate, admins)) return ADMIN;
+  if (await tokenMatches(candidate, adminTokens(env))) return ADMIN;
   throw unauthorized();
+}
+
+/**
+ * The principal of a `/v1` request's token. Fails closed (the contract's 1.2): with no admin
+ * token configured every request is refused, scoped tokens minted earlier included, so a
+ * deployment that lost its secrets is shut rather than half open. A service-binding caller is
+ * trusted by its binding and keeps its scoped tokens (workers/tokens/rpc-access.ts).
+ */
+export async function authenticateRequest(
+  env: Env,
+  candidate: string | undefined,
+  ctx?: Background,
+): Promise<Principal> {
+  if (adminTokens(env).length === 0) throw unauthorized();
+  return authenticate(env, candidate, ctx);
 }
 
 /** The bearer token of a request's `Authorization` header, if it has one. */

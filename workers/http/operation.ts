@@ -13,7 +13,7 @@ import { NAME_PATTERN } from "../../shared/schemas/common.ts";
 import { noteName } from "../catalog/note.ts";
 import { enforceRateLimit } from "../tokens/rate-limit.ts";
 import { type Action, allows, type Background, type Capability, type Principal } from "./access.ts";
-import { authenticate, bearerToken } from "./auth.ts";
+import { authenticateRequest, bearerToken } from "./auth.ts";
 import { readJsonBody } from "./json-body.ts";
 import { checkOrigin } from "./origin.ts";
 import type { AppEnv } from "./router.ts";
@@ -73,7 +73,7 @@ export function guard(access: Access): MiddlewareHandler<AppEnv> {
   const queryToken = "adminOnly" in access ? false : (access.queryToken ?? false);
   return async function guardMiddleware(c, next) {
     checkOrigin(c.env, c.req.url, c.req.header("origin"));
-    const principal = await authenticate(c.env, presentedToken(c, queryToken), executionCtx(c));
+    const principal = await authenticateRequest(c.env, presentedToken(c, queryToken), executionCtx(c));
     c.set("principal", principal);
     let noted: { capability: Capability; name: string } | undefined;
     if ("adminOnly" in access) {

@@ -7,7 +7,7 @@ import type { BusEventValue } from "../../../shared/schemas/bus.ts";
 import { TOKEN, unique } from "../helpers.ts";
 import { receiver, ring, settled } from "./helpers.ts";
 
-// The dev token is only accepted on a loopback host (API_TOKENS is unset in tests).
+// The dev token is accepted because the test configuration sets ALLOW_DEV_TOKEN (API_TOKENS is unset).
 const bus = (seen: (res: Response) => void = () => {}) =>
   BusClient.binding(exports.SwitchyardRpc, {
     http: {

@@ -8,6 +8,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Env } from "../../../shared/env.ts";
 import { app } from "../../../workers/app.ts";
 import { authenticate, DEV_TOKEN } from "../../../workers/http/auth.ts";
+import { LockRpc } from "../../../workers/lock/rpc.ts";
+import { guardRpc } from "../../../workers/tokens/rpc-access.ts";
 import { call, TOKEN, unique } from "../helpers.ts";
 
 const upgrade = { Upgrade: "websocket" };
@@ -109,7 +111,7 @@ describe("fail closed", () => {
     expect(warn.mock.calls.filter((c) => String(c[0]).includes("API_TOKENS")).length).toBe(1);
   });
 
-  it("refuses a signed scoped token too with no API_TOKENS and no ALLOW_DEV_TOKEN (every /v1 request)", async () => {
+  it("refuses a signed scoped token too with no API_TOKENS and no ALLOW_DEV_TOKEN (every /v1 request), not over a binding", async () => {
     vi.spyOn(console, "warn").mockImplementation(() => {});
     const minted = await call("POST", "/v1/tokens", { scopes: [{ resource: "locks:*", actions: ["read"] }] });
     const scoped = (minted.body as { token: string }).token;
@@ -123,6 +125,10 @@ describe("fail closed", () => {
     expect((await read({})).status).toBe(200);
     expect((await read({ API_TOKENS: undefined, ALLOW_DEV_TOKEN: undefined })).status).toBe(401);
     expect((await read({ API_TOKENS: "a-real-token", ALLOW_DEV_TOKEN: undefined })).status).toBe(200);
+    // Over a service binding the binding is the trust: a caller narrowing itself with the token keeps it.
+    const closed = { ...env, API_TOKENS: undefined, ALLOW_DEV_TOKEN: undefined } as Env;
+    const locks = await guardRpc(closed, "locks", new LockRpc(closed), scoped);
+    expect(await locks.info(unique("l"))).toMatchObject({ ok: true });
   });
 
   it("accepts the dev token where the test configuration turns it on", async () => {
