@@ -69,14 +69,14 @@ export function planPut(
   return ok({ op: "set", key, json: json.value, version: version + 1, updatedAt: now, expiresAt });
 }
 
-/** A delete: `not_found` when absent (after the precondition, so `If-Match` on an absent key is a 412). */
+/** A delete: `not_found` when absent, whatever the `If-Match`; else the precondition, then the delete. */
 export function planDelete(
   key: string,
   pre: PreconditionInput,
   entry: StoredEntry | undefined,
   version: number,
 ): Result<PlannedWrite & { op: "delete" }> {
-  // Absent is 404 whatever the If-Match: the contract's order of checks puts 404 before 412.
+  // The contract's order of checks puts 404 before 412.
   if (!entry) return fail("not_found", `no key ${JSON.stringify(key)}`);
   const checked = checkPrecondition(key, pre, entry);
   if (!checked.ok) return checked;

@@ -156,7 +156,11 @@ export const stateOperations = {
     catalog: true,
     summary: "Delete a key",
     headers: ConditionalHeaders,
-    responses: { 200: jsonResponse(Deleted, "Deleted"), 404: notFoundResponse, 412: mismatchResponse },
+    responses: {
+      200: jsonResponse(Deleted, "Deleted"),
+      404: notFoundResponse,
+      412: errorResponse("`version_mismatch`: `If-Match` failed on a present key; `details.currentVersion`"),
+    },
     rpcHeaders: preconditionOverRpc,
     call: (env, { params, headers }) =>
       stateObject(env, params.namespace).delete(params.key, precondition(headers)),
