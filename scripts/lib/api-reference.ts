@@ -94,6 +94,8 @@ function cell(text: string | undefined): string {
 function fieldsTable(schema: Schema, doc: OpenApiDocument): string[] {
   const resolved = schema.$ref ? doc.components?.schemas?.[refName(schema.$ref)] : schema;
   if (!resolved?.properties) return [`Body: \`${typeOf(schema)}\``];
+  // A body with no fields (EmptyBody): the route takes none, or `{}`.
+  if (Object.keys(resolved.properties).length === 0) return ["Body: none, or `{}`."];
   const required = new Set(resolved.required ?? []);
   const rows = Object.entries(resolved.properties).map(
     ([name, field]) =>

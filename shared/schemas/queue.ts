@@ -252,8 +252,6 @@ export const TaskListQuery = z
     }
   });
 
-/** A promote takes no fields: no body, or `{}`. */
-export const PromoteRequest = z.strictObject({}).openapi("PromoteRequest");
 export const Promoted = z.object({ id: z.string(), state: z.literal("ready") }).openapi("Promoted");
 
 export const RedriveRequest = z

@@ -23,7 +23,6 @@ import {
   Nacked,
   NackRequest,
   Promoted,
-  PromoteRequest,
   Purged,
   PurgeQuery,
   QueueStats,
@@ -56,7 +55,7 @@ import {
 } from "../../shared/schemas/queue-schedule.ts";
 import { ConsumeQuery, Paused, QueueDeleted } from "../../shared/schemas/queue-stream.ts";
 import { forgetName } from "../catalog/note.ts";
-import { declareFor, optionalBody } from "../declare/declare-for.ts";
+import { declareFor } from "../declare/declare-for.ts";
 import type { AppEnv } from "../http/router.ts";
 import { admitSocket } from "../http/socket-cooldown.ts";
 import { type RelayRules, relayToObject } from "../http/socket-relay.ts";
@@ -245,13 +244,11 @@ export const queueOperations = {
     summary: "Make a delayed task ready now",
     description:
       "The task keeps its priority and goes behind the tasks already ready in it. A waiting long poll gets it at once. The body may be absent or `{}`.",
-    body: optionalBody(PromoteRequest),
     responses: {
       200: jsonResponse(Promoted, "The task is ready"),
       404: unknownTask,
       409: errorResponse("`conflict`: the task is not delayed (`details.state` says what it is)"),
     },
-    rpc: ["queue", "id"],
     call: (env, { params }) => queueObject(env, params.queue).promote(params.id),
   }),
 
