@@ -17,7 +17,8 @@ function fieldOf(issue: Issue, target: string): string {
  * failure of the whole body (an array where an object belongs) names `body`, as malformed JSON does.
  * `details.field` names the first unknown field when there is one, whatever else is wrong (the
  * contract's rule: a typo such as `ttl` for `ttlMs` also leaves `ttlMs` missing, and zod lists
- * unknown keys after the fields it checked); else the first issue's field.
+ * unknown keys after the fields it checked); else the first issue's field. "First" is zod's
+ * order: an object's own unknown keys come after those inside its fields.
  */
 export function invalidRequest(error: z.ZodError, target: string): ApiError {
   const root = target === "json" ? "body" : target;

@@ -113,6 +113,16 @@ describe("streaming consumers: the protocol", () => {
     c.close();
   });
 
+  it("names a typo in a message, not the field it left missing", async () => {
+    const c = await consumer(unique("stream"), { prefetch: 1 });
+    c.send({ type: "nack", id: "1", leaseid: "x" });
+    expect(await c.answer()).toMatchObject({
+      type: "error",
+      error: { code: "invalid_request", message: "leaseid: unknown field", details: { field: "leaseid" } },
+    });
+    c.close();
+  });
+
   it("answers bad messages and keeps the socket open, then closes it with 1008 after more than 10", async () => {
     const q = unique("stream");
     const c = await consumer(q, { prefetch: 5 });
@@ -121,7 +131,7 @@ describe("streaming consumers: the protocol", () => {
       { type: "bogus" },
       { type: "ack" },
       { type: "ack", acks: [] },
-      { type: "ack", acks: [{ id: "1", leaseid: "x" }] },
+      { type: "ack", acks: [{ id: "1" }] },
       { type: "nack", id: "1", leaseId: "x", extra: true },
       { type: "extend", id: "1", leaseId: "x", visibilityMs: 5 },
       [1, 2],
@@ -132,8 +142,7 @@ describe("streaming consumers: the protocol", () => {
     const answers = [];
     for (const _ of bad) answers.push(await c.answer());
     for (const a of answers) expect(a).toMatchObject({ type: "error", error: { code: "invalid_request" } });
-    // A typo names the unknown field, not the one it left missing.
-    expect(answers[4]).toMatchObject({ error: { details: { field: "acks.0.leaseid" } } });
+    expect(answers[4]).toMatchObject({ error: { details: { field: "acks.0.leaseId" } } });
     expect(answers[5]).toMatchObject({ error: { details: { field: "extra" } } });
     expect(answers[9]).toMatchObject({ error: { details: { field: "acks.0.bogus" } } });
     // Ten bad messages: still open and working.
