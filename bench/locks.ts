@@ -57,7 +57,7 @@ const locksSuite: BenchSuite = async (ctx) => {
     suite: "locks",
     name: "acquire+release, scoped token",
     ...scoped,
-    note: `pairs/s; ${Math.round((100 * (admin.opsPerSec - scoped.opsPerSec)) / admin.opsPerSec)} % below the admin token`,
+    note: `pairs/s; ${(scoped.opsPerSec / admin.opsPerSec).toFixed(2)}× the admin token's rate`,
   });
 
   const hot = await load(pair(() => `${run}-hot`));
