@@ -1,4 +1,4 @@
-/** Checks shared by every RPC target. */
+/** The name check of an RPC method written by hand (declared methods validate by their route). */
 import { z } from "@hono/zod-openapi";
 import type { Result } from "../shared/errors.ts";
 import { NameParam } from "../shared/schemas/common.ts";

@@ -1,7 +1,8 @@
 /**
  * One object per queue: tasks in SQLite, leased highest priority first, with visibility timeouts,
  * retries with backoff, a dead-letter queue, and recovery of expired leases by one alarm. The
- * rules live in `logic/queue-rules.ts`, the rows in {@link TaskStore}; this class runs each
+ * rules live in `logic/queue-rules.ts`, the rows in the stores beside this file ({@link StreamStore},
+ * which extends the task store, and those of schedules, flows and progress); this class runs each
  * operation as one transaction, keeps the stats counters and the alarm, and answers long polls.
  */
 import type { Env } from "../../shared/env.ts";

@@ -95,7 +95,7 @@ function guardedClass(proto: object): new (inner: object, check: Check) => objec
  * The capability's RPC target as the caller's token allows: the target itself for an admin,
  * else a guard whose every method answers `{ok: false, error}` (`unauthorized`, `forbidden`,
  * `rate_limited`) unless the token allows it.
- * @example return guardRpc(this.env, "locks", new LockRpc(this.env), options?.token);
+ * @example return guardRpc(this.env, "locks", new LockRpc(this.env, this.ctx), options?.token);
  */
 export async function guardRpc<T extends object>(
   env: Env,
