@@ -68,12 +68,21 @@ function forbidden(what: string, details?: Record<string, unknown>): ApiError {
   return new ApiError("forbidden", `this token's scopes do not allow ${what}`, details);
 }
 
+/**
+ * The first two checks of every `/v1` request: the origin (403), then the token (401). Also for a
+ * refusal that comes before the guard (a state key Hono cannot decode), so that it keeps the
+ * contract's order.
+ */
+export async function identifyCaller(c: Context<AppEnv>, queryToken = false): Promise<Principal> {
+  checkOrigin(c.env, c.req.url, c.req.header("origin"));
+  return authenticateRequest(c.env, presentedToken(c, queryToken), executionCtx(c));
+}
+
 /** The one middleware of every `/v1` route; see the module comment for its order. */
 export function guard(access: Access): MiddlewareHandler<AppEnv> {
   const queryToken = "adminOnly" in access ? false : (access.queryToken ?? false);
   return async function guardMiddleware(c, next) {
-    checkOrigin(c.env, c.req.url, c.req.header("origin"));
-    const principal = await authenticateRequest(c.env, presentedToken(c, queryToken), executionCtx(c));
+    const principal = await identifyCaller(c, queryToken);
     c.set("principal", principal);
     let noted: { capability: Capability; name: string } | undefined;
     if ("adminOnly" in access) {

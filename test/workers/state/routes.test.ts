@@ -116,6 +116,16 @@ describe("get, put and versions", () => {
     expect(inc.status).toBe(400);
   });
 
+  it("checks the token before a key it cannot decode or an empty key (401 before 400)", async () => {
+    const ns = unique("st");
+    for (const path of [`/v1/state/${ns}/%ZZ`, `/v1/state/${ns}/%ZZ/increment`, `/v1/state/${ns}/`]) {
+      const method = path.endsWith("increment") ? "POST" : "GET";
+      expect((await call(method, path, undefined, { token: null })).status).toBe(401);
+      const foreign = await call(method, path, undefined, { headers: { Origin: "https://evil.example" } });
+      expect(foreign.status).toBe(403);
+    }
+  });
+
   it("refuses keys with control characters", async () => {
     const ns = unique("st");
     for (const key of ["line\nbreak", "tab\there", "nul\u0000", "del\u007f"]) {
