@@ -1,13 +1,22 @@
 /**
  * "Bad input gets a 4xx with the contract's error shape, never a 5xx": every operation the OpenAPI
  * document lists, driven with random path names, query values and bodies (any JSON, or an object
- * with the operation's own field names holding random values), against the Worker's own fetch.
- * The database routes are left out: with no Postgres reachable here their answer is the contract's
- * `503 unavailable`.
+ * with the operation's own field names holding random values), against the Worker's own fetch;
+ * and every declared RPC method, which must answer a `Result` with a contract code, never throw.
+ * The database operations are left out: with no Postgres reachable here their answer is the
+ * contract's `503 unavailable`.
  */
-
+import { exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { isErrorCode } from "../../../shared/errors.ts";
+import { breakerOperations } from "../../../workers/breaker/operations.ts";
+import { busOperations } from "../../../workers/bus/operations.ts";
+import type { AnyDeclared } from "../../../workers/declare/table.ts";
+import { lockOperations } from "../../../workers/lock/operations.ts";
+import { mirrorOperations } from "../../../workers/mirror/operations.ts";
+import { queueOperations } from "../../../workers/queue/operations.ts";
+import { stateOperations } from "../../../workers/state/operations.ts";
 import { call } from "../helpers.ts";
 
 interface Parameter {
@@ -84,5 +93,38 @@ describe("never a 5xx for bad input", () => {
     }
     // The document has every route: a document that lost its paths must not pass this vacuously.
     expect(operations).toBeGreaterThan(60);
+  }, 120_000);
+
+  it("answers every declared RPC method's random arguments with a Result, never a throw", async () => {
+    const rpc = exports.SwitchyardRpc;
+    const targets: Array<[string, Record<string, AnyDeclared>, () => Promise<object>]> = [
+      ["locks", lockOperations, () => rpc.locks()],
+      ["breakers", breakerOperations, () => rpc.breakers()],
+      ["topics", busOperations, () => rpc.topics()],
+      ["state", stateOperations, () => rpc.state()],
+      ["mirrors", mirrorOperations, () => rpc.mirrors()],
+      ["queues", queueOperations, () => rpc.queues()],
+    ];
+    // Structured clone carries what JSON cannot: the walk must refuse it, not trip on it.
+    const argument = fc.oneof(pathName, fieldValue, fc.constantFrom(Number.NaN, Infinity, undefined));
+    let methods = 0;
+    for (const [capability, table, target] of targets) {
+      const methodsOf = (await target()) as Record<string, (...args: unknown[]) => Promise<unknown>>;
+      for (const [method, declared] of Object.entries(table)) {
+        if (!Array.isArray(declared.rpc)) continue;
+        methods++;
+        await fc.assert(
+          fc.asyncProperty(fc.tuple(...declared.rpc.map(() => argument)), async (args) => {
+            const what = `${capability}().${method}(${args.map((a) => JSON.stringify(a)).join(", ")})`;
+            const result = (await methodsOf[method]?.(...args)) as { ok: boolean; error?: { code: string } };
+            expect(typeof result?.ok, what).toBe("boolean");
+            if (!result.ok)
+              expect(isErrorCode(result.error?.code), `${what} → ${JSON.stringify(result)}`).toBe(true);
+          }),
+          { numRuns: 20 },
+        );
+      }
+    }
+    expect(methods).toBeGreaterThan(40);
   }, 120_000);
 });
