@@ -7,7 +7,7 @@
 import { RpcTarget } from "cloudflare:workers";
 import type { z } from "@hono/zod-openapi";
 import type { Env } from "../../shared/env.ts";
-import { type ErrorInfo, ok, type Result } from "../../shared/errors.ts";
+import { ok, type Result } from "../../shared/errors.ts";
 import { parseJsonText } from "../../shared/json-text.ts";
 import { noteName } from "../catalog/note.ts";
 import type { Action, Background, Capability } from "../http/access.ts";
@@ -71,8 +71,6 @@ function validated(declared: AnyCall, args: readonly unknown[]): Result<Record<s
   return { ok: true, value: input };
 }
 
-const refusalOf = (result: Result<unknown>): ErrorInfo | null => (result.ok ? null : result.error);
-
 const ENV = Symbol("env");
 const CONTEXT = Symbol("context");
 
@@ -81,25 +79,40 @@ interface Bound {
   [CONTEXT]: CallContext;
 }
 
+/**
+ * The method a guard calls with arguments it has validated already (a rate-limited scoped token's
+ * call, validated before the limit is charged), so that they are not validated twice.
+ */
+export const CALL_VALIDATED = Symbol("call validated");
+
+/** Runs one operation for an RPC caller, on arguments already validated. */
+async function callValidated(
+  self: Bound,
+  capability: Capability,
+  declared: AnyCall,
+  input: Record<string, unknown>,
+): Promise<Result<unknown>> {
+  const result = await declared.call(self[ENV], input as never, self[CONTEXT]);
+  const access = declared.access;
+  const param = NAME_PARAM[capability];
+  if (result.ok && "catalog" in access && access.catalog && param !== undefined) {
+    const name = (input.params as Record<string, string>)[param];
+    if (name !== undefined) noteName(self[ENV], backgroundOf(self[CONTEXT]), capability, name);
+  }
+  // RPC callers get objects: JSON text built around stored payloads is decoded.
+  if (result.ok && declared.jsonText) return ok(parseJsonText(declared.jsonText(result.value as never).text));
+  return result;
+}
+
 /** Runs one operation for an RPC caller. */
-async function callOverRpc(
+function callOverRpc(
   self: Bound,
   capability: Capability,
   declared: AnyCall,
   args: readonly unknown[],
 ): Promise<Result<unknown>> {
   const input = validated(declared, args);
-  if (!input.ok) return input;
-  const result = await declared.call(self[ENV], input.value as never, self[CONTEXT]);
-  const access = declared.access;
-  const param = NAME_PARAM[capability];
-  if (result.ok && "catalog" in access && access.catalog && param !== undefined) {
-    const name = (input.value.params as Record<string, string>)[param];
-    if (name !== undefined) noteName(self[ENV], backgroundOf(self[CONTEXT]), capability, name);
-  }
-  // RPC callers get objects: JSON text built around stored payloads is decoded.
-  if (result.ok && declared.jsonText) return ok(parseJsonText(declared.jsonText(result.value as never).text));
-  return result;
+  return input.ok ? callValidated(self, capability, declared, input.value) : Promise.resolve(input);
 }
 
 function backgroundOf(context: CallContext): Background | undefined {
@@ -139,6 +152,11 @@ export function rpcTargetOf<T extends Record<string, AnyDeclared>>(
           };
     Object.defineProperty(Target.prototype, method, { value });
   }
+  Object.defineProperty(Target.prototype, CALL_VALIDATED, {
+    value: function callWithInput(this: Bound, method: string, input: Record<string, unknown>) {
+      return callValidated(this, capability, table[method] as AnyCall, input);
+    },
+  });
   return Target as unknown as RpcTargetClass<T>;
 }
 
@@ -150,10 +168,11 @@ export interface RpcAccess {
   action: Action;
   otherNames?: (args: readonly unknown[]) => string[];
   /**
-   * Why the arguments would be refused (`invalid_request`), or null: the guard asks before it
-   * takes from a token's rate limit, so that a refused call spends nothing, as over HTTP.
+   * The arguments validated as the method would (its `invalid_request`, or the input for
+   * {@link CALL_VALIDATED}): the guard validates before it takes from a token's rate limit, so
+   * that a refused call spends nothing, as over HTTP, and the method does not validate again.
    */
-  refusal?: (args: readonly unknown[]) => ErrorInfo | null;
+  validate?: (args: readonly unknown[]) => Result<Record<string, unknown>>;
 }
 
 /** The access each RPC method needs, from the table: what `guardRpc` checks a scoped token for. */
@@ -167,7 +186,7 @@ export function rpcAccessOf(table: Record<string, AnyDeclared>): Record<string, 
     access[method] = {
       action,
       ...(otherNames && body >= 0 ? { otherNames: (args) => otherNames(args[body]) } : {}),
-      ...("call" in declared ? { refusal: (args) => refusalOf(validated(declared, args)) } : {}),
+      ...("call" in declared ? { validate: (args) => validated(declared, args) } : {}),
     };
   }
   return access;

@@ -12,7 +12,7 @@ import { ApiError, type ErrorInfo, fail } from "../../shared/errors.ts";
 import { breakerOperations } from "../breaker/operations.ts";
 import { busOperations } from "../bus/operations.ts";
 import { dbOperations } from "../db/operations.ts";
-import { type RpcAccess, rpcAccessOf } from "../declare/rpc-target.ts";
+import { CALL_VALIDATED, type RpcAccess, rpcAccessOf } from "../declare/rpc-target.ts";
 import { allows, type Capability, type Principal } from "../http/access.ts";
 import { authenticate } from "../http/auth.ts";
 import { lockOperations } from "../lock/operations.ts";
@@ -54,10 +54,14 @@ async function rpcPrincipal(env: Env, token: string | undefined): Promise<Princi
 const INNER = Symbol("inner");
 const CHECK = Symbol("check");
 
-type Check = (method: string, args: unknown[]) => Promise<ErrorInfo | undefined>;
+/** A guard's verdict on a call: refused, or let through (with its input, when the guard validated it). */
+type Verdict = { denied: ErrorInfo } | { input?: Record<string, unknown> };
+type Check = (method: string, args: unknown[]) => Promise<Verdict>;
 
 interface Guarded {
-  [INNER]: Record<string, (...args: unknown[]) => unknown>;
+  [INNER]: Record<string, (...args: unknown[]) => unknown> & {
+    [CALL_VALIDATED]?: (method: string, input: Record<string, unknown>) => unknown;
+  };
   [CHECK]: Check;
 }
 
@@ -82,8 +86,12 @@ function guardedClass(proto: object): new (inner: object, check: Check) => objec
     }
     Object.defineProperty(Guard.prototype, method, {
       value: async function guarded(this: Guarded, ...args: unknown[]) {
-        const denied = await this[CHECK](method, args);
-        return denied ? fail(denied.code, denied.message, denied.details) : this[INNER][method]?.(...args);
+        const verdict = await this[CHECK](method, args);
+        if ("denied" in verdict)
+          return fail(verdict.denied.code, verdict.denied.message, verdict.denied.details);
+        const inner = this[INNER];
+        if (verdict.input && inner[CALL_VALIDATED]) return inner[CALL_VALIDATED](method, verdict.input);
+        return inner[method]?.(...args);
       },
     });
   }
@@ -109,22 +117,26 @@ export async function guardRpc<T extends object>(
   // Checked again on every call: a target kept past the token's expiry or revocation stops working.
   const check: Check = async (method, args) => {
     const principal = await rpcPrincipal(env, token);
-    if (!("kind" in principal)) return principal;
-    if (principal.kind === "admin") return undefined;
+    if (!("kind" in principal)) return { denied: principal };
+    if (principal.kind === "admin") return {};
     const access = actions[method];
     const name = capability === "db" ? undefined : String(args[0]);
     const names = [name, ...(access?.otherNames?.(args) ?? [])];
     if (access === undefined || !names.every((n) => allows(principal, capability, access.action, n))) {
-      return { code: "forbidden", message: `this token's scopes do not allow ${method} on ${capability}` };
+      return {
+        denied: { code: "forbidden", message: `this token's scopes do not allow ${method} on ${capability}` },
+      };
     }
-    if (!principal.rateLimit) return undefined;
-    // A call its arguments would refuse answers that refusal (from the method) and spends nothing.
-    if (access.refusal?.(args)) return undefined;
+    if (!principal.rateLimit) return {};
+    // Validated before the limit is charged: a refused call answers its refusal and spends nothing.
+    const input = access.validate?.(args);
+    if (input && !input.ok) return { denied: input.error };
     try {
       await enforceRateLimit(env, principal.id, principal.rateLimit);
-      return undefined;
+      return input ? { input: input.value } : {};
     } catch (err) {
-      if (err instanceof ApiError) return { code: err.code, message: err.message, details: err.details };
+      if (err instanceof ApiError)
+        return { denied: { code: err.code, message: err.message, details: err.details } };
       throw err;
     }
   };

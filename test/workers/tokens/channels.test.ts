@@ -9,6 +9,7 @@ import { MirrorRpc } from "../../../workers/mirror/rpc.ts";
 import { QueueRpc } from "../../../workers/queue/rpc.ts";
 import { StateRpc } from "../../../workers/state/rpc.ts";
 import { MIRROR_RPC_ACTIONS, RPC_ACTIONS } from "../../../workers/tokens/rpc-access.ts";
+import { waitForName } from "../catalog/helpers.ts";
 import { call, unique } from "../helpers.ts";
 import { subscribe } from "../state/subscriber.ts";
 import { mint, scoped } from "./helpers.ts";
@@ -120,6 +121,24 @@ describe("a scoped token on the RPC entrypoint", () => {
       ok: false,
       error: { code: "invalid_request" },
     });
+  });
+
+  it("runs a rate-limited call on the arguments the guard validated, noting the name as any write", async () => {
+    const name = unique("rpc");
+    const { token } = await mint({
+      scopes: [{ resource: `queues:${name}`, actions: ["write", "read"] }],
+      rateLimit: { requests: 10, periodMs: 60_000 },
+    });
+    using queues = await exports.SwitchyardRpc.queues({ token });
+    // Defaults come from the validation (priority, maxAttempts) and the answer is the object's.
+    const enqueued = await queues.enqueue(name, { payload: { n: 1 } });
+    expect(enqueued).toMatchObject({ ok: true, value: { ids: [expect.any(String)] } });
+    const id = (enqueued as { value: { ids: string[] } }).value.ids[0] as string;
+    expect(await queues.task(name, id)).toMatchObject({
+      ok: true,
+      value: { payload: { n: 1 }, priority: "normal", maxAttempts: 5 },
+    });
+    await waitForName("queues", name);
   });
 
   it("knows the action of every RPC method, so a new method cannot slip through unchecked", () => {
