@@ -56,6 +56,8 @@ interface Model {
   sockets: Array<{ c: Consumer; prefetch: number }>;
   /** Pushed leases of sockets that were closed. */
   closedLeases: Set<string>;
+  /** Leases a nack gave back: its task may be pushed to a socket in that same step. */
+  givenBack: Set<string>;
   paused: boolean;
 }
 
@@ -66,6 +68,7 @@ const newModel = (): Model => ({
   completed: new Set(),
   sockets: [],
   closedLeases: new Set(),
+  givenBack: new Set(),
   paused: false,
 });
 
@@ -173,6 +176,7 @@ async function apply(q: string, m: Model, s: Step): Promise<void> {
       // 409 only when the lease expired on an alarm run meanwhile.
       expect([200, 409], res.text).toContain(res.status);
       if (s.kind === "ack" && res.status === 200) m.completed.add(h.id);
+      if (s.kind === "nack" && res.status === 200) m.givenBack.add(h.leaseId);
       return;
     }
     case "staleAck": {
@@ -293,11 +297,12 @@ describe("no loss, no double ownership", () => {
           await settleSockets(q, m, seen);
           for (const pushed of takePushes(m, seen)) {
             // No double ownership: a task is pushed only when nobody held it (ready, or enqueued in
-            // this step), or when the lease it had ended in this very step (a socket closed, or
-            // the alarm expired it).
+            // this step), or when the lease it had ended in this very step (a nack gave it back, a
+            // socket closed, or the alarm expired it).
             const prior = before.find((r) => String(r.seq) === pushed.id);
             const freed =
               prior?.state === "ready" ||
+              (s.kind === "nack" && prior?.state === "leased" && m.givenBack.has(prior.lease_id as string)) ||
               (s.kind === "enqueue" && prior === undefined) ||
               (s.kind === "alarm" && prior?.state !== "completed" && prior?.state !== "dead") ||
               (s.kind === "disconnect" || s.kind === "restart"
@@ -311,7 +316,25 @@ describe("no loss, no double ownership", () => {
         await drain(q, m, seen);
         pushedInAll += seen.size;
       }),
-      { numRuns: 20 },
+      // The first example: a nack that frees a task for a socket in the same step (found in CI).
+      {
+        numRuns: 20,
+        examples: [
+          [
+            [
+              { kind: "enqueue", n: 1, priority: "low", delayed: false, maxAttempts: 2 },
+              { kind: "lease", max: 1 },
+              { kind: "connect", prefetch: 1 },
+              { kind: "nack", pick: 0, retry: true, now: true },
+              { kind: "staleAck", pick: 0 },
+              { kind: "enqueue", n: 1, priority: "low", delayed: false, maxAttempts: 1 },
+              { kind: "socketAck", pick: 0, n: 1 },
+              { kind: "nack", pick: 0, retry: false, now: false },
+              { kind: "resume" },
+            ],
+          ],
+        ],
+      },
     );
     // The sequences did stream: tasks were pushed to sockets, not only leased over HTTP.
     expect(pushedInAll).toBeGreaterThan(0);
