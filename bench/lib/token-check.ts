@@ -1,9 +1,9 @@
 /**
  * The token check alone, in this process: the admin token's digest comparison against a scoped
  * token's signature check, payload decoding and scope match, the two parts of the request path
- * in which the two tokens differ (revocation is a lookup in a cached set). WebCrypto in Node runs
- * the same BoringSSL/OpenSSL primitives as workerd; this measures the share an HTTP row cannot
- * separate from its noise.
+ * in which the two tokens differ (revocation is a lookup in a cached set). Node's WebCrypto
+ * (OpenSSL) and workerd's (BoringSSL) run the same HMAC and SHA-256; this measures the share an
+ * HTTP row cannot separate from its noise.
  */
 import { timingSafeEqual } from "node:crypto";
 import { allows } from "../../workers/http/access.ts";
