@@ -191,18 +191,30 @@ export const Published = z
   .object({ ids: z.array(z.string()), seqs: z.array(z.number().int()) })
   .openapi("Published");
 
-/** A comma-separated filter in a query string. */
+/**
+ * A filter in a query string: comma-separated patterns, or the parameter repeated (as Python's
+ * requests and many other clients send a list), which reads as the same patterns joined by commas.
+ */
 const FilterQuery = z
-  .string()
-  .max(4096)
-  .superRefine((raw, ctx) => {
-    for (const p of splitFilter(raw)) {
-      const problem = patternProblem(p);
-      if (problem) ctx.addIssue({ code: "custom", message: `${p}: ${problem}` });
-    }
-  })
+  .union([z.string(), z.array(z.string())])
+  .transform((raw) => (typeof raw === "string" ? raw : raw.join(",")))
+  .pipe(
+    z
+      .string()
+      .max(4096)
+      .superRefine((raw, ctx) => {
+        for (const p of splitFilter(raw)) {
+          const problem = patternProblem(p);
+          if (problem) ctx.addIssue({ code: "custom", message: `${p}: ${problem}` });
+        }
+      }),
+  )
   .optional()
-  .openapi({ description: "Comma-separated patterns, e.g. `order.*,invoice.>`", example: "order.*" });
+  .openapi({
+    description:
+      "Comma-separated patterns (`order.*,invoice.>`), or the parameter repeated once per pattern; at most 4096 characters in all",
+    example: "order.*",
+  });
 
 const SeqQuery = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 

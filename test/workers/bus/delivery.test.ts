@@ -157,6 +157,21 @@ describe("WebSocket subscribers", () => {
     orders.ws.close();
   });
 
+  it("take a filter given as the parameter repeated, as the same patterns joined by commas", async () => {
+    const topic = unique("ws");
+    const sub = await connect(topic, "filter=order.*&filter=invoice.>");
+    await publish(topic, {
+      events: [
+        { type: "user.created", data: 1 },
+        { type: "order.created", data: 2 },
+        { type: "invoice.eu.paid", data: 3 },
+      ],
+    });
+    expect((await sub.nextEvent()).type).toBe("order.created");
+    expect((await sub.nextEvent()).type).toBe("invoice.eu.paid");
+    sub.ws.close();
+  });
+
   it("replay retained events from fromSeq, then go live", async () => {
     const topic = unique("replay");
     await publish(topic, { events: [{ type: "a" }, { type: "b" }, { type: "c" }] });

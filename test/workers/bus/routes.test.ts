@@ -159,7 +159,19 @@ describe("GET /v1/topics/{topic}/events", () => {
     ]);
   });
 
-  it.each(["fromSeq=-1", "fromSeq=abc", "limit=0", "limit=1001", "filter=a.>.b"])(
+  it("applies a filter given as the parameter repeated", async () => {
+    const topic = unique("t");
+    await publish(topic, {
+      events: [{ type: "order.created" }, { type: "user.created" }, { type: "invoice.eu.paid" }],
+    });
+    const res = await call("GET", `${base(topic)}/events?filter=order.*&filter=invoice.>`);
+    expect(res.body.events.map((e: { type: string }) => e.type)).toEqual([
+      "order.created",
+      "invoice.eu.paid",
+    ]);
+  });
+
+  it.each(["fromSeq=-1", "fromSeq=abc", "limit=0", "limit=1001", "filter=a.>.b", "filter=a&filter=b.>.c"])(
     "refuses %s with 400",
     async (q) => {
       const res = await call("GET", `${base(unique("t"))}/events?${q}`);
