@@ -5,7 +5,7 @@
  * verifier picks the right key of `TOKEN_SIGNING_KEYS` without trying each. Pure WebCrypto: runs
  * in Workers and Node alike, and needs no storage.
  */
-import type { RateLimit, Scope } from "../http/access.ts";
+import type { Principal, RateLimit, Scope } from "../http/access.ts";
 
 /** The version prefix; `isScopedTokenText` in verify.ts tells scoped from admin tokens by it. */
 export const TOKEN_VERSION = "sy1";
@@ -17,6 +17,17 @@ export interface TokenPayload {
   /** Expiry, Unix epoch milliseconds. */
   exp: number;
   rl?: RateLimit;
+}
+
+/** The principal a token's payload stands for (once its signature, expiry and revocation are checked). */
+export function principalOf(payload: TokenPayload): Extract<Principal, { kind: "scoped" }> {
+  return {
+    kind: "scoped",
+    id: payload.id,
+    scopes: payload.scopes,
+    expiresAt: payload.exp,
+    ...(payload.rl ? { rateLimit: payload.rl } : {}),
+  };
 }
 
 const encoder = new TextEncoder();

@@ -7,7 +7,7 @@ import type { Env } from "../../shared/env.ts";
 import { ApiError } from "../../shared/errors.ts";
 import { type Clock, systemClock } from "../../shared/resilience/clock.ts";
 import type { Background, Principal } from "../http/access.ts";
-import { keyRing, openToken, TOKEN_VERSION } from "./codec.ts";
+import { keyRing, openToken, principalOf, TOKEN_VERSION } from "./codec.ts";
 import { RevocationCache } from "./revocations.ts";
 
 /** Scoped tokens carry a version prefix, so they never collide with an admin token's text. */
@@ -61,12 +61,5 @@ export async function verifyScopedToken(
     console.error("revocation list unavailable", err);
     throw new ApiError("unavailable", "the token registry is unavailable; try again");
   }
-  if (revoked) return null;
-  return {
-    kind: "scoped",
-    id: payload.id,
-    scopes: payload.scopes,
-    expiresAt: payload.exp,
-    ...(payload.rl ? { rateLimit: payload.rl } : {}),
-  };
+  return revoked ? null : principalOf(payload);
 }
