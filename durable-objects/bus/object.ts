@@ -27,7 +27,7 @@ import {
   type TopicConfigValue,
   type TopicStatsValue,
 } from "../../shared/schemas/bus.ts";
-import { MAX_VALUE_BYTES, utf8Bytes, valueBytes } from "../../shared/schemas/common.ts";
+import { utf8Bytes } from "../../shared/schemas/common.ts";
 import { generateSecret } from "../../shared/webhook-signature.ts";
 import { ObjectAlarm } from "../lib/alarm.ts";
 import { answerClose } from "../lib/socket-close.ts";
@@ -36,6 +36,7 @@ import { admit } from "../logic/backpressure.ts";
 import { matchesFilter } from "../logic/filter.ts";
 import { fitPage, PAGE_BYTES } from "../logic/page-budget.ts";
 import { DEFAULT_WEBHOOK_BACKOFF } from "../logic/retry-schedule.ts";
+import { valueTooLarge } from "../logic/value-size.ts";
 import { webhookUrlProblem } from "../logic/webhook-url.ts";
 import { WebhookDispatcher } from "./dispatcher.ts";
 import { RedisSinks } from "./redis-sink.ts";
@@ -107,13 +108,12 @@ export class TopicObject extends SqlObject {
   async publish(input: PublishInput): Promise<Result<PublishResult>> {
     await this.ready;
     const events = eventsOf(input);
-    const texts = events.map((e) => JSON.stringify(e.data ?? null));
-    const tooLarge = events.findIndex((e, i) => valueBytes(e.data, texts[i]) > MAX_VALUE_BYTES);
-    if (tooLarge >= 0) {
-      return fail("payload_too_large", `the data of event ${tooLarge} is over ${MAX_VALUE_BYTES} bytes`, {
-        field: input.events ? `events.${tooLarge}.data` : "data",
-        limit: MAX_VALUE_BYTES,
-      });
+    const texts: string[] = [];
+    for (const [i, event] of events.entries()) {
+      const text = JSON.stringify(event.data ?? null);
+      const tooLarge = valueTooLarge(event.data, text, input.events ? `events.${i}.data` : "data");
+      if (tooLarge) return tooLarge;
+      texts.push(text);
     }
     const now = this.clock.now();
     const critical = events.map((e) => e.critical || e.priority === "critical");

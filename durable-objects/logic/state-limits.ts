@@ -3,7 +3,8 @@
  * characters) and the 256 KiB value limit, as pure checks shared by the schemas and the object.
  */
 import { fail, ok, type Result } from "../../shared/errors.ts";
-import { MAX_VALUE_BYTES, utf8Bytes, valueBytes } from "../../shared/schemas/common.ts";
+import { utf8Bytes } from "../../shared/schemas/common.ts";
+import { valueTooLarge } from "./value-size.ts";
 
 /** Longest key, in bytes of UTF-8. */
 export const MAX_KEY_BYTES = 512;
@@ -24,18 +25,10 @@ export function keyProblem(key: string): string | undefined {
 
 /**
  * The JSON text a value is stored as: `invalid_request` when it has none (a function, `undefined`
- * over RPC), `payload_too_large` over {@link MAX_VALUE_BYTES}.
+ * over RPC), `payload_too_large` over 256 KiB ({@link valueTooLarge}).
  */
 export function encodeValue(value: unknown, field = "value"): Result<string> {
   const json = value === undefined ? undefined : JSON.stringify(value);
   if (json === undefined) return fail("invalid_request", `${field} must be a JSON value`, { field });
-  const bytes = valueBytes(value, json);
-  if (bytes > MAX_VALUE_BYTES) {
-    return fail("payload_too_large", `${field} is ${bytes} bytes, over the ${MAX_VALUE_BYTES}-byte limit`, {
-      field,
-      limit: MAX_VALUE_BYTES,
-      bytes,
-    });
-  }
-  return ok(json);
+  return valueTooLarge(value, json, field) ?? ok(json);
 }

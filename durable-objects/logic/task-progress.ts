@@ -25,13 +25,18 @@ export function progressText(progress: unknown): Result<string> {
 export function logEntries(lines: readonly string[], attempt: number, at: number): Result<string[]> {
   const entries: string[] = [];
   for (const [i, line] of lines.entries()) {
-    if (utf8Bytes(line) > MAX_LOG_LINE_BYTES) {
-      return fail("payload_too_large", `lines.${i} is over ${MAX_LOG_LINE_BYTES} bytes`, {
-        field: `lines.${i}`,
-        limit: MAX_LOG_LINE_BYTES,
-      });
-    }
+    const tooLarge = logLineTooLarge(line, i);
+    if (tooLarge) return tooLarge;
     entries.push(JSON.stringify({ attempt, at, line }));
   }
   return ok(entries);
+}
+
+/** `payload_too_large` naming `lines.<index>` when `line` is over 1 KiB of UTF-8. */
+export function logLineTooLarge(line: string, index: number): Result<never> | undefined {
+  if (utf8Bytes(line) <= MAX_LOG_LINE_BYTES) return undefined;
+  return fail("payload_too_large", `lines.${index} is over ${MAX_LOG_LINE_BYTES} bytes`, {
+    field: `lines.${index}`,
+    limit: MAX_LOG_LINE_BYTES,
+  });
 }

@@ -9,7 +9,7 @@ import type { Env } from "../../shared/env.ts";
 import { fail, ok, type Result } from "../../shared/errors.ts";
 import type { JsonText } from "../../shared/json-text.ts";
 import type { TimerHandle } from "../../shared/resilience/clock.ts";
-import { MAX_PAGE_BYTES, MAX_VALUE_BYTES, valueBytes } from "../../shared/schemas/common.ts";
+import { MAX_PAGE_BYTES } from "../../shared/schemas/common.ts";
 import type {
   AckBatchInput,
   AckBatchOutput,
@@ -66,6 +66,7 @@ import {
   type TaskState,
 } from "../logic/queue-rules.ts";
 import { logEntries, progressText } from "../logic/task-progress.ts";
+import { valueText } from "../logic/value-size.ts";
 import { type QueueConfig, queueConfig } from "./config.ts";
 import { type Push, QueueConsumers, sendTo } from "./consumers.ts";
 import { type ChildEnded, FlowStore, type OutboxRow } from "./flow-store.ts";
@@ -132,18 +133,6 @@ const readyKey = (row: LeasedRow) => ({ rank: row.priority, availableAt: row.ava
 
 const parseId = (id: string): number | undefined => (TASK_ID.test(id) ? Number(id) : undefined);
 
-/** A value's JSON text, or `payload_too_large` naming `field` when it is over 256 KiB. */
-function jsonText(value: unknown, field: string): Result<string> {
-  const text = JSON.stringify(value) ?? "null";
-  if (valueBytes(value, text) > MAX_VALUE_BYTES) {
-    return fail("payload_too_large", `${field} is over ${MAX_VALUE_BYTES} bytes`, {
-      field,
-      limit: MAX_VALUE_BYTES,
-    });
-  }
-  return ok(text);
-}
-
 /** A flow node (and its subtree) with each payload as JSON text; `payload_too_large` names the one over 256 KiB. */
 function plantedNode(
   node: Omit<PlantedNode, "payloadText" | "children"> & {
@@ -154,7 +143,7 @@ function plantedNode(
   path: string,
 ): Result<PlantedNode> {
   const { payload, children, ...fields } = node;
-  const text = jsonText(payload, field);
+  const text = valueText(payload, field);
   if (!text.ok) return text;
   const planted: PlantedNode = { ...fields, payloadText: text.value };
   if (children === undefined) return ok(planted);
@@ -229,7 +218,7 @@ export class QueueObject extends SqlObject {
     const tasks = batch ? input.tasks : [input];
     const payloads: string[] = [];
     for (const [i, task] of tasks.entries()) {
-      const text = jsonText(task.payload, batch ? `tasks.${i}.payload` : "payload");
+      const text = valueText(task.payload, batch ? `tasks.${i}.payload` : "payload");
       if (!text.ok) return text;
       payloads.push(text.value);
     }
@@ -561,7 +550,7 @@ export class QueueObject extends SqlObject {
     input: ScheduleInput,
   ): Promise<Result<{ created: boolean; schedule: JsonText<ScheduleInfo> }>> {
     await this.ready;
-    const payload = jsonText(input.task.payload, "task.payload");
+    const payload = valueText(input.task.payload, "task.payload");
     if (!payload.ok) return payload;
     const now = this.clock.now();
     return this.mutate(now, () => {
@@ -1034,7 +1023,7 @@ export class QueueObject extends SqlObject {
         id: a.id,
         leaseId: a.leaseId,
         seq: parseId(a.id),
-        text: a.result === undefined ? ok(null) : jsonText(a.result, field(i)),
+        text: a.result === undefined ? ok(null) : valueText(a.result, field(i)),
       }),
     );
     const valid = records.flatMap((r) => (r.text.ok ? [{ ...r, result: r.text.value }] : []));
