@@ -37,6 +37,7 @@ import {
   NameParam,
   PathId,
 } from "../../shared/schemas/common.ts";
+import { firstOversized, oneOrEach } from "../declare/body-values.ts";
 import { declareFor, optionalBody } from "../declare/declare-for.ts";
 import type { AppEnv } from "../http/router.ts";
 import { admitSocket } from "../http/socket-cooldown.ts";
@@ -96,6 +97,7 @@ export const busOperations = {
       429: backpressureResponse("`backpressure`, with a `Retry-After` header in seconds"),
     },
     call: (env, { params, body }) => topicObject(env, params.topic).publish(body),
+    oversized: (body) => firstOversized(oneOrEach(body, "events", "data")),
   }),
 
   createSubscription: topics.admin("createSubscription", "POST /{topic}/subscriptions", {

@@ -101,6 +101,7 @@ type CallFields =
   | "rpcHeaders"
   | "bodySchemaFor"
   | "otherNames"
+  | "oversized"
   | "configured"
   | "call"
   | "json"
@@ -239,6 +240,7 @@ function declarerOf(
       rpcHeaders: spec.rpcHeaders,
       bodySchemaFor: spec.bodySchemaFor,
       otherNames: spec.otherNames,
+      oversized: spec.oversized,
       configured: spec.configured,
       call: spec.call,
       json: spec.json,

@@ -65,10 +65,26 @@ function validated(declared: AnyCall, args: readonly unknown[]): Result<Record<s
     const schema = PARTS[part].schema(declared, given[part]);
     if (!schema || !(part in given)) continue;
     const parsed = parseInput(schema, given[part], PARTS[part].target);
-    if (!parsed.ok) return parsed;
+    // As over HTTP: a value over its limit (413) is answered before these parts' faults (400).
+    if (!parsed.ok) return oversizedIn(declared, given.body) ?? parsed;
     input[part] = parsed.value;
   }
   return { ok: true, value: input };
+}
+
+/** The `payload_too_large` failure the object would answer for `body`, if any. */
+function oversizedIn(declared: AnyCall, body: unknown): Result<never> | undefined {
+  const error = declared.oversized?.(body);
+  return error && { ok: false, error };
+}
+
+/**
+ * {@link validated}, with a value over its limit refused too: what a guard asks before it charges a
+ * token's rate limit, whose `429` the contract answers after a `413`.
+ */
+function validatedForGuard(declared: AnyCall, args: readonly unknown[]): Result<Record<string, unknown>> {
+  const input = validated(declared, args);
+  return (input.ok && oversizedIn(declared, input.value.body)) || input;
 }
 
 const ENV = Symbol("env");
@@ -186,7 +202,7 @@ export function rpcAccessOf(table: Record<string, AnyDeclared>): Record<string, 
     access[method] = {
       action,
       ...(otherNames && body >= 0 ? { otherNames: (args) => otherNames(args[body]) } : {}),
-      ...("call" in declared ? { validate: (args) => validated(declared, args) } : {}),
+      ...("call" in declared ? { validate: (args) => validatedForGuard(declared, args) } : {}),
     };
   }
   return access;

@@ -87,6 +87,13 @@ export interface Declared<
    */
   otherNames?(body: unknown): string[];
   /**
+   * The `413 payload_too_large` the object would answer for a body (a value over its size limit),
+   * found before validation: the contract checks sizes before the body's other faults (`400`) and
+   * before the token's rate limit (`429`), both of which come before the object's own check. It
+   * takes any value; the object still checks for itself.
+   */
+  oversized?(body: unknown): ErrorInfo | undefined;
+  /**
    * What the call needs configured (Redis), as the object would refuse it: checked over HTTP after
    * validation and before the token's rate limit, since the contract answers `400 not_configured`
    * before the operation's own `429`. The object still checks for itself.

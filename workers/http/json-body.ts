@@ -201,9 +201,12 @@ async function holdsBytes(body: ReadableStream<Uint8Array> | null): Promise<bool
   }
 }
 
-/** Reads and checks the body of `c`'s request, then hands its text to Hono's validators. */
-export async function readJsonBody(c: Context): Promise<void> {
-  if (!BODY_METHODS.has(c.req.method)) return;
+/**
+ * Reads and checks the body of `c`'s request, then hands its text to Hono's validators; answers
+ * the parsed body (undefined for a method without one, `{}` for an empty body).
+ */
+export async function readJsonBody(c: Context): Promise<unknown> {
+  if (!BODY_METHODS.has(c.req.method)) return undefined;
   const declared = Number(c.req.header("content-length") ?? "0");
   const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
   // The contract checks the media type before the size: a body of another type is 415 whatever
@@ -214,7 +217,7 @@ export async function readJsonBody(c: Context): Promise<void> {
       throw new ApiError("unsupported_media_type", "the body must be JSON (content-type: application/json)");
     }
     cacheBodyText(c, "");
-    return;
+    return {};
   }
   if (declared > MAX_REQUEST_BYTES) throw tooLarge();
   // With a Content-Length the runtime ends the body there, so one arrayBuffer() is bounded and
@@ -226,8 +229,9 @@ export async function readJsonBody(c: Context): Promise<void> {
   if (bytes.byteLength > MAX_REQUEST_BYTES) throw tooLarge();
   // Empty: "{}", which the validator then parses.
   const text = bytes.byteLength > 0 ? new TextDecoder().decode(bytes) : "{}";
-  parseJsonText(text);
+  const body = parseJsonText(text);
   cacheBodyText(c, text);
+  return body;
 }
 
 /** Hono's validators read the body through this cache. */

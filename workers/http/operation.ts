@@ -3,8 +3,9 @@
  * `operationId`, and the capability and action a token needs for it. `operation()` turns that
  * into a Hono OpenAPI route whose one middleware (`guard`) checks, in the contract's order:
  * the origin (403), the token (401), the name in the path (400), the scopes (403), then reads the
- * body (415, 413, 400); the route's own validators follow, and the handler takes from the token's
- * rate limit (429, {@link withinRateLimit}) just before the operation.
+ * body (415, 413, 400); the route's own validators follow (a value over its size limit answering
+ * 413 before their 400, see `oversized` in workers/declare/table.ts), and the handler takes from
+ * the token's rate limit (429, {@link withinRateLimit}) just before the operation.
  */
 import { createRoute, type RouteConfig } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
@@ -12,7 +13,14 @@ import { ApiError } from "../../shared/errors.ts";
 import { NAME_PATTERN } from "../../shared/schemas/common.ts";
 import { noteName } from "../catalog/note.ts";
 import { enforceRateLimit } from "../tokens/rate-limit.ts";
-import { type Action, allows, type Background, type Capability, type Principal } from "./access.ts";
+import {
+  type Action,
+  allows,
+  type Background,
+  type Capability,
+  type Principal,
+  type RateLimit,
+} from "./access.ts";
 import { authenticateRequest, bearerToken } from "./auth.ts";
 import { readJsonBody } from "./json-body.ts";
 import { checkOrigin } from "./origin.ts";
@@ -94,7 +102,7 @@ export function guard(access: Access): MiddlewareHandler<AppEnv> {
       }
       if (access.catalog && name !== undefined) noted = { capability: access.capability, name };
     }
-    await readJsonBody(c);
+    c.set("jsonBody", await readJsonBody(c));
     await next();
     if (noted && c.res.status < 300) noteName(c.env, executionCtx(c), noted.capability, noted.name);
   };
@@ -108,9 +116,14 @@ export function guard(access: Access): MiddlewareHandler<AppEnv> {
  */
 export async function withinRateLimit(c: Context<AppEnv>): Promise<void> {
   const principal = c.get("principal");
-  if (principal?.kind === "scoped" && principal.rateLimit) {
-    await enforceRateLimit(c.env, principal.id, principal.rateLimit);
-  }
+  if (hasRateLimit(principal)) await enforceRateLimit(c.env, principal.id, principal.rateLimit);
+}
+
+/** Whether the caller is a scoped token with a rate limit. */
+export function hasRateLimit(
+  principal: Principal | undefined,
+): principal is Extract<Principal, { kind: "scoped" }> & { rateLimit: RateLimit } {
+  return principal?.kind === "scoped" && principal.rateLimit !== undefined;
 }
 
 /**

@@ -7,7 +7,11 @@ import { invalidRequest } from "./validation.ts";
 /** Hono's environment for every route group. */
 export interface AppEnv {
   Bindings: Env;
-  Variables: { principal?: Principal };
+  Variables: {
+    principal?: Principal;
+    /** The JSON body as the guard read it, before validation (undefined for a GET). */
+    jsonBody?: unknown;
+  };
 }
 
 /** A route group whose schema failures become `400 invalid_request` naming the field. */

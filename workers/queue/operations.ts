@@ -60,6 +60,14 @@ import type { AppEnv } from "../http/router.ts";
 import { admitSocket } from "../http/socket-cooldown.ts";
 import { type RelayRules, relayToObject } from "../http/socket-relay.ts";
 import { requireWebSocketUpgrade } from "../http/upgrade.ts";
+import {
+  oversizedFlows,
+  oversizedLines,
+  oversizedProgress,
+  oversizedResult,
+  oversizedSchedule,
+  oversizedTasks,
+} from "./body-sizes.ts";
 
 const QueueName = NameParam("Queue name").openapi({ param: { name: "queue", in: "path" } });
 const pathParams = {
@@ -142,6 +150,7 @@ export const queueOperations = {
       413: errorResponse("A payload over 256 KiB (`details.field` names it), or a body over 1 MiB"),
     },
     bodySchemaFor: enqueueSchemaFor,
+    oversized: oversizedTasks,
     call: (env, { params, body }) => queueObject(env, params.queue).enqueue(body),
   }),
 
@@ -162,6 +171,7 @@ export const queueOperations = {
       413: errorResponse("A payload over 256 KiB (`details.field` names it), or a body over 1 MiB"),
     },
     bodySchemaFor: flowSchemaFor,
+    oversized: oversizedFlows,
     otherNames: childQueues,
     call: (env, { params, body }) => queueObject(env, params.queue).flow(body),
   }),
@@ -198,6 +208,7 @@ export const queueOperations = {
     body: AckRequest,
     responses: { 200: jsonResponse(Acked, "Completed"), ...leaseHolderErrors },
     call: (env, { params, body }) => queueObject(env, params.queue).ack(params.id, body),
+    oversized: oversizedResult,
   }),
 
   nack: queues.consume("nackTask", "POST /{queue}/tasks/{id}/nack", {
@@ -226,6 +237,7 @@ export const queueOperations = {
       ...reportErrors("`progress` over 4 KiB of JSON text (`details.field` is `progress`)"),
     },
     call: (env, { params, body }) => queueObject(env, params.queue).reportProgress(params.id, body),
+    oversized: oversizedProgress,
   }),
 
   logs: queues.consume("appendTaskLogs", "POST /{queue}/tasks/{id}/logs", {
@@ -238,6 +250,7 @@ export const queueOperations = {
       ...reportErrors("A line over 1 KiB of UTF-8 (`details.field` names it, `lines.3`)"),
     },
     call: (env, { params, body }) => queueObject(env, params.queue).appendLogs(params.id, body),
+    oversized: oversizedLines,
   }),
 
   promote: queues.admin("promoteTask", "POST /{queue}/tasks/{id}/promote", {
@@ -339,6 +352,7 @@ export const queueOperations = {
       413: errorResponse("A payload over 256 KiB (`details.field` is `task.payload`), or a body over 1 MiB"),
     },
     call: (env, { params, body }) => queueObject(env, params.queue).putSchedule(params.name, body),
+    oversized: oversizedSchedule,
     jsonText: (put) => ({ text: put.schedule, status: put.created ? 201 : 200 }),
   }),
 

@@ -25,6 +25,7 @@ import {
   TxnRequest,
   TxnResult,
 } from "../../shared/schemas/state.ts";
+import { type FieldValue, firstOversized, items, member } from "../declare/body-values.ts";
 import { declareFor } from "../declare/declare-for.ts";
 import { withinRateLimit } from "../http/operation.ts";
 import type { AppEnv } from "../http/router.ts";
@@ -73,6 +74,15 @@ async function subscribe(c: Context<AppEnv>, namespace: string, query: z.output<
   return res;
 }
 
+/** The values a transaction's puts would store, both branches, as the object checks them. */
+function* txnValues(body: unknown): Generator<FieldValue> {
+  for (const branch of ["success", "failure"]) {
+    for (const [i, op] of items(member(body, branch)).entries()) {
+      if (member(op, "op") === "put") yield [`${branch}.${i}.value`, member(op, "value")];
+    }
+  }
+}
+
 /** The state operations: routes at `/v1/state`, methods of `env.SWITCHYARD.state()`. */
 export const stateOperations = {
   list: state.read("listStateKeys", "GET /{namespace}", {
@@ -95,6 +105,7 @@ export const stateOperations = {
     body: TxnRequest,
     responses: { 200: jsonResponse(TxnResult, "Which branch ran and its results") },
     call: (env, { params, body }) => stateObject(env, params.namespace).txn(body),
+    oversized: (body) => firstOversized(txnValues(body)),
   }),
 
   watch: state.read.upgrade("subscribeState", "GET /{namespace}/subscribe", {
@@ -149,6 +160,7 @@ export const stateOperations = {
     rpcHeaders: preconditionOverRpc,
     call: (env, { params, body, headers }) =>
       stateObject(env, params.namespace).put(params.key, body, precondition(headers)),
+    oversized: (body) => firstOversized([["value", member(body, "value")]]),
     responseHeaders: versioned,
   }),
 

@@ -12,7 +12,7 @@ import { MIRROR_RPC_ACTIONS, RPC_ACTIONS } from "../../../workers/tokens/rpc-acc
 import { waitForName } from "../catalog/helpers.ts";
 import { call, unique } from "../helpers.ts";
 import { subscribe } from "../state/subscriber.ts";
-import { mint, scoped } from "./helpers.ts";
+import { mint, rateLimited, scoped } from "./helpers.ts";
 
 async function upgrade(path: string) {
   const res = await exports.default.fetch(
@@ -78,10 +78,7 @@ describe("a scoped token on the RPC entrypoint", () => {
 
   it("answers unauthorized for a bad token and rate_limited past the token's limit", async () => {
     const name = unique("rpc");
-    const { token } = await mint({
-      scopes: [{ resource: `locks:${name}`, actions: ["read", "write"] }],
-      rateLimit: { requests: 2, periodMs: 60_000 },
-    });
+    const token = await rateLimited(`locks:${name}`, 2, "read", "write");
     using bad = await exports.SwitchyardRpc.locks({ token: `${token}x` });
     expect(await bad.info(name)).toMatchObject({ ok: false, error: { code: "unauthorized" } });
     using locks = await exports.SwitchyardRpc.locks({ token });
@@ -100,10 +97,7 @@ describe("a scoped token on the RPC entrypoint", () => {
 
   it("answers invalid arguments as they are, spending nothing of the limit, as HTTP does", async () => {
     const name = unique("rpc");
-    const { token } = await mint({
-      scopes: [{ resource: `locks:${name}`, actions: ["write"] }],
-      rateLimit: { requests: 1, periodMs: 60_000 },
-    });
+    const token = await rateLimited(`locks:${name}`, 1, "write");
     using locks = await exports.SwitchyardRpc.locks({ token });
     for (let i = 0; i < 2; i++) {
       expect(await locks.acquire(name, { owner: "a", bogus: 1 })).toMatchObject({
@@ -125,10 +119,7 @@ describe("a scoped token on the RPC entrypoint", () => {
 
   it("runs a rate-limited call on the arguments the guard validated, noting the name as any write", async () => {
     const name = unique("rpc");
-    const { token } = await mint({
-      scopes: [{ resource: `queues:${name}`, actions: ["write", "read"] }],
-      rateLimit: { requests: 10, periodMs: 60_000 },
-    });
+    const token = await rateLimited(`queues:${name}`, 10, "write", "read");
     using queues = await exports.SwitchyardRpc.queues({ token });
     // Defaults come from the validation (priority, maxAttempts) and the answer is the object's.
     const enqueued = await queues.enqueue(name, { payload: { n: 1 } });

@@ -17,6 +17,11 @@ export async function scoped(resource: string, ...actions: string[]): Promise<st
   return (await mint({ scopes: [{ resource, actions }] })).token;
 }
 
+/** Mints a token with one scope and a limit of `requests` calls a minute. */
+export async function rateLimited(resource: string, requests: number, ...actions: string[]): Promise<string> {
+  return (await mint({ scopes: [{ resource, actions }], rateLimit: { requests, periodMs: 60_000 } })).token;
+}
+
 /** A clock the test moves by hand, installed as the isolate's token clock. */
 export function manualTokenClock(start = Date.now()) {
   const clock = {

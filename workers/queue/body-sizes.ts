@@ -1,0 +1,60 @@
+/**
+ * The `413`s the queue object answers for a body, found before validation (a declaration's
+ * `oversized`, see workers/declare/table.ts), with the object's own checks and field names.
+ */
+import { logLineTooLarge, progressText } from "../../durable-objects/logic/task-progress.ts";
+import type { ErrorInfo } from "../../shared/errors.ts";
+import {
+  errorOf,
+  type FieldValue,
+  firstOversized,
+  items,
+  member,
+  oneOrEach,
+} from "../declare/body-values.ts";
+
+/** One task's payload or a batch's: `payload`, `tasks.3.payload`. */
+export const oversizedTasks = (body: unknown) => firstOversized(oneOrEach(body, "tasks", "payload"));
+
+/** A flow's payloads, or a batch's (`flows.2.`): the parent's, then each child's depth first. */
+export function oversizedFlows(body: unknown): ErrorInfo | undefined {
+  const batch = member(body, "flows");
+  const flows =
+    batch === undefined ? [[body, ""] as const] : items(batch).map((f, i) => [f, `flows.${i}.`] as const);
+  return firstOversized(flows.flatMap(([flow, prefix]) => [...flowPayloads(flow, prefix)]));
+}
+
+function* flowPayloads(flow: unknown, prefix: string): Generator<FieldValue> {
+  yield [`${prefix}parent.payload`, member(member(flow, "parent"), "payload")];
+  yield* childPayloads(member(flow, "children"), prefix);
+}
+
+function* childPayloads(children: unknown, prefix: string): Generator<FieldValue> {
+  for (const [i, child] of items(children).entries()) {
+    const at = `${prefix}children.${i}.`;
+    yield [`${at}payload`, member(child, "payload")];
+    yield* childPayloads(member(child, "children"), at);
+  }
+}
+
+/** A schedule's task payload. */
+export const oversizedSchedule = (body: unknown) =>
+  firstOversized([["task.payload", member(member(body, "task"), "payload")]]);
+
+/** An ack's result. */
+export const oversizedResult = (body: unknown) => firstOversized([["result", member(body, "result")]]);
+
+/** A progress value over 4 KiB of JSON text. */
+export function oversizedProgress(body: unknown): ErrorInfo | undefined {
+  const progress = member(body, "progress");
+  return progress === undefined ? undefined : errorOf(progressText(progress));
+}
+
+/** The first log line over 1 KiB of UTF-8. */
+export function oversizedLines(body: unknown): ErrorInfo | undefined {
+  for (const [i, line] of items(member(body, "lines")).entries()) {
+    const tooLarge = typeof line === "string" ? errorOf(logLineTooLarge(line, i)) : undefined;
+    if (tooLarge) return tooLarge;
+  }
+  return undefined;
+}
