@@ -117,6 +117,16 @@ describe("a value over its limit is 413 before the body's other faults (400)", (
       error: { code: "payload_too_large", details: { field: "tasks.0.payload" } },
     });
   });
+
+  it("leaves a value with no JSON text (cyclic, over RPC) to validation", async () => {
+    using queues = await exports.SwitchyardRpc.queues();
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(await queues.enqueue(unique("v"), { tasks: [{ payload: cyclic }], bogus: 1 })).toMatchObject({
+      ok: false,
+      error: { code: "invalid_request" },
+    });
+  });
 });
 
 describe("a value over its limit is 413 before a token's rate limit (429), spending none of it", () => {

@@ -96,8 +96,8 @@ export const busOperations = {
       202: jsonResponse(Published, "Accepted: ids and seqs in the order given"),
       429: backpressureResponse("`backpressure`, with a `Retry-After` header in seconds"),
     },
-    call: (env, { params, body }) => topicObject(env, params.topic).publish(body),
     oversized: (body) => firstOversized(oneOrEach(body, "events", "data")),
+    call: (env, { params, body }) => topicObject(env, params.topic).publish(body),
   }),
 
   createSubscription: topics.admin("createSubscription", "POST /{topic}/subscriptions", {

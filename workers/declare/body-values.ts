@@ -29,10 +29,22 @@ export function oneOrEach(body: unknown, list: string, field: string): FieldValu
 export function firstOversized(values: Iterable<FieldValue>): ErrorInfo | undefined {
   for (const [field, value] of values) {
     if (value === undefined) continue;
-    const text = valueText(value, field);
-    if (!text.ok) return text.error;
+    const text = measured(value, field);
+    if (text && !text.ok) return text.error;
   }
   return undefined;
+}
+
+/**
+ * {@link valueText}, or undefined for a value with no JSON text: an RPC caller's argument may be
+ * cyclic or nested past the stack, which validation refuses with its `400`.
+ */
+function measured(value: unknown, field: string): Result<string> | undefined {
+  try {
+    return valueText(value, field);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The error of a failed check, as `oversized` answers it. */

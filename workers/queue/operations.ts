@@ -207,8 +207,8 @@ export const queueOperations = {
     summary: "Complete a leased task",
     body: AckRequest,
     responses: { 200: jsonResponse(Acked, "Completed"), ...leaseHolderErrors },
-    call: (env, { params, body }) => queueObject(env, params.queue).ack(params.id, body),
     oversized: oversizedResult,
+    call: (env, { params, body }) => queueObject(env, params.queue).ack(params.id, body),
   }),
 
   nack: queues.consume("nackTask", "POST /{queue}/tasks/{id}/nack", {
@@ -236,8 +236,8 @@ export const queueOperations = {
       200: jsonResponse(ProgressReported, "Stored"),
       ...reportErrors("`progress` over 4 KiB of JSON text (`details.field` is `progress`)"),
     },
-    call: (env, { params, body }) => queueObject(env, params.queue).reportProgress(params.id, body),
     oversized: oversizedProgress,
+    call: (env, { params, body }) => queueObject(env, params.queue).reportProgress(params.id, body),
   }),
 
   logs: queues.consume("appendTaskLogs", "POST /{queue}/tasks/{id}/logs", {
@@ -249,8 +249,8 @@ export const queueOperations = {
       200: jsonResponse(LogsAppended, "Appended"),
       ...reportErrors("A line over 1 KiB of UTF-8 (`details.field` names it, `lines.3`)"),
     },
-    call: (env, { params, body }) => queueObject(env, params.queue).appendLogs(params.id, body),
     oversized: oversizedLines,
+    call: (env, { params, body }) => queueObject(env, params.queue).appendLogs(params.id, body),
   }),
 
   promote: queues.admin("promoteTask", "POST /{queue}/tasks/{id}/promote", {
@@ -351,8 +351,8 @@ export const queueOperations = {
       201: jsonResponse(ScheduleInfo, "Created"),
       413: errorResponse("A payload over 256 KiB (`details.field` is `task.payload`), or a body over 1 MiB"),
     },
-    call: (env, { params, body }) => queueObject(env, params.queue).putSchedule(params.name, body),
     oversized: oversizedSchedule,
+    call: (env, { params, body }) => queueObject(env, params.queue).putSchedule(params.name, body),
     jsonText: (put) => ({ text: put.schedule, status: put.created ? 201 : 200 }),
   }),
 

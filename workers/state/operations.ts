@@ -104,8 +104,8 @@ export const stateOperations = {
       "An addition to the contract.",
     body: TxnRequest,
     responses: { 200: jsonResponse(TxnResult, "Which branch ran and its results") },
-    call: (env, { params, body }) => stateObject(env, params.namespace).txn(body),
     oversized: (body) => firstOversized(txnValues(body)),
+    call: (env, { params, body }) => stateObject(env, params.namespace).txn(body),
   }),
 
   watch: state.read.upgrade("subscribeState", "GET /{namespace}/subscribe", {
@@ -158,9 +158,9 @@ export const stateOperations = {
     body: PutRequest,
     responses: { 200: versionedResponse(PutResult, "Written"), 412: mismatchResponse },
     rpcHeaders: preconditionOverRpc,
+    oversized: (body) => firstOversized([["value", member(body, "value")]]),
     call: (env, { params, body, headers }) =>
       stateObject(env, params.namespace).put(params.key, body, precondition(headers)),
-    oversized: (body) => firstOversized([["value", member(body, "value")]]),
     responseHeaders: versioned,
   }),
 
