@@ -4,6 +4,7 @@
  * through the service binding, although the limit itself is the object's rule.
  */
 import { exports } from "cloudflare:workers";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_VALUE_BYTES } from "../../shared/schemas/common.ts";
 import { MAX_LOG_LINE_BYTES, MAX_PROGRESS_BYTES } from "../../shared/schemas/queue-progress.ts";
@@ -153,5 +154,97 @@ describe("a value over its limit is 413 before a token's rate limit (429), spend
       error: { code: "rate_limited" },
     });
     expect(await topics.publish(topic, { type: "a", data: big })).toMatchObject(tooLarge);
+  });
+});
+
+/**
+ * A payload at the edge of the limit, by its description (a failing run prints these, not 256 KiB
+ * strings): a string counts without its quotes, `{"s":…}` as its JSON text, the string plus 8.
+ */
+type Sized = { string: number } | { object: number } | { small: number };
+const edgePayload: fc.Arbitrary<Sized> = fc.oneof(
+  fc.constantFrom(MAX_VALUE_BYTES, MAX_VALUE_BYTES + 1).map((n) => ({ string: n })),
+  fc.constantFrom(MAX_VALUE_BYTES - 8, MAX_VALUE_BYTES - 7).map((n) => ({ object: n - 8 })),
+  fc.integer().map((n) => ({ small: n })),
+);
+
+function payloadOf(sized: Sized): unknown {
+  if ("string" in sized) return "x".repeat(sized.string);
+  if ("object" in sized) return { s: "x".repeat(sized.object) };
+  return sized.small;
+}
+
+/** Replaces every description in `body` (a `{string|object|small}` record) with its payload. */
+function built(body: unknown): unknown {
+  if (Array.isArray(body)) return body.map(built);
+  if (body === null || typeof body !== "object") return body;
+  if ("string" in body || "object" in body || "small" in body) return payloadOf(body as Sized);
+  return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, built(v)]));
+}
+
+type Node = { payload: Sized; children?: Node[] };
+const { node } = fc.letrec<{ node: Node }>((tie) => ({
+  node: fc.record(
+    { payload: edgePayload, children: fc.array(tie("node"), { minLength: 1, maxLength: 2 }) },
+    { requiredKeys: ["payload"] },
+  ),
+}));
+
+/** Bodies under the 1 MiB request limit (at most three payloads near the value limit). */
+const fits = (described: object) => JSON.stringify(built(described)).length < 1_000_000;
+
+/**
+ * Differential: the object's own answer to a valid body is the oracle. With an unknown field
+ * added, the Worker must answer the object's 413 (the same field) before its own 400.
+ */
+async function sameRefusal(path: (name: string) => string, described: object) {
+  const body = built(described) as object;
+  const alone = await call("POST", path(unique("p")), body);
+  const withFault = await call("POST", path(unique("p")), { ...body, bogus: 1 });
+  if (alone.status === 413) {
+    expectError(withFault, 413, "payload_too_large");
+    expect(withFault.error?.details?.field).toBe(alone.error?.details?.field);
+  } else {
+    expect(alone.status, alone.text.slice(0, 300)).toBeLessThan(300);
+    expectInvalidField(withFault, "bogus");
+  }
+}
+describe("the Worker's 413 is the object's (property)", () => {
+  it("for batches of tasks", async () => {
+    const batch = fc.array(edgePayload, { minLength: 1, maxLength: 3 }).map((payloads) => ({
+      tasks: payloads.map((payload) => ({ payload })),
+    }));
+    await fc.assert(
+      fc.asyncProperty(batch.filter(fits), (body) => sameRefusal((q) => `/v1/queues/${q}/tasks`, body)),
+      { numRuns: 20 },
+    );
+  });
+
+  it("for nested flows", async () => {
+    const flow = fc
+      .record({
+        parent: fc.record({ payload: edgePayload }),
+        children: fc.array(node, { minLength: 1, maxLength: 2 }),
+      })
+      .filter(fits);
+    await fc.assert(
+      fc.asyncProperty(flow, (body) => sameRefusal((q) => `/v1/queues/${q}/flows`, body)),
+      { numRuns: 20 },
+    );
+  });
+
+  it("for transactions, both branches", async () => {
+    const ops = fc.array(
+      fc.oneof(
+        edgePayload.map((value) => ({ op: "put", key: "k", value })),
+        fc.constant({ op: "get", key: "k" }),
+      ),
+      { maxLength: 2 },
+    );
+    const txn = fc.record({ success: ops, failure: ops }).filter(fits);
+    await fc.assert(
+      fc.asyncProperty(txn, (body) => sameRefusal((ns) => `/v1/state/${ns}/txn`, body)),
+      { numRuns: 20 },
+    );
   });
 });
