@@ -25,18 +25,18 @@ export function progressText(progress: unknown): Result<string> {
 export function logEntries(lines: readonly string[], attempt: number, at: number): Result<string[]> {
   const entries: string[] = [];
   for (const [i, line] of lines.entries()) {
-    const tooLarge = logLineTooLarge(line, i);
+    const tooLarge = logLineTooLarge(line, `lines.${i}`);
     if (tooLarge) return tooLarge;
     entries.push(JSON.stringify({ attempt, at, line }));
   }
   return ok(entries);
 }
 
-/** `payload_too_large` naming `lines.<index>` when `line` is over 1 KiB of UTF-8. */
-export function logLineTooLarge(line: string, index: number): Result<never> | undefined {
+/** `payload_too_large` naming `field` (`lines.3`) when `line` is over 1 KiB of UTF-8. */
+export function logLineTooLarge(line: string, field: string): Result<never> | undefined {
   if (utf8Bytes(line) <= MAX_LOG_LINE_BYTES) return undefined;
-  return fail("payload_too_large", `lines.${index} is over ${MAX_LOG_LINE_BYTES} bytes`, {
-    field: `lines.${index}`,
+  return fail("payload_too_large", `${field} is over ${MAX_LOG_LINE_BYTES} bytes`, {
+    field,
     limit: MAX_LOG_LINE_BYTES,
   });
 }

@@ -123,10 +123,12 @@ describe("a value over its limit is 413 before the body's other faults (400)", (
     using queues = await exports.SwitchyardRpc.queues();
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    expect(await queues.enqueue(unique("v"), { tasks: [{ payload: cyclic }], bogus: 1 })).toMatchObject({
-      ok: false,
-      error: { code: "invalid_request" },
-    });
+    const invalid = { ok: false, error: { code: "invalid_request" } };
+    const queue = unique("v");
+    expect(await queues.enqueue(queue, { tasks: [{ payload: cyclic }], bogus: 1 })).toMatchObject(invalid);
+    expect(await queues.progress(queue, "1", { leaseId: "l", progress: cyclic, bogus: 1 })).toMatchObject(
+      invalid,
+    );
   });
 });
 

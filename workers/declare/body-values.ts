@@ -25,28 +25,34 @@ export function oneOrEach(body: unknown, list: string, field: string): FieldValu
   return items(batch).map((item, i) => [`${list}.${i}.${field}`, member(item, field)]);
 }
 
-/** The first of `values` over the 256 KiB limit, refused as the object refuses it. */
-export function firstOversized(values: Iterable<FieldValue>): ErrorInfo | undefined {
+/** A size check of the objects': the value's stored form, or its `payload_too_large` naming `field`. */
+export type SizeCheck = (value: unknown, field: string) => Result<unknown> | undefined;
+
+/**
+ * The first of `values` that `check` refuses (by default the 256 KiB limit), as the object refuses
+ * it. A value the check cannot measure (an RPC caller's cyclic argument, which `JSON.stringify`
+ * throws on) is left to validation and its `400`.
+ */
+export function firstOversized(
+  values: Iterable<FieldValue>,
+  check: SizeCheck = valueText,
+): ErrorInfo | undefined {
   for (const [field, value] of values) {
     if (value === undefined) continue;
-    const text = measured(value, field);
-    if (text && !text.ok) return text.error;
+    const refused = errorOf(measured(check, value, field));
+    if (refused) return refused;
   }
   return undefined;
 }
 
-/**
- * {@link valueText}, or undefined for a value with no JSON text: an RPC caller's argument may be
- * cyclic or nested past the stack, which validation refuses with its `400`.
- */
-function measured(value: unknown, field: string): Result<string> | undefined {
+function measured(check: SizeCheck, value: unknown, field: string): Result<unknown> | undefined {
   try {
-    return valueText(value, field);
+    return check(value, field);
   } catch {
     return undefined;
   }
 }
 
-/** The error of a failed check, as `oversized` answers it. */
-export const errorOf = (result: Result<unknown> | undefined): ErrorInfo | undefined =>
+/** The error of a failed check. */
+const errorOf = (result: Result<unknown> | undefined): ErrorInfo | undefined =>
   result && !result.ok ? result.error : undefined;

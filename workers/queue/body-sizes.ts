@@ -4,14 +4,7 @@
  */
 import { logLineTooLarge, progressText } from "../../durable-objects/logic/task-progress.ts";
 import type { ErrorInfo } from "../../shared/errors.ts";
-import {
-  errorOf,
-  type FieldValue,
-  firstOversized,
-  items,
-  member,
-  oneOrEach,
-} from "../declare/body-values.ts";
+import { type FieldValue, firstOversized, items, member, oneOrEach } from "../declare/body-values.ts";
 
 /** One task's payload or a batch's: `payload`, `tasks.3.payload`. */
 export const oversizedTasks = (body: unknown) => firstOversized(oneOrEach(body, "tasks", "payload"));
@@ -45,16 +38,12 @@ export const oversizedSchedule = (body: unknown) =>
 export const oversizedResult = (body: unknown) => firstOversized([["result", member(body, "result")]]);
 
 /** A progress value over 4 KiB of JSON text. */
-export function oversizedProgress(body: unknown): ErrorInfo | undefined {
-  const progress = member(body, "progress");
-  return progress === undefined ? undefined : errorOf(progressText(progress));
-}
+export const oversizedProgress = (body: unknown) =>
+  firstOversized([["progress", member(body, "progress")]], (progress) => progressText(progress));
 
-/** The first log line over 1 KiB of UTF-8. */
-export function oversizedLines(body: unknown): ErrorInfo | undefined {
-  for (const [i, line] of items(member(body, "lines")).entries()) {
-    const tooLarge = typeof line === "string" ? errorOf(logLineTooLarge(line, i)) : undefined;
-    if (tooLarge) return tooLarge;
-  }
-  return undefined;
-}
+/** The first log line over 1 KiB of UTF-8 (`lines.3`). */
+export const oversizedLines = (body: unknown) =>
+  firstOversized(
+    items(member(body, "lines")).map((line, i) => [`lines.${i}`, line]),
+    (line, field) => (typeof line === "string" ? logLineTooLarge(line, field) : undefined),
+  );
