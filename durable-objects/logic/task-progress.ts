@@ -18,18 +18,18 @@ export function progressText(progress: unknown): Result<string> {
   return ok(text);
 }
 
-/**
- * The stored form of each line: the JSON text of a `TaskLogEntry` written by `attempt` at `at`.
- * Refuses the whole batch, naming the first line over 1 KiB of UTF-8 (`lines.3`).
- */
-export function logEntries(lines: readonly string[], attempt: number, at: number): Result<string[]> {
-  const entries: string[] = [];
+/** The stored form of each line: the JSON text of a `TaskLogEntry` written by `attempt` at `at`. */
+export function logEntries(lines: readonly string[], attempt: number, at: number): string[] {
+  return lines.map((line) => JSON.stringify({ attempt, at, line }));
+}
+
+/** `payload_too_large` naming the first line over 1 KiB of UTF-8 (`lines.3`): it refuses the whole batch. */
+export function longLogLine(lines: readonly string[]): Result<never> | undefined {
   for (const [i, line] of lines.entries()) {
     const tooLarge = logLineTooLarge(line, `lines.${i}`);
     if (tooLarge) return tooLarge;
-    entries.push(JSON.stringify({ attempt, at, line }));
   }
-  return ok(entries);
+  return undefined;
 }
 
 /** `payload_too_large` naming `field` (`lines.3`) when `line` is over 1 KiB of UTF-8. */

@@ -65,7 +65,7 @@ import {
   priorityRank,
   type TaskState,
 } from "../logic/queue-rules.ts";
-import { logEntries, progressText } from "../logic/task-progress.ts";
+import { logEntries, longLogLine, progressText } from "../logic/task-progress.ts";
 import { valueText } from "../logic/value-size.ts";
 import { type QueueConfig, queueConfig } from "./config.ts";
 import { type Push, QueueConsumers, sendTo } from "./consumers.ts";
@@ -370,22 +370,24 @@ export class QueueObject extends SqlObject {
    * Replaces a held task's progress (any JSON, at most 4 KiB of text). It stays through retries:
    * a nack, an expiry or a closed socket leave it for the next attempt to read and replace.
    */
-  reportProgress(id: string, input: ProgressInput): Promise<Result<ProgressOutput>> {
+  async reportProgress(id: string, input: ProgressInput): Promise<Result<ProgressOutput>> {
+    // Sizes before the task and its lease, as the contract orders a body's 413 before a 404 or 409.
+    const text = progressText(input.progress);
+    if (!text.ok) return text;
     return this.whileHeld(id, input.leaseId, (row, now) => {
-      const text = progressText(input.progress);
-      if (!text.ok) return text;
       this.progress.setProgress(row.seq, text.value, now);
       return ok({ id, progressAt: now });
     });
   }
 
   /** Appends log lines to a held task, each marked with the attempt and the time; the newest 100 are kept. */
-  appendLogs(id: string, input: LogsInput): Promise<Result<LogsOutput>> {
+  async appendLogs(id: string, input: LogsInput): Promise<Result<LogsOutput>> {
+    const tooLong = longLogLine(input.lines);
+    if (tooLong) return tooLong;
     return this.whileHeld(id, input.leaseId, (row, now) => {
       const entries = logEntries(input.lines, row.attempt, now);
-      if (!entries.ok) return entries;
-      const kept = this.progress.append(row.seq, entries.value);
-      return ok({ id, appended: entries.value.length, ...kept });
+      const kept = this.progress.append(row.seq, entries);
+      return ok({ id, appended: entries.length, ...kept });
     });
   }
 
@@ -1064,11 +1066,12 @@ export class QueueObject extends SqlObject {
     const rows = new Map(this.store.leasesOf(known).map((row) => [row.seq, row]));
     const done: Array<{ seq: number; leaseId: string; result: string | null }> = [];
     const outcomeOf = ({ id, leaseId, seq, text }: AckRecord): Result<true> => {
+      // The result's size first, as the contract orders a body's 413 before a 404 or 409.
+      if (!text.ok) return text;
       const row = seq === undefined ? undefined : rows.get(seq);
       if (ackedBy(row, leaseId)) return ok(true);
       const held = this.checkHeld(id, row, leaseId, now);
       if (!held.ok) return held;
-      if (!text.ok) return text;
       const task = held.value;
       done.push({ seq: task.seq, leaseId, result: text.value });
       rows.set(task.seq, { ...task, state: "completed", lease_expires_at: null });

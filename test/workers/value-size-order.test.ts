@@ -132,6 +132,40 @@ describe("a value over its limit is 413 before the body's other faults (400)", (
   });
 });
 
+describe("a value over its limit is 413 before the operation's own refusals (404, 409, 412)", () => {
+  it("on a task's ack, progress and logs, whatever the task and lease", async () => {
+    const queue = unique("v");
+    expect((await call("POST", `/v1/queues/${queue}/tasks`, { payload: 1 })).status).toBe(201);
+    const leased = await call("POST", `/v1/queues/${queue}/lease`, {});
+    const id = leased.body.tasks[0]?.id as string;
+    const bodies: Array<[string, object]> = [
+      ["ack", { result: big }],
+      ["progress", { progress: "x".repeat(MAX_PROGRESS_BYTES) }],
+      ["logs", { lines: ["x".repeat(MAX_LOG_LINE_BYTES + 1)] }],
+    ];
+    for (const [op, body] of bodies) {
+      // No such task (404), and a live task under another lease (409).
+      for (const task of ["999", id]) {
+        const res = await call("POST", `/v1/queues/${queue}/tasks/${task}/${op}`, {
+          leaseId: "other",
+          ...body,
+        });
+        expectError(res, 413, "payload_too_large");
+      }
+    }
+  });
+
+  it("on a state put whose If-Match fails", async () => {
+    const res = await call(
+      "PUT",
+      `/v1/state/${unique("v")}/k`,
+      { value: big },
+      { headers: { "if-match": '"7"' } },
+    );
+    expectError(res, 413, "payload_too_large");
+  });
+});
+
 describe("a value over its limit is 413 before a token's rate limit (429), spending none of it", () => {
   it("over HTTP", async () => {
     const queue = unique("v");
