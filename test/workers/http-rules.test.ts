@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { notFound, onError } from "../../workers/http/errors.ts";
 import { createRouter } from "../../workers/http/router.ts";
-import { call, unique } from "./helpers.ts";
+import { call, expectInvalidField, unique } from "./helpers.ts";
+import { scoped } from "./tokens/helpers.ts";
 
 describe("order of checks (API.md 1.1)", () => {
   it("answers a missing token 401 before a bad name or a bad body", async () => {
@@ -19,6 +20,22 @@ describe("order of checks (API.md 1.1)", () => {
     expect(res.status).toBe(400);
     expect(res.error?.details?.field).toBe("name");
   });
+
+  it.each([
+    ["a state key with a control character", "GET", "/v1/state/{n}/bad%01key", "state", "key"],
+    ["a state key over 512 bytes", "PUT", `/v1/state/{n}/${"k".repeat(513)}`, "state", "key"],
+    ["a task id over 64 characters", "POST", `/v1/queues/{n}/tasks/${"9".repeat(65)}/ack`, "queues", "id"],
+    ["a schedule name", "PUT", "/v1/queues/{n}/schedules/-bad", "queues", "name"],
+  ])(
+    "answers %s 400 before a token's missing scope (403)",
+    async (_label, method, path, capability, field) => {
+      const name = unique("order");
+      // The token may only read another resource of the capability: any scope check would refuse it.
+      const token = await scoped(`${capability}:other-${name}`, "read");
+      const res = await call(method, path.replace("{n}", name), method === "GET" ? undefined : {}, { token });
+      expectInvalidField(res, field);
+    },
+  );
 
   it("says that names cannot contain a slash", async () => {
     const res = await call("POST", "/v1/queues/a%2Fb/tasks", { payload: 1 });

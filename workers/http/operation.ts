@@ -2,12 +2,12 @@
  * One declaration per operation: its route (method, path, schemas, status codes), its
  * `operationId`, and the capability and action a token needs for it. `operation()` turns that
  * into a Hono OpenAPI route whose one middleware (`guard`) checks, in the contract's order:
- * the origin (403), the token (401), the name in the path (400), the scopes (403), then reads the
+ * the origin (403), the token (401), the names in the path (400), the scopes (403), then reads the
  * body (415, 413, 400); the route's own validators follow (a value over its size limit answering
  * 413 before their 400, see `oversized` in workers/declare/table.ts), and the handler takes from
  * the token's rate limit (429, {@link withinRateLimit}) just before the operation.
  */
-import { createRoute, type RouteConfig } from "@hono/zod-openapi";
+import { createRoute, type RouteConfig, type z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { ApiError } from "../../shared/errors.ts";
 import { NAME_PATTERN } from "../../shared/schemas/common.ts";
@@ -25,6 +25,7 @@ import { authenticateRequest, bearerToken } from "./auth.ts";
 import { readJsonBody } from "./json-body.ts";
 import { checkOrigin } from "./origin.ts";
 import type { AppEnv } from "./router.ts";
+import { invalidRequest } from "./validation.ts";
 
 /** What a route needs: a scope's capability and action, or an admin token (`/v1/tokens`). */
 export type Access =
@@ -86,17 +87,31 @@ export async function identifyCaller(c: Context<AppEnv>, queryToken = false): Pr
   return authenticateRequest(c.env, presentedToken(c, queryToken), executionCtx(c));
 }
 
-/** The one middleware of every `/v1` route; see the module comment for its order. */
-export function guard(access: Access): MiddlewareHandler<AppEnv> {
+/**
+ * The path's other parameters (a state key, a task id, a schedule's name) by the route's schema:
+ * they are names in the path too, which the contract checks before the scopes.
+ */
+function checkPath(c: Context<AppEnv>, params: z.ZodType | undefined): void {
+  const parsed = params?.safeParse(c.req.param());
+  if (parsed && !parsed.success) throw invalidRequest(parsed.error, "param");
+}
+
+/**
+ * The one middleware of every `/v1` route; see the module comment for its order. `params` is the
+ * route's schema of its path parameters.
+ */
+export function guard(access: Access, params?: z.ZodType): MiddlewareHandler<AppEnv> {
   const queryToken = "adminOnly" in access ? false : (access.queryToken ?? false);
   return async function guardMiddleware(c, next) {
     const principal = await identifyCaller(c, queryToken);
     c.set("principal", principal);
     let noted: { capability: Capability; name: string } | undefined;
     if ("adminOnly" in access) {
+      checkPath(c, params);
       if (principal.kind !== "admin") throw forbidden("this operation (it needs an admin token)");
     } else {
       const name = checkName(c, access.capability);
+      checkPath(c, params);
       if (!allows(principal, access.capability, access.action, name)) {
         throw forbidden(`${access.action} on ${access.capability}${name === undefined ? "" : `:${name}`}`);
       }
@@ -166,7 +181,7 @@ export function operation<R extends Omit<RouteConfig, "security" | "middleware">
   return createRoute({
     ...route,
     security: bearerSecurity,
-    middleware: [guard(access)] as const,
+    middleware: [guard(access, route.request?.params as z.ZodType | undefined)] as const,
     "x-switchyard-access": label,
   });
 }
