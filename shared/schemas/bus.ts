@@ -1,7 +1,7 @@
 /** Request and response schemas of `/v1/topics/{topic}`. */
 import { z } from "@hono/zod-openapi";
 import { patternProblem } from "../../durable-objects/logic/filter.ts";
-import { int, nextCursor } from "./common.ts";
+import { int, nextCursor, TokenQuery } from "./common.ts";
 import { BY_URGENCY } from "./priority.ts";
 
 /** Most events in one publish. */
@@ -237,10 +237,7 @@ export const EventsPage = z
 export const SubscribeQuery = z.object({
   filter: FilterQuery,
   fromSeq: SeqQuery.optional().openapi({ description: "Replay retained events from this seq first" }),
-  token: z
-    .string()
-    .optional()
-    .openapi({ description: "The bearer token, for clients that cannot set headers" }),
+  token: TokenQuery,
 });
 
 export const TopicStats = z

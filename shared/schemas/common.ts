@@ -34,6 +34,12 @@ export const PathId = (meta: { description?: string; example: string }) =>
     .max(64)
     .openapi({ param: { name: "id", in: "path" }, ...meta });
 
+/** `?token=` on a WebSocket upgrade: the bearer token, for clients (browsers) that cannot set headers. */
+export const TokenQuery = z
+  .string()
+  .optional()
+  .openapi({ description: "The bearer token, for clients that cannot set headers" });
+
 /** An integer within bounds, for `...Ms` durations and counts. */
 export const int = (min: number, max: number) => z.number().int().min(min).max(max);
 

@@ -3,6 +3,7 @@
  * the operator controls (pause, resume, delete).
  */
 import { z } from "@hono/zod-openapi";
+import { TokenQuery } from "./common.ts";
 import { AckBatchRequest, ExtendRequest, type LeasedTask, NackRequest } from "./queue.ts";
 import { type LogsOutput, LogsRequest, type ProgressOutput, ProgressRequest } from "./queue-progress.ts";
 
@@ -24,10 +25,7 @@ export const ConsumeQuery = z.object({
     .max(43_200_000)
     .default(30_000)
     .openapi({ description: "The lease time of every pushed task" }),
-  token: z
-    .string()
-    .optional()
-    .openapi({ description: "The bearer token, for clients that cannot set headers" }),
+  token: TokenQuery,
 });
 
 /** `{"type": "ack", "acks": [...]}`: as `POST /v1/queues/{queue}/ack`. */

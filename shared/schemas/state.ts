@@ -1,7 +1,7 @@
 /** Request, response and message schemas of `/v1/state/{namespace}`. */
 import { z } from "@hono/zod-openapi";
 import { keyProblem, MAX_KEY_BYTES } from "../../durable-objects/logic/state-limits.ts";
-import { int, NameParam, utf8Bytes } from "./common.ts";
+import { int, NameParam, TokenQuery, utf8Bytes } from "./common.ts";
 
 /** Longest TTL: ten years. */
 export const MAX_TTL_MS = 10 * 365 * 24 * 60 * 60 * 1000;
@@ -104,6 +104,7 @@ export const SubscribeQuery = z.object({
     minimum: 0,
     description: "Replay the retained changes after this version first",
   }),
+  token: TokenQuery,
 });
 
 /** `If-Match: "<version>"` / `*`, and `If-None-Match: *` / `"<version>"`, parsed. */
