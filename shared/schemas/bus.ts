@@ -1,7 +1,7 @@
 /** Request and response schemas of `/v1/topics/{topic}`. */
 import { z } from "@hono/zod-openapi";
 import { patternProblem } from "../../durable-objects/logic/filter.ts";
-import { int, nextCursor, TokenQuery } from "./common.ts";
+import { int, nextCursor, queryCursor, queryInt, queryIntOr, TokenQuery } from "./common.ts";
 import { BY_URGENCY } from "./priority.ts";
 
 /** Most events in one publish. */
@@ -216,11 +216,11 @@ const FilterQuery = z
     example: "order.*",
   });
 
-const SeqQuery = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-
 export const EventsQuery = z.object({
-  fromSeq: SeqQuery.default(0).openapi({ description: "First seq to return (default: the oldest retained)" }),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  fromSeq: queryIntOr(0, Number.MAX_SAFE_INTEGER, 0).openapi({
+    description: "First seq to return (default: the oldest retained)",
+  }),
+  limit: queryIntOr(1, 1000, 100),
   filter: FilterQuery,
 });
 
@@ -236,7 +236,9 @@ export const EventsPage = z
 
 export const SubscribeQuery = z.object({
   filter: FilterQuery,
-  fromSeq: SeqQuery.optional().openapi({ description: "Replay retained events from this seq first" }),
+  fromSeq: queryInt(0, Number.MAX_SAFE_INTEGER).openapi({
+    description: "Replay retained events from this seq first",
+  }),
   token: TokenQuery,
 });
 
@@ -312,12 +314,8 @@ export const DeadLetterList = z
   .openapi("DeadLetterList");
 
 export const DeadLettersQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z
-    .string()
-    .regex(/^\d{1,16}$/, "not a cursor from this API")
-    .optional()
-    .openapi({ description: "The `cursor` of the previous page" }),
+  limit: queryIntOr(1, 1000, 100),
+  cursor: queryCursor(z.string().regex(/^\d{1,16}$/, "not a cursor from this API")),
 });
 
 /** Most dead letters one redrive names. */

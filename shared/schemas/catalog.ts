@@ -3,7 +3,7 @@
  * Names sort in ascending byte order (`a-1` < `a-10` < `a-2` < `a-B` < `a-b`).
  */
 import { z } from "@hono/zod-openapi";
-import { NAME_PATTERN, nextCursor } from "./common.ts";
+import { NAME_PATTERN, nextCursor, queryCursor, queryInt, queryIntOr } from "./common.ts";
 
 /** The capabilities whose names the catalog keeps (`db` has no names). */
 export const CATALOG_CAPABILITIES = ["locks", "queues", "state", "topics", "breakers"] as const;
@@ -37,24 +37,16 @@ export function decodeCatalogCursor(cursor: string): string | undefined {
   }
 }
 
-/** A query integer; an empty parameter counts as absent. */
-const queryLimit = z
-  .preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(1).max(1000).optional())
-  .transform((v) => v ?? 100)
-  .openapi({ type: "integer", minimum: 1, maximum: 1000, default: 100 });
-
 export const CatalogQuery = z.object({
   prefix: z
     .string()
     .regex(PREFIX_PATTERN, "must match ^[A-Za-z0-9._:-]{0,128}$")
     .default("")
     .openapi({ description: "Only names that start with this (case-sensitive)", example: "tenant-42:" }),
-  limit: queryLimit,
-  cursor: z
-    .string()
-    .refine((c) => decodeCatalogCursor(c) !== undefined, "not a cursor from this API")
-    .optional()
-    .openapi({ description: "The `cursor` of the previous page" }),
+  limit: queryIntOr(1, 1000, 100),
+  cursor: queryCursor(
+    z.string().refine((c) => decodeCatalogCursor(c) !== undefined, "not a cursor from this API"),
+  ),
 });
 export type CatalogQueryInput = z.output<typeof CatalogQuery>;
 

@@ -43,6 +43,41 @@ export const TokenQuery = z
 /** An integer within bounds, for `...Ms` durations and counts. */
 export const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
+/** A query parameter with nothing after `=` counts as absent: clients write a first page `?cursor=&limit=`. */
+const absentIfEmpty = (value: unknown) => (value === "" ? undefined : value);
+
+/**
+ * A query parameter as a number when it is written in decimal digits (`0x10`, `1e1` and `1.0` stay
+ * text, which the integer schema refuses, as in a body); a number given over RPC stays one.
+ */
+const wholeNumber = (value: unknown) =>
+  typeof value === "string" && /^-?\d+$/.test(value) ? Number(value) : value;
+
+const queryNumber = (min: number, max: number) =>
+  z.preprocess((value) => wholeNumber(absentIfEmpty(value)), int(min, max).optional());
+
+/** An integer query parameter from `min` to `max`; empty counts as absent. */
+export const queryInt = (min: number, max: number) =>
+  queryNumber(min, max).optional().openapi({ type: "integer", minimum: min, maximum: max });
+
+/** {@link queryInt} with a default: absent or empty is `fallback`. */
+export const queryIntOr = (min: number, max: number, fallback: number) =>
+  queryNumber(min, max)
+    .transform((value) => value ?? fallback)
+    .default(fallback)
+    .openapi({ type: "integer", minimum: min, maximum: max, default: fallback });
+
+/** A cursor query parameter: the previous page's `cursor`, as `schema` checks it; empty counts as absent. */
+export const queryCursor = (schema: z.ZodString) =>
+  z
+    .preprocess(absentIfEmpty, schema.optional())
+    .optional()
+    .openapi({
+      type: "string",
+      description: "The `cursor` of the previous page",
+      ...(schema.maxLength === null ? {} : { maxLength: schema.maxLength }),
+    });
+
 /** The body of a POST or PUT that takes none: absent, or `{}` (any field is unknown). */
 export const EmptyBody = z.strictObject({}).openapi("EmptyBody");
 

@@ -3,7 +3,7 @@
  * the operator controls (pause, resume, delete).
  */
 import { z } from "@hono/zod-openapi";
-import { TokenQuery } from "./common.ts";
+import { queryInt, queryIntOr, TokenQuery } from "./common.ts";
 import { AckBatchRequest, ExtendRequest, type LeasedTask, NackRequest } from "./queue.ts";
 import { type LogsOutput, LogsRequest, type ProgressOutput, ProgressRequest } from "./queue-progress.ts";
 
@@ -11,20 +11,12 @@ import { type LogsOutput, LogsRequest, type ProgressOutput, ProgressRequest } fr
 export const MAX_PREFETCH = 1000;
 
 export const ConsumeQuery = z.object({
-  prefetch: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_PREFETCH)
-    .default(100)
-    .openapi({ description: "Most pushed tasks the socket holds at once, not yet acked, nacked or expired" }),
-  visibilityMs: z.coerce
-    .number()
-    .int()
-    .min(1_000)
-    .max(43_200_000)
-    .default(30_000)
-    .openapi({ description: "The lease time of every pushed task" }),
+  prefetch: queryIntOr(1, MAX_PREFETCH, 100).openapi({
+    description: "Most pushed tasks the socket holds at once, not yet acked, nacked or expired",
+  }),
+  visibilityMs: queryIntOr(1_000, 43_200_000, 30_000).openapi({
+    description: "The lease time of every pushed task",
+  }),
   token: TokenQuery,
 });
 

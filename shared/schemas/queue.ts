@@ -1,7 +1,7 @@
 /** Request and response schemas of `/v1/queues/{queue}`. */
 import { z } from "@hono/zod-openapi";
 import { PRIORITIES, TASK_STATES } from "../../durable-objects/logic/queue-rules.ts";
-import { int, nextCursor } from "./common.ts";
+import { int, nextCursor, queryCursor, queryInt, queryIntOr } from "./common.ts";
 
 /** Longest delay a task or a retry may ask for: 30 days. */
 export const MAX_DELAY_MS = 30 * 24 * 3_600_000;
@@ -222,8 +222,8 @@ export const QueueStats = z
  * absent) and the previous page's `cursor`, at most `cursorChars` long.
  */
 export const pageQueryFields = (cursorChars: number, defaultLimit = 100) => ({
-  limit: z.coerce.number().int().min(1).max(MAX_BATCH).default(defaultLimit),
-  cursor: z.string().max(cursorChars).optional().openapi({ description: "From the previous page" }),
+  limit: queryIntOr(1, MAX_BATCH, defaultLimit),
+  cursor: queryCursor(z.string().max(cursorChars)),
 });
 
 export const DeadQuery = z.object(pageQueryFields(64));
@@ -268,7 +268,7 @@ export const Redriven = z.object({ redriven: Count }).openapi("Redriven");
 
 export const PurgeQuery = z.object({
   state: z.enum(["completed", "dead"]),
-  olderThanMs: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  olderThanMs: queryIntOr(0, Number.MAX_SAFE_INTEGER, 0),
 });
 
 export const Purged = z.object({ purged: Count }).openapi("Purged");

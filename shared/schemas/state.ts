@@ -1,7 +1,7 @@
 /** Request, response and message schemas of `/v1/state/{namespace}`. */
 import { z } from "@hono/zod-openapi";
 import { keyProblem, MAX_KEY_BYTES } from "../../durable-objects/logic/state-limits.ts";
-import { int, NameParam, TokenQuery, utf8Bytes } from "./common.ts";
+import { int, NameParam, queryCursor, queryInt, queryIntOr, TokenQuery, utf8Bytes } from "./common.ts";
 
 /** Longest TTL: ten years. */
 export const MAX_TTL_MS = 10 * 365 * 24 * 60 * 60 * 1000;
@@ -46,10 +46,6 @@ export const JsonValue = z
 /** A JSON value in a response or a compare. */
 const AnyJson = z.unknown().openapi({ description: "Any JSON value" }) as z.ZodType<Json>;
 
-/** A query integer; an empty parameter counts as absent. */
-const queryInt = (min: number, max: number) =>
-  z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(min).max(max).optional());
-
 export const NamespaceParams = z.object({
   namespace: NameParam("Namespace").openapi({
     param: { name: "namespace", in: "path" },
@@ -87,21 +83,13 @@ export function decodeCursor(cursor: string): string | undefined {
 
 export const ListQuery = z.object({
   prefix: Prefix,
-  limit: queryInt(1, 1000)
-    .transform((v) => v ?? 100)
-    .openapi({ type: "integer", minimum: 1, maximum: 1000, default: 100 }),
-  cursor: z
-    .string()
-    .refine((c) => decodeCursor(c) !== undefined, "not a cursor from this API")
-    .optional()
-    .openapi({ description: "The `cursor` of the previous page" }),
+  limit: queryIntOr(1, 1000, 100),
+  cursor: queryCursor(z.string().refine((c) => decodeCursor(c) !== undefined, "not a cursor from this API")),
 });
 
 export const SubscribeQuery = z.object({
   prefix: Prefix,
   fromVersion: queryInt(0, Number.MAX_SAFE_INTEGER).openapi({
-    type: "integer",
-    minimum: 0,
     description: "Replay the retained changes after this version first",
   }),
   token: TokenQuery,

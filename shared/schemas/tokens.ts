@@ -11,7 +11,7 @@ import {
   type Capability,
   splitResource,
 } from "../../workers/http/access.ts";
-import { int, NAME_PATTERN } from "./common.ts";
+import { int, NAME_PATTERN, queryCursor, queryInt, queryIntOr } from "./common.ts";
 
 /** Why a resource string is not `<capability>:<pattern>`, or `null` when it is. */
 export function resourceProblem(resource: string): string | null {
@@ -113,8 +113,8 @@ export type TokenListValue = z.infer<typeof TokenList>;
 
 /** `GET /v1/tokens` query. */
 export const TokenListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(256).optional(),
+  limit: queryIntOr(1, 1000, 100),
+  cursor: queryCursor(z.string().max(256)),
 });
 
 /** `DELETE /v1/tokens/{id}`. */

@@ -49,6 +49,34 @@ describe("order of checks (API.md 1.1)", () => {
   });
 });
 
+describe("query parameters", () => {
+  /** Every list route with paging, on fresh names. */
+  const LISTS = [
+    "/v1/queues",
+    "/v1/state/{n}",
+    "/v1/queues/{n}/tasks?state=ready&",
+    "/v1/queues/{n}/dead",
+    "/v1/queues/{n}/schedules",
+    "/v1/topics/{n}/events",
+    "/v1/tokens",
+  ];
+  const at = (route: string, query: string) =>
+    `${route.replace("{n}", unique("q"))}${route.endsWith("&") ? "" : "?"}${query}`;
+
+  it.each(LISTS)("%s takes empty paging parameters as absent (a first page)", async (route) => {
+    const res = await call("GET", at(route, "limit=&cursor="));
+    expect(res.status, res.text).toBe(200);
+  });
+
+  it.each(["0x10", "1e1", "1.0", " 5", "+5"])(
+    "refuses limit=%s: decimal digits only, as in a body",
+    async (limit) => {
+      for (const route of LISTS)
+        expectInvalidField(await call("GET", at(route, `limit=${encodeURIComponent(limit)}`)), "limit");
+    },
+  );
+});
+
 describe("unknown fields (API.md 1.1)", () => {
   it("names the first unknown field by its dotted path from the body's root", async () => {
     const top = await call("POST", `/v1/locks/${unique("l")}/acquire`, { owner: "a", ttl: 5 });
