@@ -3,7 +3,7 @@
  * Names sort in ascending byte order (`a-1` < `a-10` < `a-2` < `a-B` < `a-b`).
  */
 import { z } from "@hono/zod-openapi";
-import { NAME_PATTERN, nextCursor, queryCursor, queryInt, queryIntOr } from "./common.ts";
+import { NAME_PATTERN, nextCursor, queryCursor, queryIntOr } from "./common.ts";
 
 /** The capabilities whose names the catalog keeps (`db` has no names). */
 export const CATALOG_CAPABILITIES = ["locks", "queues", "state", "topics", "breakers"] as const;

@@ -3,7 +3,7 @@
  * the operator controls (pause, resume, delete).
  */
 import { z } from "@hono/zod-openapi";
-import { queryInt, queryIntOr, TokenQuery } from "./common.ts";
+import { queryIntOr, TokenQuery } from "./common.ts";
 import { AckBatchRequest, ExtendRequest, type LeasedTask, NackRequest } from "./queue.ts";
 import { type LogsOutput, LogsRequest, type ProgressOutput, ProgressRequest } from "./queue-progress.ts";
 

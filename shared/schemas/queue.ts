@@ -1,7 +1,7 @@
 /** Request and response schemas of `/v1/queues/{queue}`. */
 import { z } from "@hono/zod-openapi";
 import { PRIORITIES, TASK_STATES } from "../../durable-objects/logic/queue-rules.ts";
-import { int, nextCursor, queryCursor, queryInt, queryIntOr } from "./common.ts";
+import { int, nextCursor, queryCursor, queryIntOr } from "./common.ts";
 
 /** Longest delay a task or a retry may ask for: 30 days. */
 export const MAX_DELAY_MS = 30 * 24 * 3_600_000;

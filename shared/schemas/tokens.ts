@@ -11,7 +11,7 @@ import {
   type Capability,
   splitResource,
 } from "../../workers/http/access.ts";
-import { int, NAME_PATTERN, queryCursor, queryInt, queryIntOr } from "./common.ts";
+import { int, NAME_PATTERN, queryCursor, queryIntOr } from "./common.ts";
 
 /** Why a resource string is not `<capability>:<pattern>`, or `null` when it is. */
 export function resourceProblem(resource: string): string | null {
