@@ -13,13 +13,17 @@ export type TopicServerMessage =
 /** A well-formed subscriber message. */
 export type TopicClientMessage = { type: "ack"; seq: number } | { type: "ping" };
 
-/** A well-formed subscriber message, else undefined. */
+/**
+ * A well-formed subscriber message, else undefined. An unknown field makes it malformed, as it
+ * does a request body (API.md 1.1) and a consumer socket's message.
+ */
 export function topicClientMessage(message: string | ArrayBuffer): TopicClientMessage | undefined {
   if (typeof message !== "string") return undefined;
   try {
     const parsed = JSON.parse(message) as { type?: unknown; seq?: unknown } | null;
-    if (parsed?.type === "ping") return { type: "ping" };
-    if (parsed?.type === "ack" && Number.isSafeInteger(parsed.seq))
+    const fields = parsed !== null && typeof parsed === "object" ? Object.keys(parsed).length : 0;
+    if (parsed?.type === "ping" && fields === 1) return { type: "ping" };
+    if (parsed?.type === "ack" && fields === 2 && Number.isSafeInteger(parsed.seq))
       return { type: "ack", seq: parsed.seq as number };
     return undefined;
   } catch {
