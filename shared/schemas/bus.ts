@@ -1,7 +1,7 @@
 /** Request and response schemas of `/v1/topics/{topic}`. */
 import { z } from "@hono/zod-openapi";
 import { patternProblem } from "../../durable-objects/logic/filter.ts";
-import { int, nextCursor, queryCursor, queryInt, queryIntOr, TokenQuery } from "./common.ts";
+import { int, nextCursor, queryCursor, queryIntOr, replayFrom, TokenQuery } from "./common.ts";
 import { BY_URGENCY } from "./priority.ts";
 
 /** Most events in one publish. */
@@ -236,9 +236,7 @@ export const EventsPage = z
 
 export const SubscribeQuery = z.object({
   filter: FilterQuery,
-  fromSeq: queryInt(0, Number.MAX_SAFE_INTEGER).openapi({
-    description: "Replay retained events from this seq first",
-  }),
+  fromSeq: replayFrom("Replay retained events from this seq first"),
   token: TokenQuery,
 });
 

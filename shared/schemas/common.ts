@@ -60,6 +60,10 @@ const queryNumber = (min: number, max: number) =>
 export const queryInt = (min: number, max: number) =>
   queryNumber(min, max).optional().openapi({ type: "integer", minimum: min, maximum: max });
 
+/** Where a WebSocket subscription replays from (`fromSeq`, `fromVersion`); absent: live changes only. */
+export const replayFrom = (description: string) =>
+  queryInt(0, Number.MAX_SAFE_INTEGER).openapi({ description });
+
 /** {@link queryInt} with a default: absent or empty is `fallback`. */
 export const queryIntOr = (min: number, max: number, fallback: number) =>
   queryNumber(min, max)

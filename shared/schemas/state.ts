@@ -1,7 +1,7 @@
 /** Request, response and message schemas of `/v1/state/{namespace}`. */
 import { z } from "@hono/zod-openapi";
 import { keyProblem, MAX_KEY_BYTES } from "../../durable-objects/logic/state-limits.ts";
-import { int, NameParam, queryCursor, queryInt, queryIntOr, TokenQuery, utf8Bytes } from "./common.ts";
+import { int, NameParam, queryCursor, queryIntOr, replayFrom, TokenQuery, utf8Bytes } from "./common.ts";
 
 /** Longest TTL: ten years. */
 export const MAX_TTL_MS = 10 * 365 * 24 * 60 * 60 * 1000;
@@ -89,9 +89,7 @@ export const ListQuery = z.object({
 
 export const SubscribeQuery = z.object({
   prefix: Prefix,
-  fromVersion: queryInt(0, Number.MAX_SAFE_INTEGER).openapi({
-    description: "Replay the retained changes after this version first",
-  }),
+  fromVersion: replayFrom("Replay the retained changes after this version first"),
   token: TokenQuery,
 });
 
