@@ -23,20 +23,15 @@ export function logEntries(lines: readonly string[], attempt: number, at: number
   return lines.map((line) => JSON.stringify({ attempt, at, line }));
 }
 
-/** `payload_too_large` naming the first line over 1 KiB of UTF-8 (`lines.3`): it refuses the whole batch. */
-export function longLogLine(lines: readonly string[]): Result<never> | undefined {
-  for (const [i, line] of lines.entries()) {
-    const tooLarge = logLineTooLarge(line, `lines.${i}`);
-    if (tooLarge) return tooLarge;
-  }
-  return undefined;
-}
-
-/** `payload_too_large` naming `field` (`lines.3`) when `line` is over 1 KiB of UTF-8. */
-export function logLineTooLarge(line: string, field: string): Result<never> | undefined {
-  if (utf8Bytes(line) <= MAX_LOG_LINE_BYTES) return undefined;
-  return fail("payload_too_large", `${field} is over ${MAX_LOG_LINE_BYTES} bytes`, {
-    field,
+/**
+ * `payload_too_large` naming the first line over 1 KiB of UTF-8 (`lines.3`): it refuses the whole
+ * batch. Items that are not text are left to validation (the Worker asks before it validates).
+ */
+export function longLogLine(lines: readonly unknown[]): Result<never> | undefined {
+  const at = lines.findIndex((line) => typeof line === "string" && utf8Bytes(line) > MAX_LOG_LINE_BYTES);
+  if (at < 0) return undefined;
+  return fail("payload_too_large", `lines.${at} is over ${MAX_LOG_LINE_BYTES} bytes`, {
+    field: `lines.${at}`,
     limit: MAX_LOG_LINE_BYTES,
   });
 }

@@ -57,7 +57,7 @@ const queryNumber = (min: number, max: number) =>
   z.preprocess((value) => wholeNumber(absentIfEmpty(value)), int(min, max).optional());
 
 /** An integer query parameter from `min` to `max`; empty counts as absent. */
-export const queryInt = (min: number, max: number) =>
+const queryInt = (min: number, max: number) =>
   queryNumber(min, max).optional().openapi({ type: "integer", minimum: min, maximum: max });
 
 /** Where a WebSocket subscription replays from (`fromSeq`, `fromVersion`); absent: live changes only. */

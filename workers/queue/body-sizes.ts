@@ -2,7 +2,7 @@
  * The `413`s the queue object answers for a body, found before validation (a declaration's
  * `oversized`, see workers/declare/table.ts), with the object's own checks and field names.
  */
-import { logLineTooLarge, progressText } from "../../durable-objects/logic/task-progress.ts";
+import { longLogLine, progressText } from "../../durable-objects/logic/task-progress.ts";
 import type { ErrorInfo } from "../../shared/errors.ts";
 import { type FieldValue, firstOversized, items, member, oneOrEach } from "../declare/body-values.ts";
 
@@ -43,7 +43,4 @@ export const oversizedProgress = (body: unknown) =>
 
 /** The first log line over 1 KiB of UTF-8 (`lines.3`). */
 export const oversizedLines = (body: unknown) =>
-  firstOversized(
-    items(member(body, "lines")).map((line, i) => [`lines.${i}`, line]),
-    (line, field) => (typeof line === "string" ? logLineTooLarge(line, field) : undefined),
-  );
+  firstOversized([["lines", member(body, "lines")]], (lines) => longLogLine(items(lines)));
