@@ -40,7 +40,7 @@ import {
 import { firstOversized, oneOrEach } from "../declare/body-values.ts";
 import { declareFor, optionalBody } from "../declare/declare-for.ts";
 import type { AppEnv } from "../http/router.ts";
-import { admitSocket } from "../http/socket-cooldown.ts";
+import { admitSocket, TOKEN_LAPSE_NOTE } from "../http/socket-admission.ts";
 import { type RelayRules, relayToObject } from "../http/socket-relay.ts";
 import { requireWebSocketUpgrade } from "../http/upgrade.ts";
 
@@ -77,11 +77,11 @@ async function subscribe(
   query: z.output<typeof SubscribeQuery>,
 ): Promise<Response> {
   requireWebSocketUpgrade(c);
-  const caller = await admitSocket(c, subscriberRules.route, topic);
+  const admission = await admitSocket(c, subscriberRules.route, topic);
   const target = new URL("https://topic.internal/subscribe");
   if (query.filter) target.searchParams.set("filter", query.filter);
   if (query.fromSeq !== undefined) target.searchParams.set("fromSeq", String(query.fromSeq));
-  return relayToObject(topicObject(c.env, topic), target, subscriberRules, caller);
+  return relayToObject(topicObject(c.env, topic), target, subscriberRules, admission);
 }
 
 /** The event bus operations: routes at `/v1/topics`, methods of `env.SWITCHYARD.topics()`. */
@@ -172,7 +172,8 @@ export const busOperations = {
   subscribe: topics.read.upgrade("subscribeTopic", "GET /{topic}/subscribe", {
     summary: "Subscribe over a WebSocket",
     description:
-      'Send `Upgrade: websocket`. Messages: `{"type": "event", "event": {...}}`; answer `{"type": "ack", "seq"}` for critical events, which are re-sent every 10 s until acked. `fromSeq` replays retained events first. `{"type": "ping"}` gets `{"type": "pong"}`.',
+      'Send `Upgrade: websocket`. Messages: `{"type": "event", "event": {...}}`; answer `{"type": "ack", "seq"}` for critical events, which are re-sent every 10 s until acked. `fromSeq` replays retained events first. `{"type": "ping"}` gets `{"type": "pong"}`. ' +
+      TOKEN_LAPSE_NOTE,
     query: SubscribeQuery,
     responses: {
       101: { description: "Switching protocols to a WebSocket" },

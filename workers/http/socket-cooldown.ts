@@ -10,12 +10,8 @@
  * upgrade, and the admin principal would funnel every admin subscriber through one object
  * (docs/security.md).
  */
-import type { Context } from "hono";
 import { SocketCooldowns } from "../../durable-objects/logic/socket-cooldowns.ts";
-import { rateLimited } from "../../shared/errors.ts";
 import { type Clock, systemClock } from "../../shared/resilience/clock.ts";
-import { withinRateLimit } from "./operation.ts";
-import type { AppEnv } from "./router.ts";
 
 let cooldowns = new SocketCooldowns(systemClock);
 
@@ -24,26 +20,9 @@ export function useCooldownClock(clock: Pick<Clock, "now">): void {
   cooldowns = new SocketCooldowns(clock);
 }
 
-/**
- * Admits a new socket on `route` to `target`: the caller's key for its cool-down, or `429
- * rate_limited` with `Retry-After` while that caller is cooling down; then takes one request of a
- * scoped token's rate limit (a refused or cooling upgrade spends none). The caller is the token's
- * principal (all admin tokens are one principal), the route and its target, so that one bad
- * socket does not lock an admin token's other subscribers out of every other topic.
- */
-export async function admitSocket(c: Context<AppEnv>, route: string, target: string): Promise<string> {
-  const principal = c.get("principal");
-  const who = principal?.kind === "scoped" ? `token:${principal.id}` : "admin";
-  const caller = `${who} ${route} ${target}`;
-  const retryAfterMs = cooldowns.remainingMs(caller);
-  if (retryAfterMs === 0) {
-    await withinRateLimit(c);
-    return caller;
-  }
-  throw rateLimited(
-    "sockets of this token on this route were closed for bad messages twice; wait before opening another",
-    retryAfterMs,
-  );
+/** How long `caller` must still wait before its next socket in this isolate; 0 when it need not. */
+export function cooldownRemainingMs(caller: string): number {
+  return cooldowns.remainingMs(caller);
 }
 
 /** Starts `caller`'s cool-down in this isolate. */

@@ -5,12 +5,14 @@
  * per socket, and past ten of them the client is closed with `1008`, what it still sends is dropped unread
  * (logic/socket-strikes.ts), and the caller cools down before its next socket (socket-cooldown.ts). An object receives each frame as one hibernation event, which costs its thread far more
  * than the relay's listener does (docs/limits.md), and a publish waits behind those events.
- * The object's frames pass through, except the replay pacing of logic/relay-frames.ts.
+ * The object's frames pass through, except the replay pacing of logic/relay-frames.ts. A socket
+ * opened with a scoped token is closed once the token expires or is revoked (socket-admission.ts).
  */
 import { answerClose } from "../../durable-objects/lib/socket-close.ts";
 import { CLIENT_HIGH_WATER, STEP_SENT, STEP_TAKEN } from "../../durable-objects/logic/relay-frames.ts";
 import { closing, POLICY_VIOLATION, strike } from "../../durable-objects/logic/socket-strikes.ts";
 import { AnswerOrder } from "./answer-order.ts";
+import { type Admission, TOKEN_RECHECK_MS } from "./socket-admission.ts";
 import { coolDown } from "./socket-cooldown.ts";
 
 /** How often a paced replay checks whether the client has taken its step. */
@@ -40,17 +42,17 @@ export async function relayToObject(
   object: { fetch(request: Request): Promise<Response> },
   target: URL,
   rules: RelayRules,
-  caller: string,
+  admission: Admission,
 ): Promise<Response> {
   const res = await object.fetch(new Request(target, { headers: { upgrade: "websocket" } }));
-  return res.webSocket ? relaySocket(res.webSocket, rules, caller) : res;
+  return res.webSocket ? relaySocket(res.webSocket, rules, admission) : res;
 }
 
 /**
- * Relays between a new client socket and `upstream`, the object's socket; returns the 101.
- * `caller` (admitSocket) cools down if the client is closed for bad frames.
+ * Relays between a new client socket and `upstream`, the object's socket; returns the 101. The
+ * admission's caller cools down if the client is closed for bad frames; a lapsed token closes both.
  */
-export function relaySocket(upstream: WebSocket, rules: RelayRules, caller: string): Response {
+function relaySocket(upstream: WebSocket, rules: RelayRules, { caller, lapsed }: Admission): Response {
   const { 0: client, 1: server } = new WebSocketPair();
   server.accept();
   upstream.accept();
@@ -93,7 +95,33 @@ export function relaySocket(upstream: WebSocket, rules: RelayRules, caller: stri
   });
   server.addEventListener("error", () => answerClose(upstream, 1011, "the client's socket failed"));
   upstream.addEventListener("error", () => answerClose(server, 1011, "the object's socket failed"));
+  if (lapsed) closeWhenLapsed(server, upstream, lapsed);
   return new Response(null, { status: 101, webSocket: client });
+}
+
+/**
+ * Checks the socket's token every {@link TOKEN_RECHECK_MS} while both sides are open, and closes
+ * both `1008` once it has expired or been revoked, or `1011` when the registry cannot say (as a
+ * request with that token would be refused `503`): the object first, so that a consumer's tasks are
+ * back in the queue before the client hears.
+ */
+function closeWhenLapsed(client: WebSocket, upstream: WebSocket, lapsed: () => Promise<boolean>): void {
+  const closeBoth = (code: number, reason: string) => {
+    answerClose(upstream, code, reason);
+    answerClose(client, code, reason);
+  };
+  const timer = setInterval(async () => {
+    if (client.readyState !== WebSocket.OPEN || upstream.readyState !== WebSocket.OPEN) {
+      return clearInterval(timer);
+    }
+    try {
+      if (await lapsed()) closeBoth(POLICY_VIOLATION, "the token expired or was revoked");
+    } catch (err) {
+      console.error("token check of an open socket failed", err);
+      closeBoth(1011, "the token registry is unavailable");
+    }
+  }, TOKEN_RECHECK_MS);
+  for (const ws of [client, upstream]) ws.addEventListener("close", () => clearInterval(timer));
 }
 
 /** Answers a replay step once the client's socket has passed on all but {@link CLIENT_HIGH_WATER}. */

@@ -57,7 +57,7 @@ import { ConsumeQuery, Paused, QueueDeleted } from "../../shared/schemas/queue-s
 import { forgetName } from "../catalog/note.ts";
 import { declareFor } from "../declare/declare-for.ts";
 import type { AppEnv } from "../http/router.ts";
-import { admitSocket } from "../http/socket-cooldown.ts";
+import { admitSocket, TOKEN_LAPSE_NOTE } from "../http/socket-admission.ts";
 import { type RelayRules, relayToObject } from "../http/socket-relay.ts";
 import { requireWebSocketUpgrade } from "../http/upgrade.ts";
 import {
@@ -130,11 +130,11 @@ async function consume(
   query: z.output<typeof ConsumeQuery>,
 ): Promise<Response> {
   requireWebSocketUpgrade(c);
-  const caller = await admitSocket(c, consumerRules.route, queue);
+  const admission = await admitSocket(c, consumerRules.route, queue);
   const target = new URL("https://queue.internal/consume");
   target.searchParams.set("prefetch", String(query.prefetch));
   target.searchParams.set("visibilityMs", String(query.visibilityMs));
-  return relayToObject(queueObject(c.env, queue), target, consumerRules, caller);
+  return relayToObject(queueObject(c.env, queue), target, consumerRules, admission);
 }
 
 /** The queue operations: routes at `/v1/queues`, methods of `env.SWITCHYARD.queues()`. */
@@ -399,7 +399,8 @@ export const queueOperations = {
   consume: queues.consume.upgrade("consumeQueue", "GET /{queue}/consume", {
     summary: "Consume over a WebSocket: tasks are pushed while the socket has credit",
     description:
-      'Send `Upgrade: websocket`. The server pushes `{"type": "tasks", "tasks": [LeasedTask]}` while the socket holds fewer than `prefetch` unsettled tasks. Send `{"type": "ack", "acks": [{"id", "leaseId", "result"?}]}`, `{"type": "nack", "id", "leaseId", "error"?, "retry"?, "delayMs"?}` and `{"type": "extend", "id", "leaseId", "visibilityMs"}`, `{"type": "progress", "id", "leaseId", "progress"}` and `{"type": "log", "id", "leaseId", "lines"}`; each is answered in order with `acked` (`results`), `nacked` (`id`, `state`, `nextAttemptAt`?), `extended` (`id`, `leaseExpiresAt`), `progressed` (`id`, `progressAt`), `logged` (`id`, `appended`, `kept`, `dropped`) or `{"type": "error", "id"?, "error"}`. When the socket closes its unsettled tasks return to ready at once. More than 10 bad messages close the socket with 1008; after a second such close the token gets 429 on this consume route for a cool-down. See docs/queue.md.',
+      'Send `Upgrade: websocket`. The server pushes `{"type": "tasks", "tasks": [LeasedTask]}` while the socket holds fewer than `prefetch` unsettled tasks. Send `{"type": "ack", "acks": [{"id", "leaseId", "result"?}]}`, `{"type": "nack", "id", "leaseId", "error"?, "retry"?, "delayMs"?}` and `{"type": "extend", "id", "leaseId", "visibilityMs"}`, `{"type": "progress", "id", "leaseId", "progress"}` and `{"type": "log", "id", "leaseId", "lines"}`; each is answered in order with `acked` (`results`), `nacked` (`id`, `state`, `nextAttemptAt`?), `extended` (`id`, `leaseExpiresAt`), `progressed` (`id`, `progressAt`), `logged` (`id`, `appended`, `kept`, `dropped`) or `{"type": "error", "id"?, "error"}`. When the socket closes its unsettled tasks return to ready at once. More than 10 bad messages close the socket with 1008; after a second such close the token gets 429 on this consume route for a cool-down. See docs/queue.md. ' +
+      TOKEN_LAPSE_NOTE,
     query: ConsumeQuery,
     responses: {
       101: { description: "Switching protocols to a WebSocket" },

@@ -2,6 +2,7 @@
 import type { StateObject } from "../../durable-objects/state/object.ts";
 import type { Env } from "../../shared/env.ts";
 import type { SubscribeInput } from "../../shared/schemas/state.ts";
+import type { Admission } from "../http/socket-admission.ts";
 import { type RelayRules, relayToObject } from "../http/socket-relay.ts";
 
 /**
@@ -42,17 +43,17 @@ export const watcherRules: RelayRules = {
 /**
  * Opens a subscription on the namespace's object and relays it through the Worker, so that the
  * object never receives what the client sends: the answer is a `101` whose `webSocket` carries the
- * change messages; `caller` (admitSocket) cools down if the client is closed for bad frames. The
- * object trusts these parameters, so they must be validated first.
+ * change messages; `admission` (admitSocket) names who cools down after bad frames and what ends
+ * the socket. The object trusts these parameters, so they must be validated first.
  */
 export async function openSubscription(
   env: Env,
   namespace: string,
   input: SubscribeInput,
-  caller: string,
+  admission: Admission,
 ): Promise<Response> {
   const url = new URL("https://state.internal/subscribe");
   url.searchParams.set("prefix", input.prefix);
   if (input.fromVersion !== undefined) url.searchParams.set("fromVersion", String(input.fromVersion));
-  return relayToObject(stateObject(env, namespace), url, watcherRules, caller);
+  return relayToObject(stateObject(env, namespace), url, watcherRules, admission);
 }

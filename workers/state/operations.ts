@@ -29,7 +29,7 @@ import { type FieldValue, firstOversized, items, member } from "../declare/body-
 import { declareFor } from "../declare/declare-for.ts";
 import { withinRateLimit } from "../http/operation.ts";
 import type { AppEnv } from "../http/router.ts";
-import { admitSocket } from "../http/socket-cooldown.ts";
+import { admitSocket, TOKEN_LAPSE_NOTE } from "../http/socket-admission.ts";
 import { openSubscription, stateObject, watcherRules } from "./object.ts";
 import { watch } from "./watch.ts";
 
@@ -68,8 +68,8 @@ async function subscribe(c: Context<AppEnv>, namespace: string, query: z.output<
     const entry = unwrap(await stateObject(c.env, namespace).get("subscribe"));
     return c.json(entry, 200, versioned(entry));
   }
-  const caller = await admitSocket(c, watcherRules.route, namespace);
-  const res = await openSubscription(c.env, namespace, query, caller);
+  const admission = await admitSocket(c, watcherRules.route, namespace);
+  const res = await openSubscription(c.env, namespace, query, admission);
   if (!res.webSocket) throw new ApiError("internal", "the state object refused the subscription");
   return res;
 }
@@ -114,7 +114,8 @@ export const stateOperations = {
       'With `Upgrade: websocket` (auth may be `?token=`): one message per change, `{"type":"change","op":"set"|"delete"|"expire","key","value"?,"version"}`, ' +
       "in version order with no gaps. `fromVersion` replays the retained changes after that version first; when they are " +
       'gone the first message is `{"type":"reset","version"}` and the client should re-list. The socket is one-way: each client message is answered with an error, and after 10 the socket is closed with `1008` (after a second such close, `429` for a cool-down). ' +
-      "Without `Upgrade` this path reads the key named `subscribe`.",
+      "Without `Upgrade` this path reads the key named `subscribe`. " +
+      TOKEN_LAPSE_NOTE,
     query: SubscribeQuery,
     responses: {
       101: { description: "Switching protocols: the subscription" },

@@ -50,9 +50,10 @@ export async function watch(
   if (invalid) return invalid;
   const query = parseInput(SubscribeQuery, options, "query");
   if (!query.ok) return query;
-  // The callbacks never send on the socket, so this caller never cools down.
-  const caller = `rpc ${watcherRules.route} ${namespace}`;
-  const socket = (await openSubscription(env, namespace, query.value, caller)).webSocket;
+  // The callbacks never send on the socket, so this caller never cools down. A scoped token is
+  // checked when the watch opens (rpc-access.ts), not again while it stays open.
+  const admission = { caller: `rpc ${watcherRules.route} ${namespace}` };
+  const socket = (await openSubscription(env, namespace, query.value, admission)).webSocket;
   if (!socket) return fail("unavailable", "the state object refused the subscription");
   const deliver = retain(onMessage);
   const ended = onClose && retain(onClose);

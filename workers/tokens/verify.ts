@@ -8,7 +8,7 @@ import { ApiError } from "../../shared/errors.ts";
 import { type Clock, systemClock } from "../../shared/resilience/clock.ts";
 import type { Background, Principal } from "../http/access.ts";
 import { keyRing, openToken, principalOf, TOKEN_VERSION } from "./codec.ts";
-import { RevocationCache } from "./revocations.ts";
+import { REFRESH_AFTER_MS, RevocationCache } from "./revocations.ts";
 
 /** Scoped tokens carry a version prefix, so they never collide with an admin token's text. */
 export const SCOPED_TOKEN_PREFIX = `${TOKEN_VERSION}.`;
@@ -62,4 +62,17 @@ export async function verifyScopedToken(
     throw new ApiError("unavailable", "the token registry is unavailable; try again");
   }
   return revoked ? null : principalOf(payload);
+}
+
+/**
+ * Whether a scoped token that opened a socket has since expired or been revoked. Asks for a
+ * revoked-id list at most {@link REFRESH_AFTER_MS} old, so that a check every few seconds finds a
+ * revocation within the contract's 10 s; throws when the registry cannot be read.
+ */
+export async function scopedTokenLapsed(
+  env: Env,
+  principal: Extract<Principal, { kind: "scoped" }>,
+): Promise<boolean> {
+  if (principal.expiresAt <= clock.now()) return true;
+  return revocations(env).isRevoked(principal.id, undefined, REFRESH_AFTER_MS);
 }

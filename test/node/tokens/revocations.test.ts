@@ -40,6 +40,15 @@ describe("RevocationCache", () => {
     expect(registry.fetches).toBe(2);
   });
 
+  it("waits for a fresh list sooner when the check asks for a younger one (an open socket's)", async () => {
+    const { clock, registry, cache } = setUp();
+    expect(await cache.isRevoked("s")).toBe(false);
+    registry.revoked.push("s");
+    clock.at += REFRESH_AFTER_MS;
+    expect(await cache.isRevoked("s", undefined, REFRESH_AFTER_MS)).toBe(true);
+    expect(registry.fetches).toBe(2);
+  });
+
   it("shares one fetch between concurrent checks, and learns local revocations at once", async () => {
     const { registry, cache } = setUp();
     await Promise.all([cache.isRevoked("x"), cache.isRevoked("y"), cache.isRevoked("z")]);
