@@ -2,7 +2,9 @@
  * Issue 22's benchmark rows: the runtime's resident memory while 4 clients each stream a 64 MiB
  * body (goal: flat, under 96 MiB of growth), read latency in a namespace while 100,000 of its
  * keys expire at once (goal: p99 under 100 ms), and publish latency on a topic while one of its
- * WebSockets floods junk, and the same for writes to a state namespace (goal: unchanged within noise).
+ * WebSockets floods junk, and the same for writes to a state namespace and enqueues (goal:
+ * unchanged within noise); and the same for a topic and a consumer socket flooding well-formed acks
+ * of nothing, which the relay must forward.
  */
 import { Worker } from "node:worker_threads";
 import type { FloodSeen } from "./lib/flood-thread.ts";
@@ -129,6 +131,8 @@ interface FloodTarget {
   socket(id: string): string;
   /** One write to `id`: method, path, body and the status it answers. */
   write(id: string): { method: string; path: string; body: unknown; status: number };
+  /** The frame the flooder sends, `{i}` its number (default: junk). */
+  frame?: string;
 }
 
 const TOPIC_FLOOD: FloodTarget = {
@@ -160,6 +164,20 @@ const CONSUME_FLOOD: FloodTarget = {
   }),
 };
 
+/** Well-formed acks of events that were never sent: the relay forwards each to the topic. */
+const TOPIC_ACK_FLOOD: FloodTarget = {
+  ...TOPIC_FLOOD,
+  name: "publish while one socket floods acks of nothing",
+  frame: '{"type":"ack","seq":9{i}}',
+};
+
+/** Well-formed acks of tasks that do not exist: the relay forwards each to the queue, which answers it. */
+const CONSUME_ACK_FLOOD: FloodTarget = {
+  ...CONSUME_FLOOD,
+  name: "enqueue while one consumer socket floods acks of nothing",
+  frame: '{"type":"ack","acks":[{"id":"no-such-task-{i}","leaseId":"none"}]}',
+};
+
 /** Sorted latencies of `target`'s writes to `id`, one at a time, for `ms`. */
 async function writeLatencies(
   ctx: BenchContext,
@@ -179,18 +197,18 @@ async function writeLatencies(
   return latencies.sort((a, b) => a - b);
 }
 
-/** Junk frames one flooding socket sends at once, as the attack in issue 22 did. */
-const JUNK_FRAMES = 20_000;
+/** Frames one flooding socket sends at once, as the attack in issue 22 did. */
+const FLOOD_FRAMES = 20_000;
 
 /**
- * One subscriber socket at a time on `path` sending {@link JUNK_FRAMES} frames that are not acks;
- * when the Worker closes it (1008 after 10), the next one connects and floods again, until stopped.
+ * One subscriber socket at a time on `path` sending {@link FLOOD_FRAMES} frames (`frame`, junk by
+ * default); when the Worker closes it (1008 after 10 junk), the next one connects and floods again, until stopped.
  * Runs on its own thread (see lib/flood-thread.ts).
  */
-function flood(ctx: BenchContext, path: string) {
+function flood(ctx: BenchContext, path: string, frame = "junk {i}") {
   const url = `${ctx.baseUrl.replace(/^http/, "ws")}${path}?token=${encodeURIComponent(ctx.token)}`;
   const thread = new Worker(new URL("./lib/flood-thread.ts", import.meta.url), {
-    workerData: { url, frames: JUNK_FRAMES },
+    workerData: { url, frames: FLOOD_FRAMES, frame },
   });
   const seen = new Promise<FloodSeen>((resolve, reject) => {
     thread.once("message", resolve);
@@ -212,7 +230,7 @@ async function floodRow(ctx: BenchContext, target: FloodTarget): Promise<BenchRo
   await writeLatencies(ctx, target, id, 500);
   // Quiet, flooded, quiet again: both quiet phases are the baseline, so drift shows as a gap between them.
   const quietBefore = await writeLatencies(ctx, target, id, phaseMs);
-  const flooder = flood(ctx, target.socket(id));
+  const flooder = flood(ctx, target.socket(id), target.frame);
   const flooded = await writeLatencies(ctx, target, id, phaseMs);
   const { sockets, frames, closedPolicy, refused } = await flooder.stop();
   const quietAfter = await writeLatencies(ctx, target, id, phaseMs);
@@ -228,13 +246,15 @@ async function floodRow(ctx: BenchContext, target: FloodTarget): Promise<BenchRo
   };
 }
 
-/** `BENCH_HOSTILE_ROWS=expiry,flood,state-flood,consume-flood` runs some of the rows (default: all). */
+/** `BENCH_HOSTILE_ROWS=expiry,flood,consume-ack-flood` runs some of the rows (default: all). */
 const ROWS: Record<string, (ctx: BenchContext) => Promise<BenchRow>> = {
   memory: memoryRow,
   expiry: expiryRow,
   flood: (ctx) => floodRow(ctx, TOPIC_FLOOD),
   "state-flood": (ctx) => floodRow(ctx, STATE_FLOOD),
   "consume-flood": (ctx) => floodRow(ctx, CONSUME_FLOOD),
+  "ack-flood": (ctx) => floodRow(ctx, TOPIC_ACK_FLOOD),
+  "consume-ack-flood": (ctx) => floodRow(ctx, CONSUME_ACK_FLOOD),
 };
 
 const hostileSuite: BenchSuite = async (ctx) => {

@@ -2,7 +2,8 @@
  * The flooding client of bench/hostile.ts's flood row, on a thread of its own: its synchronous
  * bursts of sends (tens of ms each) would otherwise hold up the event loop that times the
  * publishes, and count as the server's latency. One subscriber socket at a time sends `frames`
- * frames that are not acks; when the server closes it, the next connects and floods again, until
+ * frames, each `frame` with `{i}` replaced by its number (junk, or well-formed acks of nothing);
+ * when the server closes it, the next connects and floods again, until
  * the parent posts "stop"; then the thread posts its {@link FloodSeen} and ends. Like an abusive
  * client it ignores `Retry-After`: an upgrade refused during its cool-down is tried again at once.
  */
@@ -17,7 +18,7 @@ export interface FloodSeen {
   refused: number;
 }
 
-const { url, frames } = workerData as { url: string; frames: number };
+const { url, frames, frame } = workerData as { url: string; frames: number; frame: string };
 const seen: FloodSeen = { sockets: 0, frames: 0, closedPolicy: 0, refused: 0 };
 let stopped = false;
 let current: WebSocket | undefined;
@@ -31,7 +32,7 @@ const one = () =>
       opened = true;
       seen.sockets += 1;
       for (let i = 0; i < frames && ws.readyState === WebSocket.OPEN; i++) {
-        ws.send(`junk ${i}`);
+        ws.send(frame.replace("{i}", String(i)));
         seen.frames += 1;
       }
     });

@@ -3,7 +3,7 @@
  * attachment, get retained events replayed on connect, new events as they are published, and
  * critical events sent again until they acknowledge them. Each socket leads to the Worker's relay
  * (workers/http/socket-relay.ts), which holds the client's socket, answers pings and bad messages
- * and forwards only acks. A replay goes in steps of at most {@link REPLAY_STEP_BYTES}, the next
+ * and forwards only acks, each receipted with {@link FRAME_TAKEN}. A replay goes in steps of at most {@link REPLAY_STEP_BYTES}, the next
  * sent when the relay says the client has taken the last (logic/relay-frames.ts), so a slow reader
  * never makes the object or the relay hold more than a step.
  */
@@ -11,7 +11,7 @@
 import type { BusEventValue } from "../../shared/schemas/bus.ts";
 import { matchesFilter } from "../logic/filter.ts";
 import { fitPage } from "../logic/page-budget.ts";
-import { STEP_SENT, STEP_TAKEN } from "../logic/relay-frames.ts";
+import { FRAME_TAKEN, STEP_SENT, STEP_TAKEN } from "../logic/relay-frames.ts";
 import { topicClientMessage } from "../logic/topic-messages.ts";
 import { EVENT_PAGE, type EventRow, type TopicStore } from "./store.ts";
 
@@ -96,7 +96,10 @@ export class TopicSockets {
       return;
     }
     const parsed = topicClientMessage(message);
-    if (parsed?.type === "ack") this.store.ack(socket.id, parsed.seq);
+    if (parsed?.type !== "ack") return;
+    this.store.ack(socket.id, parsed.seq);
+    // An ack has no answer: the receipt lets the relay forward the next frame it holds.
+    trySend(ws, FRAME_TAKEN);
   }
 
   /** Drops what a closed socket still had to acknowledge; returns true when it was one of ours. */

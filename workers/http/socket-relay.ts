@@ -1,17 +1,25 @@
 /**
  * A WebSocket route whose object must not receive what a client floods. The Worker holds the
  * client's socket and forwards to the object's own (hibernatable) socket only the frames the route
- * calls well-formed; every other frame is answered here (the one past the limit too), logged once
- * per socket, and past ten of them the client is closed with `1008`, what it still sends is dropped unread
- * (logic/socket-strikes.ts), and the caller cools down before its next socket (socket-cooldown.ts). An object receives each frame as one hibernation event, which costs its thread far more
- * than the relay's listener does (docs/limits.md), and a publish waits behind those events.
- * The object's frames pass through, except the replay pacing of logic/relay-frames.ts. A socket
- * opened with a scoped token is closed once the token expires or is revoked (socket-admission.ts).
+ * calls well-formed, a few at a time (forward-window.ts); every other frame is answered here (the
+ * one past the limit too), logged once per socket, and past ten of them the client is closed with
+ * `1008`, what it still sends is dropped unread (logic/socket-strikes.ts), and the caller cools
+ * down before its next socket (socket-cooldown.ts). An object receives each frame as one
+ * hibernation event, which costs its thread far more than the relay's listener does
+ * (docs/limits.md), and its other callers wait behind those events. The object's frames pass
+ * through, except the pacing frames of logic/relay-frames.ts. A socket opened with a scoped token
+ * is closed once the token expires or is revoked (socket-admission.ts).
  */
 import { answerClose } from "../../durable-objects/lib/socket-close.ts";
-import { CLIENT_HIGH_WATER, STEP_SENT, STEP_TAKEN } from "../../durable-objects/logic/relay-frames.ts";
+import {
+  CLIENT_HIGH_WATER,
+  FRAME_TAKEN,
+  STEP_SENT,
+  STEP_TAKEN,
+} from "../../durable-objects/logic/relay-frames.ts";
 import { closing, POLICY_VIOLATION, strike } from "../../durable-objects/logic/socket-strikes.ts";
 import { AnswerOrder } from "./answer-order.ts";
+import { ForwardWindow } from "./forward-window.ts";
 import { type Admission, TOKEN_RECHECK_MS } from "./socket-admission.ts";
 import { coolDown } from "./socket-cooldown.ts";
 
@@ -28,7 +36,8 @@ export interface RelayRules {
    * For a route whose object answers every forwarded frame, once and in order: whether a frame of
    * the object's is such an answer. The client then reads all answers in the order of its frames
    * (answer-order.ts), the bad frame that closes the socket is answered too, and the close waits
-   * for the answers still owed.
+   * for the answers still owed. An object that has no answer for a forwarded frame sends
+   * `FRAME_TAKEN` instead: either way the relay learns the frame was taken (forward-window.ts).
    */
   isAnswer?(frame: string | ArrayBuffer): boolean;
 }
@@ -57,13 +66,22 @@ function relaySocket(upstream: WebSocket, rules: RelayRules, { caller, lapsed }:
   server.accept();
   upstream.accept();
   const answers = new AnswerOrder((text) => trySend(server, text));
+  const paced = new ForwardWindow((text) => trySend(upstream, text));
   let bad = 0;
+  let flooded = false;
   server.addEventListener("message", ({ data }) => {
-    if (closing(bad)) return;
+    if (closing(bad) || flooded) return;
     const frame = rules.classify(data);
     if ("forward" in frame) {
       if (rules.isAnswer) answers.forwarded();
-      return trySend(upstream, frame.forward);
+      if (paced.forward(frame.forward)) return;
+      // More waiting than the object can take in time: a flood, though well-formed.
+      flooded = true;
+      console.warn(`${rules.route}: a socket sent more than the object could take; closed`);
+      coolDown(caller);
+      answerClose(upstream, POLICY_VIOLATION, "too many messages waiting");
+      answerClose(server, POLICY_VIOLATION, "too many messages waiting");
+      return;
     }
     if ("answer" in frame) return answers.answer(frame.answer);
     const hit = strike(bad);
@@ -81,8 +99,11 @@ function relaySocket(upstream: WebSocket, rules: RelayRules, { caller, lapsed }:
   });
   upstream.addEventListener("message", ({ data }) => {
     if (data === STEP_SENT) void answerWhenTaken(server, upstream);
-    else if (rules.isAnswer?.(data)) answers.objectAnswered(String(data));
-    else trySend(server, data);
+    else if (data === FRAME_TAKEN) paced.taken();
+    else if (rules.isAnswer?.(data)) {
+      paced.taken();
+      answers.objectAnswered(String(data));
+    } else trySend(server, data);
   });
   // A close or an error on either side closes both.
   server.addEventListener("close", ({ code, reason }) => {
