@@ -129,8 +129,8 @@ interface FloodTarget {
   name: string;
   /** The subscribe route of `id`. */
   socket(id: string): string;
-  /** One write to `id`: method, path, body and the status it answers. */
-  write(id: string): { method: string; path: string; body: unknown; status: number };
+  /** One write to `id`, and the status it answers. */
+  write(id: string): [method: string, path: string, body: unknown, status: number];
   /** The frame the flooder sends, `{i}` its number (default: junk). */
   frame?: string;
 }
@@ -138,30 +138,20 @@ interface FloodTarget {
 const TOPIC_FLOOD: FloodTarget = {
   name: "publish while one socket floods junk",
   socket: (topic) => `/v1/topics/${topic}/subscribe`,
-  write: (topic) => ({
-    method: "POST",
-    path: `/v1/topics/${topic}/events`,
-    body: { type: "bench.quiet", data: 1 },
-    status: 202,
-  }),
+  write: (topic) => ["POST", `/v1/topics/${topic}/events`, { type: "bench.quiet", data: 1 }, 202],
 };
 
 const STATE_FLOOD: FloodTarget = {
   name: "state PUT while one socket floods junk",
   socket: (ns) => `/v1/state/${ns}/subscribe`,
-  write: (ns) => ({ method: "PUT", path: `/v1/state/${ns}/quiet`, body: { value: 1 }, status: 200 }),
+  write: (ns) => ["PUT", `/v1/state/${ns}/quiet`, { value: 1 }, 200],
 };
 
 /** The queue's consumer socket: relayed too, with the consumers' messages forwarded to the object. */
 const CONSUME_FLOOD: FloodTarget = {
   name: "enqueue while one consumer socket floods junk",
   socket: (queue) => `/v1/queues/${queue}/consume`,
-  write: (queue) => ({
-    method: "POST",
-    path: `/v1/queues/${queue}/tasks`,
-    body: { payload: 1 },
-    status: 201,
-  }),
+  write: (queue) => ["POST", `/v1/queues/${queue}/tasks`, { payload: 1 }, 201],
 };
 
 /** Well-formed acks of events that were never sent: the relay forwards each to the topic. */
@@ -185,7 +175,7 @@ async function writeLatencies(
   id: string,
   ms: number,
 ): Promise<number[]> {
-  const { method, path, body, status } = target.write(id);
+  const [method, path, body, status] = target.write(id);
   const latencies: number[] = [];
   const until = Date.now() + ms;
   while (Date.now() < until) {

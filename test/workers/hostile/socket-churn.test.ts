@@ -13,67 +13,18 @@ import { MAX_BAD_MESSAGES, POLICY_VIOLATION } from "../../../durable-objects/log
 import { ManualClock, systemClock } from "../../../shared/resilience/clock.ts";
 import { useCooldownClock } from "../../../workers/http/socket-cooldown.ts";
 import { call, expectError, TOKEN, unique } from "../helpers.ts";
+import { RELAYED_ROUTES, type RelayedRoute } from "../relayed-routes.ts";
 import { scoped } from "../tokens/helpers.ts";
 
-/** A relayed socket route: where it is, who may read it, and how to see a socket is live. */
-interface Route {
-  name: string;
-  path(target: string): string;
-  /** A scope resource that lets a token open the socket on every target, */
-  everyTarget: string;
-  /** with this action. */
-  action: string;
-  /** Checks that `ws` on `target` carries messages: resolves with a message of the right type. */
-  expectLive(ws: WebSocket, target: string): Promise<void>;
-  /** The contract's answer to the path without `Upgrade: websocket`, cooling down or not. */
-  withoutUpgrade: [status: number, code: string];
-}
-
-const routes: Route[] = [
-  {
-    name: "topic",
-    path: (topic) => `/v1/topics/${topic}/subscribe`,
-    everyTarget: "topics:*",
-    action: "read",
-    withoutUpgrade: [400, "invalid_request"],
-    async expectLive(ws) {
-      const pong = nextMessage(ws);
-      ws.send(JSON.stringify({ type: "ping" }));
-      expect(await pong).toEqual({ type: "pong" });
-    },
-  },
-  {
-    name: "state",
-    path: (ns) => `/v1/state/${ns}/subscribe`,
-    everyTarget: "state:*",
-    action: "read",
-    // The key named `subscribe`, absent.
-    withoutUpgrade: [404, "not_found"],
-    async expectLive(ws, ns) {
-      const change = nextMessage(ws);
-      expect((await call("PUT", `/v1/state/${ns}/live`, { value: 1 })).status).toBe(200);
-      expect(await change).toMatchObject({ type: "change", key: "live" });
-    },
-  },
-  {
-    name: "queue",
-    path: (queue) => `/v1/queues/${queue}/consume`,
-    everyTarget: "queues:*",
-    action: "consume",
-    withoutUpgrade: [400, "invalid_request"],
-    async expectLive(ws, queue) {
-      const push = nextMessage(ws);
-      expect((await call("POST", `/v1/queues/${queue}/tasks`, { payload: 1 })).status).toBe(201);
-      expect(await push).toMatchObject({ type: "tasks" });
-    },
-  },
-];
-
-/** The next message on `ws`, parsed. */
-const nextMessage = (ws: WebSocket) =>
-  new Promise<unknown>((resolve) =>
+/** Checks that `ws` on `target` carries messages: a write to the target is heard. */
+async function expectLive(route: RelayedRoute, ws: WebSocket, target: string): Promise<void> {
+  const heard = new Promise<unknown>((resolve) =>
     ws.addEventListener("message", (e) => resolve(JSON.parse(String(e.data))), { once: true }),
   );
+  const [method, path, body, status] = route.write(target);
+  expect((await call(method, path, body)).status).toBe(status);
+  expect(await heard).toMatchObject({ type: route.heard });
+}
 
 let clock: ManualClock;
 beforeEach(() => {
@@ -82,7 +33,7 @@ beforeEach(() => {
 });
 afterEach(() => useCooldownClock(systemClock));
 
-describe.each(routes)("a caller whose $name socket was closed for bad messages", (route) => {
+describe.each(RELAYED_ROUTES)("a caller whose $name socket was closed for bad messages", (route) => {
   /** A subscribe upgrade; the answer, with its socket accepted when there is one. */
   async function upgrade(target: string, token = TOKEN): Promise<Response> {
     const res = await exports.default.fetch(
@@ -108,7 +59,7 @@ describe.each(routes)("a caller whose $name socket was closed for bad messages",
     const res = await upgrade(target, token);
     expect(res.status).toBe(101);
     const ws = res.webSocket as WebSocket;
-    await route.expectLive(ws, target);
+    await expectLive(route, ws, target);
     ws.close();
   }
 
@@ -151,7 +102,7 @@ describe.each(routes)("a caller whose $name socket was closed for bad messages",
 
   it("is still let in on other targets, and other tokens are let in on its target", async () => {
     const target = unique("churn");
-    const reader = await scoped(route.everyTarget, route.action);
+    const reader = await scoped(`${route.capability}:*`, route.action);
     await floodUntilClosed(target, reader);
     await floodUntilClosed(target, reader);
     expectError(await refusedUpgrade(target, reader), 429, "rate_limited");

@@ -335,34 +335,9 @@ describe("flows under restarts, failed deliveries and duplicates", () => {
             [
               {
                 policy: "fail",
-                children: [
-                  {
-                    queue: 0,
-                    dies: false,
-                    policy: "fail",
-                    children: [
-                      {
-                        queue: 0,
-                        dies: false,
-                        policy: "fail",
-                        children: [
-                          {
-                            queue: 0,
-                            dies: false,
-                            policy: "fail",
-                            children: [
-                              { queue: 2, dies: true, policy: "fail", children: [] },
-                              { queue: 0, dies: true, policy: "fail", children: [] },
-                            ],
-                          },
-                        ],
-                      },
-                      { queue: 0, dies: true, policy: "fail", children: [] },
-                    ],
-                  },
-                ],
+                children: [parentOf([parentOf([parentOf([deadChild(2), deadChild(0)])]), deadChild(0)])],
               },
-              { policy: "fail", children: [{ queue: 0, dies: true, policy: "fail", children: [] }] },
+              { policy: "fail", children: [deadChild(0)] },
             ],
             [
               { kind: "cut", queue: 2 },
@@ -376,6 +351,12 @@ describe("flows under restarts, failed deliveries and duplicates", () => {
     );
   }, 240_000);
 });
+
+/** A leaf in `queue` that dies, for the examples. */
+const deadChild = (queue: number): GenNode => ({ queue, dies: true, policy: "fail", children: [] });
+
+/** A node in queue 0 that fails when one of its `children` dies, for the examples. */
+const parentOf = (children: GenNode[]): GenNode => ({ queue: 0, dies: false, policy: "fail", children });
 
 /** Whether a task's payload is node `n`'s (`{n}`). */
 const isNode = (payload: unknown, n: number) =>

@@ -12,14 +12,8 @@ import { TOKEN_RECHECK_MS } from "../../../workers/http/socket-admission.ts";
 import { REFRESH_AFTER_MS } from "../../../workers/tokens/revocations.ts";
 import { useTokenClock } from "../../../workers/tokens/verify.ts";
 import { call, unique } from "../helpers.ts";
+import { RELAYED_ROUTES } from "../relayed-routes.ts";
 import { manualTokenClock, mint } from "./helpers.ts";
-
-/** A relayed socket route and the scope that opens it. */
-const routes = [
-  { name: "topic", path: (t: string) => `/v1/topics/${t}/subscribe`, scope: "topics", action: "read" },
-  { name: "state", path: (ns: string) => `/v1/state/${ns}/subscribe`, scope: "state", action: "read" },
-  { name: "queue", path: (q: string) => `/v1/queues/${q}/consume`, scope: "queues", action: "consume" },
-];
 
 /** One recheck period, the time the registry takes, and room for a loaded machine. */
 const CLOSE_DEADLINE_MS = TOKEN_RECHECK_MS + 3_000;
@@ -47,10 +41,12 @@ async function open(path: string, token: string) {
 
 afterEach(() => useTokenClock(systemClock));
 
-describe.each(routes)("a $name socket opened with a scoped token", ({ path, scope, action }) => {
+describe.each(RELAYED_ROUTES)("a $name socket opened with a scoped token", ({ path, capability, action }) => {
   it("is closed 1008 once the token is revoked", async () => {
     const target = unique("lapse");
-    const { id, token } = await mint({ scopes: [{ resource: `${scope}:${target}`, actions: [action] }] });
+    const { id, token } = await mint({
+      scopes: [{ resource: `${capability}:${target}`, actions: [action] }],
+    });
     const socket = await open(path(target), token);
     expect((await call("DELETE", `/v1/tokens/${id}`)).status).toBe(200);
     expect(await socket.within(CLOSE_DEADLINE_MS)).toMatchObject({
@@ -63,7 +59,7 @@ describe.each(routes)("a $name socket opened with a scoped token", ({ path, scop
     const clock = manualTokenClock();
     const target = unique("lapse");
     const { token } = await mint({
-      scopes: [{ resource: `${scope}:${target}`, actions: [action] }],
+      scopes: [{ resource: `${capability}:${target}`, actions: [action] }],
       ttlMs: 60_000,
     });
     const socket = await open(path(target), token);
