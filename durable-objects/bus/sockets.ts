@@ -3,9 +3,10 @@
  * attachment, get retained events replayed on connect, new events as they are published, and
  * critical events sent again until they acknowledge them. Each socket leads to the Worker's relay
  * (workers/http/socket-relay.ts), which holds the client's socket, answers pings and bad messages
- * and forwards only acks, each receipted with {@link FRAME_TAKEN}. A replay goes in steps of at most {@link REPLAY_STEP_BYTES}, the next
- * sent when the relay says the client has taken the last (logic/relay-frames.ts), so a slow reader
- * never makes the object or the relay hold more than a step.
+ * and forwards only acks, a few at a time: each is receipted with {@link FRAME_TAKEN}. A replay goes
+ * in steps of at most {@link REPLAY_STEP_BYTES}, the next sent when the relay says the client has
+ * taken the last (logic/relay-frames.ts), so a slow reader never makes the object or the relay hold
+ * more than a step.
  */
 
 import type { BusEventValue } from "../../shared/schemas/bus.ts";
@@ -97,9 +98,13 @@ export class TopicSockets {
     }
     const parsed = topicClientMessage(message);
     if (parsed?.type !== "ack") return;
-    this.store.ack(socket.id, parsed.seq);
-    // An ack has no answer: the receipt lets the relay forward the next frame it holds.
-    trySend(ws, FRAME_TAKEN);
+    try {
+      this.store.ack(socket.id, parsed.seq);
+    } finally {
+      // An ack has no answer: the receipt lets the relay forward the next frame it holds, even
+      // when this one failed (else the socket's later acks would wait forever).
+      trySend(ws, FRAME_TAKEN);
+    }
   }
 
   /** Drops what a closed socket still had to acknowledge; returns true when it was one of ours. */
