@@ -108,6 +108,12 @@ export function rateLimited(message: string, retryAfterMs: number): ApiError {
   );
 }
 
+/**
+ * The reason a relayed socket is closed with (`1008`) once the token that opened it has expired or
+ * been revoked: the server's relay sends it, and the clients stop reconnecting on it.
+ */
+export const TOKEN_LAPSED_REASON = "the token expired or was revoked";
+
 /** Returns a result's value or throws its error as an {@link ApiError}. */
 export function unwrap<T>(result: Result<T>): T {
   if (result.ok) return result.value;

@@ -20,7 +20,8 @@ import type {
   TopicStatsValue,
 } from "../schemas/bus.ts";
 import { DEFAULT_TOLERANCE_SECONDS, verifySignature } from "../webhook-signature.ts";
-import { HttpTransport } from "./http.ts";
+import { type ClientSocket, HttpTransport } from "./http.ts";
+import { type CloseInfo, endsForGood, upgradeRefusal } from "./socket-end.ts";
 import { bindingTransport, type CallTable, callsOver, httpTransport, queryString } from "./transport.ts";
 
 /** An event to publish; `priority` defaults to normal, `critical` to false. */
@@ -76,12 +77,7 @@ export interface BusOperations {
 }
 
 /** The part of a WebSocket the subscriber uses (browsers, Node 22, Workers). */
-export interface SocketLike {
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
-  addEventListener(type: "close" | "error", listener: () => void): void;
-}
+export type SocketLike = ClientSocket;
 
 /** Opens a subscriber socket for a path such as `/v1/topics/orders/subscribe?fromSeq=3`. */
 export type SocketFactory = (path: string) => Promise<SocketLike>;
@@ -95,6 +91,11 @@ export interface SubscribeOptions {
   onDisconnect?: (attempt: number) => void;
   /** Called when `handler` throws; a critical event is then left unacked and handled again when re-sent. */
   onError?: (error: unknown, event: BusEventValue) => void;
+  /**
+   * Called once when the subscription ends for good instead of reconnecting: its token expired, was
+   * revoked or does not allow it (`unauthorized`, `forbidden`). Subscribe again with a fresh token.
+   */
+  onEnd?: (error: ApiError) => void;
 }
 
 /** A live WebSocket subscription. */
@@ -181,7 +182,7 @@ export class BusClient {
               headers: { upgrade: "websocket", authorization: `Bearer ${token}` },
             });
             const ws = (res as Response & { webSocket?: SocketLike & { accept(): void } }).webSocket;
-            if (!ws) throw new ApiError("invalid_request", `subscribe failed with HTTP ${res.status}`);
+            if (!ws) throw await upgradeRefusal(res);
             ws.accept();
             return ws;
           }
@@ -312,8 +313,8 @@ export class BusClient {
       let ws: SocketLike;
       try {
         ws = await open(path(topic, `/subscribe${q}`));
-      } catch {
-        return retry();
+      } catch (err) {
+        return retry(err);
       }
       socket = ws;
       ws.addEventListener("message", (m) => {
@@ -326,18 +327,25 @@ export class BusClient {
       });
       // An error is followed by a close (WHATWG WebSocket); whichever comes first reconnects, once.
       let ended = false;
-      const end = () => {
+      const end = (close: CloseInfo) => {
         if (ended) return;
         ended = true;
-        retry();
+        retry(close);
       };
       ws.addEventListener("close", end);
       ws.addEventListener("error", end);
     };
 
     let reconnecting = false;
-    const retry = () => {
+    /** Reconnects after `cause` (a close, or a failed connect), unless it ends the subscription for good. */
+    const retry = (cause: unknown) => {
       if (closed || reconnecting) return;
+      const end = endsForGood(cause);
+      if (end) {
+        closed = true;
+        options.onEnd?.(end);
+        return;
+      }
       reconnecting = true;
       socket = undefined;
       failures++;

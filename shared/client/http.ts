@@ -5,9 +5,10 @@
  * Web-standard APIs only: it runs in Workers, Node 22 and browsers.
  */
 import { answerJson } from "../answer-json.ts";
-import { type ErrorInfo, isErrorCode, type Result } from "../errors.ts";
+import { type ApiError, type ErrorInfo, isErrorCode, type Result } from "../errors.ts";
 import type { BackoffPolicy } from "../resilience/backoff.ts";
 import { retry } from "../resilience/retry.ts";
+import { type CloseInfo, upgradeRefusal } from "./socket-end.ts";
 
 export interface HttpClientOptions {
   /** Where Switchyard answers, e.g. `https://switchyard.example.workers.dev`. */
@@ -39,7 +40,7 @@ export interface ClientSocket {
   send(data: string): void;
   close(code?: number, reason?: string): void;
   addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
-  addEventListener(type: "close" | "error", listener: () => void): void;
+  addEventListener(type: "close" | "error", listener: (event: CloseInfo) => void): void;
 }
 
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
@@ -135,7 +136,8 @@ export class HttpTransport {
    * Opens a WebSocket to an upgrade route such as `/v1/queues/q/consume?prefetch=10`: through the
    * configured `fetch` when one is given (a Worker's service binding, the Worker's own fetch in
    * tests), else with the global `WebSocket`, the token as `?token=`. Rejects when the server
-   * answers the upgrade with anything but 101.
+   * answers the upgrade with anything but 101: through `fetch` with the answer's {@link ApiError}
+   * (a global `WebSocket` is not told why).
    */
   async openSocket(path: string): Promise<ClientSocket> {
     const url = new URL(path, this.#options.baseUrl);
@@ -147,7 +149,7 @@ export class HttpTransport {
         }),
       );
       const ws = (res as Response & { webSocket?: (ClientSocket & { accept(): void }) | null }).webSocket;
-      if (res.status !== 101 || !ws) throw new Error(`WebSocket upgrade refused: HTTP ${res.status}`);
+      if (res.status !== 101 || !ws) throw await upgradeRefusal(res);
       ws.accept();
       return ws;
     }

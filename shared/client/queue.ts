@@ -29,6 +29,7 @@ import type {
 } from "../schemas/queue-schedule.ts";
 import type { ServerMessage } from "../schemas/queue-stream.ts";
 import type { ConsumerSocket, QueueApi } from "./queue-api.ts";
+import { type CloseInfo, endsForGood } from "./socket-end.ts";
 
 export { httpQueues, QUEUE_CALLS, type QueueApi, type QueueRpcBinding, rpcQueues } from "./queue-api.ts";
 
@@ -173,7 +174,8 @@ const socketGone = (): Result<never> => ({
  */
 class StreamSession implements LeaseOps {
   onTasks: (tasks: LeasedTask[]) => void = () => undefined;
-  readonly closed: Promise<void>;
+  /** Resolves when the socket has closed (or failed), with the close's code and reason. */
+  readonly closed: Promise<CloseInfo>;
   private readonly socket: ConsumerSocket;
   private readonly visibilityMs: number;
   private readonly answers: Array<(m: ServerMessage | undefined) => void> = [];
@@ -187,7 +189,7 @@ class StreamSession implements LeaseOps {
   constructor(socket: ConsumerSocket, visibilityMs: number) {
     this.socket = socket;
     this.visibilityMs = visibilityMs;
-    let closed: () => void = () => undefined;
+    let closed: (close: CloseInfo) => void = () => undefined;
     this.closed = new Promise((resolve) => {
       closed = resolve;
     });
@@ -196,14 +198,14 @@ class StreamSession implements LeaseOps {
       if (message.type === "tasks") this.onTasks(message.tasks);
       else this.answers.shift()?.(message);
     });
-    const end = () => {
+    const end = ({ code, reason }: CloseInfo) => {
       if (this.gone) return;
       this.gone = true;
       for (const answer of this.answers.splice(0)) answer(undefined);
-      closed();
+      closed({ code, reason });
     };
     socket.addEventListener("close", end);
-    socket.addEventListener("error", end);
+    socket.addEventListener("error", () => end({}));
   }
 
   async extend(task: LeasedTask): Promise<Result<unknown>> {
@@ -422,7 +424,9 @@ export class QueueClient {
    * throws (retried with the queue's backoff). Resolves once stopped and drained. Where the
    * transport can open a WebSocket (HTTP), tasks are pushed over a streaming consumer socket
    * with `prefetch` = `concurrency`; else (or when the socket cannot be opened) it leases up to
-   * `batch` tasks per HTTP long poll of `waitMs`.
+   * `batch` tasks per HTTP long poll of `waitMs`. Rejects with the {@link ApiError} once the
+   * token ends (it expired, was revoked, or does not allow consuming: `unauthorized`,
+   * `forbidden`), after the running handlers have finished: retrying with it cannot help.
    * @example
    * const stop = new AbortController();
    * const done = client.consume("emails", async (task) => send(task.payload), { concurrency: 10, batch: 10, signal: stop.signal });
@@ -453,6 +457,11 @@ export class QueueClient {
         tasks = unwrap(await this.transport.lease(queue, { max, visibilityMs, waitMs })).tasks;
         failures = 0;
       } catch (err) {
+        const end = endsForGood(err);
+        if (end) {
+          await Promise.all(running);
+          throw end;
+        }
         onError?.(err);
         await pause(backoffDelay(RECONNECT_POLICY, ++failures, Math.random), signal);
         continue;
@@ -497,6 +506,8 @@ export class QueueClient {
         });
       } catch (err) {
         if (!connected) return "fallback";
+        const end = endsForGood(err);
+        if (end) throw end;
         onError?.(err);
         await pause(backoffDelay(RECONNECT_POLICY, ++failures, Math.random), signal);
         continue;
@@ -517,10 +528,12 @@ export class QueueClient {
         if (signal?.aborted) resolve();
         signal?.addEventListener("abort", () => resolve(), { once: true });
       });
-      await Promise.race([stopped, session.closed]);
+      const close = await Promise.race([stopped, session.closed]);
       // Running handlers finish and are acked on this socket before it closes.
       while (running.size > 0) await Promise.all(running);
       session.close();
+      const end = endsForGood(close);
+      if (end) throw end;
     }
     return "done";
   }

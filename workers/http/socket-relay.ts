@@ -18,6 +18,7 @@ import {
   STEP_TAKEN,
 } from "../../durable-objects/logic/relay-frames.ts";
 import { closing, POLICY_VIOLATION, strike } from "../../durable-objects/logic/socket-strikes.ts";
+import { TOKEN_LAPSED_REASON } from "../../shared/errors.ts";
 import { AnswerOrder } from "./answer-order.ts";
 import { ForwardWindow } from "./forward-window.ts";
 import { type Admission, TOKEN_RECHECK_MS } from "./socket-admission.ts";
@@ -136,7 +137,7 @@ function closeWhenLapsed(client: WebSocket, upstream: WebSocket, lapsed: () => P
       return clearInterval(timer);
     }
     try {
-      if (await lapsed()) closeBoth(POLICY_VIOLATION, "the token expired or was revoked");
+      if (await lapsed()) closeBoth(POLICY_VIOLATION, TOKEN_LAPSED_REASON);
     } catch (err) {
       console.error("token check of an open socket failed", err);
       closeBoth(1011, "the token registry is unavailable");

@@ -44,7 +44,7 @@ export async function watch(
   namespace: string,
   options: WatchOptions,
   onMessage: (message: StateMessage) => void,
-  onClose?: () => void,
+  onClose?: (close: { code: number; reason: string }) => void,
 ): Promise<Result<StateWatch>> {
   const invalid = validName<StateWatch>(namespace);
   if (invalid) return invalid;
@@ -59,6 +59,6 @@ export async function watch(
   const ended = onClose && retain(onClose);
   socket.accept();
   socket.addEventListener("message", (event) => deliver(JSON.parse(String(event.data)) as StateMessage));
-  socket.addEventListener("close", () => ended?.());
+  socket.addEventListener("close", ({ code, reason }) => ended?.({ code, reason }));
   return ok(new StateWatchTarget(socket));
 }

@@ -2,7 +2,7 @@
  * The state operations as both transports carry them: HTTP ({@link httpState}, subscriptions over
  * a socket connector) and a service binding ({@link rpcState}).
  */
-import { fail, isErrorCode, ok, type Result } from "../../errors.ts";
+import { fail, ok, type Result } from "../../errors.ts";
 import type {
   Deleted,
   IncrementInput,
@@ -15,6 +15,7 @@ import type {
   TxnResult,
 } from "../../schemas/state.ts";
 import type { HttpTransport } from "../http.ts";
+import { type CloseInfo, upgradeRefusal } from "../socket-end.ts";
 import { bindingTransport, type CallTable, callsOver, httpTransport, queryString } from "../transport.ts";
 
 /** Where a subscription starts: keys under `prefix`, replaying changes after `fromVersion`. */
@@ -61,19 +62,19 @@ export interface StateApi {
     query?: { prefix?: string; limit?: number; cursor?: string },
   ): Promise<Result<ListPage>>;
   txn(namespace: string, input: TxnRequestInput): Promise<Result<TxnResult>>;
-  /** Delivers every message of a subscription to `onMessage`; `onClose` runs when it ends. */
+  /** Delivers every message of a subscription to `onMessage`; `onClose` runs when it ends, with the close's code and reason. */
   watch(
     namespace: string,
     options: WatchOptions,
     onMessage: (message: StateMessage) => void,
-    onClose?: () => void,
+    onClose?: (close: CloseInfo) => void,
   ): Promise<Result<StateWatch>>;
 }
 
 /** What a socket connector calls back with. */
 export interface SocketHandlers {
   onMessage(text: string): void;
-  onClose(): void;
+  onClose(close: CloseInfo): void;
 }
 
 /** Opens a subscription socket to `path` (the subscribe route with its query) on the server. */
@@ -98,9 +99,9 @@ export function webSocketConnector(options: SocketOptions): SocketConnector {
       const ws = new WebSocket(target.toString());
       ws.addEventListener("message", (event) => handlers.onMessage(String(event.data)));
       ws.addEventListener("open", () => resolve(ok({ close: () => ws.close(1000) })));
-      ws.addEventListener("close", () => {
+      ws.addEventListener("close", ({ code, reason }) => {
         resolve(fail("unavailable", `subscription to ${path} failed or closed`));
-        handlers.onClose();
+        handlers.onClose({ code, reason });
       });
     });
 }
@@ -110,7 +111,7 @@ interface AcceptedSocket {
   accept(): void;
   close(code?: number, reason?: string): void;
   addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
-  addEventListener(type: "close", listener: () => void): void;
+  addEventListener(type: "close", listener: (event: CloseInfo) => void): void;
 }
 
 /**
@@ -125,15 +126,12 @@ export function fetchConnector(
     const res = await options.fetch(new Request(new URL(path, options.baseUrl), { headers }));
     const ws = (res as Response & { webSocket?: AcceptedSocket | null }).webSocket;
     if (!ws) {
-      const body = (await res.json().catch(() => undefined)) as {
-        error?: { code?: unknown; message?: string };
-      };
-      const code = isErrorCode(body?.error?.code) ? body.error.code : "unavailable";
-      return fail(code, body?.error?.message ?? `subscription refused with HTTP ${res.status}`);
+      const refusal = await upgradeRefusal(res);
+      return fail(refusal.code, refusal.message);
     }
     ws.accept();
     ws.addEventListener("message", (event) => handlers.onMessage(String(event.data)));
-    ws.addEventListener("close", () => handlers.onClose());
+    ws.addEventListener("close", ({ code, reason }) => handlers.onClose({ code, reason }));
     return ok({ close: () => ws.close(1000) });
   };
 }
@@ -173,7 +171,7 @@ export function httpState(http: HttpTransport, connect: SocketConnector): StateA
       const query = queryString({ prefix: options.prefix || undefined, fromVersion: options.fromVersion });
       return connect(`/v1/state/${encodeURIComponent(ns)}/subscribe${query || "?"}`, {
         onMessage: (text) => onMessage(JSON.parse(text) as StateMessage),
-        onClose: () => onClose?.(),
+        onClose: (close) => onClose?.(close),
       });
     },
   };

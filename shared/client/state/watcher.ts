@@ -1,7 +1,8 @@
 /** A subscription that resumes after a dropped connection without gaps or repeats. */
-import { fail, ok, type Result } from "../../errors.ts";
+import { ApiError, fail, ok, type Result } from "../../errors.ts";
 import { type BackoffPolicy, backoffDelay } from "../../resilience/backoff.ts";
 import type { StateMessage } from "../../schemas/state.ts";
+import { endsForGood } from "../socket-end.ts";
 import type { StateApi, StateWatch } from "./transport.ts";
 
 /** A live subscription from {@link StateClient.watch}. */
@@ -19,6 +20,11 @@ export interface WatcherOptions {
   fromVersion?: number;
   /** Called when the connection drops (false) and is back (true). */
   onConnection?: (connected: boolean) => void;
+  /**
+   * Called once when the watch ends for good instead of reconnecting: its token expired, was
+   * revoked or does not allow the watch (`unauthorized`, `forbidden`). Watch again with a fresh token.
+   */
+  onEnd?: (error: ApiError) => void;
   /** Waits between reconnection attempts (default exponential from 100 ms, full jitter, at most 5 s). */
   backoff?: BackoffPolicy;
 }
@@ -68,7 +74,7 @@ export class ResumingWatcher implements Watcher {
       this.#namespace,
       { prefix: this.#prefix, fromVersion: this.version },
       (message) => this.#deliver(message),
-      () => this.#dropped(),
+      (close) => this.#dropped(1, close),
     );
     if (!socket.ok) return socket;
     if (this.#closed) {
@@ -98,16 +104,23 @@ export class ResumingWatcher implements Watcher {
     this.#onMessage(message);
   }
 
-  #dropped(attempt = 1): void {
+  /** Reconnects after `cause` (a close, or a failed reconnect), unless it ends the watch for good. */
+  #dropped(attempt: number, cause: unknown): void {
     if (this.#closed) return;
     if (this.connected) {
       this.connected = false;
       this.#options.onConnection?.(false);
     }
+    const end = endsForGood(cause);
+    if (end) {
+      this.close();
+      this.#options.onEnd?.(end);
+      return;
+    }
     const delay = backoffDelay(this.#options.backoff ?? RECONNECT_BACKOFF, attempt, Math.random);
     this.#timer = setTimeout(async () => {
       const result = await this.connect().catch((err: unknown) => fail("unavailable", String(err)));
-      if (!result.ok) this.#dropped(attempt + 1);
+      if (!result.ok) this.#dropped(attempt + 1, ApiError.from(result.error));
     }, delay);
   }
 }
