@@ -198,7 +198,8 @@ class StreamSession implements LeaseOps {
       if (message.type === "tasks") this.onTasks(message.tasks);
       else this.answers.shift()?.(message);
     });
-    const end = ({ code, reason }: CloseInfo) => {
+    // A socket of the caller's own may call listeners with no event.
+    const end = ({ code, reason }: CloseInfo = {}) => {
       if (this.gone) return;
       this.gone = true;
       for (const answer of this.answers.splice(0)) answer(undefined);

@@ -95,6 +95,11 @@ interface Bound {
   [CONTEXT]: CallContext;
 }
 
+/** Gives a target made for a scoped token the check of whether that token has lapsed since. */
+export function watchTokenOf(target: object, lapsed: () => Promise<boolean>): void {
+  (target as Bound)[CONTEXT].lapsed = lapsed;
+}
+
 /**
  * The method a guard calls with arguments it has validated already (a rate-limited scoped token's
  * call, validated before the limit is charged), so that they are not validated twice.
@@ -161,7 +166,7 @@ export function rpcTargetOf<T extends Record<string, AnyDeclared>>(
     const value =
       typeof rpc === "function" || !("call" in declared)
         ? function handWritten(this: Bound, ...args: unknown[]) {
-            return (rpc as RpcFunction)(this[ENV], ...(args as never[]));
+            return (rpc as RpcFunction).call(this[CONTEXT], this[ENV], ...(args as never[]));
           }
         : function declaredMethod(this: Bound, ...args: unknown[]) {
             return callOverRpc(this, capability, declared, args);

@@ -51,6 +51,11 @@ export interface CallContext {
   waitUntil?: (work: Promise<unknown>) => void;
   /** The token's principal (absent over RPC, where the guard has already checked it). */
   principal?: Principal;
+  /**
+   * Over RPC with a scoped token: whether it has expired or been revoked since the target was
+   * made. What stays open past the call (state's `watch`) checks it while it does.
+   */
+  lapsed?: () => Promise<boolean>;
 }
 
 /**
@@ -116,6 +121,7 @@ export interface Declared<
 }
 
 /** An RPC method written by hand, for what does not map onto a request (a subscription's callbacks). */
+/** A hand-written RPC method; it is called with the target's {@link CallContext} as `this`. */
 export type RpcFunction = (env: Env, ...args: never[]) => Promise<Result<unknown>>;
 
 /**

@@ -124,8 +124,9 @@ function relaySocket(upstream: WebSocket, rules: RelayRules, { caller, lapsed }:
 /**
  * Checks the socket's token every {@link TOKEN_RECHECK_MS} while both sides are open, and closes
  * both `1008` once it has expired or been revoked, or `1011` when the registry cannot say (as a
- * request with that token would be refused `503`): the object first, so that a consumer's tasks are
- * back in the queue before the client hears.
+ * request with that token would be refused `503`). The object's side is closed first, so that a
+ * consumer's tasks start back to the queue as early as they can; frames still waiting in the
+ * relay's window are dropped with the socket.
  */
 function closeWhenLapsed(client: WebSocket, upstream: WebSocket, lapsed: () => Promise<boolean>): void {
   const closeBoth = (code: number, reason: string) => {

@@ -4,6 +4,7 @@ import type { StateWatch, WatchOptions } from "../../shared/client/state.ts";
 import type { Env } from "../../shared/env.ts";
 import { fail, ok, type Result } from "../../shared/errors.ts";
 import { type StateMessage, SubscribeQuery } from "../../shared/schemas/state.ts";
+import type { CallContext } from "../declare/table.ts";
 import { parseInput } from "../http/validation.ts";
 import { validName } from "../rpc-validation.ts";
 import { openSubscription, watcherRules } from "./object.ts";
@@ -40,6 +41,7 @@ class StateWatchTarget extends RpcTarget implements StateWatch {
  * `close()` on the returned watch; `onClose` runs once the subscription has ended either way.
  */
 export async function watch(
+  this: CallContext | undefined,
   env: Env,
   namespace: string,
   options: WatchOptions,
@@ -50,9 +52,9 @@ export async function watch(
   if (invalid) return invalid;
   const query = parseInput(SubscribeQuery, options, "query");
   if (!query.ok) return query;
-  // The callbacks never send on the socket, so this caller never cools down. A scoped token is
-  // checked when the watch opens (rpc-access.ts), not again while it stays open.
-  const admission = { caller: `rpc ${watcherRules.route} ${namespace}` };
+  // The callbacks never send on the socket, so this caller never cools down; a scoped token's
+  // target checks the token while the watch stays open, as the relay does for a client's socket.
+  const admission = { caller: `rpc ${watcherRules.route} ${namespace}`, lapsed: this?.lapsed };
   const socket = (await openSubscription(env, namespace, query.value, admission)).webSocket;
   if (!socket) return fail("unavailable", "the state object refused the subscription");
   const deliver = retain(onMessage);

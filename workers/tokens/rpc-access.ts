@@ -12,7 +12,7 @@ import { ApiError, type ErrorInfo, fail } from "../../shared/errors.ts";
 import { breakerOperations } from "../breaker/operations.ts";
 import { busOperations } from "../bus/operations.ts";
 import { dbOperations } from "../db/operations.ts";
-import { CALL_VALIDATED, type RpcAccess, rpcAccessOf } from "../declare/rpc-target.ts";
+import { CALL_VALIDATED, type RpcAccess, rpcAccessOf, watchTokenOf } from "../declare/rpc-target.ts";
 import { allows, type Capability, type Principal } from "../http/access.ts";
 import { authenticate } from "../http/auth.ts";
 import { lockOperations } from "../lock/operations.ts";
@@ -20,6 +20,7 @@ import { mirrorOperations } from "../mirror/operations.ts";
 import { queueOperations } from "../queue/operations.ts";
 import { stateOperations } from "../state/operations.ts";
 import { enforceRateLimit } from "./rate-limit.ts";
+import { scopedTokenLapsed } from "./verify.ts";
 
 /** The access of each RPC method, per capability: the API.md table, as each operation declares it. */
 export const RPC_ACTIONS: Record<Capability, Readonly<Record<string, RpcAccess>>> = {
@@ -114,6 +115,7 @@ export async function guardRpc<T extends object>(
 ): Promise<T> {
   const first = await rpcPrincipal(env, token);
   if ("kind" in first && first.kind === "admin") return target;
+  if ("kind" in first) watchTokenOf(target, () => scopedTokenLapsed(env, first));
   // Checked again on every call: a target kept past the token's expiry or revocation stops working.
   const check: Check = async (method, args) => {
     const principal = await rpcPrincipal(env, token);

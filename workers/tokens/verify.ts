@@ -8,7 +8,7 @@ import { ApiError } from "../../shared/errors.ts";
 import { type Clock, systemClock } from "../../shared/resilience/clock.ts";
 import type { Background, Principal } from "../http/access.ts";
 import { keyRing, openToken, principalOf, TOKEN_VERSION } from "./codec.ts";
-import { REFRESH_AFTER_MS, RevocationCache } from "./revocations.ts";
+import { MAX_AGE_MS, REFRESH_AFTER_MS, RevocationCache } from "./revocations.ts";
 
 /** Scoped tokens carry a version prefix, so they never collide with an admin token's text. */
 export const SCOPED_TOKEN_PREFIX = `${TOKEN_VERSION}.`;
@@ -67,12 +67,19 @@ export async function verifyScopedToken(
 /**
  * Whether a scoped token that opened a socket has since expired or been revoked. Asks for a
  * revoked-id list at most {@link REFRESH_AFTER_MS} old, so that a check every few seconds finds a
- * revocation within the contract's 10 s; throws when the registry cannot be read.
+ * revocation within the contract's 10 s. When that fresher list cannot be had, the list held still
+ * counts until it is {@link MAX_AGE_MS} old, as for a request: one failed fetch must not close
+ * every socket of the isolate. Throws when the registry cannot be read and the list is that old.
  */
 export async function scopedTokenLapsed(
   env: Env,
   principal: Extract<Principal, { kind: "scoped" }>,
 ): Promise<boolean> {
   if (principal.expiresAt <= clock.now()) return true;
-  return revocations(env).isRevoked(principal.id, undefined, REFRESH_AFTER_MS);
+  try {
+    return await revocations(env).isRevoked(principal.id, undefined, REFRESH_AFTER_MS);
+  } catch (err) {
+    console.error("revocation refresh for an open socket failed", err);
+    return revocations(env).isRevoked(principal.id);
+  }
 }

@@ -5,12 +5,15 @@
  * `ready`. The token clock is moved by hand; the wait is for the close, with a deadline.
  */
 import { env, exports } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { POLICY_VIOLATION } from "../../../durable-objects/logic/socket-strikes.ts";
+import type { CloseInfo } from "../../../shared/client/socket-end.ts";
+import type { StateApi } from "../../../shared/client/state.ts";
+import type { Env } from "../../../shared/env.ts";
 import { systemClock } from "../../../shared/resilience/clock.ts";
 import { TOKEN_RECHECK_MS } from "../../../workers/http/socket-admission.ts";
-import { REFRESH_AFTER_MS } from "../../../workers/tokens/revocations.ts";
-import { useTokenClock } from "../../../workers/tokens/verify.ts";
+import { MAX_AGE_MS, REFRESH_AFTER_MS } from "../../../workers/tokens/revocations.ts";
+import { scopedTokenLapsed, useTokenClock } from "../../../workers/tokens/verify.ts";
 import { call, unique } from "../helpers.ts";
 import { RELAYED_ROUTES } from "../relayed-routes.ts";
 import { manualTokenClock, mint } from "./helpers.ts";
@@ -39,7 +42,10 @@ async function open(path: string, token: string) {
   return { ws, within };
 }
 
-afterEach(() => useTokenClock(systemClock));
+afterEach(() => {
+  useTokenClock(systemClock);
+  vi.restoreAllMocks();
+});
 
 describe.each(RELAYED_ROUTES)("a $name socket opened with a scoped token", ({ path, capability, action }) => {
   it("is closed 1008 once the token is revoked", async () => {
@@ -81,6 +87,30 @@ describe("the check of an open socket", () => {
     expect((await socket.within(CLOSE_DEADLINE_MS)).code).toBe(POLICY_VIOLATION);
   });
 
+  it("closes a state watch held over the service binding for a scoped token, once it is revoked", async () => {
+    const ns = unique("lapse");
+    const { id, token } = await mint({ scopes: [{ resource: `state:${ns}`, actions: ["read"] }] });
+    using target = await exports.SwitchyardRpc.state({ token });
+    // The stub's type cannot follow `watch`'s callbacks (see rpcState); the client's type says them.
+    const state = target as unknown as StateApi;
+    let closed = (_close: CloseInfo) => {};
+    const ended = new Promise<CloseInfo>((resolve) => {
+      closed = resolve;
+    });
+    const watch = await state.watch(
+      ns,
+      {},
+      () => {},
+      (close) => closed(close),
+    );
+    expect(watch).toMatchObject({ ok: true });
+    expect((await call("DELETE", `/v1/tokens/${id}`)).status).toBe(200);
+    const deadline = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error("the watch stayed open")), CLOSE_DEADLINE_MS),
+    );
+    expect(await Promise.race([ended, deadline])).toMatchObject({ code: POLICY_VIOLATION });
+  });
+
   it("gives a consumer's pushed tasks back to ready when it closes the socket", async () => {
     const queue = unique("lapse");
     const { id, token } = await mint({ scopes: [{ resource: `queues:${queue}`, actions: ["consume"] }] });
@@ -99,5 +129,29 @@ describe("the check of an open socket", () => {
     expect((await socket.within(CLOSE_DEADLINE_MS)).code).toBe(POLICY_VIOLATION);
     // The object's side closes before the client's: the task is back by the time the client hears.
     expect((await call("GET", `/v1/queues/${queue}/tasks/${taskId}`)).body.state).toBe("ready");
+  });
+});
+
+describe("an open socket's check when the token registry cannot be read", () => {
+  it("keeps the list it holds until that is 10 s old, then throws (the relay closes 1011)", async () => {
+    const clock = manualTokenClock();
+    // A registry that fails on demand: a fault the real object cannot be made to have.
+    const registry = {
+      down: false,
+      async revokedIds(): Promise<string[]> {
+        if (registry.down) throw new Error("registry down");
+        return [];
+      },
+    };
+    const env = { TOKENS: { getByName: () => registry } } as unknown as Env;
+    const principal = { kind: "scoped" as const, id: "tk_socket", scopes: [], expiresAt: clock.at + 60_000 };
+    expect(await scopedTokenLapsed(env, principal)).toBe(false);
+    registry.down = true;
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    clock.advance(REFRESH_AFTER_MS);
+    expect(await scopedTokenLapsed(env, principal)).toBe(false);
+    clock.advance(MAX_AGE_MS - REFRESH_AFTER_MS);
+    await expect(scopedTokenLapsed(env, principal)).rejects.toThrow("registry down");
+    expect(errors).toHaveBeenCalled();
   });
 });
