@@ -97,11 +97,22 @@ export function webSocketConnector(options: SocketOptions): SocketConnector {
       target.protocol = target.protocol === "https:" ? "wss:" : "ws:";
       target.searchParams.set("token", options.token);
       const ws = new WebSocket(target.toString());
+      let opened = false;
       ws.addEventListener("message", (event) => handlers.onMessage(String(event.data)));
-      ws.addEventListener("open", () => resolve(ok({ close: () => ws.close(1000) })));
+      ws.addEventListener("open", () => {
+        opened = true;
+        resolve(ok({ close: () => ws.close(1000) }));
+      });
+      // A socket that never opened is a failed connect, answered once, not also a dropped
+      // subscription: the watcher would otherwise reconnect twice, or after its caller gave up.
+      // Node's WebSocket reports a refused handshake with `error` alone, browsers add a `close`.
+      const failed = () => resolve(fail("unavailable", `subscription to ${path} failed`));
+      ws.addEventListener("error", () => {
+        if (!opened) failed();
+      });
       ws.addEventListener("close", ({ code, reason }) => {
-        resolve(fail("unavailable", `subscription to ${path} failed or closed`));
-        handlers.onClose({ code, reason });
+        if (opened) handlers.onClose({ code, reason });
+        else failed();
       });
     });
 }
