@@ -40,7 +40,7 @@ import {
 import { firstOversized, oneOrEach } from "../declare/body-values.ts";
 import { declareFor, optionalBody } from "../declare/declare-for.ts";
 import type { AppEnv } from "../http/router.ts";
-import { admitSocket, TOKEN_LAPSE_NOTE } from "../http/socket-admission.ts";
+import { admitSocket } from "../http/socket-admission.ts";
 import { type RelayRules, relayToObject } from "../http/socket-relay.ts";
 import { requireWebSocketUpgrade } from "../http/upgrade.ts";
 
@@ -172,16 +172,11 @@ export const busOperations = {
   subscribe: topics.read.upgrade("subscribeTopic", "GET /{topic}/subscribe", {
     summary: "Subscribe over a WebSocket",
     description:
-      'Send `Upgrade: websocket`. Messages: `{"type": "event", "event": {...}}`; answer `{"type": "ack", "seq"}` for critical events, which are re-sent every 10 s until acked. `fromSeq` replays retained events first. `{"type": "ping"}` gets `{"type": "pong"}`. ' +
-      TOKEN_LAPSE_NOTE,
+      'Send `Upgrade: websocket`. Messages: `{"type": "event", "event": {...}}`; answer `{"type": "ack", "seq"}` for critical events, which are re-sent every 10 s until acked. `fromSeq` replays retained events first. `{"type": "ping"}` gets `{"type": "pong"}`.',
     query: SubscribeQuery,
     responses: {
-      101: { description: "Switching protocols to a WebSocket" },
       400: errorResponse("Not a WebSocket upgrade, or a bad filter or fromSeq"),
       401: commonErrors[401],
-      429: errorResponse(
-        "`rate_limited`, with `Retry-After`: sockets of this token on this topic were closed for bad messages twice",
-      ),
     },
     commonErrors: false,
     upgrade: (c, { params, query }) => subscribe(c, params.topic, query),

@@ -25,9 +25,10 @@
  * }),
  */
 import { type RouteConfig, z } from "@hono/zod-openapi";
-import { commonErrors, EmptyBody, jsonBody } from "../../shared/schemas/common.ts";
+import { commonErrors, EmptyBody, errorResponse, jsonBody } from "../../shared/schemas/common.ts";
 import { ACTIONS, type Action, type Capability } from "../http/access.ts";
 import type { Access } from "../http/operation.ts";
+import { TOKEN_LAPSE_NOTE } from "../http/socket-admission.ts";
 import {
   type AnyDeclared,
   type CallInput,
@@ -251,11 +252,31 @@ function declarerOf(
   const upgrade = (operationId: string, http: string, spec: AnyUpgradeSpec): AnyDeclared => ({
     access: accessOf(false, true),
     http,
-    route: routeOf(table, operationId, http, spec),
+    route: routeOf(table, operationId, http, relayedSocketDocs(spec)),
     upgrade: spec.upgrade,
     rpc: spec.rpc,
   });
   return Object.assign(call, { upgrade });
+}
+
+/**
+ * What every upgrade route's entry says besides its own: its socket is relayed by the Worker
+ * (workers/http/socket-relay.ts), so the cool-down after bad messages and the token's lapse are the
+ * same on each.
+ */
+function relayedSocketDocs(spec: AnyUpgradeSpec): AnyUpgradeSpec {
+  return {
+    ...spec,
+    description:
+      spec.description === undefined ? TOKEN_LAPSE_NOTE : `${spec.description} ${TOKEN_LAPSE_NOTE}`,
+    responses: {
+      101: { description: "Switching protocols to a WebSocket" },
+      429: errorResponse(
+        "`rate_limited`, with `Retry-After`: sockets of this token on this route and name were closed for bad messages twice",
+      ),
+      ...spec.responses,
+    },
+  };
 }
 
 function pathNames(path: string): string[] {

@@ -57,7 +57,7 @@ import { ConsumeQuery, Paused, QueueDeleted } from "../../shared/schemas/queue-s
 import { forgetName } from "../catalog/note.ts";
 import { declareFor } from "../declare/declare-for.ts";
 import type { AppEnv } from "../http/router.ts";
-import { admitSocket, TOKEN_LAPSE_NOTE } from "../http/socket-admission.ts";
+import { admitSocket } from "../http/socket-admission.ts";
 import { type RelayRules, relayToObject } from "../http/socket-relay.ts";
 import { requireWebSocketUpgrade } from "../http/upgrade.ts";
 import {
@@ -399,17 +399,12 @@ export const queueOperations = {
   consume: queues.consume.upgrade("consumeQueue", "GET /{queue}/consume", {
     summary: "Consume over a WebSocket: tasks are pushed while the socket has credit",
     description:
-      'Send `Upgrade: websocket`. The server pushes `{"type": "tasks", "tasks": [LeasedTask]}` while the socket holds fewer than `prefetch` unsettled tasks. Send `{"type": "ack", "acks": [{"id", "leaseId", "result"?}]}`, `{"type": "nack", "id", "leaseId", "error"?, "retry"?, "delayMs"?}` and `{"type": "extend", "id", "leaseId", "visibilityMs"}`, `{"type": "progress", "id", "leaseId", "progress"}` and `{"type": "log", "id", "leaseId", "lines"}`; each is answered in order with `acked` (`results`), `nacked` (`id`, `state`, `nextAttemptAt`?), `extended` (`id`, `leaseExpiresAt`), `progressed` (`id`, `progressAt`), `logged` (`id`, `appended`, `kept`, `dropped`) or `{"type": "error", "id"?, "error"}`. When the socket closes its unsettled tasks return to ready at once. More than 10 bad messages close the socket with 1008; after a second such close the token gets 429 on this consume route for a cool-down. See docs/queue.md. ' +
-      TOKEN_LAPSE_NOTE,
+      'Send `Upgrade: websocket`. The server pushes `{"type": "tasks", "tasks": [LeasedTask]}` while the socket holds fewer than `prefetch` unsettled tasks. Send `{"type": "ack", "acks": [{"id", "leaseId", "result"?}]}`, `{"type": "nack", "id", "leaseId", "error"?, "retry"?, "delayMs"?}` and `{"type": "extend", "id", "leaseId", "visibilityMs"}`, `{"type": "progress", "id", "leaseId", "progress"}` and `{"type": "log", "id", "leaseId", "lines"}`; each is answered in order with `acked` (`results`), `nacked` (`id`, `state`, `nextAttemptAt`?), `extended` (`id`, `leaseExpiresAt`), `progressed` (`id`, `progressAt`), `logged` (`id`, `appended`, `kept`, `dropped`) or `{"type": "error", "id"?, "error"}`. When the socket closes its unsettled tasks return to ready at once. More than 10 bad messages close the socket with 1008; after a second such close the token gets 429 on this consume route for a cool-down. See docs/queue.md.',
     query: ConsumeQuery,
     responses: {
-      101: { description: "Switching protocols to a WebSocket" },
       400: errorResponse("Not a WebSocket upgrade, or a bad prefetch or visibilityMs"),
       401: commonErrors[401],
       403: errorResponse("A token whose scopes do not allow consume on this queue, or a foreign Origin"),
-      429: errorResponse(
-        "`rate_limited`, with `Retry-After`: consumer sockets of this token on this queue were closed for bad messages twice",
-      ),
     },
     commonErrors: false,
     upgrade: (c, { params, query }) => consume(c, params.queue, query),

@@ -29,7 +29,7 @@ import { type FieldValue, firstOversized, items, member } from "../declare/body-
 import { declareFor } from "../declare/declare-for.ts";
 import { withinRateLimit } from "../http/operation.ts";
 import type { AppEnv } from "../http/router.ts";
-import { admitSocket, TOKEN_LAPSE_NOTE } from "../http/socket-admission.ts";
+import { admitSocket } from "../http/socket-admission.ts";
 import { openSubscription, stateObject, watcherRules } from "./object.ts";
 import { watch } from "./watch.ts";
 
@@ -114,15 +114,9 @@ export const stateOperations = {
       'With `Upgrade: websocket` (auth may be `?token=`): one message per change, `{"type":"change","op":"set"|"delete"|"expire","key","value"?,"version"}`, ' +
       "in version order with no gaps. `fromVersion` replays the retained changes after that version first; when they are " +
       'gone the first message is `{"type":"reset","version"}` and the client should re-list. The socket is one-way: each client message is answered with an error, and after 10 the socket is closed with `1008` (after a second such close, `429` for a cool-down). ' +
-      "Without `Upgrade` this path reads the key named `subscribe`. " +
-      TOKEN_LAPSE_NOTE,
+      "Without `Upgrade` this path reads the key named `subscribe`.",
     query: SubscribeQuery,
-    responses: {
-      101: { description: "Switching protocols: the subscription" },
-      429: errorResponse(
-        "`rate_limited`, with `Retry-After`: sockets of this token on this namespace were closed for bad messages twice",
-      ),
-    },
+    responses: {},
     upgrade: (c, { params, query }) => subscribe(c, params.namespace, query),
     rpc: watch,
   }),
