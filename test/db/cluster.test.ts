@@ -448,7 +448,15 @@ describe("Postgres HA against a real primary and replica", () => {
       await sql.unsafe("alter system set primary_conninfo = ''");
       await sql`select pg_reload_conf()`;
     });
-    await until("pg-1 to stop streaming", async () => (await streamsFrom("pg-1")) === undefined);
+    // Until its WAL receiver has exited, not just left `streaming`: one still stopping can take
+    // the write below, and pg-1 would then hold it and not be forked from pg-3 (seen in CI).
+    await until("pg-1's WAL receiver to exit", async () => {
+      const [row] = await onNode(
+        "pg-1",
+        (sql) => sql<{ n: number }[]>`select count(*)::int as n from pg_stat_wal_receiver`,
+      );
+      return row?.n === 0;
+    });
     await withDb((db) => insert(db, "only-on-pg-3"));
     await replicaCaughtUp("pg-2", "pg-3");
     await runChecks();
