@@ -20,7 +20,7 @@ import type {
   TopicStatsValue,
 } from "../schemas/bus.ts";
 import { DEFAULT_TOLERANCE_SECONDS, verifySignature } from "../webhook-signature.ts";
-import { type ClientSocket, HttpTransport } from "./http.ts";
+import { type ClientSocket, HttpTransport, openWebSocket } from "./http.ts";
 import { type CloseInfo, endsForGood, upgradeRefusal } from "./socket-end.ts";
 import { bindingTransport, type CallTable, callsOver, httpTransport, queryString } from "./transport.ts";
 
@@ -158,11 +158,9 @@ export class BusClient {
   static http(options: { baseUrl: string; token: string; fetch?: typeof fetch }): BusClient {
     const http = HttpTransport.over(options);
     const ops = callsOver<BusOperations>(httpTransport(http), "topics", BUS_CALLS);
-    const wsBase = options.baseUrl.replace(/^http/, "ws").replace(/\/$/, "");
-    const open: SocketFactory = async (p) => {
-      const sep = p.includes("?") ? "&" : "?";
-      return new WebSocket(`${wsBase}${p}${sep}token=${encodeURIComponent(options.token)}`) as SocketLike;
-    };
+    const base = options.baseUrl.replace(/\/$/, "");
+    const open: SocketFactory = async (p) =>
+      (await openWebSocket(new URL(`${base}${p}`), options.token)) as unknown as SocketLike;
     return new BusClient(async () => ops, open);
   }
 

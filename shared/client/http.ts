@@ -5,7 +5,7 @@
  * Web-standard APIs only: it runs in Workers, Node 22 and browsers.
  */
 import { answerJson } from "../answer-json.ts";
-import { type ApiError, type ErrorInfo, isErrorCode, type Result } from "../errors.ts";
+import { ApiError, type ErrorInfo, isErrorCode, type Result } from "../errors.ts";
 import type { BackoffPolicy } from "../resilience/backoff.ts";
 import { retry } from "../resilience/retry.ts";
 import { type CloseInfo, upgradeRefusal } from "./socket-end.ts";
@@ -136,8 +136,8 @@ export class HttpTransport {
    * Opens a WebSocket to an upgrade route such as `/v1/queues/q/consume?prefetch=10`: through the
    * configured `fetch` when one is given (a Worker's service binding, the Worker's own fetch in
    * tests), else with the global `WebSocket`, the token as `?token=`. Rejects when the server
-   * answers the upgrade with anything but 101: through `fetch` with the answer's {@link ApiError}
-   * (a global `WebSocket` is not told why).
+   * answers the upgrade with anything but 101, with the answer's {@link ApiError} (see
+   * {@link openWebSocket} for how a global `WebSocket` learns it).
    */
   async openSocket(path: string): Promise<ClientSocket> {
     const url = new URL(path, this.#options.baseUrl);
@@ -153,14 +153,7 @@ export class HttpTransport {
       ws.accept();
       return ws;
     }
-    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    url.searchParams.set("token", this.#options.token);
-    const ws = new WebSocket(url.toString());
-    await new Promise<void>((resolve, reject) => {
-      ws.addEventListener("open", () => resolve(), { once: true });
-      ws.addEventListener("error", () => reject(new Error("WebSocket upgrade failed")), { once: true });
-    });
-    return ws as unknown as ClientSocket;
+    return (await openWebSocket(url, this.#options.token)) as unknown as ClientSocket;
   }
 
   #build(method: string, path: string, body: unknown, extra: Record<string, string> = {}): Request {
@@ -169,4 +162,29 @@ export class HttpTransport {
     const url = new URL(path, this.#options.baseUrl);
     return new Request(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   }
+}
+
+/**
+ * Opens a global `WebSocket` to the http(s) `url`, the token as `?token=`, and resolves once it is
+ * open. A refused upgrade does not say why, so the same URL is then asked over plain HTTP with the
+ * token, where Switchyard checks the token and its scopes before the upgrade: a `401` or `403` there
+ * rejects with that {@link ApiError} (the token will not do: see socket-end.ts), anything else
+ * with `unavailable` (worth another try).
+ */
+export async function openWebSocket(url: URL, token: string): Promise<WebSocket> {
+  const target = new URL(url);
+  target.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  target.searchParams.set("token", token);
+  const ws = new WebSocket(target.toString());
+  const opened = await new Promise<boolean>((resolve) => {
+    ws.addEventListener("open", () => resolve(true), { once: true });
+    // Node reports a refused handshake with `error` alone; browsers add a `close`.
+    ws.addEventListener("error", () => resolve(false), { once: true });
+    ws.addEventListener("close", () => resolve(false), { once: true });
+  });
+  if (opened) return ws;
+  const probe = await fetch(url, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
+  if (probe && (probe.status === 401 || probe.status === 403)) throw await upgradeRefusal(probe);
+  await probe?.body?.cancel();
+  throw new ApiError("unavailable", `WebSocket upgrade to ${url.pathname} failed`);
 }

@@ -2,7 +2,7 @@
  * The state operations as both transports carry them: HTTP ({@link httpState}, subscriptions over
  * a socket connector) and a service binding ({@link rpcState}).
  */
-import { fail, ok, type Result } from "../../errors.ts";
+import { ApiError, fail, ok, type Result } from "../../errors.ts";
 import type {
   Deleted,
   IncrementInput,
@@ -14,7 +14,7 @@ import type {
   StateMessage,
   TxnResult,
 } from "../../schemas/state.ts";
-import type { HttpTransport } from "../http.ts";
+import { type HttpTransport, openWebSocket } from "../http.ts";
 import { type CloseInfo, upgradeRefusal } from "../socket-end.ts";
 import { bindingTransport, type CallTable, callsOver, httpTransport, queryString } from "../transport.ts";
 
@@ -91,30 +91,18 @@ export interface SocketOptions {
  * `?token=` since a WebSocket handshake cannot carry headers there.
  */
 export function webSocketConnector(options: SocketOptions): SocketConnector {
-  return (path, handlers) =>
-    new Promise((resolve) => {
-      const target = new URL(path, options.baseUrl);
-      target.protocol = target.protocol === "https:" ? "wss:" : "ws:";
-      target.searchParams.set("token", options.token);
-      const ws = new WebSocket(target.toString());
-      let opened = false;
-      ws.addEventListener("message", (event) => handlers.onMessage(String(event.data)));
-      ws.addEventListener("open", () => {
-        opened = true;
-        resolve(ok({ close: () => ws.close(1000) }));
-      });
-      // A socket that never opened is a failed connect, answered once, not also a dropped
-      // subscription: the watcher would otherwise reconnect twice, or after its caller gave up.
-      // Node's WebSocket reports a refused handshake with `error` alone, browsers add a `close`.
-      const failed = () => resolve(fail("unavailable", `subscription to ${path} failed`));
-      ws.addEventListener("error", () => {
-        if (!opened) failed();
-      });
-      ws.addEventListener("close", ({ code, reason }) => {
-        if (opened) handlers.onClose({ code, reason });
-        else failed();
-      });
-    });
+  return async (path, handlers) => {
+    let ws: WebSocket;
+    try {
+      ws = await openWebSocket(new URL(path, options.baseUrl), options.token);
+    } catch (err) {
+      const refusal = err instanceof ApiError ? err : new ApiError("unavailable", String(err));
+      return fail(refusal.code, refusal.message);
+    }
+    ws.addEventListener("message", (event) => handlers.onMessage(String(event.data)));
+    ws.addEventListener("close", ({ code, reason }) => handlers.onClose({ code, reason }));
+    return ok({ close: () => ws.close(1000) });
+  };
 }
 
 /** The part of a Workers `WebSocket` a fetch upgrade hands back. */
