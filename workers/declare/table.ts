@@ -120,8 +120,10 @@ export interface Declared<
   jsonText?(value: NoInfer<T>): { text: JsonText<W>; status?: number };
 }
 
-/** An RPC method written by hand, for what does not map onto a request (a subscription's callbacks). */
-/** A hand-written RPC method; it is called with the target's {@link CallContext} as `this`. */
+/**
+ * An RPC method written by hand, for what does not map onto a request (a subscription's
+ * callbacks); it is called with the target's {@link CallContext} as `this`.
+ */
 export type RpcFunction = (env: Env, ...args: never[]) => Promise<Result<unknown>>;
 
 /**

@@ -80,8 +80,7 @@ function relaySocket(upstream: WebSocket, rules: RelayRules, { caller, lapsed }:
       flooded = true;
       console.warn(`${rules.route}: a socket sent more than the object could take; closed`);
       coolDown(caller);
-      answerClose(upstream, POLICY_VIOLATION, "too many messages waiting");
-      answerClose(server, POLICY_VIOLATION, "too many messages waiting");
+      closeObjectFirst(upstream, server, POLICY_VIOLATION, "too many messages waiting");
       return;
     }
     if ("answer" in frame) return answers.answer(frame.answer);
@@ -91,11 +90,9 @@ function relaySocket(upstream: WebSocket, rules: RelayRules, { caller, lapsed }:
     if (!hit.close || rules.isAnswer) answers.answer(frame.bad);
     if (hit.close) {
       coolDown(caller);
-      answers.onceSettled(() => {
-        // The object first: it settles the socket's state before the client can ask about it.
-        answerClose(upstream, POLICY_VIOLATION, "too many bad messages");
-        answerClose(server, POLICY_VIOLATION, "too many bad messages");
-      });
+      answers.onceSettled(() =>
+        closeObjectFirst(upstream, server, POLICY_VIOLATION, "too many bad messages"),
+      );
     }
   });
   upstream.addEventListener("message", ({ data }) => {
@@ -124,27 +121,31 @@ function relaySocket(upstream: WebSocket, rules: RelayRules, { caller, lapsed }:
 /**
  * Checks the socket's token every {@link TOKEN_RECHECK_MS} while both sides are open, and closes
  * both `1008` once it has expired or been revoked, or `1011` when the registry cannot say (as a
- * request with that token would be refused `503`). The object's side is closed first, so that a
- * consumer's tasks start back to the queue as early as they can; frames still waiting in the
- * relay's window are dropped with the socket.
+ * request with that token would be refused `503`). Frames still waiting in the relay's window are
+ * dropped with the socket.
  */
 function closeWhenLapsed(client: WebSocket, upstream: WebSocket, lapsed: () => Promise<boolean>): void {
-  const closeBoth = (code: number, reason: string) => {
-    answerClose(upstream, code, reason);
-    answerClose(client, code, reason);
-  };
   const timer = setInterval(async () => {
     if (client.readyState !== WebSocket.OPEN || upstream.readyState !== WebSocket.OPEN) {
       return clearInterval(timer);
     }
     try {
-      if (await lapsed()) closeBoth(POLICY_VIOLATION, TOKEN_LAPSED_REASON);
+      if (await lapsed()) closeObjectFirst(upstream, client, POLICY_VIOLATION, TOKEN_LAPSED_REASON);
     } catch (err) {
       console.error("token check of an open socket failed", err);
-      closeBoth(1011, "the token registry is unavailable");
+      closeObjectFirst(upstream, client, 1011, "the token registry is unavailable");
     }
   }, TOKEN_RECHECK_MS);
   for (const ws of [client, upstream]) ws.addEventListener("close", () => clearInterval(timer));
+}
+
+/**
+ * Closes a relayed socket from the relay's side: the object first, so that it settles the socket's
+ * state (a consumer's tasks back to the queue) before the client can ask about it.
+ */
+function closeObjectFirst(upstream: WebSocket, client: WebSocket, code: number, reason: string): void {
+  answerClose(upstream, code, reason);
+  answerClose(client, code, reason);
 }
 
 /** Answers a replay step once the client's socket has passed on all but {@link CLIENT_HIGH_WATER}. */
