@@ -62,6 +62,15 @@ export function unique(prefix: string): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
+/** `promise`, or a failure saying `what` did not happen within `ms`: a wait with a deadline. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
 /** Asserts that the public OpenAPI document lists every one of `paths`; returns the document. */
 export async function expectDocumented(paths: string[]) {
   const doc = (await call("GET", "/openapi.json", undefined, { token: null })).body;

@@ -14,7 +14,7 @@ import { systemClock } from "../../../shared/resilience/clock.ts";
 import { TOKEN_RECHECK_MS } from "../../../workers/http/socket-admission.ts";
 import { MAX_AGE_MS, REFRESH_AFTER_MS } from "../../../workers/tokens/revocations.ts";
 import { scopedTokenLapsed, useTokenClock } from "../../../workers/tokens/verify.ts";
-import { call, unique } from "../helpers.ts";
+import { call, unique, within } from "../helpers.ts";
 import { RELAYED_ROUTES } from "../relayed-routes.ts";
 import { manualTokenClock, mint } from "./helpers.ts";
 
@@ -34,12 +34,7 @@ async function open(path: string, token: string) {
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
     ws.addEventListener("close", ({ code, reason }) => resolve({ code, reason })),
   );
-  const within = (ms: number) =>
-    Promise.race([
-      closed,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still open after ${ms} ms`)), ms)),
-    ]);
-  return { ws, within };
+  return { ws, closed: () => within(closed, CLOSE_DEADLINE_MS, "the close") };
 }
 
 afterEach(() => {
@@ -55,7 +50,7 @@ describe.each(RELAYED_ROUTES)("a $name socket opened with a scoped token", ({ pa
     });
     const socket = await open(path(target), token);
     expect((await call("DELETE", `/v1/tokens/${id}`)).status).toBe(200);
-    expect(await socket.within(CLOSE_DEADLINE_MS)).toMatchObject({
+    expect(await socket.closed()).toMatchObject({
       code: POLICY_VIOLATION,
       reason: "the token expired or was revoked",
     });
@@ -70,7 +65,7 @@ describe.each(RELAYED_ROUTES)("a $name socket opened with a scoped token", ({ pa
     });
     const socket = await open(path(target), token);
     clock.advance(60_000);
-    expect((await socket.within(CLOSE_DEADLINE_MS)).code).toBe(POLICY_VIOLATION);
+    expect((await socket.closed()).code).toBe(POLICY_VIOLATION);
   });
 });
 
@@ -84,7 +79,7 @@ describe("the check of an open socket", () => {
     expect(await env.TOKENS.getByName("registry").revoke(id, clock.now())).toMatchObject({ ok: true });
     clock.advance(REFRESH_AFTER_MS);
     // A request would still be let in from memory here; the socket's check waits for a fresh list.
-    expect((await socket.within(CLOSE_DEADLINE_MS)).code).toBe(POLICY_VIOLATION);
+    expect((await socket.closed()).code).toBe(POLICY_VIOLATION);
   });
 
   it("closes a state watch held over the service binding for a scoped token, once it is revoked", async () => {
@@ -105,10 +100,9 @@ describe("the check of an open socket", () => {
     );
     expect(watch).toMatchObject({ ok: true });
     expect((await call("DELETE", `/v1/tokens/${id}`)).status).toBe(200);
-    const deadline = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error("the watch stayed open")), CLOSE_DEADLINE_MS),
-    );
-    expect(await Promise.race([ended, deadline])).toMatchObject({ code: POLICY_VIOLATION });
+    expect(await within(ended, CLOSE_DEADLINE_MS, "the watch's close")).toMatchObject({
+      code: POLICY_VIOLATION,
+    });
   });
 
   it("gives a consumer's pushed tasks back to ready when it closes the socket", async () => {
@@ -126,7 +120,7 @@ describe("the check of an open socket", () => {
     const taskId = await pushed;
     expect((await call("GET", `/v1/queues/${queue}/tasks/${taskId}`)).body.state).toBe("leased");
     expect((await call("DELETE", `/v1/tokens/${id}`)).status).toBe(200);
-    expect((await socket.within(CLOSE_DEADLINE_MS)).code).toBe(POLICY_VIOLATION);
+    expect((await socket.closed()).code).toBe(POLICY_VIOLATION);
     // The object's side closes before the client's: the task is back by the time the client hears.
     expect((await call("GET", `/v1/queues/${queue}/tasks/${taskId}`)).body.state).toBe("ready");
   });
