@@ -1,5 +1,6 @@
 /** `watch` over RPC: a state subscription relayed to the caller's callbacks. */
 import { RpcTarget } from "cloudflare:workers";
+import type { CloseInfo } from "../../shared/client/socket-end.ts";
 import type { StateWatch, WatchOptions } from "../../shared/client/state.ts";
 import type { Env } from "../../shared/env.ts";
 import { fail, ok, type Result } from "../../shared/errors.ts";
@@ -46,7 +47,7 @@ export async function watch(
   namespace: string,
   options: WatchOptions,
   onMessage: (message: StateMessage) => void,
-  onClose?: (close: { code: number; reason: string }) => void,
+  onClose?: (close: CloseInfo) => void,
 ): Promise<Result<StateWatch>> {
   const invalid = validName<StateWatch>(namespace);
   if (invalid) return invalid;
