@@ -1,12 +1,13 @@
 /**
  * The write rules of a state namespace, free of storage: preconditions, put, delete, increment
- * and etcd-style transactions. Each takes the key's stored entry, the namespace's current
+ * and etcd-style transactions (with the reads they answer). Each takes the key's stored entry, the namespace's current
  * version and `now`, and returns the writes to apply (each taking the next version) or the
  * contract's failure. The state object loads entries, calls these, and applies the writes.
  */
 import { fail, ok, type Result } from "../../shared/errors.ts";
 import type {
   IncrementInput,
+  KeyRead,
   PreconditionInput,
   PutInput,
   TxnCompareInput,
@@ -30,6 +31,39 @@ export type PlannedWrite =
 
 /** Reads a live key (undefined when absent or expired). */
 export type EntryReader = (key: string) => StoredEntry | undefined;
+
+/**
+ * Most JSON text the values of one answer (a multi-key read, a transaction's gets) may come to, as
+ * a list page's payloads may. The answer crosses Workers RPC (object to Worker, and on to a bound
+ * caller), whose messages stop at 32 MiB; workerd serialises a parsed value to up to about 3.4
+ * times its JSON text (measured: an array of small numbers or of `0.5`), so 8 MiB stays under.
+ */
+export const MAX_READ_BYTES = 8 * 1024 * 1024;
+
+/** `payload_too_large` naming `field` when the entries' values come to more than {@link MAX_READ_BYTES}. */
+export function readTooLarge(
+  entries: Iterable<StoredEntry | undefined>,
+  field: string,
+): Result<never> | undefined {
+  let bytes = 0;
+  for (const entry of entries) bytes += entry?.json.length ?? 0;
+  if (bytes <= MAX_READ_BYTES) return undefined;
+  const message = `the values read come to ${bytes} bytes, over the ${MAX_READ_BYTES}-byte limit of one answer: read fewer keys at once`;
+  return fail("payload_too_large", message, { field, limit: MAX_READ_BYTES, bytes });
+}
+
+/** A key as a read answers it: its entry, or `version: 0` alone when absent. */
+export function keyRead(key: string, entry: StoredEntry | undefined): KeyRead {
+  if (!entry) return { key, version: 0 };
+  const read: KeyRead = {
+    key,
+    version: entry.version,
+    value: JSON.parse(entry.json),
+    updatedAt: entry.updatedAt,
+  };
+  if (entry.expiresAt !== null) read.expiresAt = entry.expiresAt;
+  return read;
+}
 
 /** True when a key at `current` (0 = absent) satisfies the precondition. */
 export function preconditionHolds(pre: PreconditionInput, current: number): boolean {
@@ -178,23 +212,14 @@ export function planTxn(txn: TxnInput, read: EntryReader, version: number, now: 
   const current = (key: string) => (overlay.has(key) ? overlay.get(key) : read(key));
   const writes: PlannedWrite[] = [];
   const results: TxnOpResult[] = [];
+  const got: Array<StoredEntry | undefined> = [];
   let v = version;
   for (const [i, op] of chosen.entries()) {
     const entry = current(op.key);
     switch (op.op) {
       case "get":
-        results.push(
-          entry
-            ? {
-                op: "get",
-                key: op.key,
-                version: entry.version,
-                value: JSON.parse(entry.json),
-                updatedAt: entry.updatedAt,
-                ...(entry.expiresAt === null ? {} : { expiresAt: entry.expiresAt }),
-              }
-            : { op: "get", key: op.key, version: 0 },
-        );
+        got.push(entry);
+        results.push({ op: "get", ...keyRead(op.key, entry) });
         break;
       case "put": {
         const json = encoded[i] as string;
@@ -217,5 +242,8 @@ export function planTxn(txn: TxnInput, read: EntryReader, version: number, now: 
         break;
     }
   }
-  return ok({ succeeded, writes, results, version: v });
+  // Refused before anything is written: the writes of an answer that cannot be sent are not made.
+  return (
+    readTooLarge(got, succeeded ? "success" : "failure") ?? ok({ succeeded, writes, results, version: v })
+  );
 }

@@ -21,6 +21,8 @@ import {
   type PreconditionInput,
   type PutInput,
   type PutResult,
+  type ReadInput,
+  type ReadResult,
   type StateEntry,
   type TxnInput,
   type TxnResult,
@@ -31,11 +33,13 @@ import { SqlObject } from "../lib/sql-object.ts";
 import { entriesToDrop, LOG_BOUNDS, resumePlan } from "../logic/change-log.ts";
 import { STEP_SENT, STEP_TAKEN } from "../logic/relay-frames.ts";
 import {
+  keyRead,
   type PlannedWrite,
   planDelete,
   planIncrement,
   planPut,
   planTxn,
+  readTooLarge,
   type StoredEntry,
 } from "../logic/state-writes.ts";
 import { StateMirror } from "./mirror.ts";
@@ -178,6 +182,22 @@ export class StateObject extends SqlObject {
         items: page.map((r) => ({ key: r.key, version: r.version, updatedAt: r.updated_at })),
         cursor: matching.length > input.limit && last ? encodeCursor(last.key) : null,
       });
+    });
+  }
+
+  /** Reads `keys` at one namespace version, writing nothing: an expired key reads as absent. */
+  async readKeys(input: ReadInput): Promise<Result<ReadResult>> {
+    await this.ready;
+    const now = this.clock.now();
+    return this.run(() => {
+      const found = input.keys.map((key) => [key, this.read(key, now)] as const);
+      const answer = () => found.map(([key, entry]) => keyRead(key, entry));
+      return (
+        readTooLarge(
+          found.map(([, entry]) => entry),
+          "keys",
+        ) ?? ok({ version: this.version, keys: answer() })
+      );
     });
   }
 

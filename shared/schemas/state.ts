@@ -9,6 +9,9 @@ export const MAX_TTL_MS = 10 * 365 * 24 * 60 * 60 * 1000;
 /** Most compares, and most operations per branch, in one transaction (etcd's default). */
 export const MAX_TXN_OPS = 128;
 
+/** Most keys in one multi-key read: as many as a transaction's branch may get. */
+export const MAX_READ_KEYS = MAX_TXN_OPS;
+
 const Version = z.number().int().min(0).openapi({ example: 7, description: "Namespace-wide version" });
 const Instant = z.number().int().openapi({ description: "Unix epoch milliseconds" });
 const TtlMs = int(1, MAX_TTL_MS)
@@ -197,18 +200,20 @@ export const TxnRequest = z
   })
   .openapi("StateTxnRequest");
 
+/** A key as a read found it: its entry, or only `version: 0` when it is absent. */
+const KeyRead = z.object({
+  key: z.string(),
+  version: Version.openapi({ description: "0 when absent" }),
+  value: AnyJson.optional(),
+  updatedAt: Instant.optional(),
+  expiresAt: Instant.optional(),
+});
+
 const TxnOpResult = z
   .union([
     z.object({ op: z.literal("put"), key: z.string(), version: Version }),
     z.object({ op: z.literal("delete"), key: z.string(), deleted: z.boolean(), version: Version.optional() }),
-    z.object({
-      op: z.literal("get"),
-      key: z.string(),
-      version: Version.openapi({ description: "0 when absent" }),
-      value: AnyJson.optional(),
-      updatedAt: Instant.optional(),
-      expiresAt: Instant.optional(),
-    }),
+    KeyRead.extend({ op: z.literal("get") }),
   ])
   .openapi("StateTxnOpResult");
 
@@ -221,6 +226,22 @@ export const TxnResult = z
     results: z.array(TxnOpResult),
   })
   .openapi("StateTxnResult");
+
+export const ReadRequest = z
+  .strictObject({
+    keys: z
+      .array(StateKey)
+      .max(MAX_READ_KEYS)
+      .openapi({ description: `Up to ${MAX_READ_KEYS} keys; none reads only the namespace's version` }),
+  })
+  .openapi("StateReadRequest");
+
+export const ReadResult = z
+  .object({
+    version: Version.openapi({ description: "The namespace's version the keys were read at" }),
+    keys: z.array(KeyRead.openapi("StateKeyRead")).openapi({ description: "One per key asked, in order" }),
+  })
+  .openapi("StateReadResult");
 
 /** A message on a subscription. */
 export const StateMessage = z
@@ -249,5 +270,8 @@ export type Deleted = z.infer<typeof Deleted>;
 export type IncrementResult = z.infer<typeof IncrementResult>;
 export type ListPage = z.infer<typeof ListPage>;
 export type TxnOpResult = z.infer<typeof TxnOpResult>;
+export type KeyRead = z.infer<typeof KeyRead>;
+export type ReadInput = z.infer<typeof ReadRequest>;
+export type ReadResult = z.infer<typeof ReadResult>;
 export type TxnResult = z.infer<typeof TxnResult>;
 export type StateMessage = z.infer<typeof StateMessage>;

@@ -18,6 +18,7 @@ type StateStub = Pick<
   | "increment"
   | "list"
   | "txn"
+  | "readKeys"
   | "fetch"
   | "putMirror"
   | "getMirror"

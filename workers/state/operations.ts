@@ -1,12 +1,13 @@
 /**
  * `/v1/state/{namespace}`: every state operation, declared once (see workers/declare/table.ts).
  * Keys travel URL-encoded in one path segment (`a%2Fb` for `a/b`); Hono matches on the path with
- * `%2F` still encoded and decodes the parameter afterwards. `subscribe` and `txn` are fixed
+ * `%2F` still encoded and decodes the parameter afterwards. `subscribe`, `txn` and `read` are fixed
  * segments declared before the key routes; a GET on `subscribe` without `Upgrade: websocket` and
- * any other method on either name reach the key of that name, so every key stays addressable.
+ * any other method on any of them reach the key of that name, so every key stays addressable.
  */
 import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { MAX_READ_BYTES } from "../../durable-objects/logic/state-writes.ts";
 import { ApiError, unwrap } from "../../shared/errors.ts";
 import { errorResponse, jsonResponse, versionedResponse } from "../../shared/schemas/common.ts";
 import {
@@ -20,6 +21,8 @@ import {
   Precondition,
   PutRequest,
   PutResult,
+  ReadRequest,
+  ReadResult,
   StateEntry,
   SubscribeQuery,
   TxnRequest,
@@ -42,6 +45,12 @@ const notFoundResponse = errorResponse("`not_found`: the key is absent or expire
 const mismatchResponse = errorResponse(
   "`version_mismatch`: `If-Match` / `If-None-Match` failed; `details.currentVersion` (0 when absent)",
 );
+
+/** The 413 of an answer that would carry too many bytes of values, and of `what` else. */
+const readTooLargeResponse = (what: string) =>
+  errorResponse(
+    `${what} values read coming to over ${MAX_READ_BYTES / 1024 / 1024} MiB of JSON (\`details.field\`: \`keys\`, or the branch)`,
+  );
 
 /** The version is also the `ETag`, quoted. */
 const versioned = ({ version }: { version: number }) => ({ ETag: `"${version}"` });
@@ -103,9 +112,26 @@ export const stateOperations = {
       "ones, atomically. Every write takes the next version. At most 128 compares and 128 operations per branch. " +
       "An addition to the contract.",
     body: TxnRequest,
-    responses: { 200: jsonResponse(TxnResult, "Which branch ran and its results") },
+    responses: {
+      200: jsonResponse(TxnResult, "Which branch ran and its results"),
+      413: readTooLargeResponse("A value over 256 KiB, a body over 1 MiB, or"),
+    },
     oversized: (body) => firstOversized(txnValues(body)),
     call: (env, { params, body }) => stateObject(env, params.namespace).txn(body),
+  }),
+
+  read: state.read("readStateKeys", "POST /{namespace}/read", {
+    summary: "Read up to 128 keys at one version",
+    description:
+      "Each key's value and version as of one namespace version, which the answer gives: a watch from that " +
+      "version (`fromVersion`) misses no later change. An absent or expired key answers only `version: 0`. " +
+      '`{"keys": []}` reads the namespace\'s version alone. Needs only `read`; writes nothing. An addition to the contract.',
+    body: ReadRequest,
+    responses: {
+      200: jsonResponse(ReadResult, "The keys in the order asked, and the version they were read at"),
+      413: readTooLargeResponse("A body over 1 MiB, or"),
+    },
+    call: (env, { params, body }) => stateObject(env, params.namespace).readKeys(body),
   }),
 
   watch: state.read.upgrade("subscribeState", "GET /{namespace}/subscribe", {
