@@ -1,5 +1,4 @@
 /** A read cache for keys under a prefix, kept coherent by a subscription. */
-import { unwrap } from "../../errors.ts";
 import type { Json, StateMessage } from "../../schemas/state.ts";
 import type { StateClient } from "./client.ts";
 import type { Watcher } from "./watcher.ts";
@@ -62,12 +61,10 @@ export class StateCache {
     const live = this.#watcher?.connected === true && key.startsWith(this.#prefix);
     const known = live ? this.#records.get(key) : undefined;
     if (known) return view(known);
-    const read = unwrap(
-      await this.#client.api.txn(this.#client.namespace, { success: [{ op: "get", key }] }),
-    );
-    const result = read.results[0];
-    const record: CacheRecord = { key, version: result?.version ?? 0, asOf: read.version };
-    if (result?.op === "get" && result.value !== undefined) record.value = result.value;
+    const read = await this.#client.read([key]);
+    const found = read.keys[0];
+    const record: CacheRecord = { key, version: found?.version ?? 0, asOf: read.version };
+    if (found?.value !== undefined) record.value = found.value as Json;
     if (!live) return view(record);
     const newer = this.#records.get(key);
     if (newer && newer.asOf >= record.asOf) return view(newer);

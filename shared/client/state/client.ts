@@ -1,6 +1,6 @@
 /** One namespace's state for an app: reads, writes, compare-and-set, watches and caches. */
 import { ApiError, unwrap } from "../../errors.ts";
-import type { Json, ListPage, StateEntry, StateMessage, TxnResult } from "../../schemas/state.ts";
+import type { Json, ListPage, ReadResult, StateEntry, StateMessage, TxnResult } from "../../schemas/state.ts";
 import { type CacheOptions, StateCache } from "./cache.ts";
 import type { StateApi, TxnRequestInput } from "./transport.ts";
 import { ResumingWatcher, type Watcher, type WatcherOptions } from "./watcher.ts";
@@ -88,9 +88,17 @@ export class StateClient {
     return unwrap(await this.api.txn(this.namespace, input));
   }
 
-  /** The namespace's current version. */
+  /**
+   * Up to 128 keys at one namespace version, in the order asked (an absent key has `version: 0`
+   * and no value). Watching from the answer's `version` misses no later change. Needs only `read`.
+   */
+  async read(keys: string[]): Promise<ReadResult> {
+    return unwrap(await this.api.read(this.namespace, { keys }));
+  }
+
+  /** The namespace's current version (needs only `read`). */
   async version(): Promise<number> {
-    return (await this.txn({})).version;
+    return (await this.read([])).version;
   }
 
   /**

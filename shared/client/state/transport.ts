@@ -10,6 +10,7 @@ import type {
   ListPage,
   PreconditionInput,
   PutResult,
+  ReadResult,
   StateEntry,
   StateMessage,
   TxnResult,
@@ -62,6 +63,8 @@ export interface StateApi {
     query?: { prefix?: string; limit?: number; cursor?: string },
   ): Promise<Result<ListPage>>;
   txn(namespace: string, input: TxnRequestInput): Promise<Result<TxnResult>>;
+  /** Reads `keys` at one namespace version, which the answer gives (needs only `read`). */
+  read(namespace: string, input: { keys: string[] }): Promise<Result<ReadResult>>;
   /** Delivers every message of a subscription to `onMessage`; `onClose` runs when it ends, with the close's code and reason. */
   watch(
     namespace: string,
@@ -160,6 +163,7 @@ export const STATE_CALLS = {
   increment: { http: "POST /v1/state/{namespace}/{key}/increment", args: ["namespace", "key", "body"] },
   list: { http: "GET /v1/state/{namespace}", args: ["namespace", "query"] },
   txn: { http: "POST /v1/state/{namespace}/txn", args: ["namespace", "body"] },
+  read: { http: "POST /v1/state/{namespace}/read", args: ["namespace", "body"] },
 } as const satisfies CallTable;
 
 /** State operations over HTTP; subscriptions open sockets with `connect`. */

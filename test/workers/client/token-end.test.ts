@@ -77,8 +77,7 @@ describe("a client whose token ends", () => {
     const options = { baseUrl: "http://localhost", token, fetch };
     const state = new StateClient(httpState(new HttpTransport(options), fetchConnector(options)), ns);
     const end = ended();
-    // From a version given: learning the current one takes an empty txn, which needs `write`.
-    const watcher = await state.watch("", () => {}, { fromVersion: 0, onEnd: end.onEnd });
+    const watcher = await state.watch("", () => {}, { onEnd: end.onEnd });
     expect(watcher.connected).toBe(true);
     expect((await call("DELETE", `/v1/tokens/${id}`)).status).toBe(200);
     expect((await end.error).code).toBe("unauthorized");

@@ -11,6 +11,7 @@ import {
 } from "../../../shared/client/state.ts";
 import type { StateMessage } from "../../../shared/schemas/state.ts";
 import { TOKEN, unique } from "../helpers.ts";
+import { scoped } from "../tokens/helpers.ts";
 
 const fetchWorker = (r: Request) => exports.default.fetch(r);
 const http = new HttpTransport({ baseUrl: "http://localhost", token: TOKEN, fetch: fetchWorker });
@@ -60,6 +61,25 @@ describe.each(transports)("StateClient over %s", (_label, api) => {
     });
     expect(txn.succeeded).toBe(true);
     expect(await s.version()).toBe(txn.version);
+  });
+
+  it("reads several keys at one version", async () => {
+    const s = new StateClient(api, unique("cl"));
+    await s.put("a", 1);
+    await s.put("b", { two: 2 });
+    expect(await s.read(["b", "none", "a"])).toEqual({
+      version: 2,
+      keys: [
+        { key: "b", value: { two: 2 }, version: 2, updatedAt: expect.any(Number) },
+        { key: "none", version: 0 },
+        { key: "a", value: 1, version: 1, updatedAt: expect.any(Number) },
+      ],
+    });
+    expect(await s.version()).toBe(2);
+    await expect(s.read([""])).rejects.toMatchObject({
+      code: "invalid_request",
+      details: { field: "keys.0" },
+    });
   });
 
   it("refuses bad input with the contract's errors", async () => {
@@ -169,6 +189,35 @@ describe.each(transports)("StateClient over %s", (_label, api) => {
     await s.put("elsewhere", "x");
     expect((await cache.get("elsewhere")).value).toBe("x");
     expect(cache.size).toBe(1);
+    cache.close();
+  });
+});
+
+describe("a read-only token", () => {
+  it.each([
+    ["HTTP", false],
+    ["the service binding", true],
+  ])("watches from now and keeps a cache over %s", async (_label, overRpc) => {
+    const ns = unique("ro");
+    const writer = new StateClient(rpcState(exports.SwitchyardRpc), ns);
+    await writer.put("k", "before");
+    const token = await scoped(`state:${ns}`, "read");
+    const options = { baseUrl: "http://localhost", token, fetch: fetchWorker };
+    const api = overRpc
+      ? rpcState({ state: () => exports.SwitchyardRpc.state({ token }) })
+      : httpState(new HttpTransport(options), fetchConnector(options));
+    const reader = new StateClient(api, ns);
+    await expect(reader.put("k", "no")).rejects.toMatchObject({ code: "forbidden" });
+    const seen: StateMessage[] = [];
+    const watcher = await reader.watch("", (m) => seen.push(m));
+    const cache = await reader.cache();
+    expect(await cache.get("k")).toMatchObject({ value: "before", version: 1 });
+    await writer.put("k", "after");
+    await eventually(() => seen.length === 1, "the change");
+    expect(seen).toEqual([{ type: "change", op: "set", key: "k", value: "after", version: 2 }]);
+    await eventually(async () => (await cache.get("k")).version === 2, "the cache's update");
+    expect(await cache.get("k")).toMatchObject({ value: "after" });
+    watcher.close();
     cache.close();
   });
 });
