@@ -14,6 +14,7 @@ import type {
   TxnInput,
   TxnOpResult,
 } from "../../shared/schemas/state.ts";
+import { PAGE_BYTES } from "./page-budget.ts";
 import { encodeValue } from "./state-limits.ts";
 
 /** A live key as stored: its value as JSON text. */
@@ -33,23 +34,18 @@ export type PlannedWrite =
 export type EntryReader = (key: string) => StoredEntry | undefined;
 
 /**
- * Most JSON text the values of one answer (a multi-key read, a transaction's gets) may come to, as
- * a list page's payloads may. The answer crosses Workers RPC (object to Worker, and on to a bound
- * caller), whose messages stop at 32 MiB; workerd serialises a parsed value to up to about 3.4
- * times its JSON text (measured: an array of small numbers or of `0.5`), so 8 MiB stays under.
+ * `payload_too_large` naming `field` when the entries' values come to more than one answer
+ * carries ({@link PAGE_BYTES}, as a page). Unlike a page, a read cannot stop early: it is refused.
  */
-export const MAX_READ_BYTES = 8 * 1024 * 1024;
-
-/** `payload_too_large` naming `field` when the entries' values come to more than {@link MAX_READ_BYTES}. */
 export function readTooLarge(
   entries: Iterable<StoredEntry | undefined>,
   field: string,
 ): Result<never> | undefined {
   let bytes = 0;
   for (const entry of entries) bytes += entry?.json.length ?? 0;
-  if (bytes <= MAX_READ_BYTES) return undefined;
-  const message = `the values read come to ${bytes} bytes, over the ${MAX_READ_BYTES}-byte limit of one answer: read fewer keys at once`;
-  return fail("payload_too_large", message, { field, limit: MAX_READ_BYTES, bytes });
+  if (bytes <= PAGE_BYTES) return undefined;
+  const message = `the values read come to ${bytes} bytes, over the ${PAGE_BYTES}-byte limit of one answer: read fewer keys at once`;
+  return fail("payload_too_large", message, { field, limit: PAGE_BYTES, bytes });
 }
 
 /** A key as a read answers it: its entry, or `version: 0` alone when absent. */

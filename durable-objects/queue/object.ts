@@ -9,7 +9,6 @@ import type { Env } from "../../shared/env.ts";
 import { fail, ok, type Result } from "../../shared/errors.ts";
 import type { JsonText } from "../../shared/json-text.ts";
 import type { TimerHandle } from "../../shared/resilience/clock.ts";
-import { MAX_PAGE_BYTES } from "../../shared/schemas/common.ts";
 import type {
   AckBatchInput,
   AckBatchOutput,
@@ -53,6 +52,7 @@ import { ObjectAlarm } from "../lib/alarm.ts";
 import { answerClose } from "../lib/socket-close.ts";
 import { SqlObject } from "../lib/sql-object.ts";
 import type { LeaseLimits } from "../logic/lease-limits.ts";
+import { PAGE_BYTES } from "../logic/page-budget.ts";
 import { QueueCounters } from "../logic/queue-counters.ts";
 import {
   holdsLease,
@@ -575,7 +575,7 @@ export class QueueObject extends SqlObject {
   /** A page of the schedules in name order. */
   async schedulesPage(input: ScheduleListInput): Promise<Result<JsonText<SchedulePage>>> {
     await this.ready;
-    return this.mutate(this.clock.now(), () => ok(this.schedules.list(input, MAX_PAGE_BYTES)));
+    return this.mutate(this.clock.now(), () => ok(this.schedules.list(input, PAGE_BYTES)));
   }
 
   /** Pauses or resumes a schedule (idempotent); a resumed one runs next after now. */
@@ -916,7 +916,7 @@ export class QueueObject extends SqlObject {
     if (allowed === 0 && asked > 0) return [];
     const leaseExpiresAt = now + visibilityMs;
     const limit = allowed < asked ? allowed : max;
-    const rows = this.store.leaseNext(limit, MAX_PAGE_BYTES, leasePrefix, leaseExpiresAt);
+    const rows = this.store.leaseNext(limit, PAGE_BYTES, leasePrefix, leaseExpiresAt);
     this.limits.took(rows.length, now);
     rows.sort((a, b) => leaseOrder(readyKey(a), readyKey(b)));
     if (rows.length > 0) this.wakeAt(leaseExpiresAt);
@@ -932,7 +932,7 @@ export class QueueObject extends SqlObject {
     if (after === undefined) {
       return fail("invalid_request", "cursor: not a cursor this list gave out", { field: "cursor" });
     }
-    const rows = this.store.listPage(state, after, limit, MAX_PAGE_BYTES);
+    const rows = this.store.listPage(state, after, limit, PAGE_BYTES);
     const last = rows.at(-1);
     const next = last !== undefined && rows.length < last.seen ? cursorAfter(state, last) : null;
     return ok(pageAnswer(rows, next, this.logsOf(rows)));

@@ -16,9 +16,6 @@ export const MAX_REQUEST_BYTES = 1024 * 1024;
 /** Deepest nesting of arrays and objects a body (stored values included) may have. */
 export const MAX_JSON_DEPTH = 64;
 
-/** Most payload text one answer carries (pages, leases, replay steps); at least one item always. */
-export const MAX_PAGE_BYTES = 8 * 1024 * 1024;
-
 /** A path parameter holding a resource name. */
 export const NameParam = (description: string) =>
   z

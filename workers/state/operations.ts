@@ -7,7 +7,7 @@
  */
 import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { MAX_READ_BYTES } from "../../durable-objects/logic/state-writes.ts";
+import { PAGE_BYTES } from "../../durable-objects/logic/page-budget.ts";
 import { ApiError, unwrap } from "../../shared/errors.ts";
 import { errorResponse, jsonResponse, versionedResponse } from "../../shared/schemas/common.ts";
 import {
@@ -49,7 +49,7 @@ const mismatchResponse = errorResponse(
 /** The 413 of an answer that would carry too many bytes of values, and of `what` else. */
 const readTooLargeResponse = (what: string) =>
   errorResponse(
-    `${what} values read coming to over ${MAX_READ_BYTES / 1024 / 1024} MiB of JSON (\`details.field\`: \`keys\`, or the branch)`,
+    `${what} values read coming to over ${PAGE_BYTES / 1024 / 1024} MiB of JSON (\`details.field\`: \`keys\`, or the branch)`,
   );
 
 /** The version is also the `ETag`, quoted. */

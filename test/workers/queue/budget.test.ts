@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { MAX_PAGE_BYTES } from "../../../shared/schemas/common.ts";
+import { PAGE_BYTES } from "../../../durable-objects/logic/page-budget.ts";
 import { call, unique } from "../helpers.ts";
 import { enqueue, lease, qpath } from "./queue-helpers.ts";
 
 /** A string payload whose stored JSON text (with its quotes) is exactly 256 KiB. */
 const payload = "x".repeat(256 * 1024 - 2);
 /** How many such payloads fit in one answer: 32. */
-const FIT = MAX_PAGE_BYTES / (256 * 1024);
+const FIT = PAGE_BYTES / (256 * 1024);
 const TASKS = 40;
 
 /** Enqueues 40 tasks of 256 KiB (one request each: a body may not pass 1 MiB). */
@@ -48,7 +48,7 @@ describe("answers that carry payloads stop at 8 MiB of payload text", () => {
     expect(res.status).toBe(200);
     // The old 16 MiB cap handed out all 40 (10 MiB) in one answer.
     expect(res.body.tasks.map((t: { id: string }) => t.id)).toEqual(ids.slice(0, FIT));
-    expect(res.text.length).toBeLessThan(MAX_PAGE_BYTES + 64 * 1024);
+    expect(res.text.length).toBeLessThan(PAGE_BYTES + 64 * 1024);
     const stats = (await call("GET", qpath(q, "/stats"))).body;
     expect(stats).toMatchObject({ leased: FIT, ready: { normal: TASKS - FIT } });
     const rest = await lease(q, { max: 1000 });
@@ -75,7 +75,7 @@ describe("answers that carry payloads stop at 8 MiB of payload text", () => {
     // The old pages held all 40 (10 MiB) at once.
     expect(seen.map((p) => p.ids.length)).toEqual([FIT, TASKS - FIT]);
     expect(seen.flatMap((p) => p.ids)).toEqual(ids);
-    for (const p of seen) expect(p.bytes).toBeLessThan(MAX_PAGE_BYTES + 64 * 1024);
+    for (const p of seen) expect(p.bytes).toBeLessThan(PAGE_BYTES + 64 * 1024);
   });
 
   it("task lists stop under 8 MiB with a cursor that continues, in every state", async () => {
@@ -88,6 +88,6 @@ describe("answers that carry payloads stop at 8 MiB of payload text", () => {
     const ready = await pages(q, "/tasks?state=ready");
     expect(ready.map((p) => p.ids.length)).toEqual([FIT, TASKS - FIT]);
     expect(ready.flatMap((p) => p.ids)).toEqual(ids);
-    for (const p of ready) expect(p.bytes).toBeLessThan(MAX_PAGE_BYTES + 64 * 1024);
+    for (const p of ready) expect(p.bytes).toBeLessThan(PAGE_BYTES + 64 * 1024);
   });
 });

@@ -2,7 +2,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { MAX_READ_BYTES } from "../../../durable-objects/logic/state-writes.ts";
+import { PAGE_BYTES } from "../../../durable-objects/logic/page-budget.ts";
 import type { StateObject } from "../../../durable-objects/state/object.ts";
 import { rpcState } from "../../../shared/client/state.ts";
 import { ManualClock } from "../../../shared/resilience/clock.ts";
@@ -88,7 +88,7 @@ describe("POST /v1/state/{namespace}/read", () => {
     // 32 values of just under 256 KiB of JSON each come to just under the limit. Doubles are the densest value to
     // carry over RPC (9 bytes for `0.5,`): these cross the object's RPC and the binding's.
     const doubles = JSON.parse(`[${Array(65_535).fill("0.5").join(",")}]`);
-    const keys = Array.from({ length: MAX_READ_BYTES / 262_144 }, (_, i) => `d${i}`);
+    const keys = Array.from({ length: PAGE_BYTES / 262_144 }, (_, i) => `d${i}`);
     for (const key of keys) expect((await put(ns, key, { value: doubles })).status).toBe(200);
     const answer = await read(ns, { keys });
     expect(answer.status).toBe(200);
@@ -99,7 +99,7 @@ describe("POST /v1/state/{namespace}/read", () => {
     await put(ns, "one-more", { value: "x".repeat(1000) });
     const over = await read(ns, { keys: [...keys, "one-more"] });
     expectError(over, 413, "payload_too_large");
-    expect(over.error?.details).toMatchObject({ field: "keys", limit: MAX_READ_BYTES });
+    expect(over.error?.details).toMatchObject({ field: "keys", limit: PAGE_BYTES });
     const gets = [...keys, "one-more"].map((key) => ({ op: "get", key }));
     const txn = await call("POST", `/v1/state/${ns}/txn`, {
       success: [{ op: "put", key: "w", value: 1 }, ...gets],
