@@ -24,16 +24,17 @@ export interface Session {
 }
 
 /**
- * Starts one Worker (fresh state) and one Chromium for the calling file. `Failed to load resource`
+ * Starts one Worker (fresh state) and one Chromium (with `args` besides `--no-sandbox`) for the
+ * calling file. `Failed to load resource`
  * lines are Chromium reporting 4xx answers the console asked for on purpose (a 404 from a route this
  * server lacks, a 403 on a probe); they are not script errors, so they are not recorded.
  */
-export function browserSession(): Session {
+export function browserSession(args: readonly string[] = []): Session {
   const worker = workerForFile();
   let browser: Browser | undefined;
   beforeAll(async () => {
     await mkdir(OUTPUT, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", ...args] });
   });
   // Hooks stack: the browser closes before the Worker stops.
   afterAll(async () => {
