@@ -1,8 +1,9 @@
 /**
  * The write rules of a state namespace, free of storage: preconditions, put, delete, increment
- * and etcd-style transactions (with the reads they answer). Each takes the key's stored entry, the namespace's current
- * version and `now`, and returns the writes to apply (each taking the next version) or the
- * contract's failure. The state object loads entries, calls these, and applies the writes.
+ * and etcd-style transactions, with the reads they answer. Each takes the key's stored entry, the
+ * namespace's current version and `now`, and returns the writes to apply (each taking the next
+ * version) or the contract's failure. The state object loads entries, calls these, and applies
+ * the writes.
  */
 import { fail, ok, type Result } from "../../shared/errors.ts";
 import type {

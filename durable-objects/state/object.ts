@@ -190,13 +190,10 @@ export class StateObject extends SqlObject {
     await this.ready;
     const now = this.clock.now();
     return this.run(() => {
-      const found = input.keys.map((key) => [key, this.read(key, now)] as const);
-      const answer = () => found.map(([key, entry]) => keyRead(key, entry));
+      const entries = input.keys.map((key) => this.read(key, now));
+      const tooLarge = readTooLarge(entries, "keys");
       return (
-        readTooLarge(
-          found.map(([, entry]) => entry),
-          "keys",
-        ) ?? ok({ version: this.version, keys: answer() })
+        tooLarge ?? ok({ version: this.version, keys: input.keys.map((key, i) => keyRead(key, entries[i])) })
       );
     });
   }
