@@ -1,5 +1,5 @@
 /**
- * State: puts/s, gets/s and compare-and-set/s on one namespace, the latency from a put to its arrival at
+ * State: puts/s, gets/s, multi-key reads/s and compare-and-set/s on one namespace, the latency from a put to its arrival at
  * 100 WebSocket subscribers, and Redis SET/GET through ioredis as the reference. Everything goes
  * through the typed client, as an app would.
  */
@@ -11,6 +11,7 @@ import type { BenchContext, BenchRow, BenchSuite } from "./lib/types.ts";
 
 const CONCURRENCY = 16;
 const SUBSCRIBERS = 100;
+const READ_KEYS = 10;
 
 function stateClient(ctx: BenchContext, namespace: string): StateClient {
   const options = { baseUrl: ctx.baseUrl, token: ctx.token };
@@ -34,6 +35,14 @@ async function writes(ctx: BenchContext, durationMs: number): Promise<BenchRow[]
       await state.get(`k${i % 100}`);
     },
   });
+  // Ten keys a request, at one version: what a page or a cache warming reads instead of ten GETs.
+  const reads = await runLoad({
+    concurrency: CONCURRENCY,
+    durationMs,
+    op: async (i) => {
+      await state.read(Array.from({ length: READ_KEYS }, (_, k) => `k${(i + k) % 100}`));
+    },
+  });
   const versions = new Map<string, number>();
   let won = 0;
   const cas = await runLoad({
@@ -49,6 +58,12 @@ async function writes(ctx: BenchContext, durationMs: number): Promise<BenchRow[]
   return [
     { suite: "state", name: "PUT, one namespace", ...puts, note: `${CONCURRENCY} concurrent writers` },
     { suite: "state", name: "GET, one namespace", ...gets, note: `${CONCURRENCY} concurrent readers` },
+    {
+      suite: "state",
+      name: `multi-key read, ${READ_KEYS} keys a request`,
+      ...reads,
+      note: `${((reads.opsPerSec * READ_KEYS) / gets.opsPerSec).toFixed(2)}× the keys/s of single GETs`,
+    },
     {
       suite: "state",
       name: "compare-and-set, one namespace, 64 keys",
