@@ -11,9 +11,10 @@ import { type RelayRules, relayToObject } from "../http/socket-relay.ts";
  * unchanged, so the methods keep their own signatures: every public method, so that a new one
  * needs no list kept here.
  */
-type StateStub = {
-  [K in keyof StateObject as StateObject[K] extends (...args: never[]) => unknown ? K : never]: StateObject[K];
-};
+type StateStub = Pick<StateObject, MethodNames<StateObject>>;
+
+/** The names of `T`'s methods. */
+type MethodNames<T> = { [K in keyof T]-?: T[K] extends (...args: never[]) => unknown ? K : never }[keyof T];
 
 /** The object that holds `namespace`. */
 export const stateObject = (env: Env, namespace: string): StateStub =>
