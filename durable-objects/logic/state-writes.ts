@@ -176,6 +176,11 @@ export function compareHolds(c: TxnCompareInput, entry: StoredEntry | undefined)
   return c.op === "!=" ? !equal : equal;
 }
 
+/** Every key a transaction compares or operates on, in either branch. */
+export function txnKeys(txn: TxnInput): Set<string> {
+  return new Set([...txn.compare, ...txn.success, ...txn.failure].map((item) => item.key));
+}
+
 /** What a transaction does, before anything is written. */
 export interface TxnPlan {
   succeeded: boolean;
@@ -239,7 +244,7 @@ export function planTxn(txn: TxnInput, read: EntryReader, version: number, now: 
         break;
     }
   }
-  // Refused before anything is written: the writes of an answer that cannot be sent are not made.
+  // Refused before its writes are made: none of them is made when the answer cannot be sent.
   return (
     readTooLarge(got, succeeded ? "success" : "failure") ?? ok({ succeeded, writes, results, version: v })
   );

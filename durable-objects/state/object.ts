@@ -41,6 +41,7 @@ import {
   planTxn,
   readTooLarge,
   type StoredEntry,
+  txnKeys,
 } from "../logic/state-writes.ts";
 import { StateMirror } from "./mirror.ts";
 import { type LogRow, STATE_SCHEMA, StateStore } from "./store.ts";
@@ -203,7 +204,10 @@ export class StateObject extends SqlObject {
     await this.ready;
     const now = this.clock.now();
     return this.run(() => {
-      const plan = planTxn(input, (key) => this.readForWrite(key, now), this.version, now);
+      // A due key's `expire` takes a version, which the plan's writes must come after: expire them
+      // all first, then plan on what is left.
+      for (const key of txnKeys(input)) this.readForWrite(key, now);
+      const plan = planTxn(input, (key) => this.read(key, now), this.version, now);
       if (!plan.ok) return plan;
       for (const write of plan.value.writes) this.apply(write);
       return ok({ succeeded: plan.value.succeeded, version: this.version, results: plan.value.results });

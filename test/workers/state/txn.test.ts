@@ -1,4 +1,8 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { StateObject } from "../../../durable-objects/state/object.ts";
+import { ManualClock } from "../../../shared/resilience/clock.ts";
 import { call, unique } from "../helpers.ts";
 import { subscribe } from "./subscriber.ts";
 
@@ -115,6 +119,42 @@ describe("POST /v1/state/{namespace}/txn", () => {
     const res = await txn(unique("txn"), body);
     expect(res.status).toBe(400);
     expect(res.error).toMatchObject({ code: "invalid_request", details: { field } });
+  });
+
+  it("expires the keys it touches first, so its writes take the versions after theirs", async () => {
+    const ns = unique("txn");
+    await call("PUT", `/v1/state/${ns}/lease`, { value: "n1", ttlMs: 60_000 });
+    await call("PUT", `/v1/state/${ns}/seen`, { value: 0, ttlMs: 60_000 });
+    const clock = new ManualClock(Date.now());
+    await runInDurableObject(env.STATE.getByName(ns), (o: StateObject) => {
+      o.clock = clock;
+    });
+    clock.advance(60_001);
+    const changes = await subscribe(ns, { fromVersion: "2" });
+    // Both keys have expired, and no alarm has removed them: the txn meets them first.
+    const res = await txn(ns, {
+      compare: [{ key: "lease", version: 0 }],
+      success: [
+        { op: "get", key: "seen" },
+        { op: "put", key: "lease", value: "n2" },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      succeeded: true,
+      version: 5,
+      results: [
+        { op: "get", key: "seen", version: 0 },
+        { op: "put", key: "lease", version: 5 },
+      ],
+    });
+    const seen = await changes.received(3);
+    expect(seen.map((m) => [m.type === "change" ? m.op : m.type, m.version])).toEqual([
+      ["expire", 3],
+      ["expire", 4],
+      ["set", 5],
+    ]);
+    changes.close();
   });
 
   it("refuses an oversized value with 413 and writes nothing", async () => {
