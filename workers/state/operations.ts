@@ -46,10 +46,10 @@ const mismatchResponse = errorResponse(
   "`version_mismatch`: `If-Match` / `If-None-Match` failed; `details.currentVersion` (0 when absent)",
 );
 
-/** The 413 of an answer that would carry too many bytes of values, and of `what` else. */
-const readTooLargeResponse = (what: string) =>
+/** The 413 of a body (`what`), or of an answer whose values would pass one answer's budget (`field`). */
+const readTooLargeResponse = (what: string, field: string) =>
   errorResponse(
-    `${what} values read coming to over ${PAGE_BYTES / 1024 / 1024} MiB of JSON (\`details.field\`: \`keys\`, or the branch)`,
+    `${what}, or values read coming to over ${PAGE_BYTES / 1024 / 1024} MiB of JSON text (\`details.field\`: ${field})`,
   );
 
 /** The version is also the `ETag`, quoted. */
@@ -114,7 +114,10 @@ export const stateOperations = {
     body: TxnRequest,
     responses: {
       200: jsonResponse(TxnResult, "Which branch ran and its results"),
-      413: readTooLargeResponse("A value over 256 KiB, a body over 1 MiB, or"),
+      413: readTooLargeResponse(
+        "A value over 256 KiB (`details.field` names it) or a body over 1 MiB",
+        "the branch that ran",
+      ),
     },
     oversized: (body) => firstOversized(txnValues(body)),
     call: (env, { params, body }) => stateObject(env, params.namespace).txn(body),
@@ -129,7 +132,7 @@ export const stateOperations = {
     body: ReadRequest,
     responses: {
       200: jsonResponse(ReadResult, "The keys in the order asked, and the version they were read at"),
-      413: readTooLargeResponse("A body over 1 MiB, or"),
+      413: readTooLargeResponse("A body over 1 MiB", "`keys`"),
     },
     call: (env, { params, body }) => stateObject(env, params.namespace).readKeys(body),
   }),

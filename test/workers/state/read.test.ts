@@ -61,7 +61,7 @@ describe("POST /v1/state/{namespace}/read", () => {
     clock.advance(60_001);
     const res = await read(ns, { keys: ["short"] });
     expect(res.body).toEqual({ version: 1, keys: [{ key: "short", version: 0 }] });
-    // A write's expiry comes first, and takes the version the read did not.
+    // The read took no version for the expired key: the next write takes 2.
     expect((await put(ns, "other", { value: 2 })).body.version).toBe(2);
   });
 
