@@ -2,10 +2,9 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { StateObject } from "../../../durable-objects/state/object.ts";
-import { ManualClock } from "../../../shared/resilience/clock.ts";
 import type { StateMessage, TxnOpResult } from "../../../shared/schemas/state.ts";
 import { call, expectError, unique } from "../helpers.ts";
+import { manualClockOn } from "./clock.ts";
 import { subscribe } from "./subscriber.ts";
 
 const KEYS = ["a", "a/b", "b", "b c"];
@@ -170,10 +169,7 @@ describe("state under random operation sequences (real object, storage, alarms a
       fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 30 }), async (cmds) => {
         const ns = unique("prop");
         const stub = env.STATE.getByName(ns);
-        const clock = new ManualClock(Date.now());
-        await runInDurableObject(stub, (o: StateObject) => {
-          o.clock = clock;
-        });
+        const clock = await manualClockOn(ns);
         const model = new Model();
         const watcher = await subscribe(ns);
         for (const c of cmds) {

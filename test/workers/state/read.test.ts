@@ -1,14 +1,12 @@
 /** `POST /v1/state/{namespace}/read`: several keys at one namespace version, with only `read`. */
-import { runInDurableObject } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { PAGE_BYTES } from "../../../durable-objects/logic/page-budget.ts";
-import type { StateObject } from "../../../durable-objects/state/object.ts";
 import { rpcState } from "../../../shared/client/state.ts";
-import { ManualClock } from "../../../shared/resilience/clock.ts";
 import { MAX_READ_KEYS } from "../../../shared/schemas/state.ts";
 import { call, expectError, expectInvalidField, unique } from "../helpers.ts";
 import { scoped } from "../tokens/helpers.ts";
+import { manualClockOn } from "./clock.ts";
 
 const read = (ns: string, body: unknown, token?: string) =>
   call("POST", `/v1/state/${ns}/read`, body, token === undefined ? {} : { token });
@@ -53,10 +51,7 @@ describe("POST /v1/state/{namespace}/read", () => {
     const ns = unique("read");
     await put(ns, "short", { value: 1, ttlMs: 60_000 });
     // The object's clock, moved past the expiry; no alarm has run.
-    const clock = new ManualClock(Date.now());
-    await runInDurableObject(env.STATE.getByName(ns), (o: StateObject) => {
-      o.clock = clock;
-    });
+    const clock = await manualClockOn(ns);
     expect((await read(ns, { keys: ["short"] })).body.keys[0]).toMatchObject({ value: 1 });
     clock.advance(60_001);
     const res = await read(ns, { keys: ["short"] });

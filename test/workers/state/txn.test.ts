@@ -1,9 +1,6 @@
-import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { StateObject } from "../../../durable-objects/state/object.ts";
-import { ManualClock } from "../../../shared/resilience/clock.ts";
 import { call, unique } from "../helpers.ts";
+import { manualClockOn } from "./clock.ts";
 import { subscribe } from "./subscriber.ts";
 
 const txn = (ns: string, body: unknown) => call("POST", `/v1/state/${ns}/txn`, body);
@@ -125,11 +122,7 @@ describe("POST /v1/state/{namespace}/txn", () => {
     const ns = unique("txn");
     await call("PUT", `/v1/state/${ns}/lease`, { value: "n1", ttlMs: 60_000 });
     await call("PUT", `/v1/state/${ns}/seen`, { value: 0, ttlMs: 60_000 });
-    const clock = new ManualClock(Date.now());
-    await runInDurableObject(env.STATE.getByName(ns), (o: StateObject) => {
-      o.clock = clock;
-    });
-    clock.advance(60_001);
+    (await manualClockOn(ns)).advance(60_001);
     const changes = await subscribe(ns, { fromVersion: "2" });
     // Both keys have expired, and no alarm has removed them: the txn meets them first.
     const res = await txn(ns, {
