@@ -133,19 +133,15 @@ describe("POST /v1/state/{namespace}/txn", () => {
       ],
     });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({
-      succeeded: true,
-      version: 5,
-      results: [
-        { op: "get", key: "seen", version: 0 },
-        { op: "put", key: "lease", version: 5 },
-      ],
-    });
-    const seen = await changes.received(3);
-    expect(seen.map((m) => [m.type === "change" ? m.op : m.type, m.version])).toEqual([
-      ["expire", 3],
-      ["expire", 4],
-      ["set", 5],
+    expect(res.body).toMatchObject({ succeeded: true, version: 5 });
+    expect(res.body.results).toEqual([
+      { op: "get", key: "seen", version: 0 },
+      { op: "put", key: "lease", version: 5 },
+    ]);
+    expect(await changes.received(3)).toEqual([
+      { type: "change", op: "expire", key: "lease", version: 3 },
+      { type: "change", op: "expire", key: "seen", version: 4 },
+      { type: "change", op: "set", key: "lease", value: "n2", version: 5 },
     ]);
     changes.close();
   });
