@@ -42,11 +42,12 @@ export function readTooLarge(
   entries: Iterable<StoredEntry | undefined>,
   field: string,
 ): Result<never> | undefined {
-  let bytes = 0;
-  for (const entry of entries) bytes += entry?.json.length ?? 0;
-  if (bytes <= PAGE_BYTES) return undefined;
-  const message = `the values read come to ${bytes} bytes, over the ${PAGE_BYTES}-byte limit of one answer: read fewer keys at once`;
-  return fail("payload_too_large", message, { field, limit: PAGE_BYTES, bytes });
+  // Counted in UTF-16 units of the stored JSON text: never more than its UTF-8 bytes.
+  let length = 0;
+  for (const entry of entries) length += entry?.json.length ?? 0;
+  if (length <= PAGE_BYTES) return undefined;
+  const message = `the values read come to ${length} characters of JSON text, over the ${PAGE_BYTES} one answer carries: read fewer keys at once`;
+  return fail("payload_too_large", message, { field, limit: PAGE_BYTES, length });
 }
 
 /** A key as a read answers it: its entry, or `version: 0` alone when absent. */
