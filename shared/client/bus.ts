@@ -20,8 +20,8 @@ import type {
   TopicStatsValue,
 } from "../schemas/bus.ts";
 import { DEFAULT_TOLERANCE_SECONDS, verifySignature } from "../webhook-signature.ts";
-import { type ClientSocket, HttpTransport, openWebSocket } from "./http.ts";
-import { type CloseInfo, endsForGood, upgradeRefusal } from "./socket-end.ts";
+import { type ClientSocket, HttpTransport, openWebSocket, upgradeThrough } from "./http.ts";
+import { type CloseInfo, endsForGood } from "./socket-end.ts";
 import { bindingTransport, type CallTable, callsOver, httpTransport, queryString } from "./transport.ts";
 
 /** An event to publish; `priority` defaults to normal, `critical` to false. */
@@ -159,8 +159,7 @@ export class BusClient {
     const http = HttpTransport.over(options);
     const ops = callsOver<BusOperations>(httpTransport(http), "topics", BUS_CALLS);
     const base = options.baseUrl.replace(/\/$/, "");
-    const open: SocketFactory = async (p) =>
-      (await openWebSocket(new URL(`${base}${p}`), options.token)) as unknown as SocketLike;
+    const open: SocketFactory = (p) => openWebSocket(new URL(`${base}${p}`), options.token);
     return new BusClient(async () => ops, open);
   }
 
@@ -175,15 +174,12 @@ export class BusClient {
     const { http, token } = options;
     const open: SocketFactory | undefined =
       http && token
-        ? async (p) => {
-            const res = await http.fetch(`https://switchyard${p}`, {
-              headers: { upgrade: "websocket", authorization: `Bearer ${token}` },
-            });
-            const ws = (res as Response & { webSocket?: SocketLike & { accept(): void } }).webSocket;
-            if (!ws) throw await upgradeRefusal(res);
-            ws.accept();
-            return ws;
-          }
+        ? (p) =>
+            upgradeThrough(
+              (url, headers) => http.fetch(url, { headers }),
+              new URL(`https://switchyard${p}`),
+              token,
+            )
         : undefined;
     const ops = callsOver<BusOperations>(bindingTransport(binding), "topics", BUS_CALLS);
     return new BusClient(async () => ops, open);

@@ -142,18 +142,9 @@ export class HttpTransport {
   async openSocket(path: string): Promise<ClientSocket> {
     const url = new URL(path, this.#options.baseUrl);
     const send = this.#options.fetch;
-    if (send) {
-      const res = await send(
-        new Request(url, {
-          headers: { upgrade: "websocket", authorization: `Bearer ${this.#options.token}` },
-        }),
-      );
-      const ws = (res as Response & { webSocket?: (ClientSocket & { accept(): void }) | null }).webSocket;
-      if (res.status !== 101 || !ws) throw await upgradeRefusal(res);
-      ws.accept();
-      return ws;
-    }
-    return (await openWebSocket(url, this.#options.token)) as unknown as ClientSocket;
+    if (send)
+      return upgradeThrough((u, headers) => send(new Request(u, { headers })), url, this.#options.token);
+    return openWebSocket(url, this.#options.token);
   }
 
   #build(method: string, path: string, body: unknown, extra: Record<string, string> = {}): Request {
@@ -164,6 +155,26 @@ export class HttpTransport {
   }
 }
 
+/** Sends a request for `url` with `headers`: a `fetch`, or a service binding's, in its own shape. */
+export type UpgradeRequest = (url: string, headers: Record<string, string>) => Promise<Response>;
+
+/**
+ * Opens a WebSocket through a fetch that answers upgrades with a `webSocket` (Workers' `fetch`, a
+ * service binding to the Worker, the Worker's own fetch in tests), the token as a header. Rejects
+ * with the refusal's {@link ApiError} when the answer is not a socket.
+ */
+export async function upgradeThrough(
+  request: UpgradeRequest,
+  url: URL,
+  token: string,
+): Promise<ClientSocket> {
+  const res = await request(url.toString(), { upgrade: "websocket", authorization: `Bearer ${token}` });
+  const ws = (res as Response & { webSocket?: (ClientSocket & { accept(): void }) | null }).webSocket;
+  if (res.status !== 101 || !ws) throw await upgradeRefusal(res);
+  ws.accept();
+  return ws;
+}
+
 /**
  * Opens a global `WebSocket` to the http(s) `url`, the token as `?token=`, and resolves once it is
  * open. A refused upgrade does not say why, so the same URL is then asked over plain HTTP with the
@@ -171,7 +182,7 @@ export class HttpTransport {
  * rejects with that {@link ApiError} (the token will not do: see socket-end.ts), anything else
  * with `unavailable` (worth another try).
  */
-export async function openWebSocket(url: URL, token: string): Promise<WebSocket> {
+export async function openWebSocket(url: URL, token: string): Promise<ClientSocket> {
   const target = new URL(url);
   target.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   target.searchParams.set("token", token);
@@ -182,7 +193,8 @@ export async function openWebSocket(url: URL, token: string): Promise<WebSocket>
     ws.addEventListener("error", () => resolve(false), { once: true });
     ws.addEventListener("close", () => resolve(false), { once: true });
   });
-  if (opened) return ws;
+  // The DOM's listener types name its own event classes; the events carry what ClientSocket reads.
+  if (opened) return ws as unknown as ClientSocket;
   const probe = await fetch(url, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
   if (probe && (probe.status === 401 || probe.status === 403)) throw await upgradeRefusal(probe);
   await probe?.body?.cancel();

@@ -15,8 +15,14 @@ import type {
   StateMessage,
   TxnResult,
 } from "../../schemas/state.ts";
-import { type HttpTransport, openWebSocket } from "../http.ts";
-import { type CloseInfo, upgradeRefusal } from "../socket-end.ts";
+import {
+  type ClientSocket,
+  type HttpTransport,
+  openWebSocket,
+  type UpgradeRequest,
+  upgradeThrough,
+} from "../http.ts";
+import type { CloseInfo } from "../socket-end.ts";
 import { bindingTransport, type CallTable, callsOver, httpTransport, queryString } from "../transport.ts";
 
 /** Where a subscription starts: keys under `prefix`, replaying changes after `fromVersion`. */
@@ -90,30 +96,32 @@ export interface SocketOptions {
 }
 
 /**
+ * A subscription on the socket `opening` resolves to, its frames and close handed to `handlers`;
+ * a refused upgrade is the refusal's failure (`unauthorized`, `forbidden` end a watch for good).
+ */
+async function connected(
+  opening: Promise<ClientSocket>,
+  handlers: SocketHandlers,
+): Promise<Result<StateWatch>> {
+  let ws: ClientSocket;
+  try {
+    ws = await opening;
+  } catch (err) {
+    const refusal = err instanceof ApiError ? err : new ApiError("unavailable", String(err));
+    return fail(refusal.code, refusal.message);
+  }
+  ws.addEventListener("message", (event) => handlers.onMessage(String(event.data)));
+  ws.addEventListener("close", ({ code, reason }) => handlers.onClose({ code, reason }));
+  return ok({ close: () => ws.close(1000) });
+}
+
+/**
  * Connects with the global `WebSocket` (Node 22, browsers, Workers), passing the token as
  * `?token=` since a WebSocket handshake cannot carry headers there.
  */
 export function webSocketConnector(options: SocketOptions): SocketConnector {
-  return async (path, handlers) => {
-    let ws: WebSocket;
-    try {
-      ws = await openWebSocket(new URL(path, options.baseUrl), options.token);
-    } catch (err) {
-      const refusal = err instanceof ApiError ? err : new ApiError("unavailable", String(err));
-      return fail(refusal.code, refusal.message);
-    }
-    ws.addEventListener("message", (event) => handlers.onMessage(String(event.data)));
-    ws.addEventListener("close", ({ code, reason }) => handlers.onClose({ code, reason }));
-    return ok({ close: () => ws.close(1000) });
-  };
-}
-
-/** The part of a Workers `WebSocket` a fetch upgrade hands back. */
-interface AcceptedSocket {
-  accept(): void;
-  close(code?: number, reason?: string): void;
-  addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
-  addEventListener(type: "close", listener: (event: CloseInfo) => void): void;
+  return (path, handlers) =>
+    connected(openWebSocket(new URL(path, options.baseUrl), options.token), handlers);
 }
 
 /**
@@ -123,19 +131,9 @@ interface AcceptedSocket {
 export function fetchConnector(
   options: SocketOptions & { fetch: (request: Request) => Promise<Response> },
 ): SocketConnector {
-  return async (path, handlers) => {
-    const headers = { Upgrade: "websocket", authorization: `Bearer ${options.token}` };
-    const res = await options.fetch(new Request(new URL(path, options.baseUrl), { headers }));
-    const ws = (res as Response & { webSocket?: AcceptedSocket | null }).webSocket;
-    if (!ws) {
-      const refusal = await upgradeRefusal(res);
-      return fail(refusal.code, refusal.message);
-    }
-    ws.accept();
-    ws.addEventListener("message", (event) => handlers.onMessage(String(event.data)));
-    ws.addEventListener("close", ({ code, reason }) => handlers.onClose({ code, reason }));
-    return ok({ close: () => ws.close(1000) });
-  };
+  const request: UpgradeRequest = (url, headers) => options.fetch(new Request(url, { headers }));
+  return (path, handlers) =>
+    connected(upgradeThrough(request, new URL(path, options.baseUrl), options.token), handlers);
 }
 
 /** `If-Match` / `If-None-Match` headers for a precondition. */
