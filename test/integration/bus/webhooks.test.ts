@@ -97,10 +97,10 @@ describe("webhooks to a real receiver", () => {
     expect(hook.arrivals.map((a) => a.status)).toEqual([500, 500, 500, 204]);
     expect(new Set(hook.arrivals.map((a) => a.headers["webhook-id"])).size).toBe(1);
     const gaps = hook.arrivals.slice(1).map((a, i) => a.at - (hook.arrivals[i] as { at: number }).at);
-    // Equal jitter: retry n waits between 100·2^(n-1) and 200·2^(n-1) ms.
-    expect(gaps[0]).toBeGreaterThanOrEqual(90);
-    expect(gaps[1]).toBeGreaterThan(gaps[0] as number);
-    expect(gaps[2]).toBeGreaterThan(gaps[1] as number);
+    // Equal jitter: retry n waits between 100·2^(n-1) and 200·2^(n-1) ms. Only the lower bounds hold
+    // whatever the machine's load (an attempt is never early, it can be late), and they double.
+    expect(gaps).toHaveLength(3);
+    gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(100 * 2 ** i - 10));
     await until(async () => ((await stats(topic)).delivered === 1 ? true : undefined));
   });
 
