@@ -132,6 +132,7 @@ describe("webhooks to a real receiver", () => {
       deadLetters: 0,
       receiver: "down",
     });
+    const { nextProbeAt } = await listed();
     const back = Date.now();
     await hook.start();
     await until(async () => (hook.delivered.length >= 6 ? true : undefined), 20_000, "the backlog");
@@ -139,7 +140,8 @@ describe("webhooks to a real receiver", () => {
     console.log(
       `receiver back → first delivery ${first - back} ms, backlog of 6 done ${Date.now() - back} ms`,
     );
-    expect(first - back).toBeLessThanOrEqual(15_500);
+    // The scheduled probe finds the receiver back and the backlog follows it (slack for a loaded machine).
+    expect(first).toBeLessThanOrEqual((nextProbeAt ?? back + 15_000) + 2_000);
     expect(new Set(hook.delivered.map((a) => a.event.seq))).toEqual(new Set([1, 2, 3, 4, 5, 6]));
     await until(async () => ((await stats(topic)).pending === 0 ? true : undefined));
     expect((await listed()).receiver).toBe("up");
