@@ -100,7 +100,7 @@ describe("webhooks to a real receiver", () => {
     // Equal jitter: retry n waits between 100·2^(n-1) and 200·2^(n-1) ms. Only the lower bounds hold
     // whatever the machine's load (an attempt is never early, it can be late), and they double.
     expect(gaps).toHaveLength(3);
-    gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(100 * 2 ** i - 10));
+    for (const [i, gap] of gaps.entries()) expect(gap).toBeGreaterThanOrEqual(100 * 2 ** i - 10);
     await until(async () => ((await stats(topic)).delivered === 1 ? true : undefined));
   });
 
