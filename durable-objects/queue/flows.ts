@@ -32,8 +32,8 @@ export type PlantedNode = Omit<FlowNodeInput, "children" | "payload"> & {
 export interface FlowHooks {
   /** Inserts tasks (counted, the alarm woken for a delay); returns their seqs in order. */
   insert(rows: readonly NewTask[]): number[];
-  /** A waiting parent became ready (`to` "ready") or dead. */
-  unblocked(priority: number, to: "ready" | "dead"): void;
+  /** The waiting parent `seq` became ready (`to` "ready") or dead. */
+  unblocked(seq: number, priority: number, to: "ready" | "dead"): void;
   /** Work falls due at `time`: the alarm must ring by then. */
   wakeAt(time: number): void;
 }
@@ -191,12 +191,12 @@ export class QueueFlows {
           childFailure({ queue: parent.queue, ...end }),
           now,
         );
-        if (failed !== undefined) hooks.unblocked(failed, "dead");
+        if (failed !== undefined) hooks.unblocked(end.parentSeq, failed, "dead");
         continue;
       }
       const results = childResultsText(this.store.takeChildren(end.parentSeq), MAX_CHILD_RESULTS_BYTES);
       const released = this.store.release(end.parentSeq, results, now);
-      if (released !== undefined) hooks.unblocked(released, "ready");
+      if (released !== undefined) hooks.unblocked(end.parentSeq, released, "ready");
     }
     return applied;
   }

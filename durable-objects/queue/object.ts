@@ -27,6 +27,7 @@ import type {
   TaskInfo,
   TaskListInput,
   TaskPage,
+  TaskQueryInput,
 } from "../../shared/schemas/queue.ts";
 import type {
   EnqueueFlowInput,
@@ -76,6 +77,7 @@ import { ProgressStore } from "./progress-store.ts";
 import { ScheduleStore } from "./schedule-store.ts";
 import { QueueSchedules } from "./schedules.ts";
 import { StreamStore } from "./stream-store.ts";
+import { TaskEnds } from "./task-ends.ts";
 import {
   cursorAfter,
   infoText,
@@ -190,6 +192,8 @@ export class QueueObject extends SqlObject {
   private readonly alarmTime: ObjectAlarm;
   /** Long-polling leases, first come first served. */
   private readonly waiters: Waiter[] = [];
+  /** Callers waiting for a task to end (task info with `waitMs`). */
+  private readonly ends = new TaskEnds(() => this.clock);
   /** The earliest time at which work made by the running operation falls due (see {@link saveCountersAndAlarm}). */
   private wakeBy: number | null = null;
   /** The running operation settled due work or spent the alarm: the alarm's time is recomputed. */
@@ -205,7 +209,13 @@ export class QueueObject extends SqlObject {
     this.store = new StreamStore(sql);
     this.progress = new ProgressStore(sql);
     this.consumers = new QueueConsumers(ctx);
-    this.store.observer = this.consumers;
+    this.store.observer = {
+      leaseEnded: (seq) => {
+        this.consumers.leaseEnded(seq);
+        this.ends.touched(seq);
+      },
+      leaseExtended: (seq, leaseExpiresAt) => this.consumers.leaseExtended(seq, leaseExpiresAt),
+    };
     this.schedules = new QueueSchedules(new ScheduleStore(sql));
     this.flows = new QueueFlows(new FlowStore(sql));
     this.limits = new QueueLimits(sql);
@@ -405,14 +415,27 @@ export class QueueObject extends SqlObject {
     });
   }
 
-  /** One task as it stands, as JSON text around its stored payload and result. */
-  async task(id: string): Promise<Result<JsonText<TaskInfo>>> {
+  /**
+   * One task, as JSON text around its stored payload and result: as it stands, or with `waitMs`,
+   * once it is completed or dead (answered the moment it is), or as it stands after `waitMs`.
+   */
+  async task(id: string, input: TaskQueryInput = { waitMs: 0 }): Promise<Result<JsonText<TaskInfo>>> {
     await this.ready;
-    return this.mutate(this.clock.now(), () => {
-      const row = this.find(id);
-      if (!row) return this.notFound(id);
-      return ok(infoText(row, this.logsOf([row]).get(row.seq) ?? []) as JsonText<TaskInfo>);
-    });
+    const until = this.clock.now() + input.waitMs;
+    for (;;) {
+      const now = this.clock.now();
+      const read = this.mutate(now, (): Result<{ text: JsonText<TaskInfo>; seq: number; ended: boolean }> => {
+        const row = this.find(id);
+        if (!row) return this.notFound(id);
+        const text = infoText(row, this.logsOf([row]).get(row.seq) ?? []) as JsonText<TaskInfo>;
+        return ok({ text, seq: row.seq, ended: row.state === "completed" || row.state === "dead" });
+      });
+      if (!read.ok) return read;
+      const { text, seq, ended } = read.value;
+      const woken = ended || now >= until ? undefined : this.ends.wait(seq, until - now);
+      if (!woken) return ok(text);
+      await woken;
+    }
   }
 
   /**
@@ -512,6 +535,8 @@ export class QueueObject extends SqlObject {
     }
     this.consumers.closeAll(1000, "queue deleted");
     await this.mutateAndSend(this.clock.now(), () => this.deleteAll());
+    // Their tasks are gone: each answers not_found.
+    this.ends.wakeAll();
     return { deleted: true };
   }
 
@@ -813,8 +838,10 @@ export class QueueObject extends SqlObject {
       });
     } catch (err) {
       this.waiters.unshift(...served.map((s) => s.waiter));
+      this.ends.rolledBack();
       throw err;
     }
+    this.ends.committed();
     for (const { waiter, tasks } of served) {
       this.clock.clearTimer(waiter.timer);
       waiter.resolve(ok(leaseAnswer(tasks)));
@@ -862,7 +889,10 @@ export class QueueObject extends SqlObject {
       for (const row of rows) this.counted(row);
       return seqs;
     },
-    unblocked: (priority, to) => this.counters.move("unblock", priorityOf(priority), "waiting", to),
+    unblocked: (seq, priority, to) => {
+      this.counters.move("unblock", priorityOf(priority), "waiting", to);
+      this.ends.touched(seq);
+    },
     wakeAt: (time) => this.wakeAt(time),
   };
 

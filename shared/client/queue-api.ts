@@ -23,6 +23,7 @@ import type {
   TaskInfo,
   TaskListRequest,
   TaskPage,
+  TaskQueryRequest,
 } from "../schemas/queue.ts";
 import type { QueueConfig, QueueConfigRequestInput } from "../schemas/queue-config.ts";
 import type { EnqueueFlowRequestInput, FlowsEnqueuedOutput } from "../schemas/queue-flow.ts";
@@ -55,7 +56,8 @@ export interface QueueApi {
   /** Appends log lines to a held task (`POST .../tasks/{id}/logs`). */
   logs(queue: string, id: string, input: LogsInput): Promise<Result<LogsOutput>>;
   promote(queue: string, id: string): Promise<Result<{ id: string; state: "ready" }>>;
-  task(queue: string, id: string): Promise<Result<TaskInfo>>;
+  /** With `waitMs`, answered once the task has ended (or as it stands after `waitMs`). */
+  task(queue: string, id: string, query?: TaskQueryRequest): Promise<Result<TaskInfo>>;
   tasks(queue: string, input: TaskListRequest): Promise<Result<TaskPage>>;
   stats(queue: string): Promise<Result<QueueStats>>;
   dead(queue: string, input: DeadQueryRequest): Promise<Result<DeadPage>>;
@@ -96,7 +98,7 @@ export const QUEUE_CALLS = {
   progress: { http: "POST /v1/queues/{queue}/tasks/{id}/progress", args: ["queue", "id", "body"] },
   logs: { http: "POST /v1/queues/{queue}/tasks/{id}/logs", args: ["queue", "id", "body"] },
   promote: { http: "POST /v1/queues/{queue}/tasks/{id}/promote", args: ["queue", "id"] },
-  task: { http: "GET /v1/queues/{queue}/tasks/{id}", args: ["queue", "id"] },
+  task: { http: "GET /v1/queues/{queue}/tasks/{id}", args: ["queue", "id", "query"] },
   tasks: { http: "GET /v1/queues/{queue}/tasks", args: ["queue", "query"] },
   stats: { http: "GET /v1/queues/{queue}/stats", args: ["queue"] },
   dead: { http: "GET /v1/queues/{queue}/dead", args: ["queue", "query"] },

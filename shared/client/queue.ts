@@ -17,6 +17,7 @@ import type {
   TaskInfo,
   TaskListRequest,
   TaskPage,
+  TaskQueryRequest,
   TaskRequest,
 } from "../schemas/queue.ts";
 import type { QueueConfig, QueueConfigRequestInput } from "../schemas/queue-config.ts";
@@ -105,6 +106,9 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
     }
   });
 }
+
+/** The longest one task-info request may wait (the contract's `waitMs` bound). */
+const MAX_TASK_WAIT_MS = 20_000;
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 4096);
 
@@ -305,9 +309,27 @@ export class QueueClient {
     return "flows" in created ? created.flows : [created];
   }
 
-  /** One task as it stands. */
-  async task(queue: string, id: string): Promise<TaskInfo> {
-    return unwrap(await this.transport.task(queue, id));
+  /** One task as it stands; with `waitMs` (at most 20 s), once it has ended, if it does by then. */
+  async task(queue: string, id: string, query: TaskQueryRequest = {}): Promise<TaskInfo> {
+    return unwrap(await this.transport.task(queue, id, query));
+  }
+
+  /**
+   * Waits for a task to end, in long polls of up to 20 s: its info the moment it is `completed`
+   * or `dead`, or as it stands once `timeoutMs` has passed (check `state`). A queue that holds too
+   * many waits answers at once; the next poll then goes a second later, not at once.
+   * @example const done = await client.finished("thumbnails", id, { timeoutMs: 30_000 });
+   * if (done.state === "completed") return done.result;
+   */
+  async finished(queue: string, id: string, { timeoutMs = 60_000 } = {}): Promise<TaskInfo> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const asked = Date.now();
+      const waitMs = Math.max(0, Math.min(MAX_TASK_WAIT_MS, until - asked));
+      const info = await this.task(queue, id, { waitMs });
+      if (info.state === "completed" || info.state === "dead" || Date.now() >= until) return info;
+      if (Date.now() - asked < waitMs / 2) await pause(Math.min(1_000, until - Date.now()));
+    }
   }
 
   /**

@@ -63,11 +63,14 @@ export function enqueueSchemaFor(body: unknown): typeof EnqueueBatch | typeof Ta
 
 export const Enqueued = z.object({ ids: z.array(z.string()) }).openapi("Enqueued");
 
+/** The longest a request may wait: a lease's long poll, or for a task to end. */
+export const MAX_WAIT_MS = 20_000;
+
 export const LeaseRequest = z
   .strictObject({
     max: int(1, MAX_BATCH).default(1),
     visibilityMs: Visibility.default(30_000),
-    waitMs: int(0, 20_000).default(0),
+    waitMs: int(0, MAX_WAIT_MS).default(0),
   })
   .openapi("LeaseRequest");
 
@@ -252,6 +255,14 @@ export const TaskListQuery = z
     }
   });
 
+/** `GET /v1/queues/{queue}/tasks/{id}`: the task now, or once it has ended. */
+export const TaskQuery = z.object({
+  waitMs: queryIntOr(0, MAX_WAIT_MS, 0).openapi({
+    description:
+      "Wait up to this long for the task to be completed or dead: answered the moment it is, or as it stands when the time is up",
+  }),
+});
+
 export const Promoted = z.object({ id: z.string(), state: z.literal("ready") }).openapi("Promoted");
 
 export const RedriveRequest = z
@@ -289,6 +300,9 @@ export type QueueStats = z.infer<typeof QueueStats>;
 export type DeadQueryInput = z.infer<typeof DeadQuery>;
 export type DeadPage = z.infer<typeof DeadPage>;
 export type TaskListInput = z.infer<typeof TaskListQuery>;
+export type TaskQueryInput = z.infer<typeof TaskQuery>;
+/** Task info's query as a client sends it. */
+export type TaskQueryRequest = z.input<typeof TaskQuery>;
 export type TaskPage = z.infer<typeof TaskPage>;
 export type RedriveInput = z.infer<typeof RedriveRequest>;
 export type PurgeInput = z.infer<typeof PurgeQuery>;

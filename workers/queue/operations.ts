@@ -31,6 +31,7 @@ import {
   TaskInfo,
   TaskListQuery,
   TaskPage,
+  TaskQuery,
 } from "../../shared/schemas/queue.ts";
 import { QueueConfig, QueueConfigRequest } from "../../shared/schemas/queue-config.ts";
 import {
@@ -275,9 +276,12 @@ export const queueOperations = {
   }),
 
   task: queues.read("getTask", "GET /{queue}/tasks/{id}", {
-    summary: "A task's state, attempts, last error and result",
+    summary: "A task's state, attempts, last error and result; with waitMs, once it has ended",
+    description:
+      "With `waitMs`, a long poll for the task's end: answered the moment it is `completed` or `dead` (an ack, a last nack, a lease that expires on its last attempt, a failed flow), with a `404` if its queue is deleted meanwhile, or as it stands once `waitMs` has passed. A task already ended answers at once. A queue holds at most 1,000 such waits at once; past that the task is answered as it stands.",
+    query: TaskQuery,
     responses: { 200: jsonResponse(TaskInfo, "The task"), 404: unknownTask },
-    call: (env, { params }) => queueObject(env, params.queue).task(params.id),
+    call: (env, { params, query }) => queueObject(env, params.queue).task(params.id, query),
     jsonText: sentAsIs,
   }),
 

@@ -115,16 +115,23 @@ export function storedTasks(queue: string): Promise<StoredTask[]> {
   );
 }
 
-/** Resolves once `n` long polls wait inside the queue object (polled, with a deadline). */
-export async function waiting(q: string, n: number): Promise<void> {
+/** What waits inside a queue object: long-polling leases, or requests for a task's end. */
+const WAITING = {
+  "long polls": (instance: object) => (instance as { waiters: unknown[] }).waiters.length,
+  "task ends": (instance: object) => (instance as { ends: { size: number } }).ends.size,
+};
+
+/** Resolves once `n` long polls (or task-end waits) wait inside the queue object (polled, with a deadline). */
+export async function waiting(
+  q: string,
+  n: number,
+  what: keyof typeof WAITING = "long polls",
+): Promise<void> {
   const deadline = Date.now() + 5_000;
   for (;;) {
-    const count = await runInDurableObject(
-      queueStub(q),
-      (instance) => (instance as unknown as { waiters: unknown[] }).waiters.length,
-    );
+    const count = await runInDurableObject(queueStub(q), WAITING[what]);
     if (count >= n) return;
-    if (Date.now() > deadline) throw new Error(`expected ${n} waiting long polls, saw ${count}`);
+    if (Date.now() > deadline) throw new Error(`expected ${n} waiting ${what}, saw ${count}`);
     await scheduler.wait(5);
   }
 }
