@@ -23,6 +23,7 @@ const QUEUE_METHODS = [
   "enqueueBatch",
   "consume",
   "task",
+  "finished",
   "stats",
   "dead",
   "redrive",

@@ -14,11 +14,12 @@ const transports: Array<[string, () => Switchyard]> = [
 ];
 
 describe.each(transports)("Switchyard over %s", (_, connect) => {
-  it("binds a queue handle to its name: enqueue, consume, stats", async () => {
+  it("binds a queue handle to its name: enqueue, finished, consume, stats", async () => {
     const sy = connect();
     const emails = sy.queue(unique("emails"));
     const ids = await emails.enqueueBatch([{ payload: 1 }, { payload: 2 }]);
     expect(ids).toHaveLength(2);
+    const first = emails.finished(ids[0] as string, { timeoutMs: 10_000 });
     const seen: unknown[] = [];
     const stop = new AbortController();
     const done = emails.consume(
@@ -30,6 +31,7 @@ describe.each(transports)("Switchyard over %s", (_, connect) => {
     );
     await done;
     expect(seen.sort()).toEqual([1, 2]);
+    expect(await first).toMatchObject({ id: ids[0], state: "completed" });
     expect((await emails.stats()).totals.completed).toBe(2);
   });
 
