@@ -3,14 +3,16 @@
  * streaming consumers (WebSockets) instead of HTTP leases, the single-task path (one request per
  * enqueue, lease and ack), and BullMQ on the local Redis with the same no-op tasks (`addBulk`, a
  * Worker at concurrency 100) as the peer. `rpc` runs the batches of 100 over the service binding, from a
- * bound Worker (bench/rpc-driver) on a second `wrangler dev`. `BENCH_QUEUE_ROWS=streaming` (a
- * comma-separated list of `batched`, `batched1000`, `streaming`, `single`, `spread`, `rpc`) runs only
- * those rows, with the peer.
+ * bound Worker (bench/rpc-driver) on a second `wrangler dev`. `roundtrip` is request/response: 16
+ * callers each enqueue one task and wait for its result (task info with `waitMs`), against BullMQ's
+ * `job.waitUntilFinished()` with the same callers. `BENCH_QUEUE_ROWS=streaming` (a comma-separated
+ * list of `batched`, `batched1000`, `streaming`, `single`, `spread`, `rpc`, `roundtrip`) runs only
+ * those rows, with their peer.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Queue, Worker } from "bullmq";
+import { Queue, QueueEvents, Worker } from "bullmq";
 import { unwrap } from "../shared/errors.ts";
 import { freePort, startWorker } from "./lib/dev-server.ts";
 import { type LatencySummary, quantile, runLoad, summarize } from "./lib/load.ts";
@@ -239,6 +241,77 @@ async function single(ctx: BenchContext, total: number): Promise<BenchRow> {
   );
 }
 
+/** Callers waiting for their own task's result at once, in both round-trip rows. */
+const CALLERS = 16;
+
+/**
+ * Request/response: {@link CALLERS} loops each enqueue one task and wait for its result with
+ * `GET .../tasks/{id}?waitMs=`, while two streaming consumers ack each push with the payload as the
+ * result. Latencies: each round trip, enqueue to result.
+ */
+async function roundTrip(ctx: BenchContext, total: number): Promise<BenchRow> {
+  const t = timedTransport(ctx, []);
+  const queue = queueName("roundtrip");
+  const sockets = await Promise.all([0, 1].map(() => openConsumer(ctx, queue, BATCH)));
+  for (const ws of sockets) {
+    ws.addEventListener("message", (event) => {
+      const m = JSON.parse(String(event.data)) as {
+        type: string;
+        tasks?: Array<{ id: string; leaseId: string; payload: unknown }>;
+      };
+      if (m.type !== "tasks" || !m.tasks) return;
+      const acks = m.tasks.map((task) => ({ id: task.id, leaseId: task.leaseId, result: task.payload }));
+      ws.send(JSON.stringify({ type: "ack", acks }));
+    });
+  }
+  const result = await runLoad({
+    concurrency: CALLERS,
+    total,
+    durationMs: 120_000,
+    op: async (i) => {
+      const [id] = unwrap(await t.enqueue(queue, { payload: { i } })).ids;
+      const info = unwrap(await t.task(queue, id as string, { waitMs: 20_000 }));
+      if (info.state !== "completed") throw new Error(`task ${id} answered ${info.state}`);
+    },
+  });
+  for (const ws of sockets) ws.close(1000, "done");
+  return {
+    suite: "queue",
+    name: "request/response: enqueue one task, wait for its result (task info with waitMs)",
+    ...result,
+    note: `${CALLERS} callers, 2 streaming consumers acking each push; p50/p99 per round trip`,
+  };
+}
+
+/** BullMQ's request/response: `add`, then `job.waitUntilFinished(queueEvents)`, from the same callers. */
+async function bullmqRoundTrip(total: number): Promise<BenchRow> {
+  const name = `bench-rt-${Date.now().toString(36)}`;
+  const connection = { ...REDIS, maxRetriesPerRequest: null };
+  const queue = new Queue(name, { connection });
+  const events = new QueueEvents(name, { connection });
+  await events.waitUntilReady();
+  const worker = new Worker(name, async (job) => job.data, { connection, concurrency: 100 });
+  const result = await runLoad({
+    concurrency: CALLERS,
+    total,
+    durationMs: 120_000,
+    op: async (i) => {
+      const job = await queue.add("rr", { i });
+      await job.waitUntilFinished(events, 20_000);
+    },
+  });
+  await worker.close();
+  await events.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  return {
+    suite: "queue",
+    name: "BullMQ request/response (peer): add, job.waitUntilFinished()",
+    ...result,
+    note: `${CALLERS} callers, Worker concurrency 100, QueueEvents, local Redis; p50/p99 per round trip`,
+  };
+}
+
 /** BullMQ: `addBulk` in chunks of 1000, a Worker at concurrency 100 running no-op jobs. */
 async function bullmq(total: number): Promise<BenchRow> {
   const name = `bench-${Date.now().toString(36)}`;
@@ -291,12 +364,23 @@ const suite: BenchSuite = async (ctx) => {
   }
   const redis = await connectRedis();
   redis?.disconnect();
+  const roundTrips = ctx.quick ? 300 : 3_000;
+  const ourRoundTrip =
+    !wanted || wanted.includes("roundtrip")
+      ? await ctx.profiled("queue roundtrip", () => roundTrip(ctx, roundTrips))
+      : undefined;
+  if (ourRoundTrip) rows.push(ourRoundTrip);
   if (redis) {
     const peer = await bullmq(total);
     for (const ours of rows.filter((r) => r.ops === total)) {
       ours.note = `${ours.note}; ${(ours.opsPerSec / peer.opsPerSec).toFixed(2)}× BullMQ`;
     }
     rows.push(peer);
+    if (ourRoundTrip) {
+      const rtPeer = await bullmqRoundTrip(roundTrips);
+      ourRoundTrip.note = `${ourRoundTrip.note}; ${(ourRoundTrip.opsPerSec / rtPeer.opsPerSec).toFixed(2)}× BullMQ`;
+      rows.push(rtPeer);
+    }
   } else {
     rows.push({
       suite: "queue",
