@@ -108,6 +108,9 @@ const TASK_ID = /^[1-9][0-9]{0,15}$/;
 
 type LeaseAnswer = JsonText<{ tasks: LeasedTask[] }>;
 
+/** A task as task info answers it, and whether it has ended (completed or dead). */
+type TaskRead = Result<{ text: JsonText<TaskInfo>; seq: number; ended: boolean }>;
+
 interface Waiter {
   max: number;
   visibilityMs: number;
@@ -193,7 +196,7 @@ export class QueueObject extends SqlObject {
   /** Long-polling leases, first come first served. */
   private readonly waiters: Waiter[] = [];
   /** Callers waiting for a task to end (task info with `waitMs`). */
-  private readonly ends = new TaskEnds(() => this.clock);
+  private readonly ends = new TaskEnds<TaskRead>(() => this.clock);
   /** The earliest time at which work made by the running operation falls due (see {@link saveCountersAndAlarm}). */
   private wakeBy: number | null = null;
   /** The running operation settled due work or spent the alarm: the alarm's time is recomputed. */
@@ -417,25 +420,38 @@ export class QueueObject extends SqlObject {
 
   /**
    * One task, as JSON text around its stored payload and result: as it stands, or with `waitMs`,
-   * once it is completed or dead (answered the moment it is), or as it stands after `waitMs`.
+   * once it is completed or dead (answered the moment it is), or as it stands after `waitMs`. A
+   * caller that may go away while it waits passes a `ticket` and calls {@link leaveWait} with it
+   * when it does.
    */
-  async task(id: string, input: TaskQueryInput = { waitMs: 0 }): Promise<Result<JsonText<TaskInfo>>> {
+  async task(
+    id: string,
+    input: TaskQueryInput = { waitMs: 0 },
+    ticket?: string,
+  ): Promise<Result<JsonText<TaskInfo>>> {
     await this.ready;
     const until = this.clock.now() + input.waitMs;
+    let read = this.taskNow(id);
     for (;;) {
-      const now = this.clock.now();
-      const read = this.mutate(now, (): Result<{ text: JsonText<TaskInfo>; seq: number; ended: boolean }> => {
-        const row = this.find(id);
-        if (!row) return this.notFound(id);
-        const text = infoText(row, this.logsOf([row]).get(row.seq) ?? []) as JsonText<TaskInfo>;
-        return ok({ text, seq: row.seq, ended: row.state === "completed" || row.state === "dead" });
-      });
       if (!read.ok) return read;
+      const now = this.clock.now();
       const { text, seq, ended } = read.value;
-      const woken = ended || now >= until ? undefined : this.ends.wait(seq, until - now);
+      const woken = ended || now >= until ? undefined : this.ends.wait(seq, until - now, ticket);
       if (!woken) return ok(text);
-      await woken;
+      const next = await woken;
+      if (next) read = next;
+      else {
+        // The time is up or the caller left: the task as it stands.
+        const last = this.taskNow(id);
+        return last.ok ? ok(last.value.text) : last;
+      }
     }
+  }
+
+  /** Ends the wait of a task-info call made with `ticket` (its HTTP client went away); whether it was waiting. */
+  async leaveWait(ticket: string): Promise<boolean> {
+    await this.ready;
+    return this.ends.leave(ticket);
   }
 
   /**
@@ -534,9 +550,11 @@ export class QueueObject extends SqlObject {
       waiter.resolve(ok(leaseAnswer([])));
     }
     this.consumers.closeAll(1000, "queue deleted");
-    await this.mutateAndSend(this.clock.now(), () => this.deleteAll());
-    // Their tasks are gone: each answers not_found.
-    this.ends.wakeAll();
+    await this.mutateAndSend(this.clock.now(), () => {
+      // Waits for tasks' ends answer not_found once the deletion has committed.
+      this.ends.touchAll();
+      this.deleteAll();
+    });
     return { deleted: true };
   }
 
@@ -841,7 +859,7 @@ export class QueueObject extends SqlObject {
       this.ends.rolledBack();
       throw err;
     }
-    this.ends.committed();
+    this.ends.committed((seq) => this.readTask(seq));
     for (const { waiter, tasks } of served) {
       this.clock.clearTimer(waiter.timer);
       waiter.resolve(ok(leaseAnswer(tasks)));
@@ -1149,9 +1167,19 @@ export class QueueObject extends SqlObject {
     return this.progress.entriesOf(rows.filter((row) => row.log_count > 0).map((row) => row.seq));
   }
 
-  private find(id: string): TaskRow | undefined {
+  /** Task `id` after moving what is due (a lease that expired may have ended it). */
+  private taskNow(id: string): TaskRead {
+    this.mutate(this.clock.now(), () => undefined);
     const seq = parseId(id);
-    return seq === undefined ? undefined : this.store.get(seq);
+    return seq === undefined ? this.notFound(id) : this.readTask(seq);
+  }
+
+  /** Task `seq` as task info answers it, and whether it has ended. */
+  private readTask(seq: number): TaskRead {
+    const row = this.store.get(seq);
+    if (!row) return this.notFound(String(seq));
+    const text = infoText(row, this.logsOf([row]).get(row.seq) ?? []) as JsonText<TaskInfo>;
+    return ok({ text, seq, ended: row.state === "completed" || row.state === "dead" });
   }
 
   private noSchedule<T>(name: string): Result<T> {

@@ -110,6 +110,9 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
 /** The longest one task-info request may wait (the contract's `waitMs` bound). */
 const MAX_TASK_WAIT_MS = 20_000;
 
+/** Failures of a wait for a task's end that say nothing of the task: {@link QueueClient.finished} asks again. */
+const RETRIED_POLL_FAILURES: ReadonlySet<string> = new Set(["internal", "unavailable"]);
+
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 4096);
 
 /** A transport call whose rejection (a network failure) becomes an `unavailable` result. */
@@ -316,8 +319,10 @@ export class QueueClient {
 
   /**
    * Waits for a task to end, in long polls of up to 20 s: its info the moment it is `completed`
-   * or `dead`, or as it stands once `timeoutMs` has passed (check `state`). A queue that holds too
-   * many waits answers at once; the next poll then goes a second later, not at once.
+   * or `dead`, or as it stands once `timeoutMs` (default 60 s) has passed (check `state`). A poll
+   * cut short by a restart of the queue's object (`internal`) or the network (`unavailable`) is
+   * asked again, as is one that a queue holding too many waits answered at once, a second later.
+   * Throws the `ApiError` of any other failure (`not_found`: no such task, or its queue was deleted).
    * @example const done = await client.finished("thumbnails", id, { timeoutMs: 30_000 });
    * if (done.state === "completed") return done.result;
    */
@@ -326,9 +331,15 @@ export class QueueClient {
     for (;;) {
       const asked = Date.now();
       const waitMs = Math.max(0, Math.min(MAX_TASK_WAIT_MS, until - asked));
-      const info = await this.task(queue, id, { waitMs });
-      if (info.state === "completed" || info.state === "dead" || Date.now() >= until) return info;
-      if (Date.now() - asked < waitMs / 2) await pause(Math.min(1_000, until - Date.now()));
+      const answer = await this.transport.task(queue, id, { waitMs });
+      const late = Date.now() >= until;
+      if (answer.ok && (late || answer.value.state === "completed" || answer.value.state === "dead")) {
+        return answer.value;
+      }
+      if (!answer.ok && (late || !RETRIED_POLL_FAILURES.has(answer.error.code))) {
+        throw ApiError.from(answer.error);
+      }
+      if (!answer.ok || Date.now() - asked < waitMs / 2) await pause(Math.min(1_000, until - Date.now()));
     }
   }
 

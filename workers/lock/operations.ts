@@ -13,27 +13,22 @@ import {
   ReleaseRequest,
 } from "../../shared/schemas/lock.ts";
 import { declareFor } from "../declare/declare-for.ts";
+import { leavingOnAbort } from "../declare/leaving-on-abort.ts";
 import type { CallContext } from "../declare/table.ts";
 
 const locks = declareFor({ capability: "locks", tags: ["Locks"], params: { name: NameParam("Lock name") } });
 const lockObject = (env: Env, name: string) => env.LOCKS.getByName(name);
 const notHolder = { 409: errorResponse("`not_holder`: not the live grant") };
 
-/**
- * Acquires; a waiter whose HTTP client goes away leaves the queue at once (issue 17): the runtime
- * aborts the request's signal (compatibility flag enable_request_signal) but not the object's call.
- */
-async function acquire(env: Env, name: string, input: AcquireInput, { signal, waitUntil }: CallContext) {
+/** Acquires; a waiter whose HTTP client goes away leaves the queue at once (issue 17). */
+function acquire(env: Env, name: string, input: AcquireInput, context: CallContext) {
   const lock = lockObject(env, name);
-  if (input.waitMs === 0 || !signal || !waitUntil) return lock.acquire(input);
-  const ticket = crypto.randomUUID();
-  const leave = () => waitUntil(lock.abandon(ticket));
-  signal.addEventListener("abort", leave, { once: true });
-  try {
-    return await lock.acquire(input, ticket);
-  } finally {
-    signal.removeEventListener("abort", leave);
-  }
+  if (input.waitMs === 0) return lock.acquire(input);
+  return leavingOnAbort(
+    context,
+    (ticket) => lock.acquire(input, ticket),
+    (ticket) => lock.abandon(ticket),
+  );
 }
 
 /** The lock operations: routes at `/v1/locks`, methods of `env.SWITCHYARD.locks()`. */

@@ -32,6 +32,7 @@ import {
   TaskListQuery,
   TaskPage,
   TaskQuery,
+  type TaskQueryInput,
 } from "../../shared/schemas/queue.ts";
 import { QueueConfig, QueueConfigRequest } from "../../shared/schemas/queue-config.ts";
 import {
@@ -57,6 +58,8 @@ import {
 import { ConsumeQuery, Paused, QueueDeleted } from "../../shared/schemas/queue-stream.ts";
 import { forgetName } from "../catalog/note.ts";
 import { declareFor } from "../declare/declare-for.ts";
+import { leavingOnAbort } from "../declare/leaving-on-abort.ts";
+import type { CallContext } from "../declare/table.ts";
 import type { AppEnv } from "../http/router.ts";
 import { admitSocket } from "../http/socket-admission.ts";
 import { type RelayRules, relayToObject } from "../http/socket-relay.ts";
@@ -104,6 +107,17 @@ async function deleteQueue(env: Env, queue: string) {
   const deleted = await queueObject(env, queue).deleteQueue();
   await forgetName(env, "queues", queue);
   return ok(deleted);
+}
+
+/** Task info, with `waitMs` a wait for its end that a caller who goes away leaves at once. */
+function taskInfo(env: Env, queue: string, id: string, query: TaskQueryInput, context: CallContext) {
+  const object = queueObject(env, queue);
+  if (query.waitMs === 0) return object.task(id, query);
+  return leavingOnAbort(
+    context,
+    (ticket) => object.task(id, query, ticket),
+    (ticket) => object.leaveWait(ticket),
+  );
 }
 
 /**
@@ -281,7 +295,7 @@ export const queueOperations = {
       "With `waitMs`, a long poll for the task's end: answered the moment it is `completed` or `dead` (an ack, a last nack, a lease that expires on its last attempt, a failed flow), with a `404` if its queue is deleted meanwhile, or as it stands once `waitMs` has passed. A task already ended answers at once. A queue holds at most 1,000 such waits at once; past that the task is answered as it stands.",
     query: TaskQuery,
     responses: { 200: jsonResponse(TaskInfo, "The task"), 404: unknownTask },
-    call: (env, { params, query }) => queueObject(env, params.queue).task(params.id, query),
+    call: (env, { params, query }, context) => taskInfo(env, params.queue, params.id, query, context),
     jsonText: sentAsIs,
   }),
 

@@ -121,6 +121,10 @@ const WAITING = {
   "task ends": (instance: object) => (instance as { ends: { size: number } }).ends.size,
 };
 
+/** How many long polls (or task-end waits) wait inside the queue object now. */
+export const waitsIn = (q: string, what: keyof typeof WAITING = "long polls") =>
+  runInDurableObject(queueStub(q), WAITING[what]);
+
 /** Resolves once `n` long polls (or task-end waits) wait inside the queue object (polled, with a deadline). */
 export async function waiting(
   q: string,
@@ -129,7 +133,7 @@ export async function waiting(
 ): Promise<void> {
   const deadline = Date.now() + 5_000;
   for (;;) {
-    const count = await runInDurableObject(queueStub(q), WAITING[what]);
+    const count = await waitsIn(q, what);
     if (count >= n) return;
     if (Date.now() > deadline) throw new Error(`expected ${n} waiting ${what}, saw ${count}`);
     await scheduler.wait(5);

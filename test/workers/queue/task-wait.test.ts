@@ -4,10 +4,22 @@
  * wake that never comes fails the test instead of passing on a late read.
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { TaskEnds } from "../../../durable-objects/queue/task-ends.ts";
-import { call, expectInvalidField, unique } from "../helpers.ts";
-import { CLIENT_TRANSPORTS, enqueue, lease, qpath, queueStub, waiting } from "./queue-helpers.ts";
+import { QueueClient } from "../../../shared/client/queue.ts";
+import { fail } from "../../../shared/errors.ts";
+import { call, expectInvalidField, TOKEN, unique } from "../helpers.ts";
+import {
+  CLIENT_TRANSPORTS,
+  clientOverHttp,
+  enqueue,
+  lease,
+  qpath,
+  queueStub,
+  waiting,
+  waitsIn,
+} from "./queue-helpers.ts";
 
 /** Asks for `id`'s info with `waitMs`; resolves to the answer and how long it took. */
 function waitFor(q: string, id: string, waitMs: number) {
@@ -32,7 +44,7 @@ async function endedBy(q: string, id: string, end: () => Promise<unknown>) {
 async function oneLeased(task: Record<string, unknown> = {}) {
   const q = unique("wait");
   const [id] = (await enqueue(q, { payload: "p", ...task })) as [string];
-  const [held] = await lease(q, { visibilityMs: 1_000 });
+  const [held] = await lease(q, { visibilityMs: 30_000 });
   return { q, id, leaseId: held?.leaseId as string };
 }
 
@@ -51,8 +63,9 @@ describe("waiting for a task to end", () => {
     const answer = waitFor(q, id, 20_000);
     await waiting(q, 1, "task ends");
     await call("POST", qpath(q, `/tasks/${id}/nack`), { leaseId, delayMs: 0 });
-    const [again] = await lease(q);
-    // The retry ended a lease, not the task: the wait is still parked.
+    const [again] = await lease(q, { visibilityMs: 30_000 });
+    // The retry ended a lease, not the task: woken, the wait read the task and waits on (had it
+    // answered then, it would say "ready" on attempt 1).
     await waiting(q, 1, "task ends");
     await call("POST", qpath(q, `/tasks/${id}/nack`), { leaseId: again?.leaseId, retry: false, error: "no" });
     const { res } = await answer;
@@ -61,7 +74,7 @@ describe("waiting for a task to end", () => {
 
   it("answers dead when the lease of the last attempt expires", async () => {
     const { q, id } = await oneLeased({ maxAttempts: 1 });
-    // The alarm rings at the lease's expiry and takes that instant as now.
+    // The alarm is aimed at the lease's expiry; rung early, it takes that instant as now.
     const res = await endedBy(q, id, () => runDurableObjectAlarm(queueStub(q)));
     expect(res.body).toMatchObject({ id, state: "dead" });
   });
@@ -98,16 +111,14 @@ describe("waiting for a task to end", () => {
     expect(ended.tookMs).toBeLessThan(10_000);
     const unknown = await waitFor(q, "99999", 20_000);
     expect(unknown.res.status).toBe(404);
-    expect(
-      await runInDurableObject(queueStub(q), (o) => (o as unknown as { ends: TaskEnds }).ends.size),
-    ).toBe(0);
+    expect(await waitsIn(q, "task ends")).toBe(0);
   });
 
   it("answers at once, as the task stands, once the queue holds as many waits as it may", async () => {
     const { q, id, leaseId } = await oneLeased();
     await runInDurableObject(queueStub(q), (instance) => {
-      const o = instance as unknown as { ends: TaskEnds; clock: unknown };
-      Object.assign(o, { ends: new TaskEnds(() => o.clock as never, 1) });
+      const o = instance as unknown as { ends: TaskEnds<unknown>; clock: unknown };
+      Object.assign(o, { ends: new TaskEnds<unknown>(() => o.clock as never, 1) });
     });
     const first = waitFor(q, id, 20_000);
     await waiting(q, 1, "task ends");
@@ -116,6 +127,28 @@ describe("waiting for a task to end", () => {
     expect(second.tookMs).toBeLessThan(10_000);
     await call("POST", qpath(q, `/tasks/${id}/ack`), { leaseId });
     expect((await first).res.body).toMatchObject({ state: "completed" });
+  });
+
+  it("lets a caller who goes away leave its wait at once", async () => {
+    const { q, id } = await oneLeased();
+    const controller = new AbortController();
+    const gone = exports.default
+      .fetch(
+        new Request(`http://localhost${qpath(q, `/tasks/${id}?waitMs=20000`)}`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+          signal: controller.signal,
+        }),
+      )
+      .catch((err: unknown) => err);
+    await waiting(q, 1, "task ends");
+    controller.abort();
+    await gone;
+    // Long before the 20 s wait would end.
+    const left = Date.now() + 5_000;
+    while ((await waitsIn(q, "task ends")) > 0) {
+      if (Date.now() > left) throw new Error("the wait was not left");
+      await scheduler.wait(10);
+    }
   });
 
   it.each(["20001", "-1", "soon", "1.5"])("refuses waitMs=%s with 400", async (waitMs) => {
@@ -139,5 +172,25 @@ describe.each(CLIENT_TRANSPORTS)("the client's finished() over %s", (_name, clie
     const queues = await client();
     const { q, id } = await oneLeased();
     expect(await queues.finished(q, id, { timeoutMs: 200 })).toMatchObject({ id, state: "leased" });
+  });
+});
+
+describe("the client's finished() on failures", () => {
+  it("asks again after a poll cut short by a restart of the object, and throws not_found", async () => {
+    const { q, id, leaseId } = await oneLeased();
+    const real = clientOverHttp().transport;
+    let cuts = 1;
+    // A poll cut short by an object reset (a deploy) cannot be caused here: the transport fakes one.
+    const queues = new QueueClient({
+      ...real,
+      task: (...args) =>
+        cuts-- > 0 ? Promise.resolve(fail("internal", "object reset")) : real.task(...args),
+    });
+    const done = queues.finished(q, id, { timeoutMs: 30_000 });
+    await waiting(q, 1, "task ends");
+    await call("POST", qpath(q, `/tasks/${id}/ack`), { leaseId });
+    expect(await done).toMatchObject({ id, state: "completed" });
+    expect(cuts).toBe(-1);
+    await expect(queues.finished(q, "99999")).rejects.toMatchObject({ code: "not_found" });
   });
 });
