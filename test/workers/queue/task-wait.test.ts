@@ -179,18 +179,21 @@ describe("the client's finished() on failures", () => {
   it("asks again after a poll cut short by a restart of the object, and throws not_found", async () => {
     const { q, id, leaseId } = await oneLeased();
     const real = clientOverHttp().transport;
-    let cuts = 1;
-    // A poll cut short by an object reset (a deploy) cannot be caused here: the transport fakes one.
+    // A poll cut short by an object reset (a deploy) cannot be caused here: the transport fakes one
+    // answered `internal`, then one whose RPC call rejects.
+    const cuts = [
+      () => Promise.resolve(fail("internal", "object reset")),
+      () => Promise.reject(new Error("Durable Object reset because its code was updated")),
+    ];
     const queues = new QueueClient({
       ...real,
-      task: (...args) =>
-        cuts-- > 0 ? Promise.resolve(fail("internal", "object reset")) : real.task(...args),
+      task: (...args) => cuts.shift()?.() ?? real.task(...args),
     });
     const done = queues.finished(q, id, { timeoutMs: 30_000 });
     await waiting(q, 1, "task ends");
     await call("POST", qpath(q, `/tasks/${id}/ack`), { leaseId });
     expect(await done).toMatchObject({ id, state: "completed" });
-    expect(cuts).toBe(-1);
+    expect(cuts).toEqual([]);
     await expect(queues.finished(q, "99999")).rejects.toMatchObject({ code: "not_found" });
   });
 });
