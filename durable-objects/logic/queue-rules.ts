@@ -53,6 +53,7 @@ export type TaskEvent =
   | "expire"
   | "redrive"
   | "purge"
+  | "cancel"
   | "unblock";
 
 /** `null` stands for "not stored": before an enqueue, after a purge. */
@@ -81,6 +82,11 @@ export const TRANSITIONS: Readonly<Record<TaskEvent, ReadonlyArray<readonly [Pla
   purge: [
     ["completed", null],
     ["dead", null],
+  ],
+  // A task deleted before it started (a producer taking it back).
+  cancel: [
+    ["ready", null],
+    ["delayed", null],
   ],
   // A flow's parent: its children are done (ready), or one died and fails it (dead).
   unblock: [

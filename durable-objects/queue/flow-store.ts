@@ -149,6 +149,11 @@ export class FlowStore {
     )?.child_seq;
   }
 
+  /** Whether task `seq` is a flow child whose parent still waits for its end. */
+  isAwaitedChild(seq: number): boolean {
+    return this.sql.one("SELECT 1 FROM flow_links WHERE child_seq = ? AND open = 1", seq) !== undefined;
+  }
+
   /** The direct children of a parent as far as they are known: queue and id (null while unknown). */
   childrenOf(parentSeq: number): Array<{ queue: string; id: string | null }> {
     return this.sql

@@ -163,6 +163,11 @@ export class QueueFlows {
     return out;
   }
 
+  /** Whether task `seq` is a flow child whose parent still waits for its end. */
+  isAwaitedChild(seq: number): boolean {
+    return this.store.isAwaitedChild(seq);
+  }
+
   /** The child already created at `link` (a creation delivered again), with its known children. */
   existing(queue: string, link: ChildLink): FlowChildOutput | undefined {
     const seq = this.store.linked(link);

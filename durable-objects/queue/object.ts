@@ -366,6 +366,38 @@ export class QueueObject extends SqlObject {
     });
   }
 
+  /**
+   * Deletes a task that has not started (ready or delayed): a producer taking work back. A task
+   * leased, ended or waiting, or a flow child whose parent waits for it, is a `conflict`.
+   */
+  async deleteTask(id: string): Promise<Result<{ id: string; deleted: true }>> {
+    await this.ready;
+    const now = this.clock.now();
+    return this.mutate(now, () => {
+      const seq = parseId(id);
+      const row = seq === undefined ? undefined : this.store.leaseOf(seq);
+      if (!row) return this.notFound(id);
+      const { state } = row;
+      if (state !== "ready" && state !== "delayed") {
+        return fail("conflict", `task ${id} is ${state}: only a ready or delayed task can be deleted`, {
+          id,
+          state,
+        });
+      }
+      if (this.flows.isAwaitedChild(row.seq)) {
+        return fail("conflict", `task ${id} is a child in a flow: its parent waits for its end`, {
+          id,
+          state,
+        });
+      }
+      this.store.deleteUnstarted(row.seq);
+      this.counters.move("cancel", priorityOf(row.priority), state, null);
+      // A wait for its end answers not_found.
+      this.ends.touched(row.seq);
+      return ok({ id, deleted: true as const });
+    });
+  }
+
   /** Moves a held lease's expiry to now + `visibilityMs`. */
   async extend(id: string, input: ExtendInput): Promise<Result<{ leaseExpiresAt: number }>> {
     await this.ready;

@@ -336,6 +336,16 @@ export class TaskStore {
     );
   }
 
+  /** Deletes one task that has not started (ready or delayed); whether it did. */
+  deleteUnstarted(seq: number): boolean {
+    return (
+      this.sql.one<{ seq: number }>(
+        "DELETE FROM tasks WHERE seq = ? AND state IN ('ready', 'delayed') RETURNING seq",
+        seq,
+      ) !== undefined
+    );
+  }
+
   /** Makes one delayed task ready from `now` on (an operator's promote). */
   promote(seq: number, now: number): void {
     this.sql.run(

@@ -56,6 +56,8 @@ export interface QueueApi {
   /** Appends log lines to a held task (`POST .../tasks/{id}/logs`). */
   logs(queue: string, id: string, input: LogsInput): Promise<Result<LogsOutput>>;
   promote(queue: string, id: string): Promise<Result<{ id: string; state: "ready" }>>;
+  /** Deletes a task that has not started (ready or delayed). */
+  deleteTask(queue: string, id: string): Promise<Result<{ id: string; deleted: true }>>;
   /** With `waitMs`, answered once the task has ended (or as it stands after `waitMs`). */
   task(queue: string, id: string, query?: TaskQueryRequest): Promise<Result<TaskInfo>>;
   tasks(queue: string, input: TaskListRequest): Promise<Result<TaskPage>>;
@@ -98,6 +100,7 @@ export const QUEUE_CALLS = {
   progress: { http: "POST /v1/queues/{queue}/tasks/{id}/progress", args: ["queue", "id", "body"] },
   logs: { http: "POST /v1/queues/{queue}/tasks/{id}/logs", args: ["queue", "id", "body"] },
   promote: { http: "POST /v1/queues/{queue}/tasks/{id}/promote", args: ["queue", "id"] },
+  deleteTask: { http: "DELETE /v1/queues/{queue}/tasks/{id}", args: ["queue", "id"] },
   task: { http: "GET /v1/queues/{queue}/tasks/{id}", args: ["queue", "id", "query"] },
   tasks: { http: "GET /v1/queues/{queue}/tasks", args: ["queue", "query"] },
   stats: { http: "GET /v1/queues/{queue}/stats", args: ["queue"] },

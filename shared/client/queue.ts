@@ -366,6 +366,15 @@ export class QueueClient {
     unwrap(await this.transport.logs(queue, task.id, { leaseId: task.leaseId, lines }));
   }
 
+  /**
+   * Deletes a task that has not started (ready or delayed); one that has started, ended or is
+   * awaited by a flow parent is a `conflict`.
+   * @example await client.deleteTask("emails", id); // the reminder must not go after all
+   */
+  async deleteTask(queue: string, id: string): Promise<void> {
+    unwrap(await this.transport.deleteTask(queue, id));
+  }
+
   /** Makes a delayed task ready now; a task in any other state is a `conflict`. */
   async promote(queue: string, id: string): Promise<void> {
     unwrap(await this.transport.promote(queue, id));

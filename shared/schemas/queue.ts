@@ -263,6 +263,8 @@ export const TaskQuery = z.object({
   }),
 });
 
+export const TaskDeleted = z.object({ id: z.string(), deleted: z.literal(true) }).openapi("TaskDeleted");
+
 export const Promoted = z.object({ id: z.string(), state: z.literal("ready") }).openapi("Promoted");
 
 export const RedriveRequest = z

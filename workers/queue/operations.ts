@@ -28,6 +28,7 @@ import {
   QueueStats,
   Redriven,
   RedriveRequest,
+  TaskDeleted,
   TaskInfo,
   TaskListQuery,
   TaskPage,
@@ -268,6 +269,18 @@ export const queueOperations = {
     call: (env, { params, body }) => queueObject(env, params.queue).appendLogs(params.id, body),
   }),
 
+  deleteTask: queues.write("deleteTask", "DELETE /{queue}/tasks/{id}", {
+    summary: "Delete a task that has not started (ready or delayed)",
+    description:
+      "A producer taking work back: a scheduled email that must not go, a job whose request was withdrawn. The task is gone at once (its dedup key is free again; a wait for its end answers 404). A leased, completed, dead or waiting task, or a flow child whose parent waits for it, answers 409 `conflict` with `details.state`; finished tasks go with a purge.",
+    responses: {
+      200: jsonResponse(TaskDeleted, "Deleted"),
+      404: unknownTask,
+      409: errorResponse("`conflict`: the task has started, ended, or is awaited by a flow parent"),
+    },
+    call: (env, { params }) => queueObject(env, params.queue).deleteTask(params.id),
+  }),
+
   promote: queues.admin("promoteTask", "POST /{queue}/tasks/{id}/promote", {
     summary: "Make a delayed task ready now",
     description:
@@ -292,7 +305,7 @@ export const queueOperations = {
   task: queues.read("getTask", "GET /{queue}/tasks/{id}", {
     summary: "A task's state, attempts, last error and result; with waitMs, once it has ended",
     description:
-      "With `waitMs`, a long poll for the task's end: answered the moment it is `completed` or `dead` (an ack, a last nack, a lease that expires on its last attempt, a failed flow), with a `404` if its queue is deleted meanwhile, or as it stands once `waitMs` has passed. A task already ended answers at once. A queue holds at most 1,000 such waits at once; past that the task is answered as it stands.",
+      "With `waitMs`, a long poll for the task's end: answered the moment it is `completed` or `dead` (an ack, a last nack, a lease that expires on its last attempt, a failed flow), with a `404` if it or its queue is deleted meanwhile, or as it stands once `waitMs` has passed. A task already ended answers at once. A queue holds at most 1,000 such waits at once; past that the task is answered as it stands.",
     query: TaskQuery,
     responses: { 200: jsonResponse(TaskInfo, "The task"), 404: unknownTask },
     call: (env, { params, query }, context) => taskInfo(env, params.queue, params.id, query, context),
