@@ -120,6 +120,31 @@ describe("the operator console in Chromium", () => {
     expect(bodyOf(TaskInfo, await api.call("GET", `/v1/queues/${queue}/tasks/${id}`)).state).toBe("ready");
   });
 
+  it("deletes a delayed task after a confirmation, and offers no delete once a consumer has it", async () => {
+    const queue = "console-delete";
+    const api = session.worker;
+    const [later = "", soon = ""] = bodyOf(
+      Enqueued,
+      await api.call("POST", `/v1/queues/${queue}/tasks`, {
+        tasks: [{ payload: { remind: "tomorrow" }, delayMs: 86_400_000 }, { payload: { now: true } }],
+      }),
+    ).ids;
+    const page = await consolePage(`#/queues/${queue}?state=delayed`);
+    await page.getByRole("link", { name: later }).click();
+    await expect.poll(() => page.locator("#task-state").textContent(), WAIT).toBe("delayed");
+    await shot(page, "queue-delayed-task");
+    await page.locator("#task-detail").getByRole("button", { name: "Delete" }).click();
+    await confirm(page, "Delete");
+    await page.getByText(`Task ${later} deleted.`).waitFor(WAIT);
+    await shot(page, "queue-task-deleted");
+    expect((await api.call("GET", `/v1/queues/${queue}/tasks/${later}`)).status).toBe(404);
+
+    await api.call("POST", `/v1/queues/${queue}/lease`, {});
+    const held = await consolePage(`#/queues/${queue}?task=${soon}`);
+    await expect.poll(() => held.locator("#task-state").textContent(), WAIT).toBe("leased");
+    expect(await held.locator("#task-detail").getByRole("button", { name: "Delete" }).count()).toBe(0);
+  });
+
   it("pauses a queue, and leases stop (skipped where the pause route is absent)", async (ctx) => {
     const queue = "console-pause";
     const api = session.worker;

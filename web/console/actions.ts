@@ -12,7 +12,7 @@ export function actionButton(
   label: string,
   status: HTMLElement,
   call: () => Promise<Answer>,
-  after: () => Promise<void> | void,
+  after: (answer: Answer) => Promise<void> | void,
   options: { confirm?: string; danger?: boolean; done?: (answer: Answer) => string } = {},
 ): HTMLButtonElement {
   const button = h("button", { type: "button", class: options.danger ? "danger action" : "action" }, label);
@@ -27,7 +27,7 @@ export function actionButton(
         ? notice(options.done?.(answer) ?? `${label}: done.`, "ok")
         : notice(`${label}: ${explain(answer)}`, "error"),
     );
-    await after();
+    await after(answer);
   });
   return button;
 }

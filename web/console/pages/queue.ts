@@ -1,6 +1,6 @@
 /**
  * A queue: counts by state and priority, task lists per state, a task by id or dedup key, its
- * detail, and the operator's actions (redrive, promote, purge, pause/resume) with confirmations.
+ * detail, and the operator's actions (redrive, promote, delete, purge, pause/resume) with confirmations.
  */
 import { actionButton, statusLine } from "../actions.ts";
 import { api, explain, mayAct, routeMissing } from "../api.ts";
@@ -226,25 +226,47 @@ export const queuePage: Page = (root, name, params) => {
       json(t.payload),
       t.result === undefined ? null : h("h3", {}, "Result"),
       t.result === undefined ? null : json(t.result),
-      actions && t.state === "dead"
-        ? actionButton(
-            "Redrive",
-            status,
-            () => api("POST", `${base}/dead/redrive`, { ids: [t.id] }),
-            reload,
-            {
-              confirm: `Redrive task ${t.id}?`,
-            },
-          )
-        : null,
-      actions && t.state === "delayed"
-        ? actionButton(
-            "Promote",
-            status,
-            () => api("POST", `${base}/tasks/${encodeURIComponent(t.id)}/promote`),
-            reload,
-          )
-        : null,
+      h(
+        "div",
+        { class: "actions" },
+        actions && t.state === "dead"
+          ? actionButton(
+              "Redrive",
+              status,
+              () => api("POST", `${base}/dead/redrive`, { ids: [t.id] }),
+              reload,
+              {
+                confirm: `Redrive task ${t.id}?`,
+              },
+            )
+          : null,
+        actions && t.state === "delayed"
+          ? actionButton(
+              "Promote",
+              status,
+              () => api("POST", `${base}/tasks/${encodeURIComponent(t.id)}/promote`),
+              reload,
+            )
+          : null,
+        actions && (t.state === "ready" || t.state === "delayed")
+          ? actionButton(
+              "Delete",
+              status,
+              () => api("DELETE", `${base}/tasks/${encodeURIComponent(t.id)}`),
+              // Gone: the detail empties and the lists change; refused (leased meanwhile): the task as it is now.
+              async (answer) => {
+                if (!answer.ok) return reload();
+                fill(detail);
+                await refreshAll();
+              },
+              {
+                confirm: `Delete task ${t.id}? It will not run.`,
+                danger: true,
+                done: () => `Task ${t.id} deleted.`,
+              },
+            )
+          : null,
+      ),
     );
   }
 
