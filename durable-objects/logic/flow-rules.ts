@@ -96,6 +96,12 @@ export const childFailure = (child: { queue: string; id: string; error: string |
  */
 export const queueDeleted = (queue: string): string => `queue ${queue} was deleted`;
 
+/**
+ * The `error` a flow child deleted before it ran reaches its parent with: it counts as a child that
+ * died, so the parent follows its policy.
+ */
+export const TASK_DELETED = "deleted before it ran";
+
 /** How long a failed delivery between queue objects waits before the next try: 1 s doubling to 1 min. */
 export const redeliveryDelay = (attempts: number): number =>
   Math.min(60_000, 1_000 * 2 ** Math.max(0, attempts - 1));

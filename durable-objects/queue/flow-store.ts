@@ -149,9 +149,17 @@ export class FlowStore {
     )?.child_seq;
   }
 
-  /** Whether task `seq` is a flow child whose parent still waits for its end. */
-  isAwaitedChild(seq: number): boolean {
-    return this.sql.one("SELECT 1 FROM flow_links WHERE child_seq = ? AND open = 1", seq) !== undefined;
+  /**
+   * Task `seq`, about to be deleted, dies with `error` if a flow parent waits for it, so that the
+   * end trigger writes its end for the parent as for any dead child.
+   */
+  endBeforeDelete(seq: number, error: string): void {
+    this.sql.run(
+      `UPDATE tasks SET state = 'dead', last_error = ?
+       WHERE seq = ? AND seq IN (SELECT child_seq FROM flow_links WHERE open = 1)`,
+      error,
+      seq,
+    );
   }
 
   /** The direct children of a parent as far as they are known: queue and id (null while unknown). */

@@ -16,6 +16,7 @@ import {
   MAX_FLOW_NODES,
   queueDeleted,
   redeliveryDelay,
+  TASK_DELETED,
 } from "../logic/flow-rules.ts";
 import { priorityRank } from "../logic/queue-rules.ts";
 import type { ChildEnded, ChildLink, FlowStore, OutboxRow } from "./flow-store.ts";
@@ -163,9 +164,12 @@ export class QueueFlows {
     return out;
   }
 
-  /** Whether task `seq` is a flow child whose parent still waits for its end. */
-  isAwaitedChild(seq: number): boolean {
-    return this.store.isAwaitedChild(seq);
+  /**
+   * Inside the transaction that deletes task `seq`: a parent waiting for it hears of it as a dead
+   * child (`TASK_DELETED`) and follows its policy; the end goes out with the step after it.
+   */
+  deleting(seq: number): void {
+    this.store.endBeforeDelete(seq, TASK_DELETED);
   }
 
   /** The child already created at `link` (a creation delivered again), with its known children. */

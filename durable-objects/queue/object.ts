@@ -367,30 +367,26 @@ export class QueueObject extends SqlObject {
   }
 
   /**
-   * Deletes a task that has not started (ready or delayed): a producer taking work back. A task
-   * leased, ended or waiting, or a flow child whose parent waits for it, is a `conflict`.
+   * Deletes a task no consumer holds (ready or delayed: never leased, or between attempts). A flow
+   * parent waiting for it hears of it as a dead child; the answer comes once it has. A task leased,
+   * ended or waiting is a `conflict`.
    */
   async deleteTask(id: string): Promise<Result<{ id: string; deleted: true }>> {
     await this.ready;
     const now = this.clock.now();
-    return this.mutate(now, () => {
+    return this.mutateAndSend(now, () => {
       const seq = parseId(id);
       const row = seq === undefined ? undefined : this.store.leaseOf(seq);
       if (!row) return this.notFound(id);
       const { state } = row;
       if (state !== "ready" && state !== "delayed") {
-        return fail("conflict", `task ${id} is ${state}: only a ready or delayed task can be deleted`, {
+        return fail("conflict", `task ${id} is ${state}: only a ready or delayed task may be deleted`, {
           id,
           state,
         });
       }
-      if (this.flows.isAwaitedChild(row.seq)) {
-        return fail("conflict", `task ${id} is a child in a flow: its parent waits for its end`, {
-          id,
-          state,
-        });
-      }
-      this.store.deleteUnstarted(row.seq);
+      this.flows.deleting(row.seq);
+      this.store.delete(row.seq);
       this.counters.move("cancel", priorityOf(row.priority), state, null);
       // A wait for its end answers not_found.
       this.ends.touched(row.seq);

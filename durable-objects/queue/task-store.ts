@@ -336,14 +336,9 @@ export class TaskStore {
     );
   }
 
-  /** Deletes one task that has not started (ready or delayed); whether it did. */
-  deleteUnstarted(seq: number): boolean {
-    return (
-      this.sql.one<{ seq: number }>(
-        "DELETE FROM tasks WHERE seq = ? AND state IN ('ready', 'delayed') RETURNING seq",
-        seq,
-      ) !== undefined
-    );
+  /** Deletes one task (its logs go with it, by trigger). */
+  delete(seq: number): void {
+    this.sql.run("DELETE FROM tasks WHERE seq = ?", seq);
   }
 
   /** Makes one delayed task ready from `now` on (an operator's promote). */

@@ -56,7 +56,7 @@ export interface QueueApi {
   /** Appends log lines to a held task (`POST .../tasks/{id}/logs`). */
   logs(queue: string, id: string, input: LogsInput): Promise<Result<LogsOutput>>;
   promote(queue: string, id: string): Promise<Result<{ id: string; state: "ready" }>>;
-  /** Deletes a task that has not started (ready or delayed). */
+  /** Deletes a task no consumer holds (ready or delayed). */
   deleteTask(queue: string, id: string): Promise<Result<{ id: string; deleted: true }>>;
   /** With `waitMs`, answered once the task has ended (or as it stands after `waitMs`). */
   task(queue: string, id: string, query?: TaskQueryRequest): Promise<Result<TaskInfo>>;

@@ -367,8 +367,8 @@ export class QueueClient {
   }
 
   /**
-   * Deletes a task that has not started (ready or delayed); one that has started, ended or is
-   * awaited by a flow parent is a `conflict`.
+   * Deletes a task no consumer holds (ready or delayed; needs `admin`): a flow parent waiting for it
+   * hears of it as a dead child. A leased, ended or waiting task is a `conflict`.
    * @example await client.deleteTask("emails", id); // the reminder must not go after all
    */
   async deleteTask(queue: string, id: string): Promise<void> {

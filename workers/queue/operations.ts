@@ -269,14 +269,14 @@ export const queueOperations = {
     call: (env, { params, body }) => queueObject(env, params.queue).appendLogs(params.id, body),
   }),
 
-  deleteTask: queues.write("deleteTask", "DELETE /{queue}/tasks/{id}", {
-    summary: "Delete a task that has not started (ready or delayed)",
+  deleteTask: queues.admin("deleteTask", "DELETE /{queue}/tasks/{id}", {
+    summary: "Delete a task no consumer holds (ready or delayed)",
     description:
-      "A producer taking work back: a scheduled email that must not go, a job whose request was withdrawn. The task is gone at once (its dedup key is free again; a wait for its end answers 404). A leased, completed, dead or waiting task, or a flow child whose parent waits for it, answers 409 `conflict` with `details.state`; finished tasks go with a purge.",
+      "Takes work back before it runs (again): a scheduled email that must not go, a job whose request was withdrawn, a failing task waiting for its next attempt. The task is gone at once: its dedup key is free, a wait for its end answers 404, and a flow parent waiting for it hears of it as a dead child (`deleted before it ran`) and follows its `onChildFailure`; the answer comes once the parent's queue has that. A leased, completed, dead or waiting task answers 409 `conflict` with `details.state`; finished tasks go with a purge.",
     responses: {
       200: jsonResponse(TaskDeleted, "Deleted"),
       404: unknownTask,
-      409: errorResponse("`conflict`: the task has started, ended, or is awaited by a flow parent"),
+      409: errorResponse("`conflict`: the task is leased, ended or waiting (`details.state`)"),
     },
     call: (env, { params }) => queueObject(env, params.queue).deleteTask(params.id),
   }),

@@ -38,7 +38,7 @@ describe("deleting a task", () => {
     expect(again).not.toBe(ready);
   });
 
-  it("refuses a task that has started, ended or is awaited by a flow parent, with its state", async () => {
+  it("refuses a task that is leased, ended or waiting, with its state", async () => {
     const q = unique("del");
     const [leased, done] = await enqueue(q, { tasks: [{ payload: 1 }, { payload: 2 }] });
     const held = await lease(q, { max: 2 });
@@ -56,13 +56,8 @@ describe("deleting a task", () => {
       parent: { payload: "p" },
       children: [{ payload: 3 }],
     });
-    const { id: parent, children } = flow.body as { id: string; children: Array<{ id: string }> };
-    const child = children[0]?.id as string;
+    const parent = (flow.body as { id: string }).id;
     expect((await remove(q, parent)).error?.details).toMatchObject({ state: "waiting" });
-    const refused = await remove(q, child);
-    expectError(refused, 409, "conflict");
-    expect(refused.error?.message).toContain("flow");
-    expect((await call("GET", qpath(q, `/tasks/${child}`))).body).toMatchObject({ state: "ready" });
     expectError(await remove(q, "99999"), 404, "not_found");
   });
 
@@ -75,11 +70,62 @@ describe("deleting a task", () => {
     expectError(await wait, 404, "not_found");
   });
 
-  it("needs write on the queue: a token that may only read or consume is refused", async () => {
+  it("needs admin on the queue: a producer's token may not delete others' tasks by their ids", async () => {
     const q = unique("del");
     const [a, b] = (await enqueue(q, { tasks: [{ payload: 1 }, { payload: 2 }] })) as [string, string];
-    expectError(await remove(q, a, await scoped(`queues:${q}`, "read", "consume")), 403, "forbidden");
-    expect((await remove(q, b, await scoped(`queues:${q}`, "write"))).status).toBe(200);
+    expectError(
+      await remove(q, a, await scoped(`queues:${q}`, "read", "write", "consume")),
+      403,
+      "forbidden",
+    );
+    expect((await remove(q, b, await scoped(`queues:${q}`, "admin"))).status).toBe(200);
+  });
+
+  it("ends a flow child for its parent as dead: `fail` fails the parent, `ignore` lets it run", async () => {
+    const q = unique("del");
+    const flow = async (body: Record<string, unknown>) =>
+      (await call("POST", qpath(q, "/flows"), body)).body as { id: string; children: Array<{ id: string }> };
+    const failing = await flow({
+      parent: { payload: "p" },
+      children: [{ payload: 1, delayMs: 60_000 }, { payload: 2 }],
+    });
+    const [doomed, sibling] = failing.children.map((c) => c.id) as [string, string];
+    expect((await remove(q, doomed)).body).toEqual({ id: doomed, deleted: true });
+    expect((await call("GET", qpath(q, `/tasks/${failing.id}`))).body).toMatchObject({
+      state: "dead",
+      lastError: `child ${q}/${doomed} is dead: deleted before it ran`,
+    });
+    // The parent no longer waits: its other child may go too.
+    expect((await remove(q, sibling)).status).toBe(200);
+
+    const lenient = await flow({
+      parent: { payload: "p" },
+      onChildFailure: "ignore",
+      children: [{ payload: 3 }],
+    });
+    const [only] = lenient.children.map((c) => c.id) as [string];
+    expect((await remove(q, only)).status).toBe(200);
+    const [released] = await lease(q);
+    expect(released).toMatchObject({
+      id: lenient.id,
+      childResults: [{ id: only, state: "dead", error: "deleted before it ran" }],
+    });
+  });
+
+  it("tells a parent in another queue before it answers", async () => {
+    const parents = unique("del-parents");
+    const children = unique("del-children");
+    const created = await call("POST", qpath(parents, "/flows"), {
+      parent: { payload: "p" },
+      children: [{ queue: children, payload: 1 }],
+    });
+    const { id, children: kids } = created.body as { id: string; children: Array<{ id: string }> };
+    const child = kids[0]?.id as string;
+    expect((await remove(children, child)).status).toBe(200);
+    expect((await call("GET", qpath(parents, `/tasks/${id}`))).body).toMatchObject({
+      state: "dead",
+      lastError: `child ${children}/${child} is dead: deleted before it ran`,
+    });
   });
 });
 

@@ -34,8 +34,6 @@ export function modelAccess(method: string, path: string): ModelAccess {
         return is("consume");
       if (m === "GET") return is("read");
       if (m === "POST" && (tail === "tasks" || tail === "flows")) return is("write");
-      // Deleting a task that has not started, added beside the table, is its producer's: `write`.
-      if (m === "DELETE" && tail === "tasks/{id}") return is("write");
       return is("admin");
     }
     case "db":
