@@ -351,15 +351,9 @@ export class QueueObject extends SqlObject {
     await this.ready;
     const now = this.clock.now();
     return this.mutate(now, () => {
-      const seq = parseId(id);
-      const row = seq === undefined ? undefined : this.store.leaseOf(seq);
-      if (!row) return this.notFound(id);
-      if (row.state !== "delayed") {
-        return fail("conflict", `task ${id} is ${row.state}: only a delayed task can be promoted`, {
-          id,
-          state: row.state,
-        });
-      }
+      const found = this.taskIn(id, ["delayed"], "a delayed task can be promoted");
+      if (!found.ok) return found;
+      const row = found.value;
       this.store.promote(row.seq, now);
       this.counters.move("promote", priorityOf(row.priority), "delayed", "ready");
       return ok({ id, state: "ready" as const });
@@ -375,19 +369,12 @@ export class QueueObject extends SqlObject {
     await this.ready;
     const now = this.clock.now();
     return this.mutateAndSend(now, () => {
-      const seq = parseId(id);
-      const row = seq === undefined ? undefined : this.store.leaseOf(seq);
-      if (!row) return this.notFound(id);
-      const { state } = row;
-      if (state !== "ready" && state !== "delayed") {
-        return fail("conflict", `task ${id} is ${state}: only a ready or delayed task may be deleted`, {
-          id,
-          state,
-        });
-      }
+      const found = this.taskIn(id, ["ready", "delayed"], "a ready or delayed task may be deleted");
+      if (!found.ok) return found;
+      const row = found.value;
       this.flows.deleting(row.seq);
       this.store.delete(row.seq);
-      this.counters.move("cancel", priorityOf(row.priority), state, null);
+      this.counters.move("cancel", priorityOf(row.priority), row.state, null);
       // A wait for its end answers not_found.
       this.ends.touched(row.seq);
       return ok({ id, deleted: true as const });
@@ -1193,6 +1180,17 @@ export class QueueObject extends SqlObject {
   /** The kept log entries of the rows that have any, in one statement (none when no row has). */
   private logsOf(rows: readonly TaskRow[]): Map<number, string[]> {
     return this.progress.entriesOf(rows.filter((row) => row.log_count > 0).map((row) => row.seq));
+  }
+
+  /** Task `id` for an operator's move that only `states` allow: else not_found, or a conflict naming its state. */
+  private taskIn(id: string, states: readonly TaskState[], rule: string): Result<LeaseRow> {
+    const seq = parseId(id);
+    const row = seq === undefined ? undefined : this.store.leaseOf(seq);
+    if (!row) return this.notFound(id);
+    if (!states.includes(row.state)) {
+      return fail("conflict", `task ${id} is ${row.state}: only ${rule}`, { id, state: row.state });
+    }
+    return ok(row);
   }
 
   /** Task `id` after moving what is due (a lease that expired may have ended it). */
