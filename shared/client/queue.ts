@@ -321,8 +321,9 @@ export class QueueClient {
    * Waits for a task to end, in long polls of up to 20 s: its info the moment it is `completed`
    * or `dead`, or as it stands once `timeoutMs` (default 60 s) has passed (check `state`). A poll
    * cut short by a restart of the queue's object (`internal`, or a rejected RPC call) or the
-   * network (`unavailable`) is asked again, as is one that a queue holding too many waits answered at once, a second later.
-   * Throws the `ApiError` of any other failure (`not_found`: no such task, or its queue was deleted).
+   * network (`unavailable`) is asked again, as is one that a queue holding too many waits
+   * answered at once, a second later. Throws the `ApiError` of any other failure (`not_found`: no
+   * such task, or it or its queue was deleted).
    * @example const done = await client.finished("thumbnails", id, { timeoutMs: 30_000 });
    * if (done.state === "completed") return done.result;
    */
