@@ -77,13 +77,20 @@ type ParamsOut<H extends string, M> =
 type InputOf<H extends string, M, B, Q, Hd> = CallInput<ParamsOut<H, M>, BodyOut<B>, Out<Q>, Out<Hd>>;
 
 type Part<S, Name extends string> = S extends undefined ? [] : [Name];
+/** The arguments a call takes by default: the path parameters in path order, then the parts it has. */
+export type DerivedArgs<H extends string, B, Q, Hd> = [
+  ...PathNames<H>,
+  ...Part<B, "body">,
+  ...Part<Q, "query">,
+  ...Part<Hd, "headers">,
+];
 type RpcOf<A, Table extends boolean, H extends string, B, Q, Hd> = A extends readonly string[]
   ? A
   : A extends false
     ? undefined
     : Table extends false
       ? undefined
-      : [...PathNames<H>, ...Part<B, "body">, ...Part<Q, "query">, ...Part<Hd, "headers">];
+      : DerivedArgs<H, B, Q, Hd>;
 
 /** What a route says of itself besides its method and path. */
 interface Described<Q, R extends Responses = Responses> {
@@ -99,7 +106,6 @@ interface Described<Q, R extends Responses = Responses> {
 }
 
 type CallFields =
-  | "rpcHeaders"
   | "bodySchemaFor"
   | "otherNames"
   | "oversized"
@@ -110,15 +116,26 @@ type CallFields =
   | "jsonText";
 
 /** An operation with an object call, as a table writes it. */
-export interface CallSpec<I extends CallInput, B, Q, Hd, A, T, W, R extends Responses = Responses>
+export interface CallSpec<I extends CallInput, B, Q, Hd, Hr, A, T, W, R extends Responses = Responses>
   extends Described<Q, R>,
-    Pick<Declared<I, undefined, T, W>, CallFields> {
+    Pick<Declared<I, undefined, T, W>, CallFields | "idempotent"> {
   /** The operation writes the name into existence: the catalog learns it on success. */
   catalog?: true;
   headers?: Hd;
+  /** The schema of the `headers` argument over RPC, where it differs from the HTTP headers. */
+  rpcHeaders?: Hr;
   body?: B;
   /** The RPC method's arguments, where they are not the derived ones; `false`: HTTP only. */
   rpc?: A;
+}
+
+/**
+ * The schemas of the request parts a caller sends, as the entry gave them (`body` may be an
+ * {@link OptionalBody}; `headers` are the RPC ones): the RPC target validates with them, and the
+ * client's generated calls (scripts/client-calls.ts) take their input types from them.
+ */
+export interface Parts<B, Q, Hd> {
+  parts: { body: B; query: Q; headers: Hd };
 }
 
 /** A WebSocket upgrade, as a table writes it; the token may also come as `?token=`. */
@@ -137,6 +154,7 @@ export interface Declarer<M extends ParamSchemas, Table extends boolean> {
     B extends BodySpec | undefined = undefined,
     Q extends PartSchema | undefined = undefined,
     Hd extends PartSchema | undefined = undefined,
+    Hr extends z.ZodType | undefined = undefined,
     const A extends readonly string[] | false | undefined = undefined,
     T = unknown,
     W = T,
@@ -144,8 +162,10 @@ export interface Declarer<M extends ParamSchemas, Table extends boolean> {
   >(
     operationId: string,
     http: H,
-    spec: CallSpec<InputOf<H, M, B, Q, Hd>, B, Q, Hd, A, T, W, R>,
-  ): Declared<InputOf<H, M, B, Q, Hd>, RpcOf<A, Table, H, B, Q, Hd>, T, W> & Routed<H, R>;
+    spec: CallSpec<InputOf<H, M, B, Q, Hd>, B, Q, Hd, Hr, A, T, W, R>,
+  ): Declared<InputOf<H, M, B, Q, Hd>, RpcOf<A, Table, H, B, Q, Hd>, T, W> &
+    Routed<H, R> &
+    Parts<B, Q, Hr extends undefined ? Hd : Hr>;
   /** A WebSocket upgrade of this action. */
   upgrade<
     const H extends Http,
@@ -215,6 +235,7 @@ type AnyCallSpec = CallSpec<
   BodySpec | undefined,
   PartSchema | undefined,
   PartSchema | undefined,
+  z.ZodType | undefined,
   readonly string[] | false | undefined,
   unknown,
   unknown
@@ -238,7 +259,8 @@ function declarerOf(
       http,
       route,
       rpc: rpcOf(table, route.path, spec),
-      rpcHeaders: spec.rpcHeaders,
+      parts: { body: spec.body, query: spec.query, headers: spec.rpcHeaders ?? spec.headers },
+      idempotent: spec.idempotent,
       bodySchemaFor: spec.bodySchemaFor,
       otherNames: spec.otherNames,
       oversized: spec.oversized,

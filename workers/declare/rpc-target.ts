@@ -28,11 +28,8 @@ const PARTS: Record<
   RequestPart,
   { target: string; schema: (d: AnyCall, given: unknown) => z.ZodType | undefined }
 > = {
-  headers: {
-    target: "header",
-    schema: (d) => d.rpcHeaders ?? (d.route.request?.headers as z.ZodType | undefined),
-  },
-  query: { target: "query", schema: (d) => d.route.request?.query },
+  headers: { target: "header", schema: (d) => d.parts?.headers },
+  query: { target: "query", schema: (d) => d.parts?.query },
   body: { target: "json", schema: (d, given) => d.bodySchemaFor?.(given) ?? bodySchema(d) },
 };
 

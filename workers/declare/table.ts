@@ -78,8 +78,13 @@ export interface Declared<
    * (`body`, `query`, `headers`); absent for an operation offered over HTTP only.
    */
   rpc?: A;
-  /** The schema of the `headers` argument over RPC, where it differs from the HTTP headers. */
-  rpcHeaders?: z.ZodType;
+  /** The schemas of the parts an RPC caller sends (`headers`: the RPC ones, where they differ). */
+  parts?: { body?: unknown; query?: z.ZodType; headers?: z.ZodType };
+  /**
+   * Safe to send twice: a retry after a lost answer does no harm (the same owner acquiring again
+   * gets the same grant). The client's HTTP transport retries such a POST as it does a GET.
+   */
+  idempotent?: true;
   /**
    * The schema that validates a given body, where the route's is a union: its errors then name
    * the field of the branch the body means (a queue's one task or batch), over HTTP and RPC alike.

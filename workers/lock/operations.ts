@@ -36,6 +36,7 @@ export const lockOperations = {
   acquire: locks.write("acquireLock", "POST /{name}/acquire", {
     catalog: true,
     summary: "Acquire a lock or a semaphore permit",
+    idempotent: true,
     description:
       "Grants at once, renews the caller's own grant (same token), or waits up to `waitMs` for a permit, first come first served.",
     body: AcquireRequest,
@@ -48,6 +49,7 @@ export const lockOperations = {
 
   release: locks.write("releaseLock", "POST /{name}/release", {
     summary: "Release a grant",
+    idempotent: true,
     body: ReleaseRequest,
     responses: { 200: jsonResponse(Released, "Released"), ...notHolder },
     call: (env, { params, body }) => lockObject(env, params.name).release(body),
@@ -55,6 +57,7 @@ export const lockOperations = {
 
   extend: locks.write("extendLock", "POST /{name}/extend", {
     summary: "Extend a grant's expiry to now + ttlMs",
+    idempotent: true,
     body: ExtendRequest,
     responses: { 200: jsonResponse(Extended, "Extended"), ...notHolder },
     call: (env, { params, body }) => lockObject(env, params.name).extend(body),
