@@ -11,6 +11,7 @@ import { addMetaRoutes } from "./meta/routes.ts";
 import { mirrorRoutes } from "./mirror/routes.ts";
 import { queueRoutes } from "./queue/routes.ts";
 import { stateRoutes } from "./state/routes.ts";
+import { TABLES } from "./tables.ts";
 import { tokenRoutes } from "./tokens/routes.ts";
 
 export function createApp() {
@@ -20,16 +21,16 @@ export function createApp() {
 
   // Each route's own guard (http/operation.ts) checks origin, token, scopes and body.
   app.use("/v1/*", cors());
-  app.route("/v1/locks", lockRoutes);
-  app.route("/v1/breakers", breakerRoutes);
-  app.route("/v1/topics", busRoutes);
-  app.route("/v1/state", stateRoutes);
-  app.route("/v1/db", dbRoutes);
-  app.route("/v1/queues", queueRoutes);
-  app.route("/v1/tokens", tokenRoutes);
+  app.route(TABLES.locks.mount, lockRoutes);
+  app.route(TABLES.breakers.mount, breakerRoutes);
+  app.route(TABLES.topics.mount, busRoutes);
+  app.route(TABLES.state.mount, stateRoutes);
+  app.route(TABLES.db.mount, dbRoutes);
+  app.route(TABLES.queues.mount, queueRoutes);
+  app.route(TABLES.tokens.mount, tokenRoutes);
   // `GET /v1/<capability>` exactly: beside, not inside, the `/v1/<capability>/{name}` groups.
-  app.route("/v1", catalogRoutes);
-  app.route("/v1/mirrors", mirrorRoutes);
+  app.route(TABLES.catalog.mount, catalogRoutes);
+  app.route(TABLES.mirrors.mount, mirrorRoutes);
 
   addMetaRoutes(app);
   return app;
