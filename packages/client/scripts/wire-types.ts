@@ -7,11 +7,10 @@
  */
 import { relative } from "node:path";
 import ts from "typescript-5";
+import { typeText } from "../../../scripts/lib/type-text.ts";
 
 /** Declared types of the schema modules, by module file and name. */
 type Wanted = Map<string, Set<string>>;
-
-const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
 /**
  * Declarations for `wanted` (schema module -> type names), one text per module, plus the names of
@@ -32,7 +31,6 @@ export function wireTypes(repoRoot: string, wanted: Wanted): Map<string, string>
   const checker = program.getTypeChecker();
   const schemaDir = `${repoRoot}/shared/schemas/`;
   const out = new Map<string, Map<string, string>>();
-  const imports = new Map<string, Map<string, Set<string>>>();
 
   /** The exported declared type `name` of `file`. */
   function declared(file: string, name: string): ts.Type {
@@ -45,95 +43,7 @@ export function wireTypes(repoRoot: string, wanted: Wanted): Map<string, string>
     return checker.getDeclaredTypeOfSymbol(symbol);
   }
 
-  /** The schema module and name of a hand-written type (an alias or interface) worth keeping by name. */
-  function named(type: ts.Type): { file: string; name: string } | undefined {
-    const symbol = type.aliasSymbol ?? type.getSymbol();
-    const decl = symbol?.declarations?.[0];
-    if (!symbol || !decl) return undefined;
-    if (!ts.isTypeAliasDeclaration(decl) && !ts.isInterfaceDeclaration(decl)) return undefined;
-    const file = decl.getSourceFile().fileName;
-    // zod's own aliases (z.infer's helpers) are expanded; only the schemas' own names are kept.
-    if (!file.startsWith(schemaDir)) return undefined;
-    // Aliases of a zod type (`type X = z.infer<...>`) are expanded too, unless another module needs the name.
-    return { file, name: symbol.name };
-  }
-
-  function print(type: ts.Type, from: string, seen: Set<ts.Type>): string {
-    const ref = named(type);
-    if (ref) {
-      (wanted.get(ref.file) ?? wanted.set(ref.file, new Set()).get(ref.file))?.add(ref.name);
-      if (ref.file !== from) {
-        const byFile = imports.get(from) ?? imports.set(from, new Map()).get(from);
-        (byFile?.get(ref.file) ?? byFile?.set(ref.file, new Set()).get(ref.file))?.add(ref.name);
-      }
-      return ref.name;
-    }
-    return structure(type, from, seen);
-  }
-
-  function structure(type: ts.Type, from: string, seen: Set<ts.Type>): string {
-    const f = type.flags;
-    if (f & ts.TypeFlags.Any) throw new Error(`an any in a wire type (${checker.typeToString(type)})`);
-    if (f & (ts.TypeFlags.Unknown | ts.TypeFlags.String | ts.TypeFlags.Number | ts.TypeFlags.Boolean))
-      return checker.typeToString(type);
-    if (f & (ts.TypeFlags.Null | ts.TypeFlags.Undefined | ts.TypeFlags.Never | ts.TypeFlags.Void))
-      return checker.typeToString(type);
-    if (f & (ts.TypeFlags.BigInt | ts.TypeFlags.ESSymbol)) return checker.typeToString(type);
-    if (f & ts.TypeFlags.BooleanLiteral) return checker.typeToString(type);
-    if (type.isStringLiteral()) return JSON.stringify(type.value);
-    if (type.isNumberLiteral()) return String(type.value);
-    if (type.isUnion()) {
-      const parts = type.types;
-      const hasTrue = parts.some(
-        (t) => t.flags & ts.TypeFlags.BooleanLiteral && checker.typeToString(t) === "true",
-      );
-      const hasFalse = parts.some(
-        (t) => t.flags & ts.TypeFlags.BooleanLiteral && checker.typeToString(t) === "false",
-      );
-      const texts = parts
-        .filter((t) => !(hasTrue && hasFalse && t.flags & ts.TypeFlags.BooleanLiteral))
-        .map((t) => wrap(print(t, from, seen)));
-      if (hasTrue && hasFalse) texts.push("boolean");
-      return texts.join(" | ");
-    }
-    if (type.isIntersection()) return type.types.map((t) => wrap(print(t, from, seen))).join(" & ");
-    if (f & ts.TypeFlags.Object) {
-      if (seen.has(type))
-        throw new Error(`a recursive wire type without a name (${checker.typeToString(type)})`);
-      const inner = new Set(seen).add(type);
-      if (checker.isArrayType(type)) {
-        const [element] = checker.getTypeArguments(type as ts.TypeReference);
-        const readonly = type.getSymbol()?.name === "ReadonlyArray" ? "readonly " : "";
-        return `${readonly}${wrap(print(element as ts.Type, from, inner))}[]`;
-      }
-      if (checker.isTupleType(type)) {
-        const elements = checker.getTypeArguments(type as ts.TypeReference);
-        return `[${elements.map((t) => print(t, from, inner)).join(", ")}]`;
-      }
-      if (type.getCallSignatures().length || type.getConstructSignatures().length) {
-        throw new Error(`a function in a wire type (${checker.typeToString(type)})`);
-      }
-      const members: string[] = [];
-      for (const info of checker.getIndexInfosOfType(type)) {
-        members.push(`[key: ${checker.typeToString(info.keyType)}]: ${print(info.type, from, inner)};`);
-      }
-      for (const prop of checker.getPropertiesOfType(type)) {
-        const key = IDENTIFIER.test(prop.name) ? prop.name : JSON.stringify(prop.name);
-        const optional = prop.flags & ts.SymbolFlags.Optional ? "?" : "";
-        const decl = prop.valueDeclaration ?? prop.declarations?.[0];
-        const readonly =
-          decl && ts.getCombinedModifierFlags(decl as ts.Declaration) & ts.ModifierFlags.Readonly
-            ? "readonly "
-            : "";
-        members.push(`${readonly}${key}${optional}: ${print(checker.getTypeOfSymbol(prop), from, inner)};`);
-      }
-      return members.length ? `{ ${members.join(" ")} }` : "{}";
-    }
-    throw new Error(`an unexpected wire type (${checker.typeToString(type)})`);
-  }
-
-  const wrap = (text: string) =>
-    /^[\w$".\-[\] ]+$|^\{.*\}$/.test(text) && !text.includes(" | ") ? text : `(${text})`;
+  const { structure, imports } = typeText(program, repoRoot, { wanted });
 
   /** An interface is hand-written (zod types are aliases): its text stands as it is. */
   function declaration(file: string, name: string): string {
