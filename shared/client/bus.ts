@@ -20,6 +20,7 @@ import type {
   TopicStatsValue,
 } from "../schemas/bus.ts";
 import { DEFAULT_TOLERANCE_SECONDS, verifySignature } from "../webhook-signature.ts";
+import { BUS_CALLS, type BusCalls } from "./calls.ts";
 import { type ClientSocket, HttpTransport, openWebSocket, upgradeThrough } from "./http.ts";
 import { type CloseInfo, endsForGood } from "./socket-end.ts";
 import { bindingTransport, type CallTable, callsOver, httpTransport, queryString } from "./transport.ts";
@@ -57,24 +58,8 @@ export interface EventsOptions {
   filter?: string[];
 }
 
-/** The operations both transports carry; the service binding's `topics()` target has this shape. */
-export interface BusOperations {
-  publish(topic: string, input: unknown): Promise<Result<PublishResult>>;
-  createSubscription(topic: string, input: unknown): Promise<Result<{ id: string; secret?: string }>>;
-  listSubscriptions(topic: string): Promise<Result<SubscriptionInfo[]>>;
-  deleteSubscription(topic: string, id: string): Promise<Result<{ deleted: true }>>;
-  resumeSubscription(topic: string, id: string): Promise<Result<SubscriptionInfo>>;
-  pauseSubscription(topic: string, id: string): Promise<Result<SubscriptionInfo>>;
-  deadLetters(
-    topic: string,
-    id: string,
-    options?: unknown,
-  ): Promise<Result<{ deadLetters: DeadLetterValue[] }>>;
-  redriveDeadLetters(topic: string, id: string, input?: unknown): Promise<Result<{ redriven: number }>>;
-  events(topic: string, query?: unknown): Promise<Result<EventsPageValue>>;
-  stats(topic: string): Promise<Result<TopicStatsValue>>;
-  configure(topic: string, patch: unknown): Promise<Result<TopicConfigValue>>;
-}
+/** The operations both transports carry (./calls.ts): the service binding's `topics()` target. */
+export type BusOperations = BusCalls;
 
 /** The part of a WebSocket the subscriber uses (browsers, Node 22, Workers). */
 export type SocketLike = ClientSocket;
@@ -110,29 +95,13 @@ const RECONNECT = { kind: "exponential", initialDelayMs: 100, maxDelayMs: 10_000
 
 const path = (topic: string, rest = "") => `/v1/topics/${encodeURIComponent(topic)}${rest}`;
 
-/** The bus calls, as the Worker declares them (its bus operations table). */
-export const BUS_CALLS = {
-  publish: { http: "POST /v1/topics/{topic}/events", args: ["topic", "body"] },
-  createSubscription: { http: "POST /v1/topics/{topic}/subscriptions", args: ["topic", "body"] },
+/** The bus calls (./calls.ts); over HTTP, the subscription list comes wrapped in `{subscriptions}`. */
+const BUS_CLIENT_CALLS = {
+  ...BUS_CALLS,
   listSubscriptions: {
-    http: "GET /v1/topics/{topic}/subscriptions",
-    args: ["topic"],
+    ...BUS_CALLS.listSubscriptions,
     fromHttp: (body: { subscriptions: SubscriptionInfo[] }) => body.subscriptions,
   },
-  deleteSubscription: { http: "DELETE /v1/topics/{topic}/subscriptions/{id}", args: ["topic", "id"] },
-  resumeSubscription: { http: "POST /v1/topics/{topic}/subscriptions/{id}/resume", args: ["topic", "id"] },
-  pauseSubscription: { http: "POST /v1/topics/{topic}/subscriptions/{id}/pause", args: ["topic", "id"] },
-  deadLetters: {
-    http: "GET /v1/topics/{topic}/subscriptions/{id}/dead-letters",
-    args: ["topic", "id", "query"],
-  },
-  redriveDeadLetters: {
-    http: "POST /v1/topics/{topic}/subscriptions/{id}/dead-letters/redrive",
-    args: ["topic", "id", "body"],
-  },
-  events: { http: "GET /v1/topics/{topic}/events", args: ["topic", "query"] },
-  stats: { http: "GET /v1/topics/{topic}/stats", args: ["topic"] },
-  configure: { http: "PUT /v1/topics/{topic}/config", args: ["topic", "body"] },
 } as const satisfies CallTable;
 
 /** A service binding to the `SwitchyardRpc` entrypoint (`entrypoint = "SwitchyardRpc"`). */
@@ -157,7 +126,7 @@ export class BusClient {
   /** Talks HTTP to `baseUrl`; subscribes with the global `WebSocket` (token in `?token=`). */
   static http(options: { baseUrl: string; token: string; fetch?: typeof fetch }): BusClient {
     const http = HttpTransport.over(options);
-    const ops = callsOver<BusOperations>(httpTransport(http), "topics", BUS_CALLS);
+    const ops = callsOver<BusOperations>(httpTransport(http), "topics", BUS_CLIENT_CALLS);
     const base = options.baseUrl.replace(/\/$/, "");
     const open: SocketFactory = (p) => openWebSocket(new URL(`${base}${p}`), options.token);
     return new BusClient(async () => ops, open);
@@ -181,7 +150,7 @@ export class BusClient {
               token,
             )
         : undefined;
-    const ops = callsOver<BusOperations>(bindingTransport(binding), "topics", BUS_CALLS);
+    const ops = callsOver<BusOperations>(bindingTransport(binding), "topics", BUS_CLIENT_CALLS);
     return new BusClient(async () => ops, open);
   }
 

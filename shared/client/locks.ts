@@ -3,33 +3,18 @@
  * while it runs and hands it the fencing token; `LockManager` releases everything it holds on
  * `close()`. Works over HTTP ({@link httpLocks}) and over a service binding ({@link rpcLocks}).
  */
-import { ApiError, type Result, unwrap } from "../errors.ts";
-import type { AcquireInput, LockGrant, LockInfo } from "../schemas/lock.ts";
+import { ApiError, unwrap } from "../errors.ts";
+import type { AcquireInput, LockGrant } from "../schemas/lock.ts";
+import { LOCK_CALLS, type LockCalls } from "./calls.ts";
 import type { HttpTransport } from "./http.ts";
-import { bindingTransport, type CallTable, callsOver, httpTransport } from "./transport.ts";
-
-/** The lock operations, as both transports offer them. */
-export interface LockApi {
-  acquire(name: string, input: Partial<AcquireInput> & { owner: string }): Promise<Result<LockGrant>>;
-  release(name: string, input: { owner: string; token: number }): Promise<Result<{ released: true }>>;
-  extend(
-    name: string,
-    input: { owner: string; token: number; ttlMs: number },
-  ): Promise<Result<{ expiresAt: number }>>;
-  info(name: string): Promise<Result<LockInfo>>;
-}
+import { bindingTransport, callsOver, httpTransport } from "./transport.ts";
 
 /**
- * The lock calls, as the Worker declares them (its lock operations table). Idempotent by design: the same
- * owner acquiring again gets the same grant, a second release answers not_holder (which the
- * client treats as released), extending twice sets the same expiry.
+ * The lock operations, as both transports offer them: the lock table's calls (./calls.ts).
+ * Idempotent by design: the same owner acquiring again gets the same grant, a second release
+ * answers not_holder (which the client treats as released), extending twice sets the same expiry.
  */
-export const LOCK_CALLS = {
-  acquire: { http: "POST /v1/locks/{name}/acquire", args: ["name", "body"], idempotent: true },
-  release: { http: "POST /v1/locks/{name}/release", args: ["name", "body"], idempotent: true },
-  extend: { http: "POST /v1/locks/{name}/extend", args: ["name", "body"], idempotent: true },
-  info: { http: "GET /v1/locks/{name}", args: ["name"] },
-} as const satisfies CallTable;
+export type LockApi = LockCalls;
 
 /** Lock operations over HTTP. */
 export const httpLocks = (http: HttpTransport): LockApi =>

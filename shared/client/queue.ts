@@ -32,7 +32,8 @@ import type { ServerMessage } from "../schemas/queue-stream.ts";
 import type { ConsumerSocket, QueueApi } from "./queue-api.ts";
 import { type CloseInfo, endsForGood } from "./socket-end.ts";
 
-export { httpQueues, QUEUE_CALLS, type QueueApi, type QueueRpcBinding, rpcQueues } from "./queue-api.ts";
+export { QUEUE_CALLS } from "./calls.ts";
+export { httpQueues, type QueueApi, type QueueRpcBinding, rpcQueues } from "./queue-api.ts";
 
 /** What a handler gets besides the task. */
 export interface HandlerContext {

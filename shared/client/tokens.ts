@@ -12,28 +12,15 @@
  */
 import type { Result } from "../errors.ts";
 import type { MintedTokenValue, MintTokenInput, TokenListValue } from "../schemas/tokens.ts";
+import { TOKEN_CALLS, type TokenCalls } from "./calls.ts";
 import { type HttpClientOptions, HttpTransport } from "./http.ts";
-import { type CallTable, callsOver, httpTransport } from "./transport.ts";
+import { callsOver, httpTransport } from "./transport.ts";
 
 export type { MintTokenInput };
 
-/** The token calls, as the Worker declares them (its token routes). */
-export const TOKEN_CALLS = {
-  mint: { http: "POST /v1/tokens", args: ["body"] },
-  list: { http: "GET /v1/tokens", args: ["query"] },
-  revoke: { http: "DELETE /v1/tokens/{id}", args: ["id"] },
-} as const satisfies CallTable;
-
-/** The token operations as results. */
-interface TokenApi {
-  mint(input: MintTokenInput): Promise<Result<MintedTokenValue>>;
-  list(options: { limit?: number; cursor?: string }): Promise<Result<TokenListValue>>;
-  revoke(id: string): Promise<Result<{ revoked: true }>>;
-}
-
 /** Token management over HTTP; needs an admin (`API_TOKENS`) token. */
 export class TokenClient {
-  readonly #api: TokenApi;
+  readonly #api: TokenCalls;
 
   constructor(http: HttpTransport) {
     this.#api = callsOver(httpTransport(http), "tokens", TOKEN_CALLS);

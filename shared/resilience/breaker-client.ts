@@ -2,9 +2,11 @@
  * The few calls the client-side shared breaker makes to `/v1/breakers/{name}`, over the typed
  * client's HTTP transport. Answers are checked field by field; error bodies throw `ApiError`.
  */
+
+import { BREAKER_CALLS, type BreakerCalls } from "../client/calls.ts";
 import { HttpTransport } from "../client/http.ts";
-import { type CallTable, callsOver, httpTransport } from "../client/transport.ts";
-import { type Result, unwrap } from "../errors.ts";
+import { callsOver, httpTransport } from "../client/transport.ts";
+import { unwrap } from "../errors.ts";
 import type { CircuitStateName } from "./breaker.ts";
 
 /** The state the object reports; when open, how long until half-open. */
@@ -51,20 +53,6 @@ function decisionOf(body: unknown): BreakerDecision {
   return { ...statusOf(body), allowed };
 }
 
-/** The breaker calls the client makes, as the Worker declares them (its breaker operations table). */
-export const BREAKER_CALLS = {
-  acquire: { http: "POST /v1/breakers/{name}/acquire", args: ["name"] },
-  record: { http: "POST /v1/breakers/{name}/record", args: ["name", "body"] },
-  recordBatch: { http: "POST /v1/breakers/{name}/record-batch", args: ["name", "body"] },
-} as const satisfies CallTable;
-
-/** The calls' raw answers, checked by the client. */
-interface BreakerCalls {
-  acquire(name: string): Promise<Result<unknown>>;
-  record(name: string, outcome: ReportedOutcome | undefined): Promise<Result<unknown>>;
-  recordBatch(name: string, input: { outcomes: readonly ReportedOutcome[] }): Promise<Result<unknown>>;
-}
-
 /** The breaker routes of one breaker. */
 export class BreakerClient {
   readonly #calls: BreakerCalls;
@@ -85,10 +73,11 @@ export class BreakerClient {
 
   /** `POST .../record` or `.../record-batch`: reports outcomes, oldest first; answers the state after them. */
   async record(outcomes: readonly ReportedOutcome[]): Promise<BreakerStatus> {
+    const [only] = outcomes;
     const answer =
-      outcomes.length === 1
-        ? await this.#calls.record(this.#name, outcomes[0])
-        : await this.#calls.recordBatch(this.#name, { outcomes });
+      outcomes.length === 1 && only
+        ? await this.#calls.record(this.#name, only)
+        : await this.#calls.recordBatch(this.#name, { outcomes: [...outcomes] });
     return statusOf(unwrap(answer));
   }
 }

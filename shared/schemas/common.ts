@@ -4,6 +4,15 @@
  */
 import { z } from "@hono/zod-openapi";
 
+/**
+ * What a caller sends for schema `S`: its input, except that a field the schema coerces (a query's
+ * `limit`), which takes any input, takes the type it becomes. A union's branches each on their own.
+ */
+export type Sent<S extends z.ZodType> = SentFields<z.input<S>, z.output<S>>;
+type SentFields<I, O> = I extends unknown
+  ? { [K in keyof I]: unknown extends I[K] ? (K extends keyof O ? O[K] : I[K]) : I[K] }
+  : never;
+
 /** Name of a lock, namespace, queue or topic, as the contract allows. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 

@@ -2,7 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { PRIORITIES } from "../../durable-objects/logic/queue-rules.ts";
 import { cronProblem, MISSED_POLICIES, zoneProblem } from "../../durable-objects/logic/schedule-rules.ts";
-import { int, NAME_PATTERN, nextCursor } from "./common.ts";
+import { int, NAME_PATTERN, nextCursor, type Sent } from "./common.ts";
 import { type JsonValue, MAX_DELAY_MS, pageQueryFields, TaskInput } from "./queue.ts";
 
 /** The longest interval of an `everyMs` schedule: 30 days (a cron covers longer cadences). */
@@ -104,4 +104,4 @@ export type ScheduleRequestInput = z.input<typeof ScheduleRequest>;
 export type ScheduleInfo = z.output<typeof ScheduleInfo>;
 export type SchedulePage = z.output<typeof SchedulePage>;
 export type ScheduleListInput = z.output<typeof ScheduleListQuery>;
-export type ScheduleListRequest = z.input<typeof ScheduleListQuery>;
+export type ScheduleListRequest = Sent<typeof ScheduleListQuery>;

@@ -1,7 +1,7 @@
 /** Request and response schemas of `/v1/queues/{queue}`. */
 import { z } from "@hono/zod-openapi";
 import { PRIORITIES, TASK_STATES } from "../../durable-objects/logic/queue-rules.ts";
-import { int, nextCursor, queryCursor, queryIntOr } from "./common.ts";
+import { int, nextCursor, queryCursor, queryIntOr, type Sent } from "./common.ts";
 
 /** Longest delay a task or a retry may ask for: 30 days. */
 export const MAX_DELAY_MS = 30 * 24 * 3_600_000;
@@ -304,7 +304,7 @@ export type DeadPage = z.infer<typeof DeadPage>;
 export type TaskListInput = z.infer<typeof TaskListQuery>;
 export type TaskQueryInput = z.infer<typeof TaskQuery>;
 /** Task info's query as a client sends it. */
-export type TaskQueryRequest = z.input<typeof TaskQuery>;
+export type TaskQueryRequest = Sent<typeof TaskQuery>;
 export type TaskPage = z.infer<typeof TaskPage>;
 export type RedriveInput = z.infer<typeof RedriveRequest>;
 export type PurgeInput = z.infer<typeof PurgeQuery>;
@@ -314,6 +314,6 @@ export type TaskRequest = z.input<typeof TaskInput>;
 export type EnqueueRequestInput = z.input<typeof EnqueueRequest>;
 export type LeaseRequestInput = z.input<typeof LeaseRequest>;
 export type NackRequestInput = z.input<typeof NackRequest>;
-export type DeadQueryRequest = z.input<typeof DeadQuery>;
-export type TaskListRequest = z.input<typeof TaskListQuery>;
-export type PurgeRequest = z.input<typeof PurgeQuery>;
+export type DeadQueryRequest = Sent<typeof DeadQuery>;
+export type TaskListRequest = Sent<typeof TaskListQuery>;
+export type PurgeRequest = Sent<typeof PurgeQuery>;

@@ -3,8 +3,8 @@
  * answers the body `leaseTasks` declares for its success status. A path the types cannot place (a
  * plain `string`, an undeclared route) answers `unknown`.
  */
-import type { z } from "@hono/zod-openapi";
 import type { OpenApiDocument } from "../../scripts/lib/api-reference.ts";
+import type { SuccessOf } from "../../workers/declare/client-calls.ts";
 import type { MOUNTED } from "./operations.ts";
 
 type Mounted = typeof MOUNTED;
@@ -12,19 +12,6 @@ type Mounted = typeof MOUNTED;
 /** A path's segments, without its query. */
 type Segments<S extends string> = S extends `${infer Head}/${infer Tail}` ? [Head, ...Segments<Tail>] : [S];
 type PathOf<P extends string> = P extends `${infer Path}?${string}` ? Path : P;
-
-/** The JSON body a response entry declares. */
-type JsonOf<Entry> = Entry extends { content: { "application/json": { schema: infer S extends z.ZodType } } }
-  ? z.output<S>
-  : unknown;
-
-/** The statuses a route's entry names (without the index signature of every route's responses). */
-type Named<R> = { [K in keyof R as string extends K ? never : number extends K ? never : K]: R[K] };
-
-/** The body of a route's success answer (its 2xx responses; a WebSocket upgrade declares none). */
-type SuccessOf<R> = [Extract<keyof Named<R>, 200 | 201 | 202>] extends [never]
-  ? unknown
-  : JsonOf<Named<R>[Extract<keyof Named<R>, 200 | 201 | 202>]>;
 
 /** The one route outside the tables whose JSON the tests read (workers/meta/routes.ts). */
 type MetaOperation = { verb: "GET"; segments: ["", "openapi.json"]; body: OpenApiDocument };

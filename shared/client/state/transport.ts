@@ -3,18 +3,8 @@
  * a socket connector) and a service binding ({@link rpcState}).
  */
 import { ApiError, fail, ok, type Result } from "../../errors.ts";
-import type {
-  Deleted,
-  IncrementInput,
-  IncrementResult,
-  ListPage,
-  PreconditionInput,
-  PutResult,
-  ReadResult,
-  StateEntry,
-  StateMessage,
-  TxnResult,
-} from "../../schemas/state.ts";
+import type { PreconditionInput, StateMessage } from "../../schemas/state.ts";
+import { STATE_CALLS, type StateCalls } from "../calls.ts";
 import {
   type ClientSocket,
   type HttpTransport,
@@ -49,28 +39,8 @@ export type TxnOpRequest =
   | { op: "delete"; key: string }
   | { op: "get"; key: string };
 
-/** The state operations, as both transports offer them (the RPC target implements it directly). */
-export interface StateApi {
-  get(namespace: string, key: string): Promise<Result<StateEntry>>;
-  put(
-    namespace: string,
-    key: string,
-    input: { value: unknown; ttlMs?: number },
-    pre?: PreconditionInput,
-  ): Promise<Result<PutResult>>;
-  delete(namespace: string, key: string, pre?: PreconditionInput): Promise<Result<Deleted>>;
-  increment(
-    namespace: string,
-    key: string,
-    input?: Partial<IncrementInput>,
-  ): Promise<Result<IncrementResult>>;
-  list(
-    namespace: string,
-    query?: { prefix?: string; limit?: number; cursor?: string },
-  ): Promise<Result<ListPage>>;
-  txn(namespace: string, input: TxnRequestInput): Promise<Result<TxnResult>>;
-  /** Reads `keys` at one namespace version, which the answer gives (needs only `read`). */
-  read(namespace: string, input: { keys: string[] }): Promise<Result<ReadResult>>;
+/** The state operations, as both transports offer them: the state table's calls (../calls.ts), and `watch`. */
+export interface StateApi extends StateCalls {
   /** Delivers every message of a subscription to `onMessage`; `onClose` runs when it ends, with the close's code and reason. */
   watch(
     namespace: string,
@@ -145,29 +115,17 @@ function conditionHeaders(pre: PreconditionInput = {}): Record<string, string> {
   return headers;
 }
 
-/** The state calls, as the Worker declares them (its state operations table; `watch` opens a socket instead). */
-export const STATE_CALLS = {
-  get: { http: "GET /v1/state/{namespace}/{key}", args: ["namespace", "key"] },
-  put: {
-    http: "PUT /v1/state/{namespace}/{key}",
-    args: ["namespace", "key", "body", "headers"],
-    headers: conditionHeaders,
-  },
-  delete: {
-    http: "DELETE /v1/state/{namespace}/{key}",
-    args: ["namespace", "key", "headers"],
-    headers: conditionHeaders,
-  },
-  increment: { http: "POST /v1/state/{namespace}/{key}/increment", args: ["namespace", "key", "body"] },
-  list: { http: "GET /v1/state/{namespace}", args: ["namespace", "query"] },
-  txn: { http: "POST /v1/state/{namespace}/txn", args: ["namespace", "body"] },
-  read: { http: "POST /v1/state/{namespace}/read", args: ["namespace", "body"] },
+/** The state calls (../calls.ts); over HTTP, a precondition is sent as `If-Match` / `If-None-Match`. */
+const STATE_CLIENT_CALLS = {
+  ...STATE_CALLS,
+  put: { ...STATE_CALLS.put, headers: conditionHeaders },
+  delete: { ...STATE_CALLS.delete, headers: conditionHeaders },
 } as const satisfies CallTable;
 
 /** State operations over HTTP; subscriptions open sockets with `connect`. */
 export function httpState(http: HttpTransport, connect: SocketConnector): StateApi {
   return {
-    ...callsOver<Omit<StateApi, "watch">>(httpTransport(http), "state", STATE_CALLS),
+    ...callsOver<Omit<StateApi, "watch">>(httpTransport(http), "state", STATE_CLIENT_CALLS),
     watch: async (ns, options, onMessage, onClose) => {
       const query = queryString({ prefix: options.prefix || undefined, fromVersion: options.fromVersion });
       return connect(`/v1/state/${encodeURIComponent(ns)}/subscribe${query || "?"}`, {
@@ -196,7 +154,7 @@ export interface StateRpcBinding {
 export function rpcState(binding: StateRpcBinding): StateApi {
   const state = () => binding.state() as StateApi;
   return {
-    ...callsOver<Omit<StateApi, "watch">>(bindingTransport(binding), "state", STATE_CALLS),
+    ...callsOver<Omit<StateApi, "watch">>(bindingTransport(binding), "state", STATE_CLIENT_CALLS),
     watch: (ns, options, onMessage, onClose) => state().watch(ns, options, onMessage, onClose),
   };
 }

@@ -1,41 +1,47 @@
 /**
- * The client's call tables (shared/client/*) say the same as the Worker's operation tables
- * (workers/<capability>/operations.ts): the same method and path, and the same RPC arguments in
- * the same order. An operation changed on one side only fails here.
+ * The client's generated call tables (shared/client/calls.ts) say what the Worker's operation
+ * tables (workers/tables.ts) do at run time: the same method and path, and the same RPC
+ * arguments in the same order. The generator reads the declarations' types; this checks that the
+ * values behind those types agree. test/node/client-calls.test.ts checks the file is not stale.
  */
 import { describe, expect, it } from "vitest";
-import { BUS_CALLS } from "../../../shared/client/bus.ts";
-import { LOCK_CALLS } from "../../../shared/client/locks.ts";
-import { MIRROR_CALLS } from "../../../shared/client/mirror.ts";
-import { QUEUE_CALLS } from "../../../shared/client/queue-api.ts";
-import { STATE_CALLS } from "../../../shared/client/state.ts";
-import { TOKEN_CALLS } from "../../../shared/client/tokens.ts";
+import * as calls from "../../../shared/client/calls.ts";
 import type { CallTable } from "../../../shared/client/transport.ts";
-import { BREAKER_CALLS } from "../../../shared/resilience/breaker-client.ts";
 import type { AnyDeclared } from "../../../workers/declare/table.ts";
-import { MOUNTED } from "../operations.ts";
+import { TABLES } from "../../../workers/tables.ts";
 
-/** Each client table, and where the Worker mounts the operations it calls. */
-const PAIRS: Array<[string, CallTable, keyof typeof MOUNTED]> = [
-  ["locks", LOCK_CALLS, "/v1/locks"],
-  ["breakers", BREAKER_CALLS, "/v1/breakers"],
-  ["topics", BUS_CALLS, "/v1/topics"],
-  ["state", STATE_CALLS, "/v1/state"],
-  ["mirrors", MIRROR_CALLS, "/v1/mirrors"],
-  ["tokens", TOKEN_CALLS, "/v1/tokens"],
-  ["queues", QUEUE_CALLS, "/v1/queues"],
+/** Each generated table, by the capability whose operations it calls. */
+const GENERATED: Array<[keyof typeof TABLES, CallTable]> = [
+  ["locks", calls.LOCK_CALLS],
+  ["breakers", calls.BREAKER_CALLS],
+  ["topics", calls.BUS_CALLS],
+  ["state", calls.STATE_CALLS],
+  ["mirrors", calls.MIRROR_CALLS],
+  ["tokens", calls.TOKEN_CALLS],
+  ["queues", calls.QUEUE_CALLS],
 ];
 
 describe("the client's calls", () => {
-  it.each(PAIRS)("%s: the declared method, path and RPC arguments", (_name, calls, mount) => {
-    const operations: Record<string, AnyDeclared> = MOUNTED[mount];
-    for (const [method, call] of Object.entries(calls)) {
-      const declared = operations[method];
-      expect(declared, method).toBeDefined();
-      if (!declared) continue;
-      const [verb, path] = declared.http.split(" ");
+  it.each(GENERATED)("%s: the declared method, path, RPC arguments and idempotence", (capability, table) => {
+    const { mount, operations } = TABLES[capability];
+    const declared: Record<string, AnyDeclared> = operations;
+    for (const [method, call] of Object.entries(table)) {
+      const operation = declared[method];
+      expect(operation, method).toBeDefined();
+      if (!operation) continue;
+      const [verb, path] = operation.http.split(" ");
       expect(call.http, method).toBe(`${verb} ${`${mount}${path}`.replace(/\/$/, "")}`);
-      if (Array.isArray(declared.rpc)) expect(call.args, method).toEqual(declared.rpc);
+      if (Array.isArray(operation.rpc)) expect(call.args, method).toEqual(operation.rpc);
+      expect(call.idempotent, method).toBe("idempotent" in operation ? operation.idempotent : undefined);
+    }
+  });
+
+  it("has every operation the service binding offers", () => {
+    for (const [capability, table] of GENERATED) {
+      const offered = Object.entries(TABLES[capability].operations as Record<string, AnyDeclared>)
+        .filter(([, operation]) => "call" in operation && Array.isArray(operation.rpc))
+        .map(([method]) => method);
+      for (const method of offered) expect(table[method], `${capability}.${method}`).toBeDefined();
     }
   });
 });

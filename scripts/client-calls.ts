@@ -1,0 +1,217 @@
+/**
+ * Writes the client's call tables, shared/client/calls.ts, from the Worker's operation tables
+ * (workers/tables.ts), so that an operation is declared once: for each capability the client
+ * calls, each operation's route and arguments (the data both transports run on) and its method's
+ * types (what a caller sends, what it answers). TypeScript 5's checker reads them from
+ * `EveryClientCall` (workers/declare/client-calls.ts), and each summary from its declaration.
+ *
+ * Run `npm run generate:calls` after changing a declaration; test/node/client-calls.test.ts fails
+ * while the file is stale.
+ */
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript-5";
+import { typeText } from "./lib/type-text.ts";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const CALLS_FILE = join(repoRoot, "shared/client/calls.ts");
+const DECLARED = join(repoRoot, "workers/declare/client-calls.ts");
+const TABLES_FILE = join(repoRoot, "workers/tables.ts");
+
+/**
+ * The capabilities the client calls, with the prefix of their names in the file (`LOCK_CALLS`,
+ * `LockCalls`). Not here: `db` (edge apps reach Postgres through shared/db over Hyperdrive) and
+ * `catalog` (the client lists every capability with one call of its own, shared/client/catalog.ts).
+ */
+const CLIENT_NAMES = {
+  locks: "Lock",
+  breakers: "Breaker",
+  topics: "Bus",
+  state: "State",
+  mirrors: "Mirror",
+  queues: "Queue",
+  tokens: "Token",
+} as const;
+
+const PARTS = new Set(["body", "query", "headers"]);
+
+/** The text of shared/client/calls.ts as the declarations stand. */
+export function clientCallsText(): string {
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(repoRoot, "tsconfig.json"),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+      },
+    },
+  );
+  if (!config) throw new Error("tsconfig.json: not read");
+  const program = ts.createProgram([DECLARED], config.options);
+  const checker = program.getTypeChecker();
+  const printer = typeText(program, repoRoot, { nameEqualTypes: true });
+
+  const exported = (file: string, name: string): ts.Symbol => {
+    const source = program.getSourceFile(file);
+    const module = source && checker.getSymbolAtLocation(source);
+    const symbol = module && checker.getExportsOfModule(module).find((s) => s.name === name);
+    if (!symbol) throw new Error(`${relative(repoRoot, file)} exports no ${name}`);
+    return symbol;
+  };
+  const property = (type: ts.Type, name: string): ts.Type => {
+    const symbol = type.getProperty(name);
+    if (!symbol) throw new Error(`no property ${name} in ${checker.typeToString(type)}`);
+    return checker.getTypeOfSymbol(symbol);
+  };
+  const literal = (type: ts.Type): string => {
+    if (!type.isStringLiteral()) throw new Error(`not a string literal: ${checker.typeToString(type)}`);
+    return type.value;
+  };
+
+  const every = checker.getDeclaredTypeOfSymbol(exported(DECLARED, "EveryClientCall"));
+  const tables = checker.getTypeOfSymbol(exported(TABLES_FILE, "TABLES"));
+  const sections: string[] = [];
+  for (const [capability, prefix] of Object.entries(CLIENT_NAMES)) {
+    const table = property(tables, capability);
+    const mount = literal(property(table, "mount"));
+    const declarations = property(table, "operations");
+    const rows: string[] = [];
+    const methods: string[] = [];
+    // A capability the service binding offers has the calls both transports carry; the rest are HTTP only.
+    const operations = property(every, capability).getProperties();
+    const overRpc = (operation: ts.Symbol) =>
+      checker.typeToString(property(checker.getTypeOfSymbol(operation), "overRpc")) === "true";
+    const bound = operations.some(overRpc);
+    const offered = bound ? operations.filter(overRpc) : operations;
+    for (const operation of offered) {
+      const call = checker.getTypeOfSymbol(operation);
+      const name = operation.name;
+      const [verb, path] = literal(property(call, "http")).split(" ");
+      const args = checker
+        .getTypeArguments(property(call, "args") as ts.TypeReference)
+        .map((arg) => literal(arg));
+      const spec = specOf(declarations.getProperty(name));
+      const http = `${verb} ${`${mount}${path}`.replace(/\/$/, "")}`;
+      const idempotent = spec && hasTrue(spec, "idempotent") ? ", idempotent: true" : "";
+      rows.push(`  ${name}: { http: ${JSON.stringify(http)}, args: ${JSON.stringify(args)}${idempotent} },`);
+
+      // A part is optional where it may be left out: every field optional (an absent part reads as `{}`).
+      const params = args.map((arg) => {
+        if (!PARTS.has(arg)) return { text: `${arg}: string`, optional: false };
+        const type = property(call, arg);
+        const optional =
+          !type.isUnion() && type.getProperties().every((p) => p.flags & ts.SymbolFlags.Optional);
+        return { text: `${arg}${optional ? "?" : ""}: ${printer.print(type, CALLS_FILE)}`, optional };
+      });
+      // An optional parameter before a required one is a type error: such a part is given as is.
+      for (let i = params.length - 2; i >= 0; i--) {
+        const next = params[i + 1];
+        const param = params[i];
+        if (param?.optional && next && !next.optional) {
+          param.text = param.text.replace("?:", ":");
+          param.optional = false;
+        }
+      }
+      const summary = spec && stringOf(spec, "summary");
+      if (summary) methods.push(docComment(`${summary}: \`${http}\`.`));
+      // The declared success body, whose schemas name its types; the RPC answer where the body wraps it.
+      const value = printer.print(
+        property(call, spec && propertyOf(spec, "json") ? "answer" : "success"),
+        CALLS_FILE,
+      );
+      methods.push(`  ${name}(${params.map((p) => p.text).join(", ")}): Promise<Result<${value}>>;`);
+    }
+    sections.push(
+      [
+        `/** The ${capability} calls: the route and arguments of each (./transport.ts runs them). */`,
+        `export const ${prefix.toUpperCase()}_CALLS = {`,
+        ...rows,
+        "} as const satisfies CallTable;",
+        "",
+        `/** The ${capability} operations, ${bound ? "as both transports offer them" : "over HTTP only"}. */`,
+        `export interface ${prefix}Calls {`,
+        ...methods,
+        "}",
+      ].join("\n"),
+    );
+  }
+
+  const imports = [...(printer.imports.get(CALLS_FILE) ?? [])]
+    .map(([file, names]) => {
+      const spec = relative(dirname(CALLS_FILE), file);
+      const from = spec.startsWith(".") ? spec : `./${spec}`;
+      return `import type { ${[...names].sort().join(", ")} } from "${from}";`;
+    })
+    .sort();
+  const text = [
+    "/**",
+    " * The client's calls, generated from the Worker's operation tables by scripts/client-calls.ts:",
+    " * do not edit; `npm run generate:calls` writes it again.",
+    " */",
+    'import type { Result } from "../errors.ts";',
+    ...imports,
+    'import type { CallTable } from "./transport.ts";',
+    "",
+    sections.join("\n\n"),
+    "",
+  ].join("\n");
+  return format(text);
+}
+
+/** A member's doc comment, wrapped at 100 columns. */
+function docComment(text: string): string {
+  if (text.length <= 90) return `  /** ${text} */`;
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + word.length + 1 > 95) {
+      lines.push(`   * ${line}`);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  lines.push(`   * ${line}`);
+  return ["  /**", ...lines, "   */"].join("\n");
+}
+
+/** The object literal an entry's declaration gives its declarer (`locks.write(id, http, {...})`). */
+function specOf(symbol: ts.Symbol | undefined): ts.ObjectLiteralExpression | undefined {
+  const declaration = symbol?.valueDeclaration;
+  if (!declaration || !ts.isPropertyAssignment(declaration)) return undefined;
+  const call = declaration.initializer;
+  if (!ts.isCallExpression(call)) return undefined;
+  const spec = call.arguments[2];
+  return spec && ts.isObjectLiteralExpression(spec) ? spec : undefined;
+}
+
+function propertyOf(spec: ts.ObjectLiteralExpression, name: string): ts.Expression | undefined {
+  for (const p of spec.properties) {
+    if (ts.isPropertyAssignment(p) && ts.isIdentifier(p.name) && p.name.text === name) return p.initializer;
+  }
+  return undefined;
+}
+
+function hasTrue(spec: ts.ObjectLiteralExpression, name: string): boolean {
+  return propertyOf(spec, name)?.kind === ts.SyntaxKind.TrueKeyword;
+}
+
+function stringOf(spec: ts.ObjectLiteralExpression, name: string): string | undefined {
+  const value = propertyOf(spec, name);
+  return value && ts.isStringLiteralLike(value) ? value.text : undefined;
+}
+
+/** The text as `npm run format` leaves it. */
+function format(text: string): string {
+  return execFileSync(
+    join(repoRoot, "node_modules/.bin/biome"),
+    ["check", "--write", `--stdin-file-path=${CALLS_FILE}`],
+    { input: text, encoding: "utf8", cwd: repoRoot },
+  );
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  writeFileSync(CALLS_FILE, clientCallsText());
+  console.log(`wrote ${relative(repoRoot, CALLS_FILE)}`);
+}
