@@ -5,8 +5,8 @@
  * types (what a caller sends, what it answers). TypeScript 5's checker reads them from
  * `EveryClientCall` (workers/declare/client-calls.ts), and each summary from its declaration.
  *
- * Run `npm run generate:calls` after changing a declaration; test/node/client-calls.test.ts fails
- * while the file is stale.
+ * Run `npm run generate:calls` after changing a declaration; test/node/client/calls-generated.test.ts
+ * fails while the file is stale.
  */
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -94,16 +94,21 @@ export function clientCallsText(): string {
         .getTypeArguments(property(call, "args") as ts.TypeReference)
         .map((arg) => literal(arg));
       const spec = specOf(declarations.getProperty(name));
+      if (!spec)
+        throw new Error(`${capability}.${name}: not declared as \`name: declarer(id, http, {...})\``);
       const http = `${verb} ${`${mount}${path}`.replace(/\/$/, "")}`;
-      const idempotent = spec && hasTrue(spec, "idempotent") ? ", idempotent: true" : "";
+      const idempotent = hasTrue(spec, "idempotent") ? ", idempotent: true" : "";
       rows.push(`  ${name}: { http: ${JSON.stringify(http)}, args: ${JSON.stringify(args)}${idempotent} },`);
 
-      // A part is optional where it may be left out: every field optional (an absent part reads as `{}`).
+      // A body may be left out where it is declared so (`optionalBody()`: a refinement the types
+      // cannot see may still need a field); a query or headers where every field is optional.
       const params = args.map((arg) => {
         if (!PARTS.has(arg)) return { text: `${arg}: string`, optional: false };
         const type = property(call, arg);
         const optional =
-          !type.isUnion() && type.getProperties().every((p) => p.flags & ts.SymbolFlags.Optional);
+          arg === "body"
+            ? checker.typeToString(property(call, "bodyOptional")) === "true"
+            : !type.isUnion() && type.getProperties().every((p) => p.flags & ts.SymbolFlags.Optional);
         return { text: `${arg}${optional ? "?" : ""}: ${printer.print(type, CALLS_FILE)}`, optional };
       });
       // An optional parameter before a required one is a type error: such a part is given as is.
@@ -115,11 +120,11 @@ export function clientCallsText(): string {
           param.optional = false;
         }
       }
-      const summary = spec && stringOf(spec, "summary");
+      const summary = stringOf(spec, "summary");
       if (summary) methods.push(docComment(`${summary}: \`${http}\`.`));
       // The declared success body, whose schemas name its types; the RPC answer where the body wraps it.
       const value = printer.print(
-        property(call, spec && propertyOf(spec, "json") ? "answer" : "success"),
+        property(call, propertyOf(spec, "json") ? "answer" : "success"),
         CALLS_FILE,
       );
       methods.push(`  ${name}(${params.map((p) => p.text).join(", ")}): Promise<Result<${value}>>;`);
@@ -186,15 +191,22 @@ function specOf(symbol: ts.Symbol | undefined): ts.ObjectLiteralExpression | und
   return spec && ts.isObjectLiteralExpression(spec) ? spec : undefined;
 }
 
-function propertyOf(spec: ts.ObjectLiteralExpression, name: string): ts.Expression | undefined {
+/** A property of the literal: its value, or the member itself where it is a method or shorthand. */
+function propertyOf(spec: ts.ObjectLiteralExpression, name: string): ts.Node | undefined {
   for (const p of spec.properties) {
-    if (ts.isPropertyAssignment(p) && ts.isIdentifier(p.name) && p.name.text === name) return p.initializer;
+    if (ts.isSpreadAssignment(p)) throw new Error(`a spread in a declaration: ${p.getText()}`);
+    const key = p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) ? p.name.text : undefined;
+    if (key !== name) continue;
+    return ts.isPropertyAssignment(p) ? p.initializer : p;
   }
   return undefined;
 }
 
 function hasTrue(spec: ts.ObjectLiteralExpression, name: string): boolean {
-  return propertyOf(spec, name)?.kind === ts.SyntaxKind.TrueKeyword;
+  const value = propertyOf(spec, name);
+  if (value === undefined) return false;
+  if (value.kind === ts.SyntaxKind.TrueKeyword) return true;
+  throw new Error(`${name}: write it as \`${name}: true\` (${value.getText()})`);
 }
 
 function stringOf(spec: ts.ObjectLiteralExpression, name: string): string | undefined {

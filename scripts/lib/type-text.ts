@@ -47,6 +47,8 @@ export function typeText(
     const decl = symbol?.declarations?.[0];
     if (!symbol || !decl) return undefined;
     if (!ts.isTypeAliasDeclaration(decl) && !ts.isInterfaceDeclaration(decl)) return undefined;
+    // A generic alias (`Sent<S>`) would print without its arguments: its instance is expanded.
+    if (decl.typeParameters) return undefined;
     const file = decl.getSourceFile().fileName;
     // zod's own aliases (z.infer's helpers) are expanded; only the schemas' own names are kept.
     if (!file.startsWith(schemaDir)) return undefined;
@@ -55,22 +57,28 @@ export function typeText(
   }
 
   /**
-   * The first schema type equal to `type`, in module order, whose name `from` can import: the same
+   * The schema types equal to `type` whose names `from` can import, in module order: the same
    * fields and index signatures, each type assignable to the other.
    */
-  function schemaTypeEqualTo(type: ts.Type, from: string): { file: string; name: string } | undefined {
+  function schemaTypesEqualTo(type: ts.Type, from: string): Array<{ file: string; name: string }> {
+    const equal: Array<{ file: string; name: string }> = [];
     for (const source of program.getSourceFiles()) {
       if (!source.fileName.startsWith(schemaDir)) continue;
       const module = checker.getSymbolAtLocation(source);
       for (const symbol of module ? checker.getExportsOfModule(module) : []) {
         if (!(symbol.flags & (ts.SymbolFlags.TypeAlias | ts.SymbolFlags.Interface))) continue;
-        const candidate = checker.getDeclaredTypeOfSymbol(symbol);
-        if (sameFields(type, candidate) && !clashes({ file: source.fileName, name: symbol.name }, from)) {
-          return { file: source.fileName, name: symbol.name };
-        }
+        const decl = symbol.declarations?.[0];
+        if (
+          decl &&
+          (ts.isTypeAliasDeclaration(decl) || ts.isInterfaceDeclaration(decl)) &&
+          decl.typeParameters
+        )
+          continue;
+        const ref = { file: source.fileName, name: symbol.name };
+        if (sameFields(type, checker.getDeclaredTypeOfSymbol(symbol)) && !clashes(ref, from)) equal.push(ref);
       }
     }
-    return undefined;
+    return equal;
   }
 
   function sameFields(a: ts.Type, b: ts.Type): boolean {
@@ -161,9 +169,11 @@ export function typeText(
         const elements = checker.getTypeArguments(type as ts.TypeReference);
         return `[${elements.map((t) => print(t, from, seen)).join(", ")}]`;
       }
-      // A recursive type without a name is printed by the name of its equal where it recurs.
-      const equal = seen.has(type) || options.nameEqualTypes ? schemaTypeEqualTo(type, from) : undefined;
-      if (equal) return reference(equal, from);
+      // A recursive type without a name is printed by the name of an equal where it recurs; with
+      // nameEqualTypes, any type by the name of its one equal (of several, none is the right one).
+      const equal = seen.has(type) || options.nameEqualTypes ? schemaTypesEqualTo(type, from) : [];
+      const [first] = equal;
+      if (first && (seen.has(type) || equal.length === 1)) return reference(first, from);
       if (seen.has(type)) {
         throw new Error(`a recursive wire type without a name (${checker.typeToString(type)})`);
       }
@@ -191,7 +201,9 @@ export function typeText(
   }
 
   const wrap = (text: string) =>
-    /^[\w$".\-[\] ]+$|^\{.*\}$/.test(text) && !text.includes(" | ") ? text : `(${text})`;
+    /^[\w$".\-[\] ]+$|^\{.*\}$/.test(text) && !text.includes(" | ") && !text.includes(" & ")
+      ? text
+      : `(${text})`;
 
   return {
     print: (type, from, seen = new Set()) => print(type, from, seen),

@@ -20,7 +20,7 @@ import type {
   TopicStatsValue,
 } from "../schemas/bus.ts";
 import { DEFAULT_TOLERANCE_SECONDS, verifySignature } from "../webhook-signature.ts";
-import { BUS_CALLS, type BusCalls } from "./calls.ts";
+import { type BusCalls, BUS_CALLS as DECLARED_BUS_CALLS } from "./calls.ts";
 import { type ClientSocket, HttpTransport, openWebSocket, upgradeThrough } from "./http.ts";
 import { type CloseInfo, endsForGood } from "./socket-end.ts";
 import { bindingTransport, type CallTable, callsOver, httpTransport, queryString } from "./transport.ts";
@@ -96,10 +96,10 @@ const RECONNECT = { kind: "exponential", initialDelayMs: 100, maxDelayMs: 10_000
 const path = (topic: string, rest = "") => `/v1/topics/${encodeURIComponent(topic)}${rest}`;
 
 /** The bus calls (./calls.ts); over HTTP, the subscription list comes wrapped in `{subscriptions}`. */
-const BUS_CLIENT_CALLS = {
-  ...BUS_CALLS,
+export const BUS_CALLS = {
+  ...DECLARED_BUS_CALLS,
   listSubscriptions: {
-    ...BUS_CALLS.listSubscriptions,
+    ...DECLARED_BUS_CALLS.listSubscriptions,
     fromHttp: (body: { subscriptions: SubscriptionInfo[] }) => body.subscriptions,
   },
 } as const satisfies CallTable;
@@ -126,7 +126,7 @@ export class BusClient {
   /** Talks HTTP to `baseUrl`; subscribes with the global `WebSocket` (token in `?token=`). */
   static http(options: { baseUrl: string; token: string; fetch?: typeof fetch }): BusClient {
     const http = HttpTransport.over(options);
-    const ops = callsOver<BusOperations>(httpTransport(http), "topics", BUS_CLIENT_CALLS);
+    const ops = callsOver<BusOperations>(httpTransport(http), "topics", BUS_CALLS);
     const base = options.baseUrl.replace(/\/$/, "");
     const open: SocketFactory = (p) => openWebSocket(new URL(`${base}${p}`), options.token);
     return new BusClient(async () => ops, open);
@@ -150,7 +150,7 @@ export class BusClient {
               token,
             )
         : undefined;
-    const ops = callsOver<BusOperations>(bindingTransport(binding), "topics", BUS_CLIENT_CALLS);
+    const ops = callsOver<BusOperations>(bindingTransport(binding), "topics", BUS_CALLS);
     return new BusClient(async () => ops, open);
   }
 

@@ -24,8 +24,6 @@ import type { ExtendInput, LockGrant, LockInfo, ReleaseInput } from "../schemas/
 import type { MirrorStatus } from "../schemas/mirror.ts";
 import type {
   AckBatchOutput,
-  AckInput,
-  DeadQueryRequest,
   LeasedTask,
   LeaseRequestInput,
   NackOutput,
@@ -35,24 +33,23 @@ import type {
   RedriveInput,
   TaskInfo,
   TaskListRequest,
-  TaskPage,
   TaskQueryRequest,
   TaskRequest,
 } from "../schemas/queue.ts";
 import type { QueueConfig, QueueConfigRequestInput } from "../schemas/queue-config.ts";
 import type { FlowCreatedOutput, FlowRequestInput } from "../schemas/queue-flow.ts";
-import type { LogsInput, LogsOutput, ProgressInput, ProgressOutput } from "../schemas/queue-progress.ts";
+import type { LogsInput, LogsOutput, ProgressOutput } from "../schemas/queue-progress.ts";
 import type { ScheduleInfo, SchedulePage, ScheduleRequestInput } from "../schemas/queue-schedule.ts";
 import type {
   Deleted,
   IncrementResult,
   ListPage,
   PreconditionInput,
-  PutInput,
   PutResult,
   ReadInput,
   ReadResult,
   StateEntry,
+  TxnRequestInput,
   TxnResult,
 } from "../schemas/state.ts";
 import type { MintedTokenValue, MintTokenInput, TokenListValue } from "../schemas/tokens.ts";
@@ -100,7 +97,7 @@ export interface BreakerCalls {
   /** Configure a shared circuit breaker: `PUT /v1/breakers/{name}`. */
   configure(
     name: string,
-    body?: {
+    body: {
       consecutiveFailures?: undefined | number;
       failureRate?: undefined | number;
       minimumCalls?: undefined | number;
@@ -146,7 +143,7 @@ export interface BusCalls {
   /** Publish one event or a batch of up to 500: `POST /v1/topics/{topic}/events`. */
   publish(
     topic: string,
-    body?: {
+    body: {
       type?: undefined | string;
       events?:
         | undefined
@@ -164,7 +161,7 @@ export interface BusCalls {
   /** Add a webhook subscription: `POST /v1/topics/{topic}/subscriptions`. */
   createSubscription(
     topic: string,
-    body?: {
+    body: {
       url?: undefined | string;
       redis?: undefined | RedisTargetValue;
       filter?: undefined | string[];
@@ -188,7 +185,11 @@ export interface BusCalls {
    * Events a subscription gave up on, oldest first: `GET
    * /v1/topics/{topic}/subscriptions/{id}/dead-letters`.
    */
-  deadLetters(topic: string, id: string, query?: DeadQueryRequest): Promise<Result<DeadLetterPage>>;
+  deadLetters(
+    topic: string,
+    id: string,
+    query?: { limit?: undefined | number; cursor?: undefined | string },
+  ): Promise<Result<DeadLetterPage>>;
   /**
    * Deliver dead letters again (the listed seqs, or all), with their attempts reset: `POST
    * /v1/topics/{topic}/subscriptions/{id}/dead-letters/redrive`.
@@ -212,7 +213,7 @@ export interface BusCalls {
   /**
    * Change the topic's limits (fields left out keep their value): `PUT /v1/topics/{topic}/config`.
    */
-  configure(topic: string, body?: TopicConfigPatchValue): Promise<Result<TopicConfigValue>>;
+  configure(topic: string, body: TopicConfigPatchValue): Promise<Result<TopicConfigValue>>;
 }
 
 /** The state calls: the route and arguments of each (./transport.ts runs them). */
@@ -234,33 +235,7 @@ export interface StateCalls {
     query?: { prefix?: undefined | string; limit?: undefined | number; cursor?: undefined | string },
   ): Promise<Result<ListPage>>;
   /** Multi-key transaction (etcd-style): `POST /v1/state/{namespace}/txn`. */
-  txn(
-    namespace: string,
-    body?: {
-      compare?:
-        | undefined
-        | {
-            key: string;
-            op?: undefined | "==" | "!=" | "<" | ">";
-            version?: undefined | number;
-            value?: unknown;
-          }[];
-      success?:
-        | undefined
-        | (
-            | { op: "put"; key: string; value: unknown; ttlMs?: undefined | number }
-            | { op: "delete"; key: string }
-            | { op: "get"; key: string }
-          )[];
-      failure?:
-        | undefined
-        | (
-            | { op: "put"; key: string; value: unknown; ttlMs?: undefined | number }
-            | { op: "delete"; key: string }
-            | { op: "get"; key: string }
-          )[];
-    },
-  ): Promise<Result<TxnResult>>;
+  txn(namespace: string, body: TxnRequestInput): Promise<Result<TxnResult>>;
   /** Read up to 128 keys at one version: `POST /v1/state/{namespace}/read`. */
   read(namespace: string, body: ReadInput): Promise<Result<ReadResult>>;
   /** Add to a number atomically: `POST /v1/state/{namespace}/{key}/increment`. */
@@ -275,7 +250,7 @@ export interface StateCalls {
   put(
     namespace: string,
     key: string,
-    body: PutInput,
+    body: { value: unknown; ttlMs?: undefined | number },
     headers?: PreconditionInput,
   ): Promise<Result<PutResult>>;
   /** Delete a key: `DELETE /v1/state/{namespace}/{key}`. */
@@ -352,14 +327,21 @@ export interface QueueCalls {
    * A page of the tasks in one state, or the live task holding a dedup key: `GET
    * /v1/queues/{queue}/tasks`.
    */
-  tasks(queue: string, query?: TaskListRequest): Promise<Result<TaskPage>>;
+  tasks(
+    queue: string,
+    query?: TaskListRequest,
+  ): Promise<Result<{ tasks: TaskInfo[]; cursor: null | string }>>;
   /**
    * Lease up to max tasks, highest priority first, oldest first within a priority: `POST
    * /v1/queues/{queue}/lease`.
    */
-  lease(queue: string, body?: LeaseRequestInput): Promise<Result<{ tasks: LeasedTask[] }>>;
+  lease(queue: string, body: LeaseRequestInput): Promise<Result<{ tasks: LeasedTask[] }>>;
   /** Complete a leased task: `POST /v1/queues/{queue}/tasks/{id}/ack`. */
-  ack(queue: string, id: string, body: AckInput): Promise<Result<{ id: string; state: "completed" }>>;
+  ack(
+    queue: string,
+    id: string,
+    body: { leaseId: string; result?: unknown },
+  ): Promise<Result<{ id: string; state: "completed" }>>;
   /**
    * Give a leased task back: retry after a backoff, or dead-letter it: `POST
    * /v1/queues/{queue}/tasks/{id}/nack`.
@@ -375,7 +357,11 @@ export interface QueueCalls {
    * Report a leased task's progress (any JSON, at most 4 KiB): `POST
    * /v1/queues/{queue}/tasks/{id}/progress`.
    */
-  progress(queue: string, id: string, body: ProgressInput): Promise<Result<ProgressOutput>>;
+  progress(
+    queue: string,
+    id: string,
+    body: { leaseId: string; progress: unknown },
+  ): Promise<Result<ProgressOutput>>;
   /** Append up to 100 log lines to a leased task: `POST /v1/queues/{queue}/tasks/{id}/logs`. */
   logs(queue: string, id: string, body: LogsInput): Promise<Result<LogsOutput>>;
   /**
@@ -400,12 +386,15 @@ export interface QueueCalls {
    */
   stats(queue: string): Promise<Result<QueueStats>>;
   /** A page of the dead-letter queue, oldest first: `GET /v1/queues/{queue}/dead`. */
-  dead(queue: string, query?: DeadQueryRequest): Promise<Result<TaskPage>>;
+  dead(
+    queue: string,
+    query?: { limit?: undefined | number; cursor?: undefined | string },
+  ): Promise<Result<{ tasks: TaskInfo[]; cursor: null | string }>>;
   /**
    * Put dead tasks (the listed ids, or all) back in the queue with their attempts reset: `POST
    * /v1/queues/{queue}/dead/redrive`.
    */
-  redrive(queue: string, body?: RedriveInput): Promise<Result<{ redriven: number }>>;
+  redrive(queue: string, body: RedriveInput): Promise<Result<{ redriven: number }>>;
   /**
    * Pause the queue: leases and pushes hand out nothing until it is resumed: `POST
    * /v1/queues/{queue}/pause`.
@@ -422,7 +411,7 @@ export interface QueueCalls {
    * Set the queue's lease limits: a rate (leases per period) and a concurrency cap: `PUT
    * /v1/queues/{queue}/config`.
    */
-  setConfig(queue: string, body?: QueueConfigRequestInput): Promise<Result<QueueConfig>>;
+  setConfig(queue: string, body: QueueConfigRequestInput): Promise<Result<QueueConfig>>;
   /** The queue's lease limits: `GET /v1/queues/{queue}/config`. */
   config(queue: string): Promise<Result<QueueConfig>>;
   /**
@@ -431,7 +420,10 @@ export interface QueueCalls {
    */
   putSchedule(queue: string, name: string, body: ScheduleRequestInput): Promise<Result<ScheduleInfo>>;
   /** A page of the queue's schedules in name order: `GET /v1/queues/{queue}/schedules`. */
-  schedules(queue: string, query?: DeadQueryRequest): Promise<Result<SchedulePage>>;
+  schedules(
+    queue: string,
+    query?: { limit?: undefined | number; cursor?: undefined | string },
+  ): Promise<Result<SchedulePage>>;
   /** A schedule with its next run times: `GET /v1/queues/{queue}/schedules/{name}`. */
   schedule(queue: string, name: string): Promise<Result<ScheduleInfo>>;
   /**
@@ -463,7 +455,7 @@ export interface TokenCalls {
   /** Mint a scoped, expiring token: `POST /v1/tokens`. */
   mint(body: MintTokenInput): Promise<Result<MintedTokenValue>>;
   /** List live scoped tokens (never their text): `GET /v1/tokens`. */
-  list(query?: DeadQueryRequest): Promise<Result<TokenListValue>>;
+  list(query?: { limit?: undefined | number; cursor?: undefined | string }): Promise<Result<TokenListValue>>;
   /** Revoke a scoped token (refused everywhere within 10 s): `DELETE /v1/tokens/{id}`. */
   revoke(id: string): Promise<Result<{ revoked: true }>>;
 }

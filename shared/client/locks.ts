@@ -9,6 +9,9 @@ import { LOCK_CALLS, type LockCalls } from "./calls.ts";
 import type { HttpTransport } from "./http.ts";
 import { bindingTransport, callsOver, httpTransport } from "./transport.ts";
 
+/** The calls as the Worker declares them (generated: ./calls.ts). */
+export { LOCK_CALLS };
+
 /**
  * The lock operations, as both transports offer them: the lock table's calls (./calls.ts).
  * Idempotent by design: the same owner acquiring again gets the same grant, a second release

@@ -8,6 +8,9 @@ import { MIRROR_CALLS, type MirrorCalls } from "./calls.ts";
 import type { HttpTransport } from "./http.ts";
 import { bindingTransport, callsOver, httpTransport } from "./transport.ts";
 
+/** The calls as the Worker declares them (generated: ./calls.ts). */
+export { MIRROR_CALLS };
+
 /** The mirror operations, as both transports offer them (the RPC target implements it directly). */
 export type MirrorApi = MirrorCalls;
 

@@ -17,6 +17,8 @@ import { type HttpClientOptions, HttpTransport } from "./http.ts";
 import { callsOver, httpTransport } from "./transport.ts";
 
 export type { MintTokenInput };
+/** The calls as the Worker declares them (generated: ./calls.ts). */
+export { TOKEN_CALLS };
 
 /** Token management over HTTP; needs an admin (`API_TOKENS`) token. */
 export class TokenClient {

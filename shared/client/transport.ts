@@ -57,6 +57,8 @@ export function httpTransport(http: HttpTransport): Transport {
         encodeURIComponent(String(named[param])),
       );
       if (named.query !== undefined) path += queryString(named.query as object);
+      // A `headers` argument means nothing over HTTP until the table says which headers it stands for.
+      if (named.headers !== undefined && !call.headers) throw new TypeError(`${call.http}: no HTTP headers`);
       const headers =
         call.headers && named.headers !== undefined ? call.headers(named.headers as never) : undefined;
       const result = await http.request<T>(verb, path, named.body, {

@@ -176,7 +176,6 @@ export type FlowCreatedOutput = z.output<typeof FlowCreated>;
 /** One flow or a batch, as validated. */
 export type EnqueueFlowInput = z.output<typeof EnqueueFlowRequest>;
 /** One flow or `{flows}`, as a caller may send it. */
-export type EnqueueFlowRequestInput = z.input<typeof EnqueueFlowRequest>;
 export type FlowsEnqueuedOutput = z.output<typeof FlowsEnqueued>;
 
 /**

@@ -311,7 +311,6 @@ export type PurgeInput = z.infer<typeof PurgeQuery>;
 
 /** What callers may send (defaults still optional), for the typed client. */
 export type TaskRequest = z.input<typeof TaskInput>;
-export type EnqueueRequestInput = z.input<typeof EnqueueRequest>;
 export type LeaseRequestInput = z.input<typeof LeaseRequest>;
 export type NackRequestInput = z.input<typeof NackRequest>;
 export type DeadQueryRequest = Sent<typeof DeadQuery>;

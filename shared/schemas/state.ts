@@ -263,6 +263,10 @@ export type ListInput = z.output<typeof ListQuery>;
 export type SubscribeInput = z.output<typeof SubscribeQuery>;
 export type PreconditionInput = z.infer<typeof Precondition>;
 export type TxnInput = z.output<typeof TxnRequest>;
+/** A transaction as a caller sends it: compares, then the `success` or `failure` operations. */
+export type TxnRequestInput = z.input<typeof TxnRequest>;
+/** One operation of a transaction branch, as sent. */
+export type TxnOpRequest = NonNullable<TxnRequestInput["success"]>[number];
 export type TxnCompareInput = TxnInput["compare"][number];
 export type StateEntry = z.infer<typeof StateEntry>;
 export type PutResult = z.infer<typeof PutResult>;

@@ -12,7 +12,9 @@ import type { DerivedArgs, OptionalBody } from "./declare-for.ts";
 import type { Declared } from "./table.ts";
 
 /** What a caller sends for a part's schema (`undefined`: the operation takes no such part). */
-type In<S> = S extends OptionalBody<infer X> ? Sent<X> : S extends z.ZodType ? Sent<S> : undefined;
+type In<S> = S extends OptionalBody<infer X> ? z.input<X> : S extends z.ZodType ? z.input<S> : undefined;
+/** A query as a caller sends it: its coerced fields (`limit`) typed as they become. */
+type QueryIn<S> = S extends z.ZodType ? Sent<S> : undefined;
 
 /** The JSON body a response entry declares. */
 type JsonOf<Entry> = Entry extends {
@@ -30,12 +32,24 @@ export type SuccessOf<R> = [Extract<keyof Named<R>, 200 | 201 | 202>] extends [n
   : JsonOf<Named<R>[Extract<keyof Named<R>, 200 | 201 | 202>]>;
 
 /** One operation as the client calls it. */
-export interface ClientCallTypes<Http, OverRpc extends boolean, Args, Body, Query, Headers, Answer, Success> {
+export interface ClientCallTypes<
+  Http,
+  OverRpc extends boolean,
+  Args,
+  Body,
+  BodyOptional extends boolean,
+  Query,
+  Headers,
+  Answer,
+  Success,
+> {
   http: Http;
   /** Whether the service binding offers it too (`false`: HTTP only). */
   overRpc: OverRpc;
   args: Args;
   body: Body;
+  /** Declared with `optionalBody()`: a call may leave it out. */
+  bodyOptional: BodyOptional;
   query: Query;
   headers: Headers;
   /** The RPC method's answer (offered over HTTP only: the success body). */
@@ -44,6 +58,8 @@ export interface ClientCallTypes<Http, OverRpc extends boolean, Args, Body, Quer
   success: Success;
 }
 
+type IsOptional<B> = B extends OptionalBody ? true : false;
+
 type CallOf<E> = E extends {
   http: infer H extends string;
   route: { responses: infer R };
@@ -51,8 +67,18 @@ type CallOf<E> = E extends {
 }
   ? E extends Declared<never, infer A, infer _T, infer W>
     ? A extends readonly string[]
-      ? ClientCallTypes<H, true, A, In<B>, In<Q>, In<Hd>, W, SuccessOf<R>>
-      : ClientCallTypes<H, false, DerivedArgs<H, B, Q, Hd>, In<B>, In<Q>, In<Hd>, SuccessOf<R>, SuccessOf<R>>
+      ? ClientCallTypes<H, true, A, In<B>, IsOptional<B>, QueryIn<Q>, In<Hd>, W, SuccessOf<R>>
+      : ClientCallTypes<
+          H,
+          false,
+          DerivedArgs<H, B, Q, Hd>,
+          In<B>,
+          IsOptional<B>,
+          QueryIn<Q>,
+          In<Hd>,
+          SuccessOf<R>,
+          SuccessOf<R>
+        >
     : never
   : never;
 

@@ -29,7 +29,7 @@ import {
   TxnResult,
 } from "../../shared/schemas/state.ts";
 import { type FieldValue, firstOversized, items, member } from "../declare/body-values.ts";
-import { declareFor } from "../declare/declare-for.ts";
+import { declareFor, optionalBody } from "../declare/declare-for.ts";
 import { withinRateLimit } from "../http/operation.ts";
 import type { AppEnv } from "../http/router.ts";
 import { admitSocket } from "../http/socket-admission.ts";
@@ -155,7 +155,7 @@ export const stateOperations = {
     summary: "Add to a number atomically",
     description:
       "An absent key counts from 0. Without `ttlMs` the key keeps its expiry; with it, the expiry moves.",
-    body: IncrementRequest,
+    body: optionalBody(IncrementRequest),
     responses: {
       200: versionedResponse(IncrementResult, "The new value"),
       409: errorResponse("`not_a_number`: the key holds something else, or the sum is not finite"),

@@ -4,7 +4,7 @@
  */
 import { ApiError, fail, ok, type Result } from "../../errors.ts";
 import type { PreconditionInput, StateMessage } from "../../schemas/state.ts";
-import { STATE_CALLS, type StateCalls } from "../calls.ts";
+import { STATE_CALLS as DECLARED_STATE_CALLS, type StateCalls } from "../calls.ts";
 import {
   type ClientSocket,
   type HttpTransport,
@@ -26,18 +26,7 @@ export interface StateWatch {
   close(): void;
 }
 
-/** A transaction as sent: compares, then the `success` or `failure` operations. */
-export interface TxnRequestInput {
-  compare?: Array<{ key: string; op?: "==" | "!=" | "<" | ">"; version?: number; value?: unknown }>;
-  success?: TxnOpRequest[];
-  failure?: TxnOpRequest[];
-}
-
-/** One operation of a transaction branch. */
-export type TxnOpRequest =
-  | { op: "put"; key: string; value: unknown; ttlMs?: number }
-  | { op: "delete"; key: string }
-  | { op: "get"; key: string };
+export type { TxnOpRequest, TxnRequestInput } from "../../schemas/state.ts";
 
 /** The state operations, as both transports offer them: the state table's calls (../calls.ts), and `watch`. */
 export interface StateApi extends StateCalls {
@@ -116,16 +105,16 @@ function conditionHeaders(pre: PreconditionInput = {}): Record<string, string> {
 }
 
 /** The state calls (../calls.ts); over HTTP, a precondition is sent as `If-Match` / `If-None-Match`. */
-const STATE_CLIENT_CALLS = {
-  ...STATE_CALLS,
-  put: { ...STATE_CALLS.put, headers: conditionHeaders },
-  delete: { ...STATE_CALLS.delete, headers: conditionHeaders },
+export const STATE_CALLS = {
+  ...DECLARED_STATE_CALLS,
+  put: { ...DECLARED_STATE_CALLS.put, headers: conditionHeaders },
+  delete: { ...DECLARED_STATE_CALLS.delete, headers: conditionHeaders },
 } as const satisfies CallTable;
 
 /** State operations over HTTP; subscriptions open sockets with `connect`. */
 export function httpState(http: HttpTransport, connect: SocketConnector): StateApi {
   return {
-    ...callsOver<Omit<StateApi, "watch">>(httpTransport(http), "state", STATE_CLIENT_CALLS),
+    ...callsOver<Omit<StateApi, "watch">>(httpTransport(http), "state", STATE_CALLS),
     watch: async (ns, options, onMessage, onClose) => {
       const query = queryString({ prefix: options.prefix || undefined, fromVersion: options.fromVersion });
       return connect(`/v1/state/${encodeURIComponent(ns)}/subscribe${query || "?"}`, {
@@ -154,7 +143,7 @@ export interface StateRpcBinding {
 export function rpcState(binding: StateRpcBinding): StateApi {
   const state = () => binding.state() as StateApi;
   return {
-    ...callsOver<Omit<StateApi, "watch">>(bindingTransport(binding), "state", STATE_CLIENT_CALLS),
+    ...callsOver<Omit<StateApi, "watch">>(bindingTransport(binding), "state", STATE_CALLS),
     watch: (ns, options, onMessage, onClose) => state().watch(ns, options, onMessage, onClose),
   };
 }

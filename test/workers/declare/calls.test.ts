@@ -2,7 +2,7 @@
  * The client's generated call tables (shared/client/calls.ts) say what the Worker's operation
  * tables (workers/tables.ts) do at run time: the same method and path, and the same RPC
  * arguments in the same order. The generator reads the declarations' types; this checks that the
- * values behind those types agree. test/node/client-calls.test.ts checks the file is not stale.
+ * values behind those types agree. test/node/client/calls-generated.test.ts checks it is not stale.
  */
 import { describe, expect, it } from "vitest";
 import * as calls from "../../../shared/client/calls.ts";
