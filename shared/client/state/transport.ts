@@ -3,7 +3,7 @@
  * a socket connector) and a service binding ({@link rpcState}).
  */
 import { ApiError, fail, ok, type Result } from "../../errors.ts";
-import type { PreconditionInput, StateMessage } from "../../schemas/state.ts";
+import type { PreconditionInput, StateMessage, TxnOpRequest, TxnRequestInput } from "../../schemas/state.ts";
 import { STATE_CALLS as DECLARED_STATE_CALLS, type StateCalls } from "../calls.ts";
 import {
   type ClientSocket,
@@ -26,7 +26,7 @@ export interface StateWatch {
   close(): void;
 }
 
-export type { TxnOpRequest, TxnRequestInput } from "../../schemas/state.ts";
+export type { TxnOpRequest, TxnRequestInput };
 
 /** The state operations, as both transports offer them: the state table's calls (../calls.ts), and `watch`. */
 export interface StateApi extends StateCalls {
