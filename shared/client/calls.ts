@@ -33,7 +33,6 @@ import type {
   RedriveInput,
   TaskInfo,
   TaskListRequest,
-  TaskQueryRequest,
   TaskRequest,
 } from "../schemas/queue.ts";
 import type { QueueConfig, QueueConfigRequestInput } from "../schemas/queue-config.ts";
@@ -290,6 +289,7 @@ export const QUEUE_CALLS = {
   promote: { http: "POST /v1/queues/{queue}/tasks/{id}/promote", args: ["queue", "id"] },
   ackBatch: { http: "POST /v1/queues/{queue}/ack", args: ["queue", "body"] },
   task: { http: "GET /v1/queues/{queue}/tasks/{id}", args: ["queue", "id", "query"] },
+  run: { http: "POST /v1/queues/{queue}/run", args: ["queue", "body", "query"] },
   stats: { http: "GET /v1/queues/{queue}/stats", args: ["queue"] },
   dead: { http: "GET /v1/queues/{queue}/dead", args: ["queue", "query"] },
   redrive: { http: "POST /v1/queues/{queue}/dead/redrive", args: ["queue", "body"] },
@@ -379,7 +379,9 @@ export interface QueueCalls {
    * A task's state, attempts, last error and result; with waitMs, once it has ended: `GET
    * /v1/queues/{queue}/tasks/{id}`.
    */
-  task(queue: string, id: string, query?: TaskQueryRequest): Promise<Result<TaskInfo>>;
+  task(queue: string, id: string, query?: { waitMs?: undefined | number }): Promise<Result<TaskInfo>>;
+  /** Enqueue one task and wait for its end: `POST /v1/queues/{queue}/run`. */
+  run(queue: string, body: TaskRequest, query?: { waitMs?: undefined | number }): Promise<Result<TaskInfo>>;
   /**
    * Counts per state, running totals and the age of the oldest ready task: `GET
    * /v1/queues/{queue}/stats`.

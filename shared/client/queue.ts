@@ -346,6 +346,21 @@ export class QueueClient {
   }
 
   /**
+   * Enqueues one task and waits for its end (request/response over the queue): its info the
+   * moment it is `completed` or `dead`, or as it stands once `timeoutMs` (default 60 s) has passed
+   * (check `state`). One request when the task ends within 20 s; a longer wait goes on as
+   * {@link finished} does. The enqueue is not sent twice: give `dedupKey` to make a retry safe.
+   * @example const { state, result } = await client.run("thumbnails", { payload: { url } });
+   */
+  async run(queue: string, task: TaskRequest, { timeoutMs = 60_000 } = {}): Promise<TaskInfo> {
+    const until = Date.now() + timeoutMs;
+    const waitMs = Math.max(0, Math.min(MAX_TASK_WAIT_MS, timeoutMs));
+    const info = unwrap(await this.transport.run(queue, task, { waitMs }));
+    if (info.state === "completed" || info.state === "dead" || Date.now() >= until) return info;
+    return this.finished(queue, info.id, { timeoutMs: until - Date.now() });
+  }
+
+  /**
    * A page of the tasks in one state (`ready` in lease order, the others oldest first), or the
    * live task holding `dedupKey`; pass `cursor` back for the next page.
    * @example const { tasks, cursor } = await client.tasks("emails", { state: "delayed", limit: 100 });

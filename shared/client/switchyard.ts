@@ -24,6 +24,7 @@ const QUEUE_METHODS = [
   "consume",
   "task",
   "finished",
+  "run",
   "deleteTask",
   "stats",
   "dead",

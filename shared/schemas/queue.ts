@@ -256,11 +256,16 @@ export const TaskListQuery = z
   });
 
 /** `GET /v1/queues/{queue}/tasks/{id}`: the task now, or once it has ended. */
+const WAIT_FOR_END =
+  "Wait up to this long for the task to be completed or dead: answered the moment it is, or as it stands when the time is up";
+
 export const TaskQuery = z.object({
-  waitMs: queryIntOr(0, MAX_WAIT_MS, 0).openapi({
-    description:
-      "Wait up to this long for the task to be completed or dead: answered the moment it is, or as it stands when the time is up",
-  }),
+  waitMs: queryIntOr(0, MAX_WAIT_MS, 0).openapi({ description: WAIT_FOR_END }),
+});
+
+/** `POST /v1/queues/{queue}/run`: how long to wait for the task to end (by default as long as a request may). */
+export const RunQuery = z.object({
+  waitMs: queryIntOr(0, MAX_WAIT_MS, MAX_WAIT_MS).openapi({ description: WAIT_FOR_END }),
 });
 
 export const TaskDeleted = z.object({ id: z.string(), deleted: z.literal(true) }).openapi("TaskDeleted");
@@ -305,6 +310,8 @@ export type TaskListInput = z.infer<typeof TaskListQuery>;
 export type TaskQueryInput = z.infer<typeof TaskQuery>;
 /** Task info's query as a client sends it. */
 export type TaskQueryRequest = Sent<typeof TaskQuery>;
+/** The run route's query as a client sends it. */
+export type RunQueryRequest = Sent<typeof RunQuery>;
 export type TaskPage = z.infer<typeof TaskPage>;
 export type RedriveInput = z.infer<typeof RedriveRequest>;
 export type PurgeInput = z.infer<typeof PurgeQuery>;

@@ -3,7 +3,7 @@ import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { badMessageAnswer, PUSH_START, parseConsumerMessage } from "../../durable-objects/queue/consumers.ts";
 import type { Env } from "../../shared/env.ts";
-import { ok } from "../../shared/errors.ts";
+import { ok, type Result } from "../../shared/errors.ts";
 import type { JsonText } from "../../shared/json-text.ts";
 import { commonErrors, errorResponse, jsonResponse, NameParam, PathId } from "../../shared/schemas/common.ts";
 import {
@@ -28,8 +28,10 @@ import {
   QueueStats,
   Redriven,
   RedriveRequest,
+  RunQuery,
   TaskDeleted,
   TaskInfo,
+  TaskInput,
   TaskListQuery,
   TaskPage,
   TaskQuery,
@@ -119,6 +121,24 @@ function taskInfo(env: Env, queue: string, id: string, query: TaskQueryInput, co
     (ticket) => object.task(id, query, ticket),
     (ticket) => object.leaveWait(ticket),
   );
+}
+
+/**
+ * Enqueues one task, then waits for its end as `GET .../tasks/{id}?waitMs=` does: one request
+ * where a caller would otherwise make two (request/response over the queue).
+ */
+async function runTask(
+  env: Env,
+  queue: string,
+  task: TaskInput,
+  query: TaskQueryInput,
+  context: CallContext,
+) {
+  const enqueued: Result<{ ids: string[] }> = await queueObject(env, queue).enqueue(task);
+  if (!enqueued.ok) return enqueued;
+  const [id] = enqueued.value.ids;
+  if (id === undefined) throw new Error("run: the enqueue answered no id");
+  return taskInfo(env, queue, id, query, context);
 }
 
 /**
@@ -309,6 +329,23 @@ export const queueOperations = {
     query: TaskQuery,
     responses: { 200: jsonResponse(TaskInfo, "The task"), 404: unknownTask },
     call: (env, { params, query }, context) => taskInfo(env, params.queue, params.id, query, context),
+    jsonText: sentAsIs,
+  }),
+
+  run: queues.write("runTask", "POST /{queue}/run", {
+    catalog: true,
+    summary: "Enqueue one task and wait for its end",
+    description:
+      "Request/response over the queue: enqueues the task as `POST .../tasks` does (a live task holding its `dedupKey` is waited on instead), then answers as `GET .../tasks/{id}?waitMs=` does: the moment it is `completed` or `dead`, or as it stands once `waitMs` (default 20000) has passed, when its `id` serves to wait on. Needs `write` only: the caller made the task.",
+    query: RunQuery,
+    body: TaskInput,
+    responses: {
+      200: jsonResponse(TaskInfo, "The task as it ended, or as it stands after waitMs"),
+      404: errorResponse("`not_found`: the queue was deleted while the task waited"),
+      413: errorResponse("A payload over 256 KiB, or a body over 1 MiB"),
+    },
+    oversized: oversizedTasks,
+    call: (env, { params, body, query }, context) => runTask(env, params.queue, body, query, context),
     jsonText: sentAsIs,
   }),
 
