@@ -5,14 +5,16 @@
  * Worker at concurrency 100) as the peer. `rpc` runs the batches of 100 over the service binding, from a
  * bound Worker (bench/rpc-driver) on a second `wrangler dev`. `roundtrip` is request/response: 16
  * callers each enqueue one task and wait for its result (task info with `waitMs`), against BullMQ's
- * `job.waitUntilFinished()` with the same callers. `BENCH_QUEUE_ROWS=streaming` (a comma-separated
- * list of `batched`, `batched1000`, `streaming`, `single`, `spread`, `rpc`, `roundtrip`) runs only
- * those rows, with their peer.
+ * `job.waitUntilFinished()` with the same callers; `run` the same in one request each
+ * (`POST .../run`). `BENCH_QUEUE_ROWS=streaming` (a comma-separated list of `batched`,
+ * `batched1000`, `streaming`, `single`, `spread`, `rpc`, `roundtrip`, `run`) runs only those rows,
+ * with their peer.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue, QueueEvents, Worker } from "bullmq";
+import type { QueueApi } from "../shared/client/queue-api.ts";
 import { unwrap } from "../shared/errors.ts";
 import { freePort, startWorker } from "./lib/dev-server.ts";
 import { type LatencySummary, quantile, runLoad, summarize } from "./lib/load.ts";
@@ -244,14 +246,34 @@ async function single(ctx: BenchContext, total: number): Promise<BenchRow> {
 /** Callers waiting for their own task's result at once, in both round-trip rows. */
 const CALLERS = 16;
 
+/** How a round trip asks: enqueue, then task info with `waitMs` (two requests), or `run` (one). */
+const ROUND_TRIPS = {
+  roundtrip: {
+    name: "request/response: enqueue one task, wait for its result (task info with waitMs)",
+    send: async (t: QueueApi, queue: string, i: number) => {
+      const [id] = unwrap(await t.enqueue(queue, { payload: { i } })).ids;
+      return unwrap(await t.task(queue, id as string, { waitMs: 20_000 }));
+    },
+  },
+  run: {
+    name: "request/response in one request: POST .../run (enqueue one task, wait for its end)",
+    send: async (t: QueueApi, queue: string, i: number) =>
+      unwrap(await t.run(queue, { payload: { i } }, { waitMs: 20_000 })),
+  },
+};
+
 /**
- * Request/response: {@link CALLERS} loops each enqueue one task and wait for its result with
- * `GET .../tasks/{id}?waitMs=`, while two streaming consumers ack each push with the payload as the
- * result. Latencies: each round trip, enqueue to result.
+ * Request/response: {@link CALLERS} loops each enqueue one task and wait for its result, as `mode`
+ * asks, while two streaming consumers ack each push with the payload as the result. Latencies: each
+ * round trip, enqueue to result.
  */
-async function roundTrip(ctx: BenchContext, total: number): Promise<BenchRow> {
+async function roundTrip(
+  ctx: BenchContext,
+  total: number,
+  mode: keyof typeof ROUND_TRIPS,
+): Promise<BenchRow> {
   const t = timedTransport(ctx, []);
-  const queue = queueName("roundtrip");
+  const queue = queueName(mode);
   const sockets = await Promise.all([0, 1].map(() => openConsumer(ctx, queue, BATCH)));
   for (const ws of sockets) {
     ws.addEventListener("message", (event) => {
@@ -269,15 +291,14 @@ async function roundTrip(ctx: BenchContext, total: number): Promise<BenchRow> {
     total,
     durationMs: 120_000,
     op: async (i) => {
-      const [id] = unwrap(await t.enqueue(queue, { payload: { i } })).ids;
-      const info = unwrap(await t.task(queue, id as string, { waitMs: 20_000 }));
-      if (info.state !== "completed") throw new Error(`task ${id} answered ${info.state}`);
+      const info = await ROUND_TRIPS[mode].send(t, queue, i);
+      if (info.state !== "completed") throw new Error(`task ${info.id} answered ${info.state}`);
     },
   });
   for (const ws of sockets) ws.close(1000, "done");
   return {
     suite: "queue",
-    name: "request/response: enqueue one task, wait for its result (task info with waitMs)",
+    name: ROUND_TRIPS[mode].name,
     ...result,
     note: `${CALLERS} callers, 2 streaming consumers acking each push; p50/p99 per round trip`,
   };
@@ -365,20 +386,23 @@ const suite: BenchSuite = async (ctx) => {
   const redis = await connectRedis();
   redis?.disconnect();
   const roundTrips = ctx.quick ? 300 : 3_000;
-  const ourRoundTrip =
-    !wanted || wanted.includes("roundtrip")
-      ? await ctx.profiled("queue roundtrip", () => roundTrip(ctx, roundTrips))
-      : undefined;
-  if (ourRoundTrip) rows.push(ourRoundTrip);
+  const ourRoundTrips: BenchRow[] = [];
+  for (const mode of ["roundtrip", "run"] as const) {
+    if (wanted && !wanted.includes(mode)) continue;
+    ourRoundTrips.push(await ctx.profiled(`queue ${mode}`, () => roundTrip(ctx, roundTrips, mode)));
+  }
+  rows.push(...ourRoundTrips);
   if (redis) {
     const peer = await bullmq(total);
     for (const ours of rows.filter((r) => r.ops === total)) {
       ours.note = `${ours.note}; ${(ours.opsPerSec / peer.opsPerSec).toFixed(2)}× BullMQ`;
     }
     rows.push(peer);
-    if (ourRoundTrip) {
+    if (ourRoundTrips.length > 0) {
       const rtPeer = await bullmqRoundTrip(roundTrips);
-      ourRoundTrip.note = `${ourRoundTrip.note}; ${(ourRoundTrip.opsPerSec / rtPeer.opsPerSec).toFixed(2)}× BullMQ`;
+      for (const ours of ourRoundTrips) {
+        ours.note = `${ours.note}; ${(ours.opsPerSec / rtPeer.opsPerSec).toFixed(2)}× BullMQ`;
+      }
       rows.push(rtPeer);
     }
   } else {
