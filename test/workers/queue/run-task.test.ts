@@ -3,8 +3,9 @@
  * run is parked in the real queue object (seen through `ends.size`) before a consumer takes the task,
  * so the answer is the wake, not a late read.
  */
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, expectError, expectInvalidField, unique } from "../helpers.ts";
+import { call, expectError, expectInvalidField, TOKEN, unique } from "../helpers.ts";
 import { scoped } from "../tokens/helpers.ts";
 import { CLIENT_TRANSPORTS, lease, qpath, waiting, waitsIn } from "./queue-helpers.ts";
 
@@ -66,6 +67,32 @@ describe("running a task (enqueue, then wait for its end)", () => {
     expect(big.error?.code).toBe("payload_too_large");
     const stats = await call("GET", qpath(q, "/stats"));
     expect(stats.body).toMatchObject({ totals: { enqueued: 0 } });
+  });
+
+  it("lets a caller who goes away leave its wait at once, and keeps the task", async () => {
+    const q = unique("run");
+    const controller = new AbortController();
+    const gone = exports.default
+      .fetch(
+        new Request(`http://localhost${qpath(q, "/run")}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+          body: JSON.stringify({ payload: "kept" }),
+          signal: controller.signal,
+        }),
+      )
+      .catch((err: unknown) => err);
+    await waiting(q, 1, "task ends");
+    controller.abort();
+    await gone;
+    // Long before the 20 s wait would end.
+    const left = Date.now() + 5_000;
+    while ((await waitsIn(q, "task ends")) > 0) {
+      if (Date.now() > left) throw new Error("the wait was not left");
+      await scheduler.wait(10);
+    }
+    const [held] = await lease(q);
+    expect(held?.payload).toBe("kept");
   });
 
   it.each(["20001", "-1", "soon"])("refuses waitMs=%s with 400", async (waitMs) => {
