@@ -140,6 +140,32 @@ export async function waiting(
   }
 }
 
+/**
+ * Sends a request that waits for a task's end (`POST` with `body`, else `GET`) and aborts it once
+ * its wait is parked in `q`'s object; resolves when the object has let the wait go, long before
+ * the request's 20 s would end it, and throws if it has not within 5 s.
+ */
+export async function abandonWait(q: string, path: string, body?: unknown): Promise<void> {
+  const controller = new AbortController();
+  const headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const request = new Request(`http://localhost${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: controller.signal,
+  });
+  const gone = exports.default.fetch(request).catch((err: unknown) => err);
+  await waiting(q, 1, "task ends");
+  controller.abort();
+  await gone;
+  const left = Date.now() + 5_000;
+  while ((await waitsIn(q, "task ends")) > 0) {
+    if (Date.now() > left) throw new Error("the wait was not left");
+    await scheduler.wait(10);
+  }
+}
+
 /** The typed client over HTTP, through the Worker's own fetch. */
 export const clientOverHttp = () =>
   new QueueClient(

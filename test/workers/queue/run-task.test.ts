@@ -3,11 +3,10 @@
  * run is parked in the real queue object (seen through `ends.size`) before a consumer takes the task,
  * so the answer is the wake, not a late read.
  */
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, expectError, expectInvalidField, TOKEN, unique } from "../helpers.ts";
+import { call, expectError, expectInvalidField, unique } from "../helpers.ts";
 import { scoped } from "../tokens/helpers.ts";
-import { CLIENT_TRANSPORTS, lease, qpath, waiting, waitsIn } from "./queue-helpers.ts";
+import { abandonWait, CLIENT_TRANSPORTS, lease, qpath, waiting, waitsIn } from "./queue-helpers.ts";
 
 /** Leases the one ready task of `q` and acks it with `result`. */
 async function consumeOne(q: string, result: unknown) {
@@ -71,26 +70,7 @@ describe("running a task (enqueue, then wait for its end)", () => {
 
   it("lets a caller who goes away leave its wait at once, and keeps the task", async () => {
     const q = unique("run");
-    const controller = new AbortController();
-    const gone = exports.default
-      .fetch(
-        new Request(`http://localhost${qpath(q, "/run")}`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-          body: JSON.stringify({ payload: "kept" }),
-          signal: controller.signal,
-        }),
-      )
-      .catch((err: unknown) => err);
-    await waiting(q, 1, "task ends");
-    controller.abort();
-    await gone;
-    // Long before the 20 s wait would end.
-    const left = Date.now() + 5_000;
-    while ((await waitsIn(q, "task ends")) > 0) {
-      if (Date.now() > left) throw new Error("the wait was not left");
-      await scheduler.wait(10);
-    }
+    await abandonWait(q, qpath(q, "/run"), { payload: "kept" });
     const [held] = await lease(q);
     expect(held?.payload).toBe("kept");
   });

@@ -4,13 +4,13 @@
  * wake that never comes fails the test instead of passing on a late read.
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { TaskEnds } from "../../../durable-objects/queue/task-ends.ts";
 import { QueueClient } from "../../../shared/client/queue.ts";
 import { fail } from "../../../shared/errors.ts";
-import { call, expectInvalidField, TOKEN, unique } from "../helpers.ts";
+import { call, expectInvalidField, unique } from "../helpers.ts";
 import {
+  abandonWait,
   CLIENT_TRANSPORTS,
   clientOverHttp,
   enqueue,
@@ -131,24 +131,7 @@ describe("waiting for a task to end", () => {
 
   it("lets a caller who goes away leave its wait at once", async () => {
     const { q, id } = await oneLeased();
-    const controller = new AbortController();
-    const gone = exports.default
-      .fetch(
-        new Request(`http://localhost${qpath(q, `/tasks/${id}?waitMs=20000`)}`, {
-          headers: { authorization: `Bearer ${TOKEN}` },
-          signal: controller.signal,
-        }),
-      )
-      .catch((err: unknown) => err);
-    await waiting(q, 1, "task ends");
-    controller.abort();
-    await gone;
-    // Long before the 20 s wait would end.
-    const left = Date.now() + 5_000;
-    while ((await waitsIn(q, "task ends")) > 0) {
-      if (Date.now() > left) throw new Error("the wait was not left");
-      await scheduler.wait(10);
-    }
+    await abandonWait(q, qpath(q, `/tasks/${id}?waitMs=20000`));
   });
 
   it.each(["20001", "-1", "soon", "1.5"])("refuses waitMs=%s with 400", async (waitMs) => {
