@@ -54,6 +54,8 @@ if (!task || task.id !== ids[0]) throw new Error("leased the wrong task");
 must(await client.POST("/v1/queues/{queue}/tasks/{id}/extend", { params: { path: { ...queue, id: task.id } }, body: { leaseId: task.leaseId, visibilityMs: 5000 } }), "extendTaskLease");
 must(await client.POST("/v1/queues/{queue}/tasks/{id}/ack", { params: { path: { ...queue, id: task.id } }, body: { leaseId: task.leaseId } }), "ackTask");
 must(await client.GET("/v1/queues/{queue}/stats", { params: { path: queue } }), "getQueueStats");
+const ran = must(await client.POST("/v1/queues/{queue}/run", { params: { path: queue, query: { waitMs: 0 } }, body: { payload: { n: 2 } } }), "runTask");
+if (ran.state !== "ready") throw new Error("ran a task that is " + ran.state);
 
 must(await client.POST("/v1/topics/{topic}/events", { params: { path: { topic: "generated" } }, body: { type: "gen.created" } }), "publishEvents");
 must(await client.GET("/v1/topics/{topic}/stats", { params: { path: { topic: "generated" } } }), "getTopicStats");
