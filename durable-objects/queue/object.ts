@@ -25,6 +25,7 @@ import type {
   QueueStats,
   RedriveInput,
   TaskInfo,
+  TaskInput,
   TaskListInput,
   TaskPage,
   TaskQueryInput,
@@ -464,6 +465,32 @@ export class QueueObject extends SqlObject {
   }
 
   /** Ends the wait of a task-info call made with `ticket` (its HTTP client went away); whether it was waiting. */
+  /**
+   * Enqueues one task, then waits for its end as {@link task} does (`POST .../run`): one call to
+   * the object where the Worker would otherwise make two. A live task that holds the dedup key is
+   * a `conflict` naming its id, not waited on: its info is for `read` tokens, and this route
+   * needs only `write` (a key such as an invoice id is easy to guess).
+   */
+  async run(input: TaskInput, query: TaskQueryInput, ticket?: string): Promise<Result<JsonText<TaskInfo>>> {
+    await this.ready;
+    const holder = input.dedupKey === undefined ? undefined : this.store.liveWithKey(input.dedupKey);
+    if (holder !== undefined) {
+      return fail(
+        "conflict",
+        "a live task holds this dedupKey: wait for it with GET .../tasks/{id}?waitMs=",
+        {
+          id: String(holder),
+        },
+      );
+    }
+    // No turn passes before the enqueue's transaction: the key is still free there.
+    const enqueued = await this.enqueue(input);
+    if (!enqueued.ok) return enqueued;
+    const [id] = enqueued.value.ids;
+    if (id === undefined) throw new Error("run: the enqueue answered no id");
+    return this.task(id, query, ticket);
+  }
+
   async leaveWait(ticket: string): Promise<boolean> {
     await this.ready;
     return this.ends.leave(ticket);

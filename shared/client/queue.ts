@@ -332,7 +332,7 @@ export class QueueClient {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const asked = Date.now();
-      const waitMs = Math.max(0, Math.min(MAX_TASK_WAIT_MS, until - asked));
+      const waitMs = Math.floor(Math.max(0, Math.min(MAX_TASK_WAIT_MS, until - asked)));
       const answer = await settled(this.transport.task(queue, id, { waitMs }));
       const late = Date.now() >= until;
       if (answer.ok && (late || answer.value.state === "completed" || answer.value.state === "dead")) {
@@ -347,15 +347,23 @@ export class QueueClient {
 
   /**
    * Enqueues one task and waits for its end (request/response over the queue): its info the
-   * moment it is `completed` or `dead`, or as it stands once `timeoutMs` (default 60 s) has passed
-   * (check `state`). One request when the task ends within 20 s; a longer wait goes on as
-   * {@link finished} does. The enqueue is not sent twice: give `dedupKey` to make a retry safe.
+   * moment it is `completed` or `dead`, or as it stands once `timeoutMs` (default 20 s, one
+   * request) has passed (check `state`). A longer `timeoutMs` goes on as {@link finished} does,
+   * as does a `dedupKey` that a live task already holds (the route answers `conflict` with its
+   * id): both read the task, so the token needs `read` on the queue as well as `write`. The
+   * enqueue is never sent twice; a `dedupKey` makes a retry of your own wait on the first task
+   * while it is live.
    * @example const { state, result } = await client.run("thumbnails", { payload: { url } });
    */
-  async run(queue: string, task: TaskRequest, { timeoutMs = 60_000 } = {}): Promise<TaskInfo> {
+  async run(queue: string, task: TaskRequest, { timeoutMs = MAX_TASK_WAIT_MS } = {}): Promise<TaskInfo> {
     const until = Date.now() + timeoutMs;
-    const waitMs = Math.max(0, Math.min(MAX_TASK_WAIT_MS, timeoutMs));
-    const info = unwrap(await this.transport.run(queue, task, { waitMs }));
+    const waitMs = Math.floor(Math.max(0, Math.min(MAX_TASK_WAIT_MS, timeoutMs)));
+    const answer = await this.transport.run(queue, task, { waitMs });
+    const holder = answer.ok ? undefined : answer.error.details?.id;
+    if (!answer.ok && answer.error.code === "conflict" && typeof holder === "string") {
+      return this.finished(queue, holder, { timeoutMs: Math.max(0, until - Date.now()) });
+    }
+    const info = unwrap(answer);
     if (info.state === "completed" || info.state === "dead" || Date.now() >= until) return info;
     return this.finished(queue, info.id, { timeoutMs: until - Date.now() });
   }

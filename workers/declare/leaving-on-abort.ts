@@ -15,9 +15,13 @@ export async function leavingOnAbort<T>(
   if (!signal || !waitUntil) return call();
   const ticket = crypto.randomUUID();
   const onAbort = () => waitUntil(leave(ticket));
-  signal.addEventListener("abort", onAbort, { once: true });
+  const pending = call(ticket);
+  // A client gone before the call went out never fires `abort`: it leaves at once. The object takes
+  // one stub's calls in order, so the leave comes after the wait it ends.
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort, { once: true });
   try {
-    return await call(ticket);
+    return await pending;
   } finally {
     signal.removeEventListener("abort", onAbort);
   }

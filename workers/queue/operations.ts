@@ -3,7 +3,7 @@ import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { badMessageAnswer, PUSH_START, parseConsumerMessage } from "../../durable-objects/queue/consumers.ts";
 import type { Env } from "../../shared/env.ts";
-import { ok, type Result } from "../../shared/errors.ts";
+import { ok } from "../../shared/errors.ts";
 import type { JsonText } from "../../shared/json-text.ts";
 import { commonErrors, errorResponse, jsonResponse, NameParam, PathId } from "../../shared/schemas/common.ts";
 import {
@@ -35,7 +35,6 @@ import {
   TaskListQuery,
   TaskPage,
   TaskQuery,
-  type TaskQueryInput,
 } from "../../shared/schemas/queue.ts";
 import { QueueConfig, QueueConfigRequest } from "../../shared/schemas/queue-config.ts";
 import {
@@ -89,6 +88,7 @@ const queueSchedules = declareFor({
   params: pathParams,
 });
 const queueObject = (env: Env, queue: string) => env.QUEUES.getByName(queue);
+type QueueStub = ReturnType<typeof queueObject>;
 
 const leaseConflict = errorResponse("`lease_mismatch`: the lease expired or another consumer holds the task");
 const unknownTask = errorResponse("`not_found`: no such task");
@@ -112,33 +112,24 @@ async function deleteQueue(env: Env, queue: string) {
   return ok(deleted);
 }
 
-/** Task info, with `waitMs` a wait for its end that a caller who goes away leaves at once. */
-function taskInfo(env: Env, queue: string, id: string, query: TaskQueryInput, context: CallContext) {
-  const object = queueObject(env, queue);
-  if (query.waitMs === 0) return object.task(id, query);
-  return leavingOnAbort(
-    context,
-    (ticket) => object.task(id, query, ticket),
-    (ticket) => object.leaveWait(ticket),
-  );
-}
-
 /**
- * Enqueues one task, then waits for its end as `GET .../tasks/{id}?waitMs=` does: one request
- * where a caller would otherwise make two (request/response over the queue).
+ * Calls `wait` on the queue's object: with `waitMs`, a wait for a task's end, which a caller who
+ * goes away leaves at once (its ticket); without, the task as it stands.
  */
-async function runTask(
+function waitForEnd<T>(
   env: Env,
   queue: string,
-  task: TaskInput,
-  query: TaskQueryInput,
+  waitMs: number,
   context: CallContext,
+  wait: (object: QueueStub, ticket?: string) => Promise<T>,
 ) {
-  const enqueued: Result<{ ids: string[] }> = await queueObject(env, queue).enqueue(task);
-  if (!enqueued.ok) return enqueued;
-  const [id] = enqueued.value.ids;
-  if (id === undefined) throw new Error("run: the enqueue answered no id");
-  return taskInfo(env, queue, id, query, context);
+  const object = queueObject(env, queue);
+  if (waitMs === 0) return wait(object);
+  return leavingOnAbort(
+    context,
+    (ticket) => wait(object, ticket),
+    (ticket) => object.leaveWait(ticket),
+  );
 }
 
 /**
@@ -328,7 +319,10 @@ export const queueOperations = {
       "With `waitMs`, a long poll for the task's end: answered the moment it is `completed` or `dead` (an ack, a last nack, a lease that expires on its last attempt, a failed flow), with a `404` if it or its queue is deleted meanwhile, or as it stands once `waitMs` has passed. A task already ended answers at once. A queue holds at most 1,000 such waits at once; past that the task is answered as it stands.",
     query: TaskQuery,
     responses: { 200: jsonResponse(TaskInfo, "The task"), 404: unknownTask },
-    call: (env, { params, query }, context) => taskInfo(env, params.queue, params.id, query, context),
+    call: (env, { params, query }, context) =>
+      waitForEnd(env, params.queue, query.waitMs, context, (object, ticket) =>
+        object.task(params.id, query, ticket),
+      ),
     jsonText: sentAsIs,
   }),
 
@@ -336,16 +330,22 @@ export const queueOperations = {
     catalog: true,
     summary: "Enqueue one task and wait for its end",
     description:
-      "Request/response over the queue: enqueues the task as `POST .../tasks` does (a live task holding its `dedupKey` is waited on instead), then answers as `GET .../tasks/{id}?waitMs=` does: the moment it is `completed` or `dead`, or as it stands once `waitMs` (default 20000) has passed, when its `id` serves to wait on. Needs `write` only: the caller made the task.",
+      "Request/response over the queue: enqueues the task as `POST .../tasks` does, then answers as `GET .../tasks/{id}?waitMs=` does: the moment it is `completed` or `dead`, or as it stands once `waitMs` (default 20000) has passed, when its `id` serves to wait on. Needs `write`: the answer is the task this call made. A live task that already holds the `dedupKey` is not waited on: `409 conflict` names it (`details.id`), and waiting for it needs `read`.",
     query: RunQuery,
     body: TaskInput,
     responses: {
       200: jsonResponse(TaskInfo, "The task as it ended, or as it stands after waitMs"),
-      404: errorResponse("`not_found`: the queue was deleted while the task waited"),
+      404: errorResponse(
+        "`not_found`: the task or its queue was deleted (or the task purged) while it waited",
+      ),
+      409: errorResponse("`conflict`: a live task holds the `dedupKey` (`details.id`)"),
       413: errorResponse("A payload over 256 KiB, or a body over 1 MiB"),
     },
     oversized: oversizedTasks,
-    call: (env, { params, body, query }, context) => runTask(env, params.queue, body, query, context),
+    call: (env, { params, body, query }, context) =>
+      waitForEnd(env, params.queue, query.waitMs, context, (object, ticket) =>
+        object.run(body, query, ticket),
+      ),
     jsonText: sentAsIs,
   }),
 

@@ -35,25 +35,43 @@ describe("running a task (enqueue, then wait for its end)", () => {
 
   it("answers the task as it stands once waitMs has passed, whose id then serves to wait on", async () => {
     const q = unique("run");
-    const res = await call("POST", qpath(q, "/run?waitMs=0"), { payload: "p", delayMs: 60_000 });
+    const started = Date.now();
+    const res = await call("POST", qpath(q, "/run?waitMs=300"), { payload: "p", delayMs: 60_000 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ state: "delayed", attempt: 0 });
-    const stats = await call("GET", qpath(q, "/stats"));
-    expect(stats.body).toMatchObject({ delayed: 1 });
+    expect(await waitsIn(q, "task ends")).toBe(0);
+    const id = (res.body as { id: string }).id;
+    expect((await call("POST", qpath(q, `/tasks/${id}/promote`))).status).toBe(200);
+    const answer = call("GET", qpath(q, `/tasks/${id}?waitMs=20000`));
+    await waiting(q, 1, "task ends");
+    await consumeOne(q, "later");
+    expect((await answer).body).toMatchObject({ id, state: "completed", result: "later" });
   });
 
-  it("waits on the live task that holds the dedup key instead of making another", async () => {
+  it("answers 409 with its id when a live task holds the dedup key, and makes a new task once it has ended", async () => {
     const q = unique("run");
-    const first = call("POST", qpath(q, "/run"), { payload: 1, dedupKey: "k" });
+    const first = call("POST", qpath(q, "/run"), { payload: 1, dedupKey: "invoice-7" });
     await waiting(q, 1, "task ends");
-    const second = call("POST", qpath(q, "/run"), { payload: 2, dedupKey: "k" });
-    await waiting(q, 2, "task ends");
+    const second = await call("POST", qpath(q, "/run"), { payload: 2, dedupKey: "invoice-7" });
+    expectError(second, 409, "conflict");
     const held = await consumeOne(q, "once");
-    const [a, b] = await Promise.all([first, second]);
-    expect(a.body).toMatchObject({ id: held.id, state: "completed", result: "once" });
-    expect(b.body).toEqual(a.body);
-    const stats = await call("GET", qpath(q, "/stats"));
-    expect(stats.body).toMatchObject({ completed: 1, totals: { enqueued: 1 } });
+    expect(second.error?.details).toEqual({ id: held.id });
+    expect((await first).body).toMatchObject({ id: held.id, state: "completed", result: "once" });
+    // Ended, the task no longer holds its key: a run with it is a new task.
+    const third = call("POST", qpath(q, "/run"), { payload: 3, dedupKey: "invoice-7" });
+    await waiting(q, 1, "task ends");
+    const next = await consumeOne(q, "twice");
+    expect(next.id).not.toBe(held.id);
+    expect((await third).body).toMatchObject({ id: next.id, state: "completed", result: "twice" });
+  });
+
+  it("answers 404 when the queue is deleted while the task waits", async () => {
+    const q = unique("run");
+    const answer = call("POST", qpath(q, "/run"), { payload: 1 });
+    await waiting(q, 1, "task ends");
+    await call("DELETE", qpath(q));
+    expectError(await answer, 404, "not_found");
   });
 
   it("refuses what enqueue refuses, before making a task", async () => {
@@ -105,5 +123,17 @@ describe.each(CLIENT_TRANSPORTS)("the client's run() over %s", (_name, client) =
     const queues = await client();
     const q = unique("run");
     expect(await queues.run(q, { payload: "job" }, { timeoutMs: 200 })).toMatchObject({ state: "ready" });
+  });
+
+  it("waits for the live task that holds the dedup key, as finished() does", async () => {
+    const queues = await client();
+    const q = unique("run");
+    const first = queues.run(q, { payload: "job", dedupKey: "k" }, { timeoutMs: 30_000 });
+    await waiting(q, 1, "task ends");
+    const retry = queues.run(q, { payload: "job", dedupKey: "k" }, { timeoutMs: 30_000 });
+    await waiting(q, 2, "task ends");
+    const held = await consumeOne(q, 42);
+    expect(await first).toMatchObject({ id: held.id, state: "completed", result: 42 });
+    expect(await retry).toMatchObject({ id: held.id, state: "completed", result: 42 });
   });
 });
