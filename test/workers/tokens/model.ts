@@ -34,6 +34,8 @@ export function modelAccess(method: string, path: string): ModelAccess {
         return is("consume");
       if (m === "GET") return is("read");
       if (m === "POST" && (tail === "tasks" || tail === "flows")) return is("write");
+      // Running a task, added beside the table, enqueues one and reads back only that one: `write`.
+      if (m === "POST" && tail === "run") return is("write");
       return is("admin");
     }
     case "db":
