@@ -464,7 +464,6 @@ export class QueueObject extends SqlObject {
     }
   }
 
-  /** Ends the wait of a task-info call made with `ticket` (its HTTP client went away); whether it was waiting. */
   /**
    * Enqueues one task, then waits for its end as {@link task} does (`POST .../run`): one call to
    * the object where the Worker would otherwise make two. A live task that holds the dedup key is
@@ -475,13 +474,8 @@ export class QueueObject extends SqlObject {
     await this.ready;
     const holder = input.dedupKey === undefined ? undefined : this.store.liveWithKey(input.dedupKey);
     if (holder !== undefined) {
-      return fail(
-        "conflict",
-        "a live task holds this dedupKey: wait for it with GET .../tasks/{id}?waitMs=",
-        {
-          id: String(holder),
-        },
-      );
+      const message = "a live task holds this dedupKey: wait for it with GET .../tasks/{id}?waitMs=";
+      return fail("conflict", message, { id: String(holder) });
     }
     // No turn passes before the enqueue's transaction: the key is still free there.
     const enqueued = await this.enqueue(input);
@@ -491,6 +485,7 @@ export class QueueObject extends SqlObject {
     return this.task(id, query, ticket);
   }
 
+  /** Ends the wait of a task-info call made with `ticket` (its HTTP client went away); whether it was waiting. */
   async leaveWait(ticket: string): Promise<boolean> {
     await this.ready;
     return this.ends.leave(ticket);
