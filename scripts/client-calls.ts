@@ -11,7 +11,7 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import ts from "typescript-5";
 import { typeText } from "./lib/type-text.ts";
 
@@ -38,7 +38,7 @@ const CLIENT_NAMES = {
 const PARTS = new Set(["body", "query", "headers"]);
 
 /** The text of shared/client/calls.ts as the declarations stand. */
-export function clientCallsText(): string {
+export async function clientCallsText(): Promise<string> {
   const config = ts.getParsedCommandLineOfConfigFile(
     join(repoRoot, "tsconfig.json"),
     {},
@@ -100,17 +100,18 @@ export function clientCallsText(): string {
       const idempotent = hasTrue(spec, "idempotent") ? ", idempotent: true" : "";
       rows.push(`  ${name}: { http: ${JSON.stringify(http)}, args: ${JSON.stringify(args)}${idempotent} },`);
 
-      // A body may be left out where it is declared so (`optionalBody()`: a refinement the types
-      // cannot see may still need a field); a query or headers where every field is optional.
-      const params = args.map((arg) => {
-        if (!PARTS.has(arg)) return { text: `${arg}: string`, optional: false };
-        const type = property(call, arg);
-        const optional =
-          arg === "body"
-            ? checker.typeToString(property(call, "bodyOptional")) === "true"
-            : !type.isUnion() && type.getProperties().every((p) => p.flags & ts.SymbolFlags.Optional);
-        return { text: `${arg}${optional ? "?" : ""}: ${printer.print(type, CALLS_FILE)}`, optional };
-      });
+      // A part may be left out where its schema takes `{}`, what an absent part reads as: tried on
+      // the schema, since a refinement the types cannot see may need a field.
+      const params: Array<{ text: string; optional: boolean }> = [];
+      for (const arg of args) {
+        if (!PARTS.has(arg)) {
+          params.push({ text: `${arg}: string`, optional: false });
+          continue;
+        }
+        const optional = await takesEmpty(checker, propertyOf(spec, arg), `${capability}.${name} ${arg}`);
+        const type = printer.print(property(call, arg), CALLS_FILE);
+        params.push({ text: `${arg}${optional ? "?" : ""}: ${type}`, optional });
+      }
       // An optional parameter before a required one is a type error: such a part is given as is.
       for (let i = params.length - 2; i >= 0; i--) {
         const next = params[i + 1];
@@ -164,6 +165,30 @@ export function clientCallsText(): string {
     "",
   ].join("\n");
   return format(text);
+}
+
+/**
+ * Whether the schema a part's declaration names (`X`, or `optionalBody(X)`) takes `{}`, tried on
+ * the schema itself, which must be an export of a schema module (shared/schemas) for that.
+ */
+async function takesEmpty(
+  checker: ts.TypeChecker,
+  written: ts.Node | undefined,
+  what: string,
+): Promise<boolean> {
+  const named = written && ts.isCallExpression(written) ? written.arguments[0] : written;
+  let symbol = named && ts.isIdentifier(named) ? checker.getSymbolAtLocation(named) : undefined;
+  if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+  const file = symbol?.valueDeclaration?.getSourceFile().fileName;
+  if (!symbol || !file?.startsWith(join(repoRoot, "shared/schemas/"))) {
+    throw new Error(`${what}: name a schema exported by shared/schemas (or optionalBody of one)`);
+  }
+  const module: Record<string, { safeParse?: (value: unknown) => { success: boolean } }> = await import(
+    pathToFileURL(file).href
+  );
+  const schema = module[symbol.name];
+  if (!schema?.safeParse) throw new Error(`${relative(repoRoot, file)}: ${symbol.name} is not a schema`);
+  return schema.safeParse({}).success;
 }
 
 /** A member's doc comment, wrapped at 100 columns. */
@@ -224,6 +249,6 @@ function format(text: string): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  writeFileSync(CALLS_FILE, clientCallsText());
+  writeFileSync(CALLS_FILE, await clientCallsText());
   console.log(`wrote ${relative(repoRoot, CALLS_FILE)}`);
 }

@@ -96,7 +96,7 @@ export interface BreakerCalls {
   /** Configure a shared circuit breaker: `PUT /v1/breakers/{name}`. */
   configure(
     name: string,
-    body: {
+    body?: {
       consecutiveFailures?: undefined | number;
       failureRate?: undefined | number;
       minimumCalls?: undefined | number;
@@ -212,7 +212,7 @@ export interface BusCalls {
   /**
    * Change the topic's limits (fields left out keep their value): `PUT /v1/topics/{topic}/config`.
    */
-  configure(topic: string, body: TopicConfigPatchValue): Promise<Result<TopicConfigValue>>;
+  configure(topic: string, body?: TopicConfigPatchValue): Promise<Result<TopicConfigValue>>;
 }
 
 /** The state calls: the route and arguments of each (./transport.ts runs them). */
@@ -234,7 +234,7 @@ export interface StateCalls {
     query?: { prefix?: undefined | string; limit?: undefined | number; cursor?: undefined | string },
   ): Promise<Result<ListPage>>;
   /** Multi-key transaction (etcd-style): `POST /v1/state/{namespace}/txn`. */
-  txn(namespace: string, body: TxnRequestInput): Promise<Result<TxnResult>>;
+  txn(namespace: string, body?: TxnRequestInput): Promise<Result<TxnResult>>;
   /** Read up to 128 keys at one version: `POST /v1/state/{namespace}/read`. */
   read(namespace: string, body: ReadInput): Promise<Result<ReadResult>>;
   /** Add to a number atomically: `POST /v1/state/{namespace}/{key}/increment`. */
@@ -327,15 +327,12 @@ export interface QueueCalls {
    * A page of the tasks in one state, or the live task holding a dedup key: `GET
    * /v1/queues/{queue}/tasks`.
    */
-  tasks(
-    queue: string,
-    query?: TaskListRequest,
-  ): Promise<Result<{ tasks: TaskInfo[]; cursor: null | string }>>;
+  tasks(queue: string, query: TaskListRequest): Promise<Result<{ tasks: TaskInfo[]; cursor: null | string }>>;
   /**
    * Lease up to max tasks, highest priority first, oldest first within a priority: `POST
    * /v1/queues/{queue}/lease`.
    */
-  lease(queue: string, body: LeaseRequestInput): Promise<Result<{ tasks: LeasedTask[] }>>;
+  lease(queue: string, body?: LeaseRequestInput): Promise<Result<{ tasks: LeasedTask[] }>>;
   /** Complete a leased task: `POST /v1/queues/{queue}/tasks/{id}/ack`. */
   ack(
     queue: string,
@@ -396,7 +393,7 @@ export interface QueueCalls {
    * Put dead tasks (the listed ids, or all) back in the queue with their attempts reset: `POST
    * /v1/queues/{queue}/dead/redrive`.
    */
-  redrive(queue: string, body: RedriveInput): Promise<Result<{ redriven: number }>>;
+  redrive(queue: string, body?: RedriveInput): Promise<Result<{ redriven: number }>>;
   /**
    * Pause the queue: leases and pushes hand out nothing until it is resumed: `POST
    * /v1/queues/{queue}/pause`.
@@ -413,7 +410,7 @@ export interface QueueCalls {
    * Set the queue's lease limits: a rate (leases per period) and a concurrency cap: `PUT
    * /v1/queues/{queue}/config`.
    */
-  setConfig(queue: string, body: QueueConfigRequestInput): Promise<Result<QueueConfig>>;
+  setConfig(queue: string, body?: QueueConfigRequestInput): Promise<Result<QueueConfig>>;
   /** The queue's lease limits: `GET /v1/queues/{queue}/config`. */
   config(queue: string): Promise<Result<QueueConfig>>;
   /**

@@ -32,24 +32,12 @@ export type SuccessOf<R> = [Extract<keyof Named<R>, 200 | 201 | 202>] extends [n
   : JsonOf<Named<R>[Extract<keyof Named<R>, 200 | 201 | 202>]>;
 
 /** One operation as the client calls it. */
-export interface ClientCallTypes<
-  Http,
-  OverRpc extends boolean,
-  Args,
-  Body,
-  BodyOptional extends boolean,
-  Query,
-  Headers,
-  Answer,
-  Success,
-> {
+export interface ClientCallTypes<Http, OverRpc extends boolean, Args, Body, Query, Headers, Answer, Success> {
   http: Http;
   /** Whether the service binding offers it too (`false`: HTTP only). */
   overRpc: OverRpc;
   args: Args;
   body: Body;
-  /** Declared with `optionalBody()`: a call may leave it out. */
-  bodyOptional: BodyOptional;
   query: Query;
   headers: Headers;
   /** The RPC method's answer (offered over HTTP only: the success body). */
@@ -58,8 +46,6 @@ export interface ClientCallTypes<
   success: Success;
 }
 
-type IsOptional<B> = B extends OptionalBody ? true : false;
-
 type CallOf<E> = E extends {
   http: infer H extends string;
   route: { responses: infer R };
@@ -67,13 +53,12 @@ type CallOf<E> = E extends {
 }
   ? E extends Declared<never, infer A, infer _T, infer W>
     ? A extends readonly string[]
-      ? ClientCallTypes<H, true, A, In<B>, IsOptional<B>, QueryIn<Q>, In<Hd>, W, SuccessOf<R>>
+      ? ClientCallTypes<H, true, A, In<B>, QueryIn<Q>, In<Hd>, W, SuccessOf<R>>
       : ClientCallTypes<
           H,
           false,
           DerivedArgs<H, B, Q, Hd>,
           In<B>,
-          IsOptional<B>,
           QueryIn<Q>,
           In<Hd>,
           SuccessOf<R>,
