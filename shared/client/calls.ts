@@ -33,6 +33,7 @@ import type {
   RedriveInput,
   TaskInfo,
   TaskListRequest,
+  TaskQueryRequest,
   TaskRequest,
 } from "../schemas/queue.ts";
 import type { QueueConfig, QueueConfigRequestInput } from "../schemas/queue-config.ts";
@@ -376,9 +377,9 @@ export interface QueueCalls {
    * A task's state, attempts, last error and result; with waitMs, once it has ended: `GET
    * /v1/queues/{queue}/tasks/{id}`.
    */
-  task(queue: string, id: string, query?: { waitMs?: undefined | number }): Promise<Result<TaskInfo>>;
+  task(queue: string, id: string, query?: TaskQueryRequest): Promise<Result<TaskInfo>>;
   /** Enqueue one task and wait for its end: `POST /v1/queues/{queue}/run`. */
-  run(queue: string, body: TaskRequest, query?: { waitMs?: undefined | number }): Promise<Result<TaskInfo>>;
+  run(queue: string, body: TaskRequest, query?: TaskQueryRequest): Promise<Result<TaskInfo>>;
   /**
    * Counts per state, running totals and the age of the oldest ready task: `GET
    * /v1/queues/{queue}/stats`.

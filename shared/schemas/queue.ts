@@ -310,8 +310,6 @@ export type TaskListInput = z.infer<typeof TaskListQuery>;
 export type TaskQueryInput = z.infer<typeof TaskQuery>;
 /** Task info's query as a client sends it. */
 export type TaskQueryRequest = Sent<typeof TaskQuery>;
-/** The run route's query as a client sends it. */
-export type RunQueryRequest = Sent<typeof RunQuery>;
 export type TaskPage = z.infer<typeof TaskPage>;
 export type RedriveInput = z.infer<typeof RedriveRequest>;
 export type PurgeInput = z.infer<typeof PurgeQuery>;
