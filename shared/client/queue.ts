@@ -111,6 +111,9 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
 /** The longest one task-info request may wait (the contract's `waitMs` bound). */
 const MAX_TASK_WAIT_MS = 20_000;
 
+/** Whether a task has ended: what a wait for its end waits for. */
+const hasEnded = (info: TaskInfo) => info.state === "completed" || info.state === "dead";
+
 /** Failures of a wait for a task's end that say nothing of the task: {@link QueueClient.finished} asks again. */
 const RETRIED_POLL_FAILURES: ReadonlySet<string> = new Set(["internal", "unavailable"]);
 
@@ -335,7 +338,7 @@ export class QueueClient {
       const waitMs = Math.floor(Math.max(0, Math.min(MAX_TASK_WAIT_MS, until - asked)));
       const answer = await settled(this.transport.task(queue, id, { waitMs }));
       const late = Date.now() >= until;
-      if (answer.ok && (late || answer.value.state === "completed" || answer.value.state === "dead")) {
+      if (answer.ok && (late || hasEnded(answer.value))) {
         return answer.value;
       }
       if (!answer.ok && (late || !RETRIED_POLL_FAILURES.has(answer.error.code))) {
@@ -361,10 +364,10 @@ export class QueueClient {
     const answer = await this.transport.run(queue, task, { waitMs });
     const holder = answer.ok ? undefined : answer.error.details?.id;
     if (!answer.ok && answer.error.code === "conflict" && typeof holder === "string") {
-      return this.finished(queue, holder, { timeoutMs: Math.max(0, until - Date.now()) });
+      return this.finished(queue, holder, { timeoutMs: until - Date.now() });
     }
     const info = unwrap(answer);
-    if (info.state === "completed" || info.state === "dead" || Date.now() >= until) return info;
+    if (hasEnded(info) || Date.now() >= until) return info;
     return this.finished(queue, info.id, { timeoutMs: until - Date.now() });
   }
 
